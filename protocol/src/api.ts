@@ -1,0 +1,122 @@
+/** Shapes returned by the agent-facing query API (`/api/v1/...`). */
+
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+
+export interface AgentInfo {
+  id: string;
+  email: string;
+  name: string;
+  projectId: string;
+  role: 'admin' | 'agent';
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  projectId: string;
+  visitorId: string;
+  userId: string;
+  startedAt: number; // epoch ms
+  endedAt: number; // epoch ms of the last event
+  durationMs: number;
+  firstUrl: string;
+  lastUrl: string;
+  pageCount: number;
+  eventCount: number;
+  errorCount: number;
+  consoleErrorCount: number;
+  clickCount: number;
+  tabCount: number;
+  userAgent: string;
+  browser: string;
+  browserVersion: string;
+  os: string;
+  device: string;
+  country?: string;
+  screen: string;
+}
+
+export interface SessionListResponse {
+  sessions: SessionSummary[];
+  nextCursor: string | null;
+}
+
+export interface SessionQuery {
+  from?: number;
+  to?: number;
+  userId?: string;
+  url?: string;
+  q?: string;
+  hasErrors?: boolean;
+  minDuration?: number; // ms
+  limit?: number;
+  cursor?: string;
+}
+
+export interface PageVisit {
+  tabId: string;
+  ts: number;
+  url: string;
+  title: string;
+}
+
+export interface TabInfo {
+  tabId: string;
+  startedAt: number;
+  endedAt: number;
+  eventCount: number;
+}
+
+export interface Keyframe {
+  tabId: string;
+  seq: number;
+  ts: number;
+}
+
+export interface SessionDetail extends SessionSummary {
+  tabs: TabInfo[];
+  pages: PageVisit[];
+  keyframes: Keyframe[];
+}
+
+export interface ConsoleEntry {
+  tabId: string;
+  seq: number;
+  ts: number;
+  level: string;
+  message: string;
+  trace: string;
+}
+
+export interface NetworkEntry {
+  tabId: string;
+  seq: number;
+  ts: number;
+  kind: string;
+  method: string;
+  url: string;
+  status: number;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+  error: string;
+}
+
+export interface ErrorEntry {
+  tabId: string;
+  seq: number;
+  ts: number;
+  kind: string;
+  name: string;
+  message: string;
+  stack: string;
+  source: string;
+  line: number;
+  column: number;
+}
+
+export interface PanelResponse<T> {
+  items: T[];
+}

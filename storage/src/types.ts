@@ -1,0 +1,133 @@
+import type {
+  ConsoleEntry,
+  ErrorEntry,
+  NetworkEntry,
+  SessionDetail,
+  SessionListResponse,
+  SessionQuery,
+  TandemEvent,
+} from '@tandem/protocol';
+
+/**
+ * The smallest surface both ClickHouse drivers (embedded chDB, remote @clickhouse/client) provide.
+ * Everything above it (migrations, writer, readers) is plain SQL shared by both drivers.
+ * Params use ClickHouse server-side binding: `{name:Type}` in the SQL.
+ */
+export interface Driver {
+  readonly kind: 'chdb' | 'remote';
+  /** SELECT returning rows parsed from JSONEachRow. */
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** SELECT streamed as JSONEachRow lines (one row per string, no trailing newline). */
+  queryLines(sql: string, params?: Record<string, unknown>): AsyncIterable<string>;
+  /** DDL or any statement without a result. */
+  command(sql: string, params?: Record<string, unknown>): Promise<void>;
+  /** INSERT of rows (objects keyed by column name), durable when the promise resolves. */
+  insert(table: string, rows: Record<string, unknown>[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  /** Public key put in the snippet. */
+  key: string;
+  /** Origins allowed to post ingest requests; empty = any origin. */
+  allowedOrigins: string[];
+  createdAt: number;
+}
+
+export interface AgentRecord {
+  id: string;
+  projectId: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'agent';
+  /** KDF hash string (scheme$params$salt$hash); never leaves the backend. */
+  passwordHash: string;
+  createdAt: number;
+  disabled: boolean;
+}
+
+/** What the backend knows when a tab calls /ingest/v1/start. */
+export interface SessionStart {
+  projectId: string;
+  sessionId: string;
+  tabId: string;
+  visitorId: string;
+  userId: string;
+  startedAt: number; // server time, epoch ms
+  url: string;
+  referrer: string;
+  userAgent: string;
+  screen: string; // "1280x720"
+  language: string;
+  timezone: string;
+  ip: string;
+}
+
+/** One accepted batch, already validated and authenticated by the backend. */
+export interface IngestBatch {
+  projectId: string;
+  sessionId: string;
+  tabId: string;
+  /** Sorted by seq ascending. May repeat seqs already stored (retries): the writer drops those. */
+  events: TandemEvent[];
+}
+
+export interface EventStreamOptions {
+  tabId?: string;
+  fromTs?: number;
+  toTs?: number;
+}
+
+export interface StoreOptions {
+  /** Data retention in days for the TTL of every table (default 30). */
+  retentionDays?: number;
+  /** The writer flushes when this many events are pending (default 5,000) ... */
+  maxPendingEvents?: number;
+  /** ... or this long after the first pending one (default 50 ms): bounds ack latency. */
+  maxDelayMs?: number;
+}
+
+/**
+ * Tandem's storage API. One implementation over any Driver; a contract test suite runs it on every driver.
+ * Every read is scoped by projectId: nothing crosses projects.
+ */
+export interface Store {
+  readonly driver: Driver;
+  /** Applies numbered migrations not yet applied (idempotent). */
+  migrate(): Promise<void>;
+
+  createProject(project: ProjectRecord): Promise<void>;
+  getProjectByKey(key: string): Promise<ProjectRecord | null>;
+  getProject(id: string): Promise<ProjectRecord | null>;
+  listProjects(): Promise<ProjectRecord[]>;
+
+  createAgent(agent: AgentRecord): Promise<void>;
+  getAgentByEmail(email: string): Promise<AgentRecord | null>;
+  getAgent(id: string): Promise<AgentRecord | null>;
+
+  /** Records a tab (re)starting in a session; creates the session row if new. */
+  startSession(start: SessionStart): Promise<void>;
+  /** Highest seq durably stored for the tab, or -1. */
+  getAckSeq(projectId: string, sessionId: string, tabId: string): Promise<number>;
+  /**
+   * Writes the batch's new events plus the rows derived from them (console, network, errors, page
+   * visits, keyframes, session counters). Resolves with the tab's ackSeq once the rows are durable.
+   * Many concurrent calls are grouped into one INSERT per table.
+   */
+  writeBatch(batch: IngestBatch): Promise<number>;
+
+  listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse>;
+  getSession(projectId: string, sessionId: string): Promise<SessionDetail | null>;
+  /** Events as their stored JSON strings (each with seq), ordered by (tabId, seq), deduplicated. */
+  streamEvents(projectId: string, sessionId: string, opts?: EventStreamOptions): AsyncIterable<string>;
+  getConsole(projectId: string, sessionId: string): Promise<ConsoleEntry[]>;
+  getNetwork(projectId: string, sessionId: string): Promise<NetworkEntry[]>;
+  getErrors(projectId: string, sessionId: string): Promise<ErrorEntry[]>;
+
+  /** Writes everything pending now. */
+  flush(): Promise<void>;
+  /** Flushes, then closes the driver. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run over every workspace. e2e and bench-like suites start real backends and Chromium,
+// so files run one at a time there (2 cores in CI); unit suites run in parallel.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'protocol', root: 'protocol', include: ['test/**/*.test.ts'] } },
+      { test: { name: 'storage', root: 'storage', include: ['test/**/*.test.ts'], testTimeout: 60_000, fileParallelism: false } },
+      { test: { name: 'tracker', root: 'tracker', include: ['test/**/*.test.ts'] } },
+      { test: { name: 'backend', root: 'backend', include: ['test/**/*.test.ts'], testTimeout: 60_000, fileParallelism: false } },
+      { test: { name: 'e2e', root: 'e2e', include: ['tests/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false } },
+    ],
+  },
+});
