@@ -1,0 +1,73 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { TandemError, type SessionTokenClaims } from '@tandem/protocol';
+
+/** A session token lives long enough for a working day; the tracker calls start again when it expires. */
+export const SESSION_TOKEN_TTL_S = 12 * 60 * 60;
+/** Agents stay signed in for a week. */
+export const AGENT_COOKIE_TTL_S = 7 * 24 * 60 * 60;
+
+const ISSUER = 'tandem';
+
+export interface AgentClaims {
+  /** agent id */
+  sub: string;
+  /** project id */
+  pid: string;
+}
+
+export class TokenSigner {
+  private readonly key: Uint8Array;
+  constructor(secret: string) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async signSession(claims: SessionTokenClaims): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = Date.now() + SESSION_TOKEN_TTL_S * 1000;
+    const token = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience('ingest')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt / 1000))
+      .sign(this.key);
+    return { token, expiresAt };
+  }
+
+  async verifySession(token: string): Promise<SessionTokenClaims> {
+    const payload = await this.verify(token, 'ingest');
+    const { pid, sid, tid, vid } = payload as Record<string, unknown>;
+    if (typeof pid !== 'string' || typeof sid !== 'string' || typeof tid !== 'string' || typeof vid !== 'string') {
+      throw new TandemError('unauthorized', 'Session token is missing claims');
+    }
+    return { pid, sid, tid, vid };
+  }
+
+  async signAgent(claims: AgentClaims): Promise<string> {
+    return new SignJWT({ pid: claims.pid })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(claims.sub)
+      .setIssuer(ISSUER)
+      .setAudience('agent')
+      .setIssuedAt()
+      .setExpirationTime(`${AGENT_COOKIE_TTL_S}s`)
+      .sign(this.key);
+  }
+
+  async verifyAgent(token: string): Promise<AgentClaims> {
+    const payload = await this.verify(token, 'agent');
+    if (typeof payload.sub !== 'string' || typeof payload.pid !== 'string') {
+      throw new TandemError('unauthorized', 'Agent token is missing claims');
+    }
+    return { sub: payload.sub, pid: payload.pid };
+  }
+
+  private async verify(token: string, audience: string) {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience, algorithms: ['HS256'] });
+      return payload;
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new TandemError('unauthorized', 'Token expired');
+      throw new TandemError('unauthorized', 'Invalid token');
+    }
+  }
+}

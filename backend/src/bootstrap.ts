@@ -1,0 +1,63 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Store } from '@tandem/storage';
+import type { ServerConfig } from './config.js';
+import { hashPassword, verifyPassword } from './auth/password.js';
+
+export interface BootstrapResult {
+  projectId: string;
+  projectKey: string;
+  adminEmail: string;
+  /** Only set when the admin was created now with a generated password: print it once. */
+  generatedPassword?: string;
+  createdProject: boolean;
+  createdAdmin: boolean;
+}
+
+/**
+ * First start: creates the default project and an admin agent. Values from the environment win;
+ * otherwise random ones are generated (and the password is shown exactly once by the caller).
+ */
+export async function bootstrap(store: Store, config: ServerConfig): Promise<BootstrapResult> {
+  const projects = await store.listProjects();
+  let project = projects[0];
+  let createdProject = false;
+  if (!project) {
+    project = {
+      id: randomUUID().replaceAll('-', ''),
+      name: 'Default project',
+      key: config.projectKey ?? `pk_${randomBytes(12).toString('base64url')}`,
+      allowedOrigins: config.allowedOrigins,
+      createdAt: Date.now(),
+    };
+    await store.createProject(project);
+    createdProject = true;
+  } else if ((config.projectKey && project.key !== config.projectKey) || config.allowedOrigins.join() !== project.allowedOrigins.join()) {
+    // Env settings are authoritative for the default project.
+    project = { ...project, key: config.projectKey ?? project.key, allowedOrigins: config.allowedOrigins };
+    await store.createProject(project);
+  }
+
+  const adminEmail = (config.adminEmail ?? 'admin@tandem.local').toLowerCase();
+  const existing = await store.getAgentByEmail(adminEmail);
+  let generatedPassword: string | undefined;
+  let createdAdmin = false;
+  if (!existing) {
+    const password = config.adminPassword ?? randomBytes(9).toString('base64url');
+    if (!config.adminPassword) generatedPassword = password;
+    await store.createAgent({
+      id: randomUUID().replaceAll('-', ''),
+      projectId: project.id,
+      email: adminEmail,
+      name: 'Admin',
+      role: 'admin',
+      passwordHash: await hashPassword(password),
+      createdAt: Date.now(),
+      disabled: false,
+    });
+    createdAdmin = true;
+  } else if (config.adminPassword && !(await verifyPassword(config.adminPassword, existing.passwordHash))) {
+    // TANDEM_ADMIN_PASSWORD changed: the environment wins.
+    await store.createAgent({ ...existing, passwordHash: await hashPassword(config.adminPassword) });
+  }
+  return { projectId: project.id, projectKey: project.key, adminEmail, generatedPassword, createdProject, createdAdmin };
+}

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { ProjectRecord, Store } from '@tandem/storage';
+import type { ServerConfig } from './config.js';
+import type { TokenSigner } from './auth/tokens.js';
+import type { Metrics } from './metrics.js';
+import { RateLimiter } from './rate-limit.js';
+
+/** Everything a route needs, built once at start-up. */
+export interface AppContext {
+  config: ServerConfig;
+  log: Logger;
+  store: Store;
+  signer: TokenSigner;
+  metrics: Metrics;
+  limits: { start: RateLimiter; batch: RateLimiter; login: RateLimiter };
+  projects: ProjectCache;
+}
+
+/** Project lookups by key happen on every start; they change rarely, so keep them for a short while. */
+export class ProjectCache {
+  private readonly byKey = new Map<string, { project: ProjectRecord | null; until: number }>();
+  private readonly byId = new Map<string, { project: ProjectRecord | null; until: number }>();
+  // 30 s: a new allowed-origin setting takes effect within half a minute without a restart.
+  private static readonly TTL_MS = 30_000;
+
+  constructor(private readonly store: Store) {}
+
+  async byProjectKey(key: string): Promise<ProjectRecord | null> {
+    return this.cached(this.byKey, key, () => this.store.getProjectByKey(key));
+  }
+
+  async byProjectId(id: string): Promise<ProjectRecord | null> {
+    return this.cached(this.byId, id, () => this.store.getProject(id));
+  }
+
+  private async cached(map: Map<string, { project: ProjectRecord | null; until: number }>, k: string, load: () => Promise<ProjectRecord | null>) {
+    const hit = map.get(k);
+    if (hit && hit.until > Date.now()) return hit.project;
+    const project = await load();
+    if (map.size > 10_000) map.clear(); // unknown keys from scanners must not grow this forever
+    map.set(k, { project, until: Date.now() + ProjectCache.TTL_MS });
+    return project;
+  }
+}

@@ -1,0 +1,62 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { copyRequest, readBody, type RequestInfo } from './request.js';
+import { send, toErrorReply, type Reply } from './reply.js';
+import { ClientGone } from './stream.js';
+
+export interface HandlerContext {
+  res: HttpResponse;
+  aborted: () => boolean;
+}
+
+/** A handler returns a Reply; one that wrote the response itself returns STREAMED. */
+export type Handler = (req: RequestInfo, ctx: HandlerContext) => Promise<Reply> | Reply;
+export const STREAMED: Reply = Object.freeze({ status: 200, streamed: true });
+
+export interface RouteOptions {
+  /** Read the body, refusing more than this many bytes. */
+  bodyLimit?: number;
+  /** Headers added to every reply of this route (CORS). May depend on the request. */
+  headers?: (req: RequestInfo) => Record<string, string>;
+  /** Called with the final status, for metrics. */
+  onDone?: (req: RequestInfo, status: number, startedAt: number) => void;
+}
+
+export type Method = 'get' | 'post' | 'options' | 'del' | 'any';
+
+/**
+ * Registers an async handler with uWS's discipline: onAborted before any await, copy the request
+ * synchronously, reply inside cork. Every thrown error becomes a JSON error reply; nothing escapes.
+ */
+export function route(app: TemplatedApp, log: Logger, method: Method, pattern: string, handler: Handler, opts: RouteOptions = {}): void {
+  const paramCount = (pattern.match(/\/:/g) ?? []).length;
+  app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
+    const startedAt = performance.now();
+    let isAborted = false;
+    res.onAborted(() => {
+      isAborted = true;
+    });
+    const aborted = () => isAborted;
+    const info = copyRequest(res, req, paramCount);
+    const extra = opts.headers?.(info) ?? {};
+    const finish = (reply: Reply) => {
+      send(res, reply, extra, aborted);
+      opts.onDone?.(info, reply.status, startedAt);
+    };
+    void (async () => {
+      try {
+        if (opts.bodyLimit !== undefined) info.body = await readBody(res, info, opts.bodyLimit, aborted);
+        const reply = await handler(info, { res, aborted });
+        if (reply.streamed) opts.onDone?.(info, 200, startedAt);
+        else finish(reply);
+      } catch (err) {
+        if (err instanceof ClientGone || isAborted) return;
+        const reply = toErrorReply(err);
+        if (reply.status >= 500) log.error({ err, path: info.path }, 'request failed');
+        // A body we stopped reading must not be left half-read on a kept-alive connection.
+        if (opts.bodyLimit !== undefined && reply.status === 413) reply.headers = { ...reply.headers, connection: 'close' };
+        finish(reply);
+      }
+    })();
+  });
+}

@@ -1,0 +1,2 @@
+export { startServer, type RunningServer } from './server.js';
+export type { ServerConfig, RateLimitConfig } from './config.js';

@@ -1,0 +1,90 @@
+import type { TemplatedApp } from 'uWebSockets.js';
+import { TandemError, type SessionQuery } from '@tandem/protocol';
+import type { AppContext } from '../context.js';
+import type { RequestInfo } from '../http/request.js';
+import { json } from '../http/reply.js';
+import { route, STREAMED } from '../http/router.js';
+import { streamLines } from '../http/stream.js';
+import { idSchema } from '../ingest/schemas.js';
+import { requireAgent } from './auth.js';
+
+function optNumber(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new TandemError('bad_request', `${name} must be a number`);
+  return n;
+}
+
+export function parseSessionQuery(q: URLSearchParams): SessionQuery {
+  const hasErrors = q.get('hasErrors');
+  if (hasErrors !== null && !['true', 'false', ''].includes(hasErrors)) throw new TandemError('bad_request', 'hasErrors must be true or false');
+  const limit = optNumber(q, 'limit');
+  if (limit !== undefined && (limit < 1 || limit > 200)) throw new TandemError('bad_request', 'limit must be between 1 and 200');
+  return {
+    from: optNumber(q, 'from'),
+    to: optNumber(q, 'to'),
+    userId: q.get('userId') || undefined,
+    url: q.get('url') || undefined,
+    q: q.get('q') || undefined,
+    hasErrors: hasErrors === 'true' ? true : undefined,
+    minDuration: optNumber(q, 'minDuration'),
+    limit,
+    cursor: q.get('cursor') || undefined,
+  };
+}
+
+function sessionIdParam(req: RequestInfo): string {
+  const id = req.params[0];
+  if (!idSchema.safeParse(id).success) throw new TandemError('not_found', 'No such session');
+  return id;
+}
+
+export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void {
+  const { log, store } = ctx;
+
+  route(app, log, 'get', '/api/v1/project', async (req) => {
+    const agent = await requireAgent(ctx, req);
+    const project = await ctx.projects.byProjectId(agent.projectId);
+    if (!project) throw new TandemError('not_found', 'Project not found');
+    return json({ id: project.id, name: project.name, key: project.key });
+  });
+
+  route(app, log, 'get', '/api/v1/sessions', async (req) => {
+    const agent = await requireAgent(ctx, req);
+    return json(await store.listSessions(agent.projectId, parseSessionQuery(req.query)));
+  });
+
+  route(app, log, 'get', '/api/v1/sessions/:id', async (req) => {
+    const agent = await requireAgent(ctx, req);
+    const session = await store.getSession(agent.projectId, sessionIdParam(req));
+    if (!session) throw new TandemError('not_found', 'No such session');
+    return json(session);
+  });
+
+  route(app, log, 'get', '/api/v1/sessions/:id/events', async (req, { res, aborted }) => {
+    const agent = await requireAgent(ctx, req);
+    const sessionId = sessionIdParam(req);
+    const tabId = req.query.get('tabId') || undefined;
+    if (tabId && !idSchema.safeParse(tabId).success) throw new TandemError('bad_request', 'tabId is malformed');
+    const lines = store.streamEvents(agent.projectId, sessionId, {
+      tabId,
+      fromTs: optNumber(req.query, 'fromTs'),
+      toTs: optNumber(req.query, 'toTs'),
+    });
+    await streamLines(res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines, aborted);
+    return STREAMED;
+  });
+
+  const panels = {
+    console: (pid: string, sid: string) => store.getConsole(pid, sid),
+    network: (pid: string, sid: string) => store.getNetwork(pid, sid),
+    errors: (pid: string, sid: string) => store.getErrors(pid, sid),
+  } as const;
+  for (const [name, read] of Object.entries(panels)) {
+    route(app, log, 'get', `/api/v1/sessions/:id/${name}`, async (req) => {
+      const agent = await requireAgent(ctx, req);
+      return json({ items: await read(agent.projectId, sessionIdParam(req)) });
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { TandemError } from '@tandem/protocol';
+import type { AppContext } from '../context.js';
+import { json, type Reply } from '../http/reply.js';
+import { route } from '../http/router.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Reads a file below `root`, refusing paths that climb out of it. */
+async function fileReply(root: string, relative: string, transform?: (text: string) => string): Promise<Reply | null> {
+  const file = path.resolve(root, '.' + path.posix.normalize('/' + relative));
+  if (!file.startsWith(path.resolve(root) + path.sep)) return null;
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) return null;
+  } catch {
+    return null;
+  }
+  const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+  let body: Buffer | string = await readFile(file);
+  if (transform && type.startsWith('text/html')) body = transform(body.toString('utf8'));
+  // Vite puts a content hash in asset names, so those can be cached for good; the rest revalidates.
+  const immutable = relative.startsWith('assets/');
+  return { status: 200, headers: { 'content-type': type, 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' }, body };
+}
+
+function notFound(what: string): never {
+  throw new TandemError('not_found', `${what} not found`);
+}
+
+export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, defaultProjectKey: () => string): void {
+  const { log, config } = ctx;
+  const root = config.rootDir;
+  const trackerDir = path.join(root, 'tracker', 'dist');
+  const dashboardDir = path.join(root, 'frontend', 'dist');
+  const demoDir = path.join(root, 'e2e', 'demo');
+
+  route(app, log, 'get', '/tracker.js', async () => {
+    const reply = (await fileReply(trackerDir, 'tandem.iife.js')) ?? notFound('tracker.js (run `npm run build`)');
+    // Any site may load the tracker; short cache so an upgrade reaches pages within minutes.
+    reply.headers = { ...reply.headers, 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' };
+    return reply;
+  });
+
+  if (config.demo) {
+    route(app, log, 'get', '/demo/api/items', () =>
+      json({ items: [{ id: 1, name: 'Blue mug', price: 12 }, { id: 2, name: 'Notebook', price: 7 }, { id: 3, name: 'Desk lamp', price: 39 }] }),
+    );
+    const demo = async (rel: string) =>
+      (await fileReply(demoDir, rel || 'index.html', (html) => html.replaceAll('__TANDEM_PROJECT_KEY__', defaultProjectKey()))) ??
+      notFound('Demo page');
+    route(app, log, 'get', '/demo', () => ({ status: 302, headers: { location: '/demo/' } }));
+    route(app, log, 'get', '/demo/*', (req) => demo(req.path.slice('/demo/'.length)));
+  }
+
+  // Dashboard: hash-routed single page app, so anything without a file is its index.html.
+  route(app, log, 'get', '/*', async (req) => {
+    if (req.path.startsWith('/api/') || req.path.startsWith('/ingest/')) notFound('Route');
+    const rel = req.path.slice(1);
+    return (
+      (rel && (await fileReply(dashboardDir, rel))) ||
+      (await fileReply(dashboardDir, 'index.html')) ||
+      notFound('Dashboard (run `npm run build`)')
+    );
+  });
+}

@@ -1,0 +1,88 @@
+import type { us_listen_socket } from 'uWebSockets.js';
+import { openStore, type Store } from '@tandem/storage';
+import { configFromEnv, withDefaults, type ServerConfig } from './config.js';
+import { loadUws } from './uws.js';
+import { createLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limit.js';
+import { TokenSigner } from './auth/tokens.js';
+import { loadOrCreateSecret } from './auth/secret.js';
+import { ProjectCache, type AppContext } from './context.js';
+import { bootstrap, type BootstrapResult } from './bootstrap.js';
+import { registerIngestRoutes } from './routes/ingest.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerStaticRoutes } from './routes/static.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  store: Store;
+  config: ServerConfig;
+  projectKey: string;
+  projectId: string;
+  admin: { email: string; generatedPassword?: string };
+  bootstrap: BootstrapResult;
+  /** Stops accepting connections, flushes pending writes, closes storage. */
+  close(): Promise<void>;
+}
+
+/** Starts the backend. Options override the environment (tests pass port 0 and a temp dataDir). */
+export async function startServer(options: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  const config = withDefaults({ ...configFromEnv(env), ...options });
+  const uws = loadUws();
+  const log = createLogger(config.logLevel);
+  const store = await openStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, retentionDays: config.retentionDays });
+  try {
+    const boot = await bootstrap(store, config);
+    const secret = await loadOrCreateSecret(config.dataDir, config.secret);
+    const ctx: AppContext = {
+      config,
+      log,
+      store,
+      signer: new TokenSigner(secret),
+      metrics: createMetrics(),
+      limits: {
+        start: new RateLimiter(config.startRateLimit),
+        batch: new RateLimiter(config.batchRateLimit),
+        login: new RateLimiter(config.loginRateLimit),
+      },
+      projects: new ProjectCache(store),
+    };
+
+    const app = uws.App();
+    registerIngestRoutes(app, ctx);
+    registerAuthRoutes(app, ctx);
+    registerSessionRoutes(app, ctx);
+    registerHealthRoutes(app, ctx);
+    registerStaticRoutes(app, ctx, () => boot.projectKey);
+
+    const listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
+      app.listen(config.host, config.port, (socket) => (socket ? resolve(socket) : reject(new Error(`Cannot listen on ${config.host}:${config.port}`)))),
+    );
+    const port = uws.us_socket_local_port(listenSocket);
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    log.info({ url, storage: store.driver.kind, dataDir: config.dataDir }, 'tandem backend listening');
+
+    let closed = false;
+    return {
+      url, port, host: config.host, store, config,
+      projectKey: boot.projectKey,
+      projectId: boot.projectId,
+      admin: { email: boot.adminEmail, generatedPassword: boot.generatedPassword },
+      bootstrap: boot,
+      async close() {
+        if (closed) return;
+        closed = true;
+        uws.us_listen_socket_close(listenSocket);
+        await store.close();
+        log.info('tandem backend stopped');
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
