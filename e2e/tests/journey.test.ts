@@ -1,0 +1,148 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { openStore } from '@tandem/storage';
+import { ADMIN, BackendProcess, freePort, tempDataDir } from './support/backend-process.js';
+import { launchChromium, waitFor } from './support/browser.js';
+
+const ARTIFACTS = path.resolve(new URL('../artifacts/', import.meta.url).pathname);
+const PASSWORD_TYPED = 'Hunter2-Secret-Pa55word';
+const NAME_TYPED = 'Ada Lovelace';
+
+
+let backend: BackendProcess;
+let browser: Browser;
+let dataDir: string;
+
+beforeAll(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  dataDir = await tempDataDir();
+  backend = new BackendProcess(await freePort(), dataDir);
+  await backend.start();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await backend?.stop('SIGTERM');
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function loginDashboard(page: Page): Promise<void> {
+  await page.goto(`${backend.url}/#/login`);
+  await page.getByTestId('login-email').fill(ADMIN.email);
+  await page.getByTestId('login-password').fill(ADMIN.password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('session-row').first().waitFor({ timeout: 30_000 });
+}
+
+describe('recording journey: demo site → ingest → chDB → dashboard replay', () => {
+  let sessionId = '';
+
+  it('records a user on the demo site', async () => {
+    const user = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await user.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${backend.url}/demo/`);
+    sessionId = await waitFor('tracker session', () =>
+      page.evaluate(() => new Promise<string>((resolve) => (window as any).Tandem('getSessionId', resolve))),
+    );
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+
+    await page.click('#add-item');
+    await page.click('#add-item');
+    await page.click('#remove-item');
+    await page.click('#log-btn');
+    await page.click('#fetch-btn');
+    await page.locator('#fetch-result').getByText('Blue mug').waitFor();
+    await page.click('#error-btn');
+    await waitFor('the demo error to be thrown', async () => pageErrors.some((m) => m.includes('Demo error from button')));
+
+    await page.goto(`${backend.url}/demo/form.html`);
+    await page.fill('#name', NAME_TYPED);
+    await page.fill('#email', 'ada@example.com');
+    await page.fill('#password', PASSWORD_TYPED);
+    await page.click('button[type=submit]');
+    await page.getByText(`Thanks, ${NAME_TYPED}`).waitFor();
+    // The session ends the way real ones do: the tab goes away (pagehide flush).
+    await page.close({ runBeforeUnload: true });
+    await user.close();
+  });
+
+  it('lists the session in the dashboard within seconds, with the right counts', async () => {
+    const agent = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await agent.newPage();
+    await loginDashboard(page);
+    const row = page.locator(`[data-testid=session-row][data-session-id="${sessionId}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    // Counts settle as the last batches land; poll the row rather than sleeping.
+    await waitFor('error and page counts', async () => {
+      await page.reload();
+      await row.waitFor();
+      const errors = Number((await row.getByTestId('session-errors').innerText()).trim());
+      const pages = Number((await row.getByTestId('session-pages').innerText()).trim());
+      return errors >= 1 && pages >= 2;
+    }, 30_000, 1000);
+    expect(await row.getByTestId('session-browser').innerText()).toMatch(/Chrom/i);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'sessions.png'), fullPage: true });
+
+    await row.click();
+    const frame = page.frameLocator('[data-testid=player] iframe');
+    await frame.getByText('Tandem Demo Shop').first().waitFor({ timeout: 30_000 });
+    // The replay iframe must not run scripts.
+    const sandbox = await page.locator('[data-testid=player] iframe').first().getAttribute('sandbox');
+    expect(sandbox ?? '').not.toContain('allow-scripts');
+
+    // Play to the end: the form page with the typed name masked.
+    await page.getByTestId('player-play').click();
+    const masked = await waitFor('the replayed form input', async () => {
+      const v = await frame.locator('#name').inputValue({ timeout: 1000 });
+      return v.length > 0 ? v : null;
+    }, 60_000, 500);
+    expect(masked).not.toContain('Ada');
+    expect(masked).toMatch(/^\*+$/);
+    // Styles came along: the heading has the demo's colour, not the browser default black.
+    const color = await frame.locator('h1').first().evaluate((el) => getComputedStyle(el).color);
+    expect(color).not.toBe('rgb(0, 0, 0)');
+
+    await page.getByTestId('panel-console').click();
+    await page.getByTestId('console-entry').filter({ hasText: 'demo log' }).first().waitFor();
+    await page.getByTestId('panel-network').click();
+    await page.getByTestId('network-entry').filter({ hasText: '/demo/api/items' }).first().waitFor();
+    await page.getByTestId('panel-errors').click();
+    await page.getByTestId('error-entry').filter({ hasText: 'Demo error from button' }).first().waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'player.png'), fullPage: true });
+    await agent.close();
+  });
+
+  it('never stores the typed password, and the session survives a restart', async () => {
+    await backend.stop('SIGTERM');
+    // Query storage directly, every table, every column that holds text.
+    const store = await openStore({ dataDir: path.join(dataDir) });
+    try {
+      const tables = await store.driver.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = 'tandem'`);
+      expect(tables.length).toBeGreaterThan(5);
+      let rowsSearched = 0;
+      for (const { name } of tables) {
+        const hits = await store.driver.query<{ n: string; total: string }>(
+          `SELECT countIf(positionCaseInsensitive(toString(tuple(*)), {needle:String}) > 0) AS n, count() AS total FROM tandem.${name}`,
+          { needle: PASSWORD_TYPED },
+        );
+        rowsSearched += Number(hits[0].total);
+        expect({ table: name, hits: Number(hits[0].n) }).toEqual({ table: name, hits: 0 });
+      }
+      expect(rowsSearched).toBeGreaterThan(50);
+    } finally {
+      await store.close();
+    }
+
+    await backend.start();
+    const agent = await browser.newContext();
+    const page = await agent.newPage();
+    await loginDashboard(page);
+    await page.locator(`[data-testid=session-row][data-session-id="${sessionId}"]`).waitFor({ timeout: 20_000 });
+    await agent.close();
+  });
+});
