@@ -1,0 +1,149 @@
+import { isErrorBody } from '@tandem/protocol';
+import type {
+  AgentInfo,
+  ConsoleEntry,
+  ErrorEntry,
+  LoginRequest,
+  NetworkEntry,
+  PanelResponse,
+  SessionDetail,
+  SessionListResponse,
+  SessionQuery,
+  TandemEvent,
+} from '@tandem/protocol';
+import { toQueryString } from '../filters';
+import { readNdjson, type StreamProgress } from './ndjson';
+
+/** A failed API call, carrying the server's `{error:{code,message}}` when it sent one. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export interface ProjectInfo {
+  id: string;
+  name: string;
+  key: string;
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST';
+  body?: unknown;
+  signal?: AbortSignal;
+  accept?: string;
+}
+
+/**
+ * The dashboard's only door to the backend (same origin, HttpOnly cookie). A 401 on any call but
+ * the login itself means the cookie is gone or expired: `onUnauthorized` sends the user to login.
+ */
+export class ApiClient {
+  #onUnauthorized: () => void;
+
+  constructor(onUnauthorized: () => void) {
+    this.#onUnauthorized = onUnauthorized;
+  }
+
+  async #request(path: string, options: RequestOptions = {}): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method: options.method ?? 'GET',
+        credentials: 'same-origin',
+        headers: {
+          accept: options.accept ?? 'application/json',
+          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+        signal: options.signal,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiError('network', 'Cannot reach the Tandem server. Check your connection and try again.', 0);
+    }
+    if (response.ok) return response;
+    const error = await errorFrom(response);
+    if (response.status === 401 && error.code !== 'invalid_credentials') this.#onUnauthorized();
+    throw error;
+  }
+
+  async #json<T>(path: string, options?: RequestOptions): Promise<T> {
+    const response = await this.#request(path, options);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  login(body: LoginRequest): Promise<{ agent: AgentInfo }> {
+    return this.#json('/api/v1/auth/login', { method: 'POST', body });
+  }
+
+  me(): Promise<{ agent: AgentInfo }> {
+    return this.#json('/api/v1/auth/me');
+  }
+
+  async logout(): Promise<void> {
+    await this.#request('/api/v1/auth/logout', { method: 'POST' });
+  }
+
+  project(): Promise<ProjectInfo> {
+    return this.#json('/api/v1/project');
+  }
+
+  sessions(query: SessionQuery, signal?: AbortSignal): Promise<SessionListResponse> {
+    return this.#json(`/api/v1/sessions${toQueryString(query)}`, { signal });
+  }
+
+  session(id: string, signal?: AbortSignal): Promise<SessionDetail> {
+    return this.#json(`/api/v1/sessions/${encodeURIComponent(id)}`, { signal });
+  }
+
+  async events(
+    id: string,
+    tabId: string,
+    onProgress: (progress: StreamProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TandemEvent[]> {
+    const path = `/api/v1/sessions/${encodeURIComponent(id)}/events?tabId=${encodeURIComponent(tabId)}`;
+    const response = await this.#request(path, { signal, accept: 'application/x-ndjson' });
+    if (!response.body) throw new ApiError('internal', 'The server sent an empty event stream.', response.status);
+    return readNdjson<TandemEvent>(response.body, onProgress);
+  }
+
+  async console(id: string, signal?: AbortSignal): Promise<ConsoleEntry[]> {
+    return (await this.#json<PanelResponse<ConsoleEntry>>(`/api/v1/sessions/${encodeURIComponent(id)}/console`, { signal })).items;
+  }
+
+  async network(id: string, signal?: AbortSignal): Promise<NetworkEntry[]> {
+    return (await this.#json<PanelResponse<NetworkEntry>>(`/api/v1/sessions/${encodeURIComponent(id)}/network`, { signal })).items;
+  }
+
+  async errors(id: string, signal?: AbortSignal): Promise<ErrorEntry[]> {
+    return (await this.#json<PanelResponse<ErrorEntry>>(`/api/v1/sessions/${encodeURIComponent(id)}/errors`, { signal })).items;
+  }
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON (a proxy error page, an empty body): fall through to a generic message
+  }
+  if (isErrorBody(body)) return new ApiError(body.error.code, body.error.message, response.status);
+  return new ApiError('http_' + response.status, `The server answered ${response.status} ${response.statusText}.`.trim(), response.status);
+}
+
+export function isAbort(err: unknown): boolean {
+  return (err as Error | null)?.name === 'AbortError';
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

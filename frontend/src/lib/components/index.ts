@@ -1,0 +1,3 @@
+export { default as Alert } from './Alert.svelte';
+export { default as Spinner } from './Spinner.svelte';
+export { default as TopBar } from './TopBar.svelte';
