@@ -1,0 +1,25 @@
+import type { Page } from 'playwright-core';
+
+export type VariantName = 'none' | 'rrweb' | 'tandem';
+
+/** performance.now() marks taken inside the page. */
+export interface InPageTimes {
+  /** before the workload (or before record()/start() for the snapshot workload) */
+  t0: number;
+  /** workload's synchronous part returned (or record() returned) */
+  t1: number;
+  /** MutationObserver callbacks (queued during the workload) have run: the recorder's in-task work ends */
+  t2: number;
+  /** one rendering frame + a macrotask later: layout/paint of the change is done */
+  t3: number;
+}
+
+export interface VariantDriver {
+  name: VariantName;
+  /** Adds the recorder's script to the page (not started). */
+  load(page: Page): Promise<void>;
+  /** Starts recording; resolves once the first full snapshot is taken. Returns the in-page times. */
+  start(page: Page): Promise<InPageTimes>;
+  /** Events the recorder produced so far (a sanity check that it records). */
+  events(page: Page): Promise<number>;
+}

@@ -1,0 +1,34 @@
+/**
+ * `npm run bench`: runs every benchmark in turn in one process (one browser for the browser benches),
+ * prints each figure next to its target and appends the rows to BENCHMARKS.md.
+ * BENCH_ONLY=tracker-overhead,bytes to run a subset.
+ */
+import { recordResults, type ResultRow } from './lib/report.js';
+import { runTrackerOverhead } from './tracker-overhead.js';
+import { runIngest } from './ingest.js';
+
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+const benches: { name: string; target: string; run: () => Promise<ResultRow[]> }[] = [
+  { name: 'tracker-overhead', target: '≤ 1.05× plain @rrweb/record; no tracker task > 50 ms after the first snapshot', run: async () => (await runTrackerOverhead()).rows },
+  { name: 'ingest', target: '≥ 50,000 events/s, p99 ack ≤ 500 ms, zero lost or duplicated', run: () => runIngest() },
+];
+
+const t0 = Date.now();
+let failed = 0;
+for (const b of benches.filter((b) => want(b.name))) {
+  const started = Date.now();
+  console.log(`\n=== ${b.name} ===`);
+  try {
+    const rows = await b.run();
+    recordResults(rows);
+  } catch (err) {
+    failed++;
+    console.error(err);
+    recordResults([{ bench: b.name, figure: 'not run', target: b.target, met: null, gap: (err as Error).message.split('\n')[0] }]);
+  }
+  console.log(`=== ${b.name} took ${((Date.now() - started) / 1000).toFixed(0)} s ===`);
+}
+console.log(`\nall benches took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,363 @@
+/**
+ * tracker-overhead: main-thread cost of recording, Tandem tracker vs plain @rrweb/record vs no recording,
+ * same browser, same fixtures, same run. See bench/README.md for exactly what is timed.
+ *
+ *   node --import tsx bench/src/tracker-overhead.ts        (BENCH_REPS=n to change repetitions)
+ */
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { EVALUATE_SHIM, launchChromium } from './lib/browser.js';
+import { buildRrwebBundle, ensureTrackerBundle, readText } from './lib/bundles.js';
+import { bigPage, mutationPage } from './lib/fixtures.js';
+import { startFixtureServer, type FixtureServer } from './lib/server.js';
+import { fmtMs, fmtRatio, max, median } from './lib/stats.js';
+import { atMost, recordResults, type ResultRow } from './lib/report.js';
+import { startTandemIngest, type TandemIngest } from './lib/tandem.js';
+import { isMain } from './lib/main.js';
+import type { InPageTimes, VariantDriver, VariantName } from './lib/variant.js';
+
+const BENCH = 'tracker-overhead';
+export const MUTATION_WORKLOADS = ['add-1000x10', 'attributes-10000', 'deep-nesting-1000', 'add-remove-churn'] as const;
+export const SNAPSHOT_WORKLOAD = 'snapshot-60k';
+type Workload = (typeof MUTATION_WORKLOADS)[number] | typeof SNAPSHOT_WORKLOAD;
+interface RunResult {
+  variant: VariantName;
+  workload: Workload;
+  rep: number;
+  /** CDP Performance.getMetrics TaskDuration delta over [t0, t3 + settle]: all main-thread task time */
+  taskMs: number;
+  /** same, ScriptDuration (JS only) */
+  scriptMs: number;
+  /** t3 - t0 */
+  wallMs: number;
+  /** t2 - t1: the recorder's share of the workload task (its MutationObserver callback) */
+  inTaskRecorderMs: number;
+  /** long tasks (>= 50 ms) that started after the first snapshot was done and outside [t0, t3] */
+  laterLongTasks: number[];
+  /** long tasks starting in [t0, t3] (the workload's own task and its rendering) */
+  windowLongTasks: number[];
+  events: number;
+}
+
+export interface OverheadOptions {
+  reps?: number;
+  settleMs?: number;
+  browser?: Browser;
+  workloads?: Workload[];
+  variants?: VariantName[];
+}
+
+/** The rrweb options the Tandem tracker records with (kept in sync with tracker/src by readTrackerRecordOptions). */
+export const DEFAULT_RECORD_OPTIONS: Record<string, unknown> = { maskAllInputs: true };
+
+const LONGTASK_INIT = `
+  window.__longtasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, dur: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) {}
+`;
+
+async function metrics(cdp: CDPSession): Promise<{ task: number; script: number }> {
+  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  const get = (n: string) => (metrics.find((m) => m.name === n)?.value ?? NaN) * 1000;
+  return { task: get('TaskDuration'), script: get('ScriptDuration') };
+}
+
+/** Runs the page's workload in one task, then waits for MO callbacks, one frame and one macrotask. */
+async function runWorkload(page: Page, name: string): Promise<InPageTimes> {
+  return page.evaluate(async (name) => {
+    const w = (window as any).__workloads[name];
+    const t0 = performance.now();
+    w.run();
+    const t1 = performance.now();
+    // The MutationObserver notification microtask was queued at the first mutation, before this
+    // continuation: when it resumes, every recorder's MO callback has run.
+    await null;
+    const t2 = performance.now();
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const t3 = performance.now();
+    return { t0, t1, t2, t3 };
+  }, name);
+}
+
+function noneVariant(): VariantDriver {
+  return {
+    name: 'none',
+    async load() {},
+    async start(page) {
+      return page.evaluate(async () => {
+        const t0 = performance.now();
+        await null;
+        const t2 = performance.now();
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        return { t0, t1: t0, t2, t3: performance.now() };
+      });
+    },
+    async events() {
+      return 0;
+    },
+  };
+}
+
+function rrwebVariant(server: FixtureServer, options: Record<string, unknown>): VariantDriver {
+  return {
+    name: 'rrweb',
+    async load(page) {
+      await page.addScriptTag({ url: `${server.url}/rrweb-record.js` });
+    },
+    async start(page) {
+      return page.evaluate(async (options) => {
+        const w = window as any;
+        w.__events = [];
+        const t0 = performance.now();
+        w.__stopRecording = w.rrwebRecord({ ...options, emit: (e: unknown) => w.__events.push(e) });
+        const t1 = performance.now();
+        await null;
+        const t2 = performance.now();
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        return { t0, t1, t2, t3: performance.now() };
+      }, options);
+    },
+    async events(page) {
+      return page.evaluate(() => (window as any).__events.length);
+    },
+  };
+}
+
+async function oneRun(
+  browser: Browser,
+  server: FixtureServer,
+  variant: VariantDriver,
+  workload: Workload,
+  rep: number,
+  settleMs: number,
+): Promise<RunResult> {
+  let context: BrowserContext | undefined;
+  try {
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.warn(`[${variant.name}/${workload}] page error: ${e.message}`));
+    await page.addInitScript(EVALUATE_SHIM + LONGTASK_INIT);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const isSnapshot = workload === SNAPSHOT_WORKLOAD;
+    await page.goto(`${server.url}/${isSnapshot ? 'big.html' : 'mutations.html'}`, { waitUntil: 'load' });
+    if (!isSnapshot) {
+      await page.evaluate((name) => (window as any).__workloads[name].setup?.(), workload);
+    }
+    await variant.load(page);
+    // Let parsing, the script load and startup tasks finish before measuring.
+    await page.waitForTimeout(300);
+
+    let times: InPageTimes;
+    let m0: { task: number; script: number };
+    let firstSnapshotDoneAt: number;
+    if (isSnapshot) {
+      m0 = await metrics(cdp);
+      times = await variant.start(page);
+      firstSnapshotDoneAt = times.t3;
+    } else {
+      const started = await variant.start(page);
+      // Let the tracker post its first batch (the snapshot) and go idle before the workload.
+      await page.waitForTimeout(settleMs);
+      firstSnapshotDoneAt = started.t3;
+      m0 = await metrics(cdp);
+      times = await runWorkload(page, workload);
+    }
+    await page.waitForTimeout(settleMs);
+    const m1 = await metrics(cdp);
+    const longtasks: { start: number; dur: number }[] = await page.evaluate(() => (window as any).__longtasks);
+    const events = await variant.events(page);
+    const inWindow = (t: { start: number }) => t.start >= times.t0 - 1 && t.start <= times.t3;
+    return {
+      variant: variant.name,
+      workload,
+      rep,
+      taskMs: m1.task - m0.task,
+      scriptMs: m1.script - m0.script,
+      wallMs: times.t3 - times.t0,
+      inTaskRecorderMs: times.t2 - times.t1,
+      windowLongTasks: longtasks.filter(inWindow).map((t) => t.dur),
+      laterLongTasks: longtasks.filter((t) => t.start > firstSnapshotDoneAt && !inWindow(t)).map((t) => t.dur),
+      events,
+    };
+  } finally {
+    await context?.close().catch(() => {});
+  }
+}
+
+function shuffle<T>(xs: T[], seed: number): T[] {
+  const a = [...xs];
+  let s = seed * 2654435761 || 1;
+  for (let i = a.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+export interface OverheadSummary {
+  rows: ResultRow[];
+  results: RunResult[];
+}
+
+export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<OverheadSummary> {
+  const reps = opts.reps ?? Number(process.env.BENCH_REPS ?? 5);
+  const workloads = opts.workloads ?? [...MUTATION_WORKLOADS, SNAPSHOT_WORKLOAD];
+  const server = await startFixtureServer({ discardIngest: true });
+  const rrwebPath = await buildRrwebBundle();
+  server.routes.set('/rrweb-record.js', { type: 'text/javascript', body: readText(rrwebPath) });
+  server.routes.set('/mutations.html', { type: 'text/html', body: mutationPage() });
+  server.routes.set('/big.html', { type: 'text/html', body: bigPage(60_000) });
+
+  const browser = opts.browser ?? (await launchChromium());
+  let ingest: TandemIngest | undefined;
+  const notes: string[] = [];
+  try {
+    const variants: VariantDriver[] = [noneVariant()];
+    let recordOptions = DEFAULT_RECORD_OPTIONS;
+    const tracker = ensureTrackerBundle();
+    let tandemError: string | undefined = tracker.error;
+    if (!tandemError) {
+      try {
+        ingest = await startTandemIngest(server);
+        recordOptions = ingest.recordOptions ?? recordOptions;
+        server.routes.set('/tandem.js', { type: 'text/javascript', body: readText(tracker.path) });
+        notes.push(`Tandem ingest: ${ingest.describe}`);
+      } catch (err) {
+        tandemError = (err as Error).message;
+      }
+    }
+    variants.push(rrwebVariant(server, recordOptions));
+    if (ingest && !tandemError) variants.push(ingest.variant(server));
+    if (opts.variants) variants.splice(0, variants.length, ...variants.filter((v) => opts.variants!.includes(v.name)));
+    notes.push(`rrweb options: ${JSON.stringify(recordOptions)}`);
+    const settleMs = opts.settleMs ?? (ingest?.flushIntervalMs ?? 2000) + 700;
+    console.log(`[${BENCH}] chromium ${browser.version()}, ${reps} reps, settle ${settleMs} ms, variants: ${variants.map((v) => v.name).join(', ')}`);
+    for (const n of notes) console.log(`[${BENCH}] ${n}`);
+    if (tandemError) console.log(`[${BENCH}] Tandem variant unavailable: ${tandemError}`);
+
+    // Fixture size check for the snapshot page.
+    {
+      const ctx = await browser.newContext();
+      const p = await ctx.newPage();
+      await p.addInitScript(EVALUATE_SHIM);
+      await p.goto(`${server.url}/big.html`);
+      const n = await p.evaluate(() => {
+        const w = document.createTreeWalker(document, NodeFilter.SHOW_ALL);
+        let c = 0;
+        while (w.nextNode()) c++;
+        return c;
+      });
+      console.log(`[${BENCH}] big.html has ${n} DOM nodes`);
+      await ctx.close();
+    }
+
+    const results: RunResult[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      for (const workload of workloads) {
+        for (const v of shuffle(variants, rep * 31 + workloads.indexOf(workload))) {
+          const r = await oneRun(browser, server, v, workload, rep, settleMs);
+          results.push(r);
+          console.log(
+            `[${BENCH}] rep ${rep} ${workload.padEnd(18)} ${v.name.padEnd(6)} task ${fmtMs(r.taskMs).padStart(9)}  script ${fmtMs(r.scriptMs).padStart(9)}` +
+              `  wall ${fmtMs(r.wallMs).padStart(9)}  recorder-in-task ${fmtMs(r.inTaskRecorderMs).padStart(8)}  events ${r.events}` +
+              (r.laterLongTasks.length ? `  later long tasks ${r.laterLongTasks.map((d) => d.toFixed(0)).join(',')}` : ''),
+          );
+        }
+      }
+    }
+    return { rows: summarize(results, variants.map((v) => v.name), workloads, tandemError, notes), results };
+  } finally {
+    if (!opts.browser) await browser.close().catch(() => {});
+    await ingest?.close().catch(() => {});
+    await server.close();
+  }
+}
+
+function summarize(results: RunResult[], variants: VariantName[], workloads: Workload[], tandemError: string | undefined, notes: string[]): ResultRow[] {
+  const rows: ResultRow[] = [];
+  const med = (v: VariantName, w: Workload, f: (r: RunResult) => number) =>
+    median(results.filter((r) => r.variant === v && r.workload === w).map(f));
+
+  console.log('');
+  console.log(`| workload | none task ms | rrweb task ms | tandem task ms | tandem/rrweb | (tandem-none)/(rrweb-none) | rrweb in-task | tandem in-task |`);
+  console.log(`|---|---|---|---|---|---|---|---|`);
+  const ratios: number[] = [];
+  let sumT = 0;
+  let sumR = 0;
+  const perWorkload: string[] = [];
+  for (const w of workloads) {
+    const n = med('none', w, (r) => r.taskMs);
+    const rr = med('rrweb', w, (r) => r.taskMs);
+    const t = variants.includes('tandem') ? med('tandem', w, (r) => r.taskMs) : NaN;
+    const ratio = t / rr;
+    if (Number.isFinite(ratio)) ratios.push(ratio);
+    sumT += t;
+    sumR += rr;
+    perWorkload.push(`${w} ${fmtRatio(ratio)}`);
+    console.log(
+      `| ${w} | ${n.toFixed(1)} | ${rr.toFixed(1)} | ${t.toFixed(1)} | ${fmtRatio(ratio)} | ${fmtRatio((t - n) / (rr - n))} | ${med('rrweb', w, (r) => r.inTaskRecorderMs).toFixed(1)} | ${med('tandem', w, (r) => r.inTaskRecorderMs).toFixed(1)} |`,
+    );
+  }
+  console.log('');
+
+  if (!variants.includes('tandem')) {
+    rows.push({
+      bench: BENCH,
+      figure: `Tandem/rrweb main-thread time: not measured (rrweb vs none only: ${workloads
+        .map((w) => `${w} rrweb ${med('rrweb', w, (r) => r.taskMs).toFixed(0)} ms vs none ${med('none', w, (r) => r.taskMs).toFixed(0)} ms`)
+        .join('; ')})`,
+      target: '≤ 1.05× plain @rrweb/record',
+      met: null,
+      gap: tandemError ?? 'Tandem variant not run',
+    });
+    return rows;
+  }
+
+  const worst = Math.max(...ratios);
+  const total = sumT / sumR;
+  rows.push(
+    atMost(
+      BENCH,
+      `Tandem/rrweb main-thread time (CDP TaskDuration, median of runs, workload + ${'settle'}): worst workload ${fmtRatio(worst)}, all workloads summed ${fmtRatio(total)} [${perWorkload.join(', ')}]. ${notes[0] ?? ''}`,
+      worst,
+      1.05,
+      '≤ 1.05× plain @rrweb/record, every workload',
+      '×',
+    ),
+  );
+
+  // Longest tracker task after the first snapshot: the tracker's share of each workload task (t2 - t1)
+  // on mutation workloads, and any long task (>= 50 ms) outside the workload window.
+  const mutation = workloads.filter((w) => w !== SNAPSHOT_WORKLOAD);
+  const tandemRuns = results.filter((r) => r.variant === 'tandem');
+  const inTask = max(tandemRuns.filter((r) => mutation.includes(r.workload as never)).map((r) => r.inTaskRecorderMs));
+  const laterByVariant = (v: VariantName) => max(results.filter((r) => r.variant === v).flatMap((r) => r.laterLongTasks));
+  const later = laterByVariant('tandem');
+  const rrInTask = max(results.filter((r) => r.variant === 'rrweb' && mutation.includes(r.workload as never)).map((r) => r.inTaskRecorderMs));
+  const longest = Math.max(inTask, Number.isFinite(later) ? later : 0);
+  const worstInTask = tandemRuns
+    .filter((r) => mutation.includes(r.workload as never))
+    .sort((a, b) => b.inTaskRecorderMs - a.inTaskRecorderMs)[0];
+  rows.push(
+    atMost(
+      BENCH,
+      `longest tracker task after the first snapshot: ${fmtMs(longest)} (max in-task MutationObserver work ${fmtMs(inTask)} on ${worstInTask?.workload}; ` +
+        `separate long tasks ≥50 ms after the snapshot: ${Number.isFinite(later) ? fmtMs(later) : 'none'}; ` +
+        `plain rrweb in-task max ${fmtMs(rrInTask)}, no-recording later long tasks: ${Number.isFinite(laterByVariant('none')) ? fmtMs(laterByVariant('none')) : 'none'})`,
+      longest,
+      50,
+      'no tracker task > 50 ms after the first snapshot',
+      ' ms',
+    ),
+  );
+  return rows;
+}
+
+if (isMain(import.meta.url)) {
+  const { rows } = await runTrackerOverhead();
+  recordResults(rows);
+}
