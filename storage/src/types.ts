@@ -1,6 +1,7 @@
 import type {
   ConsoleEntry,
   ErrorEntry,
+  Keyframe,
   NetworkEntry,
   SessionDetail,
   SessionListResponse,
@@ -17,14 +18,19 @@ export interface Driver {
   readonly kind: 'chdb' | 'remote';
   /** SELECT returning rows parsed from JSONEachRow. */
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
-  /** SELECT streamed as JSONEachRow lines (one row per string, no trailing newline). */
-  queryLines(sql: string, params?: Record<string, unknown>): AsyncIterable<string>;
+  /**
+   * SELECT streamed as JSONEachRow lines (one row per string, no trailing newline).
+   * `format: 'TabSeparatedRaw'` yields unescaped TSV lines instead (used to stream stored JSON verbatim).
+   */
+  queryLines(sql: string, params?: Record<string, unknown>, format?: LineFormat): AsyncIterable<string>;
   /** DDL or any statement without a result. */
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
   /** INSERT of rows (objects keyed by column name), durable when the promise resolves. */
   insert(table: string, rows: Record<string, unknown>[]): Promise<void>;
   close(): Promise<void>;
 }
+
+export type LineFormat = 'JSONEachRow' | 'TabSeparatedRaw';
 
 export interface ProjectRecord {
   id: string;
@@ -78,6 +84,16 @@ export interface EventStreamOptions {
   tabId?: string;
   fromTs?: number;
   toTs?: number;
+  /** Start at this seq (inclusive) — with tabId, e.g. a keyframe's metaSeq so Meta + FullSnapshot come first. */
+  fromSeq?: number;
+}
+
+/** A keyframe plus the Meta event that precedes it: a replayer needs both to start drawing there. */
+export interface StoredKeyframe extends Keyframe {
+  /** seq of the last Meta event before this FullSnapshot in the tab, -1 when none was seen. */
+  metaSeq: number;
+  /** ts of that Meta event (the keyframe's own ts when none). */
+  metaTs: number;
 }
 
 export interface StoreOptions {
@@ -87,6 +103,29 @@ export interface StoreOptions {
   maxPendingEvents?: number;
   /** ... or this long after the first pending one (default 50 ms): bounds ack latency. */
   maxDelayMs?: number;
+  /**
+   * writeBatch rejects with `unavailable` while more events than this wait for storage (default 200,000):
+   * bounds memory when storage is slower than ingest; trackers retry with backoff.
+   */
+  maxQueuedEvents?: number;
+  /** ClickHouse database holding the tables (default `tandem`); tests use a throwaway one. */
+  database?: string;
+}
+
+/** Counters of the writer, for metrics and for tests that check grouping. */
+export interface WriterStats {
+  /** writeBatch + startSession calls received. */
+  calls: number;
+  /** Flushes attempted (each writes every table with pending rows). */
+  flushes: number;
+  /** driver.insert calls made by the writer. */
+  inserts: number;
+  /** Flushes that failed (their calls were rejected). */
+  failedFlushes: number;
+  /** Events written (after dropping duplicates). */
+  eventsWritten: number;
+  /** Events dropped as already stored or already queued. */
+  eventsDropped: number;
 }
 
 /**
@@ -128,6 +167,13 @@ export interface Store {
 
   /** Writes everything pending now. */
   flush(): Promise<void>;
+  /** Writer counters (optional so stand-in Stores need not provide them; createStore always does). */
+  readonly stats?: WriterStats;
   /** Flushes, then closes the driver. */
   close(): Promise<void>;
+}
+
+/** What createStore/openStore return: a Store whose counters are always there. */
+export interface TandemStore extends Store {
+  readonly stats: WriterStats;
 }

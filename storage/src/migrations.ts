@@ -1,0 +1,121 @@
+import { chTime, checkIdentifier } from './encode.js';
+import type { Driver } from './types.js';
+
+/**
+ * Numbered migrations, applied once each and recorded in `schema_migrations`. Append only: never
+ * edit an applied one, add the next number. Every statement is idempotent (IF NOT EXISTS) so a crash
+ * between a statement and its record only repeats harmless work.
+ * Times are DateTime64(3, 'UTC') so text written by the drivers means the same whatever the server's
+ * timezone. `$db` is the database, `$days` the retention; both are checked values, never user input.
+ *
+ * Session-data tables share one shape: ReplacingMergeTree ordered by (project_id, session_id, tab_id,
+ * seq), so a retried batch that slips past the writer's ackSeq check collapses (reads also dedup with
+ * `LIMIT 1 BY tab_id, seq` because merges are eventual). They expire by `received_at` (server clock:
+ * a visitor's wrong clock must not delete or keep data), partitioned by day so expiry drops whole parts.
+ */
+const dataTable = (name: string, columns: string) => `
+CREATE TABLE IF NOT EXISTS $db.${name} (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  ${columns},
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL $days DAY
+SETTINGS ttl_only_drop_parts = 1`;
+
+/** Tables whose TTL follows retentionDays, with their TTL expression. */
+export const TTL_TABLES: Record<string, string> = {
+  sessions: 'toDateTime(updated_at) + INTERVAL $days DAY',
+  events: 'received_at + INTERVAL $days DAY',
+  keyframes: 'received_at + INTERVAL $days DAY',
+  console_logs: 'received_at + INTERVAL $days DAY',
+  network_requests: 'received_at + INTERVAL $days DAY',
+  errors: 'received_at + INTERVAL $days DAY',
+  page_visits: 'received_at + INTERVAL $days DAY',
+};
+
+export const MIGRATIONS: { version: number; name: string; statements: string[] }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS $db.store_settings (
+        name String, value String, updated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY name`,
+      `CREATE TABLE IF NOT EXISTS $db.projects (
+        id String, name String, key String, allowed_origins Array(String),
+        created_at DateTime64(3, 'UTC'), version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS $db.agents (
+        id String, project_id String, email String, name String, role LowCardinality(String),
+        password_hash String, created_at DateTime64(3, 'UTC'), disabled UInt8, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      // One row per session, rewritten (new version) by every flush that touches it; reads use FINAL.
+      `CREATE TABLE IF NOT EXISTS $db.sessions (
+        project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+        visitor_id String, user_id String,
+        started_at DateTime64(3, 'UTC'), first_event_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
+        first_url String, last_url String, referrer String,
+        page_count UInt32, event_count UInt32, error_count UInt32, console_error_count UInt32, click_count UInt32,
+        tab_ids Array(String), tab_count UInt16,
+        user_agent String, browser LowCardinality(String), browser_version LowCardinality(String),
+        os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String),
+        language LowCardinality(String), timezone LowCardinality(String), country LowCardinality(String)
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY (project_id, session_id)
+      TTL toDateTime(updated_at) + INTERVAL $days DAY`,
+      // `type` lets a restarted writer find the tab's last Meta event without parsing `data`.
+      dataTable('events', 'type UInt8, data String CODEC(ZSTD(3))'),
+      dataTable('keyframes', "meta_seq Int64, meta_ts DateTime64(3, 'UTC')"),
+      dataTable('console_logs', 'level LowCardinality(String), message String CODEC(ZSTD(1)), trace String CODEC(ZSTD(1))'),
+      dataTable('network_requests', `kind LowCardinality(String), method LowCardinality(String), url String CODEC(ZSTD(1)),
+        status UInt16, duration_ms UInt32, request_bytes UInt64, response_bytes UInt64, error String`),
+      dataTable('errors', `kind LowCardinality(String), name String, message String, stack String CODEC(ZSTD(1)),
+        source String, line UInt32, column UInt32`),
+      dataTable('page_visits', 'url String, title String, referrer String, via LowCardinality(String)'),
+    ],
+  },
+];
+
+function render(sql: string, db: string, days: number): string {
+  return sql.replaceAll('$db', db).replaceAll('$days', String(days));
+}
+
+export async function migrate(driver: Driver, db: string, retentionDays: number): Promise<void> {
+  checkIdentifier(db);
+  const days = Math.floor(retentionDays);
+  if (!(days >= 1 && days <= 36500)) throw new Error(`retentionDays must be 1..36500, got ${retentionDays}`);
+  await driver.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+  await driver.command(`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
+    version UInt32, name String, applied_at DateTime64(3, 'UTC')
+  ) ENGINE = ReplacingMergeTree ORDER BY version`);
+  const done = new Set(
+    (await driver.query<{ version: number }>(`SELECT version FROM ${db}.schema_migrations`)).map((r) => Number(r.version)),
+  );
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) await driver.command(render(statement, db, days));
+    await driver.insert(`${db}.schema_migrations`, [{ version: m.version, name: m.name, applied_at: chTime(Date.now()) }]);
+  }
+  await applyRetention(driver, db, days);
+}
+
+/** Tables are created with the retention of their first run; a changed setting is applied with MODIFY TTL. */
+async function applyRetention(driver: Driver, db: string, days: number): Promise<void> {
+  const rows = await driver.query<{ value: string }>(
+    `SELECT argMax(value, updated_at) AS value FROM ${db}.store_settings WHERE name = 'retention_days' GROUP BY name`,
+  );
+  const current = rows.length ? Number(rows[0].value) : null;
+  if (current === days) return;
+  if (current !== null) {
+    for (const [table, ttl] of Object.entries(TTL_TABLES)) {
+      await driver.command(`ALTER TABLE ${db}.${table} MODIFY TTL ${render(ttl, db, days)}`);
+    }
+  }
+  await driver.insert(`${db}.store_settings`, [{ name: 'retention_days', value: String(days), updated_at: chTime(Date.now()) }]);
+}

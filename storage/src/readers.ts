@@ -1,0 +1,187 @@
+import { TandemError } from '@tandem/protocol';
+import type {
+  ConsoleEntry, ErrorEntry, NetworkEntry, PageVisit, SessionDetail, SessionListResponse, SessionQuery, SessionSummary, TabInfo,
+} from '@tandem/protocol';
+import { decodeCursor, encodeCursor } from './encode.js';
+import type { Driver, EventStreamOptions, StoredKeyframe } from './types.js';
+
+/**
+ * Read side. Every query is scoped by project_id and takes user input only through bound `{name:Type}`
+ * parameters. Session-data tables may hold a duplicate (tab_id, seq) until a merge, so reads dedup
+ * with `LIMIT 1 BY tab_id, seq`; `sessions` holds one version per flush, so it is read with FINAL
+ * (which applies WHERE to the newest version only).
+ */
+
+/** listSessions page size: 50 by default, 200 at most, so one request stays cheap at any table size. */
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
+/** streamEvents reads this many events per query: bounded memory per stream whatever the session length. */
+const EVENT_PAGE = 2000;
+/** Panels return at most this many rows (the console plugin alone may log thousands per page). */
+const MAX_PANEL_ROWS = 10_000;
+
+const SUMMARY_COLUMNS = `session_id, project_id, visitor_id, user_id,
+  toUnixTimestamp64Milli(started_at) AS started_at, toUnixTimestamp64Milli(ended_at) AS ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, country, screen`;
+
+type Raw = Record<string, string | number>;
+const num = (v: unknown) => Number(v ?? 0);
+const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+function toSummary(r: Raw): SessionSummary {
+  return {
+    sessionId: text(r.session_id), projectId: text(r.project_id), visitorId: text(r.visitor_id), userId: text(r.user_id),
+    startedAt: num(r.started_at), endedAt: num(r.ended_at), durationMs: num(r.duration_ms),
+    firstUrl: text(r.first_url), lastUrl: text(r.last_url), pageCount: num(r.page_count), eventCount: num(r.event_count),
+    errorCount: num(r.error_count), consoleErrorCount: num(r.console_error_count), clickCount: num(r.click_count),
+    tabCount: num(r.tab_count), userAgent: text(r.user_agent), browser: text(r.browser), browserVersion: text(r.browser_version),
+    os: text(r.os), device: text(r.device), ...(r.country ? { country: text(r.country) } : {}), screen: text(r.screen),
+  };
+}
+
+const finiteOrUndefined = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+export function createReaders(driver: Driver, db: string) {
+  async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
+    const params: Record<string, unknown> = { p: projectId };
+    const where = ['project_id = {p:String}'];
+    const from = finiteOrUndefined(query.from);
+    const to = finiteOrUndefined(query.to);
+    const minDuration = finiteOrUndefined(query.minDuration);
+    if (from !== undefined) (where.push('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
+    if (to !== undefined) (where.push('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
+    if (query.userId) (where.push('user_id = {userId:String}'), (params.userId = query.userId));
+    if (query.url) {
+      params.url = query.url;
+      where.push(`(positionCaseInsensitiveUTF8(first_url, {url:String}) > 0 OR positionCaseInsensitiveUTF8(last_url, {url:String}) > 0
+        OR session_id IN (SELECT session_id FROM ${db}.page_visits
+                          WHERE project_id = {p:String} AND positionCaseInsensitiveUTF8(url, {url:String}) > 0))`);
+    }
+    if (query.q) {
+      params.q = query.q;
+      where.push(`(positionCaseInsensitiveUTF8(user_id, {q:String}) > 0 OR positionCaseInsensitiveUTF8(first_url, {q:String}) > 0
+        OR positionCaseInsensitiveUTF8(last_url, {q:String}) > 0 OR positionCaseInsensitiveUTF8(browser, {q:String}) > 0
+        OR session_id = {q:String} OR visitor_id = {q:String})`);
+    }
+    if (query.hasErrors) where.push('error_count > 0');
+    if (minDuration !== undefined && minDuration > 0) (where.push('duration_ms >= {minDuration:UInt64}'), (params.minDuration = Math.floor(minDuration)));
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor);
+      if (!c) throw new TandemError('bad_request', 'cursor is malformed');
+      where.push('(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})');
+      params.cTs = Math.floor(c.startedAt);
+      params.cId = c.sessionId;
+    }
+    const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(finiteOrUndefined(query.limit) ?? DEFAULT_LIMIT)));
+    params.limit = limit + 1; // one more than asked tells whether there is a next page
+    const rows = await driver.query<Raw>(
+      `SELECT ${SUMMARY_COLUMNS} FROM ${db}.sessions FINAL WHERE ${where.join(' AND ')}
+       ORDER BY started_at DESC, session_id DESC LIMIT {limit:UInt32}`,
+      params,
+    );
+    const sessions = rows.slice(0, limit).map(toSummary);
+    const last = sessions[sessions.length - 1];
+    return { sessions, nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.sessionId) : null };
+  }
+
+  async function getSession(projectId: string, sessionId: string): Promise<SessionDetail | null> {
+    const params = { p: projectId, s: sessionId };
+    const scope = 'project_id = {p:String} AND session_id = {s:String}';
+    const [summary, tabs, pages, keyframes] = await Promise.all([
+      driver.query<Raw>(`SELECT ${SUMMARY_COLUMNS} FROM ${db}.sessions FINAL WHERE ${scope}`, params),
+      driver.query<Raw>(
+        `SELECT tab_id, toUnixTimestamp64Milli(min(ts)) AS started_at, toUnixTimestamp64Milli(max(ts)) AS ended_at,
+                uniqExact(seq) AS event_count
+         FROM ${db}.events WHERE ${scope} GROUP BY tab_id ORDER BY started_at, tab_id`, params),
+      driver.query<Raw>(
+        `SELECT tab_id, toUnixTimestamp64Milli(ts) AS ts, url, title FROM ${db}.page_visits WHERE ${scope}
+         ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`, params),
+      driver.query<Raw>(
+        `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts
+         FROM ${db}.keyframes WHERE ${scope} ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`, params),
+    ]);
+    if (!summary[0]) return null;
+    return {
+      ...toSummary(summary[0]),
+      tabs: tabs.map((t): TabInfo => ({
+        tabId: text(t.tab_id), startedAt: num(t.started_at), endedAt: num(t.ended_at), eventCount: num(t.event_count),
+      })),
+      pages: pages.map((p): PageVisit => ({ tabId: text(p.tab_id), ts: num(p.ts), url: text(p.url), title: text(p.title) })),
+      keyframes: keyframes.map((k): StoredKeyframe => ({
+        tabId: text(k.tab_id), seq: num(k.seq), ts: num(k.ts), metaSeq: num(k.meta_seq), metaTs: num(k.meta_ts),
+      })),
+    };
+  }
+
+  /**
+   * Events in (tab_id, seq) order, read page by page with a keyset on seq. Each page is drained from
+   * the driver before its lines are yielded: a slow HTTP client then holds one page in memory, never
+   * a query (chDB runs one stream at a time per process).
+   */
+  async function* streamEvents(projectId: string, sessionId: string, opts: EventStreamOptions = {}): AsyncIterable<string> {
+    const base: Record<string, unknown> = { p: projectId, s: sessionId };
+    const filters: string[] = [];
+    const fromTs = finiteOrUndefined(opts.fromTs);
+    const toTs = finiteOrUndefined(opts.toTs);
+    if (fromTs !== undefined) (filters.push('ts >= fromUnixTimestamp64Milli({fromTs:Int64})'), (base.fromTs = Math.floor(fromTs)));
+    if (toTs !== undefined) (filters.push('ts <= fromUnixTimestamp64Milli({toTs:Int64})'), (base.toTs = Math.floor(toTs)));
+    const tabIds = opts.tabId
+      ? [opts.tabId]
+      : (await driver.query<{ tab_id: string }>(
+          `SELECT DISTINCT tab_id FROM ${db}.events WHERE project_id = {p:String} AND session_id = {s:String} ORDER BY tab_id`, base,
+        )).map((r) => r.tab_id);
+    for (const tabId of tabIds) {
+      let after = Math.max(-1, Math.floor(finiteOrUndefined(opts.fromSeq) ?? 0) - 1);
+      for (;;) {
+        const page: string[] = [];
+        // TabSeparatedRaw writes `data` unescaped: the stored JSON comes out byte for byte (JSON has no
+        // raw tab or newline, so the line and the tab after seq are unambiguous).
+        for await (const line of driver.queryLines(
+          `SELECT seq, data FROM ${db}.events
+           WHERE project_id = {p:String} AND session_id = {s:String} AND tab_id = {t:String} AND seq > {after:Int64}
+           ${filters.map((f) => `AND ${f}`).join(' ')}
+           ORDER BY seq LIMIT 1 BY seq LIMIT {n:UInt32}`,
+          { ...base, t: tabId, after, n: EVENT_PAGE },
+          'TabSeparatedRaw',
+        )) page.push(line);
+        for (const line of page) {
+          const tab = line.indexOf('\t');
+          after = Number(line.slice(0, tab));
+          yield line.slice(tab + 1);
+        }
+        if (page.length < EVENT_PAGE) break;
+      }
+    }
+  }
+
+  function panel<T>(table: string, columns: string, map: (r: Raw) => T) {
+    return async (projectId: string, sessionId: string): Promise<T[]> => {
+      const rows = await driver.query<Raw>(
+        `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts, ${columns} FROM ${db}.${table}
+         WHERE project_id = {p:String} AND session_id = {s:String}
+         ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq LIMIT {n:UInt32}`,
+        { p: projectId, s: sessionId, n: MAX_PANEL_ROWS },
+      );
+      return rows.map(map);
+    };
+  }
+
+  const getConsole = panel<ConsoleEntry>('console_logs', 'level, message, trace', (r) => ({
+    tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts), level: text(r.level), message: text(r.message), trace: text(r.trace),
+  }));
+  const getNetwork = panel<NetworkEntry>(
+    'network_requests', 'kind, method, url, status, duration_ms, request_bytes, response_bytes, error',
+    (r) => ({
+      tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts), kind: text(r.kind), method: text(r.method), url: text(r.url),
+      status: num(r.status), durationMs: num(r.duration_ms), requestBytes: num(r.request_bytes),
+      responseBytes: num(r.response_bytes), error: text(r.error),
+    }),
+  );
+  const getErrors = panel<ErrorEntry>('errors', 'kind, name, message, stack, source, line, column', (r) => ({
+    tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts), kind: text(r.kind), name: text(r.name), message: text(r.message),
+    stack: text(r.stack), source: text(r.source), line: num(r.line), column: num(r.column),
+  }));
+
+  return { listSessions, getSession, streamEvents, getConsole, getNetwork, getErrors };
+}

@@ -1,0 +1,49 @@
+import { createClient } from '@clickhouse/client';
+import type { Driver, LineFormat } from './types.js';
+
+/**
+ * A ClickHouse server (or cluster entry point) over HTTP with the official client. Same SQL as chDB;
+ * `{name:Type}` placeholders are bound server-side from `query_params`.
+ */
+export function createRemoteDriver(url: string): Driver {
+  const client = createClient({
+    url,
+    // Inserts must be durable when they resolve (the writer acks on them): no async_insert buffering.
+    clickhouse_settings: { async_insert: 0, wait_end_of_query: 1 },
+  });
+
+  return {
+    kind: 'remote',
+
+    async query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
+      const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+      return rs.json<T>();
+    },
+
+    async *queryLines(sql: string, params?: Record<string, unknown>, format: LineFormat = 'JSONEachRow') {
+      const rs = await client.query({ query: sql, query_params: params, format });
+      const stream = rs.stream();
+      try {
+        for await (const rows of stream) {
+          for (const row of rows as Array<{ text: string }>) yield row.text;
+        }
+      } finally {
+        // An early exit must not leave the HTTP response (and its socket) half read.
+        if (!stream.destroyed) stream.destroy();
+      }
+    },
+
+    async command(sql: string, params?: Record<string, unknown>): Promise<void> {
+      await client.command({ query: sql, query_params: params });
+    },
+
+    async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
+      if (rows.length === 0) return;
+      await client.insert({ table, values: rows, format: 'JSONEachRow' });
+    },
+
+    async close(): Promise<void> {
+      await client.close();
+    },
+  };
+}

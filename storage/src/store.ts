@@ -1,0 +1,51 @@
+import { createAccounts } from './accounts.js';
+import { checkIdentifier } from './encode.js';
+import { migrate } from './migrations.js';
+import { createReaders } from './readers.js';
+import type { Driver, StoreOptions, TandemStore } from './types.js';
+import { createWriter } from './writer.js';
+
+/** Defaults, with the reason for each in types.ts (StoreOptions). */
+export const STORE_DEFAULTS = {
+  retentionDays: 30,
+  maxPendingEvents: 5_000,
+  maxDelayMs: 50,
+  maxQueuedEvents: 200_000,
+  database: 'tandem',
+} as const;
+
+/** Tandem's Store over any Driver. Does not migrate: call migrate() (openStore does). */
+export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStore {
+  const db = checkIdentifier(opts.database ?? STORE_DEFAULTS.database);
+  const retentionDays = opts.retentionDays ?? STORE_DEFAULTS.retentionDays;
+  const writer = createWriter(driver, db, {
+    maxPendingEvents: Math.max(1, opts.maxPendingEvents ?? STORE_DEFAULTS.maxPendingEvents),
+    maxDelayMs: Math.max(0, opts.maxDelayMs ?? STORE_DEFAULTS.maxDelayMs),
+    maxQueuedEvents: Math.max(1, opts.maxQueuedEvents ?? STORE_DEFAULTS.maxQueuedEvents),
+  });
+  const readers = createReaders(driver, db);
+  const accounts = createAccounts(driver, db);
+  let closed: Promise<void> | null = null;
+
+  return {
+    driver,
+    stats: writer.stats,
+    migrate: () => migrate(driver, db, retentionDays),
+    ...accounts,
+    startSession: writer.startSession,
+    getAckSeq: writer.getAckSeq,
+    writeBatch: writer.writeBatch,
+    flush: writer.flush,
+    ...readers,
+    close() {
+      closed ??= (async () => {
+        try {
+          await writer.flush();
+        } finally {
+          await driver.close();
+        }
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import { TandemError } from '@tandem/protocol';
+import { deriveRows, emptyRows, sessionRow, type PendingRows, type Row, type SessionState, type TabState } from './derive.js';
+import { applyStart, loadSession, loadTab, newSession } from './state.js';
+import type { Driver, IngestBatch, SessionStart, WriterStats } from './types.js';
+
+/**
+ * The batching writer. Many concurrent writeBatch/startSession calls land in one open *group*; a group
+ * is written as one INSERT per table when it holds `maxPendingEvents` events or `maxDelayMs` after its
+ * first call. Groups are written one at a time, in order, so a tab's ackSeq only moves forward and two
+ * flushes never interleave. Each call resolves only after its group's INSERTs succeeded.
+ *
+ * Failure: the failed group and the one queued behind it are rejected, and all cached state is dropped
+ * (counters and seqs were advanced optimistically when the calls were queued), to be reloaded from
+ * storage on next touch. Trackers retry; the retried events are then still new and get written.
+ */
+
+export interface WriterOptions {
+  maxPendingEvents: number;
+  maxDelayMs: number;
+  maxQueuedEvents: number;
+}
+
+interface Group {
+  rows: PendingRows;
+  sessions: Set<SessionState>;
+  /** Highest seq per tab in this group. */
+  tabs: Map<TabState, number>;
+  eventCount: number;
+  ready: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function newGroup(): Group {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  done.catch(() => {}); // callers see the rejection; this only stops an unawaited one from crashing Node
+  return { rows: emptyRows(), sessions: new Set(), tabs: new Map(), eventCount: 0, ready: false, timer: null, done, resolve, reject };
+}
+
+const isEmpty = (g: Group) => g.sessions.size === 0 && g.tabs.size === 0;
+
+/** Tabs and sessions idle this long leave the cache (trackers start a new session after 30 min idle). */
+const IDLE_EVICT_MS = 30 * 60_000;
+const SWEEP_EVERY_MS = 60_000;
+
+export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
+  const stats: WriterStats = { calls: 0, flushes: 0, inserts: 0, failedFlushes: 0, eventsWritten: 0, eventsDropped: 0 };
+  const tabs = new Map<string, Promise<TabState>>();
+  const sessions = new Map<string, Promise<SessionState>>();
+  /** Bumped when cached state is dropped: a call that awaited a load across a drop loads again. */
+  let generation = 0;
+  let open = newGroup();
+  let inFlight: Group | null = null;
+  let lastVersion = 0;
+  let lastSweep = Date.now();
+
+  const sessionKey = (p: string, s: string) => `${p}\u0000${s}`;
+  const tabKey = (p: string, s: string, t: string) => `${p}\u0000${s}\u0000${t}`;
+
+  function tabState(p: string, s: string, t: string): Promise<TabState> {
+    const key = tabKey(p, s, t);
+    let state = tabs.get(key);
+    if (!state) {
+      state = loadTab(driver, db, p, s, t);
+      tabs.set(key, state);
+      state.catch(() => tabs.delete(key));
+    }
+    return state;
+  }
+
+  /** The cached session, loaded on first touch; created in memory (stored by the next flush) when unknown. */
+  function sessionState(p: string, s: string, startedAt: number): Promise<SessionState> {
+    const key = sessionKey(p, s);
+    let state = sessions.get(key);
+    if (!state) {
+      // Created inside the shared promise so concurrent first touches get the same object.
+      state = loadSession(driver, db, p, s).then((found) => found ?? newSession(p, s, startedAt));
+      sessions.set(key, state);
+      state.catch(() => sessions.delete(key));
+    }
+    return state;
+  }
+
+  function queued(): number {
+    return open.eventCount + (inFlight?.eventCount ?? 0);
+  }
+
+  function schedule(g: Group): void {
+    if (g.eventCount >= opts.maxPendingEvents) requestFlush();
+    else if (!g.timer) g.timer = setTimeout(requestFlush, opts.maxDelayMs);
+  }
+
+  function requestFlush(): void {
+    open.ready = true;
+    if (!inFlight) void runFlushes();
+  }
+
+  async function runFlushes(): Promise<void> {
+    while (!inFlight && open.ready && !isEmpty(open)) {
+      const g = open;
+      open = newGroup();
+      if (g.timer) clearTimeout(g.timer);
+      inFlight = g;
+      try {
+        await writeGroup(g);
+      } finally {
+        inFlight = null;
+      }
+      sweep();
+    }
+    if (isEmpty(open)) open.ready = false;
+  }
+
+  async function writeGroup(g: Group): Promise<void> {
+    stats.flushes++;
+    // Session rows are built now, before any await: they must show exactly this group's events.
+    const now = Date.now();
+    const sessionRows = [...g.sessions].map((s) => {
+      lastVersion = Math.max(lastVersion + 1, now * 1000);
+      return sessionRow(s, lastVersion, now);
+    });
+    const insert = (table: string, rows: Row[]) => {
+      if (rows.length === 0) return Promise.resolve();
+      stats.inserts++;
+      return driver.insert(`${db}.${table}`, rows);
+    };
+    try {
+      // Derived rows and session rows first, events last: ackSeq (here and after a restart, from
+      // max(seq) in `events`) then never covers an event whose derived rows are missing. A retry after
+      // a partial failure re-derives rows, which collapse on (tab_id, seq).
+      const { events, ...derived } = g.rows;
+      await Promise.all([
+        ...Object.entries(derived).map(([table, rows]) => insert(table, rows)),
+        insert('sessions', sessionRows),
+      ]);
+      await insert('events', events);
+    } catch (err) {
+      stats.failedFlushes++;
+      const next = open;
+      open = newGroup();
+      if (next.timer) clearTimeout(next.timer);
+      tabs.clear();
+      sessions.clear();
+      generation++;
+      g.reject(err);
+      next.reject(err);
+      return;
+    }
+    for (const [tab, maxSeq] of g.tabs) {
+      if (maxSeq > tab.ackSeq) tab.ackSeq = maxSeq;
+      if (tab.pending === g.done) tab.pending = null;
+    }
+    stats.eventsWritten += g.eventCount;
+    g.resolve();
+  }
+
+  /** Drops idle state so memory follows the live sessions, not every session since start. */
+  function sweep(): void {
+    const now = Date.now();
+    if (now - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = now;
+    const limit = now - IDLE_EVICT_MS;
+    const openTabs = new Set([...open.tabs.keys()].map((t) => tabKey(t.projectId, t.sessionId, t.tabId)));
+    const openSessions = new Set([...open.sessions].map((s) => sessionKey(s.projectId, s.sessionId)));
+    for (const [key, p] of tabs) {
+      void p.then((t) => {
+        if (t.touchedAt < limit && !t.pending && !openTabs.has(key) && tabs.get(key) === p) tabs.delete(key);
+      }, () => {});
+    }
+    for (const [key, p] of sessions) {
+      void p.then((s) => {
+        if (s.touchedAt < limit && !openSessions.has(key) && sessions.get(key) === p) sessions.delete(key);
+      }, () => {});
+    }
+  }
+
+  async function writeBatch(batch: IngestBatch): Promise<number> {
+    stats.calls++;
+    const { projectId, sessionId, tabId } = batch;
+    let events = batch.events.filter((e) => Number.isInteger(e.seq) && e.seq >= 0 && e.seq <= 0xffffffff);
+    if (!events.every((e, i) => i === 0 || e.seq >= events[i - 1].seq)) events = [...events].sort((a, b) => a.seq - b.seq);
+    for (;;) {
+      const gen = generation;
+      const firstTs = Number(events[0]?.timestamp) || Date.now();
+      const [tab, session] = await Promise.all([tabState(projectId, sessionId, tabId), sessionState(projectId, sessionId, firstTs)]);
+      if (gen !== generation) continue; // state was dropped while loading: load again
+      // From here to the enqueue there is no await, so no other call can interleave.
+      const fresh = [];
+      let last = tab.queuedSeq;
+      for (const e of events) if (e.seq > last) (fresh.push(e), (last = e.seq));
+      stats.eventsDropped += events.length - fresh.length;
+      tab.touchedAt = session.touchedAt = Date.now();
+      if (fresh.length === 0) {
+        // All already stored or queued: ack once whatever holds them is durable (or reject with it).
+        if (tab.pending) await tab.pending;
+        return tab.ackSeq;
+      }
+      if (queued() + fresh.length > opts.maxQueuedEvents) {
+        throw new TandemError('unavailable', `storage is behind: ${queued()} events waiting`);
+      }
+      const g = open;
+      if (!session.tabIds.includes(tabId)) session.tabIds.push(tabId);
+      deriveRows(fresh, tab, session, g.rows);
+      tab.queuedSeq = last;
+      tab.pending = g.done;
+      g.tabs.set(tab, last);
+      g.sessions.add(session);
+      g.eventCount += fresh.length;
+      schedule(g);
+      await g.done;
+      return tab.ackSeq;
+    }
+  }
+
+  async function startSession(start: SessionStart): Promise<void> {
+    stats.calls++;
+    for (;;) {
+      const gen = generation;
+      const session = await sessionState(start.projectId, start.sessionId, start.startedAt);
+      if (gen !== generation) continue;
+      applyStart(session, start);
+      session.touchedAt = Date.now();
+      const g = open;
+      g.sessions.add(session);
+      schedule(g);
+      return g.done;
+    }
+  }
+
+  async function getAckSeq(projectId: string, sessionId: string, tabId: string): Promise<number> {
+    return (await tabState(projectId, sessionId, tabId)).ackSeq;
+  }
+
+  /** Writes everything queued now; rejects if one of those writes failed. */
+  async function flush(): Promise<void> {
+    for (;;) {
+      if (!isEmpty(open)) {
+        const g = open;
+        requestFlush();
+        await g.done;
+      } else if (inFlight) {
+        await inFlight.done;
+      } else {
+        return;
+      }
+    }
+  }
+
+  return { writeBatch, startSession, getAckSeq, flush, stats };
+}
+
+export type Writer = ReturnType<typeof createWriter>;
