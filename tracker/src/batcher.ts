@@ -1,0 +1,109 @@
+import { PROTOCOL_VERSION } from '@tandem/protocol';
+
+/** Who a batch belongs to, and the token that may write to it. Refreshing the token mutates it. */
+export interface Stream {
+  sessionId: string;
+  tabId: string;
+  token: string;
+  /** Local-clock epoch ms when the token expires (server time corrected by the measured offset). */
+  tokenExpiresAt: number;
+}
+
+/** One event already serialised (each event is stringified exactly once, when emitted). */
+export interface QueuedEvent {
+  seq: number;
+  json: string;
+}
+
+export interface Batch {
+  stream: Stream;
+  events: QueuedEvent[];
+  /** Sum of the events' JSON lengths (the body adds a small envelope). */
+  bytes: number;
+}
+
+/** Bytes of `{"v":1,"sessionId":"…","tabId":"…","events":[]}` besides the ids: keeps estimates honest. */
+const ENVELOPE_BYTES = 48;
+
+export function batchBody(b: Batch): string {
+  let body = `{"v":${PROTOCOL_VERSION},"sessionId":${JSON.stringify(b.stream.sessionId)},"tabId":${JSON.stringify(b.stream.tabId)},"events":[`;
+  for (let i = 0; i < b.events.length; i++) body += (i ? ',' : '') + b.events[i].json;
+  return body + ']}';
+}
+
+export function bodyBytes(b: Batch): number {
+  return ENVELOPE_BYTES + b.stream.sessionId.length + b.stream.tabId.length + b.bytes + b.events.length;
+}
+
+/**
+ * Cuts a run of events into batches whose body stays under maxBytes (string length is our byte
+ * estimate: exact for ASCII, low for other text, which the 413 split path covers). An event larger
+ * than maxBytes travels alone; the server then answers 413 and the sender drops it.
+ */
+export function cutBatches(stream: Stream, events: QueuedEvent[], maxBytes: number): Batch[] {
+  const out: Batch[] = [];
+  const budget = Math.max(1, maxBytes - ENVELOPE_BYTES - stream.sessionId.length - stream.tabId.length);
+  let cur: Batch = { stream, events: [], bytes: 0 };
+  for (const e of events) {
+    const size = e.json.length + 1;
+    if (cur.events.length > 0 && cur.bytes + size > budget) {
+      out.push(cur);
+      cur = { stream, events: [], bytes: 0 };
+    }
+    cur.events.push(e);
+    cur.bytes += size;
+  }
+  if (cur.events.length > 0) out.push(cur);
+  return out;
+}
+
+/** Halves a batch for a 413 answer; null when it holds a single event (nothing left to split). */
+export function splitBatch(b: Batch): [Batch, Batch] | null {
+  if (b.events.length < 2) return null;
+  const mid = Math.ceil(b.events.length / 2);
+  const mk = (events: QueuedEvent[]): Batch => ({
+    stream: b.stream,
+    events,
+    bytes: events.reduce((n, e) => n + e.json.length + 1, 0),
+  });
+  return [mk(b.events.slice(0, mid)), mk(b.events.slice(mid))];
+}
+
+/**
+ * Collects emitted events until the next flush. `add` answers whether the pending bytes reached
+ * maxBytes, so the caller flushes early instead of letting one batch grow without bound.
+ */
+export class Batcher {
+  private runs: { stream: Stream; events: QueuedEvent[] }[] = [];
+  private pendingBytes = 0;
+
+  constructor(public maxBytes: number) {}
+
+  add(stream: Stream, seq: number, json: string): boolean {
+    let run = this.runs[this.runs.length - 1];
+    if (!run || run.stream !== stream) {
+      run = { stream, events: [] };
+      this.runs.push(run);
+    }
+    run.events.push({ seq, json });
+    this.pendingBytes += json.length + 1;
+    return this.pendingBytes >= this.maxBytes;
+  }
+
+  get bytes(): number {
+    return this.pendingBytes;
+  }
+
+  get isEmpty(): boolean {
+    return this.runs.length === 0;
+  }
+
+  /** Everything pending, cut into batches of at most maxBytes, oldest first. */
+  drain(): Batch[] {
+    const out: Batch[] = [];
+    for (const run of this.runs) out.push(...cutBatches(run.stream, run.events, this.maxBytes));
+    this.runs = [];
+    this.pendingBytes = 0;
+    return out;
+  }
+}

@@ -1,0 +1,144 @@
+import { gzipSync, strToU8 } from 'fflate';
+import { COMPRESS_WORKER_SOURCE } from './compress-worker.js';
+import type { Guard } from './safe.js';
+
+/** Below 1 KB gzip saves little and the round trip to the worker costs more than it saves. */
+export const MIN_COMPRESS_BYTES = 1024;
+/** A worker that does not answer in 10 s is considered broken; we stop using it for this page. */
+const WORKER_TIMEOUT_MS = 10_000;
+/**
+ * Synchronous gzip (fflate, main thread) is used only during pagehide, where there is no time for
+ * a worker round trip. 512 KB of JSON gzips in a few ms and typically lands far below the 64 KB
+ * keepalive limit; anything larger goes to IndexedDB instead of blocking the unload.
+ */
+export const SYNC_GZIP_MAX_BYTES = 512 * 1024;
+
+interface Job {
+  resolve: (v: Uint8Array | string) => void;
+  text: string;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * gzip off the main thread: a Blob-URL Worker running CompressionStream. Falls back to
+ * CompressionStream on the main thread (async, streaming) when Workers are blocked (CSP without
+ * blob: in worker-src) or fail, and to plain JSON when CompressionStream is missing. Never rejects.
+ */
+export class Compressor {
+  private worker: Worker | null = null;
+  private workerBroken = false;
+  private nextId = 1;
+  private readonly jobs = new Map<number, Job>();
+  private url: string | null = null;
+
+  constructor(private readonly guard: Guard) {}
+
+  static get supported(): boolean {
+    return typeof CompressionStream !== 'undefined' && typeof Blob !== 'undefined' && typeof Response !== 'undefined';
+  }
+
+  async compress(text: string): Promise<Uint8Array | string> {
+    if (text.length < MIN_COMPRESS_BYTES || !Compressor.supported) return text;
+    const worker = this.getWorker();
+    if (worker) return this.viaWorker(worker, text);
+    return this.onMainThread(text);
+  }
+
+  /** Synchronous gzip for pagehide; plain text when too large to compress without blocking. */
+  compressSync(text: string): Uint8Array | string {
+    if (text.length < MIN_COMPRESS_BYTES || text.length > SYNC_GZIP_MAX_BYTES) return text;
+    try {
+      return gzipSync(strToU8(text));
+    } catch (err) {
+      this.guard.report(err, 'gzip sync');
+      return text;
+    }
+  }
+
+  /** Ends the worker (tracker stopped); a later start creates a new one. */
+  close(): void {
+    this.breakWorker();
+    this.workerBroken = false;
+  }
+
+  private getWorker(): Worker | null {
+    if (this.worker || this.workerBroken) return this.worker;
+    try {
+      if (typeof Worker === 'undefined' || typeof URL === 'undefined' || !URL.createObjectURL) throw new Error('no Worker');
+      this.url = URL.createObjectURL(new Blob([COMPRESS_WORKER_SOURCE], { type: 'text/javascript' }));
+      const w = new Worker(this.url);
+      w.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
+      w.onerror = (ev: Event) => {
+        // preventDefault keeps the error out of the page's console and window.onerror.
+        ev.preventDefault?.();
+        this.breakWorker();
+      };
+      w.onmessageerror = () => this.breakWorker();
+      this.worker = w;
+    } catch (err) {
+      // Typically a CSP that forbids blob: workers. Not an error of the page: note it quietly.
+      this.workerBroken = true;
+      this.guard.report(err, 'compress worker unavailable');
+    }
+    return this.worker;
+  }
+
+  private viaWorker(worker: Worker, text: string): Promise<Uint8Array | string> {
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.breakWorker();
+      }, WORKER_TIMEOUT_MS);
+      this.jobs.set(id, { resolve, text, timer });
+      try {
+        worker.postMessage({ id, text });
+      } catch {
+        this.breakWorker();
+      }
+    });
+  }
+
+  private onMessage(data: { id: number; buf?: ArrayBuffer; error?: string }): void {
+    const job = this.jobs.get(data?.id);
+    if (!job) return;
+    this.jobs.delete(data.id);
+    clearTimeout(job.timer);
+    if (data.buf) job.resolve(new Uint8Array(data.buf));
+    else job.resolve(job.text); // worker could not gzip this one: send it plain
+  }
+
+  /** Stops using the worker; jobs still waiting are answered from the main-thread path. */
+  private breakWorker(): void {
+    this.workerBroken = true;
+    try {
+      this.worker?.terminate();
+    } catch {
+      /* ignore */
+    }
+    this.worker = null;
+    if (this.url) {
+      try {
+        URL.revokeObjectURL(this.url);
+      } catch {
+        /* ignore */
+      }
+      this.url = null;
+    }
+    const waiting = [...this.jobs.values()];
+    this.jobs.clear();
+    for (const job of waiting) {
+      clearTimeout(job.timer);
+      this.onMainThread(job.text).then(job.resolve);
+    }
+  }
+
+  private async onMainThread(text: string): Promise<Uint8Array | string> {
+    try {
+      const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+      return new Uint8Array(await new Response(stream).arrayBuffer());
+    } catch (err) {
+      this.guard.report(err, 'gzip');
+      return text;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { TrackerServerConfig } from '@tandem/protocol';
+import type { PrivacyOptions } from './privacy.js';
+
+export interface TrackerOptions extends PrivacyOptions {
+  /** The project's public key (the `data-project-key` of the snippet). */
+  projectKey: string;
+  /** Base URL of the Tandem server. Default: the origin the tracker script was loaded from. */
+  ingestUrl?: string;
+  /** Full snapshot period; default: the server's config. */
+  checkoutEveryNms?: number;
+  /** Batch period; default: the server's config. */
+  flushIntervalMs?: number;
+  /** Default true each. */
+  captureConsole?: boolean;
+  captureNetwork?: boolean;
+  captureErrors?: boolean;
+  /** Tracker-internal failures (never the page's own errors). Default: one console.debug per kind. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Used until the server's start answer brings its own config.
+ * - maxBatchBytes 512 KB: a full snapshot of an ordinary page fits in one batch, and a batch
+ *   gzips to well under the server's body limits.
+ * - flushIntervalMs 2 s: live viewers and crash-time data lag by at most that much, while a
+ *   busy page still sends few, well-compressed requests.
+ * - checkoutEveryNms 5 min: seeking replays at most 5 minutes of events after a keyframe.
+ */
+export const DEFAULT_SERVER_CONFIG: TrackerServerConfig = {
+  maxBatchBytes: 512 * 1024,
+  flushIntervalMs: 2_000,
+  checkoutEveryNms: 5 * 60_000,
+};
+
+/**
+ * rrweb sampling. Mouse moves every 50 ms still draw a smooth cursor path at a fraction of the
+ * events; scroll every 150 ms shows the motion without an event per frame; 'last' keeps only the
+ * final value of a burst of input events on one field.
+ */
+export const SAMPLING = { mousemove: 50, scroll: 150, media: 800, input: 'last' } as const;
+
+/** Events held before the session is known (first start, rotation): a few seconds of a busy page. */
+export const PRESTART_MAX_EVENTS = 1_000;
+/** stop() waits this long for the last batches before storing them for a later page load. */
+export const STOP_FLUSH_TIMEOUT_MS = 5_000;
+/** Custom event payloads (event(), identify traits) are bounded: they are annotations, not data dumps. */
+export const CUSTOM_PAYLOAD_MAX_BYTES = 32 * 1024;

@@ -1,0 +1,358 @@
+import { TandemError } from '@tandem/protocol';
+import { backoffDelay } from './backoff.js';
+import { batchBody, splitBatch, type Batch, type Stream } from './batcher.js';
+import type { Compressor } from './compress.js';
+import { recordsToBatches, type PendingStore } from './pending-store.js';
+import type { Guard } from './safe.js';
+import { KEEPALIVE_MAX_BYTES, type Transport } from './transport.js';
+
+/**
+ * Unsent batches kept in memory: 2 MB covers minutes of a busy page offline without weighing on
+ * the page; past it the oldest batches move to IndexedDB (or are dropped, counted, without it).
+ */
+export const MEMORY_MAX_BYTES = 2 * 1024 * 1024;
+/** How much to take back from IndexedDB at a time: bounded memory while draining a big backlog. */
+const STORE_LOAD_BYTES = 512 * 1024;
+/** Refresh a token this long before it expires, so a batch is never sent with a token about to die. */
+const TOKEN_REFRESH_MARGIN_MS = 60_000;
+/** A 401 right after a successful refresh means something else is wrong: back off instead of looping. */
+const MAX_UNAUTHORIZED_STREAK = 2;
+
+export type RefreshOutcome = 'ok' | 'dead' | 'later';
+
+export interface SenderDeps {
+  transport: Transport;
+  compressor: Compressor;
+  guard: Guard;
+  store: Promise<PendingStore | null>;
+  /** This tab's stream now (undefined before the first start answer). */
+  currentStream(): Stream | undefined;
+  /** Gets a fresh token for the current stream: 'dead' when the server moved us to other ids. */
+  refresh(stream: Stream): Promise<RefreshOutcome>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface SenderStats {
+  sentBatches: number;
+  sentEvents: number;
+  droppedEvents: number;
+  lastAckSeq: number;
+}
+
+type Step = 'next' | 'wait';
+
+/**
+ * Sends batches one at a time, in order, so acks arrive in order and a failing server sees one
+ * request per tab, not a storm. Retries with backoff; spills to IndexedDB; on pagehide sends what
+ * fits in keepalive requests and stores the rest for the next page load.
+ */
+export class Sender {
+  private queue: Batch[] = [];
+  private queueBytes = 0;
+  private inFlight: Batch | null = null;
+  private inFlightKeepalive = false;
+  private keepaliveBytes = 0;
+  private attempt = 0;
+  private unauthorizedStreak = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  /** Unknown at start: assume the store holds older data and look there before sending new batches. */
+  private storeMayHaveData = true;
+  private storeChecked = false;
+  private waiters: (() => void)[] = [];
+  private readonly now: () => number;
+  private readonly random: () => number;
+  readonly stats: SenderStats = { sentBatches: 0, sentEvents: 0, droppedEvents: 0, lastAckSeq: -1 };
+
+  constructor(private readonly deps: SenderDeps) {
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+  }
+
+  get pendingBytes(): number {
+    return this.queueBytes;
+  }
+
+  get pendingBatches(): number {
+    return this.queue.length;
+  }
+
+  enqueue(batches: Batch[]): void {
+    for (const b of batches) {
+      this.queue.push(b);
+      this.queueBytes += b.bytes;
+    }
+    this.enforceMemoryBound();
+    this.kick();
+  }
+
+  /** Connectivity came back (or a caller wants it now): skip the rest of the backoff wait. */
+  retryNow(): void {
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    this.attempt = 0;
+    this.kick();
+  }
+
+  /** Resolves when nothing is left to send now, or when sending waits on a backoff. */
+  settled(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  kick(): void {
+    if (this.running || this.retryTimer) return;
+    this.running = true;
+    this.loop()
+      .catch((err) => this.deps.guard.report(err, 'sender loop'))
+      .finally(() => {
+        this.running = false;
+        const w = this.waiters;
+        this.waiters = [];
+        for (const fn of w) fn();
+      });
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      // The store is read first once (data left by an earlier page goes before this page's), then
+      // whenever memory is empty: loading more while memory holds some would reorder and grow it.
+      if (this.storeMayHaveData && (this.queue.length === 0 || !this.storeChecked)) {
+        this.storeChecked = true;
+        await this.loadFromStore();
+      }
+      const batch = this.queue[0];
+      if (!batch) return;
+      const step = await this.sendOne(batch);
+      if (step === 'wait') return;
+    }
+  }
+
+  private async sendOne(batch: Batch): Promise<Step> {
+    const { guard } = this.deps;
+    const stream = batch.stream;
+    const current = this.deps.currentStream();
+    if (stream === current && this.now() > stream.tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS) {
+      const r = await this.deps.refresh(stream);
+      if (r === 'dead') return this.dropStream(stream, 'session replaced');
+      if (r === 'later') return this.backoff();
+    } else if (stream !== current && this.now() > stream.tokenExpiresAt) {
+      // A batch stored by an earlier page whose token has expired: nobody can vouch for it now.
+      return this.dropStream(stream, 'stored token expired');
+    }
+
+    this.inFlight = batch;
+    const body = await this.deps.compressor.compress(batchBody(batch));
+    const size = typeof body === 'string' ? body.length : body.byteLength;
+    // keepalive lets the request outlive a navigation that happens while it is in flight.
+    const keepalive = this.keepaliveBytes + size <= KEEPALIVE_MAX_BYTES;
+    this.inFlightKeepalive = keepalive;
+    if (keepalive) this.keepaliveBytes += size;
+    let res;
+    try {
+      res = await this.deps.transport.sendBatch(stream.token, body, keepalive);
+    } finally {
+      if (keepalive) this.keepaliveBytes -= size;
+      this.inFlight = null;
+      this.inFlightKeepalive = false;
+    }
+
+    switch (res.kind) {
+      case 'ok':
+        this.remove(batch);
+        this.attempt = 0;
+        this.unauthorizedStreak = 0;
+        this.stats.sentBatches++;
+        this.stats.sentEvents += batch.events.length;
+        // 2xx means this batch is durable. We do not wait for ackSeq to cover it: a seq the server
+        // never got (dropped batch) would otherwise hold every later batch back forever.
+        if (stream === current) this.stats.lastAckSeq = Math.max(this.stats.lastAckSeq, res.ackSeq);
+        return 'next';
+      case 'drop':
+        this.remove(batch);
+        this.countDropped(batch.events.length);
+        guard.report(new TandemError('bad_request', `batch rejected (${res.status} ${res.code ?? ''}): ${res.message}`, res.status), `batch rejected ${res.status}`);
+        return 'next';
+      case 'too_large': {
+        const halves = splitBatch(batch);
+        const i = this.queue.indexOf(batch);
+        if (halves && i >= 0) this.queue.splice(i, 1, ...halves);
+        else {
+          this.remove(batch);
+          this.countDropped(batch.events.length);
+          guard.report(new TandemError('payload_too_large', 'a single event exceeds the server limit and was dropped'), 'event too large');
+        }
+        return 'next';
+      }
+      case 'unauthorized': {
+        if (stream !== current) return this.dropStream(stream, 'stored token refused');
+        if (++this.unauthorizedStreak > MAX_UNAUTHORIZED_STREAK) {
+          this.unauthorizedStreak = 0;
+          return this.backoff();
+        }
+        const r = await this.deps.refresh(stream);
+        if (r === 'dead') return this.dropStream(stream, 'session replaced');
+        if (r === 'later') return this.backoff();
+        return 'next'; // same batch again, with the new token
+      }
+      case 'retry':
+        return this.backoff(res.retryAfterMs);
+    }
+  }
+
+  private backoff(retryAfterMs?: number): Step {
+    const delay = retryAfterMs ?? backoffDelay(this.attempt, this.random);
+    this.attempt++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, delay);
+    return 'wait';
+  }
+
+  private dropStream(stream: Stream, why: string): Step {
+    let n = 0;
+    for (const b of [...this.queue]) {
+      if (b.stream !== stream) continue;
+      this.remove(b);
+      n += b.events.length;
+    }
+    this.countDropped(n);
+    this.deps.guard.report(new Error(`tandem: unsendable events dropped (${why})`), `dropped: ${why}`);
+    return 'next';
+  }
+
+  private remove(batch: Batch): void {
+    const i = this.queue.indexOf(batch);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    this.queueBytes -= batch.bytes;
+  }
+
+  private countDropped(n: number): void {
+    this.stats.droppedEvents += n;
+  }
+
+  private async loadFromStore(): Promise<void> {
+    let store: PendingStore | null = null;
+    try {
+      store = await this.deps.store;
+      if (!store) {
+        this.storeMayHaveData = false;
+        return;
+      }
+      const records = await store.takeOldest(STORE_LOAD_BYTES);
+      if (records.length === 0) {
+        this.storeMayHaveData = false;
+        return;
+      }
+      const known = this.queue.map((b) => b.stream);
+      const batches = recordsToBatches(records, this.deps.currentStream(), known);
+      // Stored data is older than anything in memory: it goes first.
+      this.queue.unshift(...batches);
+      for (const b of batches) this.queueBytes += b.bytes;
+    } catch (err) {
+      this.storeMayHaveData = false;
+      this.deps.guard.report(err, 'pending store read');
+    }
+  }
+
+  /** Moves the oldest batches past the memory bound to IndexedDB (not the one in flight). */
+  private enforceMemoryBound(): void {
+    if (this.queueBytes <= MEMORY_MAX_BYTES) return;
+    const spill: Batch[] = [];
+    for (const b of [...this.queue]) {
+      if (this.queueBytes <= MEMORY_MAX_BYTES) break;
+      if (b === this.inFlight) continue;
+      this.remove(b);
+      spill.push(b);
+    }
+    void this.persist(spill);
+  }
+
+  /** Saves batches to IndexedDB; without a store they are dropped and counted. */
+  private async persist(batches: Batch[]): Promise<void> {
+    if (batches.length === 0) return;
+    const n = batches.reduce((s, b) => s + b.events.length, 0);
+    try {
+      const store = await this.deps.store;
+      if (!store) {
+        this.countDropped(n);
+        this.deps.guard.report(new Error('tandem: offline buffer full and no IndexedDB; events dropped'), 'dropped: memory full');
+        return;
+      }
+      this.storeMayHaveData = true;
+      const dropped = await store.putMany(batches, this.now());
+      if (dropped > 0) {
+        this.countDropped(dropped);
+        this.deps.guard.report(new Error(`tandem: offline store full; ${dropped} oldest events dropped`), 'dropped: store full');
+      }
+    } catch (err) {
+      this.countDropped(n);
+      this.deps.guard.report(err, 'pending store write');
+    }
+  }
+
+  /**
+   * The page is being hidden or unloaded: there is no time for the worker or a backoff. Send what
+   * fits within the keepalive quota (gzipped synchronously), store the rest for the next load.
+   * Everything here starts synchronously; the promises finish if the page lives on.
+   */
+  flushForUnload(fresh: Batch[] = []): void {
+    // Not enqueue(): that would start the normal (async, worker) path for these batches.
+    for (const b of fresh) {
+      this.queue.push(b);
+      this.queueBytes += b.bytes;
+    }
+    const toStore: Batch[] = [];
+    for (const b of [...this.queue]) {
+      if (b === this.inFlight) {
+        // A keepalive request survives the unload; a plain one is cancelled, so keep a copy
+        // (a duplicate is harmless: the server dedups by seq).
+        if (!this.inFlightKeepalive) toStore.push(b);
+        continue;
+      }
+      this.remove(b);
+      const stream = b.stream;
+      const body = this.deps.compressor.compressSync(batchBody(b));
+      const size = typeof body === 'string' ? body.length : body.byteLength;
+      // While backing off (server down, offline) a send now would most likely fail: store instead.
+      if (this.retryTimer === null && this.keepaliveBytes + size <= KEEPALIVE_MAX_BYTES) {
+        this.keepaliveBytes += size;
+        this.deps.transport
+          .sendBatch(stream.token, body, true)
+          .then((res) => {
+            this.keepaliveBytes -= size;
+            if (res.kind === 'ok') {
+              this.stats.sentBatches++;
+              this.stats.sentEvents += b.events.length;
+            } else this.enqueueFront(b); // the page lived on: let the normal path deal with it
+          })
+          .catch((err) => this.deps.guard.report(err, 'unload send'));
+      } else toStore.push(b);
+    }
+    void this.persist(toStore);
+  }
+
+  /** On stop: anything still unsent goes to IndexedDB for a later page load. */
+  async persistAll(): Promise<void> {
+    const rest = this.queue.filter((b) => b !== this.inFlight);
+    for (const b of rest) this.remove(b);
+    await this.persist(rest);
+  }
+
+  private enqueueFront(b: Batch): void {
+    this.queue.unshift(b);
+    this.queueBytes += b.bytes;
+    this.kick();
+  }
+
+  /** Drops timers (tracker stopped). */
+  dispose(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+}

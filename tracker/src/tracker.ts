@@ -1,0 +1,594 @@
+import { record } from '@rrweb/record';
+import type { eventWithTime } from '@rrweb/types';
+import {
+  PROTOCOL_VERSION,
+  RRWEB_EVENT,
+  RRWEB_SOURCE,
+  TANDEM_EVENT,
+  TandemError,
+  type IdentifyPayload,
+  type PageVisitPayload,
+  type StartRequest,
+  type StartResponse,
+  type TandemCustomEventMap,
+  type TrackerServerConfig,
+} from '@tandem/protocol';
+import { backoffDelay } from './backoff.js';
+import { Batcher, type Stream } from './batcher.js';
+import { EventBus } from './bus.js';
+import { Compressor } from './compress.js';
+import { createConsoleCapture, type ConsoleCapture } from './console.js';
+import { installErrorCapture } from './errors.js';
+import { installNetworkCapture } from './network.js';
+import {
+  CUSTOM_PAYLOAD_MAX_BYTES,
+  DEFAULT_SERVER_CONFIG,
+  PRESTART_MAX_EVENTS,
+  SAMPLING,
+  STOP_FLUSH_TIMEOUT_MS,
+  type TrackerOptions,
+} from './options.js';
+import { installPageCapture } from './pages.js';
+import { PendingStore } from './pending-store.js';
+import { buildPrivacyOptions } from './privacy.js';
+import { redactUrl } from './redact.js';
+import { Guard } from './safe.js';
+import { Sender, type RefreshOutcome, type SenderStats } from './sender.js';
+import { Sequencer } from './sequencer.js';
+import { SessionStore, safeStorage } from './session.js';
+import { Transport } from './transport.js';
+import { jsonSafe, safeString, truncate } from './truncate.js';
+
+export interface TrackerPlugin {
+  name: string;
+  setup(tracker: Tracker): void;
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  tabId: string;
+  visitorId: string;
+  token: string;
+}
+
+type OpenResult = 'first' | 'same' | 'new' | 'failed' | 'fatal';
+
+/** rrweb incremental sources that mean a person is there (keeps the session alive). */
+const ACTIVITY_SOURCES = new Set<number>([
+  RRWEB_SOURCE.MouseMove,
+  RRWEB_SOURCE.MouseInteraction,
+  RRWEB_SOURCE.Scroll,
+  RRWEB_SOURCE.Input,
+  6, // TouchMove
+]);
+
+/**
+ * The browser SDK: opens a session, records with rrweb, numbers every event, publishes it on the
+ * bus and ships it in batches. Every public method is safe to call at any time and never throws.
+ */
+export class Tracker {
+  readonly bus: EventBus;
+  readonly projectKey: string;
+  readonly ingestUrl: string;
+
+  private readonly opts: TrackerOptions;
+  private readonly guard: Guard;
+  private readonly disabled: boolean;
+  private readonly ids: SessionStore;
+  private readonly seq = new Sequencer();
+  private readonly batcher: Batcher;
+  private readonly transport: Transport;
+  private readonly compressor: Compressor;
+  private sender: Sender | null = null;
+  private pendingStore: Promise<PendingStore | null> | null = null;
+
+  private stream: Stream | undefined;
+  private visitor: string | undefined;
+  private userId: string | undefined;
+  private config: TrackerServerConfig = { ...DEFAULT_SERVER_CONFIG };
+
+  private running = false;
+  private startPromise: Promise<void> | null = null;
+  private opening: Promise<OpenResult> | null = null;
+  private fatal = false;
+  private sessionRetryTimer: ReturnType<typeof setTimeout> | null = null;
+  private sessionAttempt = 0;
+
+  private preStart: eventWithTime[] = [];
+  private preStartOverflow = false;
+  private recording = false;
+  private stopRecord: (() => void) | undefined;
+  private consoleCapture: ConsoleCapture | null = null;
+  private uninstallers: (() => void)[] = [];
+  private flushTimer: ReturnType<typeof setInterval> | null = null;
+  private flushSoon = false;
+  private readonly plugins: TrackerPlugin[] = [];
+  private readonly sessionListeners = new Set<(s: SessionInfo) => void>();
+
+  constructor(options: TrackerOptions) {
+    this.opts = { ...options };
+    this.guard = new Guard(options?.onError);
+    this.bus = new EventBus(this.guard);
+    this.projectKey = String(options?.projectKey ?? '');
+    const browser = typeof window !== 'undefined' && typeof document !== 'undefined';
+    this.disabled = !browser || !this.projectKey;
+    if (!browser) this.guard.report(new Error('tandem: not in a browser; tracker disabled'), 'no browser');
+    else if (!this.projectKey) this.guard.report(new Error('tandem: projectKey is required; tracker disabled'), 'no key');
+
+    this.ingestUrl = (options?.ingestUrl || (browser ? location.origin : '')).replace(/\/+$/, '');
+    // The page's fetch before our network patch: the tracker's own requests are never recorded.
+    const nativeFetch = browser && typeof fetch === 'function' ? fetch : ((() => Promise.reject(new Error('no fetch'))) as typeof fetch);
+    this.transport = new Transport(this.ingestUrl, nativeFetch);
+    this.compressor = new Compressor(this.guard);
+    this.batcher = new Batcher(this.config.maxBatchBytes);
+    this.ids = new SessionStore(
+      this.projectKey,
+      safeStorage(() => (browser ? window.localStorage : undefined)),
+      safeStorage(() => (browser ? window.sessionStorage : undefined)),
+    );
+    this.userId = this.ids.resumeIds().userId;
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  get sessionId(): string | undefined {
+    return this.stream?.sessionId;
+  }
+
+  get tabId(): string | undefined {
+    return this.stream?.tabId;
+  }
+
+  get visitorId(): string | undefined {
+    return this.visitor;
+  }
+
+  /** The session token (for plugins that talk to the server, e.g. the assist socket). */
+  get token(): string | undefined {
+    return this.stream?.token;
+  }
+
+  get stats(): Readonly<SenderStats> & { lastSeq: number; pendingBytes: number } {
+    const s = this.sender?.stats ?? { sentBatches: 0, sentEvents: 0, droppedEvents: 0, lastAckSeq: -1 };
+    return { ...s, lastSeq: this.seq.last, pendingBytes: (this.sender?.pendingBytes ?? 0) + this.batcher.bytes };
+  }
+
+  start(): Promise<void> {
+    if (this.disabled) return Promise.resolve();
+    if (!this.startPromise) {
+      this.running = true;
+      this.startPromise = this.doStart().catch((err) => this.guard.report(err, 'start'));
+    }
+    return this.startPromise;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.startPromise) return;
+    await this.startPromise;
+    if (!this.running) return;
+    this.running = false;
+    this.guard.run('stop', () => {
+      this.stopRecording();
+      for (const u of this.uninstallers.splice(0)) this.guard.run('uninstall', u);
+      if (this.flushTimer) clearInterval(this.flushTimer);
+      this.flushTimer = null;
+      if (this.sessionRetryTimer) clearTimeout(this.sessionRetryTimer);
+      this.sessionRetryTimer = null;
+      this.flushNow();
+    });
+    const sender = this.sender;
+    if (sender) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([sender.settled(), new Promise<void>((r) => (timer = setTimeout(r, STOP_FLUSH_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      // Whatever could not be sent in time waits in IndexedDB for a later page load.
+      await sender.persistAll().catch((err) => this.guard.report(err, 'stop persist'));
+      sender.dispose();
+    }
+    this.compressor.close();
+    this.sender = null;
+    this.startPromise = null;
+    this.seq.unset();
+  }
+
+  /** Links this session to your user id; kept for this visitor's later sessions. */
+  identify(userId: string, traits?: IdentifyPayload['traits']): void {
+    this.guard.run('identify', () => {
+      const uid = safeString(userId, 256);
+      this.userId = uid;
+      this.ids.setUserId(uid);
+      const payload: IdentifyPayload = { userId: uid };
+      const t = cleanTraits(traits);
+      if (t) payload.traits = t;
+      this.emitCustom(TANDEM_EVENT.identify, payload);
+    });
+  }
+
+  /** A named event of yours on the timeline; payload must be JSON-able (bounded to 32 KB). */
+  event(name: string, payload?: unknown): void {
+    this.guard.run('event', () => {
+      this.emitCustom(TANDEM_EVENT.custom, { name: safeString(name, 200), payload: jsonSafe(payload, CUSTOM_PAYLOAD_MAX_BYTES) });
+    });
+  }
+
+  /** A new Meta + FullSnapshot now (the assist plugin calls it when an agent joins). */
+  takeFullSnapshot(): void {
+    if (!this.recording) return;
+    this.guard.run('snapshot', () => record.takeFullSnapshot(true));
+  }
+
+  /** Sends everything pending now; resolves when sent or when sending has to wait (offline). */
+  async flush(): Promise<void> {
+    this.guard.run('flush', () => this.flushNow());
+    await this.sender?.settled();
+  }
+
+  use(plugin: TrackerPlugin): this {
+    if (this.plugins.some((p) => p.name === plugin?.name)) return this;
+    this.plugins.push(plugin);
+    this.guard.run(`plugin ${plugin?.name}`, () => plugin.setup(this));
+    return this;
+  }
+
+  /** Called with the session now (if any) and whenever the session, tab or token changes. */
+  onSession(fn: (s: SessionInfo) => void): () => void {
+    this.sessionListeners.add(fn);
+    const info = this.sessionInfo();
+    if (info) this.guard.run('session listener', () => fn(info));
+    return () => {
+      this.sessionListeners.delete(fn);
+    };
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  private async doStart(): Promise<void> {
+    this.installCaptures();
+    this.installLifecycle();
+    this.pendingStore ??= PendingStore.open(`tandem:${this.projectKey}`).catch((err) => {
+      this.guard.report(err, 'pending store open');
+      return null;
+    });
+    this.sender = new Sender({
+      transport: this.transport,
+      compressor: this.compressor,
+      guard: this.guard,
+      store: this.pendingStore,
+      currentStream: () => this.stream,
+      refresh: (s) => this.refresh(s),
+    });
+    // Batches left by an earlier page go out first, while we wait for the session.
+    this.sender.kick();
+    const result = await this.openSession(false);
+    this.afterOpen(result, false);
+  }
+
+  private installCaptures(): void {
+    const g = this.guard;
+    if (this.opts.captureErrors !== false) {
+      this.uninstallers.push(installErrorCapture(g, (p) => this.emitCustom(TANDEM_EVENT.error, p)));
+    }
+    if (this.opts.captureNetwork !== false) {
+      this.uninstallers.push(
+        installNetworkCapture({
+          guard: g,
+          emit: (p) => this.emitCustom(TANDEM_EVENT.network, p),
+          ignorePrefixes: [`${this.ingestUrl}/ingest/`, `${this.ingestUrl}/socket.io/`],
+        }),
+      );
+    }
+    // Installed last so the first-load visit is the first event of the page.
+    this.uninstallers.push(installPageCapture(g, (p) => this.emitCustom(TANDEM_EVENT.pageVisit, p)));
+  }
+
+  private installLifecycle(): void {
+    const onHide = this.guard.wrap('pagehide', () => this.onHide());
+    const onVisibility = this.guard.wrap('visibility', () => {
+      if (document.visibilityState === 'hidden') this.onHide();
+    });
+    const onOnline = this.guard.wrap('online', () => {
+      this.sender?.retryNow();
+      if (!this.stream && this.sessionRetryTimer) {
+        clearTimeout(this.sessionRetryTimer);
+        this.sessionRetryTimer = null;
+        this.sessionAttempt = 0;
+        void this.retrySession();
+      }
+    });
+    window.addEventListener('pagehide', onHide);
+    document.addEventListener('visibilitychange', onVisibility);
+    window.addEventListener('online', onOnline);
+    this.uninstallers.push(() => {
+      window.removeEventListener('pagehide', onHide);
+      document.removeEventListener('visibilitychange', onVisibility);
+      window.removeEventListener('online', onOnline);
+    });
+  }
+
+  // ---------------------------------------------------------------- session
+
+  private openSession(fresh: boolean): Promise<OpenResult> {
+    if (this.fatal) return Promise.resolve('fatal');
+    this.opening ??= this.requestSession(fresh).finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async requestSession(fresh: boolean): Promise<OpenResult> {
+    const stored = this.ids.resumeIds();
+    const req: StartRequest = {
+      v: PROTOCOL_VERSION,
+      projectKey: this.projectKey,
+      url: redactUrl(location.href),
+      clientTime: Date.now(),
+    };
+    const visitorId = this.visitor ?? stored.visitorId;
+    if (visitorId) req.visitorId = visitorId;
+    if (!fresh) {
+      // A token refresh keeps this tab's ids even if another tab has since moved to a newer session.
+      const sessionId = this.stream?.sessionId ?? stored.sessionId;
+      const tabId = this.stream?.tabId ?? stored.tabId;
+      if (sessionId) req.sessionId = sessionId;
+      if (tabId) req.tabId = tabId;
+    }
+    if (this.userId) req.userId = this.userId;
+    this.guard.run('start request', () => fillEnvironment(req));
+
+    let res: StartResponse;
+    try {
+      res = await this.transport.start(req);
+    } catch (err) {
+      const status = err instanceof TandemError ? err.status : 0;
+      // A wrong key, a refused origin or an unsupported version will not fix itself: stop asking.
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        this.fatal = true;
+        this.guard.report(err, 'start refused');
+        return 'fatal';
+      }
+      this.guard.report(err, 'start failed');
+      return 'failed';
+    }
+    return this.guard.run('apply session', () => this.applySession(res)) ?? 'failed';
+  }
+
+  /** Synchronous on purpose: no event may be numbered between the seq reset and the pre-start drain. */
+  private applySession(res: StartResponse): OpenResult {
+    const offset = res.serverTime - Date.now();
+    const tokenExpiresAt = res.tokenExpiresAt - offset;
+    const prev = this.stream;
+    let result: OpenResult;
+    if (prev && prev.sessionId === res.sessionId && prev.tabId === res.tabId) {
+      prev.token = res.token; // queued batches of this stream share the object: all get the new token
+      prev.tokenExpiresAt = tokenExpiresAt;
+      result = 'same';
+    } else {
+      const floor = this.ids.lastSeq(res);
+      this.stream = { sessionId: res.sessionId, tabId: res.tabId, token: res.token, tokenExpiresAt };
+      this.seq.reset(res.ackSeq, floor);
+      result = prev ? 'new' : 'first';
+    }
+    this.visitor = res.visitorId;
+    this.config = { ...DEFAULT_SERVER_CONFIG, ...res.config };
+    this.batcher.maxBytes = this.config.maxBatchBytes;
+    this.ids.save(res);
+    if (!this.seq.ready) this.seq.reset(res.ackSeq, this.ids.lastSeq(res)); // rotation kept the ids
+    const held = this.preStart;
+    this.preStart = [];
+    for (const e of held) this.emit(e);
+    const info = this.sessionInfo()!;
+    for (const fn of this.sessionListeners) this.guard.run('session listener', () => fn(info));
+    return result;
+  }
+
+  /** What follows a start answer: recording, a new baseline for new ids, or a retry later. */
+  private afterOpen(result: OpenResult, fresh: boolean): void {
+    this.guard.run('after start', () => this.continueAfterOpen(result, fresh));
+  }
+
+  private continueAfterOpen(result: OpenResult, fresh: boolean): void {
+    if (!this.running) return;
+    if (result === 'failed') {
+      this.scheduleSessionRetry(fresh);
+      return;
+    }
+    if (result === 'fatal') return;
+    this.sessionAttempt = 0;
+    if (!this.recording) this.startRecording();
+    else if (result === 'new' || this.preStartOverflow) this.newBaseline();
+    this.preStartOverflow = false;
+    this.startFlushTimer();
+  }
+
+  private scheduleSessionRetry(fresh: boolean): void {
+    if (this.sessionRetryTimer || !this.running) return;
+    const delay = backoffDelay(this.sessionAttempt++);
+    this.sessionRetryTimer = setTimeout(() => {
+      this.sessionRetryTimer = null;
+      void this.retrySession(fresh);
+    }, delay);
+  }
+
+  private async retrySession(fresh = false): Promise<void> {
+    const result = await this.openSession(fresh);
+    this.afterOpen(result, fresh);
+  }
+
+  /** The sender's 401 / near-expiry path: a new token for `stream`, or word that it is gone. */
+  private async refresh(stream: Stream): Promise<RefreshOutcome> {
+    if (stream !== this.stream) return 'dead';
+    const result = await this.openSession(false);
+    if (result === 'failed') return 'later';
+    if (result === 'fatal') return 'dead';
+    if (this.stream === stream) return 'ok';
+    this.afterOpen(result, false);
+    return 'dead';
+  }
+
+  /** The visitor came back after the idle limit: close this session's data, open a new one. */
+  private rotate(): void {
+    if (this.opening || !this.seq.ready) return;
+    this.flushNow();
+    this.seq.unset(); // events wait in preStart until the new session's numbering starts
+    void this.openSession(true).then((result) => this.afterOpen(result, true));
+  }
+
+  private sessionInfo(): SessionInfo | undefined {
+    const s = this.stream;
+    if (!s || !this.visitor) return undefined;
+    return { sessionId: s.sessionId, tabId: s.tabId, visitorId: this.visitor, token: s.token };
+  }
+
+  // ---------------------------------------------------------------- recording
+
+  private startRecording(): void {
+    const privacy = buildPrivacyOptions(this.opts);
+    this.consoleCapture =
+      this.opts.captureConsole !== false
+        ? createConsoleCapture(this.guard, (dropped) => this.emitCustom(TANDEM_EVENT.consoleCapped, { dropped }))
+        : null;
+    const onEvent = this.guard.wrap('record emit', (e: eventWithTime) => this.onRecordEvent(e));
+    const stop = record({
+      emit: onEvent,
+      ...privacy,
+      checkoutEveryNms: this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms,
+      inlineStylesheet: true,
+      recordCanvas: false,
+      collectFonts: false,
+      // Drops scripts, comments and head meta noise: replay never runs them and they cost bytes.
+      slimDOMOptions: true,
+      sampling: { ...SAMPLING },
+      // @rrweb/record's typings come from the `rrweb` package's own copy of @rrweb/types: same shape.
+      plugins: (this.consoleCapture ? [this.consoleCapture.plugin] : []) as never[],
+      // rrweb calls this for failures inside its observers; true = handled, do not rethrow into the page.
+      errorHandler: (err: unknown) => {
+        this.guard.report(err, 'rrweb');
+        return true;
+      },
+    });
+    this.stopRecord = stop ?? undefined;
+    this.recording = !!stop;
+    this.consoleCapture?.installGate();
+  }
+
+  private stopRecording(): void {
+    this.consoleCapture?.uninstall();
+    this.consoleCapture = null;
+    if (this.stopRecord) this.guard.run('record stop', this.stopRecord);
+    this.stopRecord = undefined;
+    this.recording = false;
+  }
+
+  private onRecordEvent(e: eventWithTime): void {
+    if (e.type === RRWEB_EVENT.Meta) {
+      const data = e.data as { href: string };
+      data.href = redactUrl(data.href);
+    } else if (e.type === RRWEB_EVENT.IncrementalSnapshot && ACTIVITY_SOURCES.has((e.data as { source: number }).source)) {
+      if (this.ids.touch()) this.rotate();
+    }
+    this.emit(e);
+  }
+
+  /** A fresh keyframe for new ids: page visit first (the server reads the URL from it), then the snapshot. */
+  private newBaseline(): void {
+    const visit: PageVisitPayload = { url: redactUrl(location.href), title: truncate(document.title || '', 300), via: 'load' };
+    this.emitCustom(TANDEM_EVENT.pageVisit, visit);
+    this.takeFullSnapshot();
+  }
+
+  private emitCustom<K extends keyof TandemCustomEventMap>(tag: K, payload: TandemCustomEventMap[K]): void {
+    if (this.recording) {
+      try {
+        record.addCustomEvent(tag, payload);
+        return;
+      } catch {
+        /* rrweb not yet past its load wait: build the event ourselves */
+      }
+    }
+    this.emit({ type: RRWEB_EVENT.Custom, data: { tag, payload }, timestamp: Date.now() } as eventWithTime);
+  }
+
+  /** Numbers the event, queues it for sending and publishes it on the bus. */
+  private emit(e: eventWithTime): void {
+    const stream = this.stream;
+    if (!this.seq.ready || !stream) {
+      if (this.preStart.length < PRESTART_MAX_EVENTS) this.preStart.push(e);
+      else this.preStartOverflow = true; // a new full snapshot repairs the gap once the session is known
+      return;
+    }
+    const te = this.seq.assign(e);
+    // Serialised once, here, before any bus listener could touch the object.
+    const json = JSON.stringify(te);
+    if (this.batcher.add(stream, te.seq, json)) this.scheduleFlush();
+    this.bus.publish(te);
+  }
+
+  // ---------------------------------------------------------------- batching
+
+  private startFlushTimer(): void {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    const every = this.opts.flushIntervalMs ?? this.config.flushIntervalMs;
+    this.flushTimer = setInterval(this.guard.wrap('flush timer', () => this.flushNow()), Math.max(100, every));
+  }
+
+  /** Size-triggered flushes run in their own task, not inside rrweb's observer callback. */
+  private scheduleFlush(): void {
+    if (this.flushSoon) return;
+    this.flushSoon = true;
+    setTimeout(
+      this.guard.wrap('flush', () => {
+        this.flushSoon = false;
+        this.flushNow();
+      }),
+      0,
+    );
+  }
+
+  private flushNow(): void {
+    if (this.batcher.isEmpty || !this.sender) return;
+    this.rememberSeq();
+    this.sender.enqueue(this.batcher.drain());
+  }
+
+  /** Before events leave memory, note the last seq, so a reload never reuses one (see session.ts). */
+  private rememberSeq(): void {
+    if (this.stream && this.seq.ready) this.ids.saveLastSeq(this.stream, this.seq.last);
+  }
+
+  private onHide(): void {
+    if (!this.sender) return;
+    this.rememberSeq();
+    this.sender.flushForUnload(this.batcher.drain());
+  }
+}
+
+function fillEnvironment(req: StartRequest): void {
+  if (document.referrer) req.referrer = redactUrl(document.referrer);
+  if (document.title) req.title = truncate(document.title, 300);
+  if (typeof navigator !== 'undefined') {
+    req.userAgent = navigator.userAgent;
+    req.language = navigator.language;
+  }
+  if (typeof screen !== 'undefined') req.screen = { width: screen.width, height: screen.height };
+  req.viewport = { width: window.innerWidth, height: window.innerHeight };
+  try {
+    req.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    /* old engines */
+  }
+}
+
+/** Traits: at most 50 keys of primitives, strings cut to 1 KB. */
+function cleanTraits(traits: unknown): IdentifyPayload['traits'] | undefined {
+  if (!traits || typeof traits !== 'object') return undefined;
+  const out: NonNullable<IdentifyPayload['traits']> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(traits as Record<string, unknown>)) {
+    if (n++ >= 50) break;
+    const key = truncate(k, 100);
+    if (v === null || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
+    else if (typeof v === 'string') out[key] = truncate(v, 1_000);
+    else if (v !== undefined) out[key] = safeString(jsonSafe(v, 1_000) ?? '', 1_000);
+  }
+  return out;
+}
