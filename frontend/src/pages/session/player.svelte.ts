@@ -1,12 +1,22 @@
 import { Replayer } from '@rrweb/replay';
 import '@rrweb/replay/dist/style.css';
 import type { TandemEvent } from '@tandem/protocol';
+import { formatDuration } from '../../lib/format';
+import { inactivePeriods, type Period } from '../../lib/timeline';
 
 export const SPEEDS = [1, 2, 4, 8] as const;
 export type Speed = (typeof SPEEDS)[number];
 
-/** rrweb's own default: stretches without input longer than this are fast-forwarded and shaded. */
+/** rrweb's own default: stretches without input longer than this are skipped and shaded. */
 export const INACTIVE_THRESHOLD_MS = 10_000;
+/**
+ * When skipping, play this much of the quiet stretch first (so the last action settles on screen)
+ * and land this long before the next action (so the viewer sees it coming).
+ */
+const SKIP_LEAD_MS = 1_000;
+const SKIP_TAIL_MS = 1_000;
+/** How long the "Skipped 2m of inactivity" note stays up. */
+const SKIP_NOTE_MS = 2_500;
 
 interface FrameSize {
   width: number;
@@ -21,6 +31,8 @@ interface StateChange {
  * The player clock and controls over rrweb's Replayer. Everything the page shows about time
  * (scrub bar, time label, panel highlighting) reads `currentTime`/`now` from here; everything that
  * moves time goes through `play`, `pause` and `seek`.
+ * Skipping inactivity is a jump (a seek to just before the next input) rather than rrweb's
+ * fast-forward, which spends ~5 s on every quiet stretch however long it is.
  * The Replayer keeps its defaults for safety: its iframe is sandboxed without `allow-scripts` and
  * canvas replay (UNSAFE_replayCanvas) stays off.
  */
@@ -33,8 +45,10 @@ export class PlayerController {
   playing = $state(false);
   speed = $state<Speed>(1);
   skipInactive = $state(true);
-  /** true while rrweb fast-forwards through an inactive stretch */
-  skipping = $state(false);
+  /** stretches without user input, ms offsets; shaded on the scrub bar and jumped over */
+  inactive = $state.raw<Period[]>([]);
+  /** set for a moment after a jump over an inactive stretch, for the note in the controls */
+  skipNote = $state<string | null>(null);
   frame = $state<FrameSize | null>(null);
   /** the replayed moment as epoch ms, to compare with panel entries' `ts` */
   now = $derived(this.startTime + this.currentTime);
@@ -42,14 +56,14 @@ export class PlayerController {
 
   #replayer: Replayer | null = null;
   #raf = 0;
+  #noteTimer: ReturnType<typeof setTimeout> | undefined;
 
   attach(root: HTMLElement, events: TandemEvent[]): void {
     this.detach();
     const replayer = new Replayer(events, {
       root,
       speed: this.speed,
-      skipInactive: this.skipInactive,
-      inactivePeriodThreshold: INACTIVE_THRESHOLD_MS,
+      skipInactive: false,
       showWarning: false,
       triggerFocus: false,
       mouseTail: { duration: 600, lineWidth: 3, strokeStyle: 'rgba(79, 70, 229, 0.45)' },
@@ -60,21 +74,19 @@ export class PlayerController {
     this.totalTime = meta.totalTime;
     this.currentTime = 0;
     this.playing = false;
-    this.skipping = false;
+    this.skipNote = null;
+    this.inactive = inactivePeriods(events, INACTIVE_THRESHOLD_MS);
 
     replayer.on('resize', (size) => {
       const { width, height } = size as FrameSize;
       if (width > 0 && height > 0) this.frame = { width, height };
     });
-    replayer.on('skip-start', () => (this.skipping = true));
-    replayer.on('skip-end', () => (this.skipping = false));
     replayer.on('state-change', (change) => {
       const player = (change as StateChange).player;
       if (player) this.playing = player.matches('playing');
     });
     replayer.on('finish', () => {
       this.playing = false;
-      this.skipping = false;
       this.currentTime = this.totalTime;
       this.#stopClock();
     });
@@ -82,6 +94,8 @@ export class PlayerController {
 
   detach(): void {
     this.#stopClock();
+    clearTimeout(this.#noteTimer);
+    this.skipNote = null;
     const replayer = this.#replayer;
     this.#replayer = null;
     if (!replayer) return;
@@ -108,7 +122,6 @@ export class PlayerController {
     if (!replayer) return;
     replayer.pause();
     this.playing = false;
-    this.skipping = false;
     this.currentTime = clamp(replayer.getCurrentTime(), 0, this.totalTime);
     this.#stopClock();
   }
@@ -124,7 +137,6 @@ export class PlayerController {
     if (!replayer) return;
     const target = clamp(offset, 0, this.totalTime);
     this.currentTime = target;
-    this.skipping = false;
     if (this.playing) {
       replayer.play(target);
       this.#startClock();
@@ -145,8 +157,18 @@ export class PlayerController {
 
   setSkipInactive(skip: boolean): void {
     this.skipInactive = skip;
-    this.#replayer?.setConfig({ skipInactive: skip });
-    if (!skip) this.skipping = false;
+  }
+
+  /** While playing, jumps over the quiet stretch the clock is in, if any. */
+  #skipIfInactive(time: number): void {
+    if (!this.skipInactive) return;
+    const period = this.inactive.find((p) => time >= p.start + SKIP_LEAD_MS && time < p.end - SKIP_TAIL_MS);
+    if (!period) return;
+    const target = period.end - SKIP_TAIL_MS;
+    this.skipNote = `Skipped ${formatDuration(target - time)} of inactivity`;
+    clearTimeout(this.#noteTimer);
+    this.#noteTimer = setTimeout(() => (this.skipNote = null), SKIP_NOTE_MS);
+    this.seek(target);
   }
 
   // The Replayer has no time event, so the clock is read once per frame while playing.
@@ -159,6 +181,7 @@ export class PlayerController {
         return;
       }
       this.currentTime = clamp(replayer.getCurrentTime(), 0, this.totalTime);
+      this.#skipIfInactive(this.currentTime);
       this.#raf = requestAnimationFrame(tick);
     };
     this.#raf = requestAnimationFrame(tick);
