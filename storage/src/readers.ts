@@ -9,7 +9,8 @@ import type { Driver, EventStreamOptions, StoredKeyframe } from './types.js';
  * Read side. Every query is scoped by project_id and takes user input only through bound `{name:Type}`
  * parameters. Session-data tables may hold a duplicate (tab_id, seq) until a merge, so reads dedup
  * with `LIMIT 1 BY tab_id, seq`; `sessions` holds one version per flush, so it is read with FINAL
- * (which applies WHERE to the newest version only).
+ * (which applies WHERE to the newest version only). Computed columns get new names (`*_ms`): in
+ * ClickHouse a SELECT alias is visible in WHERE and ORDER BY and would shadow the column of that name.
  */
 
 /** listSessions page size: 50 by default, 200 at most, so one request stays cheap at any table size. */
@@ -21,7 +22,7 @@ const EVENT_PAGE = 2000;
 const MAX_PANEL_ROWS = 10_000;
 
 const SUMMARY_COLUMNS = `session_id, project_id, visitor_id, user_id,
-  toUnixTimestamp64Milli(started_at) AS started_at, toUnixTimestamp64Milli(ended_at) AS ended_at, duration_ms,
+  toUnixTimestamp64Milli(started_at) AS started_ms, toUnixTimestamp64Milli(ended_at) AS ended_ms, duration_ms,
   first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
   user_agent, browser, browser_version, os, device, country, screen`;
 
@@ -32,7 +33,7 @@ const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 function toSummary(r: Raw): SessionSummary {
   return {
     sessionId: text(r.session_id), projectId: text(r.project_id), visitorId: text(r.visitor_id), userId: text(r.user_id),
-    startedAt: num(r.started_at), endedAt: num(r.ended_at), durationMs: num(r.duration_ms),
+    startedAt: num(r.started_ms), endedAt: num(r.ended_ms), durationMs: num(r.duration_ms),
     firstUrl: text(r.first_url), lastUrl: text(r.last_url), pageCount: num(r.page_count), eventCount: num(r.event_count),
     errorCount: num(r.error_count), consoleErrorCount: num(r.console_error_count), clickCount: num(r.click_count),
     tabCount: num(r.tab_count), userAgent: text(r.user_agent), browser: text(r.browser), browserVersion: text(r.browser_version),
@@ -91,25 +92,25 @@ export function createReaders(driver: Driver, db: string) {
     const [summary, tabs, pages, keyframes] = await Promise.all([
       driver.query<Raw>(`SELECT ${SUMMARY_COLUMNS} FROM ${db}.sessions FINAL WHERE ${scope}`, params),
       driver.query<Raw>(
-        `SELECT tab_id, toUnixTimestamp64Milli(min(ts)) AS started_at, toUnixTimestamp64Milli(max(ts)) AS ended_at,
+        `SELECT tab_id, toUnixTimestamp64Milli(min(ts)) AS started_ms, toUnixTimestamp64Milli(max(ts)) AS ended_ms,
                 uniqExact(seq) AS event_count
-         FROM ${db}.events WHERE ${scope} GROUP BY tab_id ORDER BY started_at, tab_id`, params),
+         FROM ${db}.events WHERE ${scope} GROUP BY tab_id ORDER BY started_ms, tab_id`, params),
       driver.query<Raw>(
-        `SELECT tab_id, toUnixTimestamp64Milli(ts) AS ts, url, title FROM ${db}.page_visits WHERE ${scope}
+        `SELECT tab_id, toUnixTimestamp64Milli(ts) AS ts_ms, url, title FROM ${db}.page_visits WHERE ${scope}
          ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`, params),
       driver.query<Raw>(
-        `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts
+        `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts_ms
          FROM ${db}.keyframes WHERE ${scope} ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`, params),
     ]);
     if (!summary[0]) return null;
     return {
       ...toSummary(summary[0]),
       tabs: tabs.map((t): TabInfo => ({
-        tabId: text(t.tab_id), startedAt: num(t.started_at), endedAt: num(t.ended_at), eventCount: num(t.event_count),
+        tabId: text(t.tab_id), startedAt: num(t.started_ms), endedAt: num(t.ended_ms), eventCount: num(t.event_count),
       })),
-      pages: pages.map((p): PageVisit => ({ tabId: text(p.tab_id), ts: num(p.ts), url: text(p.url), title: text(p.title) })),
+      pages: pages.map((p): PageVisit => ({ tabId: text(p.tab_id), ts: num(p.ts_ms), url: text(p.url), title: text(p.title) })),
       keyframes: keyframes.map((k): StoredKeyframe => ({
-        tabId: text(k.tab_id), seq: num(k.seq), ts: num(k.ts), metaSeq: num(k.meta_seq), metaTs: num(k.meta_ts),
+        tabId: text(k.tab_id), seq: num(k.seq), ts: num(k.ts_ms), metaSeq: num(k.meta_seq), metaTs: num(k.meta_ts_ms),
       })),
     };
   }
@@ -158,7 +159,7 @@ export function createReaders(driver: Driver, db: string) {
   function panel<T>(table: string, columns: string, map: (r: Raw) => T) {
     return async (projectId: string, sessionId: string): Promise<T[]> => {
       const rows = await driver.query<Raw>(
-        `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts, ${columns} FROM ${db}.${table}
+        `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, ${columns} FROM ${db}.${table}
          WHERE project_id = {p:String} AND session_id = {s:String}
          ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq LIMIT {n:UInt32}`,
         { p: projectId, s: sessionId, n: MAX_PANEL_ROWS },
@@ -168,18 +169,18 @@ export function createReaders(driver: Driver, db: string) {
   }
 
   const getConsole = panel<ConsoleEntry>('console_logs', 'level, message, trace', (r) => ({
-    tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts), level: text(r.level), message: text(r.message), trace: text(r.trace),
+    tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts_ms), level: text(r.level), message: text(r.message), trace: text(r.trace),
   }));
   const getNetwork = panel<NetworkEntry>(
     'network_requests', 'kind, method, url, status, duration_ms, request_bytes, response_bytes, error',
     (r) => ({
-      tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts), kind: text(r.kind), method: text(r.method), url: text(r.url),
+      tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts_ms), kind: text(r.kind), method: text(r.method), url: text(r.url),
       status: num(r.status), durationMs: num(r.duration_ms), requestBytes: num(r.request_bytes),
       responseBytes: num(r.response_bytes), error: text(r.error),
     }),
   );
   const getErrors = panel<ErrorEntry>('errors', 'kind, name, message, stack, source, line, column', (r) => ({
-    tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts), kind: text(r.kind), name: text(r.name), message: text(r.message),
+    tabId: text(r.tab_id), seq: num(r.seq), ts: num(r.ts_ms), kind: text(r.kind), name: text(r.name), message: text(r.message),
     stack: text(r.stack), source: text(r.source), line: num(r.line), column: num(r.column),
   }));
 

@@ -1,6 +1,6 @@
 import { TandemError } from '@tandem/protocol';
 import { deriveRows, emptyRows, sessionRow, type PendingRows, type Row, type SessionState, type TabState } from './derive.js';
-import { applyStart, loadSession, loadTab, newSession } from './state.js';
+import { applyStart, createStateLoader, newSession } from './state.js';
 import type { Driver, IngestBatch, SessionStart, WriterStats } from './types.js';
 
 /**
@@ -57,6 +57,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   let inFlight: Group | null = null;
   let lastVersion = 0;
   let lastSweep = Date.now();
+  const load = createStateLoader(driver, db);
 
   const sessionKey = (p: string, s: string) => `${p}\u0000${s}`;
   const tabKey = (p: string, s: string, t: string) => `${p}\u0000${s}\u0000${t}`;
@@ -65,9 +66,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     const key = tabKey(p, s, t);
     let state = tabs.get(key);
     if (!state) {
-      state = loadTab(driver, db, p, s, t);
+      state = load.tab(p, s, t);
       tabs.set(key, state);
-      state.catch(() => tabs.delete(key));
+      const loading = state;
+      loading.catch(() => tabs.get(key) === loading && tabs.delete(key));
     }
     return state;
   }
@@ -78,9 +80,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     let state = sessions.get(key);
     if (!state) {
       // Created inside the shared promise so concurrent first touches get the same object.
-      state = loadSession(driver, db, p, s).then((found) => found ?? newSession(p, s, startedAt));
+      state = load.session(p, s).then((found) => found ?? newSession(p, s, startedAt));
       sessions.set(key, state);
-      state.catch(() => sessions.delete(key));
+      const loading = state;
+      loading.catch(() => sessions.get(key) === loading && sessions.delete(key));
     }
     return state;
   }
@@ -129,15 +132,14 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       return driver.insert(`${db}.${table}`, rows);
     };
     try {
-      // Derived rows and session rows first, events last: ackSeq (here and after a restart, from
-      // max(seq) in `events`) then never covers an event whose derived rows are missing. A retry after
-      // a partial failure re-derives rows, which collapse on (tab_id, seq).
+      // Order matters when one INSERT fails. Derived rows first, then events: ackSeq (here, and after a
+      // restart from max(seq) in `events`) never covers an event whose derived rows are missing; a retry
+      // re-derives them and the copies collapse on (tab_id, seq). Session rows last: cached counters are
+      // reloaded from them after a failure, so they must not count events that were not stored.
       const { events, ...derived } = g.rows;
-      await Promise.all([
-        ...Object.entries(derived).map(([table, rows]) => insert(table, rows)),
-        insert('sessions', sessionRows),
-      ]);
+      await Promise.all(Object.entries(derived).map(([table, rows]) => insert(table, rows)));
       await insert('events', events);
+      await insert('sessions', sessionRows);
     } catch (err) {
       stats.failedFlushes++;
       const next = open;

@@ -1,0 +1,332 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TandemEvent } from '@tandem/protocol';
+import { MIGRATIONS, createStore, type TandemStore } from '../src/index.js';
+import {
+  FIREFOX_UA, batch, click, collect, consoleLog, fullSnapshot, identify, jsError, meta, mouseMove, moves, network, page, start, uid,
+} from './fixtures.js';
+
+/**
+ * The Store contract, registered once per driver. Tests share one store (opening chDB is slow and one
+ * data directory per process is allowed) and stay apart with fresh project ids, so the suite also runs
+ * against a shared ClickHouse server.
+ */
+export interface ContractHarness {
+  /** Database the store uses (tests read schema_migrations and rename a table in it). */
+  database: string;
+  /** Opens the store; called again after close() to check that data survives (same dir or database). */
+  open(): Promise<TandemStore>;
+  /** Removes what the suite created. */
+  destroy(): Promise<void>;
+}
+
+const lines = (events: TandemEvent[]) => events.map((e) => JSON.stringify(e));
+
+export function storeContract(label: string, makeHarness: () => ContractHarness): void {
+  describe(`Store contract on ${label}`, () => {
+    let h: ContractHarness;
+    let store: TandemStore;
+
+    beforeAll(async () => {
+      h = makeHarness();
+      store = await h.open();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await h?.destroy();
+    });
+
+    it('applies each migration once, however often migrate runs', async () => {
+      await store.migrate();
+      await store.migrate();
+      const rows = await store.driver.query<{ version: number; n: string | number }>(
+        `SELECT version, count() AS n FROM ${h.database}.schema_migrations GROUP BY version ORDER BY version`);
+      expect(rows.map((r) => [Number(r.version), Number(r.n)])).toEqual(MIGRATIONS.map((m) => [m.version, 1]));
+    });
+
+    it('streams written events back as the exact JSON, ordered by tab then seq', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      // Text the drivers must not mangle: tabs, newlines, backslashes, quotes, non-BMP characters.
+      const tricky = { type: 5, seq: 2, timestamp: T + 2, data: { tag: 'x', payload: 'a\tb\nc\\d"e\u2028🎉 é' } } as unknown as TandemEvent;
+      const tabA = [meta(0, T, 'https://a.test/'), fullSnapshot(1, T + 1), tricky, click(3, T + 3)];
+      const tabB = [meta(0, T + 5, 'https://a.test/other'), fullSnapshot(1, T + 6)];
+      await store.startSession(start(p, 's', 'tab-b'));
+      await Promise.all([
+        store.writeBatch(batch(p, 's', 'tab-b', tabB)),
+        store.writeBatch(batch(p, 's', 'tab-a', tabA.slice(0, 2))),
+      ]);
+      expect(await store.writeBatch(batch(p, 's', 'tab-a', tabA.slice(2)))).toBe(3);
+      expect(await collect(store.streamEvents(p, 's'))).toEqual([...lines(tabA), ...lines(tabB)]);
+      expect(await collect(store.streamEvents(p, 's', { tabId: 'tab-b' }))).toEqual(lines(tabB));
+      expect(await collect(store.streamEvents(p, 's', { tabId: 'tab-a', fromTs: T + 1, toTs: T + 2 }))).toEqual(lines(tabA.slice(1, 3)));
+      expect(await collect(store.streamEvents(p, 's', { tabId: 'tab-a', fromSeq: 2 }))).toEqual(lines(tabA.slice(2)));
+    });
+
+    it('streams sessions longer than one read page completely and in order', async () => {
+      const p = uid('p');
+      const events = moves(0, 4_500, Date.now());
+      expect(await store.writeBatch(batch(p, 's', 't', events))).toBe(4_499);
+      const out = await collect(store.streamEvents(p, 's'));
+      expect(out.length).toBe(4_500);
+      expect(out.map((l) => JSON.parse(l).seq)).toEqual(events.map((e) => e.seq));
+    });
+
+    it('stores a retried or overlapping batch once and acks the highest stored seq', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      const first = [meta(0, T, 'https://d.test/'), ...moves(1, 8, T + 1), consoleLog(9, T + 9, 'warn', 'w')];
+      const dropped = store.stats.eventsDropped;
+      expect(await store.writeBatch(batch(p, 's', 't', first))).toBe(9);
+      expect(await store.writeBatch(batch(p, 's', 't', first))).toBe(9);
+      const overlap = [...first.slice(5), ...moves(10, 5, T + 10)];
+      // The same retry twice at once: both wait for the one write and agree on the ack.
+      expect(await Promise.all([
+        store.writeBatch(batch(p, 's', 't', overlap)),
+        store.writeBatch(batch(p, 's', 't', overlap)),
+      ])).toEqual([14, 14]);
+      expect(store.stats.eventsDropped - dropped).toBe(10 + 5 + 10); // retry, then 5 old of the overlap, then all 10
+      expect(await store.getAckSeq(p, 's', 't')).toBe(14);
+      const seqs = (await collect(store.streamEvents(p, 's'))).map((l) => JSON.parse(l).seq);
+      expect(seqs).toEqual(Array.from({ length: 15 }, (_, i) => i));
+      expect(await store.getConsole(p, 's')).toHaveLength(1);
+      const detail = await store.getSession(p, 's');
+      expect(detail?.eventCount).toBe(15);
+      expect(detail?.tabs).toEqual([{ tabId: 't', startedAt: T, endedAt: T + 14, eventCount: 15 }]);
+    });
+
+    it('derives panels, pages, keyframes and session counters from the events', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      await store.startSession(start(p, 's', 't1', { startedAt: T - 100, userId: 'guest-1' }));
+      await store.startSession(start(p, 's', 't2', { userAgent: FIREFOX_UA }));
+      await store.writeBatch(batch(p, 's', 't1', [
+        meta(0, T, 'https://shop.test/'), fullSnapshot(1, T + 1), click(2, T + 2), mouseMove(3, T + 3),
+        consoleLog(4, T + 4, 'error', 'boom', '{"a":1}'), consoleLog(5, T + 5, 'log', 'hi'),
+        jsError(6, T + 6, 'x is undefined'), network(7, T + 7, 'https://api.test/cart', 500),
+        identify(8, T + 8, 'alice'), page(9, T + 9, 'https://shop.test/cart', 'Cart'),
+        meta(10, T + 10, 'https://shop.test/cart'), // a checkout repeats Meta on the same page: not a visit
+      ]));
+      // FullSnapshot in the next batch: its Meta (seq 10) came in the previous one.
+      await store.writeBatch(batch(p, 's', 't1', [fullSnapshot(11, T + 11), click(12, T + 12)]));
+      await store.writeBatch(batch(p, 's', 't2', [meta(0, T + 20, 'https://shop.test/help'), fullSnapshot(1, T + 21)]));
+
+      expect(await store.getConsole(p, 's')).toEqual([
+        { tabId: 't1', seq: 4, ts: T + 4, level: 'error', message: 'boom {"a":1}', trace: 'at f (app.js:1:2)' },
+        { tabId: 't1', seq: 5, ts: T + 5, level: 'log', message: 'hi', trace: 'at f (app.js:1:2)' },
+      ]);
+      expect(await store.getErrors(p, 's')).toEqual([{
+        tabId: 't1', seq: 6, ts: T + 6, kind: 'error', name: 'TypeError', message: 'x is undefined',
+        stack: 'TypeError: x\n  at a.js:1:1', source: 'https://s/a.js', line: 1, column: 7,
+      }]);
+      expect(await store.getNetwork(p, 's')).toEqual([{
+        tabId: 't1', seq: 7, ts: T + 2, kind: 'fetch', method: 'POST', url: 'https://api.test/cart', status: 500,
+        durationMs: 42, requestBytes: 10, responseBytes: 200, error: '',
+      }]);
+      const s = await store.getSession(p, 's');
+      expect(s).toMatchObject({
+        sessionId: 's', projectId: p, userId: 'alice', visitorId: 'visitor-1', startedAt: T - 100, endedAt: T + 21,
+        durationMs: 21, firstUrl: 'https://shop.test/', lastUrl: 'https://shop.test/help', pageCount: 3, eventCount: 15,
+        errorCount: 1, consoleErrorCount: 1, clickCount: 2, tabCount: 2, browser: 'Chrome', browserVersion: '120.0.0.0',
+        os: 'Windows 10', device: 'desktop', screen: '1280x720',
+      });
+      expect(s?.pages).toEqual([
+        { tabId: 't1', ts: T, url: 'https://shop.test/', title: '' },
+        { tabId: 't1', ts: T + 9, url: 'https://shop.test/cart', title: 'Cart' },
+        { tabId: 't2', ts: T + 20, url: 'https://shop.test/help', title: '' },
+      ]);
+      expect(s?.keyframes).toEqual([
+        { tabId: 't1', seq: 1, ts: T + 1, metaSeq: 0, metaTs: T },
+        { tabId: 't1', seq: 11, ts: T + 11, metaSeq: 10, metaTs: T + 10 },
+        { tabId: 't2', seq: 1, ts: T + 21, metaSeq: 0, metaTs: T + 20 },
+      ]);
+      expect(s?.tabs.map((t) => [t.tabId, t.eventCount])).toEqual([['t1', 13], ['t2', 2]]);
+    });
+
+    describe('listSessions', () => {
+      const p = uid('p');
+      const T = Date.now() - 3_600_000;
+      beforeAll(async () => {
+        // s1: alice, errors, 10 s. s2: started as 'temp', identified as bob later, visits /checkout in
+        // the middle only. s3: Firefox, no events.
+        await store.startSession(start(p, 's1', 't', { startedAt: T, userId: 'alice', url: 'https://shop.test/pricing' }));
+        await store.startSession(start(p, 's2', 't', { startedAt: T + 1000, userId: 'temp', url: 'https://shop.test/home' }));
+        await store.startSession(start(p, 's3', 't', { startedAt: T + 2000, userAgent: FIREFOX_UA, url: 'https://shop.test/blog' }));
+        await store.writeBatch(batch(p, 's1', 't', [meta(0, T, 'https://shop.test/pricing'), jsError(1, T + 10_000, 'bad')]));
+        await store.writeBatch(batch(p, 's2', 't', [
+          meta(0, T + 1000, 'https://shop.test/home'), page(1, T + 2000, 'https://shop.test/checkout'),
+          page(2, T + 3000, 'https://shop.test/done'),
+        ]));
+        await store.writeBatch(batch(p, 's2', 't', [identify(3, T + 4000, 'bob')]));
+      });
+      const ids = async (q: Parameters<TandemStore['listSessions']>[1]) =>
+        (await store.listSessions(p, q)).sessions.map((s) => s.sessionId);
+
+      it('lists newest first and filters by time', async () => {
+        expect(await ids({})).toEqual(['s3', 's2', 's1']);
+        expect(await ids({ from: T + 500 })).toEqual(['s3', 's2']);
+        expect(await ids({ to: T + 1500 })).toEqual(['s2', 's1']);
+        expect(await ids({ from: T + 500, to: T + 1500 })).toEqual(['s2']);
+      });
+      it('filters by exact user id, on the newest version of the row only', async () => {
+        expect(await ids({ userId: 'bob' })).toEqual(['s2']);
+        expect(await ids({ userId: 'temp' })).toEqual([]);
+        expect(await ids({ userId: 'ali' })).toEqual([]);
+      });
+      it('filters by URL substring over first/last URL and every page visit', async () => {
+        expect(await ids({ url: 'PRICING' })).toEqual(['s1']);
+        expect(await ids({ url: '/checkout' })).toEqual(['s2']);
+        expect(await ids({ url: 'shop.test' })).toEqual(['s3', 's2', 's1']);
+        expect(await ids({ url: "x' OR 1=1 --" })).toEqual([]);
+      });
+      it('filters by free text over user, URL and browser', async () => {
+        expect(await ids({ q: 'firefox' })).toEqual(['s3']);
+        expect(await ids({ q: 'ALI' })).toEqual(['s1']);
+        expect(await ids({ q: '/done' })).toEqual(['s2']);
+        expect(await ids({ q: 's2' })).toEqual(['s2']);
+      });
+      it('filters by errors and minimum duration', async () => {
+        expect(await ids({ hasErrors: true })).toEqual(['s1']);
+        expect(await ids({ minDuration: 3000 })).toEqual(['s2', 's1']);
+        expect(await ids({ minDuration: 5000 })).toEqual(['s1']);
+      });
+      it('pages with an opaque cursor', async () => {
+        const first = await store.listSessions(p, { limit: 2 });
+        expect(first.sessions.map((s) => s.sessionId)).toEqual(['s3', 's2']);
+        expect(first.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+        const second = await store.listSessions(p, { limit: 2, cursor: first.nextCursor! });
+        expect(second.sessions.map((s) => s.sessionId)).toEqual(['s1']);
+        expect(second.nextCursor).toBeNull();
+        expect((await store.listSessions(p, { limit: 2, cursor: first.nextCursor!, url: 'pricing' })).sessions.map((s) => s.sessionId)).toEqual(['s1']);
+        await expect(store.listSessions(p, { cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'bad_request' });
+      });
+      it('clamps the page size to 1..200', async () => {
+        expect((await store.listSessions(p, { limit: 0 })).sessions).toHaveLength(1);
+        const many = uid('p');
+        await Promise.all(Array.from({ length: 205 }, (_, i) => store.startSession(start(many, `s${i}`, 't'))));
+        const page = await store.listSessions(many, { limit: 1000 });
+        expect(page.sessions).toHaveLength(200);
+        expect(page.nextCursor).not.toBeNull();
+        expect((await store.listSessions(many, {})).sessions).toHaveLength(50);
+      });
+    });
+
+    it('keeps projects apart', async () => {
+      const a = uid('p');
+      const b = uid('p');
+      const T = Date.now();
+      await store.startSession(start(a, 's', 't'));
+      await store.writeBatch(batch(a, 's', 't', [meta(0, T, 'https://a.test/'), consoleLog(1, T, 'error', 'e'), jsError(2, T, 'x'),
+        network(3, T, 'https://a.test/x', 200), fullSnapshot(4, T)]));
+      expect((await store.listSessions(b, {})).sessions).toEqual([]);
+      expect((await store.listSessions(b, { q: 's' })).sessions).toEqual([]);
+      expect(await store.getSession(b, 's')).toBeNull();
+      expect(await collect(store.streamEvents(b, 's'))).toEqual([]);
+      expect(await store.getConsole(b, 's')).toEqual([]);
+      expect(await store.getNetwork(b, 's')).toEqual([]);
+      expect(await store.getErrors(b, 's')).toEqual([]);
+      expect(await store.getAckSeq(b, 's', 't')).toBe(-1);
+      // Same session and tab ids in B start from scratch and leave A alone.
+      expect(await store.writeBatch(batch(b, 's', 't', [meta(0, T, 'https://b.test/')]))).toBe(0);
+      expect(await collect(store.streamEvents(a, 's'))).toHaveLength(5);
+      expect((await store.getSession(a, 's'))?.eventCount).toBe(5);
+      expect((await store.getSession(b, 's'))?.eventCount).toBe(1);
+    });
+
+    it('groups concurrent calls for many tabs into few INSERTs', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      const before = { ...store.stats };
+      const calls = [];
+      for (let tab = 0; tab < 40; tab++) {
+        for (let b = 0; b < 3; b++) calls.push(store.writeBatch(batch(p, `s${tab % 8}`, `t${tab}`, moves(b * 10, 10, T + b * 10))));
+      }
+      const acks = await Promise.all(calls);
+      // A call acks at least its own last seq (more when a later batch of its tab shared the flush).
+      acks.forEach((ack, i) => expect(ack).toBeGreaterThanOrEqual((i % 3) * 10 + 9));
+      expect(Math.max(...acks)).toBe(29);
+      const calledNow = store.stats.calls - before.calls;
+      const inserts = store.stats.inserts - before.inserts;
+      expect(calledNow).toBe(120);
+      expect(inserts).toBeLessThan(calledNow / 4);
+      expect(store.stats.eventsWritten - before.eventsWritten).toBe(1200);
+      for (let tab = 0; tab < 40; tab += 13) expect(await store.getAckSeq(p, `s${tab % 8}`, `t${tab}`)).toBe(29);
+      expect((await store.getSession(p, 's0'))?.eventCount).toBe(5 * 30);
+    });
+
+    it('rejects every call of a failed flush and acks nothing of it', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      const errorsTable = `${h.database}.errors`;
+      // Warm the caches so both calls below join the open group in the same tick.
+      await store.startSession(start(p, 's', 'ta'));
+      expect(await store.getAckSeq(p, 's', 'ta')).toBe(-1);
+      expect(await store.getAckSeq(p, 's', 'tb')).toBe(-1);
+      await store.driver.command(`RENAME TABLE ${errorsTable} TO ${h.database}.errors_offline`);
+      const failed = store.stats.failedFlushes;
+      const a = [meta(0, T, 'https://f.test/'), jsError(1, T + 1, 'x'), click(2, T + 2)];
+      const b = moves(0, 3, T); // nothing wrong with these rows: they fail with their group
+      try {
+        const results = await Promise.allSettled([
+          store.writeBatch(batch(p, 's', 'ta', a)),
+          store.writeBatch(batch(p, 's', 'tb', b)),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+        expect(store.stats.failedFlushes).toBeGreaterThan(failed);
+        expect(await store.getAckSeq(p, 's', 'ta')).toBe(-1);
+        expect(await store.getAckSeq(p, 's', 'tb')).toBe(-1);
+        expect(await collect(store.streamEvents(p, 's'))).toEqual([]);
+      } finally {
+        await store.driver.command(`RENAME TABLE ${h.database}.errors_offline TO ${errorsTable}`);
+      }
+      // The tracker retries: everything is written once, counters count it once.
+      expect(await store.writeBatch(batch(p, 's', 'ta', a))).toBe(2);
+      expect(await store.writeBatch(batch(p, 's', 'tb', b))).toBe(2);
+      expect(await store.getErrors(p, 's')).toHaveLength(1);
+      expect(await collect(store.streamEvents(p, 's'))).toHaveLength(6);
+      expect(await store.getSession(p, 's')).toMatchObject({ eventCount: 6, errorCount: 1, clickCount: 1, tabCount: 2 });
+    });
+
+    it('refuses writes with `unavailable` when too much is queued', async () => {
+      const small = createStore(store.driver, { database: h.database, maxQueuedEvents: 10 });
+      await expect(small.writeBatch(batch(uid('p'), 's', 't', moves(0, 11, Date.now())))).rejects.toMatchObject({ code: 'unavailable' });
+      expect(await small.writeBatch(batch(uid('p'), 's', 't', moves(0, 10, Date.now())))).toBe(9);
+    });
+
+    it('creates, updates and finds projects and agents', async () => {
+      const id = uid('proj');
+      const key = uid('key');
+      await store.createProject({ id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000 });
+      expect(await store.getProjectByKey(key)).toEqual({ id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000 });
+      await store.createProject({ id, name: 'Shop 2', key, allowedOrigins: [], createdAt: 1_700_000_000_000 });
+      expect((await store.getProject(id))?.name).toBe('Shop 2');
+      expect((await store.listProjects()).filter((x) => x.id === id)).toHaveLength(1);
+      expect(await store.getProjectByKey(uid('nokey'))).toBeNull();
+
+      const agentId = uid('agent');
+      const email = `${agentId}@Example.test`;
+      const agent = { id: agentId, projectId: id, email, name: 'Ann', role: 'admin' as const, passwordHash: 'scrypt$x$y$z', createdAt: 1_700_000_000_000, disabled: false };
+      await store.createAgent(agent);
+      expect(await store.getAgentByEmail(email.toLowerCase())).toEqual(agent);
+      await store.createAgent({ ...agent, disabled: true, passwordHash: 'scrypt$new' });
+      expect(await store.getAgent(agentId)).toMatchObject({ disabled: true, passwordHash: 'scrypt$new' });
+      expect(await store.getAgent(uid('none'))).toBeNull();
+    });
+
+    it('keeps everything across close and reopen, and carries on from it', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      await store.startSession(start(p, 's', 't', { startedAt: T }));
+      await store.writeBatch(batch(p, 's', 't', [meta(0, T, 'https://r.test/'), fullSnapshot(1, T + 1), click(2, T + 2), meta(3, T + 3, 'https://r.test/')]));
+      await store.close();
+      store = await h.open();
+      expect(await store.getAckSeq(p, 's', 't')).toBe(3);
+      // After the restart: a duplicate is still dropped, the FullSnapshot finds its Meta from before,
+      // and counters continue from the stored row.
+      expect(await store.writeBatch(batch(p, 's', 't', [click(2, T + 2), fullSnapshot(4, T + 4), click(5, T + 5)]))).toBe(5);
+      expect((await collect(store.streamEvents(p, 's'))).map((l) => JSON.parse(l).seq)).toEqual([0, 1, 2, 3, 4, 5]);
+      const s = await store.getSession(p, 's');
+      expect(s).toMatchObject({ eventCount: 6, clickCount: 2, pageCount: 1, startedAt: T, durationMs: 5 });
+      expect(s?.keyframes.map((k) => [k.seq, (k as { metaSeq?: number }).metaSeq])).toEqual([[1, 0], [4, 3]]);
+    });
+  });
+}
