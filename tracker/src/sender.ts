@@ -120,7 +120,8 @@ export class Sender {
     for (;;) {
       // The store is read first once (data left by an earlier page goes before this page's), then
       // whenever memory is empty: loading more while memory holds some would reorder and grow it.
-      if (this.storeMayHaveData && (this.queue.length === 0 || !this.storeChecked)) {
+      const roomForMore = this.queueBytes + STORE_LOAD_BYTES <= MEMORY_MAX_BYTES;
+      if (this.storeMayHaveData && (this.queue.length === 0 || (!this.storeChecked && roomForMore))) {
         this.storeChecked = true;
         await this.loadFromStore();
       }

@@ -1,0 +1,224 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { BatchRequest } from '@tandem/protocol';
+import { cutBatches, type Batch, type Stream } from '../src/batcher.js';
+import type { Compressor } from '../src/compress.js';
+import type { PendingRecord, PendingStore } from '../src/pending-store.js';
+import { Guard } from '../src/safe.js';
+import { MEMORY_MAX_BYTES, Sender, type RefreshOutcome } from '../src/sender.js';
+import type { SendResult, Transport } from '../src/transport.js';
+
+const plain = { compress: async (t: string) => t, compressSync: (t: string) => t } as unknown as Compressor;
+
+function mkBatch(stream: Stream, from: number, n: number, size = 50): Batch {
+  const events = Array.from({ length: n }, (_, i) => ({ seq: from + i, json: JSON.stringify({ seq: from + i, pad: 'x'.repeat(size) }) }));
+  return cutBatches(stream, events, 1e9)[0];
+}
+
+interface Sent {
+  token: string;
+  body: BatchRequest;
+  keepalive: boolean;
+}
+
+function fakeTransport(answer: (body: BatchRequest, n: number) => SendResult | Promise<SendResult>) {
+  const sent: Sent[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const t = {
+    async sendBatch(token: string, body: string, keepalive: boolean) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const parsed = JSON.parse(body) as BatchRequest;
+      sent.push({ token, body: parsed, keepalive });
+      try {
+        await Promise.resolve();
+        return await answer(parsed, sent.length);
+      } finally {
+        inFlight--;
+      }
+    },
+  } as unknown as Transport;
+  return { t, sent, maxInFlight: () => maxInFlight };
+}
+
+function fakeStore(initial: PendingRecord[] = []) {
+  const records = [...initial];
+  const puts: Batch[][] = [];
+  const store = {
+    async putMany(b: Batch[]) {
+      puts.push(b);
+      for (const x of b) records.push({ sessionId: x.stream.sessionId, tabId: x.stream.tabId, token: x.stream.token, tokenExpiresAt: x.stream.tokenExpiresAt, events: x.events, bytes: x.bytes, savedAt: 0 });
+      return 0;
+    },
+    async takeOldest() {
+      return records.splice(0, 1);
+    },
+  } as unknown as PendingStore;
+  return { store, puts, records };
+}
+
+function setup(answer: Parameters<typeof fakeTransport>[0], opts: { store?: PendingStore | null; refresh?: (s: Stream) => Promise<RefreshOutcome> } = {}) {
+  const stream: Stream = { sessionId: 's', tabId: 't', token: 'tok1', tokenExpiresAt: Date.now() + 3_600_000 };
+  const tr = fakeTransport(answer);
+  const reports: unknown[] = [];
+  const sender = new Sender({
+    transport: tr.t,
+    compressor: plain,
+    guard: new Guard((e) => reports.push(e)),
+    store: Promise.resolve(opts.store ?? null),
+    currentStream: () => stream,
+    refresh: opts.refresh ?? (async () => 'ok'),
+    random: () => 1,
+  });
+  return { sender, stream, ...tr, reports };
+}
+
+const seqs = (sent: Sent[]) => sent.flatMap((s) => s.body.events.map((e) => e.seq));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Sender', () => {
+  it('sends batches in order with one request in flight', async () => {
+    const { sender, stream, sent, maxInFlight } = setup((b) => ({ kind: 'ok', ackSeq: b.events.at(-1)!.seq }));
+    sender.enqueue([mkBatch(stream, 0, 3), mkBatch(stream, 3, 3), mkBatch(stream, 6, 3)]);
+    await sender.settled();
+    expect(seqs(sent)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(maxInFlight()).toBe(1);
+    expect(sender.stats).toMatchObject({ sentBatches: 3, sentEvents: 9, droppedEvents: 0, lastAckSeq: 8 });
+    expect(sender.pendingBatches).toBe(0);
+  });
+
+  it('splits on 413 until the server accepts, losing nothing', async () => {
+    const { sender, stream, sent } = setup((b) => (b.events.length > 2 ? { kind: 'too_large' } : { kind: 'ok', ackSeq: 0 }));
+    sender.enqueue([mkBatch(stream, 0, 9)]);
+    await sender.settled();
+    const accepted = sent.filter((s) => s.body.events.length <= 2);
+    expect(seqs(accepted)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(sender.stats.droppedEvents).toBe(0);
+  });
+
+  it('drops a single event the server finds too large, and goes on', async () => {
+    const { sender, stream, sent, reports } = setup((b) => (b.events[0].seq === 0 ? { kind: 'too_large' } : { kind: 'ok', ackSeq: 1 }));
+    sender.enqueue([mkBatch(stream, 0, 1), mkBatch(stream, 1, 1)]);
+    await sender.settled();
+    expect(sender.stats.droppedEvents).toBe(1);
+    expect(seqs(sent)).toEqual([0, 1]);
+    expect(reports.length).toBe(1);
+  });
+
+  it('drops a 400 batch (reported once) and sends the next', async () => {
+    const { sender, stream, sent, reports } = setup((b) =>
+      b.events[0].seq < 4 ? { kind: 'drop', status: 400, code: 'bad_request', message: 'x' } : { kind: 'ok', ackSeq: 5 },
+    );
+    sender.enqueue([mkBatch(stream, 0, 2), mkBatch(stream, 2, 2), mkBatch(stream, 4, 2)]);
+    await sender.settled();
+    expect(sent.length).toBe(3);
+    expect(sender.stats.droppedEvents).toBe(4);
+    expect(sender.stats.sentEvents).toBe(2);
+    expect(reports.length).toBe(1);
+  });
+
+  it('on 401 gets a new token and resends the same batch with it', async () => {
+    let refreshed = 0;
+    const ctx = setup((_, n) => (n === 1 ? { kind: 'unauthorized' } : { kind: 'ok', ackSeq: 1 }), {
+      refresh: async (s) => {
+        refreshed++;
+        s.token = 'tok2';
+        return 'ok';
+      },
+    });
+    ctx.sender.enqueue([mkBatch(ctx.stream, 0, 2)]);
+    await ctx.sender.settled();
+    expect(refreshed).toBe(1);
+    expect(ctx.sent.map((s) => s.token)).toEqual(['tok1', 'tok2']);
+    expect(seqs(ctx.sent)).toEqual([0, 1, 0, 1]);
+    expect(ctx.sender.stats.sentEvents).toBe(2);
+  });
+
+  it('drops the batches of a stream the server replaced', async () => {
+    const ctx = setup(() => ({ kind: 'unauthorized' }), { refresh: async () => 'dead' });
+    ctx.sender.enqueue([mkBatch(ctx.stream, 0, 2), mkBatch(ctx.stream, 2, 2)]);
+    await ctx.sender.settled();
+    expect(ctx.sender.stats.droppedEvents).toBe(4);
+    expect(ctx.sent.length).toBe(1);
+  });
+
+  it('retries 503/network failures with exponential backoff', async () => {
+    vi.useFakeTimers();
+    const { sender, stream, sent } = setup((_, n) => (n <= 3 ? { kind: 'retry', status: 503, message: 'busy' } : { kind: 'ok', ackSeq: 0 }));
+    sender.enqueue([mkBatch(stream, 0, 1)]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.length).toBe(1);
+    await vi.advanceTimersByTimeAsync(999); // first retry after 1 s (random = 1 → upper bound)
+    expect(sent.length).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent.length).toBe(2);
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(sent.length).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent.length).toBe(3);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(sent.length).toBe(4);
+    expect(sender.stats.sentEvents).toBe(1);
+    expect(sender.pendingBatches).toBe(0);
+  });
+
+  it('retryNow skips the backoff wait (back online)', async () => {
+    vi.useFakeTimers();
+    const { sender, stream, sent } = setup((_, n) => (n === 1 ? { kind: 'retry', status: 0, message: 'offline' } : { kind: 'ok', ackSeq: 0 }));
+    sender.enqueue([mkBatch(stream, 0, 1)]);
+    await vi.advanceTimersByTimeAsync(0);
+    sender.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.length).toBe(2);
+    expect(sender.pendingBatches).toBe(0);
+  });
+
+  it('moves the oldest batches to IndexedDB past the memory bound', async () => {
+    const { store, puts } = fakeStore();
+    const { sender, stream } = setup(() => new Promise<SendResult>(() => {}), { store }); // server hangs
+    const big = 200_000;
+    sender.enqueue([mkBatch(stream, 0, 1, big)]);
+    await new Promise((r) => setTimeout(r, 10));
+    sender.enqueue(Array.from({ length: 15 }, (_, i) => mkBatch(stream, i + 1, 1, big)));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sender.pendingBytes).toBeLessThanOrEqual(MEMORY_MAX_BYTES);
+    const spilled = puts.flat().map((b) => b.events[0].seq);
+    expect(spilled.length).toBeGreaterThan(0);
+    expect(spilled[0]).toBe(1); // seq 0 is in flight; 1 is the oldest waiting
+  });
+
+  it('sends batches stored by an earlier page before new ones', async () => {
+    const old: PendingRecord = { sessionId: 'old', tabId: 'x', token: 'oldtok', tokenExpiresAt: Date.now() + 60_000, events: [{ seq: 7, json: '{"seq":7}' }], bytes: 9, savedAt: 0 };
+    const { store } = fakeStore([old]);
+    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 0 }), { store });
+    sender.enqueue([mkBatch(stream, 0, 1)]);
+    await sender.settled();
+    expect(sent.map((s) => [s.body.sessionId, s.token])).toEqual([
+      ['old', 'oldtok'],
+      ['s', 'tok1'],
+    ]);
+  });
+
+  it('drops stored batches whose token has expired instead of sending them', async () => {
+    const old: PendingRecord = { sessionId: 'old', tabId: 'x', token: 'oldtok', tokenExpiresAt: Date.now() - 1, events: [{ seq: 7, json: '{"seq":7}' }], bytes: 9, savedAt: 0 };
+    const { store } = fakeStore([old]);
+    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 0 }), { store });
+    sender.enqueue([mkBatch(stream, 0, 1)]);
+    await sender.settled();
+    expect(sent.map((s) => s.body.sessionId)).toEqual(['s']);
+    expect(sender.stats.droppedEvents).toBe(1);
+  });
+
+  it('on unload sends what fits in the 64 KB keepalive budget and stores the rest', async () => {
+    const { store, puts } = fakeStore();
+    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 0 }), { store });
+    const fresh = [mkBatch(stream, 0, 1, 30_000), mkBatch(stream, 1, 1, 30_000), mkBatch(stream, 2, 1, 30_000)];
+    sender.flushForUnload(fresh);
+    expect(sent.map((s) => s.keepalive)).toEqual([true, true]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(puts.flat().map((b) => b.events[0].seq)).toEqual([2]);
+  });
+});
