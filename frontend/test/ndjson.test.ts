@@ -36,3 +36,15 @@ describe('readNdjson', () => {
     expect(progress.at(-1)).toBe(bytes.byteLength);
   });
 });
+
+describe('NdjsonSplitter with a long line in many chunks', () => {
+  it('joins every piece of the line once it ends', () => {
+    const s = new NdjsonSplitter();
+    const big = JSON.stringify({ data: 'x'.repeat(10_000) });
+    const out: string[] = [];
+    for (let i = 0; i < big.length; i += 333) out.push(...s.push(big.slice(i, i + 333)));
+    out.push(...s.push('\n{"next":1}\n'));
+    expect(out).toEqual([big, '{"next":1}']);
+    expect(s.end()).toEqual([]);
+  });
+});

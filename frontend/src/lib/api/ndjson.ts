@@ -4,20 +4,30 @@
  * the next chunk or the end of the stream.
  */
 export class NdjsonSplitter {
-  #rest = '';
+  /** Pieces of the unfinished last line. Kept as a list so a multi-megabyte line (a full snapshot)
+   * arriving in many chunks is joined once, not re-copied and re-scanned at every chunk. */
+  #parts: string[] = [];
 
   /** Complete, non-blank lines of `text` appended to what was left over. */
   push(text: string): string[] {
-    const data = this.#rest + text;
-    const lines = data.split('\n');
-    this.#rest = lines.pop() ?? '';
+    const firstBreak = text.indexOf('\n');
+    if (firstBreak === -1) {
+      if (text) this.#parts.push(text);
+      return [];
+    }
+    this.#parts.push(text.slice(0, firstBreak));
+    const lines = [this.#parts.join('')];
+    const rest = text.slice(firstBreak + 1).split('\n');
+    const tail = rest.pop() ?? '';
+    lines.push(...rest);
+    this.#parts = tail ? [tail] : [];
     return lines.map(trimCr).filter((line) => line.length > 0);
   }
 
   /** The last line when the stream did not end with a newline. */
   end(): string[] {
-    const last = trimCr(this.#rest);
-    this.#rest = '';
+    const last = trimCr(this.#parts.join(''));
+    this.#parts = [];
     return last.length > 0 ? [last] : [];
   }
 }
