@@ -145,40 +145,6 @@ describe('POST /ingest/v1/batch', () => {
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe('session_mismatch');
   });
-
-  it('refuses a body over the limit with 413, compressed or decompressed', async () => {
-    const small = await startTestServer({ maxBatchBytes: 10_000, maxBatchDecodedBytes: 50_000 });
-    try {
-      const tab = await startTab(small);
-      const big = makeEvents(0, 2).concat([{ seq: 2, type: 5, timestamp: Date.now(), data: { tag: 'x', payload: 'y'.repeat(20_000) } } as any]);
-      // Random-ish text so gzip cannot shrink it under the compressed limit.
-      const noisy = [{ seq: 0, type: 5, timestamp: 1, data: { tag: 'x', payload: Array.from({ length: 3000 }, () => Math.random().toString(36)).join('') } }];
-      const r1 = await postBatch(small, tab, noisy as any);
-      expect(r1.status).toBe(413);
-      expect(r1.json.error.code).toBe('payload_too_large');
-      const bomb = [{ seq: 0, type: 5, timestamp: 1, data: { tag: 'x', payload: 'z'.repeat(200_000) } }];
-      const r2 = await postBatch(small, tab, bomb as any, { gzip: true });
-      expect(r2.status).toBe(413);
-      const ok = await postBatch(small, tab, big.slice(0, 2));
-      expect(ok.json).toEqual({ ackSeq: 1 });
-    } finally {
-      await small.dispose();
-    }
-  });
-});
-
-describe('rate limits', () => {
-  it('answers 429 to a flood of new sessions from one address', async () => {
-    const limited = await startTestServer({ startRateLimit: { perSecond: 1, burst: 3 } });
-    try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await postJson(`${limited.url}/ingest/v1/start`, startBody(limited.projectKey))).status);
-      expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
-      expect(statuses).toContain(429);
-    } finally {
-      await limited.dispose();
-    }
-  });
 });
 
 describe('query API', () => {

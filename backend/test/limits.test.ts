@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeEvents, postBatch, postJson, startBody, startTab, startTestServer, type TestServer } from './helpers.js';
+
+// Its own file: chDB allows one data directory per process, and vitest runs each file in its own process.
+let small: TestServer;
+beforeAll(async () => {
+  small = await startTestServer({
+    maxBatchBytes: 10_000,
+    maxBatchDecodedBytes: 50_000,
+    startRateLimit: { perSecond: 1, burst: 3 },
+  });
+});
+afterAll(async () => small?.dispose());
+
+describe('limits', () => {
+  it('refuses a body over the limit with 413, compressed or decompressed, and keeps accepting after', async () => {
+    const tab = await startTab(small);
+    // Random text so gzip cannot shrink it under the compressed limit.
+    const noisy = [{ seq: 0, type: 5, timestamp: 1, data: { tag: 'x', payload: Array.from({ length: 3000 }, () => Math.random().toString(36)).join('') } }];
+    const r1 = await postBatch(small, tab, noisy as any);
+    expect(r1.status).toBe(413);
+    expect(r1.json.error.code).toBe('payload_too_large');
+    // A small gzip body that expands past the decoded limit (zip bomb).
+    const bomb = [{ seq: 0, type: 5, timestamp: 1, data: { tag: 'x', payload: 'z'.repeat(200_000) } }];
+    const r2 = await postBatch(small, tab, bomb as any, { gzip: true });
+    expect(r2.status).toBe(413);
+    expect(r2.json.error.message).toMatch(/Decompressed/);
+    const ok = await postBatch(small, tab, makeEvents(0, 2));
+    expect(ok.json).toEqual({ ackSeq: 1 });
+  });
+
+  it('answers 429 to a flood of new sessions from one address', async () => {
+    const results = [];
+    for (let i = 0; i < 8; i++) results.push(await postJson(`${small.url}/ingest/v1/start`, startBody(small.projectKey)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(429);
+    expect(results.find((r) => r.status === 429)!.json.error.code).toBe('rate_limited');
+  });
+});
