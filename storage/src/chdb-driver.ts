@@ -14,15 +14,36 @@ export function createChdbDriver(path: string): Driver {
   const dir = resolve(path);
   mkdirSync(dir, { recursive: true });
   const session = new Session(dir);
-  // chDB allows one active queryStream per session (a second one throws), so streams take turns.
-  let streamTail: Promise<void> = Promise.resolve();
   let closed = false;
 
+  /** A FIFO lock: `await lock()` returns the release function. */
+  function makeLock() {
+    let tail: Promise<void> = Promise.resolve();
+    return async (): Promise<() => void> => {
+      let release!: () => void;
+      const turn = tail;
+      tail = new Promise<void>((r) => (release = r));
+      await turn;
+      return release;
+    };
+  }
+  // chDB allows one active queryStream per session (a second one throws), so streams take turns.
+  const streamSlot = makeLock();
+  // libchdb keeps bound parameters in state that concurrent bound queries clobber (chdb serializes its
+  // own queryBindAsync calls for that reason, but not queryStreamBind), so every bound call of this
+  // driver, streams included, runs alone.
+  const boundSlot = makeLock();
+  const hasParams = (params?: Record<string, unknown>): params is Record<string, unknown> =>
+    !!params && Object.keys(params).length > 0;
+
   async function run(sql: string, params: Record<string, unknown> | undefined, format: string): Promise<string> {
-    const result = params && Object.keys(params).length > 0
-      ? await session.queryBindAsync(sql, params, { format })
-      : await session.queryAsync(sql, { format });
-    return result.text();
+    if (!hasParams(params)) return (await session.queryAsync(sql, { format })).text();
+    const release = await boundSlot();
+    try {
+      return (await session.queryBindAsync(sql, params, { format })).text();
+    } finally {
+      release();
+    }
   }
 
   return {
@@ -35,15 +56,13 @@ export function createChdbDriver(path: string): Driver {
       return rows;
     },
 
+    /** Holds the session's stream slot (and, when bound, the bound slot) until drained: consume promptly. */
     async *queryLines(sql: string, params?: Record<string, unknown>, format: LineFormat = 'JSONEachRow') {
-      let release!: () => void;
-      const turn = streamTail;
-      streamTail = new Promise<void>((r) => (release = r));
-      await turn;
+      const bound = hasParams(params);
+      const releaseBound = bound ? await boundSlot() : () => {};
+      const releaseStream = await streamSlot();
       try {
-        const stream = params && Object.keys(params).length > 0
-          ? session.queryStreamBind(sql, params, { format })
-          : session.queryStream(sql, { format });
+        const stream = bound ? session.queryStreamBind(sql, params, { format }) : session.queryStream(sql, { format });
         try {
           let rest = '';
           for await (const chunk of stream) {
@@ -57,7 +76,8 @@ export function createChdbDriver(path: string): Driver {
           if (!stream.closed) stream.cancel();
         }
       } finally {
-        release();
+        releaseStream();
+        releaseBound();
       }
     },
 

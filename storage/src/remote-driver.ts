@@ -6,11 +6,7 @@ import type { Driver, LineFormat } from './types.js';
  * `{name:Type}` placeholders are bound server-side from `query_params`.
  */
 export function createRemoteDriver(url: string): Driver {
-  const client = createClient({
-    url,
-    // Inserts must be durable when they resolve (the writer acks on them): no async_insert buffering.
-    clickhouse_settings: { async_insert: 0, wait_end_of_query: 1 },
-  });
+  const client = createClient({ url });
 
   return {
     kind: 'remote',
@@ -34,12 +30,14 @@ export function createRemoteDriver(url: string): Driver {
     },
 
     async command(sql: string, params?: Record<string, unknown>): Promise<void> {
-      await client.command({ query: sql, query_params: params });
+      // wait_end_of_query: DDL errors arrive as errors, not after a 200 already sent.
+      await client.command({ query: sql, query_params: params, clickhouse_settings: { wait_end_of_query: 1 } });
     },
 
     async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
       if (rows.length === 0) return;
-      await client.insert({ table, values: rows, format: 'JSONEachRow' });
+      // The writer acks on this promise: the server must have written the part, not buffered the rows.
+      await client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
     },
 
     async close(): Promise<void> {
