@@ -55,11 +55,14 @@ export interface LoadResult {
   batchesPrepared: number;
   bodyBytes: { wire: number; raw: number; batches: number };
   clientCpuMs: { user: number; system: number };
+  /** generator CPU while the trackers ran (after bodies were prepared), and that phase's wall time */
+  loadCpuMs: number;
+  loadWallMs: number;
   wallMs: number;
 }
 
 // ---------- realistic small rrweb incremental events ----------
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
@@ -69,7 +72,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function makeEvent(r: () => number, seq: number, ts: number): Record<string, unknown> {
+export function makeEvent(r: () => number, seq: number, ts: number): Record<string, unknown> {
   const p = r();
   const id = 10 + Math.floor(r() * 400);
   const x = Math.floor(r() * 1280);
@@ -107,7 +110,7 @@ function makeEvent(r: () => number, seq: number, ts: number): Record<string, unk
 }
 
 // ---------- HTTP ----------
-const agent = new http.Agent({ keepAlive: true, maxSockets: 100_000 });
+let agent = new http.Agent({ keepAlive: true, maxSockets: 100_000 });
 
 function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs = 30_000): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -194,7 +197,11 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
     return bodies;
   });
 
-  // 3. Run the trackers.
+  // 3. Run the trackers. Fresh connections: the start phase's ones sat idle while bodies were prepared
+  // and the server may have closed them (a reused dead socket shows up as "socket hang up").
+  agent.destroy();
+  agent = new http.Agent({ keepAlive: true, maxSockets: 100_000 });
+  const loadCpu0 = process.cpuUsage();
   const latencies: number[] = [];
   let windowEvents = 0;
   const startMs = performance.now();
@@ -246,7 +253,7 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
                 await sleep(r.status === 429 ? 200 : 100 * (attempt + 1));
               }
             } catch (err) {
-              count(errors, (err as Error).message.slice(0, 60));
+              count(errors, `${(err as Error).message.slice(0, 60)}${performance.now() < windowStart ? ' (warm-up)' : ''}`);
               await sleep(100 * (attempt + 1));
             }
           }
@@ -263,6 +270,8 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
     }),
   );
   const cpu = process.cpuUsage(cpu0);
+  const loadCpu = process.cpuUsage(loadCpu0);
+  const loadWallMs = performance.now() - startMs;
   agent.destroy();
   return {
     tabs,
@@ -275,12 +284,14 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
     batchesPrepared: bodyBytes.batches,
     bodyBytes,
     clientCpuMs: { user: cpu.user / 1000, system: cpu.system / 1000 },
+    loadCpuMs: (loadCpu.user + loadCpu.system) / 1000,
+    loadWallMs,
     wallMs: performance.now() - t00,
   };
 }
 
 // Child-process entry: wait for the config, run, send the result, exit.
-if (process.send) {
+if (process.send && process.env.TANDEM_INGEST_CHILD === '1') {
   process.once('message', async (cfg: LoadConfig) => {
     try {
       const result = await runLoad(cfg);

@@ -6,12 +6,14 @@
 import { recordResults, type ResultRow } from './lib/report.js';
 import { runTrackerOverhead } from './tracker-overhead.js';
 import { runIngest } from './ingest.js';
+import { runBytes } from './bytes.js';
 
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 const benches: { name: string; target: string; run: () => Promise<ResultRow[]> }[] = [
   { name: 'tracker-overhead', target: '≤ 1.05× plain @rrweb/record; no tracker task > 50 ms after the first snapshot', run: async () => (await runTrackerOverhead()).rows },
+  { name: 'bytes', target: 'wire ≤ 10 KB/min after the first snapshot; ≤ 0.10× raw JSON on the wire and on disk', run: () => runBytes() },
   { name: 'ingest', target: '≥ 50,000 events/s, p99 ack ≤ 500 ms, zero lost or duplicated', run: () => runIngest() },
 ];
 

@@ -26,7 +26,7 @@ export async function startBenchBackend(overrides: Record<string, unknown> = {},
     mod = await import('@tandem/backend');
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`@tandem/backend cannot be loaded yet: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`@tandem/backend cannot be loaded yet: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`);
   }
   if (typeof mod.startServer !== 'function') {
     rmSync(dataDir, { recursive: true, force: true });
@@ -47,7 +47,7 @@ export async function startBenchBackend(overrides: Record<string, unknown> = {},
     });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`startServer failed: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`startServer failed: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`);
   }
   let projectId: string | undefined = server.projectId;
   if (!projectId) projectId = (await server.store.getProjectByKey(server.projectKey))?.id;

@@ -12,12 +12,12 @@ export const TMP_DIR = resolve(BENCH_ROOT, '.tmp');
 export const TRACKER_DIR = resolve(REPO_ROOT, 'tracker');
 export const TRACKER_IIFE = resolve(TRACKER_DIR, 'dist/tandem.iife.js');
 
-/** The esbuild options shared with tracker/build.mjs (format iife, minified, same target). */
+/** The esbuild options of tracker/build.mjs for the IIFE (format iife, minified, es2020). */
 export const BROWSER_BUILD = {
   bundle: true,
   format: 'iife' as const,
   minify: true,
-  target: ['es2019'],
+  target: ['es2020'],
   platform: 'browser' as const,
   legalComments: 'none' as const,
 };
@@ -33,14 +33,45 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * Builds plain @rrweb/record as an IIFE exposing `window.rrwebRecord` (the record function). Cached in
- * bench/.tmp. Returns the file path.
+ * The plain-rrweb baseline: @rrweb/record called with the options the Tandem tracker passes to it
+ * (tracker/src/tracker.ts startRecording: its privacy options and sampling imported from the tracker's
+ * own source, the other flags repeated here), and nothing else: no console/network/error capture, no
+ * sequencing, batching, compression or sending. emit pushes to an array.
+ * Exposes `window.rrwebBaseline.start(emit)` and `window.rrwebRecord`. Returns the bundle's path.
  */
+export const RRWEB_BASELINE_ENTRY = `
+import { record } from '@rrweb/record';
+import { buildPrivacyOptions } from '${TRACKER_DIR}/src/privacy.ts';
+import { SAMPLING } from '${TRACKER_DIR}/src/options.ts';
+export const options = (checkoutEveryNms) => ({
+  ...buildPrivacyOptions({}),
+  checkoutEveryNms,
+  inlineStylesheet: true,
+  recordCanvas: false,
+  collectFonts: false,
+  slimDOMOptions: true,
+  sampling: { ...SAMPLING },
+  errorHandler: () => true,
+});
+window.rrwebRecord = record;
+window.rrwebBaseline = {
+  options,
+  start: (emit, checkoutEveryNms = 120000) => record({ emit, ...options(checkoutEveryNms) }),
+};
+`;
+
+/** A printable description of the baseline's options (functions named), for the results. */
+export const RRWEB_BASELINE_DESCRIPTION =
+  'tracker privacy defaults (maskAllInputs, maskInputOptions all, maskInputFn, maskTextSelector [data-tandem-mask], blockSelector [data-tandem-block]), ' +
+  'sampling {mousemove:50, scroll:150, media:800, input:last}, slimDOMOptions, inlineStylesheet, no canvas/fonts, checkoutEveryNms 2 min';
+
 export async function buildRrwebBundle(): Promise<string> {
   mkdirSync(TMP_DIR, { recursive: true });
   const out = resolve(TMP_DIR, 'rrweb-record.iife.js');
   const entry = resolve(TMP_DIR, 'rrweb-record-entry.js');
-  writeFileSync(entry, `import { record } from '@rrweb/record';\nwindow.rrwebRecord = record;\n`);
+  const fallback = `import { record } from '@rrweb/record';\nwindow.rrwebRecord = record;\nwindow.rrwebBaseline = { start: (emit, checkoutEveryNms = 120000) => record({ emit, maskAllInputs: true, checkoutEveryNms }) };\n`;
+  const haveTracker = existsSync(resolve(TRACKER_DIR, 'src/privacy.ts')) && existsSync(resolve(TRACKER_DIR, 'src/options.ts'));
+  writeFileSync(entry, haveTracker ? RRWEB_BASELINE_ENTRY : fallback);
   const esbuild = await import('esbuild');
   await esbuild.build({
     ...BROWSER_BUILD,

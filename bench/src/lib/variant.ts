@@ -22,4 +22,6 @@ export interface VariantDriver {
   start(page: Page): Promise<InPageTimes>;
   /** Events the recorder produced so far (a sanity check that it records). */
   events(page: Page): Promise<number>;
+  /** Sends what the recorder holds now and resolves when sent (no-op for recorders that do not send). */
+  flush(page: Page): Promise<void>;
 }
