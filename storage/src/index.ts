@@ -5,7 +5,7 @@ import type { StoreOptions, TandemStore } from './types.js';
 
 export * from './types.js';
 export { createChdbDriver } from './chdb-driver.js';
-export { createRemoteDriver } from './remote-driver.js';
+export { createClickHouseClientDriver, createRemoteDriver } from './remote-driver.js';
 export { createStore, STORE_DEFAULTS } from './store.js';
 export { MIGRATIONS } from './migrations.js';
 

@@ -1,4 +1,4 @@
-import { createClient } from '@clickhouse/client';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Driver, LineFormat } from './types.js';
 
 /**
@@ -6,8 +6,14 @@ import type { Driver, LineFormat } from './types.js';
  * `{name:Type}` placeholders are bound server-side from `query_params`.
  */
 export function createRemoteDriver(url: string): Driver {
-  const client = createClient({ url });
+  return createClickHouseClientDriver(createClient({ url }));
+}
 
+/**
+ * The remote driver over a ready client. Tests plug `chdb/connection` in as the client's connection to
+ * run this code path (formats, binding, streaming) without a server.
+ */
+export function createClickHouseClientDriver(client: ClickHouseClient): Driver {
   return {
     kind: 'remote',
 
