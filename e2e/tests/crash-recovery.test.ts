@@ -36,7 +36,7 @@ async function storedSeqs(sessionId: string): Promise<number[]> {
 it('keeps every event exactly once when the backend is SIGKILLed mid-session and restarted', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${backend.url}/demo/`);
+  await page.goto(`${backend.url}/demo/list.html`);
   const sessionId = await waitFor('tracker session', () =>
     page.evaluate(() => new Promise<string>((resolve) => (window as any).Tandem('getSessionId', resolve))),
   );
@@ -59,8 +59,7 @@ it('keeps every event exactly once when the backend is SIGKILLed mid-session and
     await page.click(i % 2 ? '#remove-item' : '#add-item');
     await page.waitForTimeout(400);
   }
-  await page.click('#log-btn');
-  expect(await maxSeq()).toBeGreaterThan(before[before.length - 1]);
+    expect(await maxSeq()).toBeGreaterThan(before[before.length - 1]);
 
   await backend.start();
   for (let i = 0; i < 3; i++) await page.click('#add-item');

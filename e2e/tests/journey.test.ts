@@ -51,14 +51,17 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
     );
     expect(sessionId).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
 
-    await page.click('#add-item');
-    await page.click('#add-item');
-    await page.click('#remove-item');
     await page.click('#log-btn');
     await page.click('#fetch-btn');
     await page.locator('#fetch-result').getByText('Blue mug').waitFor();
     await page.click('#error-btn');
     await waitFor('the demo error to be thrown', async () => pageErrors.some((m) => m.includes('Demo error from button')));
+    await page.click('#spa-link');
+
+    await page.goto(`${backend.url}/demo/list.html`);
+    await page.click('#add-item');
+    await page.click('#add-item');
+    await page.click('#remove-item');
 
     await page.goto(`${backend.url}/demo/form.html`);
     await page.fill('#name', NAME_TYPED);
@@ -95,9 +98,12 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
     const sandbox = await page.locator('[data-testid=player] iframe').first().getAttribute('sandbox');
     expect(sandbox ?? '').not.toContain('allow-scripts');
 
-    // Play to the end: the form page with the typed name masked.
-    await page.getByTestId('player-play').click();
+    // Play to the end (the player may autoplay; press play only while paused): the form page with
+    // the typed name masked.
+    await page.getByTestId('player-speed').selectOption('8');
     const masked = await waitFor('the replayed form input', async () => {
+      const play = page.getByTestId('player-play');
+      if ((await play.getAttribute('data-state')) === 'paused' && (await frame.locator('#name').count()) === 0) await play.click();
       const v = await frame.locator('#name').inputValue({ timeout: 1000 });
       return v.length > 0 ? v : null;
     }, 60_000, 500);
@@ -107,11 +113,11 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
     const color = await frame.locator('h1').first().evaluate((el) => getComputedStyle(el).color);
     expect(color).not.toBe('rgb(0, 0, 0)');
 
-    await page.getByTestId('panel-console').click();
+    await page.getByTestId('tab-console').click();
     await page.getByTestId('console-entry').filter({ hasText: 'demo log' }).first().waitFor();
-    await page.getByTestId('panel-network').click();
+    await page.getByTestId('tab-network').click();
     await page.getByTestId('network-entry').filter({ hasText: '/demo/api/items' }).first().waitFor();
-    await page.getByTestId('panel-errors').click();
+    await page.getByTestId('tab-errors').click();
     await page.getByTestId('error-entry').filter({ hasText: 'Demo error from button' }).first().waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'player.png'), fullPage: true });
     await agent.close();
