@@ -253,6 +253,24 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       expect((await store.getSession(p, 's0'))?.eventCount).toBe(5 * 30);
     });
 
+    it('writes groups one after another, so acks only move forward', async () => {
+      // A second Store on the same driver with tiny groups: 30 pipelined batches make many flushes.
+      const small = createStore(store.driver, { database: h.database, maxPendingEvents: 5, maxDelayMs: 1 });
+      const p = uid('p');
+      const T = Date.now();
+      const pending: Promise<number>[] = [];
+      for (let b = 0; b < 30; b++) {
+        pending.push(small.writeBatch(batch(p, 's', 't', moves(b * 5, 5, T + b * 5))));
+        await new Promise((r) => setTimeout(r, 3)); // spread the calls so flushes overlap with new calls
+      }
+      const acks = await Promise.all(pending);
+      acks.forEach((ack, b) => expect(ack).toBeGreaterThanOrEqual(b * 5 + 4));
+      expect(acks).toEqual([...acks].sort((x, y) => x - y));
+      expect(small.stats.flushes).toBeGreaterThanOrEqual(3);
+      expect((await collect(small.streamEvents(p, 's'))).map((l) => JSON.parse(l).seq)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+      expect((await small.getSession(p, 's'))?.eventCount).toBe(150);
+    });
+
     it('rejects every call of a failed flush and acks nothing of it', async () => {
       const p = uid('p');
       const T = Date.now();
