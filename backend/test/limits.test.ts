@@ -8,11 +8,28 @@ beforeAll(async () => {
     maxBatchBytes: 10_000,
     maxBatchDecodedBytes: 50_000,
     startRateLimit: { perSecond: 1, burst: 3 },
+    allowedOrigins: ['https://shop.example'],
   });
 });
 afterAll(async () => small?.dispose());
 
 describe('limits', () => {
+  it('accepts ingest only from the project\'s allowed origins when they are set', async () => {
+    const denied = await postJson(`${small.url}/ingest/v1/start`, startBody(small.projectKey), { origin: 'https://evil.example' });
+    expect(denied.status).toBe(403);
+    expect(denied.json.error.code).toBe('origin_not_allowed');
+    const allowed = await postJson(`${small.url}/ingest/v1/start`, startBody(small.projectKey), { origin: 'https://shop.example' });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    // A token minted for an allowed origin cannot be used to post from another one.
+    const r = await fetch(`${small.url}/ingest/v1/batch?token=${allowed.json.token}`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+      body: JSON.stringify({ v: 1, sessionId: allowed.json.sessionId, tabId: allowed.json.tabId, events: makeEvents(0, 1) }),
+    });
+    expect(r.status).toBe(403);
+  });
+
   it('refuses a body over the limit with 413, compressed or decompressed, and keeps accepting after', async () => {
     const tab = await startTab(small);
     // Random text so gzip cannot shrink it under the compressed limit.
