@@ -302,6 +302,38 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       expect(await store.getErrors(p, 's')).toHaveLength(1);
       expect(await collect(store.streamEvents(p, 's'))).toHaveLength(6);
       expect(await store.getSession(p, 's')).toMatchObject({ eventCount: 6, errorCount: 1, clickCount: 1, tabCount: 2 });
+      // The page visit was stored by the failed flush and again by the retry: reads show it once.
+      expect((await store.getSession(p, 's'))?.pages).toHaveLength(1);
+    });
+
+    it('reads collapse duplicate rows that slip past the writer', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      const events = [meta(0, T, 'https://dup.test/'), fullSnapshot(1, T + 1), consoleLog(2, T + 2, 'log', 'once'),
+        network(3, T + 3, 'https://dup.test/api', 200), jsError(4, T + 4, 'once')];
+      expect(await store.writeBatch(batch(p, 's', 't', events))).toBe(4);
+      // What a second backend process with its own cache could do: store the same rows again. Merges are
+      // stopped so the copies really sit side by side while we read.
+      const tables = ['events', 'keyframes', 'console_logs', 'network_requests', 'errors', 'page_visits'];
+      for (const t of tables) await store.driver.command(`SYSTEM STOP MERGES ${h.database}.${t}`);
+      try {
+        for (const t of tables) {
+          await store.driver.command(`INSERT INTO ${h.database}.${t} SELECT * FROM ${h.database}.${t} WHERE project_id = {p:String}`, { p });
+        }
+        const [raw] = await store.driver.query<{ n: string | number }>(
+          `SELECT count() AS n FROM ${h.database}.events WHERE project_id = {p:String}`, { p });
+        expect(Number(raw.n)).toBe(10);
+        expect(await collect(store.streamEvents(p, 's'))).toEqual(lines(events));
+        expect(await store.getConsole(p, 's')).toHaveLength(1);
+        expect(await store.getNetwork(p, 's')).toHaveLength(1);
+        expect(await store.getErrors(p, 's')).toHaveLength(1);
+        const s = await store.getSession(p, 's');
+        expect(s?.keyframes).toHaveLength(1);
+        expect(s?.pages).toHaveLength(1);
+        expect(s?.tabs.map((t) => t.eventCount)).toEqual([5]);
+      } finally {
+        for (const t of tables) await store.driver.command(`SYSTEM START MERGES ${h.database}.${t}`);
+      }
     });
 
     it('refuses writes with `unavailable` when too much is queued', async () => {
