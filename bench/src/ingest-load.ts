@@ -11,6 +11,7 @@
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { BatchRequest, StartRequest, StartResponse } from '@tandem/protocol';
+import { cpuBetween, sampleCpu, type CpuUse } from './lib/sysload.js';
 
 export interface LoadConfig {
   url: string;
@@ -58,6 +59,8 @@ export interface LoadResult {
   /** generator CPU while the trackers ran (after bodies were prepared), and that phase's wall time */
   loadCpuMs: number;
   loadWallMs: number;
+  /** CPU use on the machine while the trackers ran: the backend (parent process), the generator, everyone else */
+  machine: CpuUse & { generatorCores: number; backendCores: number };
   wallMs: number;
 }
 
@@ -202,6 +205,8 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
   agent.destroy();
   agent = new http.Agent({ keepAlive: true, maxSockets: 100_000 });
   const loadCpu0 = process.cpuUsage();
+  const watch = [process.pid, process.ppid];
+  const sys0 = sampleCpu(watch);
   const latencies: number[] = [];
   let windowEvents = 0;
   const startMs = performance.now();
@@ -271,6 +276,8 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
   );
   const cpu = process.cpuUsage(cpu0);
   const loadCpu = process.cpuUsage(loadCpu0);
+  const sys = cpuBetween(sys0, sampleCpu(watch));
+  const machine = { ...sys, generatorCores: sys.pidCores[process.pid], backendCores: sys.pidCores[process.ppid] };
   const loadWallMs = performance.now() - startMs;
   agent.destroy();
   return {
@@ -285,6 +292,7 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
     bodyBytes,
     clientCpuMs: { user: cpu.user / 1000, system: cpu.system / 1000 },
     loadCpuMs: (loadCpu.user + loadCpu.system) / 1000,
+    machine,
     loadWallMs,
     wallMs: performance.now() - t00,
   };

@@ -151,6 +151,8 @@ async function seedBaselineRows(backend: BenchBackend, n: number): Promise<strin
 
 interface Baseline {
   rowsPerSec: number;
+  /** rows per CPU-second of this process (chDB's threads included) */
+  rowsPerCpuSec: number;
   rows: number;
   inserts: number;
   batchRows: number;
@@ -176,6 +178,7 @@ async function rawInsertBaseline(backend: BenchBackend, ev: EventsTable, session
     await driver.insert(scratch, rows.slice(0, 100)); // warm the path
     let inserted = 0;
     let inserts = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     while (performance.now() - t0 < budgetMs && inserts < 1000) {
       await driver.insert(scratch, rows);
@@ -183,7 +186,9 @@ async function rawInsertBaseline(backend: BenchBackend, ev: EventsTable, session
       inserts++;
     }
     const secs = (performance.now() - t0) / 1000;
-    return { rowsPerSec: inserted / secs, rows: inserted, inserts, batchRows, avgRowBytes };
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSecs = (cpu.user + cpu.system) / 1e6;
+    return { rowsPerSec: inserted / secs, rowsPerCpuSec: inserted / cpuSecs, rows: inserted, inserts, batchRows, avgRowBytes };
   } finally {
     await driver.command(`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
   }
@@ -222,6 +227,9 @@ export async function runIngest(opts: IngestOptions = {}): Promise<ResultRow[]> 
     const badAcks = load.tabs.reduce((a, t) => a + t.badAcks, 0);
     console.log(`[${BENCH}] statuses ${JSON.stringify(load.statuses)} errors ${JSON.stringify(load.errors)}`);
     console.log(`[${BENCH}] acked ${fmtInt(eps)} events/s in the window; latency p50 ${fmtMs(p50)} p99 ${fmtMs(p99)} max ${fmtMs(max(load.latencies))} (${load.latencies.length} answers); replays ${replays}; acks below the batch's last seq: ${badAcks}`);
+    const m = load.machine;
+    const cpuNote = `CPU during the load: backend process ${m.backendCores.toFixed(2)} cores, load generator ${m.generatorCores.toFixed(2)}, other processes on the machine ${m.otherCores.toFixed(2)} (of ${m.totalCores})`;
+    console.log(`[${BENCH}] ${cpuNote}`);
     console.log(`[${BENCH}] generator CPU while loading ${fmtInt(load.loadCpuMs)} ms over ${fmtInt(load.loadWallMs)} ms (${((load.loadCpuMs / load.loadWallMs) * 100).toFixed(0)}% of one core, taken from the backend's 2 cores); total ${fmtInt(load.clientCpuMs.user + load.clientCpuMs.system)} ms incl. preparing ${load.batchesPrepared} batches, avg ${fmtInt(load.bodyBytes.raw / load.bodyBytes.batches)} B raw / ${fmtInt(load.bodyBytes.wire / load.bodyBytes.batches)} B gzip`);
     console.log(`[${BENCH}] store (${ev.qualified}, ${ev.engine}): ${v.tabsFound}/${v.tabsExpected} tabs, ${fmtInt(v.rows)} rows, ${fmtInt(v.distinct)} distinct (tab,seq), acked ${fmtInt(v.ackedEvents)}, lost ${v.lost}, duplicated ${v.duplicates}${v.finalRows !== undefined ? `, rows with FINAL ${v.finalRows}` : ''}, unacked tail ${v.unackedTail}`);
 
@@ -229,12 +237,19 @@ export async function runIngest(opts: IngestOptions = {}): Promise<ResultRow[]> 
     console.log(`[${BENCH}] baseline after the load: ${fmtInt(baseAfter.rowsPerSec)} rows/s`);
     // The better of the two: the baseline is the ceiling the ingest path is compared against.
     const base = baseBefore.rowsPerSec >= baseAfter.rowsPerSec ? baseBefore : baseAfter;
+    const baseEff = Math.max(baseBefore.rowsPerCpuSec, baseAfter.rowsPerCpuSec);
+    // Efficiency, robust to other processes taking CPU: events acked per CPU-second of the backend process.
+    const ackedAll = load.tabs.reduce((a, t) => a + t.ackedEvents, 0);
+    const backendCpuSecs = load.machine.backendCores * load.machine.seconds;
+    const eff = ackedAll / backendCpuSecs;
+    console.log(`[${BENCH}] efficiency: ${fmtInt(eff)} events per backend CPU-second (baseline raw insert ${fmtInt(baseEff)} rows per CPU-second, ratio ${fmtRatio(eff / baseEff)}); at this efficiency 2 cores would ack ~${fmtInt(eff * 2)} events/s`);
 
     const ratio = eps / base.rowsPerSec;
     const rows: ResultRow[] = [
       atLeast(
         BENCH,
-        `${fmtInt(eps)} events/s acked (${cfgBase.sessions} tabs, gzip batches of ${cfgBase.eventsPerBatch}, ${cfgBase.durationMs / 1000} s); = ${fmtRatio(ratio)} of raw chDB driver.insert baseline ${fmtInt(base.rowsPerSec)} rows/s in the same run (before load ${fmtInt(baseBefore.rowsPerSec)}, after ${fmtInt(baseAfter.rowsPerSec)}); load generator used ${((load.loadCpuMs / load.loadWallMs) * 100).toFixed(0)}% of a core`,
+        `${fmtInt(eps)} events/s acked (${cfgBase.sessions} tabs, gzip batches of ${cfgBase.eventsPerBatch}, ${cfgBase.durationMs / 1000} s) = ${fmtRatio(ratio)} of the raw chDB driver.insert baseline ${fmtInt(base.rowsPerSec)} rows/s in the same run (before load ${fmtInt(baseBefore.rowsPerSec)}, after ${fmtInt(baseAfter.rowsPerSec)}); ` +
+          `per backend CPU-second ${fmtInt(eff)} events vs baseline ${fmtInt(baseEff)} rows (${fmtRatio(eff / baseEff)}); ${cpuNote}`,
         eps,
         50_000,
         '≥ 50,000 events/s on 2 cores',

@@ -226,7 +226,7 @@ export interface OverheadSummary {
 }
 
 export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<OverheadSummary> {
-  const reps = opts.reps ?? Number(process.env.BENCH_REPS ?? 5);
+  const reps = opts.reps ?? Number(process.env.BENCH_REPS ?? 6);
   const workloads = opts.workloads ?? [...MUTATION_WORKLOADS, SNAPSHOT_WORKLOAD];
   const server = await startFixtureServer({ discardIngest: true });
   const rrwebPath = await buildRrwebBundle();
@@ -341,11 +341,15 @@ function summarize(results: RunResult[], variants: VariantName[], workloads: Wor
 
   const worst = ratios.reduce((a, b) => (b.r > a.r ? b : a));
   const total = sumT / sumR;
+  // Interference from other processes only adds CPU time, so the fastest run is a second estimate.
+  const minOf = (v: VariantName, w: Workload) => Math.min(...results.filter((r) => r.variant === v && r.workload === w).map((r) => r.taskMs));
+  const minRatios = workloads.map((w) => `${w} ${fmtRatio(minOf('tandem', w) / minOf('rrweb', w))}`).join(', ');
+  console.log(`fastest-run ratios Tandem/rrweb: ${minRatios}`);
   rows.push(
     atMost(
       BENCH,
       `Tandem/rrweb main-thread CPU time (median of ${reps} runs per workload): worst ${fmtRatio(worst.r)} (${worst.w}), all workloads summed ${fmtRatio(total)} ` +
-        `[${ratios.map((x) => `${x.w} ${fmtRatio(x.r)}`).join(', ')}]; ingest: ${notes[0]?.includes('real backend') ? 'real backend' : 'discard endpoint'}`,
+        `[${ratios.map((x) => `${x.w} ${fmtRatio(x.r)}`).join(', ')}]; fastest run of each instead of median: [${minRatios}]; ingest: ${notes[0]?.includes('real backend') ? 'real backend' : 'discard endpoint'}`,
       worst.r,
       1.05,
       '≤ 1.05× plain @rrweb/record (same options), every workload',
