@@ -51,8 +51,6 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   const stats: WriterStats = { calls: 0, flushes: 0, inserts: 0, failedFlushes: 0, eventsWritten: 0, eventsDropped: 0 };
   const tabs = new Map<string, Promise<TabState>>();
   const sessions = new Map<string, Promise<SessionState>>();
-  /** Bumped when cached state is dropped: a call that awaited a load across a drop loads again. */
-  let generation = 0;
   let open = newGroup();
   let inFlight: Group | null = null;
   let lastVersion = 0;
@@ -147,7 +145,6 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       if (next.timer) clearTimeout(next.timer);
       tabs.clear();
       sessions.clear();
-      generation++;
       g.reject(err);
       next.reject(err);
       return;
@@ -186,10 +183,12 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     let events = batch.events.filter((e) => Number.isInteger(e.seq) && e.seq >= 0 && e.seq <= 0xffffffff);
     if (!events.every((e, i) => i === 0 || e.seq >= events[i - 1].seq)) events = [...events].sort((a, b) => a.seq - b.seq);
     for (;;) {
-      const gen = generation;
       const firstTs = Number(events[0]?.timestamp) || Date.now();
-      const [tab, session] = await Promise.all([tabState(projectId, sessionId, tabId), sessionState(projectId, sessionId, firstTs)]);
-      if (gen !== generation) continue; // state was dropped while loading: load again
+      const tabLoad = tabState(projectId, sessionId, tabId);
+      const sessionLoad = sessionState(projectId, sessionId, firstTs);
+      const [tab, session] = await Promise.all([tabLoad, sessionLoad]);
+      // Dropped (failed flush) or evicted while we waited: use the state the cache holds now.
+      if (tabs.get(tabKey(projectId, sessionId, tabId)) !== tabLoad || sessions.get(sessionKey(projectId, sessionId)) !== sessionLoad) continue;
       // From here to the enqueue there is no await, so no other call can interleave.
       const fresh = [];
       let last = tab.queuedSeq;
@@ -221,9 +220,9 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   async function startSession(start: SessionStart): Promise<void> {
     stats.calls++;
     for (;;) {
-      const gen = generation;
-      const session = await sessionState(start.projectId, start.sessionId, start.startedAt);
-      if (gen !== generation) continue;
+      const sessionLoad = sessionState(start.projectId, start.sessionId, start.startedAt);
+      const session = await sessionLoad;
+      if (sessions.get(sessionKey(start.projectId, start.sessionId)) !== sessionLoad) continue;
       applyStart(session, start);
       session.touchedAt = Date.now();
       const g = open;
