@@ -1,0 +1,128 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN, BackendProcess, PROJECT_KEY, freePort, tempDataDir } from './support/backend-process.js';
+import { launchChromium, waitFor } from './support/browser.js';
+
+let backend: BackendProcess;
+let browser: Browser;
+let dataDir: string;
+let cookie = '';
+
+beforeAll(async () => {
+  dataDir = await tempDataDir();
+  backend = new BackendProcess(await freePort(), dataDir);
+  await backend.start();
+  browser = await launchChromium();
+  const login = await fetch(`${backend.url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
+  });
+  cookie = login.headers.get('set-cookie')!.split(';')[0];
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await backend?.stop('SIGTERM');
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Serves a fixture page from the backend's own origin, so /tracker.js loads as in production. */
+async function openFixture(page: Page, body: string, scriptAttrs = `data-project-key="${PROJECT_KEY}"`): Promise<void> {
+  await page.route(`${backend.url}/fixture.html`, (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><html><head><title>Fixture</title></head><body>${body}<script src="/tracker.js" ${scriptAttrs} async></script></body></html>`,
+    }),
+  );
+  await page.goto(`${backend.url}/fixture.html`);
+}
+
+async function sessionIdOf(page: Page): Promise<string> {
+  return waitFor('tracker session', () => page.evaluate(() => new Promise<string>((r) => (window as any).Tandem('getSessionId', r))));
+}
+
+async function storedEvents(sessionId: string): Promise<string> {
+  const res = await fetch(`${backend.url}/api/v1/sessions/${sessionId}/events`, { headers: { cookie } });
+  return res.text();
+}
+
+async function flush(page: Page): Promise<void> {
+  await page.evaluate(() => (window as any).Tandem.tracker.flush());
+}
+
+describe('tracker in a real browser', () => {
+  it('masks [data-tandem-mask] text, leaves out [data-tandem-block] elements, and masks every input', async () => {
+    const page = await browser.newPage();
+    await openFixture(page, `
+      <h1>Visible heading</h1>
+      <p data-tandem-mask>Card ending 4242 belongs to Grace</p>
+      <div data-tandem-block><span>Blocked secret panel</span></div>
+      <input id="q" type="text"><textarea id="notes"></textarea>`);
+    const sessionId = await sessionIdOf(page);
+    await page.fill('#q', 'typed-search-term');
+    await page.fill('#notes', 'typed-notes-text');
+    await flush(page);
+    const stored = await waitFor('events stored', async () => {
+      const t = await storedEvents(sessionId);
+      return t.includes('Visible heading') && t.split('\n').length > 3 ? t : null;
+    });
+    expect(stored).not.toContain('Card ending 4242');
+    expect(stored).not.toContain('Blocked secret panel');
+    expect(stored).not.toContain('typed-search-term');
+    expect(stored).not.toContain('typed-notes-text');
+    await page.close();
+  });
+
+  it('masks all text in strict privacy mode', async () => {
+    const page = await browser.newPage();
+    await openFixture(page, `<h1>Strictly private heading</h1><p>Account balance 1,234.56</p>`, `data-project-key="${PROJECT_KEY}" data-privacy="strict"`);
+    const sessionId = await sessionIdOf(page);
+    await flush(page);
+    const stored = await waitFor('full snapshot stored', async () => {
+      const t = await storedEvents(sessionId);
+      return t.includes('"type":2') ? t : null;
+    });
+    expect(stored).not.toContain('Strictly private heading');
+    expect(stored).not.toContain('1,234.56');
+    await page.close();
+  });
+
+  it('keeps events while the browser is offline and sends them when it is back', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openFixture(page, `<ul id="list"></ul><button id="add" onclick="const li=document.createElement('li');li.textContent='item '+document.querySelectorAll('li').length;document.getElementById('list').appendChild(li)">add</button>`);
+    const sessionId = await sessionIdOf(page);
+    await flush(page);
+    await context.setOffline(true);
+    for (let i = 0; i < 5; i++) await page.click('#add');
+    await page.evaluate(() => (window as any).Tandem.tracker.flush()).catch(() => {});
+    await page.waitForTimeout(500);
+    expect(await storedEvents(sessionId)).not.toContain('item 4');
+    await context.setOffline(false);
+    const stored = await waitFor('offline events delivered', async () => {
+      const t = await storedEvents(sessionId);
+      return t.includes('item 4') ? t : null;
+    }, 45_000, 1000);
+    const seqs = stored.trim().split('\n').map((l) => JSON.parse(l).seq as number);
+    expect(seqs).toEqual([...Array(seqs.length).keys()]);
+    await context.close();
+  });
+
+  it('never breaks the host page, even with a wrong project key', async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await openFixture(page, `<button id="b" onclick="this.textContent='clicked'">click me</button>`, 'data-project-key="pk_does_not_exist"');
+    await page.waitForTimeout(1500);
+    await page.click('#b');
+    expect(await page.textContent('#b')).toBe('clicked');
+    // The page's own fetch and console still behave exactly as without the tracker.
+    const r = await page.evaluate(async () => {
+      const res = await fetch('/demo/api/items');
+      return { status: res.status, n: (await res.json()).items.length };
+    });
+    expect(r).toEqual({ status: 200, n: 3 });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
