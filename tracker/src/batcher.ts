@@ -7,12 +7,16 @@ export interface Stream {
   token: string;
   /** Local-clock epoch ms when the token expires (server time corrected by the measured offset). */
   tokenExpiresAt: number;
+  /** Every seq ≤ ackSeq of this stream is durable on the server (-1: none known). */
+  ackSeq: number;
 }
 
 /** One event already serialised (each event is stringified exactly once, when emitted). */
 export interface QueuedEvent {
   seq: number;
   json: string;
+  /** The event's timestamp: orders stored batches (see pending-store.ts). */
+  ts?: number;
 }
 
 export interface Batch {
@@ -20,6 +24,8 @@ export interface Batch {
   events: QueuedEvent[];
   /** Sum of the events' JSON lengths (the body adds a small envelope). */
   bytes: number;
+  /** Read back from IndexedDB (older than anything else in memory). */
+  restored?: boolean;
 }
 
 /** Bytes of `{"v":1,"sessionId":"…","tabId":"…","events":[]}` besides the ids: keeps estimates honest. */
@@ -40,6 +46,15 @@ export function bodyBytes(b: Batch): number {
  * estimate: exact for ASCII, low for other text, which the 413 split path covers). An event larger
  * than maxBytes travels alone; the server then answers 413 and the sender drops it.
  */
+/** One batch of the given batches' events, in order (all of one stream). */
+export function mergeBatches(batches: Batch[]): Batch {
+  return {
+    stream: batches[0].stream,
+    events: batches.flatMap((b) => b.events),
+    bytes: batches.reduce((n, b) => n + b.bytes, 0),
+  };
+}
+
 export function cutBatches(stream: Stream, events: QueuedEvent[], maxBytes: number): Batch[] {
   const out: Batch[] = [];
   const budget = Math.max(1, maxBytes - ENVELOPE_BYTES - stream.sessionId.length - stream.tabId.length);
@@ -79,13 +94,13 @@ export class Batcher {
 
   constructor(public maxBytes: number) {}
 
-  add(stream: Stream, seq: number, json: string): boolean {
+  add(stream: Stream, seq: number, json: string, ts?: number): boolean {
     let run = this.runs[this.runs.length - 1];
     if (!run || run.stream !== stream) {
       run = { stream, events: [] };
       this.runs.push(run);
     }
-    run.events.push({ seq, json });
+    run.events.push(ts === undefined ? { seq, json } : { seq, json, ts });
     this.pendingBytes += json.length + 1;
     return this.pendingBytes >= this.maxBytes;
   }

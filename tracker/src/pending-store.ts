@@ -5,13 +5,18 @@ import type { Batch, QueuedEvent, Stream } from './batcher.js';
  * IndexedDB spill for batches that could not be sent: offline for long, the page closing with
  * unsent data, or more than the in-memory bound. Each record keeps the token of its stream so it
  * can be sent by a later page load of any tab of this project, even after the session changed.
+ *
+ * Measured in Chromium: during pagehide only requests issued synchronously in the handler are
+ * committed; anything after a microtask (an await) or in a request callback is lost with the
+ * page. So `addSync` issues every write at once and commits, with no read-modify-write. Sizes live
+ * in a second store under the same key, so the byte bound is enforced later (next write or open)
+ * without reading the event data.
  */
 
 /** IndexedDB bound: 20 MB is minutes of a busy session offline, and far under browsers' per-origin quota. */
 export const PENDING_MAX_BYTES = 20 * 1024 * 1024;
 
 export interface PendingRecord {
-  id?: number;
   sessionId: string;
   tabId: string;
   token: string;
@@ -21,9 +26,17 @@ export interface PendingRecord {
   savedAt: number;
 }
 
+/**
+ * [first event's time, first seq, random]: ordered by the data's age, not by when it was written,
+ * so a batch stored, read back and stored again (stop while offline) keeps its place before
+ * newer records of its tab; the server drops a seq that arrives after a higher one.
+ */
+type Key = [number, number, number];
+const keyOf = (b: Batch, now: number): Key => [b.events[0]?.ts ?? now, b.events[0]?.seq ?? 0, Math.random()];
+
 interface PendingSchema extends DBSchema {
-  batches: { key: number; value: PendingRecord };
-  meta: { key: string; value: { bytes: number } };
+  batches: { key: Key; value: PendingRecord };
+  sizes: { key: Key; value: { bytes: number; events: number } };
 }
 
 export class PendingStore {
@@ -32,16 +45,34 @@ export class PendingStore {
     private readonly maxBytes: number,
   ) {}
 
-  /** null when IndexedDB is missing or refuses to open (private modes, blocked storage). */
+  /** Rejects when IndexedDB is missing or refuses to open (private modes, blocked storage). */
   static async open(name: string, maxBytes = PENDING_MAX_BYTES): Promise<PendingStore | null> {
     if (typeof indexedDB === 'undefined') return null;
     const db = await openDB<PendingSchema>(name, 1, {
       upgrade(db) {
-        db.createObjectStore('batches', { keyPath: 'id', autoIncrement: true });
-        db.createObjectStore('meta');
+        db.createObjectStore('batches');
+        db.createObjectStore('sizes');
       },
     });
-    return new PendingStore(db, maxBytes);
+    const store = new PendingStore(db, maxBytes);
+    await store.enforceBound(); // writes made during an unload skip the bound
+    return store;
+  }
+
+  /** Issues all writes synchronously and commits (safe inside pagehide). No bound check. */
+  addSync(batches: Batch[], now = Date.now()): void {
+    if (batches.length === 0) return;
+    const tx = this.db.transaction(['batches', 'sizes'], 'readwrite');
+    const data = tx.objectStore('batches');
+    const sizes = tx.objectStore('sizes');
+    for (const b of batches) {
+      const key = keyOf(b, now);
+      void data.put(toRecord(b, now), key);
+      void sizes.put({ bytes: b.bytes, events: b.events.length }, key);
+    }
+    // Failures (quota) surface on tx.done; nobody is left to tell during an unload.
+    tx.done.catch(() => {});
+    (tx as unknown as { commit?: () => void }).commit?.();
   }
 
   /**
@@ -50,23 +81,33 @@ export class PendingStore {
    */
   async putMany(batches: Batch[], now = Date.now()): Promise<number> {
     if (batches.length === 0) return 0;
-    const tx = this.db.transaction(['batches', 'meta'], 'readwrite');
-    const store = tx.objectStore('batches');
-    const meta = tx.objectStore('meta');
-    const totals = (await meta.get('totals')) ?? { bytes: 0 };
-    for (const b of batches) {
-      await store.add(toRecord(b, now));
-      totals.bytes += b.bytes;
-    }
+    const tx = this.db.transaction(['batches', 'sizes'], 'readwrite');
+    const data = tx.objectStore('batches');
+    const sizes = tx.objectStore('sizes');
+    await Promise.all(
+      batches.flatMap((b) => {
+        const key = keyOf(b, now);
+        return [data.put(toRecord(b, now), key), sizes.put({ bytes: b.bytes, events: b.events.length }, key)];
+      }),
+    );
+    await tx.done;
+    return this.enforceBound();
+  }
+
+  /** Deletes the oldest records while the total is over the bound; answers the events dropped. */
+  async enforceBound(): Promise<number> {
+    const tx = this.db.transaction(['batches', 'sizes'], 'readwrite');
+    const sizes = tx.objectStore('sizes');
+    const data = tx.objectStore('batches');
+    let total = 0;
+    for (let c = await sizes.openCursor(); c; c = await c.continue()) total += c.value.bytes;
     let dropped = 0;
-    let cursor = totals.bytes > this.maxBytes ? await store.openCursor() : null;
-    while (cursor && totals.bytes > this.maxBytes) {
-      totals.bytes -= cursor.value.bytes;
-      dropped += cursor.value.events.length;
-      await cursor.delete();
-      cursor = await cursor.continue();
+    for (let c = total > this.maxBytes ? await sizes.openCursor() : null; c && total > this.maxBytes; c = await c.continue()) {
+      total -= c.value.bytes;
+      dropped += c.value.events;
+      await data.delete(c.key);
+      await c.delete();
     }
-    await meta.put({ bytes: Math.max(0, totals.bytes) }, 'totals');
     await tx.done;
     return dropped;
   }
@@ -76,20 +117,17 @@ export class PendingStore {
    * delete are one transaction, so two tabs never both take the same record.
    */
   async takeOldest(budgetBytes: number): Promise<PendingRecord[]> {
-    const tx = this.db.transaction(['batches', 'meta'], 'readwrite');
-    const store = tx.objectStore('batches');
-    const meta = tx.objectStore('meta');
-    const totals = (await meta.get('totals')) ?? { bytes: 0 };
+    const tx = this.db.transaction(['batches', 'sizes'], 'readwrite');
+    const data = tx.objectStore('batches');
+    const sizes = tx.objectStore('sizes');
     const out: PendingRecord[] = [];
     let used = 0;
-    let cursor = await store.openCursor();
-    while (cursor && (out.length === 0 || used + cursor.value.bytes <= budgetBytes)) {
-      out.push(cursor.value);
-      used += cursor.value.bytes;
-      await cursor.delete();
-      cursor = await cursor.continue();
+    for (let c = await data.openCursor(); c && (out.length === 0 || used + c.value.bytes <= budgetBytes); c = await c.continue()) {
+      out.push(c.value);
+      used += c.value.bytes;
+      await sizes.delete(c.key);
+      await c.delete();
     }
-    await meta.put({ bytes: Math.max(0, totals.bytes - used) }, 'totals');
     await tx.done;
     return out;
   }
@@ -99,7 +137,9 @@ export class PendingStore {
   }
 
   async totalBytes(): Promise<number> {
-    return (await this.db.get('meta', 'totals'))?.bytes ?? 0;
+    let total = 0;
+    for (const s of await this.db.getAll('sizes')) total += s.bytes;
+    return total;
   }
 
   close(): void {
@@ -122,15 +162,23 @@ function toRecord(b: Batch, now: number): PendingRecord {
 /**
  * Turns stored records back into batches. Records of one stream share one Stream object (so a
  * token refresh applies to all of them); `current` is reused when the ids match this tab's stream.
+ * Events the server already acknowledged for that stream (seq ≤ its ackSeq) are left out: copies
+ * stored at unload are usually acknowledged by the keepalive request that carried them.
  */
 export function recordsToBatches(records: PendingRecord[], current: Stream | undefined, known: Stream[] = []): Batch[] {
   const streams = [...(current ? [current] : []), ...known];
-  return records.map((r) => {
+  const out: Batch[] = [];
+  for (const r of records) {
     let stream = streams.find((s) => s.sessionId === r.sessionId && s.tabId === r.tabId);
     if (!stream) {
-      stream = { sessionId: r.sessionId, tabId: r.tabId, token: r.token, tokenExpiresAt: r.tokenExpiresAt };
+      stream = { sessionId: r.sessionId, tabId: r.tabId, token: r.token, tokenExpiresAt: r.tokenExpiresAt, ackSeq: -1 };
       streams.push(stream);
     }
-    return { stream, events: r.events, bytes: r.bytes };
-  });
+    const ack = stream.ackSeq;
+    const events = r.events.filter((e) => e.seq > ack);
+    if (events.length === 0) continue;
+    const bytes = events.length === r.events.length ? r.bytes : events.reduce((n, e) => n + e.json.length + 1, 0);
+    out.push({ stream, events, bytes, restored: true });
+  }
+  return out;
 }

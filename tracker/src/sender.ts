@@ -1,7 +1,7 @@
 import { TandemError } from '@tandem/protocol';
 import { backoffDelay } from './backoff.js';
-import { batchBody, splitBatch, type Batch, type Stream } from './batcher.js';
-import type { Compressor } from './compress.js';
+import { batchBody, mergeBatches, splitBatch, type Batch, type Stream } from './batcher.js';
+import { SYNC_GZIP_MAX_BYTES, type Compressor } from './compress.js';
 import { recordsToBatches, type PendingStore } from './pending-store.js';
 import type { Guard } from './safe.js';
 import { KEEPALIVE_MAX_BYTES, type Transport } from './transport.js';
@@ -29,6 +29,8 @@ export interface SenderDeps {
   currentStream(): Stream | undefined;
   /** Gets a fresh token for the current stream: 'dead' when the server moved us to other ids. */
   refresh(stream: Stream): Promise<RefreshOutcome>;
+  /** The server's batch limit now (bounds the merged unload request). */
+  maxBatchBytes?: () => number;
   now?: () => number;
   random?: () => number;
 }
@@ -37,14 +39,19 @@ export interface SenderStats {
   sentBatches: number;
   sentEvents: number;
   droppedEvents: number;
+  /** Events read back from IndexedDB (left by an earlier page, or spilled). */
+  restoredEvents: number;
   lastAckSeq: number;
 }
 
 type Step = 'next' | 'wait';
 
 /**
- * Sends batches one at a time, in order, so acks arrive in order and a failing server sees one
- * request per tab, not a storm. Retries with backoff; spills to IndexedDB; on pagehide sends what
+ * Sends batches one at a time, in seq order. Order is a hard rule, not a nicety: the server keeps a
+ * tab's highest stored seq and drops anything at or below it as a retry duplicate, so an event
+ * that arrives after a later one is lost. Hence: one request in flight; IndexedDB holds only
+ * batches older than everything in memory and is read before memory is sent; at unload at most one
+ * keepalive request per stream. A failing server sees one request per tab, not a storm. Retries with backoff; spills to IndexedDB; on pagehide sends what
  * fits in keepalive requests and stores the rest for the next page load.
  */
 export class Sender {
@@ -59,15 +66,21 @@ export class Sender {
   private running = false;
   /** Unknown at start: assume the store holds older data and look there before sending new batches. */
   private storeMayHaveData = true;
-  private storeChecked = false;
   private waiters: (() => void)[] = [];
   private readonly now: () => number;
   private readonly random: () => number;
-  readonly stats: SenderStats = { sentBatches: 0, sentEvents: 0, droppedEvents: 0, lastAckSeq: -1 };
+  readonly stats: SenderStats = { sentBatches: 0, sentEvents: 0, droppedEvents: 0, restoredEvents: 0, lastAckSeq: -1 };
+
+  /** The store once open: the unload path cannot wait for a promise (see pending-store.ts). */
+  private storeNow: PendingStore | null = null;
 
   constructor(private readonly deps: SenderDeps) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    deps.store.then(
+      (s) => (this.storeNow = s),
+      () => {},
+    );
   }
 
   get pendingBytes(): number {
@@ -118,13 +131,9 @@ export class Sender {
 
   private async loop(): Promise<void> {
     for (;;) {
-      // The store is read first once (data left by an earlier page goes before this page's), then
-      // whenever memory is empty: loading more while memory holds some would reorder and grow it.
-      const roomForMore = this.queueBytes + STORE_LOAD_BYTES <= MEMORY_MAX_BYTES;
-      if (this.storeMayHaveData && (this.queue.length === 0 || (!this.storeChecked && roomForMore))) {
-        this.storeChecked = true;
-        await this.loadFromStore();
-      }
+      // Whatever the store holds is older than memory: read it first, one slice at a time, and
+      // only once the previous slice has gone (a newer slice must not overtake an older one).
+      if (this.storeMayHaveData && !this.queue.some((b) => b.restored)) await this.loadFromStore();
       const batch = this.queue[0];
       if (!batch) return;
       const step = await this.sendOne(batch);
@@ -170,6 +179,7 @@ export class Sender {
         this.stats.sentEvents += batch.events.length;
         // 2xx means this batch is durable. We do not wait for ackSeq to cover it: a seq the server
         // never got (dropped batch) would otherwise hold every later batch back forever.
+        stream.ackSeq = Math.max(stream.ackSeq, res.ackSeq);
         if (stream === current) this.stats.lastAckSeq = Math.max(this.stats.lastAckSeq, res.ackSeq);
         return 'next';
       case 'drop':
@@ -178,9 +188,10 @@ export class Sender {
         guard.report(new TandemError('bad_request', `batch rejected (${res.status} ${res.code ?? ''}): ${res.message}`, res.status), `batch rejected ${res.status}`);
         return 'next';
       case 'too_large': {
-        const halves = splitBatch(batch);
         const i = this.queue.indexOf(batch);
-        if (halves && i >= 0) this.queue.splice(i, 1, ...halves);
+        if (i < 0) return 'next'; // moved to IndexedDB meanwhile (unload): handled from there
+        const halves = splitBatch(batch);
+        if (halves) this.queue.splice(i, 1, ...halves);
         else {
           this.remove(batch);
           this.countDropped(batch.events.length);
@@ -254,7 +265,10 @@ export class Sender {
       const batches = recordsToBatches(records, this.deps.currentStream(), known);
       // Stored data is older than anything in memory: it goes first.
       this.queue.unshift(...batches);
-      for (const b of batches) this.queueBytes += b.bytes;
+      for (const b of batches) {
+        this.queueBytes += b.bytes;
+        this.stats.restoredEvents += b.events.length;
+      }
     } catch (err) {
       this.storeMayHaveData = false;
       this.deps.guard.report(err, 'pending store read');
@@ -267,7 +281,8 @@ export class Sender {
     const spill: Batch[] = [];
     for (const b of [...this.queue]) {
       if (this.queueBytes <= MEMORY_MAX_BYTES) break;
-      if (b === this.inFlight) continue;
+      // Restored batches stay: stored again they would get a newer key than older records.
+      if (b === this.inFlight || b.restored) continue;
       this.remove(b);
       spill.push(b);
     }
@@ -298,44 +313,66 @@ export class Sender {
   }
 
   /**
-   * The page is being hidden or unloaded: there is no time for the worker or a backoff. Send what
-   * fits within the keepalive quota (gzipped synchronously), store the rest for the next load.
-   * Everything here starts synchronously; the promises finish if the page lives on.
+   * The page is being hidden or unloaded: there is no time for the worker or a backoff, and only
+   * work started synchronously here survives the page (see pending-store.ts). Every unsent batch,
+   * the one in flight included, is copied to IndexedDB and leaves memory; and per stream, when no
+   * request of that stream is in flight, its batches go out as ONE keepalive request (two could
+   * arrive out of order), gzipped on the main thread, if that fits the keepalive quota. The next
+   * read of the store skips what the server acknowledged, so the copy costs nothing when the
+   * keepalive request got through.
    */
   flushForUnload(fresh: Batch[] = []): void {
-    // Not enqueue(): that would start the normal (async, worker) path for these batches.
-    for (const b of fresh) {
-      this.queue.push(b);
-      this.queueBytes += b.bytes;
-    }
-    const toStore: Batch[] = [];
-    for (const b of [...this.queue]) {
-      if (b === this.inFlight) {
-        // A keepalive request survives the unload; a plain one is cancelled, so keep a copy
-        // (a duplicate is harmless: the server dedups by seq).
-        if (!this.inFlightKeepalive) toStore.push(b);
-        continue;
+    const all = [...this.queue, ...fresh];
+    if (this.inFlight && !all.includes(this.inFlight)) all.unshift(this.inFlight);
+    if (all.length === 0) return;
+    const store = this.storeNow;
+    if (!store) {
+      // No IndexedDB: keep everything in memory (lost if the page goes) and try a keepalive send.
+      for (const b of fresh) {
+        this.queue.push(b);
+        this.queueBytes += b.bytes;
       }
-      this.remove(b);
-      const stream = b.stream;
-      const body = this.deps.compressor.compressSync(batchBody(b));
-      const size = typeof body === 'string' ? body.length : body.byteLength;
-      // While backing off (server down, offline) a send now would most likely fail: store instead.
-      if (this.retryTimer === null && this.keepaliveBytes + size <= KEEPALIVE_MAX_BYTES) {
-        this.keepaliveBytes += size;
-        this.deps.transport
-          .sendBatch(stream.token, body, true)
-          .then((res) => {
-            this.keepaliveBytes -= size;
-            if (res.kind === 'ok') {
-              this.stats.sentBatches++;
-              this.stats.sentEvents += b.events.length;
-            } else this.enqueueFront(b); // the page lived on: let the normal path deal with it
-          })
-          .catch((err) => this.deps.guard.report(err, 'unload send'));
-      } else toStore.push(b);
+    } else {
+      try {
+        store.addSync(all, this.now());
+        this.storeMayHaveData = true;
+        for (const b of [...this.queue]) this.remove(b);
+      } catch (err) {
+        this.deps.guard.report(err, 'pending store write');
+      }
     }
-    void this.persist(toStore);
+    // While backing off (server down, offline) a send now would most likely fail: the copy will do.
+    if (this.retryTimer !== null) return;
+    const streams: Stream[] = [];
+    for (const b of all) if (!streams.includes(b.stream)) streams.push(b.stream);
+    for (const stream of streams) {
+      if (this.inFlight?.stream === stream) continue;
+      const mine = all.filter((b) => b.stream === stream); // in seq order: restored (older) first
+      // Only a prefix: the body must stay within what sync gzip handles quickly and the server takes.
+      const prefix: Batch[] = [];
+      let raw = 0;
+      for (const b of mine) {
+        if (prefix.length > 0 && raw + b.bytes > Math.min(SYNC_GZIP_MAX_BYTES, this.deps.maxBatchBytes?.() ?? Infinity)) break;
+        prefix.push(b);
+        raw += b.bytes;
+      }
+      const merged = mergeBatches(prefix);
+      const body = this.deps.compressor.compressSync(batchBody(merged));
+      const size = typeof body === 'string' ? body.length : body.byteLength;
+      if (this.keepaliveBytes + size > KEEPALIVE_MAX_BYTES) continue;
+      this.keepaliveBytes += size;
+      this.deps.transport
+        .sendBatch(stream.token, body, true)
+        .then((res) => {
+          this.keepaliveBytes -= size;
+          if (res.kind !== 'ok') return; // the stored copy will be sent from the store
+          stream.ackSeq = Math.max(stream.ackSeq, res.ackSeq);
+          this.stats.sentBatches++;
+          this.stats.sentEvents += merged.events.length;
+          if (!store) for (const b of prefix) this.remove(b);
+        })
+        .catch((err) => this.deps.guard.report(err, 'unload send'));
+    }
   }
 
   /** On stop: anything still unsent goes to IndexedDB for a later page load. */
@@ -343,12 +380,6 @@ export class Sender {
     const rest = this.queue.filter((b) => b !== this.inFlight);
     for (const b of rest) this.remove(b);
     await this.persist(rest);
-  }
-
-  private enqueueFront(b: Batch): void {
-    this.queue.unshift(b);
-    this.queueBytes += b.bytes;
-    this.kick();
   }
 
   /** Drops timers (tracker stopped). */

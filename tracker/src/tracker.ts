@@ -149,7 +149,7 @@ export class Tracker {
   }
 
   get stats(): Readonly<SenderStats> & { lastSeq: number; pendingBytes: number } {
-    const s = this.sender?.stats ?? { sentBatches: 0, sentEvents: 0, droppedEvents: 0, lastAckSeq: -1 };
+    const s = this.sender?.stats ?? { sentBatches: 0, sentEvents: 0, droppedEvents: 0, restoredEvents: 0, lastAckSeq: -1 };
     return { ...s, lastSeq: this.seq.last, pendingBytes: (this.sender?.pendingBytes ?? 0) + this.batcher.bytes };
   }
 
@@ -256,9 +256,10 @@ export class Tracker {
       store: this.pendingStore,
       currentStream: () => this.stream,
       refresh: (s) => this.refresh(s),
+      maxBatchBytes: () => this.config.maxBatchBytes,
     });
-    // Batches left by an earlier page go out first, while we wait for the session.
-    this.sender.kick();
+    // Batches left by an earlier page are read once the session is known: its ackSeq tells which
+    // of them (copies stored at unload) the server already has.
     const result = await this.openSession(false);
     this.afterOpen(result, false);
   }
@@ -361,10 +362,11 @@ export class Tracker {
     if (prev && prev.sessionId === res.sessionId && prev.tabId === res.tabId) {
       prev.token = res.token; // queued batches of this stream share the object: all get the new token
       prev.tokenExpiresAt = tokenExpiresAt;
+      prev.ackSeq = Math.max(prev.ackSeq, res.ackSeq);
       result = 'same';
     } else {
       const floor = this.ids.lastSeq(res);
-      this.stream = { sessionId: res.sessionId, tabId: res.tabId, token: res.token, tokenExpiresAt };
+      this.stream = { sessionId: res.sessionId, tabId: res.tabId, token: res.token, tokenExpiresAt, ackSeq: res.ackSeq };
       this.seq.reset(res.ackSeq, floor);
       result = prev ? 'new' : 'first';
     }
@@ -394,6 +396,7 @@ export class Tracker {
     }
     if (result === 'fatal') return;
     this.sessionAttempt = 0;
+    this.sender?.kick();
     if (!this.recording) this.startRecording();
     else if (result === 'new' || this.preStartOverflow) this.newBaseline();
     this.preStartOverflow = false;
@@ -519,7 +522,7 @@ export class Tracker {
     const te = this.seq.assign(e);
     // Serialised once, here, before any bus listener could touch the object.
     const json = JSON.stringify(te);
-    if (this.batcher.add(stream, te.seq, json)) this.scheduleFlush();
+    if (this.batcher.add(stream, te.seq, json, te.timestamp)) this.scheduleFlush();
     this.bus.publish(te);
   }
 

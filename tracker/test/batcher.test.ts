@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchRequest } from '@tandem/protocol';
 import { Batcher, batchBody, bodyBytes, cutBatches, splitBatch, type QueuedEvent, type Stream } from '../src/batcher.js';
 
-const stream: Stream = { sessionId: 's1', tabId: 't1', token: 'tok', tokenExpiresAt: Infinity };
+const stream: Stream = { sessionId: 's1', tabId: 't1', token: 'tok', tokenExpiresAt: Infinity, ackSeq: -1 };
 const mk = (seq: number, size: number): QueuedEvent => {
   const pad = 'x'.repeat(Math.max(0, size - 40));
   const json = JSON.stringify({ seq, type: 3, timestamp: 1, data: { pad } });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Batch, Stream } from '../src/batcher.js';
 import { PendingStore, recordsToBatches } from '../src/pending-store.js';
 
-const stream: Stream = { sessionId: 's', tabId: 't', token: 'tok', tokenExpiresAt: 99 };
+const stream: Stream = { sessionId: 's', tabId: 't', token: 'tok', tokenExpiresAt: 99, ackSeq: -1 };
 let dbCounter = 0;
 const open = (max: number) => PendingStore.open(`test-${dbCounter++}`, max) as Promise<PendingStore>;
 
@@ -50,10 +50,32 @@ describe('PendingStore', () => {
   });
 });
 
+describe('PendingStore.addSync (pagehide path)', () => {
+  it('stores without awaiting anything, and the bound is applied on the next open', async () => {
+    const name = `test-sync-${dbCounter++}`;
+    const store = (await PendingStore.open(name, 2_500))!;
+    store.addSync([batch(0, 10), batch(10, 10), batch(20, 10)]); // 3000 bytes, over the bound
+    store.close();
+    const reopened = (await PendingStore.open(name, 2_500))!;
+    expect(await reopened.totalBytes()).toBe(2_000);
+    const recs = await reopened.takeOldest(1e9);
+    expect(recs.map((r) => r.events[0].seq)).toEqual([10, 20]);
+  });
+});
+
 describe('recordsToBatches', () => {
+  it('skips events the server already acknowledged for the current stream', () => {
+    const current: Stream = { sessionId: 's', tabId: 't', token: 'fresh', tokenExpiresAt: 1e15, ackSeq: 11 };
+    const rec = { sessionId: 's', tabId: 't', token: 'old', tokenExpiresAt: 5, savedAt: 0, ...batch(8, 6) };
+    const out = recordsToBatches([rec, { ...rec, ...batch(0, 3) }], current);
+    expect(out).toHaveLength(1);
+    expect(out[0].events.map((e) => e.seq)).toEqual([12, 13]);
+    expect(out[0].bytes).toBe(200);
+  });
+
   it('reuses the current stream object for this tab and one shared object per other stream', () => {
-    const current: Stream = { sessionId: 's', tabId: 't', token: 'fresh', tokenExpiresAt: 1e15 };
-    const base = { token: 'old', tokenExpiresAt: 5, events: [], bytes: 0, savedAt: 0 };
+    const current: Stream = { sessionId: 's', tabId: 't', token: 'fresh', tokenExpiresAt: 1e15, ackSeq: -1 };
+    const base = { token: 'old', tokenExpiresAt: 5, events: [{ seq: 0, json: '{}' }], bytes: 3, savedAt: 0 };
     const batches = recordsToBatches(
       [
         { ...base, sessionId: 's', tabId: 't' },

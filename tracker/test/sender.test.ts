@@ -44,21 +44,25 @@ function fakeTransport(answer: (body: BatchRequest, n: number) => SendResult | P
 function fakeStore(initial: PendingRecord[] = []) {
   const records = [...initial];
   const puts: Batch[][] = [];
+  const syncAdds: Batch[][] = [];
   const store = {
     async putMany(b: Batch[]) {
       puts.push(b);
       for (const x of b) records.push({ sessionId: x.stream.sessionId, tabId: x.stream.tabId, token: x.stream.token, tokenExpiresAt: x.stream.tokenExpiresAt, events: x.events, bytes: x.bytes, savedAt: 0 });
       return 0;
     },
+    addSync(b: Batch[]) {
+      syncAdds.push(b);
+    },
     async takeOldest() {
       return records.splice(0, 1);
     },
   } as unknown as PendingStore;
-  return { store, puts, records };
+  return { store, puts, records, syncAdds };
 }
 
 function setup(answer: Parameters<typeof fakeTransport>[0], opts: { store?: PendingStore | null; refresh?: (s: Stream) => Promise<RefreshOutcome> } = {}) {
-  const stream: Stream = { sessionId: 's', tabId: 't', token: 'tok1', tokenExpiresAt: Date.now() + 3_600_000 };
+  const stream: Stream = { sessionId: 's', tabId: 't', token: 'tok1', tokenExpiresAt: Date.now() + 3_600_000, ackSeq: -1 };
   const tr = fakeTransport(answer);
   const reports: unknown[] = [];
   const sender = new Sender({
@@ -212,13 +216,48 @@ describe('Sender', () => {
     expect(sender.stats.droppedEvents).toBe(1);
   });
 
-  it('on unload sends what fits in the 64 KB keepalive budget and stores the rest', async () => {
-    const { store, puts } = fakeStore();
-    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 0 }), { store });
-    const fresh = [mkBatch(stream, 0, 1, 30_000), mkBatch(stream, 1, 1, 30_000), mkBatch(stream, 2, 1, 30_000)];
-    sender.flushForUnload(fresh);
-    expect(sent.map((s) => s.keepalive)).toEqual([true, true]);
+  it('on unload stores every batch synchronously and sends them as ONE keepalive request', async () => {
+    const { store, syncAdds } = fakeStore();
+    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 2 }), { store });
+    await Promise.resolve(); // the store promise resolves (it is open long before any unload)
+    sender.flushForUnload([mkBatch(stream, 0, 1, 10_000), mkBatch(stream, 1, 1, 10_000), mkBatch(stream, 2, 1, 10_000)]);
+    // Everything happened synchronously, before any await:
+    expect(sent.map((s) => [s.keepalive, s.body.events.map((e) => e.seq)])).toEqual([[true, [0, 1, 2]]]);
+    expect(syncAdds.flat().map((b) => b.events[0].seq)).toEqual([0, 1, 2]);
+    expect(sender.pendingBatches).toBe(0);
     await new Promise((r) => setTimeout(r, 0));
-    expect(puts.flat().map((b) => b.events[0].seq)).toEqual([2]);
+    expect(stream.ackSeq).toBe(2); // so the stored copies are skipped when read back
+  });
+
+  it('on unload sends nothing by keepalive past the 64 KB quota (the stored copy will do)', async () => {
+    const { store, syncAdds } = fakeStore();
+    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 0 }), { store });
+    await Promise.resolve();
+    sender.flushForUnload([mkBatch(stream, 0, 1, 40_000), mkBatch(stream, 1, 1, 40_000)]);
+    expect(sent).toHaveLength(0);
+    expect(syncAdds.flat().map((b) => b.events[0].seq)).toEqual([0, 1]);
+  });
+
+  it('on unload never sends a second request for a stream with one in flight (they could arrive out of order)', async () => {
+    const { store, syncAdds } = fakeStore();
+    const { sender, stream, sent } = setup(() => new Promise<SendResult>(() => {}), { store });
+    sender.enqueue([mkBatch(stream, 0, 1)]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sent).toHaveLength(1);
+    sender.flushForUnload([mkBatch(stream, 1, 1)]);
+    expect(sent).toHaveLength(1);
+    expect(syncAdds.flat().map((b) => b.events[0].seq)).toEqual([0, 1]);
+  });
+
+  it('while backing off, unload sends nothing and only stores', async () => {
+    vi.useFakeTimers();
+    const { store, syncAdds } = fakeStore();
+    const { sender, stream, sent } = setup(() => ({ kind: 'retry', status: 503, message: 'down' }), { store });
+    sender.enqueue([mkBatch(stream, 0, 1)]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.length).toBe(1);
+    sender.flushForUnload([mkBatch(stream, 1, 1)]);
+    expect(sent.length).toBe(1);
+    expect(syncAdds.flat().map((b) => b.events[0].seq)).toEqual([0, 1]);
   });
 });
