@@ -60,7 +60,7 @@ export interface LoadResult {
   loadCpuMs: number;
   loadWallMs: number;
   /** CPU use on the machine while the trackers ran: the backend (parent process), the generator, everyone else */
-  machine: CpuUse & { generatorCores: number; backendCores: number };
+  machine: CpuUse & { generatorCores: number; backendCores: number; backendMainThreadCores: number; backendMainThreadWait: number };
   wallMs: number;
 }
 
@@ -206,7 +206,8 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
   agent = new http.Agent({ keepAlive: true, maxSockets: 100_000 });
   const loadCpu0 = process.cpuUsage();
   const watch = [process.pid, process.ppid];
-  const sys0 = sampleCpu(watch);
+  process.send?.({ phase: 'load-start' });
+  const sys0 = sampleCpu(watch, [process.ppid]);
   const latencies: number[] = [];
   let windowEvents = 0;
   const startMs = performance.now();
@@ -276,8 +277,15 @@ export async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
   );
   const cpu = process.cpuUsage(cpu0);
   const loadCpu = process.cpuUsage(loadCpu0);
-  const sys = cpuBetween(sys0, sampleCpu(watch));
-  const machine = { ...sys, generatorCores: sys.pidCores[process.pid], backendCores: sys.pidCores[process.ppid] };
+  const sys = cpuBetween(sys0, sampleCpu(watch, [process.ppid]));
+  process.send?.({ phase: 'load-end' });
+  const machine = {
+    ...sys,
+    generatorCores: sys.pidCores[process.pid],
+    backendCores: sys.pidCores[process.ppid],
+    backendMainThreadCores: sys.mainThreadCores[process.ppid],
+    backendMainThreadWait: sys.mainThreadWaitShare[process.ppid],
+  };
   const loadWallMs = performance.now() - startMs;
   agent.destroy();
   return {

@@ -7,6 +7,8 @@
  *   node --import tsx bench/src/ingest.ts     (INGEST_SESSIONS, INGEST_SECONDS to change the load)
  */
 import { fork } from 'node:child_process';
+import { performance as perfHooks } from 'node:perf_hooks';
+const eventLoopUtilization = perfHooks.eventLoopUtilization.bind(perfHooks);
 import { resolve } from 'node:path';
 import { startBenchBackend, type BenchBackend } from './lib/backend.js';
 import { findEventsTable, type Driverish, type EventsTable } from './lib/chdb-inspect.js';
@@ -27,6 +29,9 @@ export interface IngestOptions {
   baselineMs?: number;
 }
 
+/** Event-loop utilisation of this (the backend's) process between the child's load-start and load-end. */
+let loadElu: number | undefined;
+
 function runLoadChild(cfg: LoadConfig): Promise<LoadResult> {
   return new Promise((resolvePromise, reject) => {
     const child = fork(resolve(BENCH_ROOT, 'src/ingest-load.ts'), [], {
@@ -39,7 +44,16 @@ function runLoadChild(cfg: LoadConfig): Promise<LoadResult> {
     const killer = setTimeout(() => {
       if (!done) child.kill('SIGKILL');
     }, cfg.durationMs + cfg.warmupMs + 180_000);
-    child.on('message', (m: { ok: boolean; result?: LoadResult; error?: string }) => {
+    let elu0: ReturnType<typeof eventLoopUtilization> | undefined;
+    child.on('message', (m: { ok: boolean; result?: LoadResult; error?: string; phase?: string }) => {
+      if (m.phase === 'load-start') {
+        elu0 = eventLoopUtilization();
+        return;
+      }
+      if (m.phase === 'load-end') {
+        if (elu0) loadElu = eventLoopUtilization(elu0).utilization;
+        return;
+      }
       done = true;
       clearTimeout(killer);
       if (m.ok && m.result) resolvePromise(m.result);
@@ -228,7 +242,9 @@ export async function runIngest(opts: IngestOptions = {}): Promise<ResultRow[]> 
     console.log(`[${BENCH}] statuses ${JSON.stringify(load.statuses)} errors ${JSON.stringify(load.errors)}`);
     console.log(`[${BENCH}] acked ${fmtInt(eps)} events/s in the window; latency p50 ${fmtMs(p50)} p99 ${fmtMs(p99)} max ${fmtMs(max(load.latencies))} (${load.latencies.length} answers); replays ${replays}; acks below the batch's last seq: ${badAcks}`);
     const m = load.machine;
-    const cpuNote = `CPU during the load: backend process ${m.backendCores.toFixed(2)} cores, load generator ${m.generatorCores.toFixed(2)}, other processes on the machine ${m.otherCores.toFixed(2)} (of ${m.totalCores})`;
+    const cpuNote =
+      `CPU during the load: backend process ${m.backendCores.toFixed(2)} cores (its main thread: on a CPU ${m.backendMainThreadCores.toFixed(2)}, waiting for a CPU ${m.backendMainThreadWait.toFixed(2)}, event-loop utilisation ${loadElu?.toFixed(2) ?? 'n/a'}), ` +
+      `load generator ${m.generatorCores.toFixed(2)}, other processes on the machine ${m.otherCores.toFixed(2)} (of ${m.totalCores})`;
     console.log(`[${BENCH}] ${cpuNote}`);
     console.log(`[${BENCH}] generator CPU while loading ${fmtInt(load.loadCpuMs)} ms over ${fmtInt(load.loadWallMs)} ms (${((load.loadCpuMs / load.loadWallMs) * 100).toFixed(0)}% of one core, taken from the backend's 2 cores); total ${fmtInt(load.clientCpuMs.user + load.clientCpuMs.system)} ms incl. preparing ${load.batchesPrepared} batches, avg ${fmtInt(load.bodyBytes.raw / load.bodyBytes.batches)} B raw / ${fmtInt(load.bodyBytes.wire / load.bodyBytes.batches)} B gzip`);
     console.log(`[${BENCH}] store (${ev.qualified}, ${ev.engine}): ${v.tabsFound}/${v.tabsExpected} tabs, ${fmtInt(v.rows)} rows, ${fmtInt(v.distinct)} distinct (tab,seq), acked ${fmtInt(v.ackedEvents)}, lost ${v.lost}, duplicated ${v.duplicates}${v.finalRows !== undefined ? `, rows with FINAL ${v.finalRows}` : ''}, unacked tail ${v.unackedTail}`);
@@ -242,7 +258,7 @@ export async function runIngest(opts: IngestOptions = {}): Promise<ResultRow[]> 
     const ackedAll = load.tabs.reduce((a, t) => a + t.ackedEvents, 0);
     const backendCpuSecs = load.machine.backendCores * load.machine.seconds;
     const eff = ackedAll / backendCpuSecs;
-    console.log(`[${BENCH}] efficiency: ${fmtInt(eff)} events per backend CPU-second (baseline raw insert ${fmtInt(baseEff)} rows per CPU-second, ratio ${fmtRatio(eff / baseEff)}); at this efficiency 2 cores would ack ~${fmtInt(eff * 2)} events/s`);
+    console.log(`[${BENCH}] efficiency: ${fmtInt(eff)} events per backend CPU-second (baseline raw insert ${fmtInt(baseEff)} rows per CPU-second, ratio ${fmtRatio(eff / baseEff)})`);
 
     const ratio = eps / base.rowsPerSec;
     const rows: ResultRow[] = [

@@ -13,6 +13,19 @@ export interface CpuSample {
   busy: number;
   /** jiffies of each watched pid (utime+stime) */
   pids: Record<number, number>;
+  /** jiffies of the main thread (tid = pid) of some pids */
+  mainThreads: Record<number, number>;
+  /** schedstat of those main threads: [ns on a CPU, ns runnable but waiting for a CPU] */
+  mainSched: Record<number, [number, number]>;
+}
+
+function schedstat(pid: number): [number, number] {
+  try {
+    const f = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return [f[0], f[1]];
+  } catch {
+    return [NaN, NaN];
+  }
 }
 
 function procBusy(): number {
@@ -26,9 +39,9 @@ function procBusy(): number {
   }
 }
 
-function pidJiffies(pid: number): number {
+function pidJiffies(pid: number, path = `/proc/${pid}/stat`): number {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = readFileSync(path, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]); // utime stime (fields 14, 15)
   } catch {
@@ -36,8 +49,14 @@ function pidJiffies(pid: number): number {
   }
 }
 
-export function sampleCpu(pids: number[]): CpuSample {
-  return { at: performance.now(), busy: procBusy(), pids: Object.fromEntries(pids.map((p) => [p, pidJiffies(p)])) };
+export function sampleCpu(pids: number[], mainThreadsOf: number[] = []): CpuSample {
+  return {
+    at: performance.now(),
+    busy: procBusy(),
+    pids: Object.fromEntries(pids.map((p) => [p, pidJiffies(p)])),
+    mainThreads: Object.fromEntries(mainThreadsOf.map((p) => [p, pidJiffies(p, `/proc/${p}/task/${p}/stat`)])),
+    mainSched: Object.fromEntries(mainThreadsOf.map((p) => [p, schedstat(p)])),
+  };
 }
 
 export interface CpuUse {
@@ -48,6 +67,10 @@ export interface CpuUse {
   pidCores: Record<number, number>;
   /** machine minus the watched pids */
   otherCores: number;
+  /** average cores used by the main thread of some pids */
+  mainThreadCores: Record<number, number>;
+  /** share of wall time the main thread was runnable but waiting for a CPU (run-queue delay) */
+  mainThreadWaitShare: Record<number, number>;
   totalCores: number;
 }
 
@@ -61,7 +84,14 @@ export function cpuBetween(a: CpuSample, b: CpuSample): CpuUse {
     own += pidCores[p];
   }
   const machine = cores(b.busy - a.busy);
-  return { seconds, machineCores: machine, pidCores, otherCores: Math.max(0, machine - own), totalCores: cpus().length };
+  const mainThreadCores: Record<number, number> = {};
+  const mainThreadWaitShare: Record<number, number> = {};
+  for (const p of Object.keys(b.mainThreads).map(Number)) {
+    mainThreadCores[p] = cores(b.mainThreads[p] - a.mainThreads[p]);
+    mainThreadWaitShare[p] = (b.mainSched[p][1] - a.mainSched[p][1]) / 1e9 / seconds;
+  }
+  return {
+    mainThreadWaitShare, seconds, machineCores: machine, pidCores, otherCores: Math.max(0, machine - own), totalCores: cpus().length, mainThreadCores };
 }
 
 export function loadAverage(): string {
