@@ -9,7 +9,7 @@ import { EVALUATE_SHIM, launchChromium } from './lib/browser.js';
 import { RRWEB_BASELINE_DESCRIPTION, buildRrwebBundle, ensureTrackerBundle, readText } from './lib/bundles.js';
 import { bigPage, mutationPage } from './lib/fixtures.js';
 import { startFixtureServer, type FixtureServer } from './lib/server.js';
-import { fmtMs, fmtRatio, max, median } from './lib/stats.js';
+import { fmtInt, fmtMs, fmtRatio, max, median } from './lib/stats.js';
 import { atMost, recordResults, type ResultRow } from './lib/report.js';
 import { startTandemIngest, type TandemIngest } from './lib/tandem.js';
 import { isMain } from './lib/main.js';
@@ -42,6 +42,9 @@ interface RunResult {
   /** long tasks starting in [t0, t3] (the workload's own task and its rendering) */
   windowLongTasks: number[];
   events: number;
+  /** rrweb variant: JSON.stringify of the events the workload produced, timed afterwards (wall ms) */
+  stringifyMs: number;
+  eventBytes: number;
 }
 
 export interface OverheadOptions {
@@ -175,6 +178,7 @@ async function oneRun(
       await variant.flush(page);
       await page.waitForTimeout(IDLE_MS);
       firstSnapshotDoneAt = started.t3;
+      await page.evaluate(() => ((window as any).__mark = ((window as any).__events ?? []).length));
       m0 = await metrics(cdp);
       times = await runWorkload(page, workload);
     }
@@ -184,6 +188,19 @@ async function oneRun(
     await variant.flush(page);
     await page.waitForTimeout(settleMs);
     const m1 = await metrics(cdp);
+    // Diagnostic, outside the measurement: what serialising the events this workload produced costs
+    // (plain rrweb only; the Tandem tracker does this once per event as it emits).
+    const stringify =
+      variant.name === 'rrweb'
+        ? await page.evaluate(() => {
+            const w = window as any;
+            const evs = w.__events.slice(w.__mark ?? 0);
+            const t = performance.now();
+            let bytes = 0;
+            for (const e of evs) bytes += JSON.stringify(e).length;
+            return { ms: performance.now() - t, bytes };
+          })
+        : { ms: NaN, bytes: NaN };
     const longtasks: { start: number; dur: number }[] = await page.evaluate(() => (window as any).__longtasks);
     const events = await variant.events(page);
     // A long task overlapping [t0, t3] is the workload's own task (or its rendering): it starts a little
@@ -203,6 +220,8 @@ async function oneRun(
       windowLongTasks: longtasks.filter(inWindow).map((t) => t.dur),
       laterLongTasks: longtasks.filter((t) => t.start > firstSnapshotDoneAt && !inWindow(t)).map((t) => t.dur),
       events,
+      stringifyMs: stringify.ms,
+      eventBytes: stringify.bytes,
     };
   } finally {
     await context?.close().catch(() => {});
@@ -306,8 +325,8 @@ function summarize(results: RunResult[], variants: VariantName[], workloads: Wor
 
   console.log('');
   console.log('Medians over runs, main-thread CPU ms (CDP TaskDuration, threadTicks) from the workload start to after a forced flush + 500 ms:');
-  console.log(`| workload | none | rrweb | tandem | tandem/rrweb | (tandem-none)/(rrweb-none) | recorder JS in the workload task: rrweb | tandem | deferred work after the task: rrweb | tandem |`);
-  console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+  console.log(`| workload | none | rrweb | tandem | tandem/rrweb | (tandem-none)/(rrweb-none) | recorder JS in the workload task: rrweb | tandem | deferred work after the task: rrweb | tandem | JSON of rrweb's events: bytes | stringify ms |`);
+  console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
   const ratios: { w: Workload; r: number }[] = [];
   let sumT = 0;
   let sumR = 0;
@@ -321,7 +340,8 @@ function summarize(results: RunResult[], variants: VariantName[], workloads: Wor
     console.log(
       `| ${w} | ${n.toFixed(1)} | ${rr.toFixed(1)} | ${t.toFixed(1)} | ${fmtRatio(t / rr)} | ${fmtRatio((t - n) / (rr - n))} | ` +
         `${med('rrweb', w, (r) => r.windowScriptMs).toFixed(1)} | ${med('tandem', w, (r) => r.windowScriptMs).toFixed(1)} | ` +
-        `${med('rrweb', w, (r) => r.laterTaskMs).toFixed(1)} | ${med('tandem', w, (r) => r.laterTaskMs).toFixed(1)} |`,
+        `${med('rrweb', w, (r) => r.laterTaskMs).toFixed(1)} | ${med('tandem', w, (r) => r.laterTaskMs).toFixed(1)} | ` +
+        `${fmtInt(med('rrweb', w, (r) => r.eventBytes))} | ${med('rrweb', w, (r) => r.stringifyMs).toFixed(1)} |`,
     );
   }
   console.log('');
