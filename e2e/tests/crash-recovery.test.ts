@@ -1,42 +1,18 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { ADMIN, BackendProcess, freePort, tempDataDir } from './support/backend-process.js';
-import { launchChromium, waitFor } from './support/browser.js';
+import { expect, it } from 'vitest';
+import { fetchEvents, useBackendAndBrowser } from './support/fixture.js';
+import { waitFor } from './support/browser.js';
 
-let backend: BackendProcess;
-let browser: Browser;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = await tempDataDir();
-  backend = new BackendProcess(await freePort(), dataDir);
-  await backend.start();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await backend?.stop('SIGKILL');
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const e2e = useBackendAndBrowser();
 
 async function storedSeqs(sessionId: string): Promise<number[]> {
-  const login = await fetch(`${backend.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
-  });
-  const cookie = login.headers.get('set-cookie')!.split(';')[0];
-  const res = await fetch(`${backend.url}/api/v1/sessions/${sessionId}/events`, { headers: { cookie } });
-  const text = await res.text();
+  const text = await fetchEvents(e2e.backend.url, await e2e.agentCookie(), sessionId);
   return text.trim() ? text.trim().split('\n').map((l) => JSON.parse(l).seq as number) : [];
 }
 
 it('keeps every event exactly once when the backend is SIGKILLed mid-session and restarted', async () => {
-  const context = await browser.newContext();
+  const context = await e2e.browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${backend.url}/demo/list.html`);
+  await page.goto(`${e2e.backend.url}/demo/list.html`);
   const sessionId = await waitFor('tracker session', () =>
     page.evaluate(() => new Promise<string>((resolve) => (window as any).Tandem('getSessionId', resolve))),
   );
@@ -53,7 +29,7 @@ it('keeps every event exactly once when the backend is SIGKILLed mid-session and
   const before = await waitFor('first events stored', async () => ((await storedSeqs(sessionId)).length > 2 ? storedSeqs(sessionId) : null));
   expect(before[0]).toBe(0);
 
-  await backend.stop('SIGKILL');
+  await e2e.backend.stop('SIGKILL');
   // The user goes on while the backend is down; the tracker must keep and retry these.
   for (let i = 0; i < 6; i++) {
     await page.click(i % 2 ? '#remove-item' : '#add-item');
@@ -61,7 +37,7 @@ it('keeps every event exactly once when the backend is SIGKILLed mid-session and
   }
     expect(await maxSeq()).toBeGreaterThan(before[before.length - 1]);
 
-  await backend.start();
+  await e2e.backend.start();
   for (let i = 0; i < 3; i++) await page.click('#add-item');
   await page.waitForTimeout(300);
   const last = await maxSeq();

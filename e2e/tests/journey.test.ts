@@ -1,36 +1,25 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { openStore } from '@tandem/storage';
-import { ADMIN, BackendProcess, freePort, tempDataDir } from './support/backend-process.js';
-import { launchChromium, waitFor } from './support/browser.js';
+import { ADMIN } from './support/backend-process.js';
+import { waitFor } from './support/browser.js';
+import { useBackendAndBrowser } from './support/fixture.js';
 
 const ARTIFACTS = path.resolve(new URL('../artifacts/', import.meta.url).pathname);
 const PASSWORD_TYPED = 'Hunter2-Secret-Pa55word';
 const NAME_TYPED = 'Ada Lovelace';
 
 
-let backend: BackendProcess;
-let browser: Browser;
-let dataDir: string;
+const e2e = useBackendAndBrowser();
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  dataDir = await tempDataDir();
-  backend = new BackendProcess(await freePort(), dataDir);
-  await backend.start();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await backend?.stop('SIGTERM');
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 async function loginDashboard(page: Page): Promise<void> {
-  await page.goto(`${backend.url}/#/login`);
+  await page.goto(`${e2e.backend.url}/#/login`);
   await page.getByTestId('login-email').fill(ADMIN.email);
   await page.getByTestId('login-password').fill(ADMIN.password);
   await page.getByTestId('login-submit').click();
@@ -41,11 +30,11 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
   let sessionId = '';
 
   it('records a user on the demo site', async () => {
-    const user = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const user = await e2e.browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await user.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${backend.url}/demo/`);
+    await page.goto(`${e2e.backend.url}/demo/`);
     sessionId = await waitFor('tracker session', () =>
       page.evaluate(() => new Promise<string>((resolve) => (window as any).Tandem('getSessionId', resolve))),
     );
@@ -58,12 +47,12 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
     await waitFor('the demo error to be thrown', async () => pageErrors.some((m) => m.includes('Demo error from button')));
     await page.click('#spa-link');
 
-    await page.goto(`${backend.url}/demo/list.html`);
+    await page.goto(`${e2e.backend.url}/demo/list.html`);
     await page.click('#add-item');
     await page.click('#add-item');
     await page.click('#remove-item');
 
-    await page.goto(`${backend.url}/demo/form.html`);
+    await page.goto(`${e2e.backend.url}/demo/form.html`);
     await page.fill('#name', NAME_TYPED);
     await page.fill('#email', 'ada@example.com');
     await page.fill('#password', PASSWORD_TYPED);
@@ -75,7 +64,7 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
   });
 
   it('lists the session in the dashboard within seconds, with the right counts', async () => {
-    const agent = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const agent = await e2e.browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await agent.newPage();
     await loginDashboard(page);
     const row = page.locator(`[data-testid=session-row][data-session-id="${sessionId}"]`);
@@ -124,9 +113,9 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
   });
 
   it('never stores the typed password, and the session survives a restart', async () => {
-    await backend.stop('SIGTERM');
+    await e2e.backend.stop('SIGTERM');
     // Query storage directly, every table, every column that holds text.
-    const store = await openStore({ dataDir: path.join(dataDir) });
+    const store = await openStore({ dataDir: e2e.dataDir });
     try {
       const tables = await store.driver.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = 'tandem'`);
       expect(tables.length).toBeGreaterThan(5);
@@ -144,8 +133,8 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
       await store.close();
     }
 
-    await backend.start();
-    const agent = await browser.newContext();
+    await e2e.backend.start();
+    const agent = await e2e.browser.newContext();
     const page = await agent.newPage();
     await loginDashboard(page);
     await page.locator(`[data-testid=session-row][data-session-id="${sessionId}"]`).waitFor({ timeout: 20_000 });

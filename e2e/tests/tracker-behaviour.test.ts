@@ -1,40 +1,20 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { ADMIN, BackendProcess, PROJECT_KEY, freePort, tempDataDir } from './support/backend-process.js';
-import { launchChromium, waitFor } from './support/browser.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { PROJECT_KEY } from './support/backend-process.js';
+import { fetchEvents, useBackendAndBrowser } from './support/fixture.js';
+import { waitFor } from './support/browser.js';
 
-let backend: BackendProcess;
-let browser: Browser;
-let dataDir: string;
-let cookie = '';
-
-beforeAll(async () => {
-  dataDir = await tempDataDir();
-  backend = new BackendProcess(await freePort(), dataDir);
-  await backend.start();
-  browser = await launchChromium();
-  const login = await fetch(`${backend.url}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
-  });
-  cookie = login.headers.get('set-cookie')!.split(';')[0];
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await backend?.stop('SIGTERM');
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const e2e = useBackendAndBrowser();
 
 /** Serves a fixture page from the backend's own origin, so /tracker.js loads as in production. */
 async function openFixture(page: Page, body: string, scriptAttrs = `data-project-key="${PROJECT_KEY}"`): Promise<void> {
-  await page.route(`${backend.url}/fixture.html`, (route) =>
+  await page.route(`${e2e.backend.url}/fixture.html`, (route) =>
     route.fulfill({
       contentType: 'text/html',
       body: `<!doctype html><html><head><title>Fixture</title></head><body>${body}<script src="/tracker.js" ${scriptAttrs} async></script></body></html>`,
     }),
   );
-  await page.goto(`${backend.url}/fixture.html`);
+  await page.goto(`${e2e.backend.url}/fixture.html`);
 }
 
 async function sessionIdOf(page: Page): Promise<string> {
@@ -42,8 +22,7 @@ async function sessionIdOf(page: Page): Promise<string> {
 }
 
 async function storedEvents(sessionId: string): Promise<string> {
-  const res = await fetch(`${backend.url}/api/v1/sessions/${sessionId}/events`, { headers: { cookie } });
-  return res.text();
+  return fetchEvents(e2e.backend.url, await e2e.agentCookie(), sessionId);
 }
 
 async function flush(page: Page): Promise<void> {
@@ -52,7 +31,7 @@ async function flush(page: Page): Promise<void> {
 
 describe('tracker in a real browser', () => {
   it('masks [data-tandem-mask] text, leaves out [data-tandem-block] elements, and masks every input', async () => {
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     await openFixture(page, `
       <h1>Visible heading</h1>
       <p data-tandem-mask>Card ending 4242 belongs to Grace</p>
@@ -74,7 +53,7 @@ describe('tracker in a real browser', () => {
   });
 
   it('masks all text in strict privacy mode', async () => {
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     await openFixture(page, `<h1>Strictly private heading</h1><p>Account balance 1,234.56</p>`, `data-project-key="${PROJECT_KEY}" data-privacy="strict"`);
     const sessionId = await sessionIdOf(page);
     await flush(page);
@@ -88,7 +67,7 @@ describe('tracker in a real browser', () => {
   });
 
   it('keeps events while the browser is offline and sends them when it is back', async () => {
-    const context = await browser.newContext();
+    const context = await e2e.browser.newContext();
     const page = await context.newPage();
     await openFixture(page, `<ul id="list"></ul><button id="add" onclick="const li=document.createElement('li');li.textContent='item '+document.querySelectorAll('li').length;document.getElementById('list').appendChild(li)">add</button>`);
     const sessionId = await sessionIdOf(page);
@@ -109,7 +88,7 @@ describe('tracker in a real browser', () => {
   });
 
   it('never breaks the host page, even with a wrong project key', async () => {
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await openFixture(page, `<button id="b" onclick="this.textContent='clicked'">click me</button>`, 'data-project-key="pk_does_not_exist"');

@@ -1,0 +1,45 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { ADMIN, BackendProcess, freePort, tempDataDir } from './backend-process.js';
+import { launchChromium } from './browser.js';
+
+export interface E2E {
+  backend: BackendProcess;
+  browser: Browser;
+  dataDir: string;
+  /** Signs the admin in through the API and returns the cookie (for reading what was stored). */
+  agentCookie(): Promise<string>;
+}
+
+/**
+ * One real backend process (temp data dir, free port) and one Chromium per test file, torn down after
+ * it. The returned object is filled in by beforeAll, so read its fields inside tests only.
+ */
+export function useBackendAndBrowser(): E2E {
+  const e2e = {} as E2E;
+  beforeAll(async () => {
+    e2e.dataDir = await tempDataDir();
+    e2e.backend = new BackendProcess(await freePort(), e2e.dataDir);
+    await e2e.backend.start();
+    e2e.browser = await launchChromium();
+    e2e.agentCookie = async () => {
+      const res = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
+      });
+      return res.headers.get('set-cookie')!.split(';')[0];
+    };
+  });
+  afterAll(async () => {
+    await e2e.browser?.close();
+    await e2e.backend?.stop('SIGKILL');
+    if (e2e.dataDir) await rm(e2e.dataDir, { recursive: true, force: true });
+  });
+  return e2e;
+}
+
+/** The stored events of a session, as the dashboard's NDJSON stream returns them. */
+export async function fetchEvents(baseUrl: string, cookie: string, sessionId: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/v1/sessions/${sessionId}/events`, { headers: { cookie } });
+  return res.text();
+}
