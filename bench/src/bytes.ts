@@ -9,7 +9,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Browser, Page, Request } from 'playwright-core';
-import { EVALUATE_SHIM, launchChromium } from './lib/browser.js';
+import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
 import { ensureTrackerBundle, readText } from './lib/bundles.js';
 import { columnSizes, findEventsTable, partsSize } from './lib/chdb-inspect.js';
 import { sessionPage } from './lib/fixtures.js';
@@ -133,7 +133,7 @@ export async function runBytes(opts: { seconds?: number; browser?: Browser } = {
   const browser = opts.browser ?? (await launchChromium());
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addInitScript(EVALUATE_SHIM);
+    await context.addInitScript(EVALUATE_SHIM + LONGTASK_INIT);
     const captured: Captured[] = [];
     const failed: string[] = [];
     const onRequest = (req: Request) => {
@@ -154,7 +154,7 @@ export async function runBytes(opts: { seconds?: number; browser?: Browser } = {
     await page.goto(`${server.url}/session.html`, { waitUntil: 'load' });
     await loadTandem(page, `${server.url}/tandem.js`, ingest.projectKey, ingest.ingestUrl);
     const startedAt = Date.now();
-    await startTandem(page);
+    const startTimes = await startTandem(page);
     const sessionId: string = await page.evaluate(() => (window as any).Tandem.tracker.sessionId);
     console.log(`[${BENCH}] session ${sessionId} recording to ${ingest.describe}; scripted session of ${seconds} s`);
 
@@ -170,6 +170,11 @@ export async function runBytes(opts: { seconds?: number; browser?: Browser } = {
     await page.evaluate(() => (window as any).Tandem.tracker.flush());
     const endedAt = Date.now();
     const stats = await page.evaluate(() => (window as any).Tandem.tracker.stats);
+    // Long tasks (>= 50 ms) in the page after the first snapshot's task: with only the tracker and a few
+    // tiny handlers on this page, any such task is the tracker's or the browser's own.
+    const longTasks: { start: number; dur: number }[] = await page.evaluate(() => (window as any).__longtasks);
+    const laterLong = longTasks.filter((t) => t.start > startTimes.t2).map((t) => t.dur);
+    const snapshotTask = longTasks.filter((t) => t.start <= startTimes.t2 && t.start + t.dur >= startTimes.t1).map((t) => t.dur);
     await context.close();
     await backend.store.flush();
 
@@ -219,6 +224,7 @@ export async function runBytes(opts: { seconds?: number; browser?: Browser } = {
     console.log(`[${BENCH}] after the first snapshot's batch: ${after.length} batches, ${fmtBytes(wireAfter)} on the wire for ${fmtBytes(rawAfter)} of JSON (${fmtRatio(wireAfter / rawAfter, 3)}) over ${minutesAfter.toFixed(2)} min = ${fmtBytes(perMin)}/min`);
     console.log(`[${BENCH}] on disk (events table, system.parts active): ${partsBefore.parts} parts ${fmtBytes(partsBefore.bytesOnDisk)} before merge; after OPTIMIZE FINAL ${partsAfter.parts} part(s) ${fmtBytes(partsAfter.bytesOnDisk)} (column data compressed ${fmtBytes(partsAfter.dataCompressed)} of ${fmtBytes(partsAfter.dataUncompressed)}${dataCol ? `; \`${ev.dataCol}\` ${fmtBytes(dataCol.compressed)}` : ''})`);
 
+    console.log(`[${BENCH}] long tasks: first snapshot's task ${snapshotTask.length ? `${snapshotTask[0].toFixed(0)} ms` : '< 50 ms'}; after it ${laterLong.length ? laterLong.map((d) => d.toFixed(0)).join(', ') + ' ms' : 'none'}`);
     const lost = unique.size - Number(cnt?.u ?? 0);
     const kb = (b: number) => b / 1024;
     return [
@@ -238,6 +244,13 @@ export async function runBytes(opts: { seconds?: number; browser?: Browser } = {
         'total wire ≤ 0.10× raw JSON',
         '×',
       ),
+      {
+        bench: 'tracker-overhead (1-min session)',
+        figure: `long tasks (≥ 50 ms, Long Tasks API) during the scripted minute after the first snapshot: ${laterLong.length ? `${laterLong.length}, longest ${Math.max(...laterLong).toFixed(0)} ms` : 'none'} (page with the Tandem tracker; the first snapshot's own task: ${snapshotTask.length ? `${snapshotTask[0].toFixed(0)} ms` : '< 50 ms'})`,
+        target: 'no tracker task > 50 ms after the first snapshot',
+        met: laterLong.length === 0,
+        gap: laterLong.length ? `${laterLong.length} long task(s), longest ${Math.max(...laterLong).toFixed(0)} ms` : undefined,
+      },
       atMost(
         BENCH,
         `on disk ${fmtBytes(partsAfter.bytesOnDisk)} / raw JSON ${fmtBytes(rawJson)} = ${fmtRatio(partsAfter.bytesOnDisk / rawJson, 3)} (events table bytes_on_disk after OPTIMIZE FINAL, one part; ${fmtBytes(partsBefore.bytesOnDisk)} = ${fmtRatio(partsBefore.bytesOnDisk / rawJson, 3)} in ${partsBefore.parts} unmerged parts; compressed column data alone, without per-part files: ${fmtRatio(partsAfter.dataCompressed / rawJson, 3)})${lost ? `; ${lost} sent events missing from the store` : ''}`,

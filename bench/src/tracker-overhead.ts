@@ -5,7 +5,7 @@
  *   node --import tsx bench/src/tracker-overhead.ts        (BENCH_REPS=n to change repetitions)
  */
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { EVALUATE_SHIM, launchChromium } from './lib/browser.js';
+import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
 import { RRWEB_BASELINE_DESCRIPTION, buildRrwebBundle, ensureTrackerBundle, readText } from './lib/bundles.js';
 import { bigPage, mutationPage } from './lib/fixtures.js';
 import { startFixtureServer, type FixtureServer } from './lib/server.js';
@@ -56,14 +56,6 @@ export interface OverheadOptions {
 }
 
 
-const LONGTASK_INIT = `
-  window.__longtasks = [];
-  try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, dur: e.duration });
-    }).observe({ type: 'longtask', buffered: true });
-  } catch (e) {}
-`;
 
 type Metrics = { task: number; script: number };
 /** Idle time after loading/starting before anything is measured. */

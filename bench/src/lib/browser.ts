@@ -38,3 +38,13 @@ export async function chromiumVersion(browser: Browser): Promise<string> {
  * `__name` helper that does not exist in the page. Every bench context gets this no-op shim.
  */
 export const EVALUATE_SHIM = `globalThis.__name = globalThis.__name || ((fn) => fn);`;
+
+/** Collects Long Tasks API entries (tasks >= 50 ms) into window.__longtasks from the first script on. */
+export const LONGTASK_INIT = `
+  window.__longtasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, dur: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) {}
+`;
