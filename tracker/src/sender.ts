@@ -2,6 +2,7 @@ import { TandemError } from '@tandem/protocol';
 import { backoffDelay } from './backoff.js';
 import { batchBody, mergeBatches, splitBatch, type Batch, type Stream } from './batcher.js';
 import { SYNC_GZIP_MAX_BYTES, type Compressor } from './compress.js';
+import type { UnloadHandoff } from './handoff.js';
 import { recordsToBatches, type PendingStore } from './pending-store.js';
 import type { Guard } from './safe.js';
 import { KEEPALIVE_MAX_BYTES, type Transport } from './transport.js';
@@ -29,6 +30,8 @@ export interface SenderDeps {
   currentStream(): Stream | undefined;
   /** Gets a fresh token for the current stream: 'dead' when the server moved us to other ids. */
   refresh(stream: Stream): Promise<RefreshOutcome>;
+  /** sessionStorage hand-over of unsent events to the tab's next page (see handoff.ts). */
+  handoff?: UnloadHandoff;
   /** The server's batch limit now (bounds the merged unload request). */
   maxBatchBytes?: () => number;
   now?: () => number;
@@ -66,6 +69,7 @@ export class Sender {
   private running = false;
   /** Unknown at start: assume the store holds older data and look there before sending new batches. */
   private storeMayHaveData = true;
+  private handoffTaken = false;
   private waiters: (() => void)[] = [];
   private readonly now: () => number;
   private readonly random: () => number;
@@ -97,6 +101,13 @@ export class Sender {
       this.queueBytes += b.bytes;
     }
     this.enforceMemoryBound();
+    this.kick();
+  }
+
+  /** The page came back from the back/forward cache: another page of the tab may have left events. */
+  reclaimHandoff(): void {
+    this.handoffTaken = false;
+    this.storeMayHaveData = true;
     this.kick();
   }
 
@@ -133,6 +144,16 @@ export class Sender {
     for (;;) {
       // Whatever the store holds is older than memory: read it first, one slice at a time, and
       // only once the previous slice has gone (a newer slice must not overtake an older one).
+      if (!this.handoffTaken) {
+        // What the tab's previous page could not send: older than anything, so first of all.
+        this.handoffTaken = true;
+        const handed = this.deps.handoff?.take(this.deps.currentStream()) ?? [];
+        this.queue.unshift(...handed);
+        for (const b of handed) {
+          this.queueBytes += b.bytes;
+          this.stats.restoredEvents += b.events.length;
+        }
+      }
       if (this.storeMayHaveData && !this.queue.some((b) => b.restored)) await this.loadFromStore();
       const batch = this.queue[0];
       if (!batch) return;
@@ -325,6 +346,8 @@ export class Sender {
     const all = [...this.queue, ...fresh];
     if (this.inFlight && !all.includes(this.inFlight)) all.unshift(this.inFlight);
     if (all.length === 0) return;
+    const current = this.deps.currentStream();
+    if (current) this.deps.handoff?.save(all.filter((b) => b.stream === current));
     const store = this.storeNow;
     if (!store) {
       // No IndexedDB: keep everything in memory (lost if the page goes) and try a keepalive send.

@@ -16,6 +16,7 @@ import {
 import { backoffDelay } from './backoff.js';
 import { Batcher, type Stream } from './batcher.js';
 import { EventBus } from './bus.js';
+import { UnloadHandoff } from './handoff.js';
 import { Compressor } from './compress.js';
 import { createConsoleCapture, type ConsoleCapture } from './console.js';
 import { installErrorCapture } from './errors.js';
@@ -35,7 +36,7 @@ import { redactUrl } from './redact.js';
 import { Guard } from './safe.js';
 import { Sender, type RefreshOutcome, type SenderStats } from './sender.js';
 import { Sequencer } from './sequencer.js';
-import { SessionStore, safeStorage } from './session.js';
+import { SessionStore, safeStorage, type KeyValueStore } from './session.js';
 import { Transport } from './transport.js';
 import { jsonSafe, safeString, truncate } from './truncate.js';
 
@@ -75,6 +76,7 @@ export class Tracker {
   private readonly guard: Guard;
   private readonly disabled: boolean;
   private readonly ids: SessionStore;
+  private readonly tabStorage: KeyValueStore;
   private readonly seq = new Sequencer();
   private readonly batcher: Batcher;
   private readonly transport: Transport;
@@ -121,11 +123,8 @@ export class Tracker {
     this.transport = new Transport(this.ingestUrl, nativeFetch);
     this.compressor = new Compressor(this.guard);
     this.batcher = new Batcher(this.config.maxBatchBytes);
-    this.ids = new SessionStore(
-      this.projectKey,
-      safeStorage(() => (browser ? window.localStorage : undefined)),
-      safeStorage(() => (browser ? window.sessionStorage : undefined)),
-    );
+    this.tabStorage = safeStorage(() => (browser ? window.sessionStorage : undefined));
+    this.ids = new SessionStore(this.projectKey, safeStorage(() => (browser ? window.localStorage : undefined)), this.tabStorage);
     this.userId = this.ids.resumeIds().userId;
   }
 
@@ -257,6 +256,7 @@ export class Tracker {
       currentStream: () => this.stream,
       refresh: (s) => this.refresh(s),
       maxBatchBytes: () => this.config.maxBatchBytes,
+      handoff: new UnloadHandoff(this.tabStorage, `tandem:${this.projectKey}:unsent`),
     });
     // Batches left by an earlier page are read once the session is known: its ackSeq tells which
     // of them (copies stored at unload) the server already has.
@@ -296,11 +296,22 @@ export class Tracker {
         void this.retrySession();
       }
     });
+    // Back from the back/forward cache: this page's memory is as it was, but the tab may have
+    // numbered events on other pages meanwhile. Continue after them, and draw a new baseline.
+    const onShow = this.guard.wrap('pageshow', (e: PageTransitionEvent) => {
+      if (!e.persisted || !this.stream || !this.seq.ready) return;
+      const stored = this.ids.lastSeq(this.stream);
+      if (stored > this.seq.last) this.seq.reset(-1, stored);
+      this.sender?.reclaimHandoff();
+      if (this.recording) this.newBaseline();
+    });
+    window.addEventListener('pageshow', onShow as EventListener);
     window.addEventListener('pagehide', onHide);
     document.addEventListener('visibilitychange', onVisibility);
     window.addEventListener('online', onOnline);
     this.uninstallers.push(() => {
       window.removeEventListener('pagehide', onHide);
+      window.removeEventListener('pageshow', onShow as EventListener);
       document.removeEventListener('visibilitychange', onVisibility);
       window.removeEventListener('online', onOnline);
     });
