@@ -41,6 +41,25 @@ function contentLength(get: () => string | null): number | undefined {
   }
 }
 
+/**
+ * Response size from the Resource Timing entry when the Content-Length header is absent (chunked
+ * or compressed responses). One lookup by name in a buffer of at most a few hundred entries; sizes
+ * are 0 for cross-origin responses without Timing-Allow-Origin, and then we report none.
+ */
+function resourceSize(absUrl: string, t0: number): number | undefined {
+  try {
+    const list = performance.getEntriesByName(absUrl, 'resource') as PerformanceResourceTiming[];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i];
+      if (e.startTime + 1 < t0) break;
+      return e.encodedBodySize || e.decodedBodySize || undefined;
+    }
+  } catch {
+    /* no Resource Timing */
+  }
+  return undefined;
+}
+
 export function installNetworkCapture(opts: NetworkCaptureOptions): () => void {
   const win = opts.win ?? window;
   const { guard, emit } = opts;
@@ -89,7 +108,7 @@ export function installNetworkCapture(opts: NetworkCaptureOptions): () => void {
         // A side branch: the page still gets `promise` itself, and its rejection stays the page's.
         guard.run('fetch capture', () =>
           promise.then(
-            (res) => done(res.status, contentLength(() => res.headers.get('content-length'))),
+            (res) => done(res.status, contentLength(() => res.headers.get('content-length')) ?? resourceSize(start.url, start.t0)),
             (err) => done(0, undefined, truncate(String((err as Error)?.name ?? err), 100)),
           ),
         );
@@ -144,7 +163,7 @@ export function installNetworkCapture(opts: NetworkCaptureOptions): () => void {
             durationMs: Math.round(performance.now() - t0),
           };
           if (requestBytes !== undefined) p.requestBytes = requestBytes;
-          const rb = contentLength(() => (xhr.readyState >= 2 ? xhr.getResponseHeader('content-length') : null));
+          const rb = contentLength(() => (xhr.readyState >= 2 ? xhr.getResponseHeader('content-length') : null)) ?? resourceSize(req.url, t0);
           if (rb !== undefined) p.responseBytes = rb;
           if (error) p.error = error;
           emit(p);
