@@ -166,10 +166,13 @@ export async function runBytes(opts: { seconds?: number; browser?: Browser } = {
     }
     const left = endAt - Date.now();
     if (left > 0) await sleep(left);
-    // End of the minute: send what is pending (the tracker would at its next 2 s tick or on pagehide).
+    // End of the minute: send what is pending (the tracker would at its next 2 s tick or on pagehide),
+    // then stop the tracker so closing the page sends nothing more that the capture could miss.
     await page.evaluate(() => (window as any).Tandem.tracker.flush());
     const endedAt = Date.now();
     const stats = await page.evaluate(() => (window as any).Tandem.tracker.stats);
+    await page.evaluate(() => (window as any).Tandem.tracker.stop());
+    await sleep(300);
     // Long tasks (>= 50 ms) in the page after the first snapshot's task: with only the tracker and a few
     // tiny handlers on this page, any such task is the tracker's or the browser's own.
     const longTasks: { start: number; dur: number }[] = await page.evaluate(() => (window as any).__longtasks);
@@ -253,7 +256,7 @@ export async function runBytes(opts: { seconds?: number; browser?: Browser } = {
       },
       atMost(
         BENCH,
-        `on disk ${fmtBytes(partsAfter.bytesOnDisk)} / raw JSON ${fmtBytes(rawJson)} = ${fmtRatio(partsAfter.bytesOnDisk / rawJson, 3)} (events table bytes_on_disk after OPTIMIZE FINAL, one part; ${fmtBytes(partsBefore.bytesOnDisk)} = ${fmtRatio(partsBefore.bytesOnDisk / rawJson, 3)} in ${partsBefore.parts} unmerged parts; compressed column data alone, without per-part files: ${fmtRatio(partsAfter.dataCompressed / rawJson, 3)})${lost ? `; ${lost} sent events missing from the store` : ''}`,
+        `on disk ${fmtBytes(partsAfter.bytesOnDisk)} / raw JSON ${fmtBytes(rawJson)} = ${fmtRatio(partsAfter.bytesOnDisk / rawJson, 3)} (events table bytes_on_disk after OPTIMIZE FINAL, one part; ${fmtBytes(partsBefore.bytesOnDisk)} = ${fmtRatio(partsBefore.bytesOnDisk / rawJson, 3)} in ${partsBefore.parts} unmerged parts; compressed column data alone, without per-part files: ${fmtRatio(partsAfter.dataCompressed / rawJson, 3)})${lost > 0 ? `; ${lost} sent events missing from the store` : lost < 0 ? `; the store holds ${-lost} event(s) no captured request carried` : ''}`,
         partsAfter.bytesOnDisk / rawJson,
         0.1,
         'on disk ≤ 0.10× raw JSON',
