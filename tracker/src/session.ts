@@ -71,6 +71,8 @@ export interface StoredIds {
 export class SessionStore {
   private readonly prefix: string;
   private lastWrite = 0;
+  /** This tab's last known activity (in memory). */
+  private lastKnown = 0;
 
   constructor(
     projectKey: string,
@@ -115,16 +117,19 @@ export class SessionStore {
   /**
    * Notes user activity. Returns true when the session had already expired before this activity
    * (the caller then starts a new session); the timestamp is then left for the new session to set.
+   * Called for every mouse move and scroll event, so it reads localStorage only when this tab's
+   * own memory says the session may have expired (another tab may have kept it alive).
    */
   touch(): boolean {
-    if (this.isExpired()) return true;
     const now = this.now();
+    if (now - this.lastKnown >= SESSION_IDLE_MS && this.isExpired()) return true;
+    this.lastKnown = now;
     if (now - this.lastWrite >= TOUCH_WRITE_INTERVAL_MS) this.forceTouch();
     return false;
   }
 
   private forceTouch(): void {
-    this.lastWrite = this.now();
+    this.lastWrite = this.lastKnown = this.now();
     this.local.setItem(this.prefix + 'last', String(this.lastWrite));
   }
 

@@ -67,6 +67,33 @@ describe('SessionStore', () => {
     expect(s.resumeIds().sessionId).toBeUndefined();
   });
 
+  it('another tab’s activity keeps this tab’s session alive', () => {
+    const { local, tab } = setup();
+    let t = 0;
+    const a = new SessionStore('pk', local, tab, () => t);
+    const b = new SessionStore('pk', local, new MemStore(), () => t);
+    t = 1_000_000;
+    a.save(ids);
+    t += 25 * 60_000;
+    expect(b.touch()).toBe(false); // tab B active at minute 25
+    t += 25 * 60_000; // tab A idle for 50 min, but the visitor was active 25 min ago
+    expect(a.touch()).toBe(false);
+  });
+
+  it('reads localStorage only when its own memory says the session may be over', () => {
+    const { store, clock, local } = setup();
+    const s = store();
+    s.save(ids);
+    let reads = 0;
+    const get = local.getItem.bind(local);
+    local.getItem = (k: string) => (reads++, get(k));
+    for (let i = 0; i < 50; i++) {
+      clock.advance(1_000);
+      s.touch();
+    }
+    expect(reads).toBe(0);
+  });
+
   it('throttles localStorage writes of activity', () => {
     const { store, clock, local } = setup();
     const s = store();
@@ -83,11 +110,10 @@ describe('SessionStore', () => {
   });
 
   it('a new tab (empty sessionStorage) of an active visitor joins the session with no tab id', () => {
-    const { local, clock } = setup();
+    const local = new MemStore();
     let now = 5_000_000;
     new SessionStore('pk', local, new MemStore(), () => now).save(ids);
     now += 60_000;
-    void clock;
     expect(new SessionStore('pk', local, new MemStore(), () => now).resumeIds()).toEqual({ sessionId: 'S1', visitorId: 'V1' });
   });
 
