@@ -69,6 +69,8 @@ export class Sender {
   private running = false;
   /** Unknown at start: assume the store holds older data and look there before sending new batches. */
   private storeMayHaveData = true;
+  /** A spill to IndexedDB still being written. */
+  private persisting: Promise<void> | null = null;
   private handoffTaken = false;
   private waiters: (() => void)[] = [];
   private readonly now: () => number;
@@ -272,6 +274,7 @@ export class Sender {
   private async loadFromStore(): Promise<void> {
     let store: PendingStore | null = null;
     try {
+      if (this.persisting) await this.persisting;
       store = await this.deps.store;
       if (!store) {
         this.storeMayHaveData = false;
@@ -302,12 +305,19 @@ export class Sender {
     const spill: Batch[] = [];
     for (const b of [...this.queue]) {
       if (this.queueBytes <= MEMORY_MAX_BYTES) break;
-      // Restored batches stay: stored again they would get a newer key than older records.
+      // Restored batches stay: they were just read back, spilling them would ping-pong.
       if (b === this.inFlight || b.restored) continue;
       this.remove(b);
       spill.push(b);
     }
-    void this.persist(spill);
+    if (spill.length === 0) return;
+    // Set now, not when the write is done: the loop must not send newer batches from memory before
+    // these older ones are back (it waits for the write, see loadFromStore).
+    this.storeMayHaveData = true;
+    const write = this.persist(spill).finally(() => {
+      if (this.persisting === write) this.persisting = null;
+    });
+    this.persisting = write;
   }
 
   /** Saves batches to IndexedDB; without a store they are dropped and counted. */

@@ -41,13 +41,14 @@ function fakeTransport(answer: (body: BatchRequest, n: number) => SendResult | P
   return { t, sent, maxInFlight: () => maxInFlight };
 }
 
-function fakeStore(initial: PendingRecord[] = []) {
+function fakeStore(initial: PendingRecord[] = [], writeDelayMs = 0) {
   const records = [...initial];
   const puts: Batch[][] = [];
   const syncAdds: Batch[][] = [];
   const store = {
     async putMany(b: Batch[]) {
       puts.push(b);
+      if (writeDelayMs) await new Promise((r) => setTimeout(r, writeDelayMs));
       for (const x of b) records.push({ sessionId: x.stream.sessionId, tabId: x.stream.tabId, token: x.stream.token, tokenExpiresAt: x.stream.tokenExpiresAt, events: x.events, bytes: x.bytes, savedAt: 0 });
       return 0;
     },
@@ -192,6 +193,27 @@ describe('Sender', () => {
     const spilled = puts.flat().map((b) => b.events[0].seq);
     expect(spilled.length).toBeGreaterThan(0);
     expect(spilled[0]).toBe(1); // seq 0 is in flight; 1 is the oldest waiting
+  });
+
+  it('after spilling to IndexedDB while the server was down, delivers every event in seq order', async () => {
+    vi.useFakeTimers();
+    const { store, puts } = fakeStore([], 500); // a slow IndexedDB write
+    let down = true;
+    const delivered: number[] = [];
+    const { sender, stream } = setup((b) => {
+      if (down) return { kind: 'retry', status: 503, message: 'down' };
+      delivered.push(...b.events.map((e) => e.seq));
+      return { kind: 'ok', ackSeq: b.events.at(-1)!.seq };
+    }, { store });
+    sender.enqueue([mkBatch(stream, 0, 1, 100_000)]);
+    await vi.advanceTimersByTimeAsync(0); // seq 0 failed once: backing off
+    for (let i = 1; i < 30; i++) sender.enqueue([mkBatch(stream, i, 1, 100_000)]); // 3 MB: past the 2 MB bound
+    down = false;
+    sender.retryNow(); // back online while the spill is still being written
+    for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(100);
+    expect(puts.length).toBeGreaterThan(0);
+    // The server drops a seq at or below its highest: the order must be exactly 0..29.
+    expect(delivered).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 
   it('sends batches stored by an earlier page before new ones', async () => {
