@@ -10,6 +10,7 @@ export default defineConfig({
       { test: { name: 'tracker', root: 'tracker', include: ['test/**/*.test.ts'] } },
       { test: { name: 'backend', root: 'backend', include: ['test/**/*.test.ts'], testTimeout: 60_000, fileParallelism: false } },
       { test: { name: 'frontend', root: 'frontend', include: ['test/**/*.test.ts'] } },
+      { test: { name: 'bench', root: 'bench', include: ['test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'e2e', root: 'e2e', include: ['tests/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false } },
     ],
   },
