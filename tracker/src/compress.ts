@@ -2,8 +2,11 @@ import { gzipSync, strToU8 } from 'fflate';
 import { COMPRESS_WORKER_SOURCE } from './compress-worker.js';
 import type { Guard } from './safe.js';
 
-/** Below 1 KB gzip saves little and the round trip to the worker costs more than it saves. */
-export const MIN_COMPRESS_BYTES = 1024;
+/**
+ * Below 256 bytes gzip's 18-byte frame eats most of the saving. Above it, a small batch still
+ * shrinks 2-3x (it was 1 KB, which sent most quiet-page batches as plain JSON).
+ */
+export const MIN_COMPRESS_BYTES = 256;
 /** A worker that does not answer in 10 s is considered broken; we stop using it for this page. */
 const WORKER_TIMEOUT_MS = 10_000;
 /**
