@@ -45,3 +45,18 @@ describe('session query parsing', () => {
     expect(() => parseSessionQuery(new URLSearchParams('hasErrors=maybe'))).toThrow(/hasErrors/);
   });
 });
+
+describe('verified-token cache', () => {
+  it('answers a repeated token from the cache but still refuses it once expired', async () => {
+    const signer = new TokenSigner('z'.repeat(40));
+    const { SignJWT } = await import('jose');
+    const key = new TextEncoder().encode('z'.repeat(40));
+    const soon = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({ pid: 'p', sid: 's', tid: 't', vid: 'v' })
+      .setProtectedHeader({ alg: 'HS256' }).setIssuer('tandem').setAudience('ingest').setExpirationTime(soon).sign(key);
+    expect(await signer.verifySession(token)).toEqual({ pid: 'p', sid: 's', tid: 't', vid: 'v' });
+    expect(await signer.verifySession(token)).toEqual({ pid: 'p', sid: 's', tid: 't', vid: 'v' });
+    await new Promise((r) => setTimeout(r, soon * 1000 - Date.now() + 50));
+    await expect(signer.verifySession(token)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+});
