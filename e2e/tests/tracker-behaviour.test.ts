@@ -87,6 +87,31 @@ describe('tracker in a real browser', () => {
     await context.close();
   });
 
+  it('records what the user does before the start request has answered', async () => {
+    const page = await e2e.browser.newPage();
+    // A slow network: the start answer takes 1.5 s, and the user clicks before it arrives.
+    await page.route(`${e2e.backend.url}/ingest/v1/start`, async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await openFixture(page, `<button id="early" onclick="this.textContent='clicked-early'">click me</button>`);
+    await page.waitForFunction(() => !!(window as any).Tandem?.tracker);
+    await page.click('#early');
+    const sessionId = await sessionIdOf(page);
+    await flush(page);
+    const events = await waitFor('the early click stored', async () => {
+      const lines = (await storedEvents(sessionId)).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return lines.some((e) => e.type === 3 && e.data.source === 2 && e.data.type === 2) ? lines : null;
+    });
+    // The click comes after the first full snapshot, which shows the button as it was before it.
+    const snapshot = events.findIndex((e) => e.type === 2);
+    const click = events.findIndex((e) => e.type === 3 && e.data.source === 2 && e.data.type === 2);
+    expect(snapshot).toBeGreaterThanOrEqual(0);
+    expect(click).toBeGreaterThan(snapshot);
+    expect(JSON.stringify(events[snapshot])).toContain('click me');
+    await page.close();
+  });
+
   it('never breaks the host page, even with a wrong project key', async () => {
     const page = await e2e.browser.newPage();
     const pageErrors: string[] = [];

@@ -25,12 +25,13 @@ export interface TrackerOptions extends PrivacyOptions {
  * - flushIntervalMs 5 s: each batch is gzipped on its own, so bigger batches compress better
  *   (measured 2 s → 5 s: 12.7 → 9.5 KB/min on the same events); pagehide still sends what is
  *   pending, live viewers get events over the assist socket, and Sentry Replay flushes every 5 s too.
- * - checkoutEveryNms 5 min: seeking replays at most 5 minutes of events after a keyframe.
+ * - checkoutEveryNms 2 min: seeking replays at most 2 minutes of events after a keyframe (the
+ *   backend's default too, so the recording that starts before the start answer rarely restarts).
  */
 export const DEFAULT_SERVER_CONFIG: TrackerServerConfig = {
   maxBatchBytes: 512 * 1024,
   flushIntervalMs: 5_000,
-  checkoutEveryNms: 5 * 60_000,
+  checkoutEveryNms: 2 * 60_000,
 };
 
 /**

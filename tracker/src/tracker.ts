@@ -99,6 +99,8 @@ export class Tracker {
   private preStart: eventWithTime[] = [];
   private preStartOverflow = false;
   private recording = false;
+  /** The keyframe interval the running rrweb recording was started with. */
+  private recordingCheckoutMs = 0;
   private stopRecord: (() => void) | undefined;
   private consoleCapture: ConsoleCapture | null = null;
   private uninstallers: (() => void)[] = [];
@@ -258,6 +260,10 @@ export class Tracker {
       maxBatchBytes: () => this.config.maxBatchBytes,
       handoff: new UnloadHandoff(this.tabStorage, `tandem:${this.projectKey}:unsent`),
     });
+    // Record from the first moment, not from the start answer: what the user does during that round
+    // trip (the first click on a fast page, more on a slow network) waits in preStart until the
+    // session is known, instead of never being recorded.
+    this.startRecording();
     // Batches left by an earlier page are read once the session is known: its ackSeq tells which
     // of them (copies stored at unload) the server already has.
     const result = await this.openSession(false);
@@ -405,10 +411,21 @@ export class Tracker {
       this.scheduleSessionRetry(fresh);
       return;
     }
-    if (result === 'fatal') return;
+    if (result === 'fatal') {
+      // Wrong project key or similar: nothing will ever be accepted, so stop spending the page's CPU.
+      this.stopRecording();
+      this.preStart = [];
+      return;
+    }
     this.sessionAttempt = 0;
     this.sender?.kick();
-    if (!this.recording) this.startRecording();
+    const checkoutMs = this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms;
+    if (this.recording && checkoutMs !== this.recordingCheckoutMs) {
+      // The server asked for another keyframe interval than the default recording started with;
+      // rrweb reads it only at record(), so restart (which also draws a new baseline).
+      this.stopRecording();
+      this.startRecording();
+    } else if (!this.recording) this.startRecording();
     else if (result === 'new' || this.preStartOverflow) this.newBaseline();
     this.preStartOverflow = false;
     this.startFlushTimer();
@@ -462,10 +479,11 @@ export class Tracker {
         ? createConsoleCapture(this.guard, (dropped) => this.emitCustom(TANDEM_EVENT.consoleCapped, { dropped }))
         : null;
     const onEvent = this.guard.wrap('record emit', (e: eventWithTime) => this.onRecordEvent(e));
+    this.recordingCheckoutMs = this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms;
     const stop = record({
       emit: onEvent,
       ...privacy,
-      checkoutEveryNms: this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms,
+      checkoutEveryNms: this.recordingCheckoutMs,
       inlineStylesheet: true,
       recordCanvas: false,
       collectFonts: false,
