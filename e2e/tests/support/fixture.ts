@@ -8,7 +8,7 @@ export interface E2E {
   backend: BackendProcess;
   browser: Browser;
   dataDir: string;
-  /** Signs the admin in through the API and returns the cookie (for reading what was stored). */
+  /** The admin's cookie, signed in through the API once (for reading what was stored). */
   agentCookie(): Promise<string>;
 }
 
@@ -23,12 +23,17 @@ export function useBackendAndBrowser(): E2E {
     e2e.backend = new BackendProcess(await freePort(), e2e.dataDir);
     await e2e.backend.start();
     e2e.browser = await launchChromium();
-    e2e.agentCookie = async () => {
-      const res = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
+    // Signed in once: logins are rate limited (as they should be), and the cookie outlives restarts
+    // because the signing secret is kept in the data dir.
+    let cookie: Promise<string> | null = null;
+    e2e.agentCookie = () =>
+      (cookie ??= fetch(`${e2e.backend.url}/api/v1/auth/login`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
-      });
-      return res.headers.get('set-cookie')!.split(';')[0];
-    };
+      }).then((res) => {
+        const set = res.headers.get('set-cookie');
+        if (!set) throw new Error(`login failed with ${res.status}`);
+        return set.split(';')[0];
+      }));
   });
   afterAll(async () => {
     await e2e.browser?.close();
