@@ -75,7 +75,9 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
       await row.waitFor();
       const errors = Number((await row.getByTestId('session-errors').innerText()).trim());
       const pages = Number((await row.getByTestId('session-pages').innerText()).trim());
-      return errors >= 1 && pages >= 2;
+      const clicks = Number((await row.getByTestId('session-clicks').innerText()).trim());
+      // log, fetch, error, SPA link, add, add, remove, submit; index, #section-2, list, form.
+      return errors === 1 && pages === 4 && clicks === 8;
     }, 30_000, 1000);
     expect(await row.getByTestId('session-browser').innerText()).toMatch(/Chrom/i);
     await page.screenshot({ path: path.join(ARTIFACTS, 'sessions.png'), fullPage: true });
