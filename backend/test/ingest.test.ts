@@ -198,3 +198,20 @@ describe('query API', () => {
     expect(((await unknown.json()) as any).error.code).toBe('not_found');
   });
 });
+
+describe('static files', () => {
+  it('serves the tracker to any origin, the demo with the project key, and refuses paths out of the root', async () => {
+    const tracker = await fetch(`${server.url}/tracker.js`);
+    expect(tracker.status).toBe(200);
+    expect(tracker.headers.get('access-control-allow-origin')).toBe('*');
+    expect(tracker.headers.get('content-type')).toContain('javascript');
+    const body = await tracker.text();
+    expect(body.length).toBeGreaterThan(10_000);
+    expect(await (await fetch(`${server.url}/tracker.js`)).text()).toBe(body); // cached copy is identical
+    const demo = await (await fetch(`${server.url}/demo/form.html`)).text();
+    expect(demo).toContain(`data-project-key="${server.projectKey}"`);
+    expect(demo).not.toContain('__TANDEM_PROJECT_KEY__');
+    const escape = await fetch(`${server.url}/demo/..%2f..%2fpackage.json`);
+    expect(await escape.text()).not.toContain('"workspaces"');
+  });
+});

@@ -12,18 +12,31 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * File contents by path, kept while the file's mtime is unchanged: /tracker.js is fetched on every
+ * customer page view, and a stat is much cheaper than reading 130 KB. Bounded by the files shipped.
+ */
+const fileCache = new Map<string, { mtimeMs: number; body: Buffer }>();
+
 /** Reads a file below `root`, refusing paths that climb out of it. */
 async function fileReply(root: string, relative: string, transform?: (text: string) => string): Promise<Reply | null> {
   const file = path.resolve(root, '.' + path.posix.normalize('/' + relative));
   if (!file.startsWith(path.resolve(root) + path.sep)) return null;
+  let mtimeMs: number;
   try {
     const s = await stat(file);
     if (!s.isFile()) return null;
+    mtimeMs = s.mtimeMs;
   } catch {
     return null;
   }
   const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-  let body: Buffer | string = await readFile(file);
+  let cached = fileCache.get(file);
+  if (!cached || cached.mtimeMs !== mtimeMs) {
+    cached = { mtimeMs, body: await readFile(file) };
+    if (fileCache.size < 500) fileCache.set(file, cached);
+  }
+  let body: Buffer | string = cached.body;
   if (transform && type.startsWith('text/html')) body = transform(body.toString('utf8'));
   // Vite puts a content hash in asset names, so those can be cached for good; the rest revalidates.
   const immutable = relative.startsWith('assets/');
