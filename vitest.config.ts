@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // so files run one at a time there (2 cores in CI); unit suites run in parallel.
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/closing-line-reporter.ts'],
     projects: [
       { test: { name: 'protocol', root: 'protocol', include: ['test/**/*.test.ts'] } },
       { test: { name: 'storage', root: 'storage', include: ['test/**/*.test.ts'], testTimeout: 60_000, fileParallelism: false } },
