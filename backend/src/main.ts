@@ -37,7 +37,21 @@ async function main() {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** Start-up failures a person can fix, said in their terms. */
+function explain(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : '';
+  const dataDir = process.env.TANDEM_DATA_DIR || './.tandem-data';
+  if (/Cannot lock file|Another server instance|Failed to create connection for path/i.test(`${message} ${cause}`)) {
+    return `the data directory ${dataDir} is in use by another Tandem process (embedded ClickHouse allows one process per directory). Stop that one, or set TANDEM_DATA_DIR to another directory.`;
+  }
+  if (/Cannot listen on/.test(message)) {
+    return `${message}: is another process using that port? Set PORT (and HOST) to choose another.`;
+  }
+  return message;
+}
+
 main().catch((err) => {
-  console.error(`tandem: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`tandem: ${explain(err)}`);
   process.exit(1);
 });

@@ -15,6 +15,11 @@ import { registerSessionRoutes } from './routes/sessions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStaticRoutes } from './routes/static.js';
 
+/** uWS.js accepts (host, port, options, cb) though its typings list options only without a host. */
+/** uWS's ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (an enum in its typings, not exported as a value). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => void;
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -59,8 +64,12 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     registerHealthRoutes(app, ctx);
     registerStaticRoutes(app, ctx, () => boot.projectKey);
 
+    // Exclusive: uWS otherwise binds with SO_REUSEPORT, and a second Tandem started by mistake on the
+    // same port would silently take half the traffic into its own storage.
     const listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
-      app.listen(config.host, config.port, (socket) => (socket ? resolve(socket) : reject(new Error(`Cannot listen on ${config.host}:${config.port}`)))),
+      (app.listen as unknown as ListenWithOptions)(config.host, config.port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) =>
+        socket ? resolve(socket) : reject(new Error(`Cannot listen on ${config.host}:${config.port}`)),
+      ),
     );
     const port = uws.us_socket_local_port(listenSocket);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

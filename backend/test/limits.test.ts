@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { makeEvents, postBatch, postJson, startBody, startTab, startTestServer, type TestServer } from './helpers.js';
 
 // Its own file: chDB allows one data directory per process, and vitest runs each file in its own process.
@@ -54,5 +58,19 @@ describe('limits', () => {
     expect(statuses).toContain(200);
     expect(statuses).toContain(429);
     expect(results.find((r) => r.status === 429)!.json.error.code).toBe('rate_limited');
+  });
+
+  it('refuses to share its port with a second server, and says why', () => {
+    // A second Tandem on the same port must fail loudly, not split the traffic (uWS's SO_REUSEPORT).
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tandem-port-'));
+    const other = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: path.resolve(new URL('..', import.meta.url).pathname),
+      env: { ...process.env, PORT: String(small.port), HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain(`tandem: Cannot listen on 127.0.0.1:${small.port}: is another process using that port?`);
   });
 });
