@@ -1,3 +1,4 @@
 export { default as Alert } from './Alert.svelte';
 export { default as Spinner } from './Spinner.svelte';
 export { default as TopBar } from './TopBar.svelte';
+export { default as Logo } from './Logo.svelte';
