@@ -76,7 +76,7 @@ export interface IngestBatch {
   projectId: string;
   sessionId: string;
   tabId: string;
-  /** Sorted by seq ascending. May repeat seqs already stored (retries): the writer drops those. */
+  /** In any order (the writer sorts by seq). May repeat seqs already stored (retries): the writer drops those. */
   events: TandemEvent[];
 }
 

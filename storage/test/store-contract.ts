@@ -94,6 +94,15 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       expect(detail?.tabs).toEqual([{ tabId: 't', startedAt: T, endedAt: T + 14, eventCount: 15 }]);
     });
 
+    it('accepts a batch in any order and stores it ordered by seq', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      const events = [meta(0, T, 'https://d.test/'), ...moves(1, 6, T + 1)];
+      const shuffled = [events[4], events[0], events[6], events[2], events[1], events[5], events[3]];
+      expect(await store.writeBatch(batch(p, 's', 't', shuffled))).toBe(6);
+      expect(await collect(store.streamEvents(p, 's'))).toEqual(lines(events));
+    });
+
     it('derives panels, pages, keyframes and session counters from the events', async () => {
       const p = uid('p');
       const T = Date.now();

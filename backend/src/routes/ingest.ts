@@ -129,7 +129,8 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
     if (batch.sessionId !== claims.sid || batch.tabId !== claims.tid) {
       throw new TandemError('session_mismatch', 'Batch sessionId/tabId do not match the session token');
     }
-    const events = (batch.events as unknown as TandemEvent[]).sort((a, b) => a.seq - b.seq);
+    // The writer orders events by seq itself (and only when they are out of order).
+    const events = batch.events as unknown as TandemEvent[];
     let ackSeq: number;
     try {
       ackSeq = await store.writeBatch({ projectId: claims.pid, sessionId: claims.sid, tabId: claims.tid, events });
