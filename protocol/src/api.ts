@@ -120,3 +120,56 @@ export interface ErrorEntry {
 export interface PanelResponse<T> {
   items: T[];
 }
+
+// ------------------------------------------------------------------------------------ settings
+
+/** `GET /api/v1/project` (any agent); `PATCH /api/v1/project` (admins) takes the editable fields. */
+export interface ProjectInfo {
+  id: string;
+  name: string;
+  /** Public key for the snippet. */
+  key: string;
+  /** Origins allowed to send data; empty = any origin. */
+  allowedOrigins: string[];
+  /** Users must accept before an agent sees their page (the assist plugin asks them). */
+  requireConsent: boolean;
+}
+
+export interface ProjectPatch {
+  name?: string;
+  allowedOrigins?: string[];
+  requireConsent?: boolean;
+}
+
+/** An API key as listed; the secret itself is only returned once, by `POST /api/v1/api-keys`. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  /** First characters of the secret, to recognise it (`tk_ab12…`). */
+  prefix: string;
+  createdAt: number;
+  createdBy: string; // agent id
+  lastUsedAt: number | null;
+}
+
+export interface CreateApiKeyRequest {
+  name: string;
+}
+
+export interface CreateApiKeyResponse {
+  key: ApiKeyInfo;
+  /** `tk_...`: send as `Authorization: Bearer <secret>`. Shown once, stored hashed. */
+  secret: string;
+}
+
+/** `POST /api/v1/agents` (admins). */
+export interface CreateAgentRequest {
+  email: string;
+  name: string;
+  password: string;
+  role?: 'admin' | 'agent';
+}
+
+export interface ListResponse<T> {
+  items: T[];
+}

@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { TandemError, type SessionTokenClaims } from '@tandem/protocol';
+import { CAPABILITIES, TandemError, type Capability, type SessionTokenClaims, type WatchTokenClaims } from '@tandem/protocol';
 
 /** A session token lives long enough for a working day; the tracker calls start again when it expires. */
 export const SESSION_TOKEN_TTL_S = 12 * 60 * 60;
@@ -73,6 +73,34 @@ export class TokenSigner {
       throw new TandemError('unauthorized', 'Agent token is missing claims');
     }
     return { sub: payload.sub, pid: payload.pid };
+  }
+
+  /** A watch link: one session, the link's capabilities, until `expiresAt`. */
+  async signWatch(claims: WatchTokenClaims, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = Date.now() + ttlSeconds * 1000;
+    const token = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience('watch')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt / 1000))
+      .sign(this.key);
+    return { token, expiresAt };
+  }
+
+  async verifyWatch(token: string): Promise<WatchTokenClaims & { expiresAt: number }> {
+    const payload = await this.verify(token, 'watch');
+    const { pid, sid, vid, agent, caps, branding } = payload as Record<string, unknown>;
+    const a = agent as { id?: unknown; name?: unknown } | undefined;
+    if (typeof pid !== 'string' || typeof sid !== 'string' || typeof vid !== 'string' || typeof a?.id !== 'string' ||
+      typeof a.name !== 'string' || !Array.isArray(caps) || !caps.every((c) => (CAPABILITIES as readonly string[]).includes(c))) {
+      throw new TandemError('unauthorized', 'Watch link is missing claims');
+    }
+    return {
+      pid, sid, vid, agent: { id: a.id, name: a.name }, caps: caps as Capability[],
+      ...(branding && typeof branding === 'object' ? { branding: branding as WatchTokenClaims['branding'] } : {}),
+      expiresAt: (payload.exp ?? 0) * 1000,
+    };
   }
 
   private async verify(token: string, audience: string) {
