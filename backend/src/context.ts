@@ -14,6 +14,17 @@ export interface AppContext {
   metrics: Metrics;
   limits: { start: RateLimiter; batch: RateLimiter; login: RateLimiter };
   projects: ProjectCache;
+  /** Live rooms (set once socket.io is attached): what HTTP routes need to know about them. */
+  live?: LiveDirectory;
+}
+
+/** Read-only view of the live rooms for HTTP routes (watch links, `/api/v1/live`). */
+export interface LiveDirectory {
+  /** The live session a visitor is in now (their most recently connected one), if any. */
+  sessionOfVisitor(projectId: string, visitorId: string): string | undefined;
+  isLive(projectId: string, sessionId: string): boolean;
+  /** Drops everything cached about a project (settings changed, e.g. requireConsent). */
+  projectChanged(projectId: string): void;
 }
 
 /** Project lookups by key happen on every start; they change rarely, so keep them for a short while. */

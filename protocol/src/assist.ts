@@ -137,7 +137,10 @@ export interface TabToServerEvents {
   /** The user ended watching from the banner: every agent leaves the session. */
   'user:stop': () => void;
   'consent:answer': (answer: { accepted: boolean }) => void;
+  /** Round trip to the server's clock: `offset = serverTime - (sentAt + receivedAt) / 2`. */
   'clock:ping': (clientTime: number, ack: (serverTime: number) => void) => void;
+  /** The tab's measured offset (serverClock - userClock, best of a few pings); agents use it for skew. */
+  'clock:offset': (m: { offsetMs: number; rttMs: number }) => void;
 }
 
 /** server → tab */
