@@ -9,6 +9,7 @@ export default defineConfig({
       { test: { name: 'protocol', root: 'protocol', include: ['test/**/*.test.ts'] } },
       { test: { name: 'storage', root: 'storage', include: ['test/**/*.test.ts'], testTimeout: 60_000, fileParallelism: false } },
       { test: { name: 'tracker', root: 'tracker', include: ['test/**/*.test.ts'] } },
+      { test: { name: 'assist-plugin', root: 'assist-plugin', include: ['test/**/*.test.ts'], passWithNoTests: true } },
       { test: { name: 'backend', root: 'backend', include: ['test/**/*.test.ts'], testTimeout: 60_000, fileParallelism: false } },
       { test: { name: 'frontend', root: 'frontend', include: ['test/**/*.test.ts'] } },
       { test: { name: 'bench', root: 'bench', include: ['test/**/*.test.ts'], testTimeout: 60_000 } },
