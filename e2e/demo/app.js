@@ -34,6 +34,17 @@
       .catch(function (err) { out.textContent = 'Request failed: ' + err.message; });
   });
 
+  // A watch link for support: Tandem('getWatchLink', cb) from the tracker's JS API.
+  var watchBtn = $('#watch-link-btn');
+  if (watchBtn) watchBtn.addEventListener('click', function () {
+    var out = $('#watch-link');
+    window.Tandem('getWatchLink', function (url, err) {
+      out.hidden = false;
+      if (url) { out.href = url; out.textContent = url; }
+      else { out.removeAttribute('href'); out.textContent = 'No link: ' + (err && err.message); }
+    });
+  });
+
   // Single-page navigation: pushState without a reload.
   var spaLink = $('#spa-link');
   if (spaLink) spaLink.addEventListener('click', function (ev) {
