@@ -80,6 +80,23 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
       dataTable('page_visits', 'url String, title String, referrer String, via LowCardinality(String)'),
     ],
   },
+  {
+    version: 2,
+    name: 'settings: consent, removable agents, API keys',
+    statements: [
+      `ALTER TABLE $db.projects ADD COLUMN IF NOT EXISTS require_consent UInt8 DEFAULT 0`,
+      // Removing an agent writes a new version with removed = 1 (reads skip it), which frees the email.
+      `ALTER TABLE $db.agents ADD COLUMN IF NOT EXISTS removed UInt8 DEFAULT 0`,
+      `CREATE TABLE IF NOT EXISTS $db.api_keys (
+        id String, project_id String, name String, prefix String, secret_hash String,
+        created_at DateTime64(3, 'UTC'), created_by String, revoked UInt8, version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      // Uses live in their own table: a "touch" never rewrites the key row, so it cannot race a revoke.
+      `CREATE TABLE IF NOT EXISTS $db.api_key_usage (
+        project_id String, key_id String, last_used_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(last_used_at) ORDER BY key_id`,
+    ],
+  },
 ];
 
 function render(sql: string, db: string, days: number): string {

@@ -116,6 +116,19 @@ export function createReaders(driver: Driver, db: string) {
   }
 
   /**
+   * A session's visitor and start never change between its versions, so no FINAL is needed: the
+   * newest start wins whichever version of each row is read.
+   */
+  async function latestSessionOfVisitor(projectId: string, visitorId: string): Promise<string | null> {
+    const rows = await driver.query<{ session_id: string }>(
+      `SELECT session_id FROM ${db}.sessions WHERE project_id = {p:String} AND visitor_id = {v:String}
+       ORDER BY started_at DESC, session_id DESC LIMIT 1`,
+      { p: projectId, v: visitorId },
+    );
+    return rows[0] ? String(rows[0].session_id) : null;
+  }
+
+  /**
    * Events in (tab_id, seq) order, read page by page with a keyset on seq. Each page is drained from
    * the driver before its lines are yielded: a slow HTTP client then holds one page in memory, never
    * a query (chDB runs one stream at a time per process).
@@ -184,5 +197,5 @@ export function createReaders(driver: Driver, db: string) {
     stack: text(r.stack), source: text(r.source), line: num(r.line), column: num(r.column),
   }));
 
-  return { listSessions, getSession, streamEvents, getConsole, getNetwork, getErrors };
+  return { listSessions, getSession, latestSessionOfVisitor, streamEvents, getConsole, getNetwork, getErrors };
 }

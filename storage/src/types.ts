@@ -40,7 +40,35 @@ export interface ProjectRecord {
   /** Origins allowed to post ingest requests; empty = any origin. */
   allowedOrigins: string[];
   createdAt: number;
+  /** Users must accept before an agent sees their page (the assist plugin asks them). */
+  requireConsent: boolean;
 }
+
+/** What createProject takes: `requireConsent` defaults to false. */
+export type ProjectInput = Omit<ProjectRecord, 'requireConsent'> & { requireConsent?: boolean };
+
+/**
+ * An API key for the REST API (`Authorization: Bearer tk_...`). Only a hash of the secret is stored:
+ * SHA-256 suits a random 256-bit secret (a slow KDF is for guessable passwords).
+ */
+export interface ApiKeyRecord {
+  id: string;
+  projectId: string;
+  name: string;
+  /** First characters of the secret, shown to recognise the key. */
+  prefix: string;
+  /** hex SHA-256 of the whole secret. */
+  secretHash: string;
+  createdAt: number;
+  /** Agent id of the creator. */
+  createdBy: string;
+  /** Last time the key authenticated a request (recorded at most about once a minute), or null. */
+  lastUsedAt: number | null;
+  revoked: boolean;
+}
+
+/** What createApiKey takes: a new key is never used nor revoked. */
+export type ApiKeyInput = Omit<ApiKeyRecord, 'lastUsedAt' | 'revoked'>;
 
 export interface AgentRecord {
   id: string;
@@ -137,14 +165,34 @@ export interface Store {
   /** Applies numbered migrations not yet applied (idempotent). */
   migrate(): Promise<void>;
 
-  createProject(project: ProjectRecord): Promise<void>;
+  /** Creates or replaces (same id) a project. */
+  createProject(project: ProjectInput): Promise<void>;
   getProjectByKey(key: string): Promise<ProjectRecord | null>;
   getProject(id: string): Promise<ProjectRecord | null>;
   listProjects(): Promise<ProjectRecord[]>;
 
+  /** Creates or replaces (same id) an agent; a removed agent's id comes back to life this way. */
   createAgent(agent: AgentRecord): Promise<void>;
+  /** The agent with this email (any case), removed agents excluded. */
   getAgentByEmail(email: string): Promise<AgentRecord | null>;
+  /** Removed agents excluded (disabled ones are returned, with `disabled: true`). */
   getAgent(id: string): Promise<AgentRecord | null>;
+  /** The project's agents (disabled included, removed excluded), oldest first. */
+  listAgents(projectId: string): Promise<AgentRecord[]>;
+  /** Sets `disabled`; false when the project has no such agent. */
+  setAgentDisabled(projectId: string, agentId: string, disabled: boolean): Promise<boolean>;
+  /** Removes the agent (its email becomes free); false when the project has no such agent. */
+  removeAgent(projectId: string, agentId: string): Promise<boolean>;
+
+  createApiKey(key: ApiKeyInput): Promise<void>;
+  /** The project's keys that are not revoked, newest first. */
+  listApiKeys(projectId: string): Promise<ApiKeyRecord[]>;
+  /** Revokes the key; false when the project has no such (unrevoked) key. */
+  revokeApiKey(projectId: string, keyId: string): Promise<boolean>;
+  /** The unrevoked key with this secret hash, or null. */
+  findApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | null>;
+  /** Records a use of the key (callers throttle this: it is one INSERT). */
+  touchApiKey(projectId: string, keyId: string, at: number): Promise<void>;
 
   /** Records a tab (re)starting in a session; creates the session row if new. */
   startSession(start: SessionStart): Promise<void>;
@@ -159,6 +207,8 @@ export interface Store {
 
   listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse>;
   getSession(projectId: string, sessionId: string): Promise<SessionDetail | null>;
+  /** The visitor's most recently started session in the project, or null. */
+  latestSessionOfVisitor(projectId: string, visitorId: string): Promise<string | null>;
   /** Events as their stored JSON strings (each with seq), ordered by (tabId, seq), deduplicated. */
   streamEvents(projectId: string, sessionId: string, opts?: EventStreamOptions): AsyncIterable<string>;
   getConsole(projectId: string, sessionId: string): Promise<ConsoleEntry[]>;

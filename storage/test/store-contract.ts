@@ -43,6 +43,29 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       expect(rows.map((r) => [Number(r.version), Number(r.n)])).toEqual(MIGRATIONS.map((m) => [m.version, 1]));
     });
 
+    it('upgrades a database made by the first schema, keeping its projects and agents', async () => {
+      const db = `tandem_upgrade_${Math.floor(Math.random() * 1e9)}`;
+      const d = store.driver;
+      await d.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+      try {
+        await d.command(`CREATE TABLE ${db}.schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC'))
+          ENGINE = ReplacingMergeTree ORDER BY version`);
+        for (const sql of MIGRATIONS[0].statements) await d.command(sql.replaceAll('$db', db).replaceAll('$days', '30'));
+        await d.command(`INSERT INTO ${db}.schema_migrations VALUES (1, 'initial schema', now64(3))`);
+        await d.command(`INSERT INTO ${db}.projects (id, name, key, allowed_origins, created_at, version)
+          VALUES ('p1', 'Old', 'pk_old', ['https://old.test'], '2024-01-01 00:00:00.000', 1)`);
+        await d.command(`INSERT INTO ${db}.agents (id, project_id, email, name, role, password_hash, created_at, disabled, version)
+          VALUES ('a1', 'p1', 'old@x.test', 'Old', 'admin', 'h', '2024-01-01 00:00:00.000', 0, 1)`);
+        const upgraded = createStore(d, { database: db });
+        await upgraded.migrate();
+        expect(await upgraded.getProject('p1')).toMatchObject({ name: 'Old', allowedOrigins: ['https://old.test'], requireConsent: false });
+        expect((await upgraded.listAgents('p1')).map((a) => a.email)).toEqual(['old@x.test']);
+        expect(await upgraded.listApiKeys('p1')).toEqual([]);
+      } finally {
+        await d.command(`DROP DATABASE IF EXISTS ${db}`);
+      }
+    });
+
     it('streams written events back as the exact JSON, ordered by tab then seq', async () => {
       const p = uid('p');
       const T = Date.now();
@@ -355,7 +378,9 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       const id = uid('proj');
       const key = uid('key');
       await store.createProject({ id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000 });
-      expect(await store.getProjectByKey(key)).toEqual({ id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000 });
+      expect(await store.getProjectByKey(key)).toEqual({
+        id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000, requireConsent: false,
+      });
       await store.createProject({ id, name: 'Shop 2', key, allowedOrigins: [], createdAt: 1_700_000_000_000 });
       expect((await store.getProject(id))?.name).toBe('Shop 2');
       expect((await store.listProjects()).filter((x) => x.id === id)).toHaveLength(1);
@@ -371,13 +396,137 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       expect(await store.getAgent(uid('none'))).toBeNull();
     });
 
+    it('stores the consent setting of a project and keeps it on later updates that set it', async () => {
+      const id = uid('proj');
+      const key = uid('key');
+      const base = { id, name: 'Consent', key, allowedOrigins: [], createdAt: 1_700_000_000_000 };
+      await store.createProject({ ...base, requireConsent: true });
+      expect((await store.getProject(id))?.requireConsent).toBe(true);
+      expect((await store.getProjectByKey(key))?.requireConsent).toBe(true);
+      await store.createProject({ ...base, allowedOrigins: ['https://a.test', 'https://b.test'], requireConsent: true });
+      expect(await store.getProject(id)).toMatchObject({ requireConsent: true, allowedOrigins: ['https://a.test', 'https://b.test'] });
+      await store.createProject({ ...base, requireConsent: false });
+      expect((await store.getProject(id))?.requireConsent).toBe(false);
+      // Omitted means false (callers that predate the setting).
+      await store.createProject({ ...base, requireConsent: true });
+      await store.createProject(base);
+      expect((await store.getProject(id))?.requireConsent).toBe(false);
+    });
+
+    it('lists, disables and removes agents within their project only', async () => {
+      const p = uid('proj');
+      const other = uid('proj');
+      const mk = (name: string, projectId = p, createdAt = 1_700_000_000_000) => {
+        const id = uid('agent');
+        return { id, projectId, email: `${id}@Team.test`, name, role: 'agent' as const, passwordHash: 'scrypt$h', createdAt, disabled: false };
+      };
+      const ann = mk('Ann', p, 1_700_000_000_000);
+      const bob = mk('Bob', p, 1_700_000_000_001);
+      const eve = mk('Eve', other);
+      for (const a of [ann, bob, eve]) await store.createAgent(a);
+      expect(await store.listAgents(p)).toEqual([ann, bob]);
+      expect(await store.listAgents(uid('proj'))).toEqual([]);
+
+      // Another project's agent is out of reach.
+      expect(await store.setAgentDisabled(p, eve.id, true)).toBe(false);
+      expect(await store.removeAgent(p, eve.id)).toBe(false);
+      expect((await store.getAgent(eve.id))?.disabled).toBe(false);
+
+      expect(await store.setAgentDisabled(p, bob.id, true)).toBe(true);
+      expect(await store.getAgent(bob.id)).toMatchObject({ disabled: true });
+      expect((await store.listAgents(p)).map((a) => [a.name, a.disabled])).toEqual([['Ann', false], ['Bob', true]]);
+      expect(await store.setAgentDisabled(p, bob.id, false)).toBe(true);
+      expect((await store.getAgent(bob.id))?.disabled).toBe(false);
+
+      expect(await store.removeAgent(p, bob.id)).toBe(true);
+      expect(await store.getAgent(bob.id)).toBeNull();
+      expect(await store.getAgentByEmail(bob.email)).toBeNull();
+      expect(await store.listAgents(p)).toEqual([ann]);
+      expect(await store.removeAgent(p, bob.id)).toBe(false);
+      expect(await store.setAgentDisabled(p, bob.id, false)).toBe(false);
+
+      // The email is free again for a new agent.
+      const bob2 = { ...mk('Bob again', p, 1_700_000_000_002), email: bob.email };
+      await store.createAgent(bob2);
+      expect(await store.getAgentByEmail(bob.email.toUpperCase())).toEqual(bob2);
+      expect((await store.listAgents(p)).map((a) => a.name)).toEqual(['Ann', 'Bob again']);
+    });
+
+    it('creates, lists, finds, touches and revokes API keys per project', async () => {
+      const p = uid('proj');
+      const other = uid('proj');
+      const mk = (name: string, projectId = p, createdAt = 1_700_000_000_000) => ({
+        id: uid('key'), projectId, name, prefix: 'tk_abcd', secretHash: uid('hash'), createdAt, createdBy: 'agent-1',
+      });
+      const k1 = mk('CRM', p, 1_700_000_000_000);
+      const k2 = mk('Helpdesk', p, 1_700_000_000_500);
+      const k3 = mk('Other', other);
+      for (const k of [k1, k2, k3]) await store.createApiKey(k);
+
+      expect(await store.listApiKeys(p)).toEqual([
+        { ...k2, lastUsedAt: null, revoked: false },
+        { ...k1, lastUsedAt: null, revoked: false },
+      ]);
+      expect(await store.findApiKeyByHash(k1.secretHash)).toEqual({ ...k1, lastUsedAt: null, revoked: false });
+      expect(await store.findApiKeyByHash(uid('hash'))).toBeNull();
+
+      const T = Date.now();
+      await store.touchApiKey(p, k1.id, T - 5_000);
+      await store.touchApiKey(p, k1.id, T);
+      await store.touchApiKey(p, k1.id, T - 1_000); // out of order: the latest use wins
+      expect((await store.findApiKeyByHash(k1.secretHash))?.lastUsedAt).toBe(T);
+      expect((await store.listApiKeys(p)).map((k) => [k.name, k.lastUsedAt])).toEqual([['Helpdesk', null], ['CRM', T]]);
+
+      // Another project cannot revoke it; revoking twice is a no-op.
+      expect(await store.revokeApiKey(other, k1.id)).toBe(false);
+      expect(await store.revokeApiKey(p, k1.id)).toBe(true);
+      expect(await store.revokeApiKey(p, k1.id)).toBe(false);
+      expect(await store.findApiKeyByHash(k1.secretHash)).toBeNull();
+      expect((await store.listApiKeys(p)).map((k) => k.name)).toEqual(['Helpdesk']);
+      // A use recorded after the revoke does not bring it back.
+      await store.touchApiKey(p, k1.id, T + 1);
+      expect(await store.findApiKeyByHash(k1.secretHash)).toBeNull();
+      expect((await store.listApiKeys(other)).map((k) => k.name)).toEqual(['Other']);
+    });
+
+    it("finds a visitor's most recent session in the project", async () => {
+      const p = uid('p');
+      const T = Date.now() - 60_000;
+      await store.startSession(start(p, 's-old', 't', { visitorId: 'visitor-a', startedAt: T }));
+      await store.startSession(start(p, 's-new', 't', { visitorId: 'visitor-a', startedAt: T + 1000 }));
+      await store.startSession(start(p, 's-other', 't', { visitorId: 'visitor-b', startedAt: T + 2000 }));
+      // A later tab in the old session does not make it the newest.
+      await store.startSession(start(p, 's-old', 't2', { visitorId: 'visitor-a', startedAt: T + 3000 }));
+      await store.writeBatch(batch(p, 's-old', 't2', [meta(0, T + 3000, 'https://v.test/')]));
+      expect(await store.latestSessionOfVisitor(p, 'visitor-a')).toBe('s-new');
+      expect(await store.latestSessionOfVisitor(p, 'visitor-b')).toBe('s-other');
+      expect(await store.latestSessionOfVisitor(p, 'visitor-c')).toBeNull();
+      expect(await store.latestSessionOfVisitor(uid('p'), 'visitor-a')).toBeNull();
+    });
+
     it('keeps everything across close and reopen, and carries on from it', async () => {
       const p = uid('p');
       const T = Date.now();
       await store.startSession(start(p, 's', 't', { startedAt: T }));
       await store.writeBatch(batch(p, 's', 't', [meta(0, T, 'https://r.test/'), fullSnapshot(1, T + 1), click(2, T + 2), meta(3, T + 3, 'https://r.test/')]));
+      // Settings too: a project's consent, a removed agent, a revoked and a used API key.
+      const proj = { id: uid('proj'), name: 'R', key: uid('key'), allowedOrigins: ['https://r.test'], createdAt: T, requireConsent: true };
+      await store.createProject(proj);
+      const agent = { id: uid('agent'), projectId: proj.id, email: `${uid('a')}@r.test`, name: 'Gone', role: 'agent' as const, passwordHash: 'h', createdAt: T, disabled: false };
+      await store.createAgent(agent);
+      await store.removeAgent(proj.id, agent.id);
+      const kept = { id: uid('key'), projectId: proj.id, name: 'kept', prefix: 'tk_1', secretHash: uid('h'), createdAt: T, createdBy: 'x' };
+      const revoked = { ...kept, id: uid('key'), name: 'revoked', secretHash: uid('h') };
+      await store.createApiKey(kept);
+      await store.createApiKey(revoked);
+      await store.revokeApiKey(proj.id, revoked.id);
+      await store.touchApiKey(proj.id, kept.id, T + 7);
       await store.close();
       store = await h.open();
+      expect(await store.getProject(proj.id)).toEqual(proj);
+      expect(await store.getAgent(agent.id)).toBeNull();
+      expect(await store.listApiKeys(proj.id)).toEqual([{ ...kept, lastUsedAt: T + 7, revoked: false }]);
+      expect(await store.findApiKeyByHash(revoked.secretHash)).toBeNull();
       expect(await store.getAckSeq(p, 's', 't')).toBe(3);
       // After the restart: a duplicate is still dropped, the FullSnapshot finds its Meta from before,
       // and counters continue from the stored row.
