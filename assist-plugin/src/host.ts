@@ -1,0 +1,38 @@
+import type { TandemEvent } from '@tandem/protocol';
+
+/**
+ * What the assist plugin needs from the tracker. Structural on purpose: `@tandem/tracker` depends
+ * on this package (its /tracker.js bundles the plugin), so this package cannot import the tracker.
+ * The tracker's `Tracker` class satisfies it (checked by a type test in tracker/test).
+ */
+export interface AssistSession {
+  sessionId: string;
+  tabId: string;
+  visitorId: string;
+  /** Session token from `/ingest/v1/start`: authenticates the tab socket. */
+  token: string;
+}
+
+/** The page as the host reports it, URL already redacted (secret-looking query keys replaced). */
+export interface AssistHostPage {
+  url: string;
+  title: string;
+  userId?: string;
+}
+
+export interface AssistHost {
+  /** Origin (and optional path prefix) of the Tandem server: the socket goes to `<ingestUrl>/assist`. */
+  readonly ingestUrl: string;
+  /** Every event the tracker emits, with its seq, in seq order. */
+  readonly bus: { subscribe(fn: (e: TandemEvent) => void): () => void };
+  /** A new Meta + FullSnapshot now (published on the bus synchronously when recording). */
+  takeFullSnapshot(): void;
+  /** Called with the session now (if known) and on every id or token change; returns an unsubscribe. */
+  onSession(fn: (s: AssistSession) => void): () => void;
+  /** The current page, URL redacted the tracker's way, and the identified user. */
+  currentPage?(): AssistHostPage;
+  /** Adds a URL prefix the host's network capture must not record (the socket's polling requests). */
+  ignoreNetwork?(urlPrefix: string): void;
+  /** The host's error reporting (the tracker's `onError`, reported once per kind). */
+  reportError?(err: unknown, where: string): void;
+}

@@ -1,0 +1,16 @@
+export { assist, createAssist, PAGE_THROTTLE_MS, AGENTS_GRACE_MS, CLOCK_PING_TIMEOUT_MS } from './plugin.js';
+export type { AssistOptions, AssistState, AssistPlugin, AssistDeps } from './plugin.js';
+export type { AssistHost, AssistSession, AssistHostPage } from './host.js';
+export { Forwarder, createMacrotask, MAX_EVENTS_PER_MESSAGE, type ForwarderDeps } from './forwarder.js';
+export { bestOffset, sampleOffset, measureClock, CLOCK_PINGS, type ClockOffset, type ClockSample } from './clock.js';
+export { buildTabHandshake, ResumeFlags, socketTarget, RESUME_KEY_PREFIX, type KeyValue, type SocketTarget } from './handshake.js';
+export { classifyConnectError, connectErrorCode, retryDelay, FATAL_CONNECT_CODES, type ConnectFailureKind } from './retry.js';
+export {
+  ATTR as ASSIST_UI_ATTRIBUTES,
+  HOST_TAG as ASSIST_HOST_TAG,
+  HOST_CLASS as ASSIST_HOST_CLASS,
+  HOST_BLOCK_ATTRIBUTE as ASSIST_HOST_BLOCK_ATTRIBUTE,
+  bannerText,
+  consentText,
+  formatNames,
+} from './ui.js';
