@@ -26,22 +26,33 @@ export async function bootstrap(store: Store, config: ServerConfig): Promise<Boo
       id: randomUUID().replaceAll('-', ''),
       name: 'Default project',
       key: config.projectKey ?? `pk_${randomBytes(12).toString('base64url')}`,
-      allowedOrigins: config.allowedOrigins,
+      allowedOrigins: config.allowedOrigins ?? [],
       createdAt: Date.now(),
+      requireConsent: false,
     };
     await store.createProject(project);
     createdProject = true;
-  } else if ((config.projectKey && project.key !== config.projectKey) || config.allowedOrigins.join() !== project.allowedOrigins.join()) {
-    // Env settings are authoritative for the default project.
-    project = { ...project, key: config.projectKey ?? project.key, allowedOrigins: config.allowedOrigins };
-    await store.createProject(project);
+  } else {
+    // Env settings win for the default project, but only those actually set: allowed origins are
+    // editable in Settings, and an unset TANDEM_ALLOWED_ORIGINS must not wipe them at every start.
+    const key = config.projectKey ?? project.key;
+    const allowedOrigins = config.allowedOrigins ?? project.allowedOrigins;
+    if (key !== project.key || allowedOrigins.join('\n') !== project.allowedOrigins.join('\n')) {
+      project = { ...project, key, allowedOrigins };
+      await store.createProject(project);
+    }
   }
 
   const adminEmail = (config.adminEmail ?? 'admin@tandem.local').toLowerCase();
   const existing = await store.getAgentByEmail(adminEmail);
   let generatedPassword: string | undefined;
   let createdAdmin = false;
-  if (!existing) {
+  // Agents can be removed in Settings. An admin named by the environment comes back (the environment
+  // wins, as for its password); the default one only while the project has no active admin at all,
+  // so removing it does not mint a new random password at every start.
+  const fromEnv = !!(config.adminEmail || config.adminPassword);
+  const needAdmin = !existing && (fromEnv || !(await store.listAgents(project.id)).some((a) => a.role === 'admin' && !a.disabled));
+  if (needAdmin) {
     const password = config.adminPassword ?? randomBytes(9).toString('base64url');
     if (!config.adminPassword) generatedPassword = password;
     await store.createAgent({
@@ -55,7 +66,7 @@ export async function bootstrap(store: Store, config: ServerConfig): Promise<Boo
       disabled: false,
     });
     createdAdmin = true;
-  } else if (config.adminPassword && !(await verifyPassword(config.adminPassword, existing.passwordHash))) {
+  } else if (existing && config.adminPassword && !(await verifyPassword(config.adminPassword, existing.passwordHash))) {
     // TANDEM_ADMIN_PASSWORD changed: the environment wins.
     await store.createAgent({ ...existing, passwordHash: await hashPassword(config.adminPassword) });
   }

@@ -18,8 +18,16 @@ export interface ServerConfig {
   /** HMAC secret for session tokens and agent cookies; generated and kept in dataDir when absent. */
   secret?: string;
   retentionDays: number;
-  /** Origins allowed to send ingest requests for the default project (empty = any). */
-  allowedOrigins: string[];
+  /**
+   * Origins allowed to send ingest requests for the default project (empty = any). Undefined when
+   * TANDEM_ALLOWED_ORIGINS is unset: then the project's stored setting (editable in Settings) stands.
+   */
+  allowedOrigins?: string[];
+  /**
+   * Public origin of this server (`https://tandem.example.com`) for links it hands out (watch links).
+   * Unset: taken from the request's Host header.
+   */
+  publicUrl?: string;
   logLevel: string;
   /** Compressed request body limit for a batch. */
   maxBatchBytes: number;
@@ -45,6 +53,18 @@ function num(v: string | undefined, fallback: number): number {
   return Number.isFinite(n) ? n : fallback;
 }
 
+/** `https://host[:port][/prefix]` without a trailing slash; anything else is refused at start-up. */
+function publicOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`TANDEM_PUBLIC_URL is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`TANDEM_PUBLIC_URL must be http(s): ${value}`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ServerConfig> {
   return {
     port: num(env.PORT, 4300),
@@ -56,7 +76,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     adminPassword: env.TANDEM_ADMIN_PASSWORD || undefined,
     secret: env.TANDEM_SECRET || undefined,
     retentionDays: num(env.TANDEM_RETENTION_DAYS, 30),
-    allowedOrigins: (env.TANDEM_ALLOWED_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
+    // Set (even to a lone comma) means "these origins"; unset or empty leaves the stored setting alone.
+    allowedOrigins: env.TANDEM_ALLOWED_ORIGINS ? env.TANDEM_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    publicUrl: env.TANDEM_PUBLIC_URL ? publicOrigin(env.TANDEM_PUBLIC_URL) : undefined,
     logLevel: env.LOG_LEVEL || 'info',
     metricsPublic: env.TANDEM_METRICS_PUBLIC !== 'false',
     demo: env.TANDEM_DEMO !== 'false',
@@ -69,7 +91,6 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     host: '127.0.0.1',
     dataDir: path.resolve('./.tandem-data'),
     retentionDays: 30,
-    allowedOrigins: [],
     logLevel: 'info',
     // 1 MiB compressed: a 2 s batch is typically a few KB; the first full snapshot of a heavy page
     // is the largest thing a tracker sends and compresses to well under this.

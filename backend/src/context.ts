@@ -33,6 +33,7 @@ export class ProjectCache {
   private readonly byId = new Map<string, { project: ProjectRecord | null; until: number }>();
   // 30 s: a new allowed-origin setting takes effect within half a minute without a restart.
   private static readonly TTL_MS = 30_000;
+  private generation = 0;
 
   constructor(private readonly store: Store) {}
 
@@ -44,10 +45,20 @@ export class ProjectCache {
     return this.cached(this.byId, id, () => this.store.getProject(id));
   }
 
+  /** Forgets a project (its settings changed): the next lookup by id or key reads storage. */
+  invalidate(projectId: string): void {
+    this.generation++;
+    this.byId.delete(projectId);
+    for (const [key, hit] of this.byKey) if (hit.project?.id === projectId) this.byKey.delete(key);
+  }
+
   private async cached(map: Map<string, { project: ProjectRecord | null; until: number }>, k: string, load: () => Promise<ProjectRecord | null>) {
     const hit = map.get(k);
     if (hit && hit.until > Date.now()) return hit.project;
+    const generation = this.generation;
     const project = await load();
+    // A change landed while this read was in flight: the answer may predate it, so do not keep it.
+    if (generation !== this.generation) return project;
     if (map.size > 10_000) map.clear(); // unknown keys from scanners must not grow this forever
     map.set(k, { project, until: Date.now() + ProjectCache.TTL_MS });
     return project;

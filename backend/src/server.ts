@@ -12,6 +12,8 @@ import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerSessionRoutes } from './routes/sessions.js';
+import { registerSettingsRoutes } from './routes/settings.js';
+import { registerWatchRoutes } from './routes/watch.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStaticRoutes } from './routes/static.js';
 
@@ -61,6 +63,8 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);
     registerSessionRoutes(app, ctx);
+    registerSettingsRoutes(app, ctx);
+    registerWatchRoutes(app, ctx);
     registerHealthRoutes(app, ctx);
     registerStaticRoutes(app, ctx, () => boot.projectKey);
 

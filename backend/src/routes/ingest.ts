@@ -31,7 +31,7 @@ function newId(): string {
 }
 
 /** Ingest is called from customers' sites: any origin may call it, the project decides which are allowed. */
-function corsHeaders(origin: string | undefined): Record<string, string> {
+export function corsHeaders(origin: string | undefined): Record<string, string> {
   return {
     'access-control-allow-origin': origin || '*',
     'access-control-allow-methods': 'POST, OPTIONS',
@@ -50,13 +50,13 @@ function checkVersion(v: number): void {
   }
 }
 
-function checkOrigin(allowed: string[], origin: string | undefined): void {
+export function checkOrigin(allowed: string[], origin: string | undefined): void {
   if (allowed.length && origin && !allowed.includes(origin)) {
     throw new TandemError('origin_not_allowed', `Origin ${origin} is not allowed for this project`);
   }
 }
 
-function bearer(req: RequestInfo): string {
+export function bearer(req: RequestInfo): string {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
   const q = req.query.get('token');

@@ -7,6 +7,7 @@ import { route, STREAMED } from '../http/router.js';
 import { streamLines } from '../http/stream.js';
 import { idSchema } from '../ingest/schemas.js';
 import { requireAgent } from './auth.js';
+import { watchTokenOf } from './watch.js';
 
 function optNumber(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
@@ -40,15 +41,23 @@ function sessionIdParam(req: RequestInfo): string {
   return id;
 }
 
+/**
+ * Who may read one session's stored data: a signed-in agent (their project), or a watch-link holder
+ * (`Authorization: Bearer <watch token>`) for the link's own session only, so the watch view can go
+ * back in time. Returns the project to read from. The session list stays agents-only.
+ */
+async function sessionReader(ctx: AppContext, req: RequestInfo): Promise<{ projectId: string; sessionId: string }> {
+  const link = await watchTokenOf(ctx, req);
+  if (link) {
+    if (link.sid !== req.params[0]) throw new TandemError('forbidden', 'This watch link is for another session');
+    return { projectId: link.pid, sessionId: sessionIdParam(req) };
+  }
+  const agent = await requireAgent(ctx, req);
+  return { projectId: agent.projectId, sessionId: sessionIdParam(req) };
+}
+
 export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void {
   const { log, store } = ctx;
-
-  route(app, log, 'get', '/api/v1/project', async (req) => {
-    const agent = await requireAgent(ctx, req);
-    const project = await ctx.projects.byProjectId(agent.projectId);
-    if (!project) throw new TandemError('not_found', 'Project not found');
-    return json({ id: project.id, name: project.name, key: project.key });
-  });
 
   route(app, log, 'get', '/api/v1/sessions', async (req) => {
     const agent = await requireAgent(ctx, req);
@@ -56,18 +65,17 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
   });
 
   route(app, log, 'get', '/api/v1/sessions/:id', async (req) => {
-    const agent = await requireAgent(ctx, req);
-    const session = await store.getSession(agent.projectId, sessionIdParam(req));
+    const { projectId, sessionId } = await sessionReader(ctx, req);
+    const session = await store.getSession(projectId, sessionId);
     if (!session) throw new TandemError('not_found', 'No such session');
     return json(session);
   });
 
   route(app, log, 'get', '/api/v1/sessions/:id/events', async (req, { res, aborted }) => {
-    const agent = await requireAgent(ctx, req);
-    const sessionId = sessionIdParam(req);
+    const { projectId, sessionId } = await sessionReader(ctx, req);
     const tabId = req.query.get('tabId') || undefined;
     if (tabId && !idSchema.safeParse(tabId).success) throw new TandemError('bad_request', 'tabId is malformed');
-    const lines = store.streamEvents(agent.projectId, sessionId, {
+    const lines = store.streamEvents(projectId, sessionId, {
       tabId,
       fromTs: optNumber(req.query, 'fromTs'),
       toTs: optNumber(req.query, 'toTs'),
@@ -83,8 +91,8 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
   } as const;
   for (const [name, read] of Object.entries(panels)) {
     route(app, log, 'get', `/api/v1/sessions/:id/${name}`, async (req) => {
-      const agent = await requireAgent(ctx, req);
-      return json({ items: await read(agent.projectId, sessionIdParam(req)) });
+      const { projectId, sessionId } = await sessionReader(ctx, req);
+      return json({ items: await read(projectId, sessionId) });
     });
   }
 }

@@ -72,6 +72,23 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
     route(app, log, 'get', '/demo/*', (req) => demo(req.path.slice('/demo/'.length)));
   }
 
+  // Watch links: the dashboard's index.html (the app picks the watch view from the path). The token is
+  // in the path, so no Referer may carry it off and no cache may keep the page; /watch is never framed,
+  // /embed exists to be framed.
+  const watchPage = (embed: boolean) => async (): Promise<Reply> => {
+    const reply = (await fileReply(dashboardDir, 'index.html')) ?? notFound('Dashboard (run `npm run build`)');
+    reply.headers = {
+      ...reply.headers,
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+      'x-robots-tag': 'noindex, nofollow',
+      ...(embed ? {} : { 'content-security-policy': "frame-ancestors 'none'", 'x-frame-options': 'DENY' }),
+    };
+    return reply;
+  };
+  route(app, log, 'get', '/watch/*', watchPage(false));
+  route(app, log, 'get', '/embed/*', watchPage(true));
+
   // Dashboard: hash-routed single page app, so anything without a file is its index.html.
   route(app, log, 'get', '/*', async (req) => {
     if (req.path.startsWith('/api/') || req.path.startsWith('/ingest/')) notFound('Route');
