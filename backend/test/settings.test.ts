@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInfo, ApiKeyInfo, CreateApiKeyResponse, ProjectInfo } from '@tandem/protocol';
 import { hashPassword } from '../src/auth/password.js';
+import { configFromEnv } from '../src/config.js';
 import { ADMIN, login, postJson, startBody, startTab, startTestServer, type TestServer } from './helpers.js';
 
 // One data directory for the whole file (chDB opens one per process); the restart test reuses it.
@@ -288,6 +289,13 @@ describe('agents', () => {
 });
 
 describe('restart', () => {
+  it('reads TANDEM_ALLOWED_ORIGINS as "not set" unless it has a value', () => {
+    expect(configFromEnv({}).allowedOrigins).toBeUndefined();
+    expect(configFromEnv({ TANDEM_ALLOWED_ORIGINS: '' }).allowedOrigins).toBeUndefined();
+    expect(configFromEnv({ TANDEM_ALLOWED_ORIGINS: 'https://a.example, https://b.example' }).allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(configFromEnv({ TANDEM_ALLOWED_ORIGINS: ',' }).allowedOrigins).toEqual([]);
+  });
+
   it('keeps settings, keys and removals; TANDEM_ALLOWED_ORIGINS applies only when set', async () => {
     const patched = await call<ProjectInfo>('PATCH', '/api/v1/project', {
       cookie: admin, body: { requireConsent: true, allowedOrigins: ['https://kept.example'], name: 'Kept' },
