@@ -20,6 +20,8 @@ export interface ScriptConfig {
   ingestUrl: string;
   autostart: boolean;
   privacy?: TrackerOptions['privacy'];
+  /** Live assist plugin in the script-tag build; `data-assist="false"` leaves it out. Default true. */
+  assist?: boolean;
 }
 
 /** Reads the snippet's `data-*` attributes and the origin the script came from. */
@@ -37,10 +39,23 @@ export function readScriptConfig(script: HTMLScriptElement | null, pageOrigin: s
     ingestUrl: data.ingestUrl || origin,
     autostart: data.autostart !== 'false',
     privacy,
+    assist: data.assist !== 'false',
   };
 }
 
-type TrackerFactory = (opts: TrackerOptions) => Tracker;
+/** Options of `Tandem('init', ...)`: the tracker's, plus the script-tag switches. */
+export type InitOptions = Partial<TrackerOptions> & { autostart?: boolean; assist?: boolean };
+
+type TrackerFactory = (opts: TrackerOptions, extra: { assist: boolean }) => Tracker;
+
+/** Calls a page's callback; its exceptions stay out of the tracker (and out of unhandled rejections). */
+function callBack(cb: (...args: unknown[]) => unknown, ...args: unknown[]): void {
+  try {
+    cb(...args);
+  } catch (err) {
+    debug('callback failed', err);
+  }
+}
 
 export function installQueue(
   win: { Tandem?: TandemGlobal },
@@ -57,11 +72,14 @@ export function installQueue(
   let waiting: unknown[][] = [];
   let booting = true;
 
-  const init = (opts: Partial<TrackerOptions> & { autostart?: boolean } = {}) => {
+  const init = (opts: InitOptions = {}) => {
     if (tracker) return;
-    const { autostart: auto, ...rest } = opts;
+    const { autostart: auto, assist, ...rest } = opts ?? {};
     if (auto !== undefined) autostart = auto;
-    tracker = create({ ingestUrl: config.ingestUrl, privacy: config.privacy, ...rest, projectKey: rest.projectKey ?? config.projectKey ?? '' });
+    tracker = create(
+      { ingestUrl: config.ingestUrl, privacy: config.privacy, ...rest, projectKey: rest.projectKey ?? config.projectKey ?? '' },
+      { assist: config.assist !== false && assist !== false },
+    );
     api.tracker = tracker;
     const held = waiting;
     waiting = [];
@@ -71,7 +89,7 @@ export function installQueue(
 
   const run = (args: unknown[]) => {
     const [command, ...rest] = args as [string, ...unknown[]];
-    if (command === 'init') return init(rest[0] as Partial<TrackerOptions>);
+    if (command === 'init') return init(rest[0] as InitOptions);
     if (!tracker) {
       waiting.push(args);
       return;
@@ -113,6 +131,24 @@ export function installQueue(
             cb(s.sessionId);
           } else cb(s);
         });
+        return;
+      }
+      case 'getWatchLink': {
+        // cb(url, null) or cb(null, error): error is a TandemError with code, message and status.
+        const cb = rest[0];
+        if (typeof cb !== 'function') return;
+        t.getWatchLink().then(
+          (url) => callBack(cb as (...a: unknown[]) => unknown, url, null),
+          (err) => callBack(cb as (...a: unknown[]) => unknown, null, err),
+        );
+        return;
+      }
+      case 'assistState': {
+        // cb(state) with the live assist plugin's read-only state, or cb(null) without the plugin.
+        const cb = rest[0];
+        if (typeof cb !== 'function') return;
+        const plugin = t.plugin('assist') as (TrackerPlugin & { assistState?: () => unknown }) | undefined;
+        callBack(cb as (...a: unknown[]) => unknown, typeof plugin?.assistState === 'function' ? plugin.assistState() : null);
         return;
       }
       default:

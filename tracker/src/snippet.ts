@@ -2,9 +2,14 @@
  * Entry of the IIFE build served as /tracker.js:
  *   <script src="https://host/tracker.js" data-project-key="KEY" async></script>
  * Reads its own tag for the key and the server origin, then installs `window.Tandem`.
+ * The live assist plugin is part of this build and in use unless the tag says `data-assist="false"`
+ * (or `Tandem('init', {assist: false})`); it opens its socket once the session is known and sends
+ * nothing but page info until an agent watches.
  */
+import { assist } from '@tandem/assist-plugin';
 import { installQueue, readScriptConfig, type TandemGlobal } from './queue.js';
 import { debug } from './safe.js';
+import { Tracker } from './tracker.js';
 
 declare global {
   interface Window {
@@ -15,7 +20,11 @@ declare global {
 try {
   // currentScript is only set while this script's top level runs (also for async scripts).
   const script = document.currentScript as HTMLScriptElement | null;
-  installQueue(window, readScriptConfig(script, location.origin));
+  installQueue(window, readScriptConfig(script, location.origin), (opts, extra) => {
+    const tracker = new Tracker(opts);
+    if (extra.assist) tracker.use(assist());
+    return tracker;
+  });
 } catch (err) {
   debug('failed to load', err);
 }

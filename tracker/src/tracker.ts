@@ -39,6 +39,7 @@ import { Sequencer } from './sequencer.js';
 import { SessionStore, safeStorage, type KeyValueStore } from './session.js';
 import { Transport } from './transport.js';
 import { jsonSafe, safeString, truncate } from './truncate.js';
+import { requestWatchLink } from './watch-link.js';
 
 export interface TrackerPlugin {
   name: string;
@@ -108,6 +109,13 @@ export class Tracker {
   private flushSoon = false;
   private readonly plugins: TrackerPlugin[] = [];
   private readonly sessionListeners = new Set<(s: SessionInfo) => void>();
+  /** The page's fetch before our patch (also used for watch links). */
+  private readonly fetchImpl: typeof fetch;
+  /** URL prefixes network capture skips; plugins add theirs (`ignoreNetwork`). Read per request. */
+  private readonly networkIgnore: string[];
+  /** getWatchLink() calls waiting for a session: rejected if the server refuses the tracker for good. */
+  private readonly sessionWaiters = new Set<(err: unknown) => void>();
+  private fatalError: unknown;
 
   constructor(options: TrackerOptions) {
     this.opts = { ...options };
@@ -123,6 +131,8 @@ export class Tracker {
     // The page's fetch before our network patch: the tracker's own requests are never recorded.
     const nativeFetch = browser && typeof fetch === 'function' ? fetch : ((() => Promise.reject(new Error('no fetch'))) as typeof fetch);
     this.transport = new Transport(this.ingestUrl, nativeFetch);
+    this.fetchImpl = nativeFetch;
+    this.networkIgnore = [`${this.ingestUrl}/ingest/`, `${this.ingestUrl}/socket.io/`];
     this.compressor = new Compressor(this.guard);
     this.batcher = new Batcher(this.config.maxBatchBytes);
     this.tabStorage = safeStorage(() => (browser ? window.sessionStorage : undefined));
@@ -241,6 +251,74 @@ export class Tracker {
     };
   }
 
+  /**
+   * A watch link for this session (`<origin>/watch/<token>`, the live view without a login), minted
+   * by the server with this tab's session token. Waits for the session; rejects with a TandemError
+   * (`code`, `message`, `status`) when the server refuses or cannot be reached.
+   */
+  async getWatchLink(): Promise<string> {
+    const info = await this.waitForSession();
+    try {
+      return await requestWatchLink(this.fetchImpl, this.ingestUrl, info.token);
+    } catch (err) {
+      // An expired token: refresh it once (as a batch would) and ask again.
+      const stream = this.stream;
+      if (err instanceof TandemError && err.status === 401 && stream && stream.token === info.token) {
+        if ((await this.refresh(stream)) === 'ok' && this.stream?.token) {
+          return requestWatchLink(this.fetchImpl, this.ingestUrl, this.stream.token);
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** The page now, for plugins (the assist socket's page info): URL redacted like every other URL. */
+  currentPage(): { url: string; title: string; userId?: string } {
+    const page: { url: string; title: string; userId?: string } = { url: '', title: '' };
+    this.guard.run('current page', () => {
+      if (this.disabled) return;
+      page.url = truncate(redactUrl(location.href), 2_000);
+      page.title = truncate(document.title || '', 300);
+    });
+    if (this.userId) page.userId = this.userId;
+    return page;
+  }
+
+  /** Network capture skips requests whose URL starts with this (a plugin's own traffic). */
+  ignoreNetwork(urlPrefix: string): void {
+    if (typeof urlPrefix === 'string' && urlPrefix && !this.networkIgnore.includes(urlPrefix)) this.networkIgnore.push(urlPrefix);
+  }
+
+  /** A plugin's failure, reported like the tracker's own (once per kind, to `onError`). */
+  reportError(err: unknown, where: string): void {
+    this.guard.report(err, String(where));
+  }
+
+  /** The plugin registered under this name (`use`), if any. */
+  plugin(name: string): TrackerPlugin | undefined {
+    return this.plugins.find((p) => p.name === name);
+  }
+
+  private waitForSession(): Promise<SessionInfo> {
+    const now = this.sessionInfo();
+    if (now) return Promise.resolve(now);
+    if (this.disabled) return Promise.reject(new TandemError('bad_request', 'tandem: tracker disabled (no browser or no projectKey)', 0));
+    if (this.fatal) return Promise.reject(this.fatalError ?? new TandemError('unauthorized', 'tandem: the server refused this tracker', 0));
+    return new Promise((resolve, reject) => {
+      let off: (() => void) | undefined;
+      const fail = (err: unknown) => {
+        off?.();
+        reject(err);
+      };
+      this.sessionWaiters.add(fail);
+      off = this.onSession((s) => {
+        this.sessionWaiters.delete(fail);
+        off?.();
+        resolve(s);
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- start-up
 
   private async doStart(): Promise<void> {
@@ -280,7 +358,7 @@ export class Tracker {
         installNetworkCapture({
           guard: g,
           emit: (p) => this.emitCustom(TANDEM_EVENT.network, p),
-          ignorePrefixes: [`${this.ingestUrl}/ingest/`, `${this.ingestUrl}/socket.io/`],
+          ignorePrefixes: this.networkIgnore,
         }),
       );
     }
@@ -361,6 +439,9 @@ export class Tracker {
       // A wrong key, a refused origin or an unsupported version will not fix itself: stop asking.
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
         this.fatal = true;
+        this.fatalError = err;
+        for (const fail of this.sessionWaiters) fail(err);
+        this.sessionWaiters.clear();
         this.guard.report(err, 'start refused');
         return 'fatal';
       }

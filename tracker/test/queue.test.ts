@@ -100,7 +100,82 @@ describe('command queue', () => {
 describe('readScriptConfig', () => {
   it('takes key, autostart and the origin the script came from', () => {
     const script = { src: 'https://cdn.tandem.test/tracker.js', dataset: { projectKey: 'K', autostart: 'false' } } as unknown as HTMLScriptElement;
-    expect(readScriptConfig(script, 'https://shop.test')).toEqual({ projectKey: 'K', ingestUrl: 'https://cdn.tandem.test', autostart: false, privacy: undefined });
-    expect(readScriptConfig(null, 'https://shop.test')).toMatchObject({ ingestUrl: 'https://shop.test', autostart: true });
+    expect(readScriptConfig(script, 'https://shop.test')).toEqual({
+      projectKey: 'K',
+      ingestUrl: 'https://cdn.tandem.test',
+      autostart: false,
+      privacy: undefined,
+      assist: true,
+    });
+    expect(readScriptConfig(null, 'https://shop.test')).toMatchObject({ ingestUrl: 'https://shop.test', autostart: true, assist: true });
+  });
+
+  it('data-assist="false" leaves the live assist plugin out', () => {
+    const script = { src: 'https://t.test/tracker.js', dataset: { projectKey: 'K', assist: 'false' } } as unknown as HTMLScriptElement;
+    expect(readScriptConfig(script, 'https://shop.test').assist).toBe(false);
+  });
+});
+
+describe('assist and watch link commands', () => {
+  it('passes the assist switch to the factory (tag and init)', () => {
+    const seen: boolean[] = [];
+    installQueue({}, { projectKey: 'pk', ingestUrl: 'h', autostart: false, assist: true }, (_o, extra) => {
+      seen.push(extra.assist);
+      return fakeTracker().t;
+    });
+    installQueue({}, { projectKey: 'pk', ingestUrl: 'h', autostart: false, assist: false }, (_o, extra) => {
+      seen.push(extra.assist);
+      return fakeTracker().t;
+    });
+    const win: { Tandem?: TandemGlobal } = {};
+    stub(win);
+    win.Tandem!('init', { projectKey: 'k', assist: false });
+    let opts: Record<string, unknown> = {};
+    installQueue(win, { ingestUrl: 'h', autostart: false }, (o, extra) => {
+      opts = o as unknown as Record<string, unknown>;
+      seen.push(extra.assist);
+      return fakeTracker().t;
+    });
+    expect(seen).toEqual([true, false, false]);
+    expect('assist' in opts).toBe(false); // not passed on as a tracker option
+  });
+
+  it("Tandem('getWatchLink', cb) calls cb(url, null) or cb(null, error)", async () => {
+    const fake = fakeTracker();
+    let answer: Promise<string> = Promise.resolve('https://h.test/watch/abc');
+    (fake.t as unknown as { getWatchLink: () => Promise<string> }).getWatchLink = () => answer;
+    const win: { Tandem?: TandemGlobal } = {};
+    installQueue(win, { projectKey: 'pk', ingestUrl: 'h', autostart: false }, () => fake.t);
+    const got: unknown[][] = [];
+    win.Tandem!('getWatchLink', (...a: unknown[]) => got.push(a));
+    await new Promise((r) => setTimeout(r, 0));
+    const err = new Error('nope');
+    answer = Promise.reject(err);
+    win.Tandem!('getWatchLink', (...a: unknown[]) => got.push(a));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(got).toEqual([
+      ['https://h.test/watch/abc', null],
+      [null, err],
+    ]);
+    // a callback that throws stays contained
+    answer = Promise.resolve('u');
+    win.Tandem!('getWatchLink', () => {
+      throw new Error('page bug');
+    });
+    await new Promise((r) => setTimeout(r, 0));
+  });
+
+  it("Tandem('assistState', cb) gives the plugin's state, or null without it", () => {
+    const fake = fakeTracker();
+    const state = { connected: true, forwarding: false };
+    let plugin: unknown = { name: 'assist', setup() {}, assistState: () => state };
+    (fake.t as unknown as { plugin: (n: string) => unknown }).plugin = (n) => (n === 'assist' ? plugin : undefined);
+    const win: { Tandem?: TandemGlobal } = {};
+    installQueue(win, { projectKey: 'pk', ingestUrl: 'h', autostart: false }, () => fake.t);
+    const got: unknown[] = [];
+    win.Tandem!('assistState', (s: unknown) => got.push(s));
+    plugin = undefined;
+    win.Tandem!('assistState', (s: unknown) => got.push(s));
+    expect(got).toEqual([state, null]);
   });
 });

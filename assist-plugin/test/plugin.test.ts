@@ -1,0 +1,356 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PROTOCOL_VERSION } from '@tandem/protocol';
+import { AGENTS_GRACE_MS, createAssist, type AssistOptions } from '../src/plugin.js';
+import { RESUME_KEY_PREFIX } from '../src/handshake.js';
+import { FakeHost, FakeSocket, fakeIo } from './fakes.js';
+
+const S1 = { sessionId: 'sess-1', tabId: 'tab-1', visitorId: 'vis-1', token: 'tok-1' };
+
+function memoryStorage() {
+  const m = new Map<string, string>();
+  return { m, getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
+}
+
+function setup(options: AssistOptions = {}) {
+  const host = new FakeHost();
+  const storage = memoryStorage();
+  const tasks: (() => void)[] = [];
+  const plugin = createAssist(options, { io: fakeIo, storage, doc: null, schedule: (fn) => void tasks.push(fn), random: () => 1 });
+  plugin.setup(host);
+  const tick = () => {
+    for (const t of tasks.splice(0)) t();
+  };
+  const sock = () => FakeSocket.all[FakeSocket.all.length - 1];
+  return { host, storage, plugin, tick, sock };
+}
+
+beforeEach(() => {
+  FakeSocket.all = [];
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('assist plugin', () => {
+  it('connects once the tracker has a session, websocket first with polling fallback, auth as a function', () => {
+    const { host, sock } = setup();
+    expect(FakeSocket.all).toEqual([]);
+    host.setSession(S1);
+    const s = sock();
+    expect(s.url).toBe('https://tandem.test/assist');
+    expect(s.opts).toMatchObject({ path: '/socket.io', transports: ['websocket', 'polling'], tryAllTransports: true, forceNew: true });
+    expect(typeof s.opts.auth).toBe('function');
+    expect(host.ignored).toEqual(['https://tandem.test/socket.io/']);
+    s.accept();
+    expect(s.handshakes[0]).toEqual({
+      role: 'tab',
+      v: PROTOCOL_VERSION,
+      token: 'tok-1',
+      resume: false,
+      page: { url: 'https://shop.test/cart?token=[redacted]', title: 'Cart', visible: false, focused: false },
+    });
+  });
+
+  it('resume is true on a socket reconnect and on the next page of the same tab', () => {
+    const { host, sock, storage } = setup();
+    host.setSession(S1);
+    sock().accept();
+    expect(storage.m.get(RESUME_KEY_PREFIX + 'tab-1')).toBe('1');
+    sock().serverDrop();
+    sock().accept(); // socket.io reconnects and calls auth again
+    expect(sock().handshakes.map((h) => h.resume)).toEqual([false, true]);
+
+    // next page, same tab: a new plugin reads the flag from sessionStorage
+    FakeSocket.all = [];
+    const host2 = new FakeHost();
+    const p2 = createAssist({}, { io: fakeIo, storage, doc: null });
+    p2.setup(host2);
+    host2.setSession(S1);
+    FakeSocket.all[0].accept();
+    expect(FakeSocket.all[0].handshakes[0].resume).toBe(true);
+  });
+
+  it('sends nothing but page info (and the clock) until live:start', async () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    for (let i = 0; i < 20; i++) host.publish();
+    tick();
+    await vi.runAllTimersAsync();
+    expect(sock().names().filter((n) => n !== 'clock:ping' && n !== 'clock:offset' && n !== 'tab:page')).toEqual([]);
+    expect(plugin.assistState()).toMatchObject({ connected: true, forwarding: false, sentMessages: 0, lastForwardedSeq: -1 });
+    expect(host.snapshots).toBe(0);
+  });
+
+  it('live:start: takes a full snapshot and forwards from its Meta on, one message per macrotask', () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    host.publish();
+    host.publish();
+    sock().fire('live:start', { reason: 'join' });
+    expect(host.snapshots).toBe(1);
+    host.publish();
+    host.publish();
+    tick();
+    expect(sock().liveBatches()).toEqual([[2, 3, 4, 5]]);
+    host.publish();
+    tick();
+    expect(sock().liveBatches()).toEqual([[2, 3, 4, 5], [6]]);
+    expect(plugin.assistState()).toMatchObject({ forwarding: true, lastForwardedSeq: 6, sentMessages: 2, sentEvents: 5, runs: 1 });
+
+    sock().fire('live:stop');
+    host.publish();
+    tick();
+    expect(sock().liveBatches().length).toBe(2);
+    expect(plugin.assistState().forwarding).toBe(false);
+    expect(host.listeners.size).toBe(1); // only the cheap page-visit listener is left
+  });
+
+  it('resync (live:start while forwarding) starts a new run with a new snapshot', () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('live:start', { reason: 'join' });
+    tick();
+    sock().fire('live:start', { reason: 'gap' });
+    tick();
+    expect(host.snapshots).toBe(2);
+    expect(sock().liveBatches()).toEqual([[0, 1], [2, 3]]);
+    expect(plugin.assistState().runs).toBe(2);
+  });
+
+  it('a seq jump on the bus starts a new run with a new snapshot (taken in a later task)', () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('live:start', { reason: 'join' });
+    tick();
+    host.seq += 10; // the tracker renumbered (bfcache restore)
+    host.publish(); // seq 12: jump
+    expect(host.snapshots).toBe(1);
+    vi.advanceTimersByTime(0);
+    expect(host.snapshots).toBe(2);
+    tick();
+    expect(sock().liveBatches()).toEqual([[0, 1], [13, 14]]);
+    expect(plugin.assistState()).toMatchObject({ runs: 2, gaps: 1 });
+  });
+
+  it('disconnect stops forwarding and clears socket.io sendBuffer; reconnect waits for the server to start again', () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('live:start', { reason: 'join' });
+    host.publish();
+    sock().sendBuffer.push({ stale: true });
+    sock().serverDrop();
+    tick();
+    expect(sock().sendBuffer).toEqual([]);
+    expect(sock().liveBatches()).toEqual([]); // the queued events were dropped, not sent on reconnect
+    expect(plugin.assistState()).toMatchObject({ connected: false, forwarding: false });
+    sock().accept();
+    host.publish();
+    tick();
+    expect(sock().liveBatches()).toEqual([]);
+    sock().fire('live:start', { reason: 'join' });
+    tick();
+    expect(sock().liveBatches()).toEqual([[4, 5]]);
+  });
+
+  it('measures the clock after connecting: best of a few pings, then clock:offset', async () => {
+    const { host, sock, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(i === 2 ? 2 : 20);
+      const ping = sock().emitted.filter((e) => e[0] === 'clock:ping').at(-1)!;
+      const ack = sock().pingAcks.at(-1)!;
+      ack(null, (ping[1] as number) + 60_000);
+    }
+    await vi.advanceTimersByTimeAsync(0);
+    const offset = sock().emitted.find((e) => e[0] === 'clock:offset');
+    expect(sock().emitted.filter((e) => e[0] === 'clock:ping').length).toBe(5);
+    expect(offset?.[1]).toMatchObject({ rttMs: 2 });
+    expect((offset?.[1] as { offsetMs: number }).offsetMs).toBeCloseTo(59_999, -1);
+    expect(plugin.assistState().clock?.rttMs).toBe(2);
+  });
+
+  it('sends tab:page on page visits and identify, throttled and without repeats', async () => {
+    const { host, sock } = setup();
+    host.setSession(S1);
+    sock().accept();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(sock().names().filter((n) => n === 'tab:page')).toEqual([]); // same as the handshake
+    host.page.url = 'https://shop.test/checkout';
+    host.publish(5, { tag: 'tandem/page@1', payload: { url: host.page.url, title: 'Cart', via: 'pushState' } });
+    host.publish(5, { tag: 'tandem/page@1', payload: { url: host.page.url, title: 'Cart', via: 'pushState' } });
+    await vi.advanceTimersByTimeAsync(300);
+    host.publish(5, { tag: 'tandem/identify@1', payload: { userId: 'u-42' } });
+    await vi.advanceTimersByTimeAsync(300);
+    const pages = sock().emitted.filter((e) => e[0] === 'tab:page').map((e) => e[1]);
+    expect(pages).toEqual([
+      { url: 'https://shop.test/checkout', title: 'Cart', visible: false, focused: false },
+      { url: 'https://shop.test/checkout', title: 'Cart', visible: false, focused: false, userId: 'u-42' },
+    ]);
+  });
+
+  it('a new token reconnects with the new auth (resume), new ids join the other room fresh', () => {
+    const { host, sock } = setup();
+    host.setSession(S1);
+    const first = sock();
+    first.accept();
+    host.setSession({ ...S1 }); // same info again: nothing
+    expect(FakeSocket.all.length).toBe(1);
+    host.setSession({ ...S1, token: 'tok-2' });
+    expect(first.disconnectCalls).toBe(1);
+    expect(FakeSocket.all.length).toBe(2);
+    sock().accept();
+    expect(sock().handshakes[0]).toMatchObject({ token: 'tok-2', resume: true });
+    host.setSession({ ...S1, sessionId: 'sess-2', tabId: 'tab-9', token: 'tok-3' });
+    expect(FakeSocket.all.length).toBe(3);
+    sock().accept();
+    expect(sock().handshakes[0]).toMatchObject({ token: 'tok-3', resume: false });
+  });
+
+  it('unauthorized / unsupported_version / forbidden stop trying; a new token tries again', () => {
+    for (const code of ['unauthorized', 'unsupported_version', 'forbidden']) {
+      FakeSocket.all = [];
+      const { host, sock, plugin } = setup();
+      host.setSession(S1);
+      sock().refuse(code);
+      vi.advanceTimersByTime(600_000);
+      expect(sock().connectCalls).toBe(0);
+      expect(sock().disconnectCalls).toBe(1);
+      expect(plugin.assistState().stoppedReason).toBe(code);
+      host.setSession({ ...S1, token: 'fresh' });
+      expect(FakeSocket.all.length).toBe(code === 'unsupported_version' ? 1 : 2);
+    }
+  });
+
+  it('rate_limited and other refusals are retried with backoff (rate limits longer)', () => {
+    const { host, sock, plugin } = setup();
+    host.setSession(S1);
+    sock().refuse('rate_limited');
+    vi.advanceTimersByTime(4_999);
+    expect(sock().connectCalls).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(sock().connectCalls).toBe(1);
+    sock().refuse('rate_limited');
+    vi.advanceTimersByTime(9_999);
+    expect(sock().connectCalls).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(sock().connectCalls).toBe(2);
+    sock().refuse('internal');
+    vi.advanceTimersByTime(4_000); // attempt 2 of the plain schedule: 4 s
+    expect(sock().connectCalls).toBe(3);
+    sock().accept();
+    expect(plugin.assistState()).toMatchObject({ connected: true, stoppedReason: null, connects: 1 });
+  });
+
+  it('transport failures are left to socket.io (active socket)', () => {
+    const { host, sock } = setup();
+    host.setSession(S1);
+    sock().fire('connect_error', new Error('websocket error'));
+    vi.advanceTimersByTime(120_000);
+    expect(sock().connectCalls).toBe(0);
+  });
+
+  it('a server-side hang-up is retried by us (socket.io does not)', () => {
+    const { host, sock } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().serverDrop('io server disconnect');
+    vi.advanceTimersByTime(1_000);
+    expect(sock().connectCalls).toBe(1);
+  });
+
+  it('agents: onAgentsChange, banner state, cleared after a long disconnect', () => {
+    const seen: string[][] = [];
+    const { host, sock, plugin } = setup({ onAgentsChange: (a) => seen.push(a.map((x) => x.name)) });
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('agents', [{ id: 'a1', name: 'Alice', via: 'login' }]);
+    sock().fire('agents', [{ id: 'a1', name: 'Alice', via: 'login' }]);
+    expect(plugin.assistState().agents.map((a) => a.name)).toEqual(['Alice']);
+    sock().serverDrop();
+    vi.advanceTimersByTime(AGENTS_GRACE_MS - 1);
+    expect(plugin.assistState().agents.length).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(plugin.assistState().agents).toEqual([]);
+    expect(seen).toEqual([['Alice'], []]);
+  });
+
+  it('stop(): user:stop, forwarding ends at once', () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('agents', [{ id: 'a1', name: 'Alice', via: 'login' }]);
+    sock().fire('live:start', { reason: 'join' });
+    plugin.stop();
+    host.publish();
+    tick();
+    expect(sock().names()).toContain('user:stop');
+    expect(sock().liveBatches()).toEqual([]);
+    expect(plugin.assistState().forwarding).toBe(false);
+  });
+
+  it('consent: live:start waits for the answer; decline sends nothing', () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('consent:request', { agents: [{ id: 'a1', name: 'Alice', via: 'login' }] });
+    expect(plugin.assistState().consentPending).toBe(true);
+    sock().fire('live:start', { reason: 'join' });
+    tick();
+    expect(host.snapshots).toBe(0);
+    plugin.answerConsent(true);
+    tick();
+    expect(sock().emitted.find((e) => e[0] === 'consent:answer')?.[1]).toEqual({ accepted: true });
+    expect(host.snapshots).toBe(1);
+    expect(sock().liveBatches()).toEqual([[0, 1]]);
+
+    sock().fire('live:stop');
+    sock().fire('consent:request', { agents: [{ id: 'a2', name: 'Bob', via: 'watch-link' }] });
+    sock().fire('live:start', { reason: 'join' });
+    plugin.answerConsent(false);
+    tick();
+    expect(sock().emitted.filter((e) => e[0] === 'consent:answer').map((e) => e[1])).toEqual([{ accepted: true }, { accepted: false }]);
+    expect(host.snapshots).toBe(1);
+    expect(plugin.assistState()).toMatchObject({ forwarding: false, consentPending: false });
+  });
+
+  it('enabled: false does nothing at all', () => {
+    const { host, plugin } = setup({ enabled: false });
+    host.setSession(S1);
+    expect(FakeSocket.all).toEqual([]);
+    expect(plugin.assistState()).toMatchObject({ enabled: false, connected: false });
+  });
+
+  it('a throwing host or callback never escapes', () => {
+    const { host, sock, tick } = setup({
+      onAgentsChange: () => {
+        throw new Error('page bug');
+      },
+    });
+    host.takeFullSnapshot = () => {
+      throw new Error('snapshot bug');
+    };
+    host.setSession(S1);
+    sock().accept();
+    expect(() => sock().fire('agents', [{ id: 'a', name: 'A', via: 'login' }])).not.toThrow();
+    expect(() => sock().fire('live:start', { reason: 'join' })).not.toThrow();
+    expect(() => tick()).not.toThrow();
+    expect(host.errors.length).toBeGreaterThan(0);
+  });
+
+  it('socketUrl overrides the ingest URL', () => {
+    const host = new FakeHost();
+    const p = createAssist({ socketUrl: 'https://live.example.com/base' }, { io: fakeIo, doc: null });
+    p.setup(host);
+    host.setSession(S1);
+    expect(FakeSocket.all[0].url).toBe('https://live.example.com/assist');
+    expect(FakeSocket.all[0].opts.path).toBe('/base/socket.io');
+    expect(host.ignored).toEqual(['https://live.example.com/base/socket.io/']);
+  });
+});
