@@ -7,6 +7,9 @@ import { recordResults, type ResultRow } from './lib/report.js';
 import { runTrackerOverhead } from './tracker-overhead.js';
 import { runIngest } from './ingest.js';
 import { runBytes } from './bytes.js';
+import { runRooms } from './rooms.js';
+import { runLiveLatency } from './live-latency.js';
+import { runJoin } from './join.js';
 
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -15,6 +18,9 @@ const benches: { name: string; target: string; run: () => Promise<ResultRow[]> }
   { name: 'tracker-overhead', target: '≤ 1.05× plain @rrweb/record; no tracker task > 50 ms after the first snapshot', run: async () => (await runTrackerOverhead()).rows },
   { name: 'bytes', target: 'wire ≤ 10 KB/min after the first snapshot; ≤ 0.10× raw JSON on the wire and on disk', run: () => runBytes() },
   { name: 'ingest', target: '≥ 50,000 events/s, p99 ack ≤ 500 ms, zero lost or duplicated', run: () => runIngest() },
+  { name: 'rooms', target: '10,000 idle sockets + 500 active rooms at 20 msg/s on one process; p99 relay ≤ 100 ms; backend RSS ≤ 1.5 GB', run: () => runRooms() },
+  { name: 'live-latency', target: 'p50 ≤ 50 ms, p95 ≤ 100 ms mutation → drawn; still live with ±60 s clock skew', run: () => runLiveLatency() },
+  { name: 'join', target: 'first frame ≤ 1 s p95', run: () => runJoin() },
 ];
 
 const t0 = Date.now();

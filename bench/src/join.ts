@@ -1,0 +1,165 @@
+/**
+ * join: an agent (signed in, dashboard assets already in the browser's cache) opens `#/live/<sessionId>`
+ * in a new tab → the replay iframe draws the user's page (its known heading, in an animation frame).
+ * JOIN_REPS joins per user page (the agent leaves between: the tab closes and the bench waits until the
+ * user's plugin says nobody watches), on a light page and on a heavier one (~5,000 extra DOM nodes).
+ *
+ * Baseline in the same run, interleaved with the joins: the same agent opens the blank `#/live` list in a
+ * new tab (no session to draw): the floor of "a dashboard route opens" on this machine.
+ *
+ *   node --import tsx bench/src/join.ts      (JOIN_REPS=20 JOIN_HEAVY_NODES=5000)
+ */
+import type { Browser, BrowserContext } from 'playwright-core';
+import { agentContext, assistState, liveViewState, openUser, startLiveEnv, waitFor, type LiveEnv, type UserTab } from './lib/live-browser.js';
+import { joinWatchInit } from './lib/live-pages.js';
+import { isMain } from './lib/main.js';
+import { atMost, recordResults, type ResultRow } from './lib/report.js';
+import { fmtInt, fmtMs, fmtRatio, median, percentile } from './lib/stats.js';
+
+const BENCH = 'join';
+const TARGET = 'first frame ≤ 1 s p95';
+/** What shows that the live list has rendered (its container, also when empty). */
+export const LIST_SELECTOR = '[data-testid="live-list"]';
+
+export interface JoinOptions {
+  browser?: Browser;
+  reps?: number;
+  heavyNodes?: number;
+}
+
+interface JoinSample {
+  firstFrame: number;
+  liveAt: number | null;
+  htmlEnd: number;
+  domContentLoaded: number;
+}
+
+async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'list', timeoutMs = 15_000): Promise<JoinSample> {
+  const page = await ctx.newPage();
+  try {
+    await page.goto(url);
+    const key = wait === 'frame' ? '__firstFrame' : '__listAt';
+    await waitFor(wait === 'frame' ? "the user's page drawn in the replay iframe" : `the live list (${LIST_SELECTOR})`, () => page.evaluate((k) => (window as any)[k] !== null, key), timeoutMs, 50).catch(
+      async (err) => {
+        throw new Error(`${(err as Error).message} (${await liveViewState(page)})`);
+      },
+    );
+    return await page.evaluate((k) => {
+      const w = window as any;
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      return { firstFrame: w[k] as number, liveAt: w.__liveAt as number | null, htmlEnd: nav?.responseEnd ?? NaN, domContentLoaded: nav?.domContentLoadedEventEnd ?? NaN };
+    }, key);
+  } finally {
+    await page.close();
+  }
+}
+
+/** The agent left: the user's plugin no longer counts any agent (bounded wait). */
+async function waitLeft(user: UserTab): Promise<void> {
+  await waitFor('the agent to leave', async () => {
+    const s = await assistState(user.page);
+    return s && s.agents.length === 0 && !s.forwarding;
+  }, 10_000, 100);
+}
+
+interface Series {
+  name: string;
+  nodes: number;
+  joins: JoinSample[];
+  errors: string[];
+}
+
+function describeSeries(s: Series): string {
+  const ff = s.joins.map((j) => j.firstFrame);
+  const live = s.joins.map((j) => j.liveAt).filter((x): x is number => x !== null);
+  return (
+    `${s.name}: p50 ${fmtMs(percentile(ff, 50), 0)}, p95 ${fmtMs(percentile(ff, 95), 0)}, max ${fmtMs(Math.max(...ff), 0)} over ${ff.length} joins` +
+    (s.errors.length ? ` (${s.errors.length} failed: ${s.errors[0]})` : '') +
+    `; median HTML ${fmtMs(median(s.joins.map((j) => j.htmlEnd)), 0)}, DOMContentLoaded ${fmtMs(median(s.joins.map((j) => j.domContentLoaded)), 0)}, data-state=live ${fmtMs(median(live), 0)}`
+  );
+}
+
+export async function runJoin(opts: JoinOptions = {}): Promise<ResultRow[]> {
+  const reps = opts.reps ?? Number(process.env.JOIN_REPS ?? 20);
+  const heavyNodes = opts.heavyNodes ?? Number(process.env.JOIN_HEAVY_NODES ?? 5000);
+  const env: LiveEnv = await startLiveEnv({ browser: opts.browser });
+  try {
+    console.log(`[${BENCH}] backend child pid ${env.backend.pid} at ${env.backend.url}; Chromium ${env.browser.version()}; ${reps} joins per page`);
+    const ctx = await agentContext(env, [joinWatchInit(LIST_SELECTOR)]);
+    const listUrl = `${env.backend.url}/#/live`;
+    const base: JoinSample[] = [];
+    const baseErrors: string[] = [];
+    // Warm the cache: the dashboard's assets, as an agent who used it before has them.
+    await openAndTime(ctx, listUrl, 'list').catch((err) => baseErrors.push((err as Error).message));
+
+    const series: Series[] = [];
+    for (const kind of [
+      { name: 'light page (~20 nodes)', nodes: 0 },
+      { name: `heavier page (~${fmtInt(heavyNodes)} more nodes)`, nodes: heavyNodes },
+    ]) {
+      const s: Series = { ...kind, joins: [], errors: [] };
+      series.push(s);
+      const user = await openUser(env, { path: `/bench-join-${kind.nodes}.html`, nodes: kind.nodes });
+      try {
+        const joinUrl = `${env.backend.url}/#/live/${encodeURIComponent(user.sessionId)}`;
+        // One join first, not counted (the first snapshot of this page, the route's code).
+        try {
+          await openAndTime(ctx, joinUrl, 'frame');
+          await waitLeft(user);
+        } catch (err) {
+          s.errors.push((err as Error).message.split('\n')[0]);
+          console.log(`[${BENCH}] ${kind.name}: the first join failed: ${s.errors[0]}`);
+          continue;
+        }
+        for (let i = 0; i < reps; i++) {
+          try {
+            s.joins.push(await openAndTime(ctx, joinUrl, 'frame'));
+            await waitLeft(user);
+          } catch (err) {
+            s.errors.push((err as Error).message.split('\n')[0]);
+            if (s.errors.length >= 3) break;
+          }
+          // Baseline interleaved with the light page's joins (same moments, same machine load).
+          if (kind.nodes === 0) await openAndTime(ctx, listUrl, 'list').then((x) => base.push(x), (err) => baseErrors.push((err as Error).message.split('\n')[0]));
+        }
+      } finally {
+        await user.close();
+      }
+      console.log(`[${BENCH}] ${describeSeries(s)}`);
+    }
+    const baseFF = base.map((b) => b.firstFrame);
+    const base50 = median(baseFF);
+    const baseNote = base.length
+      ? `baseline: blank #/live list opened in a new tab (same agent, same run, interleaved) p50 ${fmtMs(base50, 0)}, p95 ${fmtMs(percentile(baseFF, 95), 0)} over ${base.length}`
+      : `baseline not measured (${baseErrors[0] ?? 'no sample'})`;
+    console.log(`[${BENCH}] ${baseNote}`);
+    return series.map((s) => {
+      const ff = s.joins.map((j) => j.firstFrame);
+      if (ff.length === 0) return { bench: BENCH, figure: `${s.name}: not run`, target: TARGET, met: null, gap: s.errors[0] ?? 'no join succeeded' };
+      const p50 = percentile(ff, 50);
+      const row = atMost(
+        BENCH,
+        `agent opens #/live/<id> in a new tab (signed in, assets cached) → user's page drawn in the replay iframe, ${describeSeries(s)}; ${baseNote}` +
+          (base.length ? `; join/list at p50 ${fmtRatio(p50 / base50)}` : ''),
+        percentile(ff, 95),
+        1000,
+        TARGET,
+        ' ms',
+      );
+      if (s.errors.length && row.met) return { ...row, met: false, gap: `${s.errors.length} joins failed` };
+      return row;
+    });
+  } finally {
+    await env.close();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  try {
+    recordResults(await runJoin());
+  } catch (err) {
+    console.error(err);
+    recordResults([{ bench: BENCH, figure: 'not run', target: TARGET, met: null, gap: (err as Error).message.split('\n')[0] }]);
+    process.exitCode = 1;
+  }
+}
