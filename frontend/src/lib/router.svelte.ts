@@ -7,6 +7,10 @@ export type Route =
   | { name: 'login' }
   | { name: 'sessions' }
   | { name: 'session'; id: string }
+  | { name: 'live-list' }
+  | { name: 'live-grid' }
+  | { name: 'live'; id: string }
+  | { name: 'settings' }
   | { name: 'not-found' };
 
 export function parseHash(hash: string): { path: string; params: URLSearchParams } {
@@ -21,7 +25,20 @@ export function matchRoute(path: string): Route {
   if (path === '/' || path === '/sessions' || path === '/sessions/') return { name: 'sessions' };
   const m = /^\/sessions\/([^/]+)\/?$/.exec(path);
   if (m) return { name: 'session', id: decodeURIComponent(m[1]) };
+  if (path === '/live' || path === '/live/') return { name: 'live-list' };
+  if (path === '/live/grid' || path === '/live/grid/') return { name: 'live-grid' };
+  const live = /^\/live\/([^/]+)\/?$/.exec(path);
+  if (live) return { name: 'live', id: safeDecode(live[1]) };
+  if (path === '/settings' || path === '/settings/') return { name: 'settings' };
   return { name: 'not-found' };
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 export function buildHash(path: string, params?: URLSearchParams): string {

@@ -10,6 +10,7 @@ import type {
   SessionListResponse,
   SessionQuery,
   TandemEvent,
+  WatchInfo,
 } from '@tandem/protocol';
 import { toQueryString } from '../filters';
 import { readNdjson, type StreamProgress } from './ndjson';
@@ -42,12 +43,16 @@ interface RequestOptions {
 /**
  * The dashboard's only door to the backend (same origin, HttpOnly cookie). A 401 on any call but
  * the login itself means the cookie is gone or expired: `onUnauthorized` sends the user to login.
+ * A watch link's page (`/watch/<token>`, `/embed/<token>`) has no login: its client sends the link's
+ * token as `Authorization: Bearer` instead, and a 401 there is shown on the page, not sent to login.
  */
 export class ApiClient {
   #onUnauthorized: () => void;
+  #bearer: string | undefined;
 
-  constructor(onUnauthorized: () => void) {
+  constructor(onUnauthorized: () => void, options: { bearer?: string } = {}) {
     this.#onUnauthorized = onUnauthorized;
+    this.#bearer = options.bearer;
   }
 
   async #request(path: string, options: RequestOptions = {}): Promise<Response> {
@@ -58,6 +63,7 @@ export class ApiClient {
         credentials: 'same-origin',
         headers: {
           accept: options.accept ?? 'application/json',
+          ...(this.#bearer ? { authorization: `Bearer ${this.#bearer}` } : {}),
           ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
@@ -89,6 +95,11 @@ export class ApiClient {
 
   async logout(): Promise<void> {
     await this.#request('/api/v1/auth/logout', { method: 'POST' });
+  }
+
+  /** What a watch link opens (its session, agent, capabilities, branding); needs the bearer token. */
+  watchInfo(signal?: AbortSignal): Promise<WatchInfo> {
+    return this.#json('/api/v1/watch', { signal });
   }
 
   project(): Promise<ProjectInfo> {
