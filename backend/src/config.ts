@@ -39,6 +39,18 @@ export interface ServerConfig {
   batchRateLimit: RateLimitConfig;
   /** Agent logins per IP: slows password guessing. */
   loginRateLimit: RateLimitConfig;
+  /** New live (/assist) socket connections per client IP; resuming tabs with a valid token skip it. */
+  liveConnectRateLimit: RateLimitConfig;
+  /** New live socket connections per project, whatever the IP. */
+  liveProjectConnectRateLimit: RateLimitConfig;
+  /** Largest socket.io message (tab → server): a live full snapshot of a big page. */
+  liveMaxMessageBytes: number;
+  /** How long a disconnected tab keeps its place (and its agents) in a live session. */
+  liveGraceMs: number;
+  /** Bytes queued towards one agent socket above which that agent is "behind" and gets a fresh snapshot later. */
+  liveBackpressureBytes: number;
+  /** Sessions one agent socket may have joined at once. */
+  liveMaxSessionsPerAgent: number;
   metricsPublic: boolean;
   /** Serve the demo site at /demo/. */
   demo: boolean;
@@ -103,6 +115,25 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     // A tracker flushes every ~2 s; 10/s with burst 30 leaves room for retries after an outage.
     batchRateLimit: { perSecond: 10, burst: 30 },
     loginRateLimit: { perSecond: 0.5, burst: 10 },
+    // Each page load opens one tab socket (right after start, which is limited the same way); a
+    // dashboard opens one agent socket. Reconnects after a network drop or a server restart present
+    // `resume` with a valid token and skip this, so a restart does not lock a whole office out.
+    liveConnectRateLimit: { perSecond: 5, burst: 50 },
+    // Per project: a busy site's page loads from all its visitors, bounded so one project's flood
+    // (or a script with many IPs) cannot take every socket slot of the process.
+    liveProjectConnectRateLimit: { perSecond: 200, burst: 2000 },
+    // 16 MiB like maxBatchDecodedBytes: the first full snapshot of a heavy page travels uncompressed
+    // over the socket (no gzip there), and it is the largest message a tab sends.
+    liveMaxMessageBytes: 16 * 1024 * 1024,
+    // 15 s covers a page reload or a short network drop: agents stay in the room and get a fresh
+    // snapshot when the tab is back, instead of being thrown out on every navigation.
+    liveGraceMs: 15_000,
+    // 4 MiB is seconds of a busy page's events: an agent that far behind is better served by a new
+    // snapshot than by a growing queue (memory per slow agent stays bounded).
+    liveBackpressureBytes: 4 * 1024 * 1024,
+    // The dashboard grid shows 4 live sessions; 8 leaves room for quick switching while each join
+    // still makes a user's page take a snapshot.
+    liveMaxSessionsPerAgent: 8,
     metricsPublic: true,
     demo: true,
     rootDir: ROOT,

@@ -1,8 +1,17 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Counts the live rooms report when /metrics is read (set by the live module once it is attached). */
+export interface LiveCounts {
+  tabs: number;
+  agents: number;
+  forwardingTabs: number;
+  sessions: number;
+}
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const liveSource: { read: () => LiveCounts } = { read: () => ({ tabs: 0, agents: 0, forwardingTabs: 0, sessions: 0 }) };
   return {
     registry,
     httpRequests: new Counter({
@@ -19,6 +28,23 @@ export function createMetrics() {
       registers: [registry],
     }),
     sessionsStarted: new Counter({ name: 'tandem_sessions_started_total', help: 'Tabs started or resumed', registers: [registry] }),
+    // Gauges read the live registry when scraped, so they cannot drift from it.
+    liveCounts: liveSource,
+    liveTabs: new Gauge({ name: 'tandem_live_tabs', help: 'Tab sockets connected to /assist', registers: [registry],
+      collect() { this.set(liveSource.read().tabs); } }),
+    liveAgents: new Gauge({ name: 'tandem_live_agents', help: 'Agent sockets connected to /assist', registers: [registry],
+      collect() { this.set(liveSource.read().agents); } }),
+    liveForwardingTabs: new Gauge({ name: 'tandem_live_forwarding_tabs', help: 'Tabs forwarding events to watching agents', registers: [registry],
+      collect() { this.set(liveSource.read().forwardingTabs); } }),
+    liveSessions: new Gauge({ name: 'tandem_live_sessions', help: 'Live sessions (with a tab connected or in its grace period)', registers: [registry],
+      collect() { this.set(liveSource.read().sessions); } }),
+    liveRelayedMessages: new Counter({ name: 'tandem_live_relayed_messages_total', help: 'live:events messages sent to agents (one per agent)', registers: [registry] }),
+    liveRelayedBytes: new Counter({ name: 'tandem_live_relayed_bytes_total', help: 'Approximate bytes of live:events sent to agents (message size times recipients)', registers: [registry] }),
+    liveDroppedBatches: new Counter({ name: 'tandem_live_dropped_batches_total', help: 'live:events batches from tabs not relayed, by reason',
+      labelNames: ['reason'] as const, registers: [registry] }),
+    liveBehind: new Counter({ name: 'tandem_live_behind_total', help: 'Times an agent fell behind on a tab (send buffer over the limit) and stopped receiving it', registers: [registry] }),
+    liveResyncs: new Counter({ name: 'tandem_live_resyncs_total', help: 'live:start sent to tabs (a fresh snapshot), by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    liveRefused: new Counter({ name: 'tandem_live_refused_total', help: 'Refused /assist handshakes by error code', labelNames: ['code'] as const, registers: [registry] }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -16,6 +16,8 @@ import { registerSettingsRoutes } from './routes/settings.js';
 import { registerWatchRoutes } from './routes/watch.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStaticRoutes } from './routes/static.js';
+import { registerLiveRoutes } from './routes/live.js';
+import { attachLive } from './live/index.js';
 
 /** uWS.js accepts (host, port, options, cb) though its typings list options only without a host. */
 /** uWS's ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (an enum in its typings, not exported as a value). */
@@ -60,6 +62,9 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     };
 
     const app = uws.App();
+    const live = attachLive(app, ctx);
+    ctx.live = live.registry;
+    registerLiveRoutes(app, ctx, live.registry);
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);
     registerSessionRoutes(app, ctx);
@@ -90,6 +95,8 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
         if (closed) return;
         closed = true;
         uws.us_listen_socket_close(listenSocket);
+        // Live sockets first: they keep the process alive and their handlers may still read the store.
+        await live.close();
         await store.close();
         log.info('tandem backend stopped');
       },

@@ -1,0 +1,164 @@
+import { Server } from 'socket.io';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type LiveEventsMessage } from '@tandem/protocol';
+import type { AppContext } from '../context.js';
+import { RateLimiter } from '../rate-limit.js';
+import { bufferedBytes } from './backpressure.js';
+import { ConsentPolicy } from './consent.js';
+import { createHandshake } from './handshake.js';
+import { LiveRegistry } from './registry.js';
+import { parseOffset, parsePage } from './schemas.js';
+import { StoredSessionLookup } from './session-info.js';
+import type { AgentIdentity, AgentPeer, AssistNamespace, AssistServer, AssistSocket, TabIdentity } from './types.js';
+
+export interface LiveServer {
+  io: AssistServer;
+  registry: LiveRegistry;
+  /** Closes every socket and stops the timers; call before the store closes. */
+  close(): Promise<void>;
+}
+
+/** setTimeout cannot wait longer than this (about 24.8 days); links are shorter, but never overflow. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * socket.io on the same uWS app (and port) as HTTP, namespace `/assist` (DESIGN.md §3 Live, §7).
+ * Every socket passes the handshake middleware, then its events go to the registry.
+ */
+export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
+  const { config, log, metrics } = ctx;
+  const io: AssistServer = new Server({
+    path: ASSIST_SOCKET_PATH,
+    // The client is bundled into the tracker/plugin and the dashboard; nothing to serve.
+    serveClient: false,
+    maxHttpBufferSize: config.liveMaxMessageBytes,
+    // Tabs live on customers' sites: long-polling from them needs CORS. No credentials: tabs carry
+    // their token in `auth`, and agents (who use the cookie) are same-origin.
+    cors: { origin: true, credentials: false },
+  });
+  // uWS's default maxBackpressure (64 KiB) silently DROPS sends to a slow socket. Our own limit marks
+  // such an agent behind and restarts it from a snapshot; uWS must hold at least that much plus the
+  // largest message sent while just under it, or a message would vanish before we notice.
+  io.attachApp(app, { maxBackpressure: config.liveBackpressureBytes + 2 * config.liveMaxMessageBytes } as Parameters<AssistServer['attachApp']>[1]);
+  const nsp: AssistNamespace = io.of(ASSIST_NAMESPACE);
+
+  const lookup = new StoredSessionLookup(ctx.store, log);
+  const registry = new LiveRegistry(
+    { graceMs: config.liveGraceMs, backpressureBytes: config.liveBackpressureBytes, maxSessionsPerAgent: config.liveMaxSessionsPerAgent },
+    {
+      log,
+      metrics,
+      consent: new ConsentPolicy(ctx.projects, ctx.store),
+      lookup,
+      multicast: (peers: AgentPeer[], msg: LiveEventsMessage) => {
+        // One encode for all recipients (socket.io's broadcast), still in order per socket.
+        if (peers.length === 1) peers[0].emit('live:events', msg);
+        else nsp.to(peers.map((p) => p.id)).emit('live:events', msg);
+      },
+    },
+  );
+  metrics.liveCounts.read = () => registry.counts();
+
+  nsp.use(createHandshake(ctx, {
+    ip: new RateLimiter(config.liveConnectRateLimit),
+    project: new RateLimiter(config.liveProjectConnectRateLimit),
+  }));
+
+  nsp.on('connection', (socket) => {
+    const data = socket.data;
+    if (data.role === 'tab') onTab(socket, data);
+    else onAgent(socket, data);
+  });
+
+  function onTab(socket: AssistSocket, identity: TabIdentity): void {
+    const id = socket.id;
+    log.debug({ sessionId: identity.sessionId, tabId: identity.tabId }, 'live: tab connected');
+    // The size of the packet being dispatched, read by the live:events handler that runs right after.
+    let packetBytes = 0;
+    socket.conn.on('packet', (p: { data?: unknown }) => {
+      packetBytes = typeof p.data === 'string' ? p.data.length : 0;
+    });
+    registry.tabConnected(identity, {
+      id,
+      emit: (event, ...args) => untypedEmit(socket, event, args),
+      disconnect: () => socket.disconnect(true),
+    });
+    socket.on('tab:page', (page) => {
+      const parsed = parsePage(page);
+      if (parsed) registry.tabPage(id, parsed);
+    });
+    socket.on('live:events', (batch) => registry.tabEvents(id, batch, packetBytes));
+    socket.on('user:stop', () => registry.userStop(id));
+    socket.on('consent:answer', (answer) => {
+      if (typeof answer?.accepted === 'boolean') registry.consentAnswer(id, answer.accepted);
+    });
+    socket.on('clock:ping', (_clientTime, ack) => {
+      if (typeof ack === 'function') ack(Date.now());
+    });
+    socket.on('clock:offset', (m) => {
+      const offset = parseOffset(m);
+      if (offset !== null) registry.tabClockOffset(id, offset);
+    });
+    socket.on('disconnect', () => registry.tabDisconnected(id));
+  }
+
+  function onAgent(socket: AssistSocket, identity: AgentIdentity): void {
+    const id = socket.id;
+    log.debug({ agentId: identity.agentId, via: identity.via }, 'live: agent connected');
+    registry.agentConnected(identity, {
+      id,
+      emit: (event, ...args) => untypedEmit(socket, event, args),
+      bufferedBytes: () => bufferedBytes(socket, config.liveBackpressureBytes),
+    });
+    let expiry: NodeJS.Timeout | undefined;
+    if (identity.expiresAt !== undefined) {
+      expiry = setTimeout(() => {
+        registry.expireWatchLink(id);
+        socket.disconnect(true);
+      }, Math.min(MAX_TIMER_MS, Math.max(0, identity.expiresAt - Date.now())));
+      expiry.unref();
+    }
+    socket.on('live:list:subscribe', (ack) => {
+      if (typeof ack === 'function') ack(registry.subscribeList(id));
+    });
+    socket.on('live:list:unsubscribe', () => registry.unsubscribeList(id));
+    socket.on('live:join', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      registry.join(id, req).then(ack, (err) => {
+        log.error({ err }, 'live: join failed');
+        ack({ ok: false, error: { code: 'internal', message: 'Internal server error' } });
+      });
+    });
+    socket.on('live:watch-tab', (req, ack) => {
+      const result = registry.watchTab(id, req);
+      if (typeof ack === 'function') ack(result);
+    });
+    socket.on('live:resync', (req) => registry.resync(id, req));
+    socket.on('live:leave', (req) => registry.leave(id, req?.sessionId));
+    socket.on('clock:ping', (_agentTime, ack) => {
+      if (typeof ack === 'function') ack(Date.now());
+    });
+    socket.on('disconnect', () => {
+      if (expiry) clearTimeout(expiry);
+      registry.agentDisconnected(id);
+    });
+  }
+
+  let closed = false;
+  return {
+    io,
+    registry,
+    async close() {
+      if (closed) return;
+      closed = true;
+      registry.close();
+      lookup.close();
+      await io.close();
+    },
+  };
+}
+
+/** The peers' emit is typed by the protocol's maps already; socket.io's overloads cannot follow a generic event. */
+function untypedEmit(socket: AssistSocket, event: string, args: unknown[]): void {
+  (socket.emit as (ev: string, ...a: unknown[]) => boolean).call(socket, event, ...args);
+}

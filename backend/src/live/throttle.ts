@@ -1,0 +1,31 @@
+/**
+ * Runs `fn` at most once per `intervalMs`, always on the trailing edge: what it sends is computed when
+ * it runs, so the last state always arrives however many changes were coalesced. An urgent schedule
+ * runs on the next tick (still coalescing the changes of the current one).
+ */
+export class Throttle {
+  private timer: NodeJS.Timeout | undefined;
+  private timerUrgent = false;
+  private lastRun = 0;
+
+  constructor(private readonly intervalMs: number, private readonly fn: () => void) {}
+
+  schedule(urgent = false): void {
+    if (this.timer) {
+      if (!urgent || this.timerUrgent) return;
+      clearTimeout(this.timer);
+    }
+    const delay = urgent ? 0 : Math.max(0, this.lastRun + this.intervalMs - Date.now());
+    this.timerUrgent = urgent;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastRun = Date.now();
+      this.fn();
+    }, delay);
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
