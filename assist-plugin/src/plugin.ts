@@ -124,6 +124,8 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   let clockRun = 0;
   let stoppedReason: string | null = null;
   let retryAttempt = 0;
+  /** The socket was closed at pagehide (back/forward cache): reopened at pageshow. */
+  let pausedByPagehide = false;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let agentsTimer: ReturnType<typeof setTimeout> | null = null;
   let pageTimer: ReturnType<typeof setTimeout> | null = null;
@@ -204,6 +206,25 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     doc.addEventListener('visibilitychange', onChange);
     win?.addEventListener('focus', onChange);
     win?.addEventListener('blur', onChange);
+    // An open WebSocket keeps a page out of the back/forward cache: close it when the page is
+    // hidden for good or frozen, reopen it (resume = true) if the page comes back from the cache.
+    win?.addEventListener(
+      'pagehide',
+      guard.wrap('pagehide', () => {
+        if (!socket) return;
+        pausedByPagehide = true;
+        clearRetry();
+        socket.disconnect();
+      }),
+    );
+    win?.addEventListener(
+      'pageshow',
+      guard.wrap('pageshow', (e: Event) => {
+        if (!(e as PageTransitionEvent).persisted || !pausedByPagehide) return;
+        pausedByPagehide = false;
+        if (socket && !socket.connected && !stoppedReason) socket.connect();
+      }),
+    );
   };
 
   // ------------------------------------------------------------------ forwarding
@@ -288,9 +309,13 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     if (!accepted) {
       bannerSuppressed = true;
       stopForwarding();
-    } else if (deferredStart) {
-      deferredStart = false;
-      startForwarding();
+    } else {
+      // Watching may start now: the banner with its Stop button shows while agents are there.
+      bannerSuppressed = false;
+      if (deferredStart) {
+        deferredStart = false;
+        startForwarding();
+      }
     }
     renderUi();
   };

@@ -354,3 +354,65 @@ describe('assist plugin', () => {
     expect(host.ignored).toEqual(['https://live.example.com/base/socket.io/']);
   });
 });
+
+describe('assist plugin page listeners (minimal fake document)', () => {
+  function fakeDoc() {
+    const win = new EventTarget();
+    const doc = Object.assign(new EventTarget(), {
+      defaultView: win,
+      visibilityState: 'visible',
+      focused: true,
+      hasFocus() {
+        return this.focused;
+      },
+      title: 'T',
+      location: { origin: 'https://shop.test', pathname: '/p', href: 'https://shop.test/p?secret=1' },
+    });
+    return { win, doc };
+  }
+
+  it('visibility and focus changes send tab:page, coalesced', async () => {
+    const { win, doc } = fakeDoc();
+    const host = new FakeHost();
+    const p = createAssist({}, { io: fakeIo, doc: doc as unknown as Document, storage: memoryStorage() });
+    p.setup(host);
+    host.setSession(S1);
+    const s = FakeSocket.all[0];
+    s.accept();
+    expect(s.handshakes[0].page).toMatchObject({ visible: true, focused: true });
+    await vi.advanceTimersByTimeAsync(300);
+    doc.visibilityState = 'hidden';
+    doc.dispatchEvent(new Event('visibilitychange'));
+    doc.focused = false;
+    win.dispatchEvent(new Event('blur'));
+    await vi.advanceTimersByTimeAsync(300);
+    const pages = s.emitted.filter((e) => e[0] === 'tab:page').map((e) => e[1]);
+    expect(pages).toEqual([{ url: host.page.url, title: 'Cart', visible: false, focused: false }]);
+  });
+
+  it('without the host hook the URL has no query or fragment (nothing unredacted leaves)', () => {
+    const { doc } = fakeDoc();
+    const host = new FakeHost();
+    (host as { currentPage?: unknown }).currentPage = undefined;
+    const p = createAssist({}, { io: fakeIo, doc: doc as unknown as Document, storage: memoryStorage() });
+    p.setup(host);
+    host.setSession(S1);
+    FakeSocket.all[0].accept();
+    expect(FakeSocket.all[0].handshakes[0].page.url).toBe('https://shop.test/p');
+  });
+
+  it('closes the socket at pagehide (back/forward cache) and reopens it at a persisted pageshow', () => {
+    const { win, doc } = fakeDoc();
+    const host = new FakeHost();
+    const p = createAssist({}, { io: fakeIo, doc: doc as unknown as Document, storage: memoryStorage() });
+    p.setup(host);
+    host.setSession(S1);
+    const s = FakeSocket.all[0];
+    s.accept();
+    win.dispatchEvent(new Event('pagehide'));
+    expect(s.disconnectCalls).toBe(1);
+    expect(p.assistState().connected).toBe(false);
+    win.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    expect(s.connectCalls).toBe(1);
+  });
+});
