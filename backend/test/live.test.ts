@@ -256,7 +256,7 @@ describe('tabs and agents in a room', () => {
     two.sock.emit('tab:page', { ...PAGE, url: 'http://shop.test/cart', focused: true });
     one.sock.emit('tab:page', { ...PAGE, focused: false, visible: false });
     const s = await waitFor(() => a.rec.of('live:session').find((x: LiveSession) => x.activeTabId === two.tab.tabId), 1_000, 'active tab');
-    expect(s.tabs.find((t) => t.tabId === two.tab.tabId)!.watchers).toHaveLength(1);
+    expect(s.tabs.find((t: { tabId: string }) => t.tabId === two.tab.tabId)!.watchers).toHaveLength(1);
   });
 
   it('an agent joins several sessions at once (grid)', async () => {
