@@ -10,7 +10,7 @@ const here = new URL('.', import.meta.url).pathname;
 // that has the APIs we rely on anyway.
 const target = ['es2020'];
 
-await build({
+const iifeBuild = await build({
   entryPoints: [here + 'src/snippet.ts'],
   outfile: here + 'dist/tandem.iife.js',
   bundle: true,
@@ -20,6 +20,7 @@ await build({
   target,
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
 
 await build({
@@ -34,3 +35,11 @@ await build({
 
 const iife = readFileSync(here + 'dist/tandem.iife.js');
 console.log(`tracker: dist/tandem.iife.js ${(iife.length / 1024).toFixed(1)} KB raw, ${(gzipSync(iife, { level: 9 }).length / 1024).toFixed(1)} KB gzip`);
+
+// What the live assist plugin adds (its own code + socket.io-client and its engine), minified bytes.
+const LIVE = /(assist-plugin\/|node_modules\/(socket\.io-client|socket\.io-parser|engine\.io-client|engine\.io-parser|@socket\.io\/))/;
+let live = 0;
+for (const out of Object.values(iifeBuild.metafile.outputs)) {
+  for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) if (LIVE.test(input)) live += bytesInOutput;
+}
+console.log(`tracker: of which live assist (plugin + socket.io-client) ${(live / 1024).toFixed(1)} KB raw`);
