@@ -6,6 +6,7 @@ import { SignJWT } from 'jose';
 import type { CreateApiKeyResponse, StartResponse, WatchInfo, WatchUrlResponse } from '@tandem/protocol';
 import { hashPassword } from '../src/auth/password.js';
 import { configFromEnv } from '../src/config.js';
+import { connected, tabSocket } from './live-helpers.js';
 import { SECRET, login, makeEvents, postBatch, postJson, startBody, startTab, startTestServer, type TestServer } from './helpers.js';
 
 // A stand-in dashboard build (rootDir/frontend/dist/index.html) so /watch and /embed do not depend on `npm run build`.
@@ -98,6 +99,22 @@ describe('POST /api/v1/visitors/:visitorId/watch_url (API key)', () => {
     const later = await startTab(server, { visitorId: tab.visitorId });
     expect(later.sessionId).not.toBe(tab.sessionId);
     expect((await mint(tab.visitorId, { agent: { id: 'a', name: 'A' } })).json.sessionId).toBe(later.sessionId);
+  });
+
+  it("prefers the visitor's live session over a newer stored one", async () => {
+    const visitorId = `visitor-live-${Date.now()}`;
+    const liveTab = await startTab(server, { visitorId });
+    const socket = await connected(tabSocket(server, liveTab));
+    try {
+      // A newer session of the same visitor, stored but with no tab connected.
+      const newer = await startTab(server, { visitorId });
+      expect(newer.sessionId).not.toBe(liveTab.sessionId);
+      expect(await server.store.latestSessionOfVisitor(server.projectId, visitorId)).toBe(newer.sessionId);
+      const r = await mint(visitorId, { agent: { id: 'a', name: 'A' } });
+      expect(r.json.sessionId).toBe(liveTab.sessionId);
+    } finally {
+      socket.close();
+    }
   });
 
   it('refuses bad input with 400', async () => {
