@@ -247,13 +247,15 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     guard.run('snapshot', () => host!.takeFullSnapshot());
   };
 
+  /** Created on the first live message, not before: nothing is set up while nobody watches. */
+  let macrotask: ((fn: () => void) => void) | null = null;
   const makeForwarder = () =>
     new Forwarder({
       send: (events) => {
         if (!connected || !socket) throw new Error('live:events while disconnected');
         send('live:events', { events });
       },
-      schedule: deps.schedule ?? createMacrotask((err) => guard.report(err, 'forward flush')),
+      schedule: deps.schedule ?? ((fn) => (macrotask ??= createMacrotask((err) => guard.report(err, 'forward flush')))(fn)),
       requestSnapshot: () => {
         const timer = setTimeout(
           guard.wrap('resnapshot', () => {
