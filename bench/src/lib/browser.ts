@@ -12,6 +12,9 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Pages served from loopback by route.fulfill count as "public": without this Chromium blocks their
+  // WebSocket to the loopback backend and socket.io falls back to long polling.
+  '--disable-features=LocalNetworkAccessChecks',
 ];
 
 /** Waits (bounded) for /usr/bin/chromium to appear: it may still be installing. */

@@ -4,6 +4,9 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // Pages served by route.fulfill count as "public": without this Chromium blocks their WebSocket to the
+  // loopback backend (ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS) and socket.io falls back to polling.
+  '--disable-features=LocalNetworkAccessChecks',
 ];
 
 export function launchChromium(): Promise<Browser> {
