@@ -133,3 +133,32 @@ describe('live benches: parsing and page scripts', () => {
     }
   });
 });
+
+describe('rooms bench: splitting the load and merging the generators', () => {
+  it('shares a total over processes without losing any', async () => {
+    const { share } = await import('../src/rooms.js');
+    expect([0, 1].map((i) => share(10_001, 2, i))).toEqual([5001, 5000]);
+    expect([0, 1].map((i) => share(1, 2, i))).toEqual([1, 0]);
+    expect(share(500, 1, 0)).toBe(500);
+  });
+
+  it('merges latency samples and sums counts', async () => {
+    const { mergeResults } = await import('../src/rooms.js');
+    const one = (samples: number[], sent: number, rec: number, elu: number) => ({
+      windowMs: 1000, idleAtStart: 5, idleAtEnd: 5, activeAtStart: 2, activeAtEnd: 2, disconnects: { 'transport close': 1 },
+      sentEvents: sent, receivedEvents: rec, sentBatches: sent, gaps: 0, missing: 0, duplicates: 0, resyncs: 0,
+      latency: { n: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
+      samples: Float64Array.from(samples).sort(), lagSamples: new Float64Array([1]), sendLag: { p50: 1, p99: 1, max: 1 },
+      bytesPerBatch: 600, elu, cpuCores: 0.25, rssBytes: 100,
+    });
+    const m = mergeResults([one([1, 2, 3], 3, 3, 0.5), one([10, 20], 2, 2, 0.7)]);
+    expect(Array.from(m.samples)).toEqual([1, 2, 3, 10, 20]);
+    expect(m.latency.p50).toBe(3);
+    expect(m.latency.max).toBe(20);
+    expect(m.sentEvents).toBe(5);
+    expect(m.idleAtEnd).toBe(10);
+    expect(m.disconnects).toEqual({ 'transport close': 2 });
+    expect(m.elus).toEqual([0.5, 0.7]);
+    expect(m.cpuCores).toBe(0.5);
+  });
+});

@@ -38,6 +38,8 @@ export function forkChild(file: string, env: Record<string, string>, label: stri
     execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // structured clone: typed arrays of samples cross as they are
+    serialization: 'advanced',
   });
   const waiters: { type: string; resolve: (m: any) => void; reject: (e: Error) => void }[] = [];
   let exited: string | null = null;

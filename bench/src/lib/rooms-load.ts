@@ -22,13 +22,15 @@ import { rng } from '../ingest-load.js';
 import { RelayTracker, Samples, mutationBatch, percentileSorted, startOfRun } from './live-events.js';
 
 export interface RoomsLoadConfig {
-  role: 'idle' | 'active';
   url: string;
   projectKey: string;
   projectId: string;
-  count: number;
-  /** 'start': POST /ingest/v1/start per tab; 'sign': the backend's own TokenSigner with the shared secret. */
-  mint: 'start' | 'sign';
+  /** idle tab sockets this process holds */
+  idle: number;
+  /** active rooms (tab + agent) this process drives */
+  active: number;
+  /** How idle tabs get tokens. 'start': POST /ingest/v1/start each; 'sign': the backend's own TokenSigner with the shared secret. Active tabs always use start. */
+  idleMint: 'start' | 'sign';
   secret?: string;
   /** Agent login cookie (active only). */
   cookie?: string;
@@ -53,36 +55,43 @@ export interface PhaseTimes {
 }
 
 export interface ReadyInfo {
-  role: 'idle' | 'active';
-  requested: number;
-  connected: number;
-  failed: number;
+  idleRequested: number;
+  idleConnected: number;
+  activeRequested: number;
+  /** active tabs connected */
+  activeConnected: number;
   /** connect_error / join error messages and how often */
   errors: Record<string, number>;
   /** active: rooms whose agent joined and whose tab was told to forward */
   forwarding: number;
   joined: number;
-  times: PhaseTimes;
+  idleTimes: PhaseTimes;
+  activeTimes: PhaseTimes;
   rssBytes: number;
 }
 
 export interface MeasureResult {
-  role: 'idle' | 'active';
   windowMs: number;
-  connectedAtStart: number;
-  connectedAtEnd: number;
+  /** sockets of this process connected when the window opened / closed (idle tabs; active tabs + agents) */
+  idleAtStart: number;
+  idleAtEnd: number;
+  activeAtStart: number;
+  activeAtEnd: number;
   disconnects: Record<string, number>;
   // active only
   sentEvents: number;
   receivedEvents: number;
   sentBatches: number;
   latency: { n: number; p50: number; p95: number; p99: number; max: number; mean: number };
+  /** every latency sample of the window (ms), so several processes' samples can be merged */
+  samples: Float64Array;
   gaps: number;
   missing: number;
   duplicates: number;
   resyncs: number;
   /** how late the generator's timer was on its sends (ms): a busy generator delays sends, not relays */
   sendLag: { p50: number; p99: number; max: number };
+  lagSamples: Float64Array;
   bytesPerBatch: number;
   /** this process: event-loop utilisation and CPU over the window */
   elu: number;
@@ -124,9 +133,9 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) =>
   return out;
 }
 
-async function mintTokens(cfg: RoomsLoadConfig): Promise<Minted[]> {
-  const idx = Array.from({ length: cfg.count }, (_, i) => i);
-  if (cfg.mint === 'sign') {
+async function mintTokens(cfg: RoomsLoadConfig, count: number, mint: 'start' | 'sign'): Promise<Minted[]> {
+  const idx = Array.from({ length: count }, (_, i) => i);
+  if (mint === 'sign') {
     if (!cfg.secret) throw new Error('mint=sign needs the backend secret');
     const { TokenSigner } = await import('../../../backend/src/auth/tokens.js');
     const signer = new TokenSigner(cfg.secret);
@@ -225,6 +234,7 @@ interface Room {
 
 let cfg: RoomsLoadConfig;
 const sockets: Socket[] = [];
+const idleSockets: Socket[] = [];
 const rooms: Room[] = [];
 const bySession = new Map<string, Room>();
 const errors: Record<string, number> = {};
@@ -243,11 +253,12 @@ function watchDisconnects(s: Socket): void {
   s.on('disconnect', (reason) => count(disconnects, reason));
 }
 
-async function setupIdle(): Promise<ReadyInfo> {
+async function setupIdle(): Promise<{ connected: number; times: PhaseTimes }> {
+  if (cfg.idle === 0) return { connected: 0, times: { mintMs: 0, connectMs: 0, joinMs: 0 } };
   const t0 = performance.now();
-  const minted = await mintTokens(cfg);
+  const minted = await mintTokens(cfg, cfg.idle, cfg.idleMint);
   const t1 = performance.now();
-  progress(`minted ${minted.length} tokens (${cfg.mint}) in ${((t1 - t0) / 1000).toFixed(1)} s`);
+  progress(`idle: minted ${minted.length} tokens (${cfg.idleMint}) in ${((t1 - t0) / 1000).toFixed(1)} s`);
   let ok = 0;
   let lastReport = t1;
   await pool(minted, cfg.connectConcurrency, async (m, i) => {
@@ -260,6 +271,7 @@ async function setupIdle(): Promise<ReadyInfo> {
     }
     ok++;
     sockets.push(s);
+    idleSockets.push(s);
     watchDisconnects(s);
     if (performance.now() - lastReport > 2000) {
       lastReport = performance.now();
@@ -267,10 +279,7 @@ async function setupIdle(): Promise<ReadyInfo> {
     }
   });
   const t2 = performance.now();
-  return {
-    role: 'idle', requested: cfg.count, connected: ok, failed: cfg.count - ok, errors, forwarding: 0, joined: 0,
-    times: { mintMs: t1 - t0, connectMs: t2 - t1, joinMs: 0 }, rssBytes: process.memoryUsage().rss,
-  };
+  return { connected: ok, times: { mintMs: t1 - t0, connectMs: t2 - t1, joinMs: 0 } };
 }
 
 function sendBatch(room: Room, now: number): void {
@@ -308,11 +317,12 @@ function tick(): void {
   }
 }
 
-async function setupActive(): Promise<ReadyInfo> {
+async function setupActive(): Promise<{ connected: number; joined: number; forwarding: number; times: PhaseTimes }> {
+  if (cfg.active === 0) return { connected: 0, joined: 0, forwarding: 0, times: { mintMs: 0, connectMs: 0, joinMs: 0 } };
   const t0 = performance.now();
-  const minted = await mintTokens(cfg);
+  const minted = await mintTokens(cfg, cfg.active, 'start');
   const t1 = performance.now();
-  progress(`minted ${minted.length} tokens (${cfg.mint}) in ${((t1 - t0) / 1000).toFixed(1)} s`);
+  progress(`active: minted ${minted.length} tokens (start) in ${((t1 - t0) / 1000).toFixed(1)} s`);
   const period = 1000 / cfg.batchesPerSecond;
   // Tabs first (a tab must be in its room before an agent can join it).
   await pool(minted, cfg.connectConcurrency, async (m, i) => {
@@ -322,13 +332,13 @@ async function setupActive(): Promise<ReadyInfo> {
       // Spread the rooms' send times evenly over one period.
       next: 0, nextId: { value: 1000 },
     };
-    room.next = (i / cfg.count) * period;
+    room.next = (i / cfg.active) * period;
     tab.on('live:start', () => {
       if (room.forwarding) resyncs++;
       room.forwarding = true;
       startRun(room);
       const now = performance.now();
-      room.next = now + ((room.i / cfg.count) * period) + period;
+      room.next = now + ((room.i / cfg.active) * period) + period;
     });
     tab.on('live:stop', () => (room.forwarding = false));
     const err = await connected(tab);
@@ -375,14 +385,11 @@ async function setupActive(): Promise<ReadyInfo> {
   const deadline = performance.now() + 10_000;
   while (rooms.filter((x) => x.forwarding).length < joined && performance.now() < deadline) await new Promise((res) => setTimeout(res, 100));
   const forwarding = rooms.filter((x) => x.forwarding).length;
-  return {
-    role: 'active', requested: cfg.count, connected: rooms.length, failed: cfg.count - rooms.length, errors, forwarding, joined,
-    times: { mintMs: t1 - t0, connectMs: t2 - t1, joinMs: t3 - t2 }, rssBytes: process.memoryUsage().rss,
-  };
+  return { connected: rooms.length, joined, forwarding, times: { mintMs: t1 - t0, connectMs: t2 - t1, joinMs: t3 - t2 } };
 }
 
 async function measure(req: MeasureRequest): Promise<MeasureResult> {
-  const liveSockets = () => sockets.filter((s) => s.connected).length;
+  const live = (xs: Socket[]) => xs.filter((s) => s.connected).length;
   disconnects = {};
   latencies = new Samples();
   lags = new Samples();
@@ -391,7 +398,8 @@ async function measure(req: MeasureRequest): Promise<MeasureResult> {
     room.tracker.sentInWindow = room.tracker.receivedInWindow = 0;
     room.tracker.gaps = room.tracker.missing = room.tracker.duplicates = 0;
   }
-  const connectedAtStart = liveSockets();
+  const idleAtStart = live(idleSockets);
+  const activeAtStart = live(sockets) - idleAtStart;
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -401,7 +409,8 @@ async function measure(req: MeasureRequest): Promise<MeasureResult> {
   const windowMs = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const cpu = process.cpuUsage(cpu0);
-  const connectedAtEnd = liveSockets();
+  const idleAtEnd = live(idleSockets);
+  const activeAtEnd = live(sockets) - idleAtEnd;
   // Let what was sent in the window arrive.
   await new Promise((res) => setTimeout(res, req.graceMs));
   const s = latencies.toSorted();
@@ -413,11 +422,13 @@ async function measure(req: MeasureRequest): Promise<MeasureResult> {
     { sent: 0, rec: 0, gaps: 0, missing: 0, dup: 0 },
   );
   return {
-    role: cfg.role, windowMs, connectedAtStart, connectedAtEnd, disconnects,
+    windowMs, idleAtStart, idleAtEnd, activeAtStart, activeAtEnd, disconnects,
     sentEvents: agg.sent, receivedEvents: agg.rec, sentBatches,
     latency: { n: s.length, p50: percentileSorted(s, 50), p95: percentileSorted(s, 95), p99: percentileSorted(s, 99), max: s.length ? s[s.length - 1] : NaN, mean: s.length ? sum / s.length : NaN },
     gaps: agg.gaps, missing: agg.missing, duplicates: agg.dup, resyncs,
+    samples: s,
     sendLag: { p50: percentileSorted(l, 50), p99: percentileSorted(l, 99), max: l.length ? l[l.length - 1] : NaN },
+    lagSamples: l,
     bytesPerBatch: sentBatches >= 64 ? sentBytes / (Math.floor(sentBatches / 64) * 64) : NaN,
     elu, cpuCores: (cpu.user + cpu.system) / 1000 / windowMs, rssBytes: process.memoryUsage().rss,
   };
@@ -428,8 +439,16 @@ async function childMain(): Promise<void> {
     try {
       if (m.type === 'setup') {
         cfg = m.cfg;
-        const info = cfg.role === 'idle' ? await setupIdle() : await setupActive();
-        send({ type: 'ready', info });
+        const idle = await setupIdle();
+        const active = await setupActive();
+        send({
+          type: 'ready',
+          info: {
+            idleRequested: cfg.idle, idleConnected: idle.connected, activeRequested: cfg.active, activeConnected: active.connected,
+            joined: active.joined, forwarding: active.forwarding, errors, idleTimes: idle.times, activeTimes: active.times,
+            rssBytes: process.memoryUsage().rss,
+          },
+        });
       } else if (m.type === 'measure') {
         send({ type: 'measured', result: await measure(m) });
       } else if (m.type === 'stop') {
