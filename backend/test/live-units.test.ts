@@ -307,6 +307,33 @@ describe('LiveRegistry', () => {
   });
 });
 
+describe('stored session lookup', () => {
+  it('is asked only once an agent sees a session (list or join), once per session', async () => {
+    const lookup = vi.fn((_p: string, _s: string, done: (info: { startedAt: number; userId: string; browser: string; os: string }) => void) =>
+      queueMicrotask(() => done({ startedAt: 1234, userId: 'bob', browser: 'Safari', os: 'iOS 17' })));
+    const registry = new LiveRegistry(
+      { graceMs: 50, backpressureBytes: 1000, maxSessionsPerAgent: 4, sessionIntervalMs: 5, listIntervalMs: 5 },
+      { log: pino({ level: 'silent' }), metrics: createMetrics(), consent: { requireConsent: async () => false, projectChanged() {} }, lookup: { lookup } },
+    );
+    registries.push(registry);
+    registry.tabConnected(identity(1, { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36' }), tabPeer('t1'));
+    registry.tabConnected(identity(2, { sessionId: 'session-0002' }), tabPeer('t2'));
+    expect(lookup).not.toHaveBeenCalled();
+    const agent = agentPeer('a1');
+    registry.agentConnected(LOGIN, agent);
+    await registry.join('a1', { sessionId: SID });
+    expect(lookup).toHaveBeenCalledOnce();
+    registry.list('p1');
+    registry.list('p1');
+    expect(lookup).toHaveBeenCalledTimes(2);
+    await sleep(20);
+    const s = registry.list('p1').find((x) => x.sessionId === SID)!;
+    // The stored start wins; what the live tab said already (its User-Agent) is kept.
+    expect(s).toMatchObject({ startedAt: 1234, userId: 'bob', browser: 'Chrome', os: 'Linux' });
+    expect(agent.of('live:session').at(-1).startedAt).toBe(1234);
+  });
+});
+
 describe('ConsentPolicy', () => {
   it('reads the shared project cache, but straight from the store after projectChanged', async () => {
     const project = { id: 'p1', requireConsent: false } as ProjectRecord;

@@ -356,7 +356,17 @@ export class LiveRegistry implements LiveDirectory {
     Object.assign(room, describeUserAgent(identity.userAgent));
     room.changed = new Throttle(this.opts.sessionIntervalMs, () => this.publishSession(room));
     project.sessions.set(identity.sessionId, room);
-    this.deps.lookup?.lookup(identity.projectId, identity.sessionId, (info) => {
+    return room;
+  }
+
+  /**
+   * Fills in the session's stored start (and browser/os/user when still unknown) in the background.
+   * Only for sessions an agent sees (listed or joined): idle tabs nobody looks at cost no query.
+   */
+  private lookupStored(room: LiveRoom): void {
+    if (room.storedLookup || !this.deps.lookup) return;
+    room.storedLookup = true;
+    this.deps.lookup.lookup(room.projectId, room.sessionId, (info) => {
       if (!info || this.room(room.projectId, room.sessionId) !== room) return;
       if (info.startedAt > 0) room.startedAt = info.startedAt;
       if (!room.userId && info.userId) room.userId = info.userId;
@@ -364,7 +374,6 @@ export class LiveRegistry implements LiveDirectory {
       if (!room.os && info.os) room.os = info.os;
       this.changed(room, false);
     });
-    return room;
   }
 
   private joinRoom(conn: AgentConn, room: LiveRoom, tabId: string | undefined, requireConsent: boolean): AckResult<JoinResult> {
@@ -384,6 +393,7 @@ export class LiveRegistry implements LiveDirectory {
     }
     const tab = wanted ?? activeTab(room);
     if (!tab) return fail('not_found', 'This session is not live');
+    this.lookupStored(room);
     const member: Member = { conn, session: room, tab };
     room.members.set(conn.peer.id, member);
     conn.memberships.set(room.sessionId, member);
@@ -565,6 +575,7 @@ export class LiveRegistry implements LiveDirectory {
   }
 
   private listOf(project: ProjectRooms): LiveSession[] {
+    for (const room of project.sessions.values()) this.lookupStored(room);
     return [...project.sessions.values()].sort((a, b) => b.startedAt - a.startedAt).map(toLiveSession);
   }
 }

@@ -65,6 +65,8 @@ export class LiveRoom {
   browser = '';
   os = '';
   startedAt: number;
+  /** The stored row was asked for (once, when an agent first sees the session). */
+  storedLookup = false;
   /** Last time a tab (re)connected: which live session of a visitor is the current one. */
   lastConnectAt: number;
   changed!: Throttle;
