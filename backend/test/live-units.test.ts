@@ -121,7 +121,7 @@ describe('Throttle', () => {
     expect(seen.at(-1)).toBe(100);
     t.cancel();
   });
-  it('urgent runs on the next tick even inside the interval', async () => {
+  it('urgent runs on the next tick even inside the interval, but not more often than its own interval', async () => {
     let runs = 0;
     const t = new Throttle(10_000, () => runs++);
     t.schedule(true);
@@ -130,6 +130,17 @@ describe('Throttle', () => {
     await sleep(5);
     expect(runs).toBe(2);
     t.cancel();
+    let limited = 0;
+    const u = new Throttle(10_000, () => limited++, 40);
+    const until = Date.now() + 200;
+    while (Date.now() < until) {
+      u.schedule(true);
+      await sleep(1);
+    }
+    await sleep(50);
+    expect(limited).toBeGreaterThanOrEqual(3);
+    expect(limited).toBeLessThanOrEqual(7);
+    u.cancel();
   });
 });
 

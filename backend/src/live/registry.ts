@@ -354,7 +354,8 @@ export class LiveRegistry implements LiveDirectory {
   private openRoom(project: ProjectRooms, identity: TabIdentity, now: number): LiveRoom {
     const room = new LiveRoom(identity.projectId, identity.sessionId, identity.visitorId, now);
     Object.assign(room, describeUserAgent(identity.userAgent));
-    room.changed = new Throttle(this.opts.sessionIntervalMs, () => this.publishSession(room));
+    // Page changes and tab switches go out at once, but no more than every 50 ms.
+    room.changed = new Throttle(this.opts.sessionIntervalMs, () => this.publishSession(room), Math.min(50, this.opts.sessionIntervalMs));
     project.sessions.set(identity.sessionId, room);
     return room;
   }
