@@ -11,15 +11,15 @@
  */
 import type { Browser, BrowserContext } from 'playwright-core';
 import { agentContext, assistState, liveViewState, openUser, startLiveEnv, waitFor, type LiveEnv, type UserTab } from './lib/live-browser.js';
-import { joinWatchInit } from './lib/live-pages.js';
+import { JOIN_WS_TAP_INIT, joinWatchInit } from './lib/live-pages.js';
 import { isMain } from './lib/main.js';
 import { atMost, recordResults, type ResultRow } from './lib/report.js';
 import { fmtInt, fmtMs, fmtRatio, median, percentile } from './lib/stats.js';
 
 const BENCH = 'join';
 const TARGET = 'first frame ≤ 1 s p95';
-/** What shows that the live list has rendered (its container, also when empty). */
-export const LIST_SELECTOR = '[data-testid="live-list"]';
+/** The live list has loaded and drawn what it got (its rows, or its empty state). */
+export const LIST_SELECTOR = '[data-testid="live-list"] [data-testid="live-empty"], [data-testid="live-list"] [data-testid="live-row"]';
 
 export interface JoinOptions {
   browser?: Browser;
@@ -32,6 +32,11 @@ interface JoinSample {
   liveAt: number | null;
   htmlEnd: number;
   domContentLoaded: number;
+  /** the agent's socket open, its live:join sent, the first live:events frame received (ms since navigation) */
+  wsCreated: number | null;
+  wsOpen: number | null;
+  joinSent: number | null;
+  firstEvents: number | null;
 }
 
 async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'list', timeoutMs = 15_000): Promise<JoinSample> {
@@ -47,7 +52,10 @@ async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'li
     return await page.evaluate((k) => {
       const w = window as any;
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      return { firstFrame: w[k] as number, liveAt: w.__liveAt as number | null, htmlEnd: nav?.responseEnd ?? NaN, domContentLoaded: nav?.domContentLoadedEventEnd ?? NaN };
+      return {
+        firstFrame: w[k] as number, liveAt: w.__liveAt as number | null, htmlEnd: nav?.responseEnd ?? NaN, domContentLoaded: nav?.domContentLoadedEventEnd ?? NaN,
+        wsCreated: w.__wsCreated as number | null, wsOpen: w.__wsOpen as number | null, joinSent: w.__joinSent as number | null, firstEvents: w.__firstEvents as number | null,
+      };
     }, key);
   } finally {
     await page.close();
@@ -71,11 +79,12 @@ interface Series {
 
 function describeSeries(s: Series): string {
   const ff = s.joins.map((j) => j.firstFrame);
-  const live = s.joins.map((j) => j.liveAt).filter((x): x is number => x !== null);
+  const med = (f: (j: JoinSample) => number | null) => fmtMs(median(s.joins.map(f).filter((x): x is number => x !== null && Number.isFinite(x))), 0);
   return (
     `${s.name}: p50 ${fmtMs(percentile(ff, 50), 0)}, p95 ${fmtMs(percentile(ff, 95), 0)}, max ${fmtMs(Math.max(...ff), 0)} over ${ff.length} joins` +
     (s.errors.length ? ` (${s.errors.length} failed: ${s.errors[0]})` : '') +
-    `; median HTML ${fmtMs(median(s.joins.map((j) => j.htmlEnd)), 0)}, DOMContentLoaded ${fmtMs(median(s.joins.map((j) => j.domContentLoaded)), 0)}, data-state=live ${fmtMs(median(live), 0)}`
+    `; medians since navigation: HTML ${med((j) => j.htmlEnd)}, DOMContentLoaded ${med((j) => j.domContentLoaded)}, socket created ${med((j) => j.wsCreated)}, open ${med((j) => j.wsOpen)}, ` +
+    `live:join sent ${med((j) => j.joinSent)}, first live:events frame (snapshot) ${med((j) => j.firstEvents)}, data-state=live ${med((j) => j.liveAt)}`
   );
 }
 
@@ -85,7 +94,7 @@ export async function runJoin(opts: JoinOptions = {}): Promise<ResultRow[]> {
   const env: LiveEnv = await startLiveEnv({ browser: opts.browser });
   try {
     console.log(`[${BENCH}] backend child pid ${env.backend.pid} at ${env.backend.url}; Chromium ${env.browser.version()}; ${reps} joins per page`);
-    const ctx = await agentContext(env, [joinWatchInit(LIST_SELECTOR)]);
+    const ctx = await agentContext(env, [joinWatchInit(LIST_SELECTOR), JOIN_WS_TAP_INIT]);
     const listUrl = `${env.backend.url}/#/live`;
     const base: JoinSample[] = [];
     const baseErrors: string[] = [];

@@ -45,6 +45,8 @@ interface ConditionResult {
   /** |clock offset of the user page − the agent page| (both vs the real Date.now), ms */
   clockDiffMs: number;
   wsFrames: { userSent: number; agentRecv: number };
+  /** marks the agent's DOM got inside an animation frame (rrweb's) rather than in a plain task */
+  seenInFrame: number;
 }
 
 const WARMUP = 5;
@@ -97,7 +99,7 @@ async function runCondition(env: LiveEnv, cond: Condition, intervalMs: number): 
       }),
       agent.evaluate(() => {
         const w = window as any;
-        return { seen: w.__seen, drawn: w.__drawn, wsRecv: w.__wsRecv, frames: w.__wsFrames, offset: w.__realDateNow() - w.__benchNow() };
+        return { seen: w.__seen, drawn: w.__drawn, wsRecv: w.__wsRecv, frames: w.__wsFrames, inFrame: w.__seenInFrame as number, offset: w.__realDateNow() - w.__benchNow() };
       }),
     ]);
     const times: MarkTimes = { sent: u.sent, wsSend: u.wsSend, wsRecv: a.wsRecv, seen: a.seen, drawn: a.drawn };
@@ -106,6 +108,7 @@ async function runCondition(env: LiveEnv, cond: Condition, intervalMs: number): 
       split: splitLatencies(times, WARMUP + 1, total),
       clockDiffMs: Math.abs(u.offset - a.offset),
       wsFrames: { userSent: u.frames.sent, agentRecv: a.frames.recv },
+      seenInFrame: a.inFrame,
     };
   } finally {
     await agentCtx.close().catch(() => {});
@@ -120,7 +123,8 @@ function describe(r: ConditionResult): string {
   const drawn = s.total.length;
   const parts =
     s.relay.length > 0
-      ? `split p50: user side ${fmtMs(p(s.userSide, 50))}, socket relay ${fmtMs(p(s.relay, 50))}, agent apply ${fmtMs(p(s.agentApply, 50))}, to frame ${fmtMs(p(s.frame, 50))}`
+      ? `split p50/p95: user side ${fmtMs(p(s.userSide, 50))}/${fmtMs(p(s.userSide, 95))}, socket relay ${fmtMs(p(s.relay, 50))}/${fmtMs(p(s.relay, 95))}, ` +
+        `agent apply ${fmtMs(p(s.agentApply, 50))}/${fmtMs(p(s.agentApply, 95))}, to frame ${fmtMs(p(s.frame, 50))}/${fmtMs(p(s.frame, 95))}`
       : 'split not available (the socket taps saw no marks)';
   return (
     `${r.cond.name}: p50 ${fmtMs(p(s.total, 50))}, p95 ${fmtMs(p(s.total, 95))}, max ${fmtMs(Math.max(...s.total))} over ${drawn}/${s.marks} mutations drawn` +
@@ -148,7 +152,7 @@ export async function runLiveLatency(opts: LiveLatencyOptions = {}): Promise<Res
       try {
         const r = await runCondition(env, cond, intervalMs);
         results.push(r);
-        console.log(`[${BENCH}] ${describe(r)}; ws frames: user sent ${r.wsFrames.userSent}, agent received ${r.wsFrames.agentRecv}`);
+        console.log(`[${BENCH}] ${describe(r)}; ws frames: user sent ${r.wsFrames.userSent}, agent received ${r.wsFrames.agentRecv}; marks applied inside an animation frame ${r.seenInFrame}`);
       } catch (err) {
         const error = (err as Error).message.split('\n')[0];
         failures.push({ cond, error });

@@ -5,6 +5,7 @@ import { RelayTracker, Samples, mutationBatch, percentileSorted, startOfRun, TEX
 import { cookiePair } from '../src/lib/live-common.js';
 import {
   CLOCK_INIT,
+  JOIN_WS_TAP_INIT,
   READY_TEXT,
   STAGE_WATCH_INIT,
   WS_TAP_INIT,
@@ -128,7 +129,7 @@ describe('live benches: parsing and page scripts', () => {
   });
 
   it('in-page scripts are valid JavaScript', () => {
-    for (const src of [CLOCK_INIT, WS_TAP_INIT, STAGE_WATCH_INIT, skewClockScript(-60_000), joinWatchInit('[data-testid="live-list"]')]) {
+    for (const src of [CLOCK_INIT, JOIN_WS_TAP_INIT, WS_TAP_INIT, STAGE_WATCH_INIT, skewClockScript(-60_000), joinWatchInit('[data-testid="live-list"]')]) {
       expect(() => new Function(src)).not.toThrow();
     }
   });

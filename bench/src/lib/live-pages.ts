@@ -98,13 +98,30 @@ export const WS_TAP_INIT = `(() => {
 
 /**
  * In the agent's page: watches the live stage's replay iframe (same origin) for the counter's text.
- * `__seen[k]` = when a MutationObserver first saw mark k in the iframe's document, `__drawn[k]` = the next
- * animation frame after that. Re-attaches when the iframe or its document is replaced (resync, remount).
+ * `__seen[k]` = when a MutationObserver first saw mark k in the iframe's document; `__drawn[k]` = when the
+ * rendering update that paints it has finished. rrweb's Replayer applies live events inside its own
+ * requestAnimationFrame callback, and a change made there is painted in that same frame; a change made in
+ * an ordinary task is painted in the next one. So: a frame loop started before the dashboard's scripts
+ * (its callback runs first in every frame) marks "inside a frame" until a timer task right after that
+ * frame's rendering; a change seen inside a frame is drawn at that timer, any other at the timer after
+ * the next frame. Re-attaches when the iframe or its document is replaced (resync, remount).
  */
 export const STAGE_WATCH_INIT = `(() => {
   const RE = new RegExp(${JSON.stringify(MARK_RE_SOURCE)});
   const now = () => performance.timeOrigin + performance.now();
-  window.__seen = {}; window.__drawn = {}; window.__stageAttach = 0;
+  window.__seen = {}; window.__drawn = {}; window.__stageAttach = 0; window.__seenInFrame = 0;
+  let inFrame = false;
+  const afterFrame = [];
+  const frame = () => {
+    inFrame = true;
+    setTimeout(() => {
+      inFrame = false;
+      const t = now();
+      for (const k of afterFrame.splice(0)) window.__drawn[k] = t;
+    }, 0);
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
   let doc = null, obs = null;
   const check = () => {
     const el = doc && doc.getElementById('counter');
@@ -112,7 +129,8 @@ export const STAGE_WATCH_INIT = `(() => {
     if (!m || m[1] in window.__seen) return;
     const k = m[1];
     window.__seen[k] = now();
-    requestAnimationFrame(() => { window.__drawn[k] = now(); });
+    if (inFrame) { window.__seenInFrame++; afterFrame.push(k); }
+    else requestAnimationFrame(() => afterFrame.push(k));
   };
   const attach = () => {
     const iframe = document.querySelector('[data-testid="live-stage"] iframe');
@@ -208,8 +226,10 @@ export function splitLatencies(t: MarkTimes, from: number, to: number): LatencyS
 /**
  * In the agent's page, from its first script: stamps (ms since navigation start, the page's time origin)
  * when the live view first says data-state=live (`__liveAt`), when the replay iframe first shows the user
- * page's known text in an animation frame (`__firstFrame`: that frame draws it), and when `listSelector`
- * first matches (`__listAt`, for the live list baseline).
+ * page's known text (`__firstFrame`: the end of the rendering update that paints it), and when
+ * `listSelector` first matches (`__listAt`, for the live list baseline). Checked in a timer task right
+ * after each frame's rendering (rrweb draws inside its own animation-frame callback, after this one's:
+ * what the DOM holds then is what that frame painted).
  */
 export function joinWatchInit(listSelector: string): string {
   return `(() => {
@@ -217,15 +237,47 @@ export function joinWatchInit(listSelector: string): string {
   const LIST = ${JSON.stringify(listSelector)};
   window.__liveAt = null; window.__firstFrame = null; window.__listAt = null;
   const t0 = performance.now();
-  const loop = () => {
-    const now = performance.now();
-    if (window.__listAt === null && document.querySelector(LIST)) window.__listAt = now;
-    if (window.__liveAt === null && document.querySelector('[data-testid="live-view"][data-state="live"]')) window.__liveAt = now;
+  const ready = () => {
     const iframe = document.querySelector('[data-testid="live-stage"] iframe');
     const el = iframe && iframe.contentDocument && iframe.contentDocument.getElementById('join-ready');
-    if (el && (el.textContent || '').indexOf(READY) >= 0) { window.__firstFrame = now; return; }
-    if (now - t0 < 60000) requestAnimationFrame(loop);
+    return !!el && (el.textContent || '').indexOf(READY) >= 0;
+  };
+  const seen = (now) => {
+    if (window.__listAt === null && document.querySelector(LIST)) window.__listAt = now;
+    if (window.__liveAt === null && document.querySelector('[data-testid="live-view"][data-state="live"]')) window.__liveAt = now;
+    if (window.__firstFrame === null && ready()) window.__firstFrame = now;
+  };
+  const loop = () => {
+    // What is in the DOM by the end of this frame's rendering is painted: stamp it then.
+    setTimeout(() => seen(performance.now()), 0);
+    if (performance.now() - t0 < 60000 && (window.__firstFrame === null || window.__listAt === null)) requestAnimationFrame(loop);
   };
   requestAnimationFrame(loop);
 })();`;
 }
+
+/**
+ * In the agent's page (join bench): when its socket was created and opened, when it sent `live:join`, and when the first
+ * `live:events` frame (the user's Meta + FullSnapshot) arrived, in ms since navigation start.
+ */
+export const JOIN_WS_TAP_INIT = `(() => {
+  window.__wsCreated = null; window.__wsOpen = null; window.__joinSent = null; window.__firstEvents = null;
+  const Orig = window.WebSocket;
+  const send = Orig.prototype.send;
+  Orig.prototype.send = function (data) {
+    if (window.__joinSent === null && typeof data === 'string' && data.indexOf('"live:join"') >= 0) window.__joinSent = performance.now();
+    return send.call(this, data);
+  };
+  function Tapped(...args) {
+    if (window.__wsCreated === null) window.__wsCreated = performance.now();
+    const ws = new Orig(...args);
+    ws.addEventListener('open', () => { if (window.__wsOpen === null) window.__wsOpen = performance.now(); });
+    ws.addEventListener('message', (e) => {
+      if (window.__firstEvents === null && typeof e.data === 'string' && e.data.indexOf('"live:events"') >= 0) window.__firstEvents = performance.now();
+    });
+    return ws;
+  }
+  Tapped.prototype = Orig.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Tapped[k] = Orig[k];
+  window.WebSocket = Tapped;
+})();`;
