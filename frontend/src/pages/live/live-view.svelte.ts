@@ -74,6 +74,8 @@ export class LiveViewController {
   /** the live picture is up (a full snapshot was drawn) */
   drawn = $state(false);
   ended = $state<LiveEndReason | null>(null);
+  /** server-clock ms when it ended (the right end of the timeline from then on) */
+  endedAt = $state<number | null>(null);
   error = $state<{ code: string; message: string } | null>(null);
   /** a passing problem worth a line (a tab switch refused, …) */
   notice = $state<string | null>(null);
@@ -98,8 +100,9 @@ export class LiveViewController {
 
   state = $derived.by<LiveState>(() => {
     if (this.error) return 'error';
-    if (this.ended) return 'ended';
+    // Going back in time still works once the session ended (the recording is all there).
     if (this.travelAt !== null) return 'time-travel';
+    if (this.ended) return 'ended';
     if (this.session?.awaitingConsent && !this.drawn) return 'waiting-consent';
     if (this.drawn && this.socket.connected) return 'live';
     return 'connecting';
@@ -132,6 +135,8 @@ export class LiveViewController {
   #castAt = new WeakMap<object, number>();
   #latency: number[] = [];
   #latencyShownAt = 0;
+  /** performance.now() when the current picture was drawn */
+  #pictureAt = 0;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void)[] = [];
@@ -229,13 +234,16 @@ export class LiveViewController {
 
   #followActive(): void {
     const session = this.session;
-    if (!session) return;
+    // Not while the agent looks back in time: following catches up on the way back to live.
+    if (!session || this.travelAt !== null) return;
     const active = session.tabs.find((t) => t.tabId === session.activeTabId);
     if (active && active.tabId !== this.watchedTabId) this.#switchTab(active.tabId);
   }
 
   #onEnded(reason: LiveEndReason): void {
+    if (this.ended) return;
     this.ended = reason;
+    this.endedAt = this.socket.serverNow();
     this.travelPlaying = false;
     clearTimeout(this.#watchdog);
   }
@@ -314,6 +322,7 @@ export class LiveViewController {
     replayer.on('fullsnapshot-rebuilded', () => {
       if (this.#live?.replayer !== replayer) return;
       this.drawn = true;
+      this.#pictureAt = performance.now();
       clearTimeout(this.#watchdog);
     });
     replayer.on('event-cast', (event) => {
@@ -342,6 +351,8 @@ export class LiveViewController {
   }
 
   #sampleLatency(ms: number): void {
+    // Events right after a snapshot waited for it to arrive and be built: not the steady latency.
+    if (performance.now() - this.#pictureAt < 1_000) return;
     this.#latency.push(ms);
     if (this.#latency.length > LATENCY_WINDOW) this.#latency.shift();
     const t = performance.now();
@@ -398,7 +409,7 @@ export class LiveViewController {
     const previous = this.watchedTabId;
     this.watchedTabId = tabId;
     this.notice = null;
-    this.backToLive();
+    this.#leaveTravel();
     this.#seq.reset();
     this.#streamed.clear();
     this.#destroyLive();
@@ -421,16 +432,20 @@ export class LiveViewController {
 
   // ------------------------------------------------------------------------------ time travel
 
-  /** The timeline's span on the server clock: from the session's start to now. */
+  /** The timeline's span on the server clock: from the session's start to now (or its end). */
   get travelStart(): number {
-    return Math.min(this.session?.startedAt ?? this.now, this.now);
+    return Math.min(this.session?.startedAt ?? this.liveEdge, this.liveEdge);
+  }
+
+  get liveEdge(): number {
+    return this.endedAt ?? this.now;
   }
 
   /** Shows the watched tab as it was at `serverTs` (server clock), paused. */
   travelTo(serverTs: number): void {
     const tabId = this.watchedTabId;
     if (!tabId || !this.#travelRoot) return;
-    const at = Math.max(this.travelStart, Math.min(serverTs, this.now));
+    const at = Math.max(this.travelStart, Math.min(serverTs, this.liveEdge));
     this.travelAt = at;
     this.#travelTarget = at;
     if (this.#travelBuilding) return; // the build seeks to the latest target when done
@@ -550,6 +565,11 @@ export class LiveViewController {
 
   /** Back to the live picture, which kept drawing all along. */
   backToLive(): void {
+    this.#leaveTravel();
+    if (this.follow && this.joined && !this.ended) this.#followActive();
+  }
+
+  #leaveTravel(): void {
     this.travelAt = null;
     this.#travelTarget = null;
     this.travelPlaying = false;
