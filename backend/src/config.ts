@@ -51,6 +51,8 @@ export interface ServerConfig {
   liveBackpressureBytes: number;
   /** Sessions one agent socket may have joined at once. */
   liveMaxSessionsPerAgent: number;
+  /** How often the agents behind open live sockets are checked for having been removed or disabled. */
+  liveAgentRecheckMs: number;
   metricsPublic: boolean;
   /** Serve the demo site at /demo/. */
   demo: boolean;
@@ -134,6 +136,9 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     // The dashboard grid shows 4 live sessions; 8 leaves room for quick switching while each join
     // still makes a user's page take a snapshot.
     liveMaxSessionsPerAgent: 8,
+    // A socket is authenticated once, at its handshake; an agent removed in Settings must not keep
+    // watching on a socket it already had. One query per signed-in agent per minute.
+    liveAgentRecheckMs: 60_000,
     metricsPublic: true,
     demo: true,
     rootDir: ROOT,

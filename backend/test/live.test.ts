@@ -22,6 +22,7 @@ beforeAll(async () => {
     liveConnectRateLimit: { perSecond: 0.01, burst: 5 },
     startRateLimit: { perSecond: 1000, burst: 1000 },
     loginRateLimit: { perSecond: 100, burst: 100 },
+    liveAgentRecheckMs: 200,
   });
   cookie = await login(server);
 });
@@ -434,6 +435,29 @@ describe('projects never cross', () => {
     await sleep(100);
     expect(inA.rec.of('live:start')).toEqual([]);
     expect(inB.rec.of('live:start')).toEqual([]);
+  });
+});
+
+describe('agents removed while connected', () => {
+  it('a disabled agent loses its live socket; the tab stops and drops it from the banner', async () => {
+    const id = randomUUID().replaceAll('-', '');
+    const email = `gone-${id.slice(0, 6)}@example.com`;
+    await server.store.createAgent({
+      id, projectId: server.projectId, email, name: 'Gone Soon', role: 'agent',
+      passwordHash: await hashPassword('password-gone-1'), createdAt: Date.now(), disabled: false,
+    });
+    const cookieC = await login(server, email, 'password-gone-1');
+    const c = await agent({ cookie: cookieC });
+    const { tab, rec } = await liveTab();
+    expect((await join(c.sock, tab.sessionId)).ok).toBe(true);
+    await waitFor(() => rec.of('live:start').length === 1);
+    const gone = new Promise<string>((r) => c.sock.once('disconnect', r));
+    await server.store.setAgentDisabled(server.projectId, id, true);
+    expect(await gone).toBe('io server disconnect');
+    await waitFor(() => rec.of('live:stop').length === 1, 2_000, 'live:stop');
+    expect(rec.of('agents').at(-1)).toEqual([]);
+    // Nor can it come back with the cookie it still has.
+    expect((await refusal(track(agentSocket(server, { cookie: cookieC })))).data?.code).toBe('unauthorized');
   });
 });
 

@@ -144,6 +144,39 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     });
   }
 
+  /**
+   * Removed or disabled agents lose their sockets within liveAgentRecheckMs (HTTP checks the agent at
+   * every request; a socket only at its handshake). A storage error keeps everyone connected.
+   */
+  let rechecking = false;
+  const recheck = setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    void recheckAgents().finally(() => (rechecking = false));
+  }, config.liveAgentRecheckMs);
+  recheck.unref();
+  async function recheckAgents(): Promise<void> {
+    const byAgent = new Map<string, AssistSocket[]>();
+    for (const s of nsp.sockets.values()) {
+      if (s.data.role !== 'agent' || s.data.via !== 'login') continue;
+      const list = byAgent.get(s.data.agentId) ?? [];
+      list.push(s);
+      byAgent.set(s.data.agentId, list);
+    }
+    for (const [agentId, sockets] of byAgent) {
+      let agent;
+      try {
+        agent = await ctx.store.getAgent(agentId);
+      } catch (err) {
+        log.warn({ err }, 'live: cannot re-check agents');
+        return;
+      }
+      if (agent && !agent.disabled && agent.projectId === sockets[0].data.projectId) continue;
+      log.info({ agentId }, 'live: agent removed or disabled; closing its sockets');
+      for (const s of sockets) s.disconnect(true);
+    }
+  }
+
   let closed = false;
   return {
     io,
@@ -151,6 +184,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(recheck);
       registry.close();
       lookup.close();
       await io.close();
