@@ -3,6 +3,8 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 // The backend serves dist/ at `/` and its assets under `/assets/`; in development the Vite server
 // forwards everything the dashboard talks to (API, ingest, tracker, demo site) to a local backend.
+// `base: '/'` keeps asset URLs absolute (`/assets/...`): the same index.html is served at `/watch/<token>`
+// and `/embed/<token>`, where relative URLs would resolve under those paths.
 const backend = process.env.TANDEM_BACKEND ?? 'http://127.0.0.1:4300';
 
 export default defineConfig({
@@ -21,6 +23,8 @@ export default defineConfig({
       '/ingest': backend,
       '/tracker.js': backend,
       '/demo': backend,
+      // live pages: socket.io (WebSocket upgrade included); /watch and /embed are served by Vite's SPA fallback
+      '/socket.io': { target: backend, ws: true },
     },
   },
 });
