@@ -27,6 +27,11 @@ export interface AssistHost {
   readonly bus: { subscribe(fn: (e: TandemEvent) => void): () => void };
   /** A new Meta + FullSnapshot now (published on the bus synchronously when recording). */
   takeFullSnapshot(): void;
+  /**
+   * Record every input event (typing shows live) instead of the recording's value-on-change. Returns
+   * true when switching restarted the recorder, which already drew a new Meta + FullSnapshot.
+   */
+  setLiveSampling?(on: boolean): boolean;
   /** Called with the session now (if known) and on every id or token change; returns an unsubscribe. */
   onSession(fn: (s: AssistSession) => void): () => void;
   /** The current page, URL redacted the tracker's way, and the identified user. */

@@ -243,8 +243,11 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
       unsubForward = host.bus.subscribe(guard.wrap('forward', (e: TandemEvent) => fwd.push(e)) as (e: TandemEvent) => void);
     }
     forwarder.start();
-    // Synchronous in rrweb: Meta + FullSnapshot are on the bus (and queued) when this returns.
-    guard.run('snapshot', () => host!.takeFullSnapshot());
+    // Synchronous in rrweb: Meta + FullSnapshot are on the bus (and queued) when this returns. The
+    // first time, switching the recorder to live sampling (every keystroke) draws that snapshot itself.
+    guard.run('snapshot', () => {
+      if (!host!.setLiveSampling?.(true)) host!.takeFullSnapshot();
+    });
   };
 
   /** Created on the first live message, not before: nothing is set up while nobody watches. */

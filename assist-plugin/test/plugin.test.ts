@@ -3,6 +3,7 @@ import { PROTOCOL_VERSION } from '@tandem/protocol';
 import { AGENTS_GRACE_MS, createAssist, type AssistOptions } from '../src/plugin.js';
 import { RESUME_KEY_PREFIX } from '../src/handshake.js';
 import { FakeHost, FakeSocket, fakeIo } from './fakes.js';
+import { FULL, META } from './helpers.js';
 
 const S1 = { sessionId: 'sess-1', tabId: 'tab-1', visitorId: 'vis-1', token: 'tok-1' };
 
@@ -81,6 +82,32 @@ describe('assist plugin', () => {
     expect(sock().names().filter((n) => n !== 'clock:ping' && n !== 'clock:offset' && n !== 'tab:page')).toEqual([]);
     expect(plugin.assistState()).toMatchObject({ connected: true, forwarding: false, sentMessages: 0, lastForwardedSeq: -1 });
     expect(host.snapshots).toBe(0);
+  });
+
+  it('live:start: switches the recorder to live sampling once (its restart is the snapshot), then snapshots on resyncs', () => {
+    const { host, sock, tick } = setup();
+    const switched: boolean[] = [];
+    let live = false;
+    (host as unknown as { setLiveSampling(on: boolean): boolean }).setLiveSampling = (on: boolean) => {
+      switched.push(on);
+      if (live === on) return false;
+      live = on;
+      // The restarted recorder draws its own Meta + FullSnapshot.
+      host.publish(META);
+      host.publish(FULL);
+      return true;
+    };
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('live:start', { reason: 'join' });
+    expect(switched).toEqual([true]);
+    expect(host.snapshots).toBe(0);
+    tick();
+    expect(sock().liveBatches()).toEqual([[0, 1]]);
+    sock().fire('live:start', { reason: 'gap' });
+    expect(host.snapshots).toBe(1);
+    tick();
+    expect(sock().liveBatches()).toEqual([[0, 1], [2, 3]]);
   });
 
   it('live:start: takes a full snapshot and forwards from its Meta on, one message per macrotask', () => {

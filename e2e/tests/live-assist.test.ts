@@ -49,6 +49,22 @@ async function newAgent() {
   return agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
 }
 
+/** A second agent of the project (added through the settings API), signed in in its own browser context. */
+async function secondAgent(name: string) {
+  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`;
+  const password = 'second-agent-password';
+  const added = await fetch(`${e2e.backend.url}/api/v1/agents`, {
+    method: 'POST',
+    headers: { cookie: await e2e.agentCookie(), 'content-type': 'application/json' },
+    body: JSON.stringify({ email, name, password, role: 'agent' }),
+  });
+  expect(added.status).toBe(200);
+  const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+  return agentContext(e2e.browser, e2e.backend.url, login.headers.get('set-cookie')!.split(';')[0]);
+}
+
 describe('live assist in real browsers', () => {
   it('sends no DOM until an agent joins; the agent then sees typing, mutations, the cursor page and the console live', async () => {
     const user = await newUser();
@@ -68,7 +84,9 @@ describe('live assist in real browsers', () => {
     await waitForStageText(view, 'my card was declined');
     // Input values stay masked live too: the agent sees the mask, never the value.
     await user.page.fill('#card-name', 'Grace Hopper');
-    await waitFor('masked input value', async () => (await stageFrame(view).locator('#card-name').inputValue()) === '************');
+    let seen = '';
+    await waitFor('masked input value', async () => (seen = await stageFrame(view).locator('#card-name').inputValue()) === '************')
+      .catch((err) => { throw new Error(`${err.message}; the agent's input shows ${JSON.stringify(seen)}`); });
     // DOM mutations.
     await user.page.click('#add');
     await user.page.click('#add');
@@ -87,7 +105,7 @@ describe('live assist in real browsers', () => {
   it('serves two agents at once, and stops forwarding when the last one leaves', async () => {
     const user = await newUser();
     const a1 = await newAgent();
-    const a2 = await newAgent();
+    const a2 = await secondAgent('Blake Support');
     const v1 = await openLiveView(a1, e2e.backend.url, user.sessionId);
     const v2 = await openLiveView(a2, e2e.backend.url, user.sessionId);
     await user.page.click('#add');
@@ -95,7 +113,9 @@ describe('live assist in real browsers', () => {
     await waitForStageText(v2, 'line 1');
     // Both agents are named on the user's banner.
     await waitForAssist(user.page, 'two agents', (s) => s.agents.length === 2);
-    await expect(user.page.locator('[data-tandem-banner]').textContent()).resolves.toBeTruthy();
+    const banner = (await user.page.locator('[data-tandem-banner]').textContent()) ?? '';
+    expect(banner).toContain('Admin');
+    expect(banner).toContain('Blake Support');
 
     await a1.close();
     await user.page.click('#add');

@@ -40,6 +40,11 @@ export const DEFAULT_SERVER_CONFIG: TrackerServerConfig = {
  * final value of a burst of input events on one field.
  */
 export const SAMPLING = { mousemove: 50, scroll: 150, media: 800, input: 'last' } as const;
+/**
+ * While an agent watches live: every `input` event, so typing shows as it happens (still masked).
+ * With `input: 'last'` rrweb listens to `change` only, i.e. a field's value appears when it loses focus.
+ */
+export const LIVE_SAMPLING = { mousemove: 50, scroll: 150, media: 800 } as const;
 
 /** Events held before the session is known (first start, rotation): a few seconds of a busy page. */
 export const PRESTART_MAX_EVENTS = 1_000;

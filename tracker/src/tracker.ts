@@ -25,6 +25,7 @@ import {
   CUSTOM_PAYLOAD_MAX_BYTES,
   DEFAULT_SERVER_CONFIG,
   PRESTART_MAX_EVENTS,
+  LIVE_SAMPLING,
   SAMPLING,
   STOP_FLUSH_TIMEOUT_MS,
   type TrackerOptions,
@@ -102,6 +103,9 @@ export class Tracker {
   private recording = false;
   /** The keyframe interval the running rrweb recording was started with. */
   private recordingCheckoutMs = 0;
+  /** Live viewers want every input event (setLiveSampling); the recorder running has it when Active. */
+  private liveSampling = false;
+  private liveSamplingActive = false;
   private stopRecord: (() => void) | undefined;
   private consoleCapture: ConsoleCapture | null = null;
   private uninstallers: (() => void)[] = [];
@@ -220,6 +224,24 @@ export class Tracker {
     this.guard.run('event', () => {
       this.emitCustom(TANDEM_EVENT.custom, { name: safeString(name, 200), payload: jsonSafe(payload, CUSTOM_PAYLOAD_MAX_BYTES) });
     });
+  }
+
+  /**
+   * Live viewers see typing as it happens: while `on`, rrweb records every `input` event instead of
+   * only the value at `change` (the recording's byte-saving default). rrweb reads sampling only in
+   * record(), so switching on restarts the recorder, which draws a new Meta + FullSnapshot; returns
+   * true when it did (the caller then needs no takeFullSnapshot). Switching off waits for the next
+   * restart: a snapshot just to save bytes would cost more than it saves.
+   */
+  setLiveSampling(on: boolean): boolean {
+    return this.guard.run('live sampling', () => {
+      if (this.liveSampling === on) return false;
+      this.liveSampling = on;
+      if (!on || !this.recording || this.liveSamplingActive) return false;
+      this.stopRecording();
+      this.startRecording();
+      return this.recording;
+    }) ?? false;
   }
 
   /** A new Meta + FullSnapshot now (the assist plugin calls it when an agent joins). */
@@ -570,7 +592,7 @@ export class Tracker {
       collectFonts: false,
       // Drops scripts, comments and head meta noise: replay never runs them and they cost bytes.
       slimDOMOptions: true,
-      sampling: { ...SAMPLING },
+      sampling: this.liveSampling ? { ...LIVE_SAMPLING } : { ...SAMPLING },
       // @rrweb/record's typings come from the `rrweb` package's own copy of @rrweb/types: same shape.
       plugins: (this.consoleCapture ? [this.consoleCapture.plugin] : []) as never[],
       // rrweb calls this for failures inside its observers; true = handled, do not rethrow into the page.
@@ -581,6 +603,7 @@ export class Tracker {
     });
     this.stopRecord = stop ?? undefined;
     this.recording = !!stop;
+    this.liveSamplingActive = this.recording && this.liveSampling;
     this.consoleCapture?.installGate();
   }
 
