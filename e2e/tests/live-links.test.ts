@@ -310,8 +310,8 @@ describe('order and completeness', () => {
     await waitFor('resync requested for the gap', async () => starts.includes('gap'), 10_000, 100);
     await waitForStageText(view, 'after resync');
     expect(await stageFrame(view).getByText('after the gap').count()).toBe(0);
-    const resyncs = Number(await view.getByTestId('live-resyncs').getAttribute('data-count'));
-    expect(resyncs).toBeGreaterThanOrEqual(1);
+    // (The server caught this hole between two batches; a hole it cannot see — the agent's own socket
+    // dropping — is the view's to catch, covered by frontend/test's live-stream tests.)
     // And it is live again afterwards.
     tab.socket.emit('live:events', { events: [setText(seq++, 'live again')] });
     await waitForStageText(view, 'live again');
