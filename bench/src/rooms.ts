@@ -121,7 +121,9 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
   // per-message and backpressure limits stay at their defaults.
   const unlimited = { perSecond: 1_000_000, burst: 1_000_000 };
   const raised = { startRateLimit: unlimited, liveConnectRateLimit: unlimited, liveProjectConnectRateLimit: unlimited };
-  const backend = await startBackendChild({ overrides: { ...raised, secret } });
+  // ROOMS_CPU_PROF=<dir>: the backend writes a V8 CPU profile there when it exits (to see what limits it).
+  const prof = process.env.ROOMS_CPU_PROF;
+  const backend = await startBackendChild({ overrides: { ...raised, secret }, execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [] });
   const children: IpcChild[] = [];
   try {
     console.log(`[${BENCH}] backend child pid ${backend.pid} at ${backend.url} (dataDir ${backend.dataDir}); RSS at start ${fmtBytes(backend.procMem().rss)}`);

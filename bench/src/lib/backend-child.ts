@@ -64,11 +64,13 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
-export async function startBackendChild(opts: { overrides?: Record<string, unknown>; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<BackendChild> {
+export async function startBackendChild(
+  opts: { overrides?: Record<string, unknown>; env?: Record<string, string>; timeoutMs?: number; execArgv?: string[] } = {},
+): Promise<BackendChild> {
   mkdirSync(TMP_DIR, { recursive: true });
   const dataDir = mkdtempSync(resolve(TMP_DIR, 'live-data-'));
   const child = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])],
     env: {
       ...process.env,
       TANDEM_BACKEND_CHILD: '1',
