@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { useBackendAndBrowser } from './support/fixture.js';
 import { waitFor } from './support/browser.js';
@@ -17,6 +19,8 @@ import {
 } from './support/live.js';
 
 const e2e = useBackendAndBrowser();
+const ARTIFACTS = path.resolve(new URL('../artifacts', import.meta.url).pathname);
+beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
 
 const USER_PAGE = `
   <h1>Checkout help</h1>
@@ -94,6 +98,7 @@ describe('live assist in real browsers', () => {
     // Console, live.
     await user.page.click('#log');
     await view.getByTestId('live-console-entry').filter({ hasText: 'live console says hello' }).first().waitFor({ timeout: 10_000 });
+    await view.screenshot({ path: path.join(ARTIFACTS, 'live-view.png') });
     // The replay iframe never runs the page's scripts.
     const sandbox = await view.locator('[data-testid="live-stage"] iframe').first().getAttribute('sandbox');
     expect(sandbox ?? '').not.toContain('allow-scripts');
@@ -222,6 +227,8 @@ describe('live assist in real browsers', () => {
     const scrubber = view.getByTestId('time-travel-scrubber');
     await scrubber.fill('0').catch(async () => scrubber.press('Home'));
     await waitForLiveState(view, 'time-travel');
+    await view.waitForTimeout(300);
+    await view.screenshot({ path: path.join(ARTIFACTS, 'live-time-travel.png') });
     const frames = view.frameLocator('[data-testid="live-stage"] iframe');
     await waitFor('earlier state shown', async () => {
       for (let i = 0; i < (await view.locator('[data-testid="live-stage"] iframe').count()); i++) {
@@ -254,6 +261,7 @@ describe('live assist in real browsers', () => {
     for (const [i, u] of users.entries()) {
       await waitForStageText(grid, `Checkout help ${i}`, 10_000, `[data-testid="grid-cell"][data-session-id="${u.sessionId}"]`);
     }
+    await grid.screenshot({ path: path.join(ARTIFACTS, 'live-grid.png') });
     await grid.locator(`[data-testid="grid-cell"][data-session-id="${users[2].sessionId}"] [data-testid="grid-open"]`).click();
     await waitFor('full view', async () => grid.url().endsWith(`#/live/${users[2].sessionId}`));
     await waitForLiveState(grid, 'live');
@@ -274,6 +282,7 @@ describe('live assist in real browsers', () => {
     const watcher = await newAgent();
     await openLiveView(watcher, e2e.backend.url, user.sessionId);
     await waitFor('agent shown as watching', async () => ((await row.getByTestId('live-agents').textContent()) ?? '').includes('Admin'));
+    await list.screenshot({ path: path.join(ARTIFACTS, 'live-list.png') });
     await user.close();
     await waitFor('row gone after the user left', async () => (await row.count()) === 0, 40_000);
     await watcher.close();
