@@ -26,6 +26,12 @@ export type LiveState = 'connecting' | 'waiting-consent' | 'live' | 'time-travel
 const NO_PICTURE_MS = 3_000;
 const NO_PICTURE_MAX_MS = 15_000;
 const ACK_TIMEOUT_MS = 10_000;
+/**
+ * After a reconnect (a server restart, a network blip) the user's tabs may come back a little after us:
+ * "not live" then means "not back yet". Keep asking this long before calling it gone.
+ */
+const REJOIN_GRACE_MS = 45_000;
+const REJOIN_EVERY_MS = 2_000;
 /** Latency read-out: median of the last N incremental events drawn. */
 const LATENCY_WINDOW = 64;
 /** Events that arrive before the join's answer (kept, then sorted out once we know the watched tab). */
@@ -71,6 +77,8 @@ export class LiveViewController {
   /** switch tabs with the user */
   follow = $state(true);
   joined = $state(false);
+  /** joined before, now waiting for the user's tabs to come back (after a reconnect) */
+  rejoining = $state(false);
   /** the live picture is up (a full snapshot was drawn) */
   drawn = $state(false);
   ended = $state<LiveEndReason | null>(null);
@@ -142,6 +150,9 @@ export class LiveViewController {
   #unsubscribe: (() => void)[] = [];
   #started = false;
   #destroyed = false;
+  #everJoined = false;
+  #rejoinSince = 0;
+  #rejoinTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(socket: LiveSocket, api: ApiClient, sessionId: string, options: { tabId?: string; selfId?: string } = {}) {
     this.socket = socket;
@@ -175,6 +186,7 @@ export class LiveViewController {
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
     clearTimeout(this.#watchdog);
+    clearTimeout(this.#rejoinTimer);
     clearInterval(this.#ticker);
     this.#storedAbort?.abort();
     if (this.socket.connected && this.joined && !this.ended) this.socket.socket.emit('live:leave', { sessionId: this.sessionId });
@@ -191,6 +203,7 @@ export class LiveViewController {
   }
 
   #join(): void {
+    clearTimeout(this.#rejoinTimer);
     if (this.#destroyed || this.ended) return;
     this.joined = false;
     // Keep the picture on screen while we rejoin; the next Meta starts a fresh one.
@@ -206,10 +219,22 @@ export class LiveViewController {
         return;
       }
       if (!result.ok) {
+        if (result.error.code === 'not_found' && this.#everJoined && this.#rejoinAllowed()) {
+          // We were watching: wait for the user's tab to come back rather than give up at once.
+          this.rejoining = true;
+          this.#rejoinTimer = setTimeout(() => {
+            if (this.socket.connected) this.#join();
+          }, REJOIN_EVERY_MS);
+          return;
+        }
+        this.rejoining = false;
         this.error = { code: result.error.code, message: result.error.message };
         return;
       }
       this.error = null;
+      this.#everJoined = true;
+      this.#rejoinSince = 0;
+      this.rejoining = false;
       this.session = result.session;
       this.capabilities = result.capabilities;
       this.watchedTabId = result.tabId;
@@ -222,6 +247,12 @@ export class LiveViewController {
       // The user may already be on another tab than the one we got.
       if (this.follow) this.#followActive();
     });
+  }
+
+  #rejoinAllowed(): boolean {
+    const now = Date.now();
+    if (!this.#rejoinSince) this.#rejoinSince = now;
+    return now - this.#rejoinSince < REJOIN_GRACE_MS;
   }
 
   // ------------------------------------------------------------------------------- live stream
