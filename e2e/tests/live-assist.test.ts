@@ -208,7 +208,9 @@ describe('live assist in real browsers', () => {
     await other.click();
     await waitFor('switched tab', async () => (await view.locator(`[data-testid="live-tab"][data-tab-id="${otherId}"]`).getAttribute('data-watching')) === 'true');
     const watchedText = (await view.locator(`[data-testid="live-tab"][data-tab-id="${otherId}"]`).textContent()) ?? '';
-    await waitForStageText(view, watchedText.includes('Second') ? 'Second tab page' : 'First tab page');
+    // Tab buttons show the tab's page title (`User page /tab-one.html` or `/tab-two.html`).
+    expect(watchedText).toMatch(/tab-(one|two)\.html/);
+    await waitForStageText(view, watchedText.includes('tab-two') ? 'Second tab page' : 'First tab page');
     await agent.close();
     await context.close();
   });

@@ -59,7 +59,16 @@ export async function openLiveView(context: BrowserContext, baseUrl: string, ses
 }
 
 export async function waitForLiveState(page: Page, state: string, timeoutMs = 15_000, scope = '[data-testid="live-view"]'): Promise<void> {
-  await page.locator(`${scope}[data-state="${state}"]`).first().waitFor({ timeout: timeoutMs });
+  try {
+    await page.locator(`${scope}[data-state="${state}"]`).first().waitFor({ timeout: timeoutMs });
+  } catch (err) {
+    // Say where it got stuck: the view's state, and its message if it shows one.
+    const seen = await page.locator(scope).first().evaluate((el) => ({
+      state: el.getAttribute('data-state'),
+      text: (el.textContent ?? '').replace(/\s+/g, ' ').slice(0, 300),
+    })).catch(() => null);
+    throw new Error(`live view never reached "${state}" in ${timeoutMs} ms; it shows ${JSON.stringify(seen)}`, { cause: err });
+  }
 }
 
 /** The replayer's iframe inside a live stage (the first one, or the one inside `scope`). */
