@@ -70,7 +70,7 @@ async function secondAgent(name: string) {
 }
 
 describe('live assist in real browsers', () => {
-  it('sends no DOM until an agent joins; the agent then sees typing, mutations, the cursor page and the console live', async () => {
+  it('sends no DOM until an agent joins; the agent then sees typing, mutations, the cursor and the console live', async () => {
     const user = await newUser();
     // Connected, but nobody watches: nothing flows.
     const idle = await assertNoLiveTrafficFor(user.page, 1_500);
@@ -95,6 +95,13 @@ describe('live assist in real browsers', () => {
     await user.page.click('#add');
     await user.page.click('#add');
     await waitForStageText(view, 'line 2');
+    // The user's cursor is drawn where they clicked (rrweb's mouse over the replay).
+    const mouse = view.locator('[data-testid="live-stage"] .replayer-mouse').first();
+    await waitFor('cursor drawn at the click', async () => {
+      const box = await mouse.boundingBox();
+      const button = await stageFrame(view).locator('#add').boundingBox();
+      return !!box && !!button && Math.abs(box.x - (button.x + button.width / 2)) < button.width && Math.abs(box.y - (button.y + button.height / 2)) < 3 * button.height;
+    });
     // Console, live.
     await user.page.click('#log');
     await view.getByTestId('live-console-entry').filter({ hasText: 'live console says hello' }).first().waitFor({ timeout: 10_000 });
