@@ -8,6 +8,7 @@
  *
  *   node --import tsx bench/src/rooms.ts     (ROOMS_IDLE=10000 ROOMS_ACTIVE=500 ROOMS_SECONDS=20 ROOMS_PROCS=2)
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { startBackendChild, type BackendChild } from './lib/backend-child.js';
@@ -37,6 +38,16 @@ export interface RoomsOptions {
 }
 
 const LOAD_FILE = resolve(BENCH_ROOT, 'src/lib/rooms-load.ts');
+
+/** Pins a process (all its threads) to some CPUs (`taskset`); false when that is not possible. */
+function pin(pid: number, cpus: string): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** One child's share of `total` (the first children take the remainder). */
 export function share(total: number, parts: number, i: number): number {
@@ -81,8 +92,9 @@ export function mergeResults(rs: MeasureResult[]): MeasureResult & { elus: numbe
   };
 }
 
-async function setupChild(label: string, cfg: RoomsLoadConfig, timeoutMs: number): Promise<{ child: IpcChild; ready: ReadyInfo }> {
+async function setupChild(label: string, cfg: RoomsLoadConfig, timeoutMs: number, cpus?: string): Promise<{ child: IpcChild; ready: ReadyInfo }> {
   const child = forkChild(LOAD_FILE, { TANDEM_ROOMS_CHILD: '1' }, label);
+  if (cpus) pin(child.pid, cpus);
   try {
     const { info } = await child.request<{ info: ReadyInfo }>({ type: 'setup', cfg }, 'ready', timeoutMs);
     const sec = (ms: number) => (ms / 1000).toFixed(1);
@@ -126,6 +138,9 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
   const backend = await startBackendChild({ overrides: { ...raised, secret }, execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [] });
   const children: IpcChild[] = [];
   try {
+    // ROOMS_PIN=1: the backend on CPU 0, the generators on CPU 1 (as if the clients ran elsewhere and the
+    // backend had one core to itself; other processes on the machine still float over both).
+    const pinned = process.env.ROOMS_PIN === '1' && pin(backend.pid, '0');
     console.log(`[${BENCH}] backend child pid ${backend.pid} at ${backend.url} (dataDir ${backend.dataDir}); RSS at start ${fmtBytes(backend.procMem().rss)}`);
     console.log(`[${BENCH}] raised for the bench (all sockets come from 127.0.0.1, one project): ${Object.keys(raised).join(', ')} → ${unlimited.perSecond}/s`);
     const cookie = await loginCookie(backend.url);
@@ -149,7 +164,9 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
 
     // ---- the load: each generator ramps its idle tabs, then its active rooms
     const setups = await Promise.allSettled(
-      Array.from({ length: procs }, (_, i) => setupChild(`rooms-gen${i + 1}`, { ...base, idle: share(idleN, procs, i), active: share(activeM, procs, i), seed: i + 1 }, 300_000)),
+      Array.from({ length: procs }, (_, i) =>
+        setupChild(`rooms-gen${i + 1}`, { ...base, idle: share(idleN, procs, i), active: share(activeM, procs, i), seed: i + 1 }, 300_000, pinned ? '1' : undefined),
+      ),
     );
     for (const s of setups) if (s.status === 'fulfilled') children.push(s.value.child);
     const failed = setups.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
@@ -191,7 +208,9 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
     const scaleMet = idleOk >= 10_000 && roomsOk >= 500 && delivered === 1;
     const tuned = idleN < 10_000 || activeM < 500;
     const ratio = r.latency.p99 / baseline.latency.p99;
-    const scaleNote = `${fmtInt(idleOk)} idle sockets + ${fmtInt(roomsOk)} active rooms (asked ${fmtInt(idleN)} + ${fmtInt(activeM)}; ${procs} generator processes) held for ${seconds} s`;
+    const scaleNote =
+      `${fmtInt(idleOk)} idle sockets + ${fmtInt(roomsOk)} active rooms (asked ${fmtInt(idleN)} + ${fmtInt(activeM)}; ${procs} generator processes` +
+      `${pinned ? '; backend pinned to CPU 0, generators to CPU 1' : ''}) held for ${seconds} s`;
     const lagNote = r.sendLag.p99 > 50 ? `; the generators were late on their own sends (p99 ${fmtMs(r.sendLag.p99)}), so they were short of CPU too and the relay figure includes their queueing` : '';
     return [
       atMost(
