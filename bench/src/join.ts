@@ -135,6 +135,14 @@ export async function runJoin(opts: JoinOptions = {}): Promise<ResultRow[]> {
         await user.close();
       }
       console.log(`[${BENCH}] ${describeSeries(s)}`);
+      if (s.joins.length) {
+        const slow = [...s.joins].sort((x, y) => y.firstFrame - x.firstFrame)[0];
+        const f = (v: number | null) => (v === null ? '–' : v.toFixed(0));
+        console.log(
+          `[${BENCH}]   all first frames (ms): ${s.joins.map((j) => j.firstFrame.toFixed(0)).join(' ')}; slowest: DOMContentLoaded ${f(slow.domContentLoaded)}, socket created ${f(slow.wsCreated)}, ` +
+            `open ${f(slow.wsOpen)}, live:join ${f(slow.joinSent)}, snapshot frame ${f(slow.firstEvents)}, live ${f(slow.liveAt)}, drawn ${f(slow.firstFrame)}`,
+        );
+      }
     }
     const baseFF = base.map((b) => b.firstFrame);
     const base50 = median(baseFF);
