@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { appendConsole, consoleEntryOf } from '../src/lib/live/console';
 import { endedMessage, parseWatchPath, timeLeft, watchErrorMessage } from '../src/lib/live/watch';
 import { matchRoute } from '../src/lib/router.svelte';
-import { fitScale } from '../src/lib/stage';
+import { fitScale, frameLabel } from '../src/lib/stage';
 
 describe('live console rows', () => {
   const plugin = (seq: number, payload: unknown): TandemEvent =>
@@ -74,5 +74,10 @@ describe('stage scale', () => {
     expect(fitScale(null, 800, 600)).toBe(1);
     expect(fitScale({ width: 400, height: 300 }, 1000, 1000)).toBe(1);
     expect(fitScale({ width: 1400, height: 900 }, 732, 500, 16)).toBeCloseTo(0.5);
+  });
+
+  it('labels the size, and the scale only when shown smaller', () => {
+    expect(frameLabel({ width: 1280, height: 720 }, 1)).toBe('1280×720');
+    expect(frameLabel({ width: 1280, height: 720 }, 0.714)).toBe('1280×720 · 71%');
   });
 });

@@ -33,11 +33,51 @@ export interface ProjectInfo {
   key: string;
 }
 
-interface RequestOptions {
-  method?: 'GET' | 'POST';
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** sent as JSON */
   body?: unknown;
   signal?: AbortSignal;
   accept?: string;
+  /** a watch link's token, sent as `Authorization: Bearer` */
+  bearer?: string;
+}
+
+/**
+ * One call to the backend (same origin, HttpOnly cookie), for every client of the API. Failures throw
+ * `ApiError` (the server's `{error:{code,message}}` when it sent one; code `network` when it could not
+ * be reached); an abort is rethrown as is. A 401 calls `onUnauthorized` first, except a wrong
+ * password at login (`invalid_credentials`), which is the login form's to show.
+ */
+export async function apiRequest(path: string, options: RequestOptions, onUnauthorized: () => void): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? 'GET',
+      credentials: 'same-origin',
+      headers: {
+        accept: options.accept ?? 'application/json',
+        ...(options.bearer ? { authorization: `Bearer ${options.bearer}` } : {}),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      signal: options.signal,
+    });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError('network', 'Cannot reach the Tandem server. Check your connection and try again.', 0);
+  }
+  if (response.ok) return response;
+  const error = await errorFrom(response);
+  if (response.status === 401 && error.code !== 'invalid_credentials') onUnauthorized();
+  throw error;
+}
+
+/** `apiRequest` and its JSON answer (`undefined` for a 204). */
+export async function apiJson<T>(path: string, options: RequestOptions, onUnauthorized: () => void): Promise<T> {
+  const response = await apiRequest(path, options, onUnauthorized);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
 }
 
 /**
@@ -55,34 +95,12 @@ export class ApiClient {
     this.#bearer = options.bearer;
   }
 
-  async #request(path: string, options: RequestOptions = {}): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetch(path, {
-        method: options.method ?? 'GET',
-        credentials: 'same-origin',
-        headers: {
-          accept: options.accept ?? 'application/json',
-          ...(this.#bearer ? { authorization: `Bearer ${this.#bearer}` } : {}),
-          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-        signal: options.signal,
-      });
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
-      throw new ApiError('network', 'Cannot reach the Tandem server. Check your connection and try again.', 0);
-    }
-    if (response.ok) return response;
-    const error = await errorFrom(response);
-    if (response.status === 401 && error.code !== 'invalid_credentials') this.#onUnauthorized();
-    throw error;
+  #request(path: string, options: RequestOptions = {}): Promise<Response> {
+    return apiRequest(path, { ...options, bearer: this.#bearer }, () => this.#onUnauthorized());
   }
 
-  async #json<T>(path: string, options?: RequestOptions): Promise<T> {
-    const response = await this.#request(path, options);
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+  #json<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return apiJson<T>(path, { ...options, bearer: this.#bearer }, () => this.#onUnauthorized());
   }
 
   login(body: LoginRequest): Promise<{ agent: AgentInfo }> {

@@ -1,4 +1,3 @@
-import { isErrorBody } from '@tandem/protocol';
 import type {
   AgentInfo,
   ApiKeyInfo,
@@ -8,7 +7,7 @@ import type {
   ProjectInfo,
   ProjectPatch,
 } from '@tandem/protocol';
-import { ApiError } from './client';
+import { apiJson, type RequestOptions } from './client';
 
 /**
  * The install snippet a site owner pastes into their pages. One definition for every place that shows
@@ -18,12 +17,12 @@ export function installSnippet(origin: string, projectKey: string | null): strin
   return `<script src="${origin}/tracker.js" data-project-key="${projectKey ?? 'YOUR_PROJECT_KEY'}" async></` + `script>`;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = NonNullable<RequestOptions['method']>;
 
 /**
- * Settings calls (`/api/v1/project`, `/api/v1/api-keys`, `/api/v1/agents`): same origin, HttpOnly
- * cookie, failures as the same `ApiError` the rest of the dashboard uses. A 401 calls
- * `onUnauthorized` (the session expired), like ApiClient does.
+ * Settings calls (`/api/v1/project`, `/api/v1/api-keys`, `/api/v1/agents`), through the same
+ * `apiJson` as ApiClient: same origin, HttpOnly cookie, failures as `ApiError`, and a 401 calls
+ * `onUnauthorized` (the session expired).
  */
 export class SettingsApi {
   #onUnauthorized: () => void;
@@ -32,25 +31,8 @@ export class SettingsApi {
     this.#onUnauthorized = onUnauthorized;
   }
 
-  async #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(path, {
-        method,
-        credentials: 'same-origin',
-        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-    } catch {
-      throw new ApiError('network', 'Cannot reach the Tandem server. Check your connection and try again.', 0);
-    }
-    if (!response.ok) {
-      const error = await errorFrom(response);
-      if (response.status === 401) this.#onUnauthorized();
-      throw error;
-    }
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+  #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    return apiJson<T>(path, { method, body }, () => this.#onUnauthorized());
   }
 
   project(): Promise<ProjectInfo> {
@@ -86,15 +68,4 @@ export class SettingsApi {
   async removeAgent(id: string): Promise<void> {
     await this.#call('DELETE', `/api/v1/agents/${encodeURIComponent(id)}`);
   }
-}
-
-async function errorFrom(response: Response): Promise<ApiError> {
-  let body: unknown = null;
-  try {
-    body = await response.json();
-  } catch {
-    // not JSON: a generic message below
-  }
-  if (isErrorBody(body)) return new ApiError(body.error.code, body.error.message, response.status);
-  return new ApiError('http_' + response.status, `The server answered ${response.status} ${response.statusText}.`.trim(), response.status);
 }
