@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { startBackendChild, type BackendChild } from './lib/backend-child.js';
 import { forkChild, loginCookie, type IpcChild } from './lib/live-common.js';
 import type { MeasureResult, ReadyInfo, RoomsLoadConfig } from './lib/rooms-load.js';
-import { percentileSorted } from './lib/live-events.js';
+import { percentileSorted, quietSamples } from './lib/live-events.js';
 import { BENCH_ROOT, atMost, recordResults, type ResultRow } from './lib/report.js';
 import { fmtBytes, fmtInt, fmtMs, fmtRatio } from './lib/stats.js';
 import { cpuBetween, sampleCpu } from './lib/sysload.js';
@@ -25,6 +25,8 @@ const TARGET_SCALE = '10,000 idle sockets + 500 active rooms at 20 msg/s on one 
 const TARGET_P99 = 'p99 relay ≤ 100 ms';
 const TARGET_RSS = 'backend RSS ≤ 1.5 GB';
 const RSS_LIMIT = 1.5 * 1024 ** 3;
+/** A second of the window is "quiet" when other processes on the machine took less than this. */
+const QUIET_CORES = 0.25;
 
 export interface RoomsOptions {
   idle?: number;
@@ -57,10 +59,11 @@ export function share(total: number, parts: number, i: number): number {
 /** Several generators' windows as one: samples merged, counts summed, CPU/ELU per process kept. */
 export function mergeResults(rs: MeasureResult[]): MeasureResult & { elus: number[] } {
   const n = rs.reduce((a, r) => a + r.samples.length, 0);
-  const all = new Float64Array(n);
+  const raw = new Float64Array(n);
+  const sentAt = new Float64Array(n);
   let o = 0;
-  for (const r of rs) all.set(r.samples, o), (o += r.samples.length);
-  all.sort();
+  for (const r of rs) raw.set(r.samples, o), sentAt.set(r.sampleSentAt, o), (o += r.samples.length);
+  const all = raw.slice().sort();
   const lagN = rs.reduce((a, r) => a + r.lagSamples.length, 0);
   const lags = new Float64Array(lagN);
   o = 0;
@@ -80,7 +83,8 @@ export function mergeResults(rs: MeasureResult[]): MeasureResult & { elus: numbe
       n: all.length, p50: percentileSorted(all, 50), p95: percentileSorted(all, 95), p99: percentileSorted(all, 99),
       max: all.length ? all[all.length - 1] : NaN, mean: all.length ? sum / all.length : NaN,
     },
-    samples: all,
+    samples: raw,
+    sampleSentAt: sentAt,
     gaps: add('gaps'), missing: add('missing'), duplicates: add('duplicates'), resyncs: add('resyncs'),
     sendLag: { p50: percentileSorted(lags, 50), p99: percentileSorted(lags, 99), max: lags.length ? lags[lags.length - 1] : NaN },
     lagSamples: lags,
@@ -183,7 +187,17 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
     await backend.stats(); // resets the backend's event-loop utilisation window
     const pids = [backend.pid, ...gens.map((g) => g.child.pid)];
     const cpu0 = sampleCpu(pids, [backend.pid]);
+    // Per-second CPU slices: which seconds of the window other processes left alone.
+    const epochNow = () => performance.timeOrigin + performance.now();
+    const slices: { from: number; to: number; otherCores: number }[] = [];
+    let prevSlice = { cpu: cpu0, at: epochNow() };
+    const sliceTimer = setInterval(() => {
+      const cur = { cpu: sampleCpu(pids), at: epochNow() };
+      slices.push({ from: prevSlice.at, to: cur.at, otherCores: cpuBetween(prevSlice.cpu, cur.cpu).otherCores });
+      prevSlice = cur;
+    }, 1000);
     const results = await Promise.all(gens.map((g) => measure(g.child, seconds * 1000, 2000)));
+    clearInterval(sliceTimer);
     const cpu1 = sampleCpu(pids, [backend.pid]);
     clearInterval(rssTimer);
     const bstats = await backend.stats();
@@ -202,6 +216,12 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
     console.log(`[${BENCH}] ${fmtInt(idleOk)} idle + ${fmtInt(roomsOk)} active rooms: ${describeRelay(r)}`);
     console.log(`[${BENCH}] gaps ${r.gaps} (${r.missing} events), duplicates ${r.duplicates}, resyncs ${r.resyncs}; generator send lag p50 ${fmtMs(r.sendLag.p50)} p99 ${fmtMs(r.sendLag.p99)} max ${fmtMs(r.sendLag.max)}; ~${fmtInt(r.bytesPerBatch)} B JSON per batch`);
     console.log(`[${BENCH}] disconnects in the window: ${JSON.stringify(r.disconnects)}`);
+    const q = quietSamples(r.samples, r.sampleSentAt, slices, QUIET_CORES);
+    const quietNote =
+      q.sorted.length > 0
+        ? `in the ${q.quietSeconds.toFixed(0)} of ${q.totalSeconds.toFixed(0)} s when other processes took < ${QUIET_CORES} cores (that second and the one before): p50 ${fmtMs(percentileSorted(q.sorted, 50))}, p95 ${fmtMs(percentileSorted(q.sorted, 95))}, p99 ${fmtMs(percentileSorted(q.sorted, 99))} (${fmtInt(q.sorted.length)} events)`
+        : `no second of the window had other processes under ${QUIET_CORES} cores`;
+    console.log(`[${BENCH}] other processes' cores per second: ${slices.map((x) => x.otherCores.toFixed(2)).join(' ')}; relay ${quietNote}`);
     console.log(`[${BENCH}] backend RSS ${fmtBytes(mem.rss)} (max sampled ${fmtBytes(rssMax)}, peak VmHWM ${fmtBytes(mem.peak)}; JS heap ${fmtBytes(bstats.heapUsed)}; after the baseline ${fmtBytes(rssQuiet)}); ${cpuNote}`);
 
     const delivered = r.sentEvents ? r.receivedEvents / r.sentEvents : NaN;
@@ -215,7 +235,7 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
     return [
       atMost(
         BENCH,
-        `relay tab emit → agent receipt with ${scaleNote}: ${describeRelay(r)}; baseline (0 idle, 1 room, same backend, same run) p50 ${fmtMs(baseline.latency.p50)}, p99 ${fmtMs(baseline.latency.p99)} → p99 ratio ${fmtRatio(ratio)}; ${cpuNote}${lagNote}`,
+        `relay tab emit → agent receipt with ${scaleNote}: ${describeRelay(r)}; ${quietNote}; baseline (0 idle, 1 room, same backend, same run) p50 ${fmtMs(baseline.latency.p50)}, p99 ${fmtMs(baseline.latency.p99)} → p99 ratio ${fmtRatio(ratio)}; ${cpuNote}${lagNote}`,
         r.latency.p99,
         100,
         TARGET_P99,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventSchema } from '../../backend/src/ingest/schemas.js';
 import { rng } from '../src/ingest-load.js';
-import { RelayTracker, Samples, mutationBatch, percentileSorted, startOfRun, TEXT_IDS } from '../src/lib/live-events.js';
+import { RelayTracker, Samples, mutationBatch, percentileSorted, quietSamples, startOfRun, TEXT_IDS } from '../src/lib/live-events.js';
 import { cookiePair } from '../src/lib/live-common.js';
 import {
   CLOCK_INIT,
@@ -67,6 +67,23 @@ describe('live events for the rooms bench', () => {
     expect(t.duplicates).toBe(1);
     expect(t.gaps).toBe(1);
     expect(t.missing).toBe(1);
+  });
+
+  it('keeps the samples sent in quiet seconds only', () => {
+    const samples = [5, 500, 6, 700];
+    const sentAt = [1000, 2100, 3000, 3999];
+    const slices = [
+      { from: 1000, to: 2000, otherCores: 0.05 },
+      { from: 2000, to: 3000, otherCores: 0.9 },
+      { from: 3000, to: 4000, otherCores: 0.1 },
+    ];
+    // The third second is quiet but follows a busy one: its queues may still be draining.
+    const q = quietSamples(samples, sentAt, slices, 0.25);
+    expect(Array.from(q.sorted)).toEqual([5]);
+    expect(q.quietSeconds).toBe(1);
+    expect(q.totalSeconds).toBe(3);
+    const calm = quietSamples(samples, sentAt, slices.map((x) => ({ ...x, otherCores: 0 })), 0.25);
+    expect(Array.from(calm.sorted)).toEqual([5, 6, 500, 700]);
   });
 
   it('sample buffer grows and gives nearest-rank percentiles like stats.percentile', () => {
@@ -149,11 +166,12 @@ describe('rooms bench: splitting the load and merging the generators', () => {
       windowMs: 1000, idleAtStart: 5, idleAtEnd: 5, activeAtStart: 2, activeAtEnd: 2, disconnects: { 'transport close': 1 },
       sentEvents: sent, receivedEvents: rec, sentBatches: sent, gaps: 0, missing: 0, duplicates: 0, resyncs: 0,
       latency: { n: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
-      samples: Float64Array.from(samples).sort(), lagSamples: new Float64Array([1]), sendLag: { p50: 1, p99: 1, max: 1 },
+      samples: Float64Array.from(samples), sampleSentAt: Float64Array.from(samples.map((x) => 1000 + x)), lagSamples: new Float64Array([1]), sendLag: { p50: 1, p99: 1, max: 1 },
       bytesPerBatch: 600, elu, cpuCores: 0.25, rssBytes: 100,
     });
     const m = mergeResults([one([1, 2, 3], 3, 3, 0.5), one([10, 20], 2, 2, 0.7)]);
     expect(Array.from(m.samples)).toEqual([1, 2, 3, 10, 20]);
+    expect(Array.from(m.sampleSentAt)).toEqual([1001, 1002, 1003, 1010, 1020]);
     expect(m.latency.p50).toBe(3);
     expect(m.latency.max).toBe(20);
     expect(m.sentEvents).toBe(5);

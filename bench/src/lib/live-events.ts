@@ -135,8 +135,11 @@ export class RelayTracker {
     if (counted) this.sentInWindow++;
   }
 
-  /** Records one received event; pushes its latency into `samples` when it was sent in the window. */
-  received(seq: number, at: number, samples: { push(v: number): unknown }): void {
+  /**
+   * Records one received event; pushes its latency into `samples` (and its send time into `sentTimes`,
+   * when given) when it was sent in the window.
+   */
+  received(seq: number, at: number, samples: { push(v: number): unknown }, sentTimes?: { push(v: number): unknown }): void {
     if (this.expected >= 0 && seq !== this.expected) {
       if (seq > this.expected) {
         this.gaps++;
@@ -152,6 +155,7 @@ export class RelayTracker {
       this.inWindow[i] = 0;
       this.receivedInWindow++;
       samples.push(at - this.sentAt[i]);
+      sentTimes?.push(this.sentAt[i]);
     }
   }
 
@@ -176,6 +180,10 @@ export class Samples {
   toSorted(): Float64Array {
     return this.buf.slice(0, this.length).sort();
   }
+  /** A copy in insertion order. */
+  toArray(): Float64Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 /** Nearest-rank percentile of an ascending-sorted typed array (NaN when empty). */
@@ -183,4 +191,31 @@ export function percentileSorted(s: ArrayLike<number>, p: number): number {
   if (s.length === 0) return NaN;
   const rank = Math.ceil((p / 100) * s.length);
   return s[Math.min(s.length - 1, Math.max(0, rank - 1))];
+}
+
+/**
+ * The latency samples whose send time fell in a "quiet" second: one in which other processes on the
+ * machine took less than `maxOtherCores`, and so did they in the second before (queues a busy second
+ * filled take a while to drain). Returns them sorted, and how many seconds of the window were quiet.
+ * `sentAt` are epoch ms, slices `[from, to)` epoch ms, in order.
+ */
+export function quietSamples(
+  samples: ArrayLike<number>,
+  sentAt: ArrayLike<number>,
+  slices: { from: number; to: number; otherCores: number }[],
+  maxOtherCores: number,
+): { sorted: Float64Array; quietSeconds: number; totalSeconds: number } {
+  const quiet = slices.filter((s, i) => s.otherCores < maxOtherCores && (i === 0 || slices[i - 1].otherCores < maxOtherCores));
+  const out: number[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    const t = sentAt[i];
+    for (const q of quiet) {
+      if (t >= q.from && t < q.to) {
+        out.push(samples[i]);
+        break;
+      }
+    }
+  }
+  const secs = (xs: typeof slices) => xs.reduce((a, s) => a + (s.to - s.from) / 1000, 0);
+  return { sorted: Float64Array.from(out).sort(), quietSeconds: secs(quiet), totalSeconds: secs(slices) };
 }

@@ -83,8 +83,10 @@ export interface MeasureResult {
   receivedEvents: number;
   sentBatches: number;
   latency: { n: number; p50: number; p95: number; p99: number; max: number; mean: number };
-  /** every latency sample of the window (ms), so several processes' samples can be merged */
+  /** every latency sample of the window (ms), in receipt order, so several processes' samples can be merged */
   samples: Float64Array;
+  /** each sample's send time, epoch ms (performance.timeOrigin + performance.now()) */
+  sampleSentAt: Float64Array;
   gaps: number;
   missing: number;
   duplicates: number;
@@ -241,6 +243,7 @@ const errors: Record<string, number> = {};
 let disconnects: Record<string, number> = {};
 let measuring = false;
 let latencies = new Samples();
+let sentTimes = new Samples();
 let lags = new Samples();
 let sentEvents = 0;
 let sentBatches = 0;
@@ -362,7 +365,7 @@ async function setupActive(): Promise<{ connected: number; joined: number; forwa
       const at = performance.now();
       const target = bySession.get(msg.sessionId);
       if (!target) return;
-      for (const e of msg.events) target.tracker.received(e.seq, at, latencies);
+      for (const e of msg.events) target.tracker.received(e.seq, at, latencies, sentTimes);
     });
     const err = await connected(agent);
     if (err) {
@@ -392,6 +395,7 @@ async function measure(req: MeasureRequest): Promise<MeasureResult> {
   const live = (xs: Socket[]) => xs.filter((s) => s.connected).length;
   disconnects = {};
   latencies = new Samples();
+  sentTimes = new Samples();
   lags = new Samples();
   sentEvents = sentBatches = sentBytes = resyncs = 0;
   for (const room of rooms) {
@@ -426,7 +430,8 @@ async function measure(req: MeasureRequest): Promise<MeasureResult> {
     sentEvents: agg.sent, receivedEvents: agg.rec, sentBatches,
     latency: { n: s.length, p50: percentileSorted(s, 50), p95: percentileSorted(s, 95), p99: percentileSorted(s, 99), max: s.length ? s[s.length - 1] : NaN, mean: s.length ? sum / s.length : NaN },
     gaps: agg.gaps, missing: agg.missing, duplicates: agg.dup, resyncs,
-    samples: s,
+    samples: latencies.toArray(),
+    sampleSentAt: sentTimes.toArray().map((t) => performance.timeOrigin + t),
     sendLag: { p50: percentileSorted(l, 50), p99: percentileSorted(l, 99), max: l.length ? l[l.length - 1] : NaN },
     lagSamples: l,
     bytesPerBatch: sentBatches >= 64 ? sentBytes / (Math.floor(sentBatches / 64) * 64) : NaN,
