@@ -3,7 +3,7 @@
  * (so both read one clock: performance.timeOrigin + performance.now()), the real backend in a child process.
  *
  * The user page (with /tracker.js and its assist plugin) sets a counter's text to a new mark ~5 times a
- * second; the agent page (dashboard `#/live/<sessionId>`, signed in) watches the replay iframe under
+ * second (jittered over one frame period); the agent page (dashboard `#/live/<sessionId>`, signed in) watches the replay iframe under
  * [data-testid=live-stage] with a MutationObserver and stamps the next animation frame as "drawn". Run
  * with no skew, and with the user's Date 60 s behind and 60 s ahead (patched by an init script; the
  * measuring clock is never patched).
@@ -82,7 +82,10 @@ async function runCondition(env: LiveEnv, cond: Condition, intervalMs: number): 
         const el = document.getElementById('counter')!;
         const t0 = performance.now();
         for (let k = 1; k <= total; k++) {
-          const due = t0 + k * intervalMs;
+          // 200 ms is exactly 12 frames at 60 Hz: without a jitter every mark would land at the same
+          // phase of the agent's frame, and the frame wait would be one constant instead of its spread.
+          // A golden-ratio sequence spreads the marks evenly over a frame (0–16.7 ms).
+          const due = t0 + k * intervalMs + ((k * 0.6180339887) % 1) * (1000 / 60);
           await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
           w.__sent[k] = performance.timeOrigin + performance.now();
           el.textContent = `live-mark-${k}-end`;
