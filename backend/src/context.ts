@@ -25,6 +25,8 @@ export interface LiveDirectory {
   isLive(projectId: string, sessionId: string): boolean;
   /** Drops everything cached about a project (settings changed, e.g. requireConsent). */
   projectChanged(projectId: string): void;
+  /** An agent was removed: their open live sockets close now, not at the next periodic re-check. */
+  agentRemoved(projectId: string, agentId: string): void;
 }
 
 /** Project lookups by key happen on every start; they change rarely, so keep them for a short while. */

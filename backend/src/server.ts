@@ -63,7 +63,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
 
     const app = uws.App();
     const live = attachLive(app, ctx);
-    ctx.live = live.registry;
+    ctx.live = live.directory;
     registerLiveRoutes(app, ctx, live.registry);
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);

@@ -6,6 +6,7 @@ import type { AgentInfo, ApiKeyInfo, CreateApiKeyResponse, ProjectInfo } from '@
 import { hashPassword } from '../src/auth/password.js';
 import { configFromEnv } from '../src/config.js';
 import { ADMIN, login, postJson, startBody, startTab, startTestServer, type TestServer } from './helpers.js';
+import { agentSocket, connected } from './live-helpers.js';
 
 // One data directory for the whole file (chDB opens one per process); the restart test reuses it.
 let dataDir: string;
@@ -265,6 +266,24 @@ describe('agents', () => {
     const second = await addAgent('admin');
     const third = await addAgent('admin');
     expect((await call('DELETE', `/api/v1/agents/${third.info.id}`, { cookie: second.cookie })).status).toBe(204);
+  });
+
+  it("closes a removed agent's open live sockets at once, not at the next minute's re-check", async () => {
+    const gone = await addAgent('agent');
+    const socket = await connected(agentSocket(server, { cookie: gone.cookie }));
+    const other = await connected(agentSocket(server, { cookie: admin }));
+    try {
+      const disconnected = new Promise<string>((r) => socket.once('disconnect', r));
+      const t0 = Date.now();
+      expect((await call('DELETE', `/api/v1/agents/${gone.info.id}`, { cookie: admin })).status).toBe(204);
+      expect(await disconnected).toBe('io server disconnect');
+      // The re-check runs every 60 s here: this was the removal itself.
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(other.connected).toBe(true);
+    } finally {
+      socket.close();
+      other.close();
+    }
   });
 
   it('is for admins only, and keeps projects apart', async () => {

@@ -1,7 +1,7 @@
 import { Server } from 'socket.io';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type LiveEventsMessage } from '@tandem/protocol';
-import type { AppContext } from '../context.js';
+import type { AppContext, LiveDirectory } from '../context.js';
 import { RateLimiter } from '../rate-limit.js';
 import { bufferedBytes } from './backpressure.js';
 import { ConsentPolicy } from './consent.js';
@@ -14,6 +14,8 @@ import type { AgentIdentity, AgentPeer, AssistNamespace, AssistServer, AssistSoc
 export interface LiveServer {
   io: AssistServer;
   registry: LiveRegistry;
+  /** What HTTP routes may know and do about live rooms (`ctx.live`). */
+  directory: LiveDirectory;
   /** Closes every socket and stops the timers; call before the store closes. */
   close(): Promise<void>;
 }
@@ -177,10 +179,24 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     }
   }
 
+  const directory: LiveDirectory = {
+    sessionOfVisitor: (projectId, visitorId) => registry.sessionOfVisitor(projectId, visitorId),
+    isLive: (projectId, sessionId) => registry.isLive(projectId, sessionId),
+    projectChanged: (projectId) => registry.projectChanged(projectId),
+    agentRemoved(projectId, agentId) {
+      for (const s of nsp.sockets.values()) {
+        if (s.data.role === 'agent' && s.data.via === 'login' && s.data.agentId === agentId && s.data.projectId === projectId) {
+          s.disconnect(true);
+        }
+      }
+    },
+  };
+
   let closed = false;
   return {
     io,
     registry,
+    directory,
     async close() {
       if (closed) return;
       closed = true;

@@ -50,7 +50,7 @@ const fail = (code: ErrorCode, message: string): Fail => ({ ok: false, error: { 
  *
  * Every lookup starts from the caller's project: nothing here can reach another project's sessions.
  */
-export class LiveRegistry implements LiveDirectory {
+export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   private readonly projects = new Map<string, ProjectRooms>();
   private readonly tabsByPeer = new Map<string, TabRoom>();
   private readonly agentsByPeer = new Map<string, AgentConn>();

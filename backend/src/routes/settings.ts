@@ -181,6 +181,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     const id = req.params[0];
     if (id === admin.id) throw new TandemError('bad_request', 'You cannot remove yourself; ask another admin');
     if (!(await store.removeAgent(admin.projectId, id))) throw new TandemError('not_found', 'No such agent');
+    ctx.live?.agentRemoved(admin.projectId, id);
     log.info({ projectId: admin.projectId, agentId: id, by: admin.id }, 'agent removed');
     return noContent;
   });
