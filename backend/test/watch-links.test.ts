@@ -312,4 +312,22 @@ describe('GET /watch/:token and /embed/:token', () => {
     // The page itself does not check the token (the app does, and shows a clear error).
     expect((await fetch(`${server.url}/watch/not-a-token`)).status).toBe(200);
   });
+
+  it("lets /embed be framed only by the project's allowed origins once it has some", async () => {
+    const patch = (allowedOrigins: string[]) => fetch(`${server.url}/api/v1/project`, {
+      method: 'PATCH', headers: { cookie: admin, 'content-type': 'application/json' }, body: JSON.stringify({ allowedOrigins }),
+    });
+    const link = (await mint(tab.visitorId, { agent: { id: 'x', name: 'y' } })).json as WatchUrlResponse;
+    expect((await patch(['https://help.example.com', 'https://shop.example.com'])).status).toBe(200);
+    try {
+      const embed = await fetch(link.embed_url);
+      expect(embed.status).toBe(200);
+      expect(embed.headers.get('content-security-policy')).toBe("frame-ancestors 'self' https://help.example.com https://shop.example.com");
+      // A forged token learns nothing and is not framed anywhere it would matter: it only shows an error.
+      expect((await fetch(`${server.url}/embed/forged.token.here`)).headers.get('content-security-policy')).toBeNull();
+    } finally {
+      expect((await patch([])).status).toBe(200);
+    }
+    expect((await fetch(link.embed_url)).headers.get('content-security-policy')).toBeNull();
+  });
 });

@@ -4,6 +4,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { TandemError } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import { json, type Reply } from '../http/reply.js';
+import type { RequestInfo } from '../http/request.js';
 import { route } from '../http/router.js';
 
 const TYPES: Record<string, string> = {
@@ -75,16 +76,33 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
   // Watch links: the dashboard's index.html (the app picks the watch view from the path). The token is
   // in the path, so no Referer may carry it off and no cache may keep the page; /watch is never framed,
   // /embed exists to be framed.
-  const watchPage = (embed: boolean) => async (): Promise<Reply> => {
+  const watchPage = (embed: boolean) => async (req: RequestInfo): Promise<Reply> => {
     const reply = (await fileReply(dashboardDir, 'index.html')) ?? notFound('Dashboard (run `npm run build`)');
+    const framing = embed
+      ? await embedFraming(req.path.slice('/embed/'.length))
+      : { 'content-security-policy': "frame-ancestors 'none'", 'x-frame-options': 'DENY' };
     reply.headers = {
       ...reply.headers,
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
       'x-robots-tag': 'noindex, nofollow',
-      ...(embed ? {} : { 'content-security-policy': "frame-ancestors 'none'", 'x-frame-options': 'DENY' }),
+      ...framing,
     };
     return reply;
+  };
+  /**
+   * /embed may be framed by the sites the link's project allows (Settings → allowed origins), so a leaked
+   * link cannot be shown inside someone else's page; a project open to any origin allows any framer.
+   * An invalid token gets no header: that page only shows the error.
+   */
+  const embedFraming = async (token: string): Promise<Record<string, string>> => {
+    try {
+      const claims = await ctx.signer.verifyWatch(decodeURIComponent(token));
+      const origins = (await ctx.projects.byProjectId(claims.pid))?.allowedOrigins ?? [];
+      return origins.length ? { 'content-security-policy': `frame-ancestors 'self' ${origins.join(' ')}` } : {};
+    } catch {
+      return {};
+    }
   };
   route(app, log, 'get', '/watch/*', watchPage(false));
   route(app, log, 'get', '/embed/*', watchPage(true));
