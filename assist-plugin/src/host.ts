@@ -34,6 +34,8 @@ export interface AssistHost {
   setLiveSampling?(on: boolean): boolean;
   /** Called with the session now (if known) and on every id or token change; returns an unsubscribe. */
   onSession(fn: (s: AssistSession) => void): () => void;
+  /** Called when the site stops the tracker: the plugin closes its socket (a later start reconnects). */
+  onStop?(fn: () => void): () => void;
   /** The current page, URL redacted the tracker's way, and the identified user. */
   currentPage?(): AssistHostPage;
   /** Adds a URL prefix the host's network capture must not record (the socket's polling requests). */

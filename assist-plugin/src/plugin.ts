@@ -508,6 +508,15 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     }
   };
 
+  /** The site stopped the tracker (e.g. the user withdrew consent): leave the live list altogether. */
+  const onTrackerStop = () => {
+    teardown();
+    session = null; // the next start's session connects afresh
+    setAgents([]);
+    consentFor = null;
+    renderUi();
+  };
+
   // ------------------------------------------------------------------ plugin
 
   return {
@@ -529,6 +538,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
         forwarder = makeForwarder();
         installPageListeners();
         h.onSession(guard.wrap('session', onSession) as (s: AssistSession) => void);
+        h.onStop?.(guard.wrap('tracker stop', onTrackerStop));
       });
     },
     assistState(): AssistState {

@@ -114,6 +114,15 @@ export class FakeHost implements AssistHost {
     if (this.session) fn(this.session);
     return () => {};
   }
+  stopFns: (() => void)[] = [];
+  onStop(fn: () => void) {
+    this.stopFns.push(fn);
+    return () => {};
+  }
+  /** The site called tracker.stop(). */
+  stop() {
+    for (const fn of this.stopFns) fn();
+  }
   currentPage() {
     return { ...this.page };
   }

@@ -84,6 +84,25 @@ describe('assist plugin', () => {
     expect(host.snapshots).toBe(0);
   });
 
+  it('closes its socket when the site stops the tracker, and connects afresh on the next start', () => {
+    const { host, sock, plugin } = setup();
+    host.setSession(S1);
+    const first = sock();
+    first.accept();
+    first.fire('agents', [{ id: 'a1', name: 'Ada', via: 'login' }]);
+    first.fire('live:start', { reason: 'join' });
+    expect(plugin.assistState()).toMatchObject({ connected: true, forwarding: true });
+    host.stop();
+    expect(first.disconnectCalls).toBe(1);
+    expect(plugin.assistState()).toMatchObject({ connected: false, forwarding: false, agents: [] });
+    // start() again: the tracker announces its session (a new token), and the plugin reconnects.
+    host.setSession({ ...S1, token: 'tok-2' });
+    expect(FakeSocket.all).toHaveLength(2);
+    sock().accept();
+    expect(sock().handshakes[0].token).toBe('tok-2');
+    expect(plugin.assistState().connected).toBe(true);
+  });
+
   it('live:start: switches the recorder to live sampling once (its restart is the snapshot), then snapshots on resyncs', () => {
     const { host, sock, tick } = setup();
     const switched: boolean[] = [];

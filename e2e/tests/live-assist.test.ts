@@ -141,6 +141,22 @@ describe('live assist in real browsers', () => {
     await user.close();
   });
 
+  it("leaves live assist when the site stops the tracker (e.g. the user withdrew consent): the agent's view ends", async () => {
+    const user = await newUser();
+    const agent = await newAgent();
+    const view = await openLiveView(agent, e2e.backend.url, user.sessionId);
+    await waitForStageText(view, 'Checkout help');
+    await user.page.evaluate(() => (window as any).Tandem('stop'));
+    await waitForAssist(user.page, 'socket closed', (s) => !s.connected && !s.forwarding);
+    await user.page.click('#add');
+    await assertNoLiveTrafficFor(user.page, 1_000);
+    // The tab is gone from the room; after the grace period the session ends for the agent.
+    await waitForLiveState(view, 'ended', 40_000);
+    expect(await view.getByTestId('live-ended').getAttribute('data-reason')).toBe('session_gone');
+    await agent.close();
+    await user.close();
+  });
+
   it('lets the user end the watching from the banner, and the agent sees that it ended', async () => {
     const user = await newUser();
     const agent = await newAgent();

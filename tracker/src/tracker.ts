@@ -113,6 +113,7 @@ export class Tracker {
   private flushSoon = false;
   private readonly plugins: TrackerPlugin[] = [];
   private readonly sessionListeners = new Set<(s: SessionInfo) => void>();
+  private readonly stopListeners = new Set<() => void>();
   /** The page's fetch before our patch (also used for watch links). */
   private readonly fetchImpl: typeof fetch;
   /** URL prefixes network capture skips; plugins add theirs (`ignoreNetwork`). Read per request. */
@@ -182,6 +183,7 @@ export class Tracker {
     await this.startPromise;
     if (!this.running) return;
     this.running = false;
+    for (const fn of this.stopListeners) this.guard.run('stop listener', fn);
     this.guard.run('stop', () => {
       this.stopRecording();
       for (const u of this.uninstallers.splice(0)) this.guard.run('uninstall', u);
@@ -261,6 +263,14 @@ export class Tracker {
     this.plugins.push(plugin);
     this.guard.run(`plugin ${plugin?.name}`, () => plugin.setup(this));
     return this;
+  }
+
+  /** Called when stop() stops recording (plugins close what they opened; a later start() calls onSession again). */
+  onStop(fn: () => void): () => void {
+    this.stopListeners.add(fn);
+    return () => {
+      this.stopListeners.delete(fn);
+    };
   }
 
   /** Called with the session now (if any) and whenever the session, tab or token changes. */
