@@ -510,6 +510,8 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
 
   /** The site stopped the tracker (e.g. the user withdrew consent): leave the live list altogether. */
   const onTrackerStop = () => {
+    // Gone on purpose: the server drops the tab now instead of keeping its place for a reconnect.
+    if (connected && socket) send('tab:leave');
     teardown();
     session = null; // the next start's session connects afresh
     setAgents([]);

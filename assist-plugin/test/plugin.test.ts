@@ -93,6 +93,7 @@ describe('assist plugin', () => {
     first.fire('live:start', { reason: 'join' });
     expect(plugin.assistState()).toMatchObject({ connected: true, forwarding: true });
     host.stop();
+    expect(first.names().at(-1)).toBe('tab:leave');
     expect(first.disconnectCalls).toBe(1);
     expect(plugin.assistState()).toMatchObject({ connected: false, forwarding: false, agents: [] });
     // start() again: the tracker announces its session (a new token), and the plugin reconnects.

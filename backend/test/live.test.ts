@@ -191,6 +191,18 @@ describe('tabs and agents in a room', () => {
     expect(a.rec.of('live:ended')).toEqual([]);
   });
 
+  it('a tab that leaves on purpose (tab:leave) is gone at once, without the grace period', async () => {
+    const { tab, sock } = await liveTab();
+    const a = await agent();
+    await join(a.sock, tab.sessionId);
+    const leftAt = Date.now();
+    sock.emit('tab:leave');
+    sock.close();
+    await waitFor(() => a.rec.of('live:ended').length === 1, GRACE_MS + 3_000, 'live:ended');
+    expect(Date.now() - leftAt).toBeLessThan(GRACE_MS - 100);
+    expect(a.rec.of('live:ended')[0]).toEqual({ sessionId: tab.sessionId, reason: 'session_gone' });
+  });
+
   it('a session whose tabs are all gone after the grace period ends with session_gone', async () => {
     const { tab, sock } = await liveTab();
     const a = await agent();

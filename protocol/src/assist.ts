@@ -136,6 +136,11 @@ export interface TabToServerEvents {
   'live:events': (batch: LiveBatch) => void;
   /** The user ended watching from the banner: every agent leaves the session. */
   'user:stop': () => void;
+  /**
+   * The tab leaves live assist on purpose (the site stopped the tracker): it is gone now, without the
+   * grace period a dropped connection gets. Sent just before the socket closes.
+   */
+  'tab:leave': () => void;
   'consent:answer': (answer: { accepted: boolean }) => void;
   /** Round trip to the server's clock: `offset = serverTime - (sentAt + receivedAt) / 2`. */
   'clock:ping': (clientTime: number, ack: (serverTime: number) => void) => void;

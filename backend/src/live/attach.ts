@@ -91,6 +91,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     });
     socket.on('live:events', (batch) => registry.tabEvents(id, batch, packetBytes));
     socket.on('user:stop', () => registry.userStop(id));
+    socket.on('tab:leave', () => registry.tabLeft(id));
     socket.on('consent:answer', (answer) => {
       if (typeof answer?.accepted === 'boolean') registry.consentAnswer(id, answer.accepted);
     });

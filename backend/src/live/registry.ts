@@ -133,6 +133,17 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     this.changed(tab.session, false);
   }
 
+  /** The tab left on purpose (`tab:leave`: the site stopped the tracker): gone now, no grace period. */
+  tabLeft(peerId: string): void {
+    const tab = this.tabsByPeer.get(peerId);
+    if (!tab) return;
+    this.tabsByPeer.delete(peerId);
+    tab.peer = undefined;
+    tab.forwarding = false;
+    if (this.closed) return;
+    this.removeTab(tab);
+  }
+
   tabPage(peerId: string, page: TabPage): void {
     const tab = this.tabsByPeer.get(peerId);
     if (!tab) return;
