@@ -122,12 +122,8 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
 
   /** The tab keeps its place (and its watchers) for the grace period, then leaves. */
   tabDisconnected(peerId: string): void {
-    const tab = this.tabsByPeer.get(peerId);
+    const tab = this.detachTabPeer(peerId);
     if (!tab) return;
-    this.tabsByPeer.delete(peerId);
-    tab.peer = undefined;
-    tab.forwarding = false;
-    if (this.closed) return;
     tab.graceTimer = setTimeout(() => this.removeTab(tab), this.opts.graceMs);
     tab.graceTimer.unref();
     this.changed(tab.session, false);
@@ -135,13 +131,18 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
 
   /** The tab left on purpose (`tab:leave`: the site stopped the tracker): gone now, no grace period. */
   tabLeft(peerId: string): void {
+    const tab = this.detachTabPeer(peerId);
+    if (tab) this.removeTab(tab);
+  }
+
+  /** The tab's socket is gone: it forwards nothing now. Returns the tab unless unknown or shutting down. */
+  private detachTabPeer(peerId: string): TabRoom | undefined {
     const tab = this.tabsByPeer.get(peerId);
-    if (!tab) return;
+    if (!tab) return undefined;
     this.tabsByPeer.delete(peerId);
     tab.peer = undefined;
     tab.forwarding = false;
-    if (this.closed) return;
-    this.removeTab(tab);
+    return this.closed ? undefined : tab;
   }
 
   tabPage(peerId: string, page: TabPage): void {
