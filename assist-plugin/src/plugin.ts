@@ -11,7 +11,8 @@ import {
 import { io as realIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { measureClock, type ClockOffset } from './clock.js';
 import { Forwarder, createMacrotask } from './forwarder.js';
-import { Guard } from './guard.js';
+import type { Guard } from '@tandem/protocol';
+import { assistGuard } from './guard.js';
 import { ResumeFlags, buildTabHandshake, socketTarget, type KeyValue } from './handshake.js';
 import type { AssistHost, AssistSession } from './host.js';
 import { classifyConnectError, connectErrorCode, retryDelay, type ConnectFailureKind } from './retry.js';
@@ -102,7 +103,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   const ioFactory: IoFactory = deps.io ?? (realIo as unknown as IoFactory);
   const random = deps.random ?? Math.random;
 
-  let guard = new Guard();
+  let guard: Guard = assistGuard();
   let host: AssistHost | null = null;
   let session: AssistSession | null = null;
   let socket: TabSocket | null = null;
@@ -526,7 +527,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     setup(h: AssistHost) {
       if (!enabled || host) return;
       host = h;
-      guard = new Guard(typeof h.reportError === 'function' ? (err, where) => h.reportError!(err, `assist ${where}`) : undefined);
+      guard = assistGuard(typeof h.reportError === 'function' ? (err, where) => h.reportError!(err, `assist ${where}`) : undefined);
       guard.run('setup', () => {
         let storage = deps.storage;
         if (!storage) {

@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './ingest.js';
 export * from './api.js';
 export * from './assist.js';
+export * from './guard.js';

@@ -1,68 +1,9 @@
-/**
- * The tracker runs inside other people's pages: nothing it does may throw into the host page or
- * spam its console. Every callback, patch and timer goes through a Guard, which catches, and
- * reports each kind of failure once (to `onError` when given, else to console.debug).
- */
+/** The tracker's error guard: the one shared with the assist plugin (protocol/src/guard.ts). */
+import { debugAs, Guard } from '@tandem/protocol';
 
-// Captured at load, before the console plugin patches console.debug: our own diagnostics must not
-// be recorded as the page's console output, nor be rate limited by our own console gate.
-const originalDebug: (...args: unknown[]) => void = (() => {
-  try {
-    const c = globalThis.console;
-    return c && typeof c.debug === 'function' ? c.debug.bind(c) : () => {};
-  } catch {
-    return () => {};
-  }
-})();
+export { Guard };
 
+/** The tracker's own diagnostics, on the console.debug captured before any patching. */
 export function debug(...args: unknown[]): void {
-  try {
-    originalDebug('[tandem]', ...args);
-  } catch {
-    /* a console that throws is not our problem to report */
-  }
-}
-
-export class Guard {
-  private readonly reported = new Set<string>();
-
-  constructor(private readonly onError?: (err: unknown) => void) {}
-
-  /** Reports a failure once per `where` (a flood of one failure is one report). */
-  report(err: unknown, where: string): void {
-    if (this.reported.has(where)) return;
-    this.reported.add(where);
-    if (this.onError) {
-      try {
-        this.onError(err);
-        return;
-      } catch {
-        /* the host's onError threw: fall back to debug */
-      }
-    }
-    debug(where, err);
-  }
-
-  /** Runs fn; a throw is reported and swallowed. */
-  run<R>(where: string, fn: () => R): R | undefined {
-    try {
-      return fn();
-    } catch (err) {
-      this.report(err, where);
-      return undefined;
-    }
-  }
-
-  /** Wraps fn so that calling it never throws (keeps `this`). */
-  wrap<A extends unknown[], R>(where: string, fn: (this: unknown, ...args: A) => R): (...args: A) => R | undefined {
-    const guard = this;
-    return function (this: unknown, ...args: A) {
-      try {
-        return fn.apply(this, args);
-      } catch (err) {
-        guard.report(err, where);
-        return undefined;
-      }
-    };
-  }
+  debugAs('tandem', ...args);
 }

@@ -124,7 +124,9 @@ export class Tracker {
 
   constructor(options: TrackerOptions) {
     this.opts = { ...options };
-    this.guard = new Guard(options?.onError);
+    // The page's onError gets the error only, as documented; `where` stays in our once-per-kind bookkeeping.
+    const onError = options?.onError;
+    this.guard = new Guard(onError ? (err) => onError(err) : undefined);
     this.bus = new EventBus(this.guard);
     this.projectKey = String(options?.projectKey ?? '');
     const browser = typeof window !== 'undefined' && typeof document !== 'undefined';
