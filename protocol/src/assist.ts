@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors.js';
 import type { TandemEvent } from './events.js';
+import type { AgentRtcToServerEvents, ServerToAgentRtcEvents, ServerToTabRtcEvents, TabRtcToServerEvents } from './signal.js';
 
 /**
  * Live assist over socket.io, namespace `/assist` (DESIGN.md §3 Live, §7).
@@ -130,8 +131,8 @@ export interface JoinResult {
 
 // ------------------------------------------------------------------------------------ event maps
 
-/** tab → server */
-export interface TabToServerEvents {
+/** tab → server (WebRTC, control, annotation and recording messages: signal.ts) */
+export interface TabToServerEvents extends TabRtcToServerEvents {
   'tab:page': (page: TabPage) => void;
   'live:events': (batch: LiveBatch) => void;
   /** The user ended watching from the banner: every agent leaves the session. */
@@ -149,7 +150,7 @@ export interface TabToServerEvents {
 }
 
 /** server → tab */
-export interface ServerToTabEvents {
+export interface ServerToTabEvents extends ServerToTabRtcEvents {
   /** Start forwarding (if not yet) and take a fresh full snapshot now. */
   'live:start': (info: { reason: 'join' | ResyncReason }) => void;
   /** Nobody watches this tab any more: stop forwarding. */
@@ -161,7 +162,7 @@ export interface ServerToTabEvents {
 }
 
 /** agent → server */
-export interface AgentToServerEvents {
+export interface AgentToServerEvents extends AgentRtcToServerEvents {
   /** Login agents only: join the project's live list; the ack has the list now, `live:list` follows changes. */
   'live:list:subscribe': (ack: (result: AckResult<{ sessions: LiveSession[] }>) => void) => void;
   'live:list:unsubscribe': () => void;
@@ -176,7 +177,7 @@ export interface AgentToServerEvents {
 }
 
 /** server → agent */
-export interface ServerToAgentEvents {
+export interface ServerToAgentEvents extends ServerToAgentRtcEvents {
   'live:list': (sessions: LiveSession[]) => void;
   /** A joined session changed: tabs, pages, active tab, agents, clock offsets. */
   'live:session': (session: LiveSession) => void;

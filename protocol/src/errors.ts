@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'internal',
   'invalid_credentials', // login with a wrong email or password
   'session_mismatch', // batch for a session/tab other than the token's
+  'busy', // the thing asked for is held by someone else (remote control): the message names who
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -41,6 +42,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   internal: 500,
   invalid_credentials: 401,
   session_mismatch: 400,
+  busy: 409,
 };
 
 /** Thrown by the SDKs and the backend; carries a code from ERROR_CODES. */

@@ -4,4 +4,5 @@ export * from './events.js';
 export * from './ingest.js';
 export * from './api.js';
 export * from './assist.js';
+export * from './signal.js';
 export * from './guard.js';
