@@ -69,10 +69,46 @@ export interface TabInfo {
   eventCount: number;
 }
 
+/**
+ * Where a tab's replay can start: a FullSnapshot (`seq`, `ts`) and the Meta event before it. A replayer
+ * needs both, so a seek fetches `GET /api/v1/sessions/:id/events?tabId=<tabId>&fromSeq=<metaSeq>&toTs=<t + window>`
+ * (or `fromSeq=<seq>` when `metaSeq` is -1: an imported recording whose snapshot has no Meta before it).
+ */
 export interface Keyframe {
   tabId: string;
+  /** seq of the FullSnapshot event. */
   seq: number;
+  /** Its timestamp (epoch ms, recorder's clock). */
   ts: number;
+  /** seq of the last Meta event before this FullSnapshot in the tab; -1 when there is none. */
+  metaSeq: number;
+  /** ts of that Meta event (the snapshot's own ts when there is none). */
+  metaTs: number;
+}
+
+/**
+ * Query of `GET /api/v1/sessions/:id/events` (NDJSON, one stored event per line, each with its `seq`),
+ * ordered by (tabId, seq). Every bound is optional and inclusive; they combine with AND.
+ * - `tabId`: one tab only (all tabs, one after the other, when absent).
+ * - `fromSeq`/`toSeq`: seq range (per tab); `fromSeq` is the cheap way in (primary-key range).
+ * - `fromTs`/`toTs`: time range, epoch ms.
+ * - `limit`: at most this many events (1..EVENTS_MAX_LIMIT); a windowed reader continues with `fromSeq = last seq + 1`.
+ */
+export interface EventRangeQuery {
+  tabId?: string;
+  fromSeq?: number;
+  toSeq?: number;
+  fromTs?: number;
+  toTs?: number;
+  limit?: number;
+}
+
+/** Largest `limit` of an events request (a window, not a whole session: stream without limit for that). */
+export const EVENTS_MAX_LIMIT = 1_000_000;
+
+/** `GET /api/v1/sessions/:id/keyframes?tabId=` — keyframes ordered by (ts, tabId, seq). */
+export interface KeyframesResponse {
+  items: Keyframe[];
 }
 
 export interface SessionDetail extends SessionSummary {

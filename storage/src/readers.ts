@@ -1,9 +1,9 @@
 import { TandemError } from '@tandem/protocol';
 import type {
-  ConsoleEntry, ErrorEntry, NetworkEntry, PageVisit, SessionDetail, SessionListResponse, SessionQuery, SessionSummary, TabInfo,
+  ConsoleEntry, ErrorEntry, Keyframe, NetworkEntry, PageVisit, SessionDetail, SessionListResponse, SessionQuery, SessionSummary, TabInfo,
 } from '@tandem/protocol';
 import { decodeCursor, encodeCursor } from './encode.js';
-import type { Driver, EventStreamOptions, StoredKeyframe } from './types.js';
+import type { Driver, EventStreamOptions } from './types.js';
 
 /**
  * Read side. Every query is scoped by project_id and takes user input only through bound `{name:Type}`
@@ -98,9 +98,7 @@ export function createReaders(driver: Driver, db: string) {
       driver.query<Raw>(
         `SELECT tab_id, toUnixTimestamp64Milli(ts) AS ts_ms, url, title FROM ${db}.page_visits WHERE ${scope}
          ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`, params),
-      driver.query<Raw>(
-        `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts_ms
-         FROM ${db}.keyframes WHERE ${scope} ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`, params),
+      getKeyframes(projectId, sessionId),
     ]);
     if (!summary[0]) return null;
     return {
@@ -109,9 +107,7 @@ export function createReaders(driver: Driver, db: string) {
         tabId: text(t.tab_id), startedAt: num(t.started_ms), endedAt: num(t.ended_ms), eventCount: num(t.event_count),
       })),
       pages: pages.map((p): PageVisit => ({ tabId: text(p.tab_id), ts: num(p.ts_ms), url: text(p.url), title: text(p.title) })),
-      keyframes: keyframes.map((k): StoredKeyframe => ({
-        tabId: text(k.tab_id), seq: num(k.seq), ts: num(k.ts_ms), metaSeq: num(k.meta_seq), metaTs: num(k.meta_ts_ms),
-      })),
+      keyframes,
     };
   }
 
@@ -131,15 +127,21 @@ export function createReaders(driver: Driver, db: string) {
   /**
    * Events in (tab_id, seq) order, read page by page with a keyset on seq. Each page is drained from
    * the driver before its lines are yielded: a slow HTTP client then holds one page in memory, never
-   * a query (chDB runs one stream at a time per process).
+   * a query (chDB runs one stream at a time per process). Every bound is inclusive; seq bounds are a
+   * primary-key range, ts bounds a filter inside it (so `fromSeq` is how a seek gets in cheaply).
    */
   async function* streamEvents(projectId: string, sessionId: string, opts: EventStreamOptions = {}): AsyncIterable<string> {
     const base: Record<string, unknown> = { p: projectId, s: sessionId };
     const filters: string[] = [];
     const fromTs = finiteOrUndefined(opts.fromTs);
     const toTs = finiteOrUndefined(opts.toTs);
+    const toSeq = finiteOrUndefined(opts.toSeq);
+    const limit = finiteOrUndefined(opts.limit);
     if (fromTs !== undefined) (filters.push('ts >= fromUnixTimestamp64Milli({fromTs:Int64})'), (base.fromTs = Math.floor(fromTs)));
     if (toTs !== undefined) (filters.push('ts <= fromUnixTimestamp64Milli({toTs:Int64})'), (base.toTs = Math.floor(toTs)));
+    if (toSeq !== undefined) (filters.push('seq <= {toSeq:Int64}'), (base.toSeq = Math.floor(toSeq)));
+    let remaining = limit === undefined ? Infinity : Math.max(0, Math.floor(limit));
+    if (remaining === 0) return;
     const tabIds = opts.tabId
       ? [opts.tabId]
       : (await driver.query<{ tab_id: string }>(
@@ -147,7 +149,8 @@ export function createReaders(driver: Driver, db: string) {
         )).map((r) => r.tab_id);
     for (const tabId of tabIds) {
       let after = Math.max(-1, Math.floor(finiteOrUndefined(opts.fromSeq) ?? 0) - 1);
-      for (;;) {
+      while (remaining > 0) {
+        const n = Math.min(EVENT_PAGE, remaining);
         const page: string[] = [];
         // TabSeparatedRaw writes `data` unescaped: the stored JSON comes out byte for byte (JSON has no
         // raw tab or newline, so the line and the tab after seq are unambiguous).
@@ -156,7 +159,7 @@ export function createReaders(driver: Driver, db: string) {
            WHERE project_id = {p:String} AND session_id = {s:String} AND tab_id = {t:String} AND seq > {after:Int64}
            ${filters.map((f) => `AND ${f}`).join(' ')}
            ORDER BY seq LIMIT 1 BY seq LIMIT {n:UInt32}`,
-          { ...base, t: tabId, after, n: EVENT_PAGE },
+          { ...base, t: tabId, after, n },
           'TabSeparatedRaw',
         )) page.push(line);
         for (const line of page) {
@@ -164,9 +167,24 @@ export function createReaders(driver: Driver, db: string) {
           after = Number(line.slice(0, tab));
           yield line.slice(tab + 1);
         }
-        if (page.length < EVENT_PAGE) break;
+        remaining -= page.length;
+        if (page.length < n) break;
       }
+      if (remaining <= 0) return;
     }
+  }
+
+  /** Keyframes are few (one per checkout): one small primary-key range read per session. */
+  async function getKeyframes(projectId: string, sessionId: string, tabId?: string): Promise<Keyframe[]> {
+    const rows = await driver.query<Raw>(
+      `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts_ms
+       FROM ${db}.keyframes WHERE project_id = {p:String} AND session_id = {s:String} ${tabId ? 'AND tab_id = {t:String}' : ''}
+       ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`,
+      { p: projectId, s: sessionId, ...(tabId ? { t: tabId } : {}) },
+    );
+    return rows.map((k): Keyframe => ({
+      tabId: text(k.tab_id), seq: num(k.seq), ts: num(k.ts_ms), metaSeq: num(k.meta_seq), metaTs: num(k.meta_ts_ms),
+    }));
   }
 
   function panel<T>(table: string, columns: string, map: (r: Raw) => T) {
@@ -197,5 +215,5 @@ export function createReaders(driver: Driver, db: string) {
     stack: text(r.stack), source: text(r.source), line: num(r.line), column: num(r.column),
   }));
 
-  return { listSessions, getSession, latestSessionOfVisitor, streamEvents, getConsole, getNetwork, getErrors };
+  return { listSessions, getSession, latestSessionOfVisitor, streamEvents, getKeyframes, getConsole, getNetwork, getErrors };
 }

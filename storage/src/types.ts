@@ -1,6 +1,7 @@
 import type {
   ConsoleEntry,
   ErrorEntry,
+  EventRangeQuery,
   Keyframe,
   NetworkEntry,
   SessionDetail,
@@ -108,21 +109,15 @@ export interface IngestBatch {
   events: TandemEvent[];
 }
 
-export interface EventStreamOptions {
-  tabId?: string;
-  fromTs?: number;
-  toTs?: number;
-  /** Start at this seq (inclusive) — with tabId, e.g. a keyframe's metaSeq so Meta + FullSnapshot come first. */
-  fromSeq?: number;
-}
+/**
+ * Bounds of streamEvents, all optional and inclusive (see EventRangeQuery in protocol for the HTTP
+ * form). `fromSeq` with `tabId`, e.g. a keyframe's metaSeq so Meta + FullSnapshot come first, is a
+ * primary-key range: cheap at any session length.
+ */
+export type EventStreamOptions = EventRangeQuery;
 
-/** A keyframe plus the Meta event that precedes it: a replayer needs both to start drawing there. */
-export interface StoredKeyframe extends Keyframe {
-  /** seq of the last Meta event before this FullSnapshot in the tab, -1 when none was seen. */
-  metaSeq: number;
-  /** ts of that Meta event (the keyframe's own ts when none). */
-  metaTs: number;
-}
+/** A keyframe plus the Meta event that precedes it (the protocol's Keyframe carries both now). */
+export type StoredKeyframe = Keyframe;
 
 export interface StoreOptions {
   /** Data retention in days for the TTL of every table (default 30). */
@@ -211,6 +206,8 @@ export interface Store {
   latestSessionOfVisitor(projectId: string, visitorId: string): Promise<string | null>;
   /** Events as their stored JSON strings (each with seq), ordered by (tabId, seq), deduplicated. */
   streamEvents(projectId: string, sessionId: string, opts?: EventStreamOptions): AsyncIterable<string>;
+  /** The session's keyframes (one tab's when tabId is given), ordered by (ts, tabId, seq). */
+  getKeyframes(projectId: string, sessionId: string, tabId?: string): Promise<Keyframe[]>;
   getConsole(projectId: string, sessionId: string): Promise<ConsoleEntry[]>;
   getNetwork(projectId: string, sessionId: string): Promise<NetworkEntry[]>;
   getErrors(projectId: string, sessionId: string): Promise<ErrorEntry[]>;

@@ -85,6 +85,35 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       expect(await collect(store.streamEvents(p, 's', { tabId: 'tab-a', fromSeq: 2 }))).toEqual(lines(tabA.slice(2)));
     });
 
+    it('serves seq ranges, limits and keyframes: what a seek asks for', async () => {
+      const p = uid('p');
+      const T = Date.now();
+      // Two checkouts (Meta + FullSnapshot at 0/1 and 6/7) and one FullSnapshot without a Meta before it
+      // in the second tab (an import may have that).
+      const tabA = [meta(0, T, 'https://a.test/'), fullSnapshot(1, T + 10), ...moves(2, 4, T + 20), meta(6, T + 60, 'https://a.test/'), fullSnapshot(7, T + 70), ...moves(8, 4, T + 80)];
+      const tabB = [fullSnapshot(0, T + 5), ...moves(1, 2, T + 15)];
+      await store.writeBatch(batch(p, 's', 'tab-a', tabA));
+      await store.writeBatch(batch(p, 's', 'tab-b', tabB));
+      const seqs = async (opts: Parameters<TandemStore['streamEvents']>[2]) =>
+        (await collect(store.streamEvents(p, 's', opts))).map((l) => JSON.parse(l).seq);
+      expect(await seqs({ tabId: 'tab-a', fromSeq: 6, toSeq: 9 })).toEqual([6, 7, 8, 9]);
+      expect(await seqs({ tabId: 'tab-a', fromSeq: 3, limit: 2 })).toEqual([3, 4]);
+      expect(await seqs({ tabId: 'tab-a', fromSeq: 6, toTs: tabA[9].timestamp })).toEqual([6, 7, 8, 9]);
+      // Without tabId, bounds and limit apply across tabs in (tab, seq) order.
+      expect(await seqs({ toSeq: 1 })).toEqual([0, 1, 0, 1]);
+      expect(await seqs({ limit: 13 })).toEqual([...tabA.map((e) => e.seq), 0]);
+      expect(await seqs({ limit: 0 })).toEqual([]);
+      const kfA = [
+        { tabId: 'tab-a', seq: 1, ts: T + 10, metaSeq: 0, metaTs: T },
+        { tabId: 'tab-a', seq: 7, ts: T + 70, metaSeq: 6, metaTs: T + 60 },
+      ];
+      const kfB = { tabId: 'tab-b', seq: 0, ts: T + 5, metaSeq: -1, metaTs: T + 5 };
+      expect(await store.getKeyframes(p, 's', 'tab-a')).toEqual(kfA);
+      expect(await store.getKeyframes(p, 's')).toEqual([kfB, ...kfA]);
+      expect((await store.getSession(p, 's'))?.keyframes).toEqual([kfB, ...kfA]);
+      expect(await store.getKeyframes(uid('other'), 's')).toEqual([]);
+    });
+
     it('streams sessions longer than one read page completely and in order', async () => {
       const p = uid('p');
       const events = moves(0, 4_500, Date.now());

@@ -1,5 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { TandemError, type SessionQuery } from '@tandem/protocol';
+import { EVENTS_MAX_LIMIT, TandemError, type EventRangeQuery, type KeyframesResponse, type SessionQuery } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
@@ -15,6 +15,34 @@ function optNumber(q: URLSearchParams, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new TandemError('bad_request', `${name} must be a number`);
   return n;
+}
+
+function optTabId(q: URLSearchParams): string | undefined {
+  const tabId = q.get('tabId') || undefined;
+  if (tabId && !idSchema.safeParse(tabId).success) throw new TandemError('bad_request', 'tabId is malformed');
+  return tabId;
+}
+
+function optSeq(q: URLSearchParams, name: string): number | undefined {
+  const n = optNumber(q, name);
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw new TandemError('bad_request', `${name} must be an integer >= 0`);
+  return n;
+}
+
+/** The events route's query (EventRangeQuery): every bound optional and inclusive. */
+export function parseEventRange(q: URLSearchParams): EventRangeQuery {
+  const limit = optNumber(q, 'limit');
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= EVENTS_MAX_LIMIT)) {
+    throw new TandemError('bad_request', `limit must be an integer between 1 and ${EVENTS_MAX_LIMIT}`);
+  }
+  return {
+    tabId: optTabId(q),
+    fromSeq: optSeq(q, 'fromSeq'),
+    toSeq: optSeq(q, 'toSeq'),
+    fromTs: optNumber(q, 'fromTs'),
+    toTs: optNumber(q, 'toTs'),
+    limit,
+  };
 }
 
 export function parseSessionQuery(q: URLSearchParams): SessionQuery {
@@ -73,15 +101,15 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
 
   route(app, log, 'get', '/api/v1/sessions/:id/events', async (req, { res, aborted }) => {
     const { projectId, sessionId } = await sessionReader(ctx, req);
-    const tabId = req.query.get('tabId') || undefined;
-    if (tabId && !idSchema.safeParse(tabId).success) throw new TandemError('bad_request', 'tabId is malformed');
-    const lines = store.streamEvents(projectId, sessionId, {
-      tabId,
-      fromTs: optNumber(req.query, 'fromTs'),
-      toTs: optNumber(req.query, 'toTs'),
-    });
+    const lines = store.streamEvents(projectId, sessionId, parseEventRange(req.query));
     await streamLines(res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines, aborted);
     return STREAMED;
+  });
+
+  route(app, log, 'get', '/api/v1/sessions/:id/keyframes', async (req) => {
+    const { projectId, sessionId } = await sessionReader(ctx, req);
+    const items = await store.getKeyframes(projectId, sessionId, optTabId(req.query));
+    return json({ items } satisfies KeyframesResponse);
   });
 
   const panels = {
