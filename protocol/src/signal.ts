@@ -254,6 +254,11 @@ export interface AgentRtcToServerEvents {
   'rtc:signal': (msg: SignalOut) => void;
   'control:input': (msg: { sessionId: string; input: ControlInput }) => void;
   'annotate:stroke': (msg: { sessionId: string; stroke: AnnotationStroke }) => void;
+  /**
+   * Ask the watched tab for its canvases again (the agent lost its peer, or reloaded its view): the
+   * server sends that tab `canvas:want`. Starting to watch a tab does this by itself.
+   */
+  'canvas:want': (msg: { sessionId: string }) => void;
 }
 
 /** server → agent */
