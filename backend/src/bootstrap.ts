@@ -29,6 +29,7 @@ export async function bootstrap(store: Store, config: ServerConfig): Promise<Boo
       allowedOrigins: config.allowedOrigins ?? [],
       createdAt: Date.now(),
       requireConsent: false,
+      canvasRecording: 'off',
     };
     await store.createProject(project);
     createdProject = true;

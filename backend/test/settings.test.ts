@@ -78,7 +78,7 @@ describe('GET/PATCH /api/v1/project', () => {
   it('shows the project to any agent, with its settings', async () => {
     const r = await call<ProjectInfo>('GET', '/api/v1/project', { cookie: admin });
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ id: server.projectId, name: 'Default project', key: server.projectKey, allowedOrigins: [], requireConsent: false });
+    expect(r.json).toEqual({ id: server.projectId, name: 'Default project', key: server.projectKey, allowedOrigins: [], requireConsent: false, canvasRecording: 'off' });
     const { cookie } = await addAgent('agent');
     expect((await call('GET', '/api/v1/project', { cookie })).json).toEqual(r.json);
   });
@@ -102,6 +102,19 @@ describe('GET/PATCH /api/v1/project', () => {
     const off = await call<ProjectInfo>('PATCH', '/api/v1/project', { cookie: admin, body: { requireConsent: false } });
     expect(off.json).toMatchObject({ requireConsent: false, name: 'Shop' });
     expect((await server.store.getProject(server.projectId))?.requireConsent).toBe(false);
+  });
+
+  it('round-trips the canvas recording level and hands it to trackers in the start answer', async () => {
+    const start = async () => (await postJson(`${server.url}/ingest/v1/start`, startBody(server.projectKey))).json.config.canvas;
+    expect(await start()).toBe('off');
+    const r = await call<ProjectInfo>('PATCH', '/api/v1/project', { cookie: admin, body: { canvasRecording: 'high' } });
+    expect([r.status, r.json.canvasRecording]).toEqual([200, 'high']);
+    expect((await server.store.getProject(server.projectId))?.canvasRecording).toBe('high');
+    expect(await start()).toBe('high');
+    const bad = await call('PATCH', '/api/v1/project', { cookie: admin, body: { canvasRecording: 'ultra' } });
+    expect([bad.status, bad.json.error.code]).toEqual([400, 'bad_request']);
+    await call('PATCH', '/api/v1/project', { cookie: admin, body: { canvasRecording: 'off' } });
+    expect(await start()).toBe('off');
   });
 
   it('normalises allowed origins and applies them to ingest at once (no stale cache)', async () => {

@@ -1,5 +1,7 @@
 /** Shapes returned by the agent-facing query API (`/api/v1/...`). */
 
+import type { CanvasRecording } from './ingest.js';
+
 export interface LoginRequest {
   email: string;
   password: string;
@@ -169,12 +171,15 @@ export interface ProjectInfo {
   allowedOrigins: string[];
   /** Users must accept before an agent sees their page (the assist plugin asks them). */
   requireConsent: boolean;
+  /** Canvas recording level sent to trackers in the start answer (default off). */
+  canvasRecording: CanvasRecording;
 }
 
 export interface ProjectPatch {
   name?: string;
   allowedOrigins?: string[];
   requireConsent?: boolean;
+  canvasRecording?: CanvasRecording;
 }
 
 /** An API key as listed; the secret itself is only returned once, by `POST /api/v1/api-keys`. */

@@ -18,6 +18,9 @@ export const ERROR_CODES = [
   'invalid_credentials', // login with a wrong email or password
   'session_mismatch', // batch for a session/tab other than the token's
   'busy', // the thing asked for is held by someone else (remote control): the message names who
+  'asset_forbidden', // asset proxy: the URL's address is loopback/private/... and not in the allow-list
+  'asset_failed', // asset proxy: the origin answered an error, broke the connection or sent too much
+  'asset_timeout', // asset proxy: the origin did not answer in time
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -43,6 +46,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   invalid_credentials: 401,
   session_mismatch: 400,
   busy: 409,
+  asset_forbidden: 403,
+  asset_failed: 502,
+  asset_timeout: 504,
 };
 
 /** Thrown by the SDKs and the backend; carries a code from ERROR_CODES. */

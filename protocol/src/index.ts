@@ -6,3 +6,4 @@ export * from './api.js';
 export * from './assist.js';
 export * from './signal.js';
 export * from './guard.js';
+export * from './assets.js';

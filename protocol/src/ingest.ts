@@ -43,7 +43,16 @@ export interface TrackerServerConfig {
   maxBatchBytes: number;
   flushIntervalMs: number;
   checkoutEveryNms: number;
+  /** The project's canvas recording level (absent from older servers: off). */
+  canvas?: CanvasRecording;
 }
+
+/**
+ * Canvas recording, a project setting: `off` records no pixels; `low` and `high` sample every
+ * 2D and WebGL canvas as images at a rate and quality the tracker picks for each level.
+ */
+export const CANVAS_RECORDING_LEVELS = ['off', 'low', 'high'] as const;
+export type CanvasRecording = (typeof CANVAS_RECORDING_LEVELS)[number];
 
 /** `POST /ingest/v1/batch` body (JSON, optionally `Content-Encoding: gzip`). */
 export interface BatchRequest {

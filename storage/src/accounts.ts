@@ -1,3 +1,4 @@
+import { CANVAS_RECORDING_LEVELS, type CanvasRecording } from '@tandem/protocol';
 import { chTime } from './encode.js';
 import type { AgentRecord, ApiKeyInput, ApiKeyRecord, Driver, ProjectInput, ProjectRecord } from './types.js';
 
@@ -9,7 +10,7 @@ import type { AgentRecord, ApiKeyInput, ApiKeyRecord, Driver, ProjectInput, Proj
 
 type Raw = Record<string, unknown>;
 
-const PROJECT_COLUMNS = 'id, name, key, allowed_origins, toUnixTimestamp64Milli(created_at) AS created_at, require_consent';
+const PROJECT_COLUMNS = 'id, name, key, allowed_origins, toUnixTimestamp64Milli(created_at) AS created_at, require_consent, canvas_recording';
 const AGENT_COLUMNS = `id, project_id, email, name, role, password_hash, toUnixTimestamp64Milli(created_at) AS created_at, disabled`;
 const KEY_COLUMNS = `id, project_id, name, prefix, secret_hash, toUnixTimestamp64Milli(created_at) AS created_ms, created_by, revoked`;
 
@@ -17,7 +18,13 @@ const toProject = (r: Raw): ProjectRecord => ({
   id: String(r.id), name: String(r.name), key: String(r.key),
   allowedOrigins: (r.allowed_origins as string[]) ?? [], createdAt: Number(r.created_at),
   requireConsent: Number(r.require_consent) === 1,
+  canvasRecording: canvasLevel(r.canvas_recording),
 });
+
+/** Unknown stored values (a newer server's level read by an older one) mean off: never record more than asked. */
+function canvasLevel(v: unknown): CanvasRecording {
+  return (CANVAS_RECORDING_LEVELS as readonly unknown[]).includes(v) ? (v as CanvasRecording) : 'off';
+}
 
 const toAgent = (r: Raw): AgentRecord => ({
   id: String(r.id), projectId: String(r.project_id), email: String(r.email), name: String(r.name),
@@ -69,7 +76,7 @@ export function createAccounts(driver: Driver, db: string) {
     async createProject(p: ProjectInput): Promise<void> {
       await driver.insert(`${db}.projects`, [{
         id: p.id, name: p.name, key: p.key, allowed_origins: p.allowedOrigins, created_at: chTime(p.createdAt),
-        require_consent: p.requireConsent ? 1 : 0, version: version(),
+        require_consent: p.requireConsent ? 1 : 0, canvas_recording: p.canvasRecording ?? 'off', version: version(),
       }]);
     },
     async getProjectByKey(key: string): Promise<ProjectRecord | null> {

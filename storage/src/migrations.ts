@@ -97,6 +97,15 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
       ) ENGINE = ReplacingMergeTree(last_used_at) ORDER BY key_id`,
     ],
   },
+  {
+    // Numbered 5: versions 3 and 4 were taken by work landing in parallel (issue 10); gaps are fine,
+    // each version is applied once whatever the order it lands in.
+    version: 5,
+    name: 'projects: canvas recording level',
+    statements: [
+      `ALTER TABLE $db.projects ADD COLUMN IF NOT EXISTS canvas_recording LowCardinality(String) DEFAULT 'off'`,
+    ],
+  },
 ];
 
 function render(sql: string, db: string, days: number): string {

@@ -1,4 +1,5 @@
 import type {
+  CanvasRecording,
   ConsoleEntry,
   ErrorEntry,
   EventRangeQuery,
@@ -43,10 +44,15 @@ export interface ProjectRecord {
   createdAt: number;
   /** Users must accept before an agent sees their page (the assist plugin asks them). */
   requireConsent: boolean;
+  /** Canvas recording level the start answer gives trackers. */
+  canvasRecording: CanvasRecording;
 }
 
-/** What createProject takes: `requireConsent` defaults to false. */
-export type ProjectInput = Omit<ProjectRecord, 'requireConsent'> & { requireConsent?: boolean };
+/** What createProject takes: `requireConsent` defaults to false, `canvasRecording` to off. */
+export type ProjectInput = Omit<ProjectRecord, 'requireConsent' | 'canvasRecording'> & {
+  requireConsent?: boolean;
+  canvasRecording?: CanvasRecording;
+};
 
 /**
  * An API key for the REST API (`Authorization: Bearer tk_...`). Only a hash of the secret is stored:

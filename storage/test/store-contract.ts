@@ -58,7 +58,7 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
           VALUES ('a1', 'p1', 'old@x.test', 'Old', 'admin', 'h', '2024-01-01 00:00:00.000', 0, 1)`);
         const upgraded = createStore(d, { database: db });
         await upgraded.migrate();
-        expect(await upgraded.getProject('p1')).toMatchObject({ name: 'Old', allowedOrigins: ['https://old.test'], requireConsent: false });
+        expect(await upgraded.getProject('p1')).toMatchObject({ name: 'Old', allowedOrigins: ['https://old.test'], requireConsent: false, canvasRecording: 'off' });
         expect((await upgraded.listAgents('p1')).map((a) => a.email)).toEqual(['old@x.test']);
         expect(await upgraded.listApiKeys('p1')).toEqual([]);
       } finally {
@@ -408,7 +408,7 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       const key = uid('key');
       await store.createProject({ id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000 });
       expect(await store.getProjectByKey(key)).toEqual({
-        id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000, requireConsent: false,
+        id, name: 'Shop', key, allowedOrigins: ['https://shop.test'], createdAt: 1_700_000_000_000, requireConsent: false, canvasRecording: 'off',
       });
       await store.createProject({ id, name: 'Shop 2', key, allowedOrigins: [], createdAt: 1_700_000_000_000 });
       expect((await store.getProject(id))?.name).toBe('Shop 2');
@@ -440,6 +440,17 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       await store.createProject({ ...base, requireConsent: true });
       await store.createProject(base);
       expect((await store.getProject(id))?.requireConsent).toBe(false);
+    });
+
+    it('stores the canvas recording level of a project (off when omitted)', async () => {
+      const id = uid('proj');
+      const base = { id, name: 'Canvas', key: uid('key'), allowedOrigins: [], createdAt: 1_700_000_000_000 };
+      await store.createProject(base);
+      expect((await store.getProject(id))?.canvasRecording).toBe('off');
+      await store.createProject({ ...base, canvasRecording: 'low' });
+      expect((await store.getProjectByKey(base.key))?.canvasRecording).toBe('low');
+      await store.createProject({ ...base, canvasRecording: 'high' });
+      expect((await store.getProject(id))?.canvasRecording).toBe('high');
     });
 
     it('lists, disables and removes agents within their project only', async () => {
@@ -539,7 +550,7 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       await store.startSession(start(p, 's', 't', { startedAt: T }));
       await store.writeBatch(batch(p, 's', 't', [meta(0, T, 'https://r.test/'), fullSnapshot(1, T + 1), click(2, T + 2), meta(3, T + 3, 'https://r.test/')]));
       // Settings too: a project's consent, a removed agent, a revoked and a used API key.
-      const proj = { id: uid('proj'), name: 'R', key: uid('key'), allowedOrigins: ['https://r.test'], createdAt: T, requireConsent: true };
+      const proj = { id: uid('proj'), name: 'R', key: uid('key'), allowedOrigins: ['https://r.test'], createdAt: T, requireConsent: true, canvasRecording: 'low' as const };
       await store.createProject(proj);
       const agent = { id: uid('agent'), projectId: proj.id, email: `${uid('a')}@r.test`, name: 'Gone', role: 'agent' as const, passwordHash: 'h', createdAt: T, disabled: false };
       await store.createAgent(agent);

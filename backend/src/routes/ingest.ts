@@ -110,7 +110,8 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
     metrics.sessionsStarted.inc();
     const response: StartResponse = {
       v: PROTOCOL_VERSION, sessionId, tabId, visitorId, token, tokenExpiresAt: expiresAt, serverTime: now, ackSeq,
-      config: TRACKER_CONFIG,
+      // The project cache keeps settings 30 s: a changed canvas level reaches new page loads within that.
+      config: { ...TRACKER_CONFIG, canvas: project.canvasRecording ?? 'off' },
     };
     return json(response);
   }, { bodyLimit: 64 * 1024, headers: (r) => corsHeaders(r.headers.origin), onDone });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { z } from 'zod';
 import {
+  CANVAS_RECORDING_LEVELS,
   TandemError,
   type AgentInfo,
   type ApiKeyInfo,
@@ -47,6 +48,7 @@ export const projectPatchSchema = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   allowedOrigins: z.array(originSchema).max(100).optional(),
   requireConsent: z.boolean().optional(),
+  canvasRecording: z.enum(CANVAS_RECORDING_LEVELS).optional(),
 });
 
 export const createApiKeySchema = z.strictObject({
@@ -61,7 +63,8 @@ export const createAgentSchema = z.strictObject({
 });
 
 export function projectInfo(p: ProjectRecord): ProjectInfo {
-  return { id: p.id, name: p.name, key: p.key, allowedOrigins: p.allowedOrigins, requireConsent: p.requireConsent };
+  return { id: p.id, name: p.name, key: p.key, allowedOrigins: p.allowedOrigins, requireConsent: p.requireConsent,
+    canvasRecording: p.canvasRecording ?? 'off' };
 }
 
 export function apiKeyInfo(k: ApiKeyRecord): ApiKeyInfo {
@@ -115,6 +118,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.allowedOrigins !== undefined ? { allowedOrigins: [...new Set(patch.allowedOrigins)] } : {}),
       ...(patch.requireConsent !== undefined ? { requireConsent: patch.requireConsent } : {}),
+      ...(patch.canvasRecording !== undefined ? { canvasRecording: patch.canvasRecording } : {}),
     };
     await store.createProject(next);
     ctx.projects.invalidate(project.id);
