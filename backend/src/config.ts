@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ASSET_PROXY_DEFAULTS, type AssetProxyConfig } from './assets/proxy.js';
 
 export interface RateLimitConfig {
   /** Tokens added per second. */
@@ -56,6 +57,8 @@ export interface ServerConfig {
   metricsPublic: boolean;
   /** Serve the demo site at /demo/. */
   demo: boolean;
+  /** The asset proxy for replays (limits and their reasons in assets/proxy.ts). */
+  assetProxy: AssetProxyConfig;
   /** Directory roots (overridable for tests). */
   rootDir: string;
 }
@@ -96,6 +99,23 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     logLevel: env.LOG_LEVEL || 'info',
     metricsPublic: env.TANDEM_METRICS_PUBLIC !== 'false',
     demo: env.TANDEM_DEMO !== 'false',
+    assetProxy: assetProxyFromEnv(env),
+  };
+}
+
+/** TANDEM_ASSET_PROXY=off, TANDEM_ASSET_PROXY_ALLOW=cidr|host[:port],..., TANDEM_ASSET_CACHE_MB, TANDEM_ASSET_MAX_MB, TANDEM_ASSET_TIMEOUT_MS. */
+function assetProxyFromEnv(env: NodeJS.ProcessEnv): AssetProxyConfig {
+  const d = ASSET_PROXY_DEFAULTS;
+  return {
+    ...d,
+    enabled: !['off', 'false', '0'].includes((env.TANDEM_ASSET_PROXY ?? '').toLowerCase()),
+    allow: (env.TANDEM_ASSET_PROXY_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    cacheMaxBytes: num(env.TANDEM_ASSET_CACHE_MB, d.cacheMaxBytes / 1048576) * 1048576,
+    limits: {
+      ...d.limits,
+      maxBytes: num(env.TANDEM_ASSET_MAX_MB, d.limits.maxBytes / 1048576) * 1048576,
+      timeoutMs: num(env.TANDEM_ASSET_TIMEOUT_MS, d.limits.timeoutMs),
+    },
   };
 }
 
@@ -141,6 +161,7 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     liveAgentRecheckMs: 60_000,
     metricsPublic: true,
     demo: true,
+    assetProxy: ASSET_PROXY_DEFAULTS,
     rootDir: ROOT,
     ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
   } as ServerConfig;

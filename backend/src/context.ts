@@ -4,6 +4,8 @@ import type { ServerConfig } from './config.js';
 import type { TokenSigner } from './auth/tokens.js';
 import type { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
+import type { AssetProxy } from './assets/proxy.js';
+import type { AssetLinkSigner } from './assets/signing.js';
 
 /** Everything a route needs, built once at start-up. */
 export interface AppContext {
@@ -14,6 +16,8 @@ export interface AppContext {
   metrics: Metrics;
   limits: { start: RateLimiter; batch: RateLimiter; login: RateLimiter };
   projects: ProjectCache;
+  /** The replay asset proxy and the signer of its links. */
+  assets?: { proxy: AssetProxy; signer: AssetLinkSigner };
   /** Live rooms (set once socket.io is attached): what HTTP routes need to know about them. */
   live?: LiveDirectory;
 }

@@ -18,6 +18,9 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerStaticRoutes } from './routes/static.js';
 import { registerLiveRoutes } from './routes/live.js';
 import { attachLive } from './live/index.js';
+import { registerAssetRoutes } from './routes/assets.js';
+import { AssetProxy } from './assets/proxy.js';
+import { AssetLinkSigner } from './assets/signing.js';
 
 /** uWS.js accepts (host, port, options, cb) though its typings list options only without a host. */
 /** uWS's ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (an enum in its typings, not exported as a value). */
@@ -59,6 +62,10 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
         login: new RateLimiter(config.loginRateLimit),
       },
       projects: new ProjectCache(store),
+      assets: {
+        proxy: new AssetProxy(config.assetProxy, config.dataDir, config.retentionDays, log),
+        signer: new AssetLinkSigner(secret),
+      },
     };
 
     const app = uws.App();
@@ -70,6 +77,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     registerSessionRoutes(app, ctx);
     registerSettingsRoutes(app, ctx);
     registerWatchRoutes(app, ctx);
+    registerAssetRoutes(app, ctx);
     registerHealthRoutes(app, ctx);
     registerStaticRoutes(app, ctx, () => boot.projectKey);
 
@@ -97,6 +105,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
         uws.us_listen_socket_close(listenSocket);
         // Live sockets first: they keep the process alive and their handlers may still read the store.
         await live.close();
+        await ctx.assets?.proxy.close();
         await store.close();
         log.info('tandem backend stopped');
       },
