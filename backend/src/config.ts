@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { z } from 'zod';
+import { ASSIST_REQUEST_TIMEOUT_MS } from '@tandem/protocol';
 import { ASSET_PROXY_DEFAULTS, type AssetProxyConfig } from './assets/proxy.js';
 
 export interface RateLimitConfig {
@@ -6,6 +8,20 @@ export interface RateLimitConfig {
   perSecond: number;
   /** Bucket size: the burst allowed at once. */
   burst: number;
+}
+
+/** One RTCIceServer as browsers take it. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** coturn REST-style TURN: credentials minted per session from a shared secret (live/ice.ts). */
+export interface TurnConfig {
+  secret: string;
+  urls: string[];
+  ttlSeconds: number;
 }
 
 export interface ServerConfig {
@@ -54,6 +70,18 @@ export interface ServerConfig {
   liveMaxSessionsPerAgent: number;
   /** How often the agents behind open live sockets are checked for having been removed or disabled. */
   liveAgentRecheckMs: number;
+  /** ICE servers handed to peers (TANDEM_ICE_SERVERS); empty: host candidates only (loopback, LAN). */
+  iceServers: IceServer[];
+  /** TURN servers with time-limited credentials (TANDEM_TURN_SECRET, TANDEM_TURN_URLS, TANDEM_TURN_TTL_SECONDS). */
+  turn?: TurnConfig;
+  /** How long an assist request (call, control, drawing, recording) waits for the user's answer. */
+  assistRequestTimeoutMs: number;
+  /** Largest chunk of a call recording accepted in one PUT. */
+  recordingMaxChunkBytes: number;
+  /** Largest call recording kept (the sum of its chunks). */
+  recordingMaxBytes: number;
+  /** How often files of recordings past retention are deleted. */
+  recordingSweepMs: number;
   metricsPublic: boolean;
   /** Serve the demo site at /demo/. */
   demo: boolean;
@@ -82,6 +110,49 @@ function publicOrigin(value: string): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+const iceServerSchema = z.strictObject({
+  urls: z.union([z.string(), z.array(z.string()).min(1)]).refine(
+    (u) => (Array.isArray(u) ? u : [u]).every((x) => /^(stun|stuns|turn|turns):/.test(x)),
+    'every url must start with stun:, stuns:, turn: or turns:',
+  ),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+
+/** TANDEM_ICE_SERVERS: a JSON list of RTCIceServer; refused at start-up with the reason when malformed. */
+export function parseIceServers(value: string | undefined): IceServer[] {
+  if (!value?.trim()) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch (err) {
+    throw new Error(`TANDEM_ICE_SERVERS is not JSON (${(err as Error).message}); expected e.g. [{"urls":"stun:stun.example.com:3478"}]`);
+  }
+  const parsed = z.array(iceServerSchema).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`TANDEM_ICE_SERVERS is malformed at [${issue.path.join('.')}]: ${issue.message}; expected a list of {urls, username?, credential?}`);
+  }
+  return parsed.data;
+}
+
+/** TANDEM_TURN_SECRET + TANDEM_TURN_URLS (comma-separated turn:/turns: URLs) + TANDEM_TURN_TTL_SECONDS. */
+export function parseTurn(env: NodeJS.ProcessEnv): TurnConfig | undefined {
+  const secret = env.TANDEM_TURN_SECRET;
+  const urls = (env.TANDEM_TURN_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!secret) {
+    if (urls.length) throw new Error('TANDEM_TURN_URLS is set but TANDEM_TURN_SECRET is not: TURN credentials need the shared secret');
+    return undefined;
+  }
+  if (!urls.length) throw new Error('TANDEM_TURN_SECRET is set but TANDEM_TURN_URLS is empty: list the TURN servers, e.g. turn:turn.example.com:3478');
+  const bad = urls.find((u) => !/^turns?:/.test(u));
+  if (bad) throw new Error(`TANDEM_TURN_URLS: ${bad} is not a turn: or turns: URL`);
+  const ttl = env.TANDEM_TURN_TTL_SECONDS === undefined || env.TANDEM_TURN_TTL_SECONDS === '' ? 86_400 : Number(env.TANDEM_TURN_TTL_SECONDS);
+  // At least a minute (a call must be able to start), at most a week (a leaked credential must expire).
+  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 7 * 86_400) throw new Error(`TANDEM_TURN_TTL_SECONDS must be an integer from 60 to 604800, got ${env.TANDEM_TURN_TTL_SECONDS}`);
+  return { secret, urls, ttlSeconds: ttl };
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ServerConfig> {
   return {
     port: num(env.PORT, 4300),
@@ -97,6 +168,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     allowedOrigins: env.TANDEM_ALLOWED_ORIGINS ? env.TANDEM_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     publicUrl: env.TANDEM_PUBLIC_URL ? publicOrigin(env.TANDEM_PUBLIC_URL) : undefined,
     logLevel: env.LOG_LEVEL || 'info',
+    iceServers: parseIceServers(env.TANDEM_ICE_SERVERS),
+    turn: parseTurn(env),
     metricsPublic: env.TANDEM_METRICS_PUBLIC !== 'false',
     demo: env.TANDEM_DEMO !== 'false',
     assetProxy: assetProxyFromEnv(env),
@@ -159,6 +232,17 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     // A socket is authenticated once, at its handshake; an agent removed in Settings must not keep
     // watching on a socket it already had. One query per signed-in agent per minute.
     liveAgentRecheckMs: 60_000,
+    // No STUN/TURN unless configured: peers on one network (and tests on loopback) need none, and
+    // sending users' addresses to a third-party STUN server must be a choice.
+    iceServers: [],
+    assistRequestTimeoutMs: ASSIST_REQUEST_TIMEOUT_MS,
+    // MediaRecorder with a 1 s timeslice makes chunks of ~100-300 KB for a call; 8 MiB leaves room
+    // for a high-bitrate camera and for a client that batches several seconds after a stall.
+    recordingMaxChunkBytes: 8 * 1024 * 1024,
+    // 2 GiB: a few hours of a call at 1-2 Mbit/s; bounds the disk one recording can take.
+    recordingMaxBytes: 2 * 1024 * 1024 * 1024,
+    // Hourly: retention is counted in days, a file kept an hour longer does not matter.
+    recordingSweepMs: 3_600_000,
     metricsPublic: true,
     demo: true,
     assetProxy: ASSET_PROXY_DEFAULTS,

@@ -44,6 +44,14 @@ export function createMetrics() {
       labelNames: ['reason'] as const, registers: [registry] }),
     liveBehind: new Counter({ name: 'tandem_live_behind_total', help: 'Times an agent fell behind on a tab (send buffer over the limit) and stopped receiving it', registers: [registry] }),
     liveResyncs: new Counter({ name: 'tandem_live_resyncs_total', help: 'live:start sent to tabs (a fresh snapshot), by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    assistRequests: new Counter({ name: 'tandem_assist_requests_total', help: 'Assist requests answered, by feature and outcome',
+      labelNames: ['feature', 'outcome'] as const, registers: [registry] }),
+    assistRefused: new Counter({ name: 'tandem_assist_refused_total', help: 'Assist messages refused (assist:refused or a failed ack), by event and code',
+      labelNames: ['event', 'code'] as const, registers: [registry] }),
+    rtcSignals: new Counter({ name: 'tandem_rtc_signals_total', help: 'rtc:signal messages relayed, by sender kind', labelNames: ['from'] as const, registers: [registry] }),
+    controlInputs: new Counter({ name: 'tandem_control_inputs_total', help: 'control:input messages forwarded to tabs, by input type', labelNames: ['type'] as const, registers: [registry] }),
+    annotateStrokes: new Counter({ name: 'tandem_annotate_strokes_total', help: 'annotate:stroke messages forwarded to tabs', registers: [registry] }),
+    recordingBytes: new Counter({ name: 'tandem_recording_bytes_total', help: 'Bytes of call recordings stored', registers: [registry] }),
     liveRefused: new Counter({ name: 'tandem_live_refused_total', help: 'Refused /assist handshakes by error code', labelNames: ['code'] as const, registers: [registry] }),
   };
 }

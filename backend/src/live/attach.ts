@@ -3,9 +3,12 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type LiveEventsMessage } from '@tandem/protocol';
 import type { AppContext, LiveDirectory } from '../context.js';
 import { RateLimiter } from '../rate-limit.js';
+import { AssistHub } from './assist-hub.js';
+import { AssistSockets } from './assist-socket.js';
 import { bufferedBytes } from './backpressure.js';
 import { ConsentPolicy } from './consent.js';
 import { createHandshake } from './handshake.js';
+import { rtcConfigFor } from './ice.js';
 import { LiveRegistry } from './registry.js';
 import { parseOffset, parsePage } from './schemas.js';
 import { StoredSessionLookup } from './session-info.js';
@@ -14,6 +17,8 @@ import type { AgentIdentity, AgentPeer, AssistNamespace, AssistServer, AssistSoc
 export interface LiveServer {
   io: AssistServer;
   registry: LiveRegistry;
+  /** Assist features' state (calls, control, drawing, recording grants). */
+  assist: AssistHub;
   /** What HTTP routes may know and do about live rooms (`ctx.live`). */
   directory: LiveDirectory;
   /** Closes every socket and stops the timers; call before the store closes. */
@@ -45,6 +50,9 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
   const nsp: AssistNamespace = io.of(ASSIST_NAMESPACE);
 
   const lookup = new StoredSessionLookup(ctx.store, log);
+  const assist = new AssistHub({
+    log, metrics, requestTimeoutMs: config.assistRequestTimeoutMs, rtcConfig: (sessionId) => rtcConfigFor(config, sessionId),
+  });
   const registry = new LiveRegistry(
     { graceMs: config.liveGraceMs, backpressureBytes: config.liveBackpressureBytes, maxSessionsPerAgent: config.liveMaxSessionsPerAgent },
     {
@@ -57,8 +65,11 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
         if (peers.length === 1) peers[0].emit('live:events', msg);
         else nsp.to(peers.map((p) => p.id)).emit('live:events', msg);
       },
+      hooks: assist,
     },
   );
+  assist.attach(registry);
+  const assistSockets = new AssistSockets(assist, log);
   metrics.liveCounts.read = () => registry.counts();
 
   nsp.use(createHandshake(ctx, {
@@ -102,6 +113,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       const offset = parseOffset(m);
       if (offset !== null) registry.tabClockOffset(id, offset);
     });
+    assistSockets.bindTab(socket);
     socket.on('disconnect', () => registry.tabDisconnected(id));
   }
 
@@ -138,6 +150,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     });
     socket.on('live:resync', (req) => registry.resync(id, req));
     socket.on('live:leave', (req) => registry.leave(id, req?.sessionId));
+    assistSockets.bindAgent(socket);
     socket.on('clock:ping', (_agentTime, ack) => {
       if (typeof ack === 'function') ack(Date.now());
     });
@@ -197,6 +210,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
   return {
     io,
     registry,
+    assist,
     directory,
     async close() {
       if (closed) return;

@@ -11,6 +11,7 @@ import {
 } from './rooms.js';
 import { isId, isResyncReason } from './schemas.js';
 import { describeUserAgent, type StoredSessionInfo } from './session-info.js';
+import type { RoomHooks } from './room-hooks.js';
 import { Throttle } from './throttle.js';
 import type { AgentIdentity, AgentPeer, TabIdentity, TabPeer } from './types.js';
 
@@ -38,6 +39,8 @@ export interface LiveRegistryDeps {
   lookup?: { lookup(projectId: string, sessionId: string, done: (info: StoredSessionInfo | null) => void): void };
   /** One message to several agents, encoded once (socket.io broadcast); defaults to one emit each. */
   multicast?: (peers: AgentPeer[], msg: LiveEventsMessage) => void;
+  /** Told of room changes (the assist features: calls, control, canvas video). */
+  hooks?: RoomHooks;
 }
 
 type Fail = { ok: false; error: { code: ErrorCode; message: string } };
@@ -117,6 +120,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       if (room.consent === 'pending') peer.emit('consent:request', { agents });
     }
     this.reconcile(tab, 'join');
+    this.deps.hooks?.tabAttached(tab);
     this.changed(room, true);
   }
 
@@ -283,6 +287,23 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     for (const m of [...conn.memberships.values()]) this.removeMember(m);
   }
 
+  // ----------------------------------------------------------------------- lookups (assist features)
+
+  /** The agent socket's connection, if connected. */
+  agentConn(peerId: string): AgentConn | undefined {
+    return this.agentsByPeer.get(peerId);
+  }
+
+  /** The tab whose current socket this is. */
+  tabOfPeer(peerId: string): TabRoom | undefined {
+    return this.tabsByPeer.get(peerId);
+  }
+
+  /** A live session of this project (never another project's). */
+  roomOf(projectId: string, sessionId: string): LiveRoom | undefined {
+    return this.room(projectId, sessionId);
+  }
+
   // ------------------------------------------------------------------------------ directory (HTTP)
 
   list(projectId: string): LiveSession[] {
@@ -399,6 +420,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
         existing.tab.watchers.set(existing, 'awaiting');
         this.startWatching(existing.tab, 'join');
       }
+      this.deps.hooks?.memberJoined(existing);
       return this.joinResult(existing);
     }
     if (conn.memberships.size >= this.opts.maxSessionsPerAgent) {
@@ -419,6 +441,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       if (room.consent === 'pending') t.peer.emit('consent:request', { agents });
     }
     this.startWatching(tab, 'join');
+    this.deps.hooks?.memberJoined(member);
     this.changed(room, true);
     return this.joinResult(member);
   }
@@ -448,6 +471,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   private startWatching(tab: TabRoom, reason: 'join' | ResyncReason): void {
     if (tab.forwarding) this.requestSnapshot(tab, reason);
     else this.reconcile(tab, reason);
+    this.deps.hooks?.watchersChanged(tab);
   }
 
   /** Removes one agent from one session (leave, disconnect, link expiry). */
@@ -467,6 +491,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     this.drain.forget(member);
     member.session.members.delete(member.conn.peer.id);
     member.conn.memberships.delete(member.session.sessionId);
+    this.deps.hooks?.memberLeft(member);
   }
 
   /** Every agent leaves the session (user stop, consent declined); the tabs stop and drop the banner. */
@@ -490,6 +515,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const room = tab.session;
     if (room.tabs.get(tab.tabId) !== tab || tab.peer) return;
     room.tabs.delete(tab.tabId);
+    this.deps.hooks?.tabRemoved(tab);
     if (!room.tabs.size) {
       this.endRoom(room, 'session_gone');
       return;
@@ -507,6 +533,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   }
 
   private endRoom(room: LiveRoom, reason: LiveEndReason): void {
+    this.deps.hooks?.roomEnded(room);
     for (const member of [...room.members.values()]) {
       member.conn.peer.emit('live:ended', { sessionId: room.sessionId, reason });
       this.detach(member);
@@ -544,6 +571,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       tab.snapshotAskedAt = 0;
       tab.peer?.emit('live:stop');
     }
+    this.deps.hooks?.watchersChanged(tab);
   }
 
   /**
@@ -558,6 +586,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
 
   private sendStart(tab: TabRoom, reason: 'join' | ResyncReason): void {
     tab.snapshotAskedAt = Date.now();
+    this.deps.hooks?.beforeStart(tab);
     tab.peer?.emit('live:start', { reason });
     this.deps.metrics.liveResyncs.inc({ reason });
   }

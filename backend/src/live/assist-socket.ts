@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import type { RateLimitConfig } from '../config.js';
+import { RateLimiter } from '../rate-limit.js';
+import type { AssistHub } from './assist-hub.js';
+import { AssistRequests } from './assist-requests.js';
+import { ControlForwarder } from './control.js';
+import { RtcRelay } from './rtc-relay.js';
+import type { AssistSocket } from './types.js';
+
+/**
+ * Per-socket rates of the assist messages. socket.io already bounds each message's size
+ * (liveMaxMessageBytes); these bound how many, so one client cannot flood the user's page or the server.
+ */
+export const ASSIST_RATES = {
+  // A prompt every 2 s at most, 5 at once: each one interrupts the user.
+  request: { perSecond: 0.5, burst: 5 },
+  // Trickle ICE sends a burst of candidates per peer (a dozen or two), renegotiation a few more; an
+  // agent in a 4-way call with canvases has a handful of peers starting at once.
+  signal: { perSecond: 50, burst: 300 },
+  // A pointer at 60 Hz plus clicks, keys and wheel turns on top.
+  control: { perSecond: 120, burst: 240 },
+  // Stroke pieces at frame rate while drawing.
+  stroke: { perSecond: 60, burst: 120 },
+  // Canvases appear and disappear with the page; a list a few times a second is plenty.
+  canvas: { perSecond: 5, burst: 20 },
+  // Answers and ends are clicks of a person.
+  click: { perSecond: 5, burst: 20 },
+} satisfies Record<string, RateLimitConfig>;
+
+type Kind = keyof typeof ASSIST_RATES;
+
+/** One refusal per event name per second at most: a flood must not be answered with a flood. */
+const REFUSAL_INTERVAL_MS = 1_000;
+
+/** Wires a tab or agent socket's assist messages to the handlers, behind the rate limits. */
+export class AssistSockets {
+  private readonly limits = Object.fromEntries(
+    Object.entries(ASSIST_RATES).map(([k, v]) => [k, new RateLimiter(v)]),
+  ) as Record<Kind, RateLimiter>;
+  readonly requests: AssistRequests;
+  readonly relay: RtcRelay;
+  readonly control: ControlForwarder;
+
+  constructor(private readonly hub: AssistHub, private readonly log: Logger) {
+    this.requests = new AssistRequests(hub);
+    this.relay = new RtcRelay(hub);
+    this.control = new ControlForwarder(hub);
+  }
+
+  bindTab(socket: AssistSocket): void {
+    const id = socket.id;
+    const on = this.guard(socket, 'tab');
+    on('assist:answer', 'click', (m) => this.requests.answer(id, m));
+    on('assist:end', 'click', (m) => this.requests.endFromTab(id, m));
+    on('rtc:signal', 'signal', (m) => this.relay.fromTab(id, m));
+    on('canvas:streams', 'canvas', (m) => this.relay.canvasStreams(id, m));
+  }
+
+  bindAgent(socket: AssistSocket): void {
+    const id = socket.id;
+    const on = this.guard(socket, 'agent');
+    on('assist:request', 'request', (m, ack) => {
+      if (typeof ack === 'function') ack(this.requests.request(id, m));
+    }, (ack) => {
+      if (typeof ack === 'function') ack({ ok: false, error: { code: 'rate_limited', message: 'Too many requests; wait a moment' } });
+    });
+    on('assist:end', 'click', (m) => this.requests.endFromAgent(id, m));
+    on('rtc:signal', 'signal', (m) => this.relay.fromAgent(id, m));
+    on('control:input', 'control', (m) => this.control.input(id, m));
+    on('annotate:stroke', 'stroke', (m) => this.control.stroke(id, m));
+    on('canvas:want', 'canvas', (m) => this.relay.canvasWant(id, m));
+  }
+
+  /** `on(event, kind, handler)`: rate-limited per socket, exceptions logged (a bad message must not kill the socket). */
+  private guard(socket: AssistSocket, role: 'tab' | 'agent') {
+    const lastRefusal = new Map<string, number>();
+    const untyped = socket as unknown as { on(e: string, fn: (...a: unknown[]) => void): void; emit(e: string, ...a: unknown[]): void };
+    return (event: string, kind: Kind, handler: (msg: unknown, ack?: unknown) => void, onLimited?: (ack: unknown) => void) => {
+      untyped.on(event, (msg: unknown, ack?: unknown) => {
+        if (!this.limits[kind].take(`${socket.id}:${kind}`)) {
+          this.hub.deps.metrics.assistRefused.inc({ event, code: 'rate_limited' });
+          if (onLimited) return onLimited(ack);
+          const now = Date.now();
+          if (now - (lastRefusal.get(event) ?? 0) < REFUSAL_INTERVAL_MS) return;
+          lastRefusal.set(event, now);
+          untyped.emit('assist:refused', { event, code: 'rate_limited', message: `Too many ${event} messages; slow down` });
+          return;
+        }
+        try {
+          handler(msg, ack);
+        } catch (err) {
+          this.log.error({ err, event, role }, 'assist: handler failed');
+        }
+      });
+    };
+  }
+}
