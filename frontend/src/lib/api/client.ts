@@ -1,6 +1,8 @@
 import { isErrorBody } from '@tandem/protocol';
 import type {
   AgentInfo,
+  AssetSignRequest,
+  AssetSignResponse,
   ConsoleEntry,
   ErrorEntry,
   LoginRequest,
@@ -142,6 +144,11 @@ export class ApiClient {
     const response = await this.#request(path, { signal, accept: 'application/x-ndjson' });
     if (!response.body) throw new ApiError('internal', 'The server sent an empty event stream.', response.status);
     return readNdjson<TandemEvent>(response.body, onProgress);
+  }
+
+  /** Proxy links for a recording's asset URLs (see lib/replay/asset-links.ts). */
+  signAssets(body: AssetSignRequest): Promise<AssetSignResponse> {
+    return this.#json('/api/v1/assets/sign', { method: 'POST', body });
   }
 
   async console(id: string, signal?: AbortSignal): Promise<ConsoleEntry[]> {
