@@ -2,11 +2,10 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { copyRequest, readBody, type RequestInfo } from './request.js';
 import { send, toErrorReply, type Reply } from './reply.js';
-import { ClientGone } from './stream.js';
+import { ClientGone, type ClientState } from './stream.js';
 
-export interface HandlerContext {
+export interface HandlerContext extends ClientState {
   res: HttpResponse;
-  aborted: () => boolean;
 }
 
 /** A handler returns a Reply; one that wrote the response itself returns STREAMED. */
@@ -33,10 +32,13 @@ export function route(app: TemplatedApp, log: Logger, method: Method, pattern: s
   app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
     const startedAt = performance.now();
     let isAborted = false;
+    const abortListeners: (() => void)[] = [];
     res.onAborted(() => {
       isAborted = true;
+      for (const cb of abortListeners.splice(0)) cb();
     });
     const aborted = () => isAborted;
+    const onAborted = (cb: () => void) => (isAborted ? cb() : void abortListeners.push(cb));
     const info = copyRequest(res, req, paramCount);
     const extra = opts.headers?.(info) ?? {};
     const finish = (reply: Reply) => {
@@ -46,7 +48,7 @@ export function route(app: TemplatedApp, log: Logger, method: Method, pattern: s
     void (async () => {
       try {
         if (opts.bodyLimit !== undefined) info.body = await readBody(res, info, opts.bodyLimit, aborted);
-        const reply = await handler(info, { res, aborted });
+        const reply = await handler(info, { res, aborted, onAborted });
         if (reply.streamed) opts.onDone?.(info, 200, startedAt);
         else finish(reply);
       } catch (err) {

@@ -99,10 +99,10 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
     return json(session);
   });
 
-  route(app, log, 'get', '/api/v1/sessions/:id/events', async (req, { res, aborted }) => {
+  route(app, log, 'get', '/api/v1/sessions/:id/events', async (req, client) => {
     const { projectId, sessionId } = await sessionReader(ctx, req);
     const lines = store.streamEvents(projectId, sessionId, parseEventRange(req.query));
-    await streamLines(res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines, aborted);
+    await streamLines(client.res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines, client);
     return STREAMED;
   });
 
