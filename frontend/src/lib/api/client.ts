@@ -36,9 +36,12 @@ export interface ProjectInfo {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** sent as JSON */
   body?: unknown;
+  /** sent as is (binary uploads: call recording chunks), with `contentType` */
+  raw?: Blob;
+  contentType?: string;
   signal?: AbortSignal;
   accept?: string;
   /** a watch link's token, sent as `Authorization: Bearer` */
@@ -61,8 +64,9 @@ export async function apiRequest(path: string, options: RequestOptions, onUnauth
         accept: options.accept ?? 'application/json',
         ...(options.bearer ? { authorization: `Bearer ${options.bearer}` } : {}),
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.raw !== undefined ? { 'content-type': options.contentType ?? 'application/octet-stream' } : {}),
       },
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      body: options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
       signal: options.signal,
     });
   } catch (err) {
@@ -103,6 +107,15 @@ export class ApiClient {
 
   #json<T>(path: string, options: RequestOptions = {}): Promise<T> {
     return apiJson<T>(path, { ...options, bearer: this.#bearer }, () => this.#onUnauthorized());
+  }
+
+  /** Any other call with this client's credentials (call recordings: lib/api/recordings.ts). */
+  request(path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.#request(path, options);
+  }
+
+  json<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.#json<T>(path, options);
   }
 
   login(body: LoginRequest): Promise<{ agent: AgentInfo }> {

@@ -12,6 +12,7 @@ import {
   type TandemEvent,
 } from '@tandem/protocol';
 import { isAbort, messageOf, type ApiClient } from '../../lib/api/client';
+import { AssistController } from '../../lib/assist/assist.svelte';
 import { liveTimestamp, median, serverToUser, userToAgent, userToServer } from '../../lib/live/clock';
 import { appendConsole, consoleEntryOf } from '../../lib/live/console';
 import { activeTab, agentNames } from '../../lib/live/list';
@@ -125,11 +126,14 @@ export class LiveViewController {
   }
 
   readonly socket: LiveSocket;
+  /** Calls, canvas video, remote control, drawing and recording (lib/assist/). */
+  readonly assist: AssistController;
   #api: ApiClient;
   #initialTabId: string | undefined;
   #seq = new LiveSequencer();
   #streamed = new StreamedBuffer();
   #live: LivePicture | null = null;
+  #liveRev = $state(0);
   #liveRoot: HTMLElement | null = null;
   #travelRoot: HTMLElement | null = null;
   #travel: TravelPicture | null = null;
@@ -160,6 +164,13 @@ export class LiveViewController {
     this.sessionId = sessionId;
     this.#initialTabId = options.tabId;
     this.selfId = options.selfId;
+    this.assist = new AssistController(socket, api, sessionId);
+  }
+
+  /** The live Replayer (its iframe and mirror), for the assist layers drawn over it. */
+  get liveReplayer(): Replayer | null {
+    void this.#liveRev; // reactive: a new Replayer replaces the old on every fresh start
+    return this.#live?.replayer ?? null;
   }
 
   /** Where the Replayers draw: both must be in the document (rrweb builds its iframe in them). */
@@ -190,6 +201,7 @@ export class LiveViewController {
     clearInterval(this.#ticker);
     this.#storedAbort?.abort();
     if (this.socket.connected && this.joined && !this.ended) this.socket.socket.emit('live:leave', { sessionId: this.sessionId });
+    this.assist.destroy();
     this.#destroyTravel();
     this.#destroyLive();
   }
@@ -259,6 +271,7 @@ export class LiveViewController {
 
   #onSession(session: LiveSession): void {
     this.session = session;
+    this.assist.tabsChanged(session.tabs.map((t) => t.tabId));
     if (this.ended || !this.joined) return;
     if (this.follow) this.#followActive();
   }
@@ -277,6 +290,7 @@ export class LiveViewController {
     this.endedAt = this.socket.serverNow();
     this.travelPlaying = false;
     clearTimeout(this.#watchdog);
+    this.assist.end();
   }
 
   #onEvents(message: LiveEventsMessage): void {
@@ -345,6 +359,7 @@ export class LiveViewController {
     const perfBase = performance.now();
     replayer.startLive(baseline);
     this.#live = { replayer, baseline, perfBase };
+    this.#liveRev++;
     this.drawn = false;
     replayer.on('resize', (size) => {
       const { width, height } = size as FrameSize;
@@ -377,6 +392,7 @@ export class LiveViewController {
   #destroyLive(): void {
     const live = this.#live;
     this.#live = null;
+    if (live) this.#liveRev++;
     this.drawn = false;
     if (live) safeDestroy(live.replayer);
   }
