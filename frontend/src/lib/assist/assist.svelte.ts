@@ -21,9 +21,11 @@ import type { AssistContext, AssistModule } from './module';
 import { PeerMesh } from './peers';
 import { RecordModule } from './record.svelte';
 import { RemoteStreams } from './remote-streams.svelte';
-import { initialStatus, reduceStatus, type AssistStatus, type StatusEvent } from './status';
+import { featureOfEvent, initialStatus, reduceStatus, type AssistStatus, type StatusEvent } from './status';
 
 const ACK_TIMEOUT_MS = 10_000;
+/** A failing tab peer is asked for its canvases again at most this often. */
+const CANVAS_WANT_MIN_MS = 5_000;
 
 /**
  * Live assist for one joined session, the agent's side: the session's `assist:state` (R3), the
@@ -49,6 +51,7 @@ export class AssistController {
   #modules: AssistModule[];
   #off: (() => void)[] = [];
   #destroyed = false;
+  #lastWant = 0;
 
   /** The user's recording mark: anyone's recording of this session's call. */
   recordingMark = $derived(!!this.state?.recording);
@@ -62,7 +65,10 @@ export class AssistController {
     this.mesh = new PeerMesh((to, signal) => io.emit('rtc:signal', { sessionId, to, signal }), {
       stream: (peerId, stream) => this.streams.add(peerId, stream),
       streamChanged: (_peerId, stream) => this.streams.changed(stream),
-      closed: (peerId) => this.streams.dropPeer(peerId),
+      closed: (peerId, failed) => {
+        this.streams.dropPeer(peerId);
+        if (failed && peerId.startsWith('tab:')) this.#wantCanvasesAgain();
+      },
     });
     const ctx: AssistContext = {
       sessionId,
@@ -109,6 +115,20 @@ export class AssistController {
       io.off('disconnect', onDisconnect);
     });
     this.#off.push(registerAssist(this));
+  }
+
+  /**
+   * The tab's peer died by itself (network change, the tab's side failed): ask the watched tab to
+   * stream its canvases again (`canvas:want`; a call in progress restarts its peer from the tab's side
+   * too). At most once per CANVAS_WANT_MIN_MS, so a tab that keeps failing is not asked in a loop.
+   */
+  #wantCanvasesAgain(): void {
+    const now = Date.now();
+    if (this.#destroyed || now - this.#lastWant < CANVAS_WANT_MIN_MS) return;
+    this.#lastWant = now;
+    setTimeout(() => {
+      if (!this.#destroyed && this.#live.connected) this.#live.socket.emit('canvas:want', { sessionId: this.sessionId });
+    }, 500);
   }
 
   #self(): PeerId | null {
@@ -168,15 +188,6 @@ export class AssistController {
     for (const off of this.#off) off();
     for (const m of this.#modules) m.destroy();
   }
-}
-
-/** Which feature a refused socket message was about (`control:input` → control, …). */
-export function featureOfEvent(event: string): AssistFeature | null {
-  if (event.startsWith('control')) return 'control';
-  if (event.startsWith('annotate')) return 'annotate';
-  if (event.startsWith('assist:')) return null;
-  if (event === 'rtc:signal') return 'call';
-  return null;
 }
 
 export function canUse(capabilities: readonly Capability[], feature: AssistFeature): boolean {

@@ -60,19 +60,3 @@ export function nodeIdAt(replayer: Replayer | null, x: number, y: number): numbe
   const id = replayer.getMirror().getId(el as unknown as Node);
   return id > 0 ? id : undefined;
 }
-
-/** Keys sent as `key` input (everything else with a printable character is `text`). */
-export function isTextKey(e: { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean }): boolean {
-  return e.key.length === 1 && !e.ctrlKey && !e.metaKey;
-}
-
-/** Resolves what the agent typed into the URL box against the user's current page (same origin only is enforced by the plugin). */
-export function resolveVisit(input: string, currentUrl: string | undefined): string | null {
-  const text = input.trim();
-  if (!text) return null;
-  try {
-    return new URL(text, currentUrl || undefined).href;
-  } catch {
-    return null;
-  }
-}

@@ -1,6 +1,7 @@
 import './shims';
 import type { PeerId, PeerSignal, RtcConfig } from '@tandem/protocol';
 import SimplePeer from 'simple-peer';
+import { fingerprintOf } from './sdp';
 
 /**
  * The agent's WebRTC peers of one session (simple-peer, trickle ICE), signalled through `rtc:signal`:
@@ -15,8 +16,8 @@ export interface PeerMeshEvents {
   stream(peerId: PeerId, stream: MediaStream): void;
   /** A remote stream lost or gained tracks. */
   streamChanged(peerId: PeerId, stream: MediaStream): void;
-  /** The peer is gone (closed, failed, or replaced by a new one from the same side). */
-  closed(peerId: PeerId): void;
+  /** The peer is gone: `failed` when it closed or failed by itself, not because we closed it. */
+  closed(peerId: PeerId, failed: boolean): void;
 }
 
 type Kind = 'audio' | 'video';
@@ -86,13 +87,13 @@ export class PeerMesh {
     return [...this.#peers.keys()];
   }
 
-  close(peerId: PeerId): void {
+  close(peerId: PeerId, failed = false): void {
     const entry = this.#peers.get(peerId);
     if (!entry) return;
     this.#peers.delete(peerId);
     entry.peer.removeAllListeners();
     entry.peer.destroy();
-    this.#events.closed(peerId);
+    this.#events.closed(peerId, failed);
   }
 
   /**
@@ -147,7 +148,7 @@ export class PeerMesh {
     const gone = (err?: Error) => {
       if (this.#peers.get(peerId) !== entry) return;
       if (err) console.warn('[tandem] peer', peerId, 'failed:', err.message);
-      this.close(peerId);
+      this.close(peerId, true);
     };
     peer.on('close', () => gone());
     peer.on('error', (err: Error) => gone(err));
@@ -195,10 +196,4 @@ export class PeerMesh {
 /** simple-peer keeps its RTCPeerConnection in `_pc` (not in its types). */
 function pcOf(peer: SimplePeer.Instance): RTCPeerConnection {
   return (peer as unknown as { _pc: RTCPeerConnection })._pc;
-}
-
-/** The `a=fingerprint:` line of an SDP (identifies the other side's RTCPeerConnection). */
-export function fingerprintOf(sdp: string): string | null {
-  const match = /^a=fingerprint:(.+)$/m.exec(sdp);
-  return match ? match[1].trim() : null;
 }

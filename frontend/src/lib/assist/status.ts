@@ -112,3 +112,12 @@ export function reduceStatus(prev: AssistStatus, event: StatusEvent): AssistStat
     }
   }
 }
+
+/** Which feature a refused socket message was about (`control:input` → control, …). */
+export function featureOfEvent(event: string): AssistFeature | null {
+  if (event.startsWith('control')) return 'control';
+  if (event.startsWith('annotate')) return 'annotate';
+  if (event.startsWith('assist:')) return null;
+  if (event === 'rtc:signal') return 'call';
+  return null;
+}
