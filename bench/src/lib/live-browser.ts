@@ -50,7 +50,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last).split('\n')[0]}` : ''}`);
 }
 
-export async function startLiveEnv(opts: { browser?: Browser } = {}): Promise<LiveEnv> {
+export async function startLiveEnv(opts: { browser?: Browser; browserArgs?: string[] } = {}): Promise<LiveEnv> {
   checkBuilds();
   const backend = await startBackendChild({
     // Each user page is a new visitor from 127.0.0.1; the per-IP start limit is for real networks.
@@ -59,7 +59,7 @@ export async function startLiveEnv(opts: { browser?: Browser } = {}): Promise<Li
   let browser: Browser | undefined;
   try {
     const cookie = await loginCookie(backend.url);
-    browser = opts.browser ?? (await launchChromium());
+    browser = opts.browser ?? (await launchChromium(opts.browserArgs));
     const b = browser;
     return {
       backend,
@@ -88,11 +88,11 @@ export interface UserTab {
  * A user (own context = own visitor and session) on a page served at `path` of the backend's origin, so
  * /tracker.js loads as on a customer site. `initScripts` run before the page's own (clock skew, taps).
  */
-export async function openUser(env: LiveEnv, opts: { path?: string; nodes?: number; initScripts?: string[] } = {}): Promise<UserTab> {
+export async function openUser(env: LiveEnv, opts: { path?: string; nodes?: number; initScripts?: string[]; html?: string } = {}): Promise<UserTab> {
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addInitScript(CLOCK_INIT + (opts.initScripts ?? []).join('\n'));
   const path = opts.path ?? '/bench-user.html';
-  const html = liveUserPage(BENCH_PROJECT_KEY, opts.nodes ?? 0);
+  const html = opts.html ?? liveUserPage(BENCH_PROJECT_KEY, opts.nodes ?? 0);
   await context.route(`${env.backend.url}${path}`, (route) => route.fulfill({ contentType: 'text/html', body: html }));
   const page = await context.newPage();
   await page.goto(`${env.backend.url}${path}`);
