@@ -170,6 +170,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     logLevel: env.LOG_LEVEL || 'info',
     iceServers: parseIceServers(env.TANDEM_ICE_SERVERS),
     turn: parseTurn(env),
+    // Tests shorten it to check the timeout path without waiting 30 s; unset keeps ASSIST_REQUEST_TIMEOUT_MS.
+    assistRequestTimeoutMs: env.TANDEM_ASSIST_REQUEST_TIMEOUT_MS ? num(env.TANDEM_ASSIST_REQUEST_TIMEOUT_MS, ASSIST_REQUEST_TIMEOUT_MS) : undefined,
     metricsPublic: env.TANDEM_METRICS_PUBLIC !== 'false',
     demo: env.TANDEM_DEMO !== 'false',
     assetProxy: assetProxyFromEnv(env),
