@@ -8,6 +8,7 @@ export { createChdbDriver } from './chdb-driver.js';
 export { createClickHouseClientDriver, createRemoteDriver } from './remote-driver.js';
 export { createStore, STORE_DEFAULTS } from './store.js';
 export { MIGRATIONS } from './migrations.js';
+export { publicRecording } from './recordings.js';
 
 export interface OpenStoreOptions extends StoreOptions {
   /** chDB data directory (default `./.tandem-data`); one process at a time may open it. */

@@ -37,6 +37,7 @@ export const TTL_TABLES: Record<string, string> = {
   network_requests: 'received_at + INTERVAL $days DAY',
   errors: 'received_at + INTERVAL $days DAY',
   page_visits: 'received_at + INTERVAL $days DAY',
+  call_recordings: 'toDateTime(received_at) + INTERVAL $days DAY',
 };
 
 export const MIGRATIONS: { version: number; name: string; statements: string[] }[] = [
@@ -95,6 +96,22 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
       `CREATE TABLE IF NOT EXISTS $db.api_key_usage (
         project_id String, key_id String, last_used_at DateTime64(3, 'UTC')
       ) ENGINE = ReplacingMergeTree(last_used_at) ORDER BY key_id`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'call recordings',
+    statements: [
+      // One row per recording, a new version per chunk/finish (bytes and duration grow). Expires by
+      // the server's receive time of its newest version, like the session it belongs to.
+      `CREATE TABLE IF NOT EXISTS $db.call_recordings (
+        project_id LowCardinality(String), session_id String, recording_id String,
+        agent_id String, agent_name String, started_at DateTime64(3, 'UTC'),
+        duration_ms UInt64, bytes UInt64, mime_type LowCardinality(String), complete UInt8,
+        received_at DateTime64(3, 'UTC'), version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY (project_id, session_id, recording_id)
+      TTL toDateTime(received_at) + INTERVAL $days DAY`,
     ],
   },
   {

@@ -2,6 +2,7 @@ import { createAccounts } from './accounts.js';
 import { checkIdentifier } from './encode.js';
 import { migrate } from './migrations.js';
 import { createReaders } from './readers.js';
+import { createRecordings } from './recordings.js';
 import type { Driver, StoreOptions, TandemStore } from './types.js';
 import { createWriter } from './writer.js';
 
@@ -37,6 +38,7 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
     writeBatch: writer.writeBatch,
     flush: writer.flush,
     ...readers,
+    ...createRecordings(driver, db),
     close() {
       closed ??= (async () => {
         try {

@@ -1,4 +1,5 @@
 import type {
+  CallRecording,
   CanvasRecording,
   ConsoleEntry,
   ErrorEntry,
@@ -141,6 +142,11 @@ export interface StoreOptions {
   database?: string;
 }
 
+/** A call recording's metadata as stored (the media file lives in the backend's data dir). */
+export interface StoredCallRecording extends CallRecording {
+  projectId: string;
+}
+
 /** Counters of the writer, for metrics and for tests that check grouping. */
 export interface WriterStats {
   /** writeBatch + startSession calls received. */
@@ -217,6 +223,13 @@ export interface Store {
   getConsole(projectId: string, sessionId: string): Promise<ConsoleEntry[]>;
   getNetwork(projectId: string, sessionId: string): Promise<NetworkEntry[]>;
   getErrors(projectId: string, sessionId: string): Promise<ErrorEntry[]>;
+
+  /** Writes a new version of a recording's metadata (created at start, rewritten by every chunk and finish). */
+  saveCallRecording(recording: StoredCallRecording): Promise<void>;
+  /** The newest version of one recording of the project, or null (unknown, other project, or expired). */
+  getCallRecording(projectId: string, recordingId: string): Promise<StoredCallRecording | null>;
+  /** A session's recordings, oldest first. */
+  listCallRecordings(projectId: string, sessionId: string): Promise<StoredCallRecording[]>;
 
   /** Writes everything pending now. */
   flush(): Promise<void>;

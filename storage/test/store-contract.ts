@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TandemEvent } from '@tandem/protocol';
-import { MIGRATIONS, createStore, type TandemStore } from '../src/index.js';
+import { MIGRATIONS, createStore, type StoredCallRecording, type TandemStore } from '../src/index.js';
 import {
   FIREFOX_UA, batch, click, collect, consoleLog, fullSnapshot, identify, jsError, meta, mouseMove, moves, network, page, start, uid,
 } from './fixtures.js';
@@ -575,6 +575,47 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       const s = await store.getSession(p, 's');
       expect(s).toMatchObject({ eventCount: 6, clickCount: 2, pageCount: 1, startedAt: T, durationMs: 5 });
       expect(s?.keyframes.map((k) => [k.seq, (k as { metaSeq?: number }).metaSeq])).toEqual([[1, 0], [4, 3]]);
+    });
+
+    describe('call recordings', () => {
+      const rec = (projectId: string, sessionId: string, over: Partial<StoredCallRecording> = {}): StoredCallRecording => ({
+        projectId, sessionId, recordingId: uid('rec'), agentId: 'agent-1', agentName: 'Ann', startedAt: 1_700_000_000_123,
+        durationMs: 0, bytes: 0, mimeType: 'video/webm', complete: false, ...over,
+      });
+
+      it('the newest version of a recording wins; lists are per session, oldest first, and never cross projects', async () => {
+        const p = uid('proj');
+        const first = rec(p, 's1');
+        await store.saveCallRecording(first);
+        expect(await store.getCallRecording(p, first.recordingId)).toEqual(first);
+        // Chunks arrive: each rewrite carries the new size and duration; finish marks it complete.
+        await store.saveCallRecording({ ...first, bytes: 1000, durationMs: 1000 });
+        await store.saveCallRecording({ ...first, bytes: 2500, durationMs: 2000 });
+        await store.saveCallRecording({ ...first, bytes: 2500, durationMs: 2345, complete: true });
+        expect(await store.getCallRecording(p, first.recordingId)).toEqual({ ...first, bytes: 2500, durationMs: 2345, complete: true });
+        const later = rec(p, 's1', { startedAt: first.startedAt + 60_000, agentName: 'Bo' });
+        const otherSession = rec(p, 's2');
+        await store.saveCallRecording(later);
+        await store.saveCallRecording(otherSession);
+        expect((await store.listCallRecordings(p, 's1')).map((r) => [r.recordingId, r.agentName, r.complete]))
+          .toEqual([[first.recordingId, 'Ann', true], [later.recordingId, 'Bo', false]]);
+        // Another project sees nothing of these, by list or by id.
+        const q = uid('proj');
+        expect(await store.listCallRecordings(q, 's1')).toEqual([]);
+        expect(await store.getCallRecording(q, first.recordingId)).toBeNull();
+        expect(await store.getCallRecording(p, 'no-such-recording')).toBeNull();
+      });
+
+      it('survive a restart and expire with the retention of every other table', async () => {
+        const p = uid('proj');
+        const r = rec(p, 's', { bytes: 42, durationMs: 7, complete: true });
+        await store.saveCallRecording(r);
+        await store.close();
+        store = await h.open();
+        expect(await store.getCallRecording(p, r.recordingId)).toEqual(r);
+        const ddl = await store.driver.query<{ statement: string }>(`SHOW CREATE TABLE ${h.database}.call_recordings`);
+        expect(ddl[0].statement).toMatch(/TTL toDateTime\(received_at\) \+ (toIntervalDay\(\d+\)|INTERVAL \d+ DAY)/);
+      });
     });
   });
 }
