@@ -1,4 +1,4 @@
-import type { TrackerServerConfig } from '@tandem/protocol';
+import type { CanvasRecording, TrackerServerConfig } from '@tandem/protocol';
 import type { PrivacyOptions } from './privacy.js';
 
 export interface TrackerOptions extends PrivacyOptions {
@@ -10,6 +10,8 @@ export interface TrackerOptions extends PrivacyOptions {
   checkoutEveryNms?: number;
   /** Batch period; default: the server's config. */
   flushIntervalMs?: number;
+  /** Canvas recording (see canvas.ts); default: the project's setting, from the server. */
+  canvas?: CanvasRecording;
   /** Default true each. */
   captureConsole?: boolean;
   captureNetwork?: boolean;

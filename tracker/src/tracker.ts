@@ -6,6 +6,7 @@ import {
   RRWEB_SOURCE,
   TANDEM_EVENT,
   TandemError,
+  type CanvasRecording,
   type IdentifyPayload,
   type PageVisitPayload,
   type StartRequest,
@@ -38,6 +39,7 @@ import { Guard } from './safe.js';
 import { Sender, type RefreshOutcome, type SenderStats } from './sender.js';
 import { Sequencer } from './sequencer.js';
 import { SessionStore, safeStorage, type KeyValueStore } from './session.js';
+import { CanvasLevelMemory, canvasRecordOptions } from './canvas.js';
 import { Transport } from './transport.js';
 import { jsonSafe, safeString, truncate } from './truncate.js';
 import { requestWatchLink } from './watch-link.js';
@@ -79,6 +81,9 @@ export class Tracker {
   private readonly disabled: boolean;
   private readonly ids: SessionStore;
   private readonly tabStorage: KeyValueStore;
+  private readonly canvasMemory: CanvasLevelMemory;
+  /** The canvas level the running rrweb recording was started with. */
+  private recordingCanvas: CanvasRecording = 'off';
   private readonly seq = new Sequencer();
   private readonly batcher: Batcher;
   private readonly transport: Transport;
@@ -143,7 +148,10 @@ export class Tracker {
     this.compressor = new Compressor(this.guard);
     this.batcher = new Batcher(this.config.maxBatchBytes);
     this.tabStorage = safeStorage(() => (browser ? window.sessionStorage : undefined));
-    this.ids = new SessionStore(this.projectKey, safeStorage(() => (browser ? window.localStorage : undefined)), this.tabStorage);
+    const local = safeStorage(() => (browser ? window.localStorage : undefined));
+    this.ids = new SessionStore(this.projectKey, local, this.tabStorage);
+    this.canvasMemory = new CanvasLevelMemory(local, `tandem:${this.projectKey}:canvas`);
+    this.config.canvas = this.canvasMemory.recall();
     this.userId = this.ids.resumeIds().userId;
   }
 
@@ -503,7 +511,8 @@ export class Tracker {
       result = prev ? 'new' : 'first';
     }
     this.visitor = res.visitorId;
-    this.config = { ...DEFAULT_SERVER_CONFIG, ...res.config };
+    this.config = { ...DEFAULT_SERVER_CONFIG, canvas: 'off', ...res.config };
+    this.canvasMemory.remember(this.config.canvas ?? 'off');
     this.batcher.maxBytes = this.config.maxBatchBytes;
     this.ids.save(res);
     if (!this.seq.ready) this.seq.reset(res.ackSeq, this.ids.lastSeq(res)); // rotation kept the ids
@@ -535,9 +544,9 @@ export class Tracker {
     this.sessionAttempt = 0;
     this.sender?.kick();
     const checkoutMs = this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms;
-    if (this.recording && checkoutMs !== this.recordingCheckoutMs) {
-      // The server asked for another keyframe interval than the default recording started with;
-      // rrweb reads it only at record(), so restart (which also draws a new baseline).
+    if (this.recording && (checkoutMs !== this.recordingCheckoutMs || this.canvasLevel() !== this.recordingCanvas)) {
+      // The server asked for another keyframe interval or canvas level than the recording started
+      // with; rrweb reads both only at record(), so restart (which also draws a new baseline).
       this.stopRecording();
       this.startRecording();
     } else if (!this.recording) this.startRecording();
@@ -595,16 +604,19 @@ export class Tracker {
         : null;
     const onEvent = this.guard.wrap('record emit', (e: eventWithTime) => this.onRecordEvent(e));
     this.recordingCheckoutMs = this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms;
+    this.recordingCanvas = this.canvasLevel();
+    const { canvasFps, ...canvas } = canvasRecordOptions(this.recordingCanvas);
+    const sampling = this.liveSampling ? { ...LIVE_SAMPLING } : { ...SAMPLING };
     const stop = record({
       emit: onEvent,
       ...privacy,
       checkoutEveryNms: this.recordingCheckoutMs,
       inlineStylesheet: true,
-      recordCanvas: false,
+      ...canvas,
       collectFonts: false,
       // Drops scripts, comments and head meta noise: replay never runs them and they cost bytes.
       slimDOMOptions: true,
-      sampling: this.liveSampling ? { ...LIVE_SAMPLING } : { ...SAMPLING },
+      sampling: canvasFps ? { ...sampling, canvas: canvasFps } : sampling,
       // @rrweb/record's typings come from the `rrweb` package's own copy of @rrweb/types: same shape.
       plugins: (this.consoleCapture ? [this.consoleCapture.plugin] : []) as never[],
       // rrweb calls this for failures inside its observers; true = handled, do not rethrow into the page.
@@ -617,6 +629,10 @@ export class Tracker {
     this.recording = !!stop;
     this.liveSamplingActive = this.recording && this.liveSampling;
     this.consoleCapture?.installGate();
+  }
+
+  private canvasLevel(): CanvasRecording {
+    return this.opts.canvas ?? this.config.canvas ?? 'off';
   }
 
   private stopRecording(): void {
