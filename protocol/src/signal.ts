@@ -188,6 +188,19 @@ export const RECORDING_ROUTES = {
   media: (recordingId: string) => `/api/v1/recordings/${encodeURIComponent(recordingId)}/media`,
 } as const;
 
+/** Optional JSON body of the start POST. */
+export interface StartRecordingRequest {
+  /** When MediaRecorder started, on the server's clock (epoch ms); default: when the POST arrives. */
+  startedAt?: number;
+  /** MediaRecorder's mimeType (`video/webm;codecs=vp8,opus`); default `video/webm`. */
+  mimeType?: string;
+}
+
+/** `GET RECORDING_ROUTES.list(sessionId)`: the session's recordings, oldest first. */
+export interface RecordingListResponse {
+  items: CallRecording[];
+}
+
 export interface StartRecordingResponse {
   recordingId: string;
   /** Largest chunk the server accepts, bytes. */
