@@ -1,14 +1,38 @@
 // Builds the tracker:
+// - dist/tandem-rtc.js: the assist plugin's WebRTC chunk (calls, canvas video, control, drawing,
+//   recording prompts, simple-peer), served as /tracker-rtc.js and loaded only when first needed
 // - dist/tandem.iife.js: minified script-tag build (served by the backend as /tracker.js)
-// - dist/index.js: ES module of the Tracker class for bundlers
+// - dist/index.js: ES module of the Tracker class for bundlers (loads the same chunk from the server)
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const here = new URL('.', import.meta.url).pathname;
+const pluginDir = new URL('../assist-plugin/', import.meta.url).pathname;
 // ES2020 keeps native async/await and classes (no helper code) and still runs on every browser
 // that has the APIs we rely on anyway.
 const target = ['es2020'];
+
+const rtcBuild = await build({
+  entryPoints: [pluginDir + 'src/rtc/chunk.ts'],
+  outfile: here + 'dist/tandem-rtc.js',
+  bundle: true,
+  format: 'iife',
+  minify: true,
+  sourcemap: true,
+  target,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  // simple-peer is written for Node streams: `process`, `Buffer` and `global` are shimmed (DESIGN.md §8).
+  inject: [pluginDir + 'src/rtc/shims.js'],
+  define: { global: 'globalThis' },
+});
+const rtc = readFileSync(here + 'dist/tandem-rtc.js');
+// The core asks for /tracker-rtc.js?v=<hash>: a cached chunk of another build is never used with this tracker.
+const rtcVersion = createHash('sha256').update(rtc).digest('hex').slice(0, 12);
+const define = { __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion) };
 
 const iifeBuild = await build({
   entryPoints: [here + 'src/snippet.ts'],
@@ -21,6 +45,7 @@ const iifeBuild = await build({
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+  define,
 });
 
 await build({
@@ -31,10 +56,20 @@ await build({
   sourcemap: true,
   target,
   logLevel: 'warning',
+  define,
 });
 
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const sizes = (buf) => `${kb(buf.length)} raw, ${kb(gzipSync(buf, { level: 9 }).length)} gzip`;
 const iife = readFileSync(here + 'dist/tandem.iife.js');
-console.log(`tracker: dist/tandem.iife.js ${(iife.length / 1024).toFixed(1)} KB raw, ${(gzipSync(iife, { level: 9 }).length / 1024).toFixed(1)} KB gzip`);
+console.log(`tracker: dist/tandem.iife.js (/tracker.js) ${sizes(iife)}`);
+console.log(`tracker: dist/tandem-rtc.js (/tracker-rtc.js, lazy) ${sizes(rtc)}, version ${rtcVersion}`);
+
+// The chunk must stay out of /tracker.js: no module of it, and no simple-peer, may be in the IIFE.
+const RTC_ONLY = /(assist-plugin\/src\/rtc\/|node_modules\/(simple-peer|readable-stream|get-browser-rtc)\/)/;
+const leaked = Object.values(iifeBuild.metafile.outputs).flatMap((o) => Object.keys(o.inputs)).filter((i) => RTC_ONLY.test(i));
+if (leaked.length) throw new Error(`WebRTC chunk code leaked into /tracker.js: ${leaked.join(', ')}`);
+void rtcBuild;
 
 // What the live assist plugin adds (its own code + socket.io-client and its engine), minified bytes.
 const LIVE = /(assist-plugin\/|node_modules\/(socket\.io-client|socket\.io-parser|engine\.io-client|engine\.io-parser|@socket\.io\/))/;

@@ -20,6 +20,13 @@ export interface AssistHostPage {
   userId?: string;
 }
 
+/** rrweb's mirror as the recorder keeps it: the node ids the agent's replay uses. */
+export interface NodeMirror {
+  /** The node's id, -1 when the recorder does not know it. */
+  getId(node: Node | null | undefined): number;
+  getNode(id: number): Node | null;
+}
+
 export interface AssistHost {
   /** Origin (and optional path prefix) of the Tandem server: the socket goes to `<ingestUrl>/assist`. */
   readonly ingestUrl: string;
@@ -40,6 +47,11 @@ export interface AssistHost {
   currentPage?(): AssistHostPage;
   /** Adds a URL prefix the host's network capture must not record (the socket's polling requests). */
   ignoreNetwork?(urlPrefix: string): void;
+  /**
+   * The recorder's node mirror (`record.mirror`), null while not recording. Remote control maps the
+   * agent's node ids to this page's elements with it; canvas video names its canvases by it.
+   */
+  getMirror?(): NodeMirror | null;
   /** The host's error reporting (the tracker's `onError`, reported once per kind). */
   reportError?(err: unknown, where: string): void;
 }

@@ -1,90 +1,23 @@
-import {
-  RRWEB_EVENT,
-  TANDEM_EVENT,
-  type AgentPresence,
-  type IdentifyPayload,
-  type ServerToTabEvents,
-  type TabPage,
-  type TabToServerEvents,
-  type TandemEvent,
-} from '@tandem/protocol';
-import { io as realIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { AgentPresence, Guard, TabToServerEvents, TandemEvent } from '@tandem/protocol';
+import { io as realIo } from 'socket.io-client';
 import { measureClock, type ClockOffset } from './clock.js';
 import { Forwarder, createMacrotask } from './forwarder.js';
-import type { Guard } from '@tandem/protocol';
 import { assistGuard } from './guard.js';
-import { ResumeFlags, buildTabHandshake, socketTarget, type KeyValue } from './handshake.js';
+import { ResumeFlags, buildTabHandshake, socketTarget } from './handshake.js';
 import type { AssistHost, AssistSession } from './host.js';
+import { PageInfo } from './page-info.js';
 import { classifyConnectError, connectErrorCode, retryDelay, type ConnectFailureKind } from './retry.js';
+import type { RtcContext } from './rtc-api.js';
+import { RTC_EVENTS, RtcBridge, loadRtcScript, rtcChunkUrl } from './rtc-bridge.js';
+import type { AssistDeps, AssistOptions, AssistPlugin, AssistState, IoFactory, TabSocket } from './types.js';
 import { createUi, type AssistUi } from './ui.js';
 
-export interface AssistOptions {
-  /** Default true. False: the plugin does nothing at all (no socket). */
-  enabled?: boolean;
-  /** Tandem server for the socket; default the tracker's ingestUrl. */
-  socketUrl?: string;
-  /** Called with the agents present whenever they change (empty: nobody). */
-  onAgentsChange?: (agents: AgentPresence[]) => void;
-  /** Default true. False hides the "is viewing" banner (build your own with onAgentsChange + stop()). */
-  banner?: boolean;
-}
+export type { AssistDeps, AssistOptions, AssistPlugin, AssistState } from './types.js';
+export { PAGE_THROTTLE_MS } from './page-info.js';
 
-/** Read-only picture of the plugin, for tests and support tooling (`Tandem('assistState', cb)`). */
-export interface AssistState {
-  enabled: boolean;
-  /** The tab socket is connected to `/assist`. */
-  connected: boolean;
-  /** Between `live:start` and `live:stop` (or the user's Stop / a disconnect). */
-  forwarding: boolean;
-  agents: AgentPresence[];
-  /** Seq of the last event sent to the agents, -1 before the first. */
-  lastForwardedSeq: number;
-  /** `live:events` messages sent since the page loaded. */
-  sentMessages: number;
-  /** Events in those messages. */
-  sentEvents: number;
-  /** Forwarding runs (each begins with Meta + FullSnapshot). */
-  runs: number;
-  /** Seq jumps seen on the bus while forwarding (each starts a new run). */
-  gaps: number;
-  /** Every message the tab emitted, by event name (`tab:page`, `clock:ping`, `live:events`, ...). */
-  emitted: Record<string, number>;
-  /** Successful connections (1 + reconnects). */
-  connects: number;
-  /** Last measured clock offset (serverClock - userClock) and its round trip. */
-  clock: ClockOffset | null;
-  bannerVisible: boolean;
-  consentPending: boolean;
-  /** Code of a handshake refusal that stopped the plugin (`unauthorized`, ...), null while trying. */
-  stoppedReason: string | null;
-}
+/** Set by tracker/build.mjs to the chunk's content hash, so a cached /tracker-rtc.js never mismatches this file. */
+declare const __TANDEM_RTC_VERSION__: string | undefined;
 
-export interface AssistPlugin {
-  readonly name: 'assist';
-  setup(host: AssistHost): void;
-  assistState(): AssistState;
-  /** What the banner's Stop button does: ends watching for every agent. */
-  stop(): void;
-  /** What the consent prompt's buttons do (for a consent UI of your own); no-op when nothing was asked. */
-  answerConsent(accepted: boolean): void;
-}
-
-type TabSocket = Socket<ServerToTabEvents, TabToServerEvents>;
-type IoFactory = (url: string, opts: Partial<ManagerOptions & SocketOptions>) => TabSocket;
-
-/** Injected for tests; the defaults are the browser's. */
-export interface AssistDeps {
-  io?: IoFactory;
-  /** sessionStorage (resume flags). */
-  storage?: KeyValue;
-  /** null: no DOM (no banner, no page listeners). */
-  doc?: Document | null;
-  schedule?: (fn: () => void) => void;
-  random?: () => number;
-}
-
-/** focus/blur/visibility changes are sent at most this often. */
-export const PAGE_THROTTLE_MS = 250;
 /** Round trips of `clock:ping` answer within this or are skipped. */
 export const CLOCK_PING_TIMEOUT_MS = 5_000;
 /** A disconnect longer than this clears the agents (and the banner): nobody can be watching. */
@@ -129,10 +62,6 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   let pausedByPagehide = false;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let agentsTimer: ReturnType<typeof setTimeout> | null = null;
-  let pageTimer: ReturnType<typeof setTimeout> | null = null;
-  let lastPageAt = 0;
-  let lastPageJson = '';
-  let userId: string | undefined;
   const emitted: Record<string, number> = {};
 
   // ------------------------------------------------------------------ sending
@@ -149,56 +78,14 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
 
   // ------------------------------------------------------------------ page info
 
-  const currentPage = (): TabPage => {
-    const fromHost = host?.currentPage ? guard.run('current page', () => host!.currentPage!()) : undefined;
-    let url = fromHost?.url ?? '';
-    let title = fromHost?.title ?? '';
-    if (!fromHost && doc) {
-      // No redaction available without the tracker: no query or fragment at all.
-      const loc = doc.location;
-      url = loc ? loc.origin + loc.pathname : '';
-      title = String(doc.title || '').slice(0, 300);
-    }
-    const page: TabPage = {
-      url,
-      title,
-      visible: doc ? doc.visibilityState === 'visible' : false,
-      focused: doc && typeof doc.hasFocus === 'function' ? doc.hasFocus() : false,
-    };
-    const uid = fromHost?.userId ?? userId;
-    if (uid) page.userId = uid;
-    return page;
-  };
-
-  const sendPage = () => {
-    pageTimer = null;
-    if (!connected) return;
-    const page = currentPage();
-    const json = JSON.stringify(page);
-    if (json === lastPageJson) return;
-    lastPageJson = json;
-    lastPageAt = Date.now();
-    send('tab:page', page);
-  };
-
-  /** Leading edge soon (next task), then at most one message per PAGE_THROTTLE_MS. */
-  const pageSoon = () => {
-    if (pageTimer || !connected) return;
-    const wait = Math.max(0, lastPageAt + PAGE_THROTTLE_MS - Date.now());
-    pageTimer = setTimeout(guard.wrap('tab page', sendPage), wait);
-  };
-
-  const onBusForPage = (e: TandemEvent) => {
-    if (e.type !== RRWEB_EVENT.Custom) return;
-    const data = e.data as { tag?: string; payload?: unknown };
-    if (data.tag === TANDEM_EVENT.pageVisit) {
-      pageSoon();
-    } else if (data.tag === TANDEM_EVENT.identify) {
-      const uid = (data.payload as IdentifyPayload | undefined)?.userId;
-      if (typeof uid === 'string') userId = uid;
-      pageSoon();
-    }
-  };
+  const page = new PageInfo({
+    host: () => host,
+    doc,
+    guard: () => guard,
+    connected: () => connected,
+    send: (p) => send('tab:page', p),
+  });
+  const pageSoon = page.soon;
 
   const installPageListeners = () => {
     if (!doc) return;
@@ -274,21 +161,59 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
 
   // ------------------------------------------------------------------ agents, banner, consent
 
-  const renderUi = () => {
-    if (!doc) return;
-    const wantBanner = showBanner && agents.length > 0 && !bannerSuppressed && !consentFor;
-    if (!ui && !wantBanner && !consentFor) return;
-    ui ??= createUi(
-      doc,
+  const getUi = (d: Document): AssistUi =>
+    (ui ??= createUi(
+      d,
       {
         onStop: () => userStop(),
         onConsent: (accepted) => answerConsent(accepted),
       },
       (where, fn) => guard.wrap(where, fn) as typeof fn,
-    );
-    ui.setConsent(consentFor);
-    ui.setBanner(wantBanner ? agents : null);
+    ));
+
+  const renderUi = () => {
+    if (!doc) return;
+    const wantBanner = showBanner && agents.length > 0 && !bannerSuppressed && !consentFor;
+    if (!ui && !wantBanner && !consentFor) return;
+    getUi(doc).setConsent(consentFor);
+    ui!.setBanner(wantBanner ? agents : null);
   };
+
+  // ------------------------------------------------------------------ WebRTC chunk (calls, control, canvas, drawing)
+
+  const rtcContext = (): RtcContext | null => {
+    if (!doc || !session) return null;
+    const d = doc;
+    return {
+      doc: d,
+      tabId: () => session?.tabId ?? null,
+      sessionId: () => session?.sessionId ?? null,
+      send: (name, ...args) => send(name, ...args),
+      mirror: () => (host?.getMirror ? (guard.run('mirror', () => host!.getMirror!()) ?? null) : null),
+      ui: {
+        mount: (el) => getUi(d).mount(el),
+        addStyles: (id, css) => getUi(d).addStyles(id, css),
+        get host() {
+          return ui?.host ?? null;
+        },
+      },
+      wrap: (where, fn) => guard.wrap(where, fn as never) as never,
+      report: (err, where) => guard.report(err, where),
+    };
+  };
+
+  const rtc = new RtcBridge({
+    load:
+      deps.loadRtc ??
+      (() => {
+        const url = options.rtcUrl || rtcChunkUrl(host?.ingestUrl ?? '');
+        const version = typeof __TANDEM_RTC_VERSION__ === 'string' ? __TANDEM_RTC_VERSION__ : '';
+        return loadRtcScript(doc!, version && !url.includes('?') ? `${url}?v=${version}` : url);
+      }),
+    context: rtcContext,
+    tabId: () => session?.tabId ?? null,
+    report: (err, where) => guard.report(err, `rtc ${where}`),
+  });
 
   const setAgents = (list: AgentPresence[]) => {
     const before = JSON.stringify(agents);
@@ -372,7 +297,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     agentsTimer = null;
     if (session) resume?.mark(session.tabId);
     // The handshake carried the page: only changes from here on are sent.
-    if (!unsubPage && host) unsubPage = host.bus.subscribe(guard.wrap('page bus', onBusForPage) as (e: TandemEvent) => void);
+    if (!unsubPage && host) unsubPage = host.bus.subscribe(guard.wrap('page bus', page.onBus) as (e: TandemEvent) => void);
     measure(socket!);
     pageSoon(); // in case the page changed between the handshake and now
   };
@@ -383,9 +308,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     stopForwarding();
     // Nothing stale is replayed on reconnect: the server sends live:start again and a new snapshot repairs it.
     if (socket) socket.sendBuffer = [];
-    if (pageTimer) clearTimeout(pageTimer);
-    pageTimer = null;
-    lastPageJson = '';
+    page.reset();
     if (!agentsTimer && agents.length) {
       agentsTimer = setTimeout(
         guard.wrap('agents grace', () => {
@@ -451,10 +374,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
       withCredentials: false,
       auth: (cb: (data: object) => void) => {
         const sess = session!;
-        const page = currentPage();
-        lastPageJson = JSON.stringify(page);
-        lastPageAt = Date.now();
-        cb(buildTabHandshake(sess.token, resume!.has(sess.tabId), page));
+        cb(buildTabHandshake(sess.token, resume!.has(sess.tabId), page.forHandshake()));
       },
     });
     socket = s;
@@ -472,7 +392,14 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
         startForwarding();
       }),
     );
-    s.on('live:stop', guard.wrap('live:stop', stopForwarding));
+    s.on(
+      'live:stop',
+      guard.wrap('live:stop', () => {
+        stopForwarding();
+        rtc.liveStopped();
+      }),
+    );
+    for (const name of RTC_EVENTS) s.on(name, guard.wrap(name, (msg: unknown) => rtc.receive(name, msg)) as never);
     s.on(
       'agents',
       guard.wrap('agents', (list: AgentPresence[]) => {
@@ -496,6 +423,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     if (prev.sessionId !== next.sessionId || prev.tabId !== next.tabId) {
       // Another session or tab: another room. Nothing of the old one carries over.
       teardown();
+      rtc.dispose();
       setAgents([]);
       consentFor = null;
       renderUi();
@@ -514,6 +442,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     // Gone on purpose: the server drops the tab now instead of keeping its place for a reconnect.
     if (connected && socket) send('tab:leave');
     teardown();
+    rtc.dispose();
     session = null; // the next start's session connects afresh
     setAgents([]);
     consentFor = null;
@@ -561,6 +490,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
         bannerVisible: !!ui?.bannerVisible,
         consentPending: !!consentFor,
         stoppedReason,
+        rtc: rtc.summary(),
       };
     },
     stop() {

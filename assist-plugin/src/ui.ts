@@ -105,6 +105,10 @@ export interface AssistUi {
   readonly consentVisible: boolean;
   /** The host element while it is in the page. */
   readonly host: HTMLElement | null;
+  /** Appends an element of the WebRTC chunk (call panel, control banner, overlay...) to the shadow root; returns its removal. */
+  mount(el: HTMLElement): () => void;
+  /** Adds a stylesheet to the shadow root, once per id. */
+  addStyles(id: string, css: string): void;
   destroy(): void;
 }
 
@@ -115,8 +119,12 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
   let bannerTextEl: HTMLElement | null = null;
   let consent: HTMLElement | null = null;
   let consentTextEl: HTMLElement | null = null;
+  let root: ShadowRoot | null = null;
   let bannerOn = false;
   let consentOn = false;
+  /** Elements mounted by the WebRTC chunk: the host stays while any is. */
+  const layers = new Set<HTMLElement>();
+  const sheets = new Set<string>();
 
   const el = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string) => {
     const e = doc.createElement(tag);
@@ -132,20 +140,8 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
       host.className = HOST_CLASS;
       host.setAttribute(HOST_BLOCK_ATTRIBUTE, '');
       for (const [k, v] of HOST_STYLE) host.style.setProperty(k, v, 'important');
-      const root = host.attachShadow({ mode: 'open' });
-      const win = doc.defaultView as (Window & typeof globalThis) | null;
-      let adopted = false;
-      try {
-        if (win && 'adoptedStyleSheets' in root && typeof win.CSSStyleSheet === 'function') {
-          const sheet = new win.CSSStyleSheet();
-          sheet.replaceSync(CSS);
-          root.adoptedStyleSheets = [sheet];
-          adopted = true;
-        }
-      } catch {
-        adopted = false;
-      }
-      if (!adopted) root.appendChild(el('style', {}, CSS));
+      root = host.attachShadow({ mode: 'open' });
+      addSheet(CSS);
 
       banner = el('div', { class: 'box banner', role: 'status', 'aria-live': 'polite', [ATTR.banner]: '' });
       banner.hidden = true;
@@ -169,14 +165,31 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
       consent.appendChild(actions);
 
       root.append(consent, banner);
+      for (const layer of layers) root.appendChild(layer);
     }
     // <html> rather than <body>: frameworks that own <body> (hydration) never meet it.
     (doc.documentElement || doc.body)?.appendChild(host);
   };
 
+  /** An adopted stylesheet (CSP-proof), or a `<style>` element where that is not supported. */
+  const addSheet = (css: string) => {
+    const win = doc.defaultView as (Window & typeof globalThis) | null;
+    try {
+      if (win && 'adoptedStyleSheets' in root! && typeof win.CSSStyleSheet === 'function') {
+        const sheet = new win.CSSStyleSheet();
+        sheet.replaceSync(css);
+        root!.adoptedStyleSheets = [...root!.adoptedStyleSheets, sheet];
+        return;
+      }
+    } catch {
+      /* fall through to a <style> element */
+    }
+    root!.appendChild(el('style', {}, css));
+  };
+
   /** Takes the host out of the page when nothing is shown (the page's DOM is as it was). */
   const settle = () => {
-    if (!bannerOn && !consentOn && host?.isConnected) host.remove();
+    if (!bannerOn && !consentOn && !layers.size && host?.isConnected) host.remove();
   };
 
   return {
@@ -207,8 +220,25 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
     get host() {
       return host?.isConnected ? host : null;
     },
+    mount(layer) {
+      layers.add(layer);
+      ensure();
+      root!.appendChild(layer);
+      return () => {
+        layers.delete(layer);
+        layer.remove();
+        settle();
+      };
+    },
+    addStyles(id, css) {
+      ensure();
+      if (sheets.has(id)) return;
+      sheets.add(id);
+      addSheet(css);
+    },
     destroy() {
       bannerOn = consentOn = false;
+      layers.clear();
       host?.remove();
     },
   };

@@ -208,6 +208,14 @@ describe('static files', () => {
     const body = await tracker.text();
     expect(body.length).toBeGreaterThan(10_000);
     expect(await (await fetch(`${server.url}/tracker.js`)).text()).toBe(body); // cached copy is identical
+    // The WebRTC chunk next to it, loaded by the plugin when first needed (not part of /tracker.js).
+    const rtc = await fetch(`${server.url}/tracker-rtc.js?v=abc`);
+    expect(rtc.status).toBe(200);
+    expect(rtc.headers.get('access-control-allow-origin')).toBe('*');
+    expect(rtc.headers.get('content-type')).toContain('javascript');
+    const rtcBody = await rtc.text();
+    expect(rtcBody).toContain('__tandemRtc1');
+    expect(body).not.toContain('simple-peer');
     const demo = await (await fetch(`${server.url}/demo/form.html`)).text();
     expect(demo).toContain(`data-project-key="${server.projectKey}"`);
     expect(demo).not.toContain('__TANDEM_PROJECT_KEY__');

@@ -11,6 +11,15 @@ import { installQueue, readScriptConfig, type TandemGlobal } from './queue.js';
 import { debug } from './safe.js';
 import { Tracker } from './tracker.js';
 
+/** `…/tracker.js` → `…/tracker-rtc.js`; undefined (the plugin's default) without a script URL. */
+function rtcUrlNextTo(src: string | undefined): string | undefined {
+  try {
+    return src ? new URL('tracker-rtc.js', src).href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 declare global {
   interface Window {
     Tandem?: TandemGlobal;
@@ -22,7 +31,8 @@ try {
   const script = document.currentScript as HTMLScriptElement | null;
   installQueue(window, readScriptConfig(script, location.origin), (opts, extra) => {
     const tracker = new Tracker(opts);
-    if (extra.assist) tracker.use(assist());
+    // The WebRTC chunk comes from where this script came from (its CSP entry already allows it).
+    if (extra.assist) tracker.use(assist({ rtcUrl: rtcUrlNextTo(script?.src) }));
     return tracker;
   });
 } catch (err) {

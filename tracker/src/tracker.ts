@@ -262,6 +262,15 @@ export class Tracker {
     this.guard.run('snapshot', () => record.takeFullSnapshot(true));
   }
 
+  /**
+   * The recorder's node mirror (rrweb's `record.mirror`: node id ↔ node), null while not recording.
+   * The assist plugin maps a controlling agent's node ids to elements with it (the ids the agent's
+   * replay shows are this recorder's) and names streamed canvases by it.
+   */
+  getMirror(): { getId(node: Node | null | undefined): number; getNode(id: number): Node | null } | null {
+    return this.recording ? record.mirror : null;
+  }
+
   /** Sends everything pending now; resolves when sent or when sending has to wait (offline). */
   async flush(): Promise<void> {
     this.guard.run('flush', () => this.flushNow());

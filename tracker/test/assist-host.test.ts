@@ -19,6 +19,7 @@ describe('assist plugin in the tracker', () => {
     expectTypeOf<Tracker>().toExtend<AssistHost>();
     expectTypeOf<AssistPlugin>().toExtend<TrackerPlugin>();
     expectTypeOf<Tracker['currentPage']>().toExtend<NonNullable<AssistHost['currentPage']>>();
+    expectTypeOf<Tracker['getMirror']>().toExtend<NonNullable<AssistHost['getMirror']>>();
     expectTypeOf<Tracker['ignoreNetwork']>().toExtend<NonNullable<AssistHost['ignoreNetwork']>>();
     expectTypeOf<Tracker['reportError']>().toExtend<NonNullable<AssistHost['reportError']>>();
     expect(typeof hostCheck).toBe('function');

@@ -62,6 +62,14 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
     return reply;
   });
 
+  // The assist plugin's WebRTC chunk (calls, canvas video, control, drawing), fetched by /tracker.js
+  // the first time a page needs it; asked for as `?v=<content hash>`, so a page never mixes builds.
+  route(app, log, 'get', '/tracker-rtc.js', async () => {
+    const reply = (await fileReply(trackerDir, 'tandem-rtc.js')) ?? notFound('tracker-rtc.js (run `npm run build`)');
+    reply.headers = { ...reply.headers, 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' };
+    return reply;
+  });
+
   if (config.demo) {
     route(app, log, 'get', '/demo/api/items', () =>
       json({ items: [{ id: 1, name: 'Blue mug', price: 12 }, { id: 2, name: 'Notebook', price: 7 }, { id: 3, name: 'Desk lamp', price: 39 }] }),

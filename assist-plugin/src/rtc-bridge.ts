@@ -1,0 +1,148 @@
+import type { AssistState as SessionAssistState } from '@tandem/protocol';
+import { EMPTY_RTC_SUMMARY, RTC_GLOBAL, type RtcContext, type RtcController, type RtcModule, type RtcServerEvent, type RtcSummary } from './rtc-api.js';
+
+/**
+ * The core's side of the WebRTC chunk (in /tracker.js, so it stays small): it listens for the
+ * server's assist messages, loads the chunk the first time one needs it, and hands every message
+ * over in order. Nobody who never gets a call, control, drawing or canvas request downloads it.
+ */
+
+/** Every server → tab message of signal.ts: all go to the chunk. */
+export const RTC_EVENTS: readonly RtcServerEvent[] = [
+  'assist:request',
+  'assist:state',
+  'rtc:config',
+  'rtc:signal',
+  'control:input',
+  'annotate:stroke',
+  'canvas:want',
+  'assist:refused',
+];
+
+/**
+ * Messages kept while the chunk loads (a few seconds of control input, ICE candidates and states);
+ * beyond that the oldest go: a stale pointer move is worth less than the newest state.
+ */
+export const MAX_PENDING_RTC_MESSAGES = 500;
+
+/** Does this message need the chunk (R1: a request to answer, or a grant this tab already holds)? */
+export function needsRtc(name: RtcServerEvent, msg: unknown, tabId: string | null): boolean {
+  switch (name) {
+    case 'assist:request':
+    case 'canvas:want':
+    case 'control:input':
+    case 'annotate:stroke':
+      return true;
+    case 'assist:state': {
+      const s = msg as SessionAssistState | null;
+      if (!s || typeof s !== 'object') return false;
+      // After a reload the grant is in the first state: control resumes without a prompt (R4).
+      return (!!tabId && (s.call?.tabId === tabId || s.control?.tabId === tabId)) || (s.annotate?.length ?? 0) > 0;
+    }
+    default:
+      return false;
+  }
+}
+
+export interface RtcBridgeDeps {
+  load(): Promise<RtcModule>;
+  /** The context for a new controller; null when the plugin has no session (nothing to run). */
+  context(): RtcContext | null;
+  tabId(): string | null;
+  report(err: unknown, where: string): void;
+}
+
+export class RtcBridge {
+  private controller: RtcController | null = null;
+  private loading = false;
+  private pending: [RtcServerEvent, unknown][] = [];
+
+  constructor(private readonly deps: RtcBridgeDeps) {}
+
+  receive(name: RtcServerEvent, msg: unknown): void {
+    if (this.controller) {
+      this.deliver(this.controller, name, msg);
+      return;
+    }
+    this.pending.push([name, msg]);
+    if (this.pending.length > MAX_PENDING_RTC_MESSAGES) this.pending.shift();
+    if (needsRtc(name, msg, this.deps.tabId())) this.start();
+  }
+
+  liveStopped(): void {
+    this.controller?.liveStopped();
+  }
+
+  summary(): RtcSummary {
+    return this.controller ? this.controller.summary() : { ...EMPTY_RTC_SUMMARY, peers: [], remoteMedia: [], prompts: [], controlRefusals: {} };
+  }
+
+  /** Ends the local side of everything (another session, the tracker stopped). A new trigger starts afresh. */
+  dispose(): void {
+    const c = this.controller;
+    this.controller = null;
+    this.pending = [];
+    c?.dispose();
+  }
+
+  private start(): void {
+    if (this.loading) return;
+    this.loading = true;
+    this.deps
+      .load()
+      .then((mod) => {
+        this.loading = false;
+        if (this.controller || !this.pending.length) return; // disposed meanwhile: wait for the next trigger
+        const ctx = this.deps.context();
+        if (!ctx) return;
+        const controller = mod.createRtc(ctx);
+        this.controller = controller;
+        for (const [name, msg] of this.pending.splice(0)) this.deliver(controller, name, msg);
+      })
+      .catch((err) => {
+        // The next message that needs it tries again (a flaky network, a deploy in progress).
+        this.loading = false;
+        this.deps.report(err, 'rtc load');
+      });
+  }
+
+  private deliver(c: RtcController, name: RtcServerEvent, msg: unknown): void {
+    try {
+      (c.handle as (n: RtcServerEvent, m: unknown) => void)(name, msg);
+    } catch (err) {
+      this.deps.report(err, name);
+    }
+  }
+}
+
+/** The chunk's default URL: `<ingestUrl>/tracker-rtc.js` (the backend serves it next to /tracker.js). */
+export function rtcChunkUrl(ingestUrl: string): string {
+  return `${ingestUrl.replace(/\/+$/, '')}/tracker-rtc.js`;
+}
+
+/**
+ * Loads the chunk as a classic script (like /tracker.js itself: no CORS needed, the same CSP
+ * `script-src` entry allows it). The chunk sets `window[RTC_GLOBAL]`.
+ */
+export function loadRtcScript(doc: Document, url: string): Promise<RtcModule> {
+  const win = doc.defaultView as (Window & Record<string, unknown>) | null;
+  const ready = () => win?.[RTC_GLOBAL] as RtcModule | undefined;
+  if (ready()) return Promise.resolve(ready()!);
+  return new Promise<RtcModule>((resolve, reject) => {
+    const script = doc.createElement('script');
+    script.src = url;
+    script.async = true;
+    script.onload = () => {
+      script.remove();
+      const mod = ready();
+      if (mod) resolve(mod);
+      else reject(new Error(`${url} did not register the WebRTC module`));
+    };
+    script.onerror = () => {
+      script.remove();
+      reject(new Error(`could not load ${url}`));
+    };
+    (doc.head || doc.documentElement).appendChild(script);
+  });
+}
+
