@@ -164,7 +164,6 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
       actions.append(decline, accept);
       consent.appendChild(actions);
 
-      root.append(consent, banner);
       for (const layer of layers) root.appendChild(layer);
     }
     // <html> rather than <body>: frameworks that own <body> (hydration) never meet it.
@@ -199,7 +198,13 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
         ensure();
         bannerTextEl!.textContent = bannerText(agents!);
         banner!.hidden = false;
-      } else if (banner) banner.hidden = true;
+        // Only what shows is in the shadow root: a test (or a screen reader) never meets a hidden
+        // prompt's buttons next to a visible one's.
+        if (!banner!.isConnected) consent!.isConnected ? consent!.after(banner!) : root!.prepend(banner!);
+      } else if (banner) {
+        banner.hidden = true;
+        banner.remove();
+      }
       settle();
     },
     setConsent(agents) {
@@ -208,7 +213,11 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
         ensure();
         consentTextEl!.textContent = consentText(agents!);
         consent!.hidden = false;
-      } else if (consent) consent.hidden = true;
+        if (!consent!.isConnected) root!.prepend(consent!);
+      } else if (consent) {
+        consent.hidden = true;
+        consent.remove();
+      }
       settle();
     },
     get bannerVisible() {

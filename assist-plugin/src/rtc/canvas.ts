@@ -176,10 +176,9 @@ export const createCanvas: FeatureFactory = (ctx) => {
         watchers.add(peerId);
         ctx.peers.acquire(peerId, USER);
         for (const c of captures.values()) attach(peerId, c);
-        start();
-        // The watcher list is per tab: a new agent needs the list even when it did not change.
+        // The list is per tab: a new agent needs it even when it did not change (start() sends it).
         announced = '';
-        announce();
+        start();
       },
     },
     onLiveStop: stopAll,

@@ -191,7 +191,7 @@ export class ControlExecutor {
   private focusFor(el: Element): void {
     for (let cur: Element | null = el; cur; cur = composedParent(cur)) {
       if (!isFocusable(cur, false)) continue;
-      if (isPasswordField(cur)) return;
+      if (isPasswordField(cur)) break; // focus leaves the previous field, but never lands in this one
       this.moveFocus(cur as HTMLElement);
       return;
     }
@@ -333,7 +333,7 @@ export class ControlExecutor {
     const field = isTextField(el) && !isLocked(el) ? el : null;
     switch (input.key) {
       case 'Tab': {
-        const order = tabbables(this.deps.doc, (e) => this.deps.isOwnUi(e));
+        const order = tabbables(this.deps.doc, (e) => this.deps.isOwnUi(e), el);
         const next = nextInOrder(order, el as HTMLElement, !!input.shift);
         if (next && !isPasswordField(next)) this.moveFocus(next);
         else if (next) {

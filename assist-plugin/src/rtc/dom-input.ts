@@ -135,7 +135,9 @@ export function isFocusable(el: Element, forTab: boolean): boolean {
   const e = el as HTMLElement & { disabled?: boolean };
   if (!el.matches?.(FOCUSABLE) || e.disabled) return false;
   if (tagOf(el) === 'INPUT' && String((el as HTMLInputElement).type).toLowerCase() === 'hidden') return false;
-  if (forTab && e.tabIndex < 0) return false;
+  // Only an explicit negative tabindex takes an element out of the tab order (a contenteditable
+  // reports -1 without one and is still reached by Tab).
+  if (forTab && e.tabIndex < 0 && el.hasAttribute('tabindex')) return false;
   const rect = el.getBoundingClientRect?.();
   return !rect || rect.width > 0 || rect.height > 0;
 }
@@ -160,13 +162,16 @@ export function nextInOrder<T>(order: readonly T[], current: T | null, backwards
   return order[(i + (backwards ? -1 : 1) + order.length) % order.length]!;
 }
 
-/** Elements Tab can reach in `doc`, through open shadow roots, in tab order. */
-export function tabbables(doc: Document, skip: (el: Element) => boolean): HTMLElement[] {
+/**
+ * Elements Tab can reach in `doc`, through open shadow roots, in tab order; `from` (the focused
+ * element) is kept in place even if Tab could not reach it, so the next one is the one after it.
+ */
+export function tabbables(doc: Document, skip: (el: Element) => boolean, from?: Element | null): HTMLElement[] {
   const out: HTMLElement[] = [];
   const walk = (root: Document | ShadowRoot) => {
     for (const el of Array.from(root.querySelectorAll('*'))) {
       if (skip(el)) continue;
-      if (isFocusable(el, true)) out.push(el as HTMLElement);
+      if (el === from || isFocusable(el, true)) out.push(el as HTMLElement);
       if (el.shadowRoot) walk(el.shadowRoot);
     }
   };

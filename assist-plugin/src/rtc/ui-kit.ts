@@ -61,6 +61,7 @@ export const RTC_CSS = `
 .call video { width: 100%; height: 100%; object-fit: cover; display: block; }
 .call .tile .name { position: absolute; left: 4px; bottom: 3px; padding: 1px 5px; border-radius: 4px; background: rgba(0,0,0,.55); font-size: 11px; }
 .call .tile .avatar { position: absolute; inset: 0; display: grid; place-items: center; font-size: 22px; font-weight: 700; color: #9ca3af; }
+.call .tile .avatar[hidden] { display: none; }
 .call .self { position: absolute; right: 6px; top: 38px; width: 64px; aspect-ratio: 4 / 3; border-radius: 5px; overflow: hidden; box-shadow: 0 0 0 1px rgba(255,255,255,.3); background: #000; }
 .call .self[hidden] { display: none; }
 .call .self video { transform: scaleX(-1); }
