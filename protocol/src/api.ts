@@ -45,16 +45,58 @@ export interface SessionListResponse {
   nextCursor: string | null;
 }
 
+/**
+ * Sessions list search (`GET /api/v1/sessions`); every field narrows the list (AND). Text fields are
+ * case-insensitive substrings unless said otherwise.
+ */
 export interface SessionQuery {
+  /** Started at or after (epoch ms). */
   from?: number;
+  /** Started at or before (epoch ms). */
   to?: number;
+  /** Exact user id (as given to identify). */
   userId?: string;
+  /** Any URL of the session: landing, exit or a visited page. */
   url?: string;
+  /** Free text: user id, URLs, browser, OS, device; or an exact session/visitor id. */
   q?: string;
   hasErrors?: boolean;
   minDuration?: number; // ms
+  maxDuration?: number; // ms
+  /** Browser, OS or device name as listed, or its start (`Windows` finds `Windows 10`), any case. */
+  browser?: string;
+  os?: string;
+  device?: string;
+  /** A console line's text contains this. */
+  console?: string;
+  /** A custom event (`Tandem.track(name)`) with exactly this name, any case. */
+  event?: string;
+  /** A visited page whose URL or title contains this. */
+  page?: string;
   limit?: number;
   cursor?: string;
+}
+
+/** `GET /api/v1/sessions/stats`: the same filters (no limit/cursor), counted per day. */
+export type SessionStatsQuery = Omit<SessionQuery, 'limit' | 'cursor'> & {
+  /** IANA time zone whose calendar days bucket the counts (default UTC). */
+  tz?: string;
+};
+
+export interface SessionDayStats {
+  /** The day, `YYYY-MM-DD` in the query's time zone. */
+  day: string;
+  sessions: number;
+  /** Sessions with at least one error. */
+  sessionsWithErrors: number;
+  /** Errors recorded in those sessions. */
+  errors: number;
+}
+
+export interface SessionStatsResponse {
+  /** Every day from the first to the last of the range, oldest first, days without sessions as zeros. */
+  days: SessionDayStats[];
+  tz: string;
 }
 
 export interface PageVisit {

@@ -77,10 +77,11 @@ export interface PendingRows {
   network_requests: Row[];
   errors: Row[];
   page_visits: Row[];
+  custom_events: Row[];
 }
 
 export const emptyRows = (): PendingRows => ({
-  events: [], keyframes: [], console_logs: [], network_requests: [], errors: [], page_visits: [],
+  events: [], keyframes: [], console_logs: [], network_requests: [], errors: [], page_visits: [], custom_events: [],
 });
 
 const str = (v: unknown, max = MAX_TEXT): string => {
@@ -169,6 +170,13 @@ export function deriveRows(events: TandemEvent[], tab: TabState, session: Sessio
             break;
           case TANDEM_EVENT.pageVisit:
             pageVisit(str(p.url, MAX_URL), str(p.title, 1024), str(p.referrer, MAX_URL), str(p.via, 16));
+            break;
+          case TANDEM_EVENT.custom:
+            // `Tandem.track(name, payload)`: the name is searchable; the payload is kept as the tracker
+            // sent it (already capped there), for panels.
+            out.custom_events.push({
+              project_id, session_id, tab_id, seq, ts, name: str(p.name, 256), payload: str(JSON.stringify(p.payload ?? null)),
+            });
             break;
           case TANDEM_EVENT.identify:
             if (typeof p.userId === 'string' && p.userId) session.userId = str(p.userId, 256);

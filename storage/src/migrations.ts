@@ -38,7 +38,14 @@ export const TTL_TABLES: Record<string, string> = {
   errors: 'received_at + INTERVAL $days DAY',
   page_visits: 'received_at + INTERVAL $days DAY',
   call_recordings: 'toDateTime(received_at) + INTERVAL $days DAY',
+  custom_events: 'received_at + INTERVAL $days DAY',
+  session_search: 'toDateTime(updated_at) + INTERVAL $days DAY',
 };
+
+/** The `sessions` columns the list shows or filters on, copied into `session_search` (migration 4). */
+const SEARCH_COLUMNS = `project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, screen, country`;
 
 export const MIGRATIONS: { version: number; name: string; statements: string[] }[] = [
   {
@@ -112,6 +119,39 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
       ) ENGINE = ReplacingMergeTree(version)
       ORDER BY (project_id, session_id, recording_id)
       TTL toDateTime(received_at) + INTERVAL $days DAY`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'search: session_search ordered by start, custom_events, filter indexes',
+    statements: [
+      // The list shows the newest sessions first, but `sessions` is ordered by session id (the writer and
+      // the session page look sessions up by id), so every list query read and FINAL-merged the whole
+      // project. This copy is ordered by start: a query reads only the time window it needs (the reader
+      // widens the window until the page is full). A materialized view keeps it, so the writer is
+      // untouched. Measured in bench/src/search.ts; the alternatives tried are in docs/decisions.md.
+      `CREATE TABLE IF NOT EXISTS $db.session_search (
+        project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+        visitor_id String, user_id String,
+        started_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
+        first_url String, last_url String,
+        page_count UInt32, event_count UInt32, error_count UInt32, console_error_count UInt32, click_count UInt32, tab_count UInt16,
+        user_agent String, browser LowCardinality(String), browser_version LowCardinality(String),
+        os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String), country LowCardinality(String),
+        INDEX user_bf user_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX visitor_bf visitor_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX session_bf session_id TYPE bloom_filter(0.01) GRANULARITY 1
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY (project_id, started_at, session_id)
+      TTL toDateTime(updated_at) + INTERVAL $days DAY`,
+      // Created before the backfill: a row written in between reaches the copy twice and collapses
+      // (same key, same version), never zero times.
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS $db.session_search_mv TO $db.session_search
+        AS SELECT ${SEARCH_COLUMNS} FROM $db.sessions`,
+      `INSERT INTO $db.session_search (${SEARCH_COLUMNS}) SELECT ${SEARCH_COLUMNS} FROM $db.sessions`,
+      // `Tandem.track(name, payload)` events were kept in `events` only: the name filter reads them here.
+      dataTable('custom_events', 'name String, payload String CODEC(ZSTD(1))'),
+      `ALTER TABLE $db.custom_events ADD INDEX IF NOT EXISTS name_bf lower(name) TYPE bloom_filter(0.01) GRANULARITY 1`,
     ],
   },
   {

@@ -1,8 +1,7 @@
-import { TandemError } from '@tandem/protocol';
 import type {
-  ConsoleEntry, ErrorEntry, Keyframe, NetworkEntry, PageVisit, SessionDetail, SessionListResponse, SessionQuery, SessionSummary, TabInfo,
+  ConsoleEntry, ErrorEntry, Keyframe, NetworkEntry, PageVisit, SessionDetail, TabInfo,
 } from '@tandem/protocol';
-import { decodeCursor, encodeCursor } from './encode.js';
+import { createSearch, toSummary } from './search.js';
 import type { Driver, EventStreamOptions } from './types.js';
 
 /**
@@ -13,9 +12,6 @@ import type { Driver, EventStreamOptions } from './types.js';
  * ClickHouse a SELECT alias is visible in WHERE and ORDER BY and would shadow the column of that name.
  */
 
-/** listSessions page size: 50 by default, 200 at most, so one request stays cheap at any table size. */
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 200;
 /** streamEvents reads this many events per query: bounded memory per stream whatever the session length. */
 const EVENT_PAGE = 2000;
 /** Panels return at most this many rows (the console plugin alone may log thousands per page). */
@@ -30,62 +26,10 @@ type Raw = Record<string, string | number>;
 const num = (v: unknown) => Number(v ?? 0);
 const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
-function toSummary(r: Raw): SessionSummary {
-  return {
-    sessionId: text(r.session_id), projectId: text(r.project_id), visitorId: text(r.visitor_id), userId: text(r.user_id),
-    startedAt: num(r.started_ms), endedAt: num(r.ended_ms), durationMs: num(r.duration_ms),
-    firstUrl: text(r.first_url), lastUrl: text(r.last_url), pageCount: num(r.page_count), eventCount: num(r.event_count),
-    errorCount: num(r.error_count), consoleErrorCount: num(r.console_error_count), clickCount: num(r.click_count),
-    tabCount: num(r.tab_count), userAgent: text(r.user_agent), browser: text(r.browser), browserVersion: text(r.browser_version),
-    os: text(r.os), device: text(r.device), ...(r.country ? { country: text(r.country) } : {}), screen: text(r.screen),
-  };
-}
 
 const finiteOrUndefined = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export function createReaders(driver: Driver, db: string) {
-  async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
-    const params: Record<string, unknown> = { p: projectId };
-    const where = ['project_id = {p:String}'];
-    const from = finiteOrUndefined(query.from);
-    const to = finiteOrUndefined(query.to);
-    const minDuration = finiteOrUndefined(query.minDuration);
-    if (from !== undefined) (where.push('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
-    if (to !== undefined) (where.push('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
-    if (query.userId) (where.push('user_id = {userId:String}'), (params.userId = query.userId));
-    if (query.url) {
-      params.url = query.url;
-      where.push(`(positionCaseInsensitiveUTF8(first_url, {url:String}) > 0 OR positionCaseInsensitiveUTF8(last_url, {url:String}) > 0
-        OR session_id IN (SELECT session_id FROM ${db}.page_visits
-                          WHERE project_id = {p:String} AND positionCaseInsensitiveUTF8(url, {url:String}) > 0))`);
-    }
-    if (query.q) {
-      params.q = query.q;
-      where.push(`(positionCaseInsensitiveUTF8(user_id, {q:String}) > 0 OR positionCaseInsensitiveUTF8(first_url, {q:String}) > 0
-        OR positionCaseInsensitiveUTF8(last_url, {q:String}) > 0 OR positionCaseInsensitiveUTF8(browser, {q:String}) > 0
-        OR session_id = {q:String} OR visitor_id = {q:String})`);
-    }
-    if (query.hasErrors) where.push('error_count > 0');
-    if (minDuration !== undefined && minDuration > 0) (where.push('duration_ms >= {minDuration:UInt64}'), (params.minDuration = Math.floor(minDuration)));
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor);
-      if (!c) throw new TandemError('bad_request', 'cursor is malformed');
-      where.push('(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})');
-      params.cTs = Math.floor(c.startedAt);
-      params.cId = c.sessionId;
-    }
-    const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(finiteOrUndefined(query.limit) ?? DEFAULT_LIMIT)));
-    params.limit = limit + 1; // one more than asked tells whether there is a next page
-    const rows = await driver.query<Raw>(
-      `SELECT ${SUMMARY_COLUMNS} FROM ${db}.sessions FINAL WHERE ${where.join(' AND ')}
-       ORDER BY started_at DESC, session_id DESC LIMIT {limit:UInt32}`,
-      params,
-    );
-    const sessions = rows.slice(0, limit).map(toSummary);
-    const last = sessions[sessions.length - 1];
-    return { sessions, nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.sessionId) : null };
-  }
-
   async function getSession(projectId: string, sessionId: string): Promise<SessionDetail | null> {
     const params = { p: projectId, s: sessionId };
     const scope = 'project_id = {p:String} AND session_id = {s:String}';
@@ -215,5 +159,7 @@ export function createReaders(driver: Driver, db: string) {
     stack: text(r.stack), source: text(r.source), line: num(r.line), column: num(r.column),
   }));
 
-  return { listSessions, getSession, latestSessionOfVisitor, streamEvents, getKeyframes, getConsole, getNetwork, getErrors };
+  const { listSessions, sessionStats } = createSearch(driver, db);
+
+  return { listSessions, sessionStats, getSession, latestSessionOfVisitor, streamEvents, getKeyframes, getConsole, getNetwork, getErrors };
 }

@@ -9,6 +9,8 @@ import type {
   SessionDetail,
   SessionListResponse,
   SessionQuery,
+  SessionStatsQuery,
+  SessionStatsResponse,
   TandemEvent,
 } from '@tandem/protocol';
 
@@ -213,6 +215,8 @@ export interface Store {
   writeBatch(batch: IngestBatch): Promise<number>;
 
   listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse>;
+  /** Sessions and errors per day over the same filters as listSessions (no paging). */
+  sessionStats(projectId: string, query: SessionStatsQuery): Promise<SessionStatsResponse>;
   getSession(projectId: string, sessionId: string): Promise<SessionDetail | null>;
   /** The visitor's most recently started session in the project, or null. */
   latestSessionOfVisitor(projectId: string, visitorId: string): Promise<string | null>;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TandemEvent } from '@tandem/protocol';
 import { MIGRATIONS, createStore, type StoredCallRecording, type TandemStore } from '../src/index.js';
 import {
-  FIREFOX_UA, batch, click, collect, consoleLog, fullSnapshot, identify, jsError, meta, mouseMove, moves, network, page, start, uid,
+  FIREFOX_UA, batch, click, collect, consoleLog, custom, fullSnapshot, identify, jsError, meta, mouseMove, moves, network, page, start, uid,
 } from './fixtures.js';
 
 /**
@@ -56,8 +56,12 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
           VALUES ('p1', 'Old', 'pk_old', ['https://old.test'], '2024-01-01 00:00:00.000', 1)`);
         await d.command(`INSERT INTO ${db}.agents (id, project_id, email, name, role, password_hash, created_at, disabled, version)
           VALUES ('a1', 'p1', 'old@x.test', 'Old', 'admin', 'h', '2024-01-01 00:00:00.000', 0, 1)`);
+        await d.command(`INSERT INTO ${db}.sessions (project_id, session_id, version, updated_at, user_id, started_at, first_url, browser)
+          VALUES ('p1', 'old-session', 1, now64(3), 'old-user', now64(3) - INTERVAL 2 DAY, 'https://old.test/pricing', 'Firefox')`);
         const upgraded = createStore(d, { database: db });
         await upgraded.migrate();
+        // Migration 4 copies existing sessions into the search table: the list still finds them.
+        expect((await upgraded.listSessions('p1', { url: 'pricing', browser: 'firefox' })).sessions.map((x) => x.userId)).toEqual(['old-user']);
         expect(await upgraded.getProject('p1')).toMatchObject({ name: 'Old', allowedOrigins: ['https://old.test'], requireConsent: false, canvasRecording: 'off' });
         expect((await upgraded.listAgents('p1')).map((a) => a.email)).toEqual(['old@x.test']);
         expect(await upgraded.listApiKeys('p1')).toEqual([]);
@@ -214,10 +218,17 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
         await store.startSession(start(p, 's3', 't', { startedAt: T + 2000, userAgent: FIREFOX_UA, url: 'https://shop.test/blog' }));
         await store.writeBatch(batch(p, 's1', 't', [meta(0, T, 'https://shop.test/pricing'), jsError(1, T + 10_000, 'bad')]));
         await store.writeBatch(batch(p, 's2', 't', [
-          meta(0, T + 1000, 'https://shop.test/home'), page(1, T + 2000, 'https://shop.test/checkout'),
+          meta(0, T + 1000, 'https://shop.test/home'), page(1, T + 2000, 'https://shop.test/checkout', 'Order confirmed'),
           page(2, T + 3000, 'https://shop.test/done'),
         ]));
         await store.writeBatch(batch(p, 's2', 't', [identify(3, T + 4000, 'bob')]));
+        await store.writeBatch(batch(p, 's1', 't', [
+          consoleLog(2, T + 10_001, 'warn', 'Payment declined by issuer', 'code 51'), jsError(3, T + 10_002, 'worse'),
+        ]));
+        await store.writeBatch(batch(p, 's2', 't', [
+          consoleLog(4, T + 4001, 'log', 'issuer ready'), custom(5, T + 4002, 'tandem/custom@1', { name: 'coupon_applied', payload: { code: 'X' } }),
+          custom(6, T + 4003, 'tandem/custom@1', { name: 'purchase', payload: null })
+        ]));
       });
       const ids = async (q: Parameters<TandemStore['listSessions']>[1]) =>
         (await store.listSessions(p, q)).sessions.map((s) => s.sessionId);
@@ -249,6 +260,64 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
         expect(await ids({ hasErrors: true })).toEqual(['s1']);
         expect(await ids({ minDuration: 3000 })).toEqual(['s2', 's1']);
         expect(await ids({ minDuration: 5000 })).toEqual(['s1']);
+      });
+      it('filters by browser, OS and device (any case, or the start of the name)', async () => {
+        expect(await ids({ browser: 'FIREFOX' })).toEqual(['s3']);
+        expect(await ids({ browser: 'chrome' })).toEqual(['s2', 's1']);
+        expect(await ids({ os: 'windows' })).toEqual(['s2', 's1']);
+        expect(await ids({ os: 'Linux', device: 'desktop' })).toEqual(['s3']);
+        expect(await ids({ device: 'mobile' })).toEqual([]);
+      });
+      it('filters by a duration range', async () => {
+        expect(await ids({ maxDuration: 5000 })).toEqual(['s3', 's2']);
+        expect(await ids({ minDuration: 1, maxDuration: 5000 })).toEqual(['s2']);
+      });
+      it('filters by console text, custom event name and visited page', async () => {
+        expect(await ids({ console: 'payment DECLINED' })).toEqual(['s1']);
+        expect(await ids({ console: 'issuer' })).toEqual(['s2', 's1']);
+        expect(await ids({ console: 'nothing like this' })).toEqual([]);
+        expect(await ids({ event: 'Coupon_Applied' })).toEqual(['s2']);
+        expect(await ids({ event: 'coupon' })).toEqual([]); // a name, not a substring
+        expect(await ids({ page: '/checkout' })).toEqual(['s2']);
+        expect(await ids({ page: 'order confirmed' })).toEqual(['s2']); // by title
+        expect(await ids({ page: '/pricing' })).toEqual(['s1']);
+        expect(await ids({ page: "x' OR 1=1 --" })).toEqual([]);
+      });
+      it('combines filters (all must hold)', async () => {
+        expect(await ids({ console: 'issuer', hasErrors: true })).toEqual(['s1']);
+        expect(await ids({ console: 'issuer', event: 'coupon_applied', browser: 'chrome' })).toEqual(['s2']);
+        expect(await ids({ page: '/checkout', userId: 'alice' })).toEqual([]);
+      });
+      it('counts sessions, sessions with errors and errors per day, with the same filters', async () => {
+        const all = await store.sessionStats(p, {});
+        const sum = (r: typeof all, k: 'sessions' | 'sessionsWithErrors' | 'errors') => r.days.reduce((a, d) => a + d[k], 0);
+        expect(all.tz).toBe('UTC');
+        expect(all.days.at(-1)?.day).toBe(new Date().toISOString().slice(0, 10));
+        expect([sum(all, 'sessions'), sum(all, 'sessionsWithErrors'), sum(all, 'errors')]).toEqual([3, 1, 2]);
+        expect(sum(await store.sessionStats(p, { browser: 'firefox' }), 'sessions')).toBe(1);
+        expect(sum(await store.sessionStats(p, { console: 'issuer' }), 'sessions')).toBe(2);
+        // Every day of the range is there, the empty ones as zeros.
+        const week = await store.sessionStats(p, { from: Date.now() - 6 * 86_400_000, tz: 'Pacific/Kiritimati' });
+        expect(week.days).toHaveLength(7);
+        expect(week.days.filter((d) => d.sessions === 0).length).toBeGreaterThanOrEqual(5);
+        expect(sum(week, 'sessions')).toBe(3);
+      });
+      it('finds old sessions past the first windows and pages through them in order', async () => {
+        const old = uid('p');
+        const now = Date.now();
+        const ages = [0, 0.5, 3, 20, 50].map((d) => now - d * 86_400_000); // spans every window the reader widens through
+        await Promise.all(ages.map((t, i) => store.startSession(start(old, `o${i}`, 't', { startedAt: t }))));
+        expect((await store.listSessions(old, {})).sessions.map((x) => x.sessionId)).toEqual(['o0', 'o1', 'o2', 'o3', 'o4']);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listSessions(old, { limit: 2, cursor });
+          seen.push(...page.sessions.map((x) => x.sessionId));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(seen).toEqual(['o0', 'o1', 'o2', 'o3', 'o4']);
+        expect((await store.listSessions(old, { to: now - 86_400_000 * 2 })).sessions.map((x) => x.sessionId)).toEqual(['o2', 'o3', 'o4']);
+        expect((await store.listSessions(old, { from: now - 86_400_000 * 30 })).sessions.map((x) => x.sessionId)).toEqual(['o0', 'o1', 'o2', 'o3']);
       });
       it('pages with an opaque cursor', async () => {
         const first = await store.listSessions(p, { limit: 2 });

@@ -1,0 +1,206 @@
+import { TandemError } from '@tandem/protocol';
+import type {
+  SessionDayStats, SessionListResponse, SessionQuery, SessionStatsQuery, SessionStatsResponse, SessionSummary,
+} from '@tandem/protocol';
+import { decodeCursor, encodeCursor } from './encode.js';
+import type { Driver } from './types.js';
+
+/**
+ * The sessions list search and its per-day counts, over `session_search` (migration 4: a copy of
+ * `sessions` ordered by (project_id, started_at, session_id), kept by a materialized view).
+ *
+ * Why windows: the list is "the newest N sessions that match". Ordered by start, a query bounded to a
+ * time window reads only that window's granules, and FINAL (needed: each flush writes a new version of
+ * a session) merges only them. So the reader asks the last day first and widens the window (a week, a
+ * month, everything) only while the page is not full: common filters finish in the first window, rare
+ * ones pay for the whole table once (the windows do not overlap). Measured in bench/src/search.ts.
+ *
+ * Filters on child tables (console text, custom event name, visited page) are `session_id IN (...)`
+ * subqueries. Those tables are partitioned by the day of `received_at` (the server clock when a row
+ * was written), which is never before the session's start (also the server clock), so a window's
+ * lower bound prunes their partitions too (with a day of slack for imported sessions whose start
+ * came from their own events' clock).
+ */
+
+/** listSessions page size: 50 by default, 200 at most, so one request stays cheap at any table size. */
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
+const DAY = 86_400_000;
+/** Windows the reader widens through, back from the newest bound (the last one is open-ended). */
+const WINDOWS = [DAY, 7 * DAY, 35 * DAY];
+/** Child rows are written after their session starts; a day of slack covers clocks of imported sessions. */
+const CHILD_SLACK_MS = DAY;
+/** Stats fill at most this many days with zeros: one response stays small whatever the range. */
+export const MAX_STATS_DAYS = 400;
+/** Search text is capped: longer needles are almost certainly pasted by mistake and cost every row. */
+export const MAX_SEARCH_TEXT = 512;
+
+const SUMMARY_COLUMNS = `session_id, project_id, visitor_id, user_id,
+  toUnixTimestamp64Milli(started_at) AS started_ms, toUnixTimestamp64Milli(ended_at) AS ended_ms, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, country, screen`;
+
+type Raw = Record<string, string | number>;
+const num = (v: unknown) => Number(v ?? 0);
+const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const clean = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, MAX_SEARCH_TEXT) : undefined);
+
+export function toSummary(r: Raw): SessionSummary {
+  return {
+    sessionId: text(r.session_id), projectId: text(r.project_id), visitorId: text(r.visitor_id), userId: text(r.user_id),
+    startedAt: num(r.started_ms), endedAt: num(r.ended_ms), durationMs: num(r.duration_ms),
+    firstUrl: text(r.first_url), lastUrl: text(r.last_url), pageCount: num(r.page_count), eventCount: num(r.event_count),
+    errorCount: num(r.error_count), consoleErrorCount: num(r.console_error_count), clickCount: num(r.click_count),
+    tabCount: num(r.tab_count), userAgent: text(r.user_agent), browser: text(r.browser), browserVersion: text(r.browser_version),
+    os: text(r.os), device: text(r.device), ...(r.country ? { country: text(r.country) } : {}), screen: text(r.screen),
+  };
+}
+
+interface Filters {
+  where: string[];
+  params: Record<string, unknown>;
+  from?: number;
+  to?: number;
+}
+
+/**
+ * WHERE terms over `session_search` for every filter of the query. User input only ever travels as
+ * bound parameters. Child subqueries read `{childFrom:Int64}` (set per window).
+ */
+function buildFilters(db: string, projectId: string, query: SessionStatsQuery): Filters {
+  const params: Record<string, unknown> = { p: projectId, childFrom: 0 };
+  const where = ['project_id = {p:String}'];
+  const from = finite(query.from);
+  const to = finite(query.to);
+  const child = (table: string, condition: string) =>
+    `session_id IN (SELECT session_id FROM ${db}.${table} WHERE project_id = {p:String}
+       AND received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC') AND ${condition})`;
+  const has = (column: string, param: string) => `positionCaseInsensitiveUTF8(${column}, {${param}:String}) > 0`;
+
+  if (from !== undefined) (where.push('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
+  if (to !== undefined) (where.push('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
+  const userId = clean(query.userId);
+  if (userId) (where.push('user_id = {userId:String}'), (params.userId = userId));
+  const url = clean(query.url);
+  if (url) {
+    params.url = url;
+    where.push(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${child('page_visits', has('url', 'url'))})`);
+  }
+  const q = clean(query.q);
+  if (q) {
+    params.q = q;
+    where.push(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')}
+      OR session_id = {q:String} OR visitor_id = {q:String})`);
+  }
+  if (query.hasErrors) where.push('error_count > 0');
+  const minDuration = finite(query.minDuration);
+  if (minDuration !== undefined && minDuration > 0) (where.push('duration_ms >= {minDuration:UInt64}'), (params.minDuration = Math.floor(minDuration)));
+  const maxDuration = finite(query.maxDuration);
+  if (maxDuration !== undefined && maxDuration >= 0) (where.push('duration_ms <= {maxDuration:UInt64}'), (params.maxDuration = Math.floor(maxDuration)));
+  for (const field of ['browser', 'os', 'device'] as const) {
+    const value = clean(query[field]);
+    // A prefix, so `Windows` finds `Windows 10` (the OS is stored with its version). LowCardinality
+    // columns: lower() runs once per distinct value, not per row.
+    if (value) (where.push(`startsWith(lower(${field}), lower({${field}:String}))`), (params[field] = value));
+  }
+  const consoleText = clean(query.console);
+  if (consoleText) (where.push(child('console_logs', has('message', 'console'))), (params.console = consoleText));
+  const event = clean(query.event);
+  if (event) (where.push(child('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
+  const page = clean(query.page);
+  if (page) (where.push(child('page_visits', `(${has('url', 'page')} OR ${has('title', 'page')})`)), (params.page = page));
+  return { where, params, from, to };
+}
+
+export function createSearch(driver: Driver, db: string) {
+  async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
+    const f = buildFilters(db, projectId, query);
+    let upper = f.to;
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor);
+      if (!c) throw new TandemError('bad_request', 'cursor is malformed');
+      f.where.push('(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})');
+      f.params.cTs = Math.floor(c.startedAt);
+      f.params.cId = c.sessionId;
+      upper = upper === undefined ? c.startedAt : Math.min(upper, c.startedAt);
+    }
+    const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(finite(query.limit) ?? DEFAULT_LIMIT)));
+    const want = limit + 1; // one more than asked tells whether there is a next page
+    // Windows back from the newest bound; a session cannot start after the server's now (its start is
+    // the server clock), but a second of margin keeps one that started during this call.
+    const anchor = upper ?? Date.now() + 1000;
+    const rows: Raw[] = [];
+    let hi: number | undefined; // exclusive upper bound of the next window (undefined: none beyond `upper`)
+    for (let i = 0; i <= WINDOWS.length && rows.length < want; i++) {
+      const span = WINDOWS[i];
+      let lo = span === undefined ? undefined : anchor - span;
+      if (f.from !== undefined && (lo === undefined || lo <= f.from)) lo = undefined; // `from` bounds it already
+      const where = [...f.where];
+      const params: Record<string, unknown> = { ...f.params, n: want - rows.length };
+      if (lo !== undefined) (where.push('started_at >= fromUnixTimestamp64Milli({lo:Int64})'), (params.lo = Math.floor(lo)));
+      if (hi !== undefined) (where.push('started_at < fromUnixTimestamp64Milli({hi:Int64})'), (params.hi = Math.floor(hi)));
+      params.childFrom = (lo ?? f.from ?? 0) - CHILD_SLACK_MS;
+      rows.push(...(await driver.query<Raw>(
+        `SELECT ${SUMMARY_COLUMNS} FROM ${db}.session_search FINAL WHERE ${where.join(' AND ')}
+         ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
+        params,
+      )));
+      if (lo === undefined) break; // that window reached the oldest session the query allows
+      hi = lo;
+    }
+    const sessions = rows.slice(0, limit).map(toSummary);
+    const last = sessions[sessions.length - 1];
+    return { sessions, nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.sessionId) : null };
+  }
+
+  /** Sessions, sessions with errors and errors per calendar day of `tz`, every day of the range filled. */
+  async function sessionStats(projectId: string, query: SessionStatsQuery): Promise<SessionStatsResponse> {
+    const tz = query.tz || 'UTC';
+    const f = buildFilters(db, projectId, query);
+    f.params.tz = tz;
+    f.params.childFrom = (f.from ?? 0) - CHILD_SLACK_MS;
+    const rows = await driver.query<Raw>(
+      `SELECT toString(toDate(started_at, {tz:String})) AS day, count() AS sessions,
+              countIf(error_count > 0) AS with_errors, sum(error_count) AS errors
+       FROM ${db}.session_search FINAL WHERE ${f.where.join(' AND ')}
+       GROUP BY day ORDER BY day`,
+      f.params,
+    );
+    const found = new Map(rows.map((r) => [text(r.day), r]));
+    const first = f.from !== undefined ? dayIn(f.from, tz) : rows[0] ? text(rows[0].day) : dayIn(Date.now(), tz);
+    const last = dayIn(Math.min(f.to ?? Date.now(), Date.now()), tz);
+    const days: SessionDayStats[] = [];
+    for (const day of dayRange(first, last > first ? last : first)) {
+      const r = found.get(day);
+      days.push({ day, sessions: num(r?.sessions), sessionsWithErrors: num(r?.with_errors), errors: num(r?.errors) });
+    }
+    return { days, tz };
+  }
+
+  return { listSessions, sessionStats };
+}
+
+/** `YYYY-MM-DD` of instant `ms` in time zone `tz`. */
+export function dayIn(ms: number, tz: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+}
+
+/** Calendar days from `first` to `last` inclusive (both `YYYY-MM-DD`), the newest MAX_STATS_DAYS at most. */
+export function dayRange(first: string, last: string): string[] {
+  const days: string[] = [];
+  const end = Date.parse(`${last}T00:00:00Z`);
+  const start = Math.max(Date.parse(`${first}T00:00:00Z`), end - (MAX_STATS_DAYS - 1) * DAY);
+  for (let t = start; t <= end; t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
+
+/** True when `tz` is a time zone this runtime (and so, in practice, ClickHouse) knows. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return /^[A-Za-z0-9_+\-/]{1,64}$/.test(tz);
+  } catch {
+    return false;
+  }
+}
