@@ -391,7 +391,9 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       const pending: Promise<number>[] = [];
       for (let b = 0; b < 30; b++) {
         pending.push(small.writeBatch(batch(p, 's', 't', moves(b * 5, 5, T + b * 5))));
-        await new Promise((r) => setTimeout(r, 3)); // spread the calls so flushes overlap with new calls
+        // Spread the calls so flushes overlap with new calls (8 ms: a flush also feeds session_search's
+        // materialized view, and on a loaded machine 3 ms let one slow flush swallow every call).
+        await new Promise((r) => setTimeout(r, 8));
       }
       const acks = await Promise.all(pending);
       acks.forEach((ack, b) => expect(ack).toBeGreaterThanOrEqual(b * 5 + 4));
