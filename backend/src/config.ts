@@ -80,6 +80,8 @@ export interface ServerConfig {
   recordingMaxChunkBytes: number;
   /** Largest call recording kept (the sum of its chunks). */
   recordingMaxBytes: number;
+  /** Chunks still taken this long after the user stopped a recording (the recorder's last data in flight). */
+  recordingTailMs: number;
   /** How often files of recordings past retention are deleted. */
   recordingSweepMs: number;
   metricsPublic: boolean;
@@ -243,6 +245,9 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     recordingMaxChunkBytes: 8 * 1024 * 1024,
     // 2 GiB: a few hours of a call at 1-2 Mbit/s; bounds the disk one recording can take.
     recordingMaxBytes: 2 * 1024 * 1024 * 1024,
+    // MediaRecorder hands over its last data when stopped, and the previous second's upload may be
+    // in flight: 10 s covers both on a slow link; later chunks are refused because the user said stop.
+    recordingTailMs: 10_000,
     // Hourly: retention is counted in days, a file kept an hour longer does not matter.
     recordingSweepMs: 3_600_000,
     metricsPublic: true,

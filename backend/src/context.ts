@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RecordingState } from '@tandem/protocol';
 import type { ProjectRecord, Store } from '@tandem/storage';
 import type { ServerConfig } from './config.js';
 import type { TokenSigner } from './auth/tokens.js';
@@ -20,6 +21,18 @@ export interface AppContext {
   assets?: { proxy: AssetProxy; signer: AssetLinkSigner };
   /** Live rooms (set once socket.io is attached): what HTTP routes need to know about them. */
   live?: LiveDirectory;
+  /** Assist grants HTTP routes check (call recordings). */
+  assist?: AssistDirectory;
+}
+
+/** What the recording routes may know and do about live assist grants. */
+export interface AssistDirectory {
+  /** The session's live recording grant if it is this agent's, else null. */
+  recordingGrant(projectId: string, sessionId: string, agent: { id: string; via: 'login' | 'watch-link' }): RecordingState | null;
+  /** The granted recording got its id (the agent started uploading): everyone's `assist:state` shows it. */
+  recordingStarted(projectId: string, sessionId: string, recordingId: string): void;
+  /** Called with the id of a started recording whose grant ended (stopped, hung up, agent gone, session gone). */
+  onRecordingEnded(listener: (recordingId: string) => void): void;
 }
 
 /** Read-only view of the live rooms for HTTP routes (watch links, `/api/v1/live`). */

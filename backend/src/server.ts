@@ -14,6 +14,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerWatchRoutes } from './routes/watch.js';
+import { registerRecordingRoutes } from './routes/recordings.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStaticRoutes } from './routes/static.js';
 import { registerLiveRoutes } from './routes/live.js';
@@ -71,12 +72,14 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     const app = uws.App();
     const live = attachLive(app, ctx);
     ctx.live = live.directory;
+    ctx.assist = live.assistDirectory;
     registerLiveRoutes(app, ctx, live.registry);
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);
     registerSessionRoutes(app, ctx);
     registerSettingsRoutes(app, ctx);
     registerWatchRoutes(app, ctx);
+    const recordings = registerRecordingRoutes(app, ctx);
     registerAssetRoutes(app, ctx);
     registerHealthRoutes(app, ctx);
     registerStaticRoutes(app, ctx, () => boot.projectKey);
@@ -104,6 +107,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
         closed = true;
         uws.us_listen_socket_close(listenSocket);
         // Live sockets first: they keep the process alive and their handlers may still read the store.
+        recordings.close();
         await live.close();
         await ctx.assets?.proxy.close();
         await store.close();

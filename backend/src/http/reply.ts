@@ -2,9 +2,9 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { ERROR_STATUS, TandemError, type ErrorCode } from '@tandem/protocol';
 
 export const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 204: '204 No Content', 304: '304 Not Modified', 400: '400 Bad Request', 401: '401 Unauthorized',
+  200: '200 OK', 204: '204 No Content', 206: '206 Partial Content', 304: '304 Not Modified', 400: '400 Bad Request', 401: '401 Unauthorized',
   403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 413: '413 Payload Too Large',
-  409: '409 Conflict', 429: '429 Too Many Requests', 500: '500 Internal Server Error', 502: '502 Bad Gateway',
+  409: '409 Conflict', 416: '416 Range Not Satisfiable', 429: '429 Too Many Requests', 500: '500 Internal Server Error', 502: '502 Bad Gateway',
   503: '503 Service Unavailable', 504: '504 Gateway Timeout',
 };
 

@@ -21,7 +21,7 @@ export interface RouteOptions {
   onDone?: (req: RequestInfo, status: number, startedAt: number) => void;
 }
 
-export type Method = 'get' | 'post' | 'patch' | 'options' | 'del' | 'any';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'options' | 'del' | 'any';
 
 /**
  * Registers an async handler with uWS's discipline: onAborted before any await, copy the request

@@ -84,6 +84,22 @@ export class AssistHub implements RoomHooks {
     return peerId.startsWith('tab:') ? room.tabs.get(peerId.slice('tab:'.length)) : undefined;
   }
 
+  // ------------------------------------------------------------------------- recordings (HTTP side)
+
+  recordingGrant(projectId: string, sessionId: string, agent: { id: string; via: string }): RecordingState | null {
+    const room = this.room(projectId, sessionId);
+    const rec = room ? this.states.get(room)?.recording : null;
+    return rec && rec.agent.id === agent.id && rec.agent.via === agent.via ? rec : null;
+  }
+
+  recordingStarted(projectId: string, sessionId: string, recordingId: string): void {
+    const room = this.room(projectId, sessionId);
+    const st = room && this.states.get(room);
+    if (!room || !st?.recording || st.recording.recordingId) return;
+    st.recording = { ...st.recording, recordingId };
+    this.publish(room);
+  }
+
   /** Called with a recording that ended (its grant is gone); the HTTP side stops taking its chunks soon after. */
   onRecordingEnded(listener: (recording: RecordingState, room: LiveRoom) => void): void {
     this.recordingListeners.push(listener);

@@ -1,7 +1,7 @@
 import { Server } from 'socket.io';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type LiveEventsMessage } from '@tandem/protocol';
-import type { AppContext, LiveDirectory } from '../context.js';
+import type { AppContext, AssistDirectory, LiveDirectory } from '../context.js';
 import { RateLimiter } from '../rate-limit.js';
 import { AssistHub } from './assist-hub.js';
 import { AssistSockets } from './assist-socket.js';
@@ -21,6 +21,8 @@ export interface LiveServer {
   assist: AssistHub;
   /** What HTTP routes may know and do about live rooms (`ctx.live`). */
   directory: LiveDirectory;
+  /** The assist grants HTTP routes check (`ctx.assist`). */
+  assistDirectory: AssistDirectory;
   /** Closes every socket and stops the timers; call before the store closes. */
   close(): Promise<void>;
 }
@@ -206,12 +208,19 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     },
   };
 
+  const assistDirectory: AssistDirectory = {
+    recordingGrant: (projectId, sessionId, agent) => assist.recordingGrant(projectId, sessionId, agent),
+    recordingStarted: (projectId, sessionId, recordingId) => assist.recordingStarted(projectId, sessionId, recordingId),
+    onRecordingEnded: (listener) => assist.onRecordingEnded((rec) => listener(rec.recordingId)),
+  };
+
   let closed = false;
   return {
     io,
     registry,
     assist,
     directory,
+    assistDirectory,
     async close() {
       if (closed) return;
       closed = true;
