@@ -89,6 +89,8 @@ export interface ServerConfig {
   demo: boolean;
   /** The asset proxy for replays (limits and their reasons in assets/proxy.ts). */
   assetProxy: AssetProxyConfig;
+  /** Largest rrweb import (decoded JSON bytes; TANDEM_IMPORT_MAX_MB). */
+  importMaxBytes: number;
   /** Directory roots (overridable for tests). */
   rootDir: string;
 }
@@ -175,6 +177,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     // Tests shorten it to check the timeout path without waiting 30 s; unset keeps ASSIST_REQUEST_TIMEOUT_MS.
     assistRequestTimeoutMs: env.TANDEM_ASSIST_REQUEST_TIMEOUT_MS ? num(env.TANDEM_ASSIST_REQUEST_TIMEOUT_MS, ASSIST_REQUEST_TIMEOUT_MS) : undefined,
     metricsPublic: env.TANDEM_METRICS_PUBLIC !== 'false',
+    importMaxBytes: env.TANDEM_IMPORT_MAX_MB ? num(env.TANDEM_IMPORT_MAX_MB, 64) * 1048576 : undefined,
     demo: env.TANDEM_DEMO !== 'false',
     assetProxy: assetProxyFromEnv(env),
   };
@@ -253,6 +256,9 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     metricsPublic: true,
     demo: true,
     assetProxy: ASSET_PROXY_DEFAULTS,
+    // 64 MiB: an hour of a busy page recorded by rrweb is ~10-30 MB of JSON. The body, its parse
+    // (~3x in objects) and the rows derived from it are in memory at once, ~0.5 GB at this size.
+    importMaxBytes: 64 * 1024 * 1024,
     rootDir: ROOT,
     ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
   } as ServerConfig;

@@ -12,6 +12,7 @@ import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerSessionRoutes } from './routes/sessions.js';
+import { registerTransferRoutes } from './routes/transfer.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerWatchRoutes } from './routes/watch.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
@@ -77,6 +78,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);
     registerSessionRoutes(app, ctx);
+    registerTransferRoutes(app, ctx);
     registerSettingsRoutes(app, ctx);
     registerWatchRoutes(app, ctx);
     const recordings = registerRecordingRoutes(app, ctx);

@@ -155,6 +155,30 @@ export interface KeyframesResponse {
   items: Keyframe[];
 }
 
+// ------------------------------------------------------------------------------ import / export
+
+/**
+ * `GET /api/v1/sessions/:id/export?format=rrweb|html&tabId=`:
+ * - `rrweb`: a JSON array of rrweb events (`eventWithTime`: Tandem's `seq` removed), one tab's, or
+ *   all tabs' merged by timestamp when tabId is absent;
+ * - `html`: one self-contained file that plays the session offline with rrweb-player (one tab: the
+ *   given one, else the session's first).
+ */
+export type ExportFormat = 'rrweb' | 'html';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['rrweb', 'html'];
+
+/**
+ * `POST /api/v1/sessions/import` (API key or signed-in agent): the body is an rrweb events JSON
+ * array (gzip allowed); it becomes a new session of the caller's project, one tab, seq = index.
+ */
+export interface ImportResponse {
+  sessionId: string;
+  tabId: string;
+  eventCount: number;
+  /** FullSnapshot events found: where the player can start (at least 1). */
+  keyframeCount: number;
+}
+
 export interface SessionDetail extends SessionSummary {
   tabs: TabInfo[];
   pages: PageVisit[];

@@ -17,6 +17,11 @@ export interface RouteOptions {
   bodyLimit?: number;
   /** Headers added to every reply of this route (CORS). May depend on the request. */
   headers?: (req: RequestInfo) => Record<string, string>;
+  /**
+   * Checked while the body is still arriving (uWS drops body bytes nobody listens for, so reading
+   * cannot wait): a failure (e.g. no credentials) answers at once instead of after a big upload.
+   */
+  precheck?: (req: RequestInfo) => Promise<unknown>;
   /** Called with the final status, for metrics. */
   onDone?: (req: RequestInfo, status: number, startedAt: number) => void;
 }
@@ -45,9 +50,16 @@ export function route(app: TemplatedApp, log: Logger, method: Method, pattern: s
       send(res, reply, extra, aborted);
       opts.onDone?.(info, reply.status, startedAt);
     };
+    let bodyRead = false;
     void (async () => {
       try {
-        if (opts.bodyLimit !== undefined) info.body = await readBody(res, info, opts.bodyLimit, aborted);
+        if (opts.bodyLimit !== undefined) {
+          const body = readBody(res, info, opts.bodyLimit, aborted);
+          body.catch(() => {}); // a failed precheck answers first; this rejection is then moot
+          if (opts.precheck) await opts.precheck(info);
+          info.body = await body;
+          bodyRead = true;
+        }
         const reply = await handler(info, { res, aborted, onAborted });
         if (reply.streamed) opts.onDone?.(info, 200, startedAt);
         else finish(reply);
@@ -56,7 +68,7 @@ export function route(app: TemplatedApp, log: Logger, method: Method, pattern: s
         const reply = toErrorReply(err);
         if (reply.status >= 500) log.error({ err, path: info.path }, 'request failed');
         // A body we stopped reading must not be left half-read on a kept-alive connection.
-        if (opts.bodyLimit !== undefined && reply.status === 413) reply.headers = { ...reply.headers, connection: 'close' };
+        if (opts.bodyLimit !== undefined && !bodyRead) reply.headers = { ...reply.headers, connection: 'close' };
         finish(reply);
       }
     })();

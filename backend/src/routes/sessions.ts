@@ -6,6 +6,7 @@ import { json } from '../http/reply.js';
 import { route, STREAMED } from '../http/router.js';
 import { streamLines } from '../http/stream.js';
 import { idSchema } from '../ingest/schemas.js';
+import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
 import { requireAgent } from './auth.js';
 import { watchTokenOf } from './watch.js';
 
@@ -17,7 +18,7 @@ function optNumber(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
-function optTabId(q: URLSearchParams): string | undefined {
+export function optTabId(q: URLSearchParams): string | undefined {
   const tabId = q.get('tabId') || undefined;
   if (tabId && !idSchema.safeParse(tabId).success) throw new TandemError('bad_request', 'tabId is malformed');
   return tabId;
@@ -70,11 +71,16 @@ function sessionIdParam(req: RequestInfo): string {
 }
 
 /**
- * Who may read one session's stored data: a signed-in agent (their project), or a watch-link holder
- * (`Authorization: Bearer <watch token>`) for the link's own session only, so the watch view can go
- * back in time. Returns the project to read from. The session list stays agents-only.
+ * Who may read one session's stored data: a signed-in agent (their project), an API key (its
+ * project: the CLI's export), or a watch-link holder (`Authorization: Bearer <watch token>`) for the
+ * link's own session only, so the watch view can go back in time. Returns the project to read from.
+ * The session list stays agents-only.
  */
-async function sessionReader(ctx: AppContext, req: RequestInfo): Promise<{ projectId: string; sessionId: string }> {
+export async function sessionReader(ctx: AppContext, req: RequestInfo): Promise<{ projectId: string; sessionId: string }> {
+  if (req.headers.authorization?.startsWith(`Bearer ${API_KEY_PREFIX}`)) {
+    const { projectId } = await requireApiKey(ctx, req);
+    return { projectId, sessionId: sessionIdParam(req) };
+  }
   const link = await watchTokenOf(ctx, req);
   if (link) {
     if (link.sid !== req.params[0]) throw new TandemError('forbidden', 'This watch link is for another session');

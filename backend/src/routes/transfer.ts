@@ -1,0 +1,72 @@
+import type { TemplatedApp } from 'uWebSockets.js';
+import { EXPORT_FORMATS, TandemError, type ExportFormat } from '@tandem/protocol';
+import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
+import type { AppContext } from '../context.js';
+import type { RequestInfo } from '../http/request.js';
+import { json } from '../http/reply.js';
+import { route, STREAMED } from '../http/router.js';
+import { JSON_ARRAY, streamLines } from '../http/stream.js';
+import { decodeJsonBody } from '../ingest/decode.js';
+import { escapeEventLine, htmlFraming } from '../transfer/html-export.js';
+import { exportLines } from '../transfer/rrweb-export.js';
+import { importSession, parseImport } from '../transfer/rrweb-import.js';
+import { requireAgent } from './auth.js';
+import { optTabId, sessionReader } from './sessions.js';
+
+/** The project an import goes to: the API key's (CLI, scripts) or the signed-in agent's (dashboard). */
+async function importer(ctx: AppContext, req: RequestInfo): Promise<string> {
+  if (req.headers.authorization?.startsWith('Bearer ')) return (await requireApiKey(ctx, req)).projectId;
+  if (req.headers.authorization) throw new TandemError('unauthorized', `Use an API key (Authorization: Bearer ${API_KEY_PREFIX}...) or sign in`);
+  return (await requireAgent(ctx, req)).projectId;
+}
+
+async function* mapLines(lines: AsyncIterable<string>, f: (line: string) => string): AsyncIterable<string> {
+  for await (const line of lines) yield f(line);
+}
+
+export function registerTransferRoutes(app: TemplatedApp, ctx: AppContext): void {
+  const { log, store, config } = ctx;
+
+  route(app, log, 'post', '/api/v1/sessions/import', async (req) => {
+    const projectId = await importer(ctx, req);
+    const events = parseImport(await decodeJsonBody(req.body, config.importMaxBytes));
+    let result;
+    try {
+      result = await importSession(store, projectId, events);
+    } catch (err) {
+      if (err instanceof TandemError) throw err;
+      log.error({ err }, 'import: storage write failed');
+      throw new TandemError('unavailable', 'Storage is not accepting writes right now; retry the import later');
+    }
+    log.info({ sessionId: result.sessionId, events: result.eventCount }, 'session imported');
+    return json(result, 201);
+  }, { bodyLimit: config.importMaxBytes, precheck: (req) => importer(ctx, req) });
+
+  route(app, log, 'get', '/api/v1/sessions/:id/export', async (req, client) => {
+    const { projectId, sessionId } = await sessionReader(ctx, req);
+    const format = (req.query.get('format') || 'rrweb') as ExportFormat;
+    if (!EXPORT_FORMATS.includes(format)) throw new TandemError('bad_request', `format must be one of ${EXPORT_FORMATS.join(', ')}`);
+    const tabId = optTabId(req.query);
+    const session = await store.getSession(projectId, sessionId);
+    if (!session) throw new TandemError('not_found', 'No such session');
+    if (tabId && !session.tabs.some((t) => t.tabId === tabId)) throw new TandemError('not_found', 'No such tab in this session');
+    const base = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+    if (format === 'rrweb') {
+      const tabIds = tabId ? [tabId] : session.tabs.map((t) => t.tabId);
+      await streamLines(client.res, {
+        ...base, 'content-type': 'application/json; charset=utf-8',
+        'content-disposition': `attachment; filename="tandem-${sessionId}.json"`,
+      }, exportLines(store, projectId, sessionId, tabIds), client, JSON_ARRAY);
+      return STREAMED;
+    }
+    // rrweb-player plays one document: the given tab, else the one that started first.
+    const tab = tabId ?? session.tabs[0]?.tabId;
+    if (!tab) throw new TandemError('not_found', 'This session has no events to play');
+    const framing = htmlFraming({ sessionId, url: session.firstUrl, startedAt: session.startedAt, durationMs: session.durationMs });
+    await streamLines(client.res, {
+      ...base, 'content-type': 'text/html; charset=utf-8',
+      'content-disposition': `attachment; filename="tandem-${sessionId}.html"`,
+    }, mapLines(exportLines(store, projectId, sessionId, [tab]), escapeEventLine), client, framing);
+    return STREAMED;
+  });
+}
