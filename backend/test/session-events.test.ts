@@ -20,7 +20,7 @@ beforeAll(async () => {
     e.seq === 50 ? { ...makeEvents(0, 1, t0)[0], seq: 50, timestamp: e.timestamp }
     : e.seq === 51 ? { ...makeEvents(1, 1, t0)[0], seq: 51, timestamp: e.timestamp } : e) as TandemEvent[];
   expect((await postBatch(server, tab, events)).json).toEqual({ ackSeq: 99 });
-});
+}, 30_000);
 afterAll(async () => server?.dispose());
 
 async function seqs(query: string): Promise<number[]> {

@@ -14,7 +14,7 @@ beforeAll(async () => {
   const r = await postJson(`${server.url}/api/v1/api-keys`, { name: 'cli' }, { cookie });
   expect(r.status).toBe(200);
   apiKey = r.json.secret;
-});
+}, 30_000);
 afterAll(async () => server?.dispose());
 
 /** A small but complete rrweb recording, as `@rrweb/record` emits it (no seq; `data` before `timestamp`). */
