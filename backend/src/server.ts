@@ -11,6 +11,7 @@ import { ProjectCache, type AppContext } from './context.js';
 import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerSessionSearchRoutes } from './routes/session-search.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTransferRoutes } from './routes/transfer.js';
 import { registerSettingsRoutes } from './routes/settings.js';
@@ -77,6 +78,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     registerLiveRoutes(app, ctx, live.registry);
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);
+    registerSessionSearchRoutes(app, ctx); // before /api/v1/sessions/:id: `stats` is not a session id
     registerSessionRoutes(app, ctx);
     registerTransferRoutes(app, ctx);
     registerSettingsRoutes(app, ctx);

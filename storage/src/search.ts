@@ -194,13 +194,3 @@ export function dayRange(first: string, last: string): string[] {
   for (let t = start; t <= end; t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
   return days;
 }
-
-/** True when `tz` is a time zone this runtime (and so, in practice, ClickHouse) knows. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return /^[A-Za-z0-9_+\-/]{1,64}$/.test(tz);
-  } catch {
-    return false;
-  }
-}

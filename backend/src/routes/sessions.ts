@@ -1,5 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { EVENTS_MAX_LIMIT, TandemError, type EventRangeQuery, type KeyframesResponse, type SessionQuery } from '@tandem/protocol';
+import { EVENTS_MAX_LIMIT, TandemError, type EventRangeQuery, type KeyframesResponse } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
@@ -46,23 +46,8 @@ export function parseEventRange(q: URLSearchParams): EventRangeQuery {
   };
 }
 
-export function parseSessionQuery(q: URLSearchParams): SessionQuery {
-  const hasErrors = q.get('hasErrors');
-  if (hasErrors !== null && !['true', 'false', ''].includes(hasErrors)) throw new TandemError('bad_request', 'hasErrors must be true or false');
-  const limit = optNumber(q, 'limit');
-  if (limit !== undefined && (limit < 1 || limit > 200)) throw new TandemError('bad_request', 'limit must be between 1 and 200');
-  return {
-    from: optNumber(q, 'from'),
-    to: optNumber(q, 'to'),
-    userId: q.get('userId') || undefined,
-    url: q.get('url') || undefined,
-    q: q.get('q') || undefined,
-    hasErrors: hasErrors === 'true' ? true : undefined,
-    minDuration: optNumber(q, 'minDuration'),
-    limit,
-    cursor: q.get('cursor') || undefined,
-  };
-}
+// The list and its stats live in session-search.ts; re-exported for callers that import it from here.
+export { parseSessionQuery } from './session-search.js';
 
 function sessionIdParam(req: RequestInfo): string {
   const id = req.params[0];
@@ -92,11 +77,6 @@ export async function sessionReader(ctx: AppContext, req: RequestInfo): Promise<
 
 export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void {
   const { log, store } = ctx;
-
-  route(app, log, 'get', '/api/v1/sessions', async (req) => {
-    const agent = await requireAgent(ctx, req);
-    return json(await store.listSessions(agent.projectId, parseSessionQuery(req.query)));
-  });
 
   route(app, log, 'get', '/api/v1/sessions/:id', async (req) => {
     const { projectId, sessionId } = await sessionReader(ctx, req);
