@@ -216,6 +216,26 @@ describe('R2/R4: one controller', () => {
     await stateWhere(back.rec, (x) => x.control === null && x.annotate.length === 0, 'control gone');
   });
 
+  it('a flood of input is cut at the rate limit, with one refusal per second, and counted in /metrics', async () => {
+    const { t, a } = await controlled();
+    const sid = t.tab.sessionId;
+    for (let i = 0; i < 600; i++) emit(a.sock, 'control:input', { sessionId: sid, input: { type: 'pointer', x: i, y: i } });
+    await waitFor(() => a.rec.of('assist:refused').length >= 1, 3_000, 'rate refusal');
+    await sleep(300);
+    const got = t.rec.of('control:input').length;
+    // The burst (240) and what refilled meanwhile (120/s) passed, the rest did not.
+    expect(got).toBeGreaterThanOrEqual(240);
+    expect(got).toBeLessThan(600);
+    // One refusal per second at most, not one per message (the flood takes a moment to arrive).
+    const refusals = a.rec.of('assist:refused');
+    expect(refusals.length).toBeLessThanOrEqual(5);
+    for (const r of refusals) expect(r).toEqual({ event: 'control:input', code: 'rate_limited', message: expect.any(String) });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/tandem_assist_refused_total\{event="control:input",code="rate_limited"\} [1-9]/);
+    expect(metrics).toMatch(/tandem_control_inputs_total\{type="pointer"\} [1-9]/);
+    expect(metrics).toMatch(/tandem_assist_requests_total\{feature="control",outcome="accepted"\} [1-9]/);
+  });
+
   it('the user takes control back: the holder is told and its input is refused from then on', async () => {
     const { t, a } = await controlled();
     emit(t.sock, 'assist:end', { feature: 'control' });
