@@ -1,5 +1,4 @@
-import { EventType, IncrementalSource, MouseInteractions } from '@rrweb/types';
-import type { ConsoleEntry, ErrorEntry, PageVisit, TandemEvent } from '@tandem/protocol';
+import type { ConsoleEntry, ErrorEntry, NetworkEntry, PageVisit } from '@tandem/protocol';
 
 /**
  * Pure helpers that relate the player clock to what happened: markers under the scrub bar, stretches
@@ -28,39 +27,41 @@ export function sortByTs<T extends { ts: number; seq?: number }>(items: readonly
   return [...items].sort((a, b) => a.ts - b.ts || (a.seq ?? 0) - (b.seq ?? 0));
 }
 
-export type MarkerKind = 'click' | 'page' | 'error' | 'console';
+export type MarkerKind = 'click' | 'page' | 'custom' | 'network' | 'console' | 'error';
 
 export interface Marker {
   kind: MarkerKind;
   /** ms since the first replayed event */
   offset: number;
+  /** what it is, one line (the tooltip's text) */
   label: string;
 }
 
 export const MARKER_LABELS: Record<MarkerKind, string> = {
   click: 'Click',
   page: 'Page visit',
-  error: 'Error',
+  custom: 'Custom event',
+  network: 'Failed request',
   console: 'Console error',
+  error: 'Error',
 };
 
 const CONSOLE_ERROR_LEVELS = new Set(['error', 'assert']);
 
 export interface MarkerSources {
-  events: readonly TandemEvent[];
   startTime: number;
   totalTime: number;
+  clicks: readonly { ts: number }[];
+  customs: readonly { ts: number; name: string }[];
   pages: readonly PageVisit[];
   errors: readonly ErrorEntry[];
   consoleEntries: readonly ConsoleEntry[];
+  network: readonly NetworkEntry[];
 }
 
-function isClick(event: TandemEvent): boolean {
-  return (
-    event.type === EventType.IncrementalSnapshot &&
-    event.data.source === IncrementalSource.MouseInteraction &&
-    event.data.type === MouseInteractions.Click
-  );
+/** A request that got no answer or an error status (the Network panel shows the same ones in red). */
+export function isFailedRequest(entry: NetworkEntry): boolean {
+  return entry.status === 0 || entry.status >= 400 || !!entry.error;
 }
 
 /** Markers of one tab, sorted by offset; entries outside the recording are left out. */
@@ -70,21 +71,17 @@ export function buildMarkers(src: MarkerSources): Marker[] {
     const offset = ts - src.startTime;
     if (offset >= 0 && offset <= src.totalTime) markers.push({ kind, offset, label });
   };
-  for (const event of src.events) if (isClick(event)) add('click', event.timestamp, 'Click');
+  for (const click of src.clicks) add('click', click.ts, 'Click');
   for (const page of src.pages) add('page', page.ts, page.title || page.url);
+  for (const custom of src.customs) add('custom', custom.ts, custom.name);
+  for (const req of src.network) {
+    if (isFailedRequest(req)) add('network', req.ts, `${req.method} ${req.url} → ${req.status || req.error || 'failed'}`);
+  }
   for (const error of src.errors) add('error', error.ts, `${error.name || 'Error'}: ${error.message}`);
   for (const entry of src.consoleEntries) {
     if (CONSOLE_ERROR_LEVELS.has(entry.level)) add('console', entry.ts, `console.${entry.level}: ${entry.message}`);
   }
   return markers.sort((a, b) => a.offset - b.offset);
-}
-
-function isUserInteraction(event: TandemEvent): boolean {
-  return (
-    event.type === EventType.IncrementalSnapshot &&
-    event.data.source > IncrementalSource.Mutation &&
-    event.data.source <= IncrementalSource.Input
-  );
 }
 
 export interface Period {
@@ -93,20 +90,19 @@ export interface Period {
 }
 
 /**
- * Stretches longer than `thresholdMs` without mouse, touch, scroll or input: the same rule rrweb's
- * Replayer uses to fast-forward when "skip inactivity" is on, so the shading matches the skipping.
+ * Stretches longer than `thresholdMs` without mouse, touch, scroll or input (`interactions`: their
+ * epoch-ms times, ascending): the same rule rrweb's Replayer uses to fast-forward when "skip
+ * inactivity" is on, so the shading matches the skipping. Offsets are ms since `startTime`.
  */
-export function inactivePeriods(events: readonly TandemEvent[], thresholdMs: number): Period[] {
-  if (events.length === 0) return [];
-  const start = events[0].timestamp;
-  const end = events[events.length - 1].timestamp;
+export function inactivePeriods(interactions: readonly number[], startTime: number, totalTime: number, thresholdMs: number): Period[] {
   const periods: Period[] = [];
-  let last = start;
-  for (const event of events) {
-    if (!isUserInteraction(event)) continue;
-    if (event.timestamp - last > thresholdMs) periods.push({ start: last - start, end: event.timestamp - start });
-    last = event.timestamp;
+  let last = 0;
+  for (const ts of interactions) {
+    const offset = ts - startTime;
+    if (offset < last) continue;
+    if (offset - last > thresholdMs) periods.push({ start: last, end: Math.min(offset, totalTime) });
+    last = offset;
   }
-  if (end - last > thresholdMs) periods.push({ start: last - start, end: end - start });
+  if (totalTime - last > thresholdMs) periods.push({ start: last, end: totalTime });
   return periods;
 }

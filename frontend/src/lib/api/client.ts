@@ -164,6 +164,25 @@ export class ApiClient {
     return this.#json('/api/v1/assets/sign', { method: 'POST', body });
   }
 
+  /**
+   * A tab's events as the raw NDJSON body, optionally a seq range (`fromSeq`..`toSeq`, inclusive): the
+   * player reads one keyframe window at a time, the timeline scan reads the whole tab unparsed.
+   */
+  async eventStream(
+    id: string,
+    tabId: string,
+    range: { fromSeq?: number; toSeq?: number | null } = {},
+    signal?: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const query = new URLSearchParams({ tabId });
+    if (range.fromSeq !== undefined && range.fromSeq > 0) query.set('fromSeq', String(range.fromSeq));
+    if (range.toSeq !== undefined && range.toSeq !== null) query.set('toSeq', String(range.toSeq));
+    const path = `/api/v1/sessions/${encodeURIComponent(id)}/events?${query}`;
+    const response = await this.#request(path, { signal, accept: 'application/x-ndjson' });
+    if (!response.body) throw new ApiError('internal', 'The server sent an empty event stream.', response.status);
+    return response.body;
+  }
+
   async console(id: string, signal?: AbortSignal): Promise<ConsoleEntry[]> {
     return (await this.#json<PanelResponse<ConsoleEntry>>(`/api/v1/sessions/${encodeURIComponent(id)}/console`, { signal })).items;
   }

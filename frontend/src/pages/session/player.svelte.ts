@@ -1,10 +1,14 @@
 import { Replayer } from '@rrweb/replay';
 import '@rrweb/replay/dist/style.css';
 import type { TandemEvent } from '@tandem/protocol';
+import { isAbort, messageOf } from '../../lib/api/client';
+import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
-import { inactivePeriods, type Period } from '../../lib/timeline';
+import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
+import { planWindows, shouldPrefetch, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
+import type { Period } from '../../lib/timeline';
 
-export const SPEEDS = [1, 2, 4, 8] as const;
+export const SPEEDS = [0.5, 1, 2, 4, 8, 16] as const;
 export type Speed = (typeof SPEEDS)[number];
 
 /** rrweb's own default: stretches without input longer than this are skipped and shaded. */
@@ -23,107 +27,125 @@ interface FrameSize {
   height: number;
 }
 
-interface StateChange {
-  player?: { matches(state: string): boolean };
+export interface LoadState extends StreamProgress {
+  /** a guess of the window's event count from the tab's, for the progress bar; null when unknown */
+  expected: number | null;
+}
+
+/** One Replayer over one loaded window, in its own element inside the stage. */
+interface Mounted {
+  replayer: Replayer;
+  host: HTMLElement;
+  window: ReplayWindow;
+  /** ms since the tab's start of this Replayer's time 0 (its first event) */
+  base: number;
+  /** its last event has been played: the clock runs on without it until the next window */
+  finished: boolean;
 }
 
 /**
- * The player clock and controls over rrweb's Replayer. Everything the page shows about time
- * (scrub bar, time label, panel highlighting) reads `currentTime`/`now` from here; everything that
- * moves time goes through `play`, `pause` and `seek`.
- * Skipping inactivity is a jump (a seek to just before the next input) rather than rrweb's
- * fast-forward, which spends ~5 s on every quiet stretch however long it is.
+ * The player clock and controls over rrweb Replayers fed one keyframe window at a time (see
+ * lib/player/windows.ts). Everything the page shows about time reads `currentTime`/`now` from here;
+ * everything that moves time goes through `play`, `pause` and `seek`.
+ * A seek inside the loaded window is a `pause(t)`/`play(t)` on its Replayer; a seek elsewhere loads
+ * the window starting at the keyframe before the target and swaps in a new Replayer positioned there
+ * (built and positioned synchronously, so no blank frame shows between the two). Playback crosses
+ * into the next window (prefetched) the same way. Only two windows are ever held.
  * The Replayer keeps its defaults for safety: its iframe is sandboxed without `allow-scripts` and
  * canvas replay (UNSAFE_replayCanvas) stays off.
  */
 export class PlayerController {
-  /** ms since the first event of the replayed tab */
+  /** ms since the tab's first event */
   currentTime = $state(0);
   totalTime = $state(0);
-  /** epoch ms of the first event */
+  /** epoch ms of the tab's first event */
   startTime = $state(0);
+  /** the viewer's intent: the clock runs (or will, once the window is loaded) */
   playing = $state(false);
   speed = $state<Speed>(1);
   skipInactive = $state(true);
   /** stretches without user input, ms offsets; shaded on the scrub bar and jumped over */
   inactive = $state.raw<Period[]>([]);
-  /** set for a moment after a jump over an inactive stretch, for the note in the controls */
   skipNote = $state<string | null>(null);
   frame = $state<FrameSize | null>(null);
+  /** a window the current moment needs is loading (the first one, or after a far seek) */
+  loading = $state.raw<LoadState | null>(null);
+  error = $state<string | null>(null);
+  /** a frame has been drawn for the current tab */
+  ready = $state(false);
+  /** stretches held in memory, shaded on the scrub bar like a video's buffer */
+  buffered = $state.raw<Period[]>([]);
   /** the replayed moment as epoch ms, to compare with panel entries' `ts` */
   now = $derived(this.startTime + this.currentTime);
   ended = $derived(this.totalTime > 0 && this.currentTime >= this.totalTime);
 
-  #replayer: Replayer | null = null;
+  #windows: ReplayWindow[] = [];
+  #cache: WindowCache | null = null;
+  #eventCount = 0;
+  #stage: HTMLElement | null = null;
+  #mounted: Mounted | null = null;
+  /** bumps on every move: a window that arrives for an older one is not shown */
+  #token = 0;
   #raf = 0;
+  #lastTick = 0;
   #noteTimer: ReturnType<typeof setTimeout> | undefined;
 
-  attach(root: HTMLElement, events: TandemEvent[]): void {
+  /** Starts over with another tab: its windows are planned from the session's keyframes. */
+  configure(tab: TabSpan & { eventCount: number }, keyframes: readonly KeyframeRef[], fetch: WindowFetcher): void {
     this.detach();
-    const replayer = new Replayer(events, {
-      root,
-      speed: this.speed,
-      skipInactive: false,
-      showWarning: false,
-      triggerFocus: false,
-      mouseTail: { duration: 600, lineWidth: 3, strokeStyle: 'rgba(79, 70, 229, 0.45)' },
-    });
-    this.#replayer = replayer;
-    const meta = replayer.getMetaData();
-    this.startTime = meta.startTime;
-    this.totalTime = meta.totalTime;
+    this.#windows = planWindows(tab, keyframes);
+    this.#eventCount = tab.eventCount;
+    this.#cache = new WindowCache(fetch, () => this.#updateBuffered());
+    this.startTime = tab.startedAt;
+    this.totalTime = Math.max(0, tab.endedAt - tab.startedAt);
     this.currentTime = 0;
-    this.playing = false;
-    this.skipNote = null;
-    this.inactive = inactivePeriods(events, INACTIVE_THRESHOLD_MS);
+    this.ready = false;
+    this.error = null;
+    this.buffered = [];
+  }
 
-    replayer.on('resize', (size) => {
-      const { width, height } = size as FrameSize;
-      if (width > 0 && height > 0) this.frame = { width, height };
-    });
-    replayer.on('state-change', (change) => {
-      const player = (change as StateChange).player;
-      if (player) this.playing = player.matches('playing');
-    });
-    replayer.on('finish', () => {
-      this.playing = false;
-      this.currentTime = this.totalTime;
-      this.#stopClock();
-    });
+  /** How many windows the tab was split into (tests and the bench read it). */
+  get windowCount(): number {
+    return this.#windows.length;
+  }
+
+  setStage(stage: HTMLElement | null): void {
+    this.#stage = stage;
+  }
+
+  /** Shows `offset` (ms since the tab's start), then plays if `play`. */
+  open(offset: number, play: boolean): Promise<void> {
+    this.playing = play;
+    return this.#goto(offset);
   }
 
   detach(): void {
+    this.#token++;
     this.#stopClock();
     clearTimeout(this.#noteTimer);
     this.skipNote = null;
-    const replayer = this.#replayer;
-    this.#replayer = null;
-    if (!replayer) return;
-    try {
-      replayer.destroy();
-    } catch {
-      // destroy() removes its wrapper from `root`; a root already gone from the DOM is fine.
-    }
+    this.#unmount(this.#mounted);
+    this.#mounted = null;
+    this.#cache?.clear();
     this.playing = false;
+    this.loading = null;
     this.frame = null;
   }
 
   play(): void {
-    const replayer = this.#replayer;
-    if (!replayer) return;
+    if (!this.#cache) return;
     if (this.ended) this.currentTime = 0;
-    replayer.play(this.currentTime);
     this.playing = true;
-    this.#startClock();
+    void this.#goto(this.currentTime);
   }
 
   pause(): void {
-    const replayer = this.#replayer;
-    if (!replayer) return;
-    replayer.pause();
     this.playing = false;
-    this.currentTime = clamp(replayer.getCurrentTime(), 0, this.totalTime);
     this.#stopClock();
+    const m = this.#mounted;
+    if (!m) return;
+    if (!m.finished) this.currentTime = clamp(m.base + m.replayer.getCurrentTime(), 0, this.totalTime);
+    m.replayer.pause();
   }
 
   toggle(): void {
@@ -133,16 +155,8 @@ export class PlayerController {
 
   /** Moves to `offset` ms, keeping the play/pause state. */
   seek(offset: number): void {
-    const replayer = this.#replayer;
-    if (!replayer) return;
-    const target = clamp(offset, 0, this.totalTime);
-    this.currentTime = target;
-    if (this.playing) {
-      replayer.play(target);
-      this.#startClock();
-    } else {
-      replayer.pause(target);
-    }
+    if (!this.#cache) return;
+    void this.#goto(offset);
   }
 
   /** Moves to an epoch-ms timestamp (a panel entry or marker). */
@@ -152,39 +166,167 @@ export class PlayerController {
 
   setSpeed(speed: Speed): void {
     this.speed = speed;
-    this.#replayer?.setConfig({ speed });
+    this.#mounted?.replayer.setConfig({ speed });
   }
 
   setSkipInactive(skip: boolean): void {
     this.skipInactive = skip;
   }
 
+  async #goto(offset: number): Promise<void> {
+    const cache = this.#cache;
+    if (!cache || this.#windows.length === 0) return;
+    const token = ++this.#token;
+    const target = clamp(offset, 0, this.totalTime);
+    this.currentTime = target;
+    const window = windowAt(this.#windows, target);
+    const m = this.#mounted;
+    if (m && m.window.index === window.index) {
+      this.loading = null;
+      this.#position(m, target);
+      return;
+    }
+    this.#stopClock();
+    m?.replayer.pause();
+    let events = cache.get(window.index);
+    if (!events) {
+      const expected = this.#expectedEvents(window);
+      this.loading = { items: 0, bytes: 0, expected };
+      try {
+        events = await cache.load(window, (p) => {
+          if (token === this.#token) this.loading = { ...p, expected };
+        });
+      } catch (err) {
+        if (token === this.#token && !isAbort(err)) {
+          this.loading = null;
+          this.error = messageOf(err);
+          this.playing = false;
+        }
+        return;
+      }
+      if (token !== this.#token) return;
+      this.loading = null;
+    }
+    if (events.length === 0) {
+      this.error = 'This part of the recording has no events.';
+      this.playing = false;
+      return;
+    }
+    this.error = null;
+    this.#swap(window, events, target);
+  }
+
+  /** Builds a Replayer for `window`, positions it at `target`, then removes the old one (same task). */
+  #swap(window: ReplayWindow, events: TandemEvent[], target: number): void {
+    const stage = this.#stage;
+    if (!stage) return;
+    const host = document.createElement('div');
+    host.className = 'replay-host';
+    stage.append(host);
+    const replayer = new Replayer(events, {
+      root: host,
+      speed: this.speed,
+      skipInactive: false,
+      showWarning: false,
+      triggerFocus: false,
+      mouseTail: { duration: 600, lineWidth: 3, strokeStyle: 'rgba(79, 70, 229, 0.45)' },
+    });
+    const mounted: Mounted = { replayer, host, window, base: events[0].timestamp - this.startTime, finished: false };
+    replayer.on('resize', (size) => {
+      const { width, height } = size as FrameSize;
+      if (this.#mounted === mounted && width > 0 && height > 0) this.frame = { width, height };
+    });
+    replayer.on('finish', () => {
+      if (this.#mounted === mounted) mounted.finished = true;
+    });
+    const old = this.#mounted;
+    this.#mounted = mounted;
+    this.#position(mounted, target);
+    this.#unmount(old);
+    this.ready = true;
+    this.#cache?.keepAround(window.index, this.#windows.length);
+  }
+
+  #position(m: Mounted, target: number): void {
+    m.finished = false;
+    const local = Math.max(0, target - m.base);
+    if (this.playing) {
+      m.replayer.play(local);
+      this.#startClock();
+    } else {
+      this.#stopClock();
+      m.replayer.pause(local);
+    }
+  }
+
+  #unmount(m: Mounted | null): void {
+    if (!m) return;
+    try {
+      m.replayer.destroy();
+    } catch {
+      // destroy() removes its wrapper from `root`; a root already gone from the DOM is fine.
+    }
+    m.host.remove();
+  }
+
+  #expectedEvents(window: ReplayWindow): number | null {
+    if (this.totalTime <= 0 || this.#eventCount <= 0) return null;
+    return Math.max(1, Math.round((this.#eventCount * (window.end - window.start)) / this.totalTime));
+  }
+
+  #updateBuffered(): void {
+    const cache = this.#cache;
+    this.buffered = cache
+      ? cache.loadedIndexes().map((i) => ({ start: this.#windows[i].start, end: this.#windows[i].end }))
+      : [];
+  }
+
   /** While playing, jumps over the quiet stretch the clock is in, if any. */
-  #skipIfInactive(time: number): void {
-    if (!this.skipInactive) return;
+  #skipIfInactive(time: number): boolean {
+    if (!this.skipInactive) return false;
     const period = this.inactive.find((p) => time >= p.start + SKIP_LEAD_MS && time < p.end - SKIP_TAIL_MS);
-    if (!period) return;
+    if (!period) return false;
     const target = period.end - SKIP_TAIL_MS;
     this.skipNote = `Skipped ${formatDuration(target - time)} of inactivity`;
     clearTimeout(this.#noteTimer);
     this.#noteTimer = setTimeout(() => (this.skipNote = null), SKIP_NOTE_MS);
     this.seek(target);
+    return true;
   }
 
-  // The Replayer has no time event, so the clock is read once per frame while playing.
+  // The Replayer has no time event, so the clock is read once per frame while playing. After a
+  // window's last event the Replayer stops; the clock then runs on wall time until the next window.
+  #tick = (wallNow: number): void => {
+    this.#raf = 0;
+    const m = this.#mounted;
+    if (!m || !this.playing) return;
+    const elapsed = Math.max(0, wallNow - this.#lastTick) * this.speed;
+    this.#lastTick = wallNow;
+    const time = Math.min(this.totalTime, m.finished ? this.currentTime + elapsed : m.base + m.replayer.getCurrentTime());
+    this.currentTime = Math.max(0, time);
+    if (time >= this.totalTime) {
+      this.playing = false;
+      m.replayer.pause();
+      return;
+    }
+    if (this.#skipIfInactive(time)) return;
+    const next = this.#windows[m.window.index + 1];
+    if (next && time >= next.start) {
+      void this.#goto(time);
+      return;
+    }
+    if (next && shouldPrefetch(m.window, time, this.speed, this.#windows.length)) {
+      this.#cache?.load(next).catch(() => {
+        // A failed prefetch is retried (and reported) when playback reaches that window.
+      });
+    }
+    this.#raf = requestAnimationFrame(this.#tick);
+  };
+
   #startClock(): void {
     if (this.#raf) return;
-    const tick = () => {
-      const replayer = this.#replayer;
-      if (!replayer || !this.playing) {
-        this.#raf = 0;
-        return;
-      }
-      this.currentTime = clamp(replayer.getCurrentTime(), 0, this.totalTime);
-      this.#skipIfInactive(this.currentTime);
-      this.#raf = requestAnimationFrame(tick);
-    };
-    this.#raf = requestAnimationFrame(tick);
+    this.#lastTick = performance.now();
+    this.#raf = requestAnimationFrame(this.#tick);
   }
 
   #stopClock(): void {

@@ -1,6 +1,6 @@
-import type { ConsoleEntry, ErrorEntry, NetworkEntry, SessionDetail, TabInfo, TandemEvent } from '@tandem/protocol';
+import type { ConsoleEntry, ErrorEntry, NetworkEntry, SessionDetail, TabInfo } from '@tandem/protocol';
 import { isAbort, messageOf, type ApiClient } from '../../lib/api/client';
-import type { StreamProgress } from '../../lib/api/ndjson';
+import { emptyScan, scanStream, type TimelineScan } from '../../lib/player/scan';
 import { sortByTs } from '../../lib/timeline';
 
 /** Panel data is loaded once per session; `error` is shown in the panel, not over the player. */
@@ -10,19 +10,19 @@ export interface PanelData<T> {
 }
 
 /**
- * Everything the session page loads: metadata, the events of the replayed tab (streamed with
- * progress, cached per tab so switching back is instant) and the console/network/error panels.
- * Big arrays are `$state.raw`: they are replaced, never mutated, and proxying 100k events would
- * cost more than the replay itself.
+ * Everything the session page loads besides the replayed events (the player fetches those window by
+ * window): metadata, the console/network/error panels, and per tab a timeline scan (clicks, custom
+ * events, identify calls, user activity) read from the tab's whole event stream without keeping it.
+ * Big arrays are `$state.raw`: they are replaced, never mutated.
  */
 export class SessionView {
   detail = $state.raw<SessionDetail | null>(null);
   detailError = $state<string | null>(null);
 
   tabId = $state<string | null>(null);
-  events = $state.raw<TandemEvent[] | null>(null);
-  eventsError = $state<string | null>(null);
-  progress = $state.raw<StreamProgress>({ items: 0, bytes: 0 });
+  /** the selected tab's timeline; grows while the scan reads */
+  scan = $state.raw<TimelineScan>(emptyScan());
+  scanDone = $state(false);
 
   console = $state.raw<PanelData<ConsoleEntry>>({ items: null, error: null });
   network = $state.raw<PanelData<NetworkEntry>>({ items: null, error: null });
@@ -30,67 +30,82 @@ export class SessionView {
 
   tabs = $derived<TabInfo[]>(this.detail ? [...this.detail.tabs].sort((a, b) => a.startedAt - b.startedAt) : []);
   tab = $derived(this.tabs.find((t) => t.tabId === this.tabId) ?? null);
+  /** epoch ms of the session's first recorded event (any tab): share links count from here */
+  origin = $derived(this.tabs[0]?.startedAt ?? this.detail?.startedAt ?? 0);
 
   readonly id: string;
   #api: ApiClient;
   #abort = new AbortController();
-  #eventsAbort: AbortController | null = null;
-  #cache = new Map<string, TandemEvent[]>();
+  #scanAbort: AbortController | null = null;
+  #scans = new Map<string, TimelineScan>();
+  #scanning: string | null = null;
 
   constructor(api: ApiClient, id: string) {
     this.#api = api;
     this.id = id;
   }
 
-  async open(): Promise<void> {
+  get api(): ApiClient {
+    return this.#api;
+  }
+
+  /** Loads the session; `tabId` picks the tab to show first (a share link's), else the first tab. */
+  async open(tabId?: string | null): Promise<void> {
     this.detailError = null;
     const signal = this.#abort.signal;
     void this.#loadPanels(signal);
     try {
       const detail = await this.#api.session(this.id, signal);
       this.detail = detail;
-      const first = this.tabs[0];
-      if (first) await this.selectTab(first.tabId);
+      const first = this.tabs.find((t) => t.tabId === tabId) ?? this.tabs[0];
+      if (first) this.selectTab(first.tabId);
     } catch (err) {
       if (!isAbort(err)) this.detailError = messageOf(err);
     }
   }
 
-  async selectTab(tabId: string): Promise<void> {
-    if (this.tabId === tabId && (this.events || this.#eventsAbort)) return;
-    this.#eventsAbort?.abort();
+  selectTab(tabId: string): void {
+    if (this.tabId === tabId) return;
+    this.#scanAbort?.abort();
     this.tabId = tabId;
-    this.eventsError = null;
-    const cached = this.#cache.get(tabId);
-    if (cached) {
-      this.events = cached;
-      return;
-    }
-    this.events = null;
-    this.progress = { items: 0, bytes: 0 };
+    const cached = this.#scans.get(tabId);
+    this.scan = cached ?? emptyScan();
+    this.scanDone = !!cached;
+    this.#scanning = null;
+  }
+
+  /**
+   * Starts the selected tab's timeline scan. The page calls it once the first frame is drawn: the
+   * scan reads the whole tab, and the window the viewer is waiting for must not queue behind it.
+   */
+  ensureScan(): void {
+    const tabId = this.tabId;
+    if (!tabId || this.scanDone || this.#scanning === tabId) return;
+    this.#scanning = tabId;
+    void this.#scanTab(tabId);
+  }
+
+  async #scanTab(tabId: string): Promise<void> {
     const abort = new AbortController();
-    this.#eventsAbort = abort;
+    this.#scanAbort = abort;
     const onAbort = () => abort.abort();
     this.#abort.signal.addEventListener('abort', onAbort);
     try {
-      const events = await this.#api.events(this.id, tabId, (p) => (this.progress = p), abort.signal);
-      // rrweb replays in timestamp order; seq order is nearly that, and a stable sort keeps ties in seq order.
-      events.sort((a, b) => a.timestamp - b.timestamp);
-      this.#cache.set(tabId, events);
-      if (this.tabId === tabId) this.events = events;
-    } catch (err) {
-      if (!isAbort(err) && this.tabId === tabId) this.eventsError = messageOf(err);
+      const body = await this.#api.eventStream(this.id, tabId, {}, abort.signal);
+      const scan = await scanStream(body, (partial) => {
+        if (this.tabId === tabId) this.scan = { ...partial, interactions: [...partial.interactions] };
+      });
+      this.#scans.set(tabId, scan);
+      if (this.tabId === tabId) {
+        this.scan = scan;
+        this.scanDone = true;
+      }
+    } catch {
+      // The timeline is an extra: without it the player still plays; the markers it has stay.
+      if (this.tabId === tabId) this.scanDone = true;
     } finally {
       this.#abort.signal.removeEventListener('abort', onAbort);
-      if (this.#eventsAbort === abort) this.#eventsAbort = null;
     }
-  }
-
-  retryEvents(): void {
-    if (!this.tabId) return;
-    const tabId = this.tabId;
-    this.tabId = null;
-    void this.selectTab(tabId);
   }
 
   async #loadPanels(signal: AbortSignal): Promise<void> {
@@ -113,7 +128,7 @@ export class SessionView {
 
   destroy(): void {
     this.#abort.abort();
-    this.#eventsAbort?.abort();
+    this.#scanAbort?.abort();
   }
 }
 

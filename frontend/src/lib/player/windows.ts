@@ -1,0 +1,111 @@
+import type { Keyframe } from '@tandem/protocol';
+
+/**
+ * Windowed replay: which slice of a tab's events the player needs for a moment, and which slices it
+ * may drop. rrweb can only start drawing at a Meta + FullSnapshot pair and applies everything after
+ * it in one synchronous task (DESIGN.md §9), so every window starts at a keyframe. A window spans one
+ * or more keyframe-to-keyframe segments, at least `minSpanMs` long, so a 2-minute checkout interval
+ * does not mean a new Replayer every 2 minutes.
+ * Offsets are ms since the tab's first event; seqs are the tab's event seqs.
+ */
+
+/** A keyframe as the server sends it: with the Meta event just before its FullSnapshot. */
+export interface KeyframeRef extends Keyframe {
+  /** seq of the Meta event before the snapshot, -1 when none was seen */
+  metaSeq?: number;
+  /** ts of that Meta event */
+  metaTs?: number;
+}
+
+export interface ReplayWindow {
+  index: number;
+  /** first seq to fetch (inclusive) */
+  fromSeq: number;
+  /** last seq to fetch (inclusive); null for the last window (to the end of the tab, even while it grows) */
+  toSeq: number | null;
+  /** ms since the tab's first event */
+  start: number;
+  /** where the next window starts (or the tab's end) */
+  end: number;
+}
+
+export interface TabSpan {
+  tabId: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Long enough that normal playback swaps Replayers rarely; short enough that a window is a few MB. */
+export const DEFAULT_WINDOW_MS = 5 * 60_000;
+
+/**
+ * Splits a tab into windows that each begin at a keyframe. Without keyframes (an old or imported
+ * recording) the whole tab is one window: correct, only not fast.
+ * The first window always begins at seq 0, so nothing recorded before the first keyframe is lost.
+ */
+export function planWindows(tab: TabSpan, keyframes: readonly KeyframeRef[], minSpanMs = DEFAULT_WINDOW_MS): ReplayWindow[] {
+  const total = Math.max(0, tab.endedAt - tab.startedAt);
+  const starts = keyframes
+    .filter((k) => k.tabId === tab.tabId)
+    .map((k) => {
+      const hasMeta = k.metaSeq !== undefined && k.metaSeq >= 0;
+      return { seq: hasMeta ? k.metaSeq! : k.seq, offset: (hasMeta && k.metaTs ? k.metaTs : k.ts) - tab.startedAt };
+    })
+    .sort((a, b) => a.seq - b.seq);
+  // One boundary per seq, in time order too (a clock that went back must not make a window end before it starts).
+  const bounds: { seq: number; offset: number }[] = [];
+  for (const s of starts) {
+    const last = bounds[bounds.length - 1];
+    if (s.seq <= 0 || (last && (s.seq === last.seq || s.offset < last.offset))) continue;
+    if (s.offset - (last?.offset ?? 0) < minSpanMs) continue;
+    if (total - s.offset < minSpanMs / 4) continue; // a sliver at the end is not worth its own Replayer
+    bounds.push({ seq: s.seq, offset: Math.max(0, Math.min(total, s.offset)) });
+  }
+  const windows: ReplayWindow[] = [];
+  let from = { seq: 0, offset: 0 };
+  for (const b of bounds) {
+    windows.push({ index: windows.length, fromSeq: from.seq, toSeq: b.seq - 1, start: from.offset, end: b.offset });
+    from = b;
+  }
+  windows.push({ index: windows.length, fromSeq: from.seq, toSeq: null, start: from.offset, end: total });
+  return windows;
+}
+
+/** The window that holds `offset` (the last one starting at or before it). */
+export function windowAt(windows: readonly ReplayWindow[], offset: number): ReplayWindow {
+  let lo = 0;
+  let hi = windows.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (windows[mid].start <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return windows[found];
+}
+
+/**
+ * While playing, fetch the next window this long (in recording time, scaled by speed) before the
+ * current one ends: a window takes well under a second to load on a normal connection, and at 16×
+ * 20 s of recording pass in 1.25 s.
+ */
+export const PREFETCH_LEAD_MS = 20_000;
+
+export function shouldPrefetch(current: ReplayWindow, offset: number, speed: number, count: number): boolean {
+  if (current.index + 1 >= count) return false;
+  return current.end - offset <= PREFETCH_LEAD_MS * Math.max(1, speed);
+}
+
+/**
+ * Which loaded windows to keep: the one playing and the next (prefetched). Everything else is
+ * dropped, which is what bounds memory for a 6-hour session; going back refetches (fast, it is one window).
+ */
+export function windowsToKeep(current: number, count: number): Set<number> {
+  const keep = new Set([current]);
+  if (current + 1 < count) keep.add(current + 1);
+  return keep;
+}
