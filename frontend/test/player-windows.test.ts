@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TandemEvent } from '@tandem/protocol';
 import { readWindow } from '../src/lib/player/fetch-window';
 import { WindowCache } from '../src/lib/player/window-cache';
-import { planWindows, shouldPrefetch, windowAt, windowsToKeep, type KeyframeRef, type ReplayWindow } from '../src/lib/player/windows';
+import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, windowsToKeep, type KeyframeRef, type ReplayWindow } from '../src/lib/player/windows';
 
 const MIN = 60_000;
 const tab = { tabId: 't1', startedAt: 1_000_000, endedAt: 1_000_000 + 60 * MIN };
@@ -127,5 +127,16 @@ describe('WindowCache', () => {
     expect(cache.loadedIndexes()).toEqual([2, 3]);
     await cache.load(windows[5]);
     expect(fetched).toEqual([2, 3, 5, 7, 5]);
+  });
+});
+
+describe('snapshot gaps', () => {
+  it('moves a target between a Meta and its FullSnapshot onto the snapshot', () => {
+    const gaps = snapshotGaps(tab, keyframes);
+    expect(outsideSnapshotGaps(gaps, 2 * MIN)).toBe(2 * MIN + 6);
+    expect(outsideSnapshotGaps(gaps, 2 * MIN + 4)).toBe(2 * MIN + 6);
+    expect(outsideSnapshotGaps(gaps, 2 * MIN + 5)).toBe(2 * MIN + 6);
+    expect(outsideSnapshotGaps(gaps, 2 * MIN + 6)).toBe(2 * MIN + 6);
+    expect(outsideSnapshotGaps(gaps, 3 * MIN)).toBe(3 * MIN);
   });
 });

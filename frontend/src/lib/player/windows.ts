@@ -109,3 +109,24 @@ export function windowsToKeep(current: number, count: number): Set<number> {
   if (current + 1 < count) keep.add(current + 1);
   return keep;
 }
+
+/**
+ * The moments between a keyframe's Meta event and its FullSnapshot (usually a millisecond or two).
+ * rrweb positioned there applies the Meta but schedules the snapshot for later, so a paused player
+ * would show nothing (or a stale poster): `outsideSnapshotGaps` moves such a target just past the
+ * snapshot (rrweb applies synchronously only events strictly before the target).
+ */
+export function snapshotGaps(tab: TabSpan, keyframes: readonly KeyframeRef[]): { start: number; end: number }[] {
+  return keyframes
+    .filter((k) => k.tabId === tab.tabId && k.metaTs !== undefined && k.metaTs < k.ts)
+    .map((k) => ({ start: k.metaTs! - tab.startedAt, end: k.ts - tab.startedAt }))
+    .sort((a, b) => a.start - b.start);
+}
+
+export function outsideSnapshotGaps(gaps: readonly { start: number; end: number }[], offset: number): number {
+  for (const gap of gaps) {
+    if (gap.start > offset) break;
+    if (offset <= gap.end) return gap.end + 1;
+  }
+  return offset;
+}

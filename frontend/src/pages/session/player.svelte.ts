@@ -5,7 +5,7 @@ import { isAbort, messageOf } from '../../lib/api/client';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
-import { planWindows, shouldPrefetch, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
+import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
 import type { Period } from '../../lib/timeline';
 
 export const SPEEDS = [0.5, 1, 2, 4, 8, 16] as const;
@@ -73,6 +73,10 @@ export class PlayerController {
   error = $state<string | null>(null);
   /** a frame has been drawn for the current tab */
   ready = $state(false);
+  /** index of the window on screen (tests and the bench read it from the DOM) */
+  windowIndex = $state(-1);
+  /** how many windows the tab was split into */
+  windowCount = $state(0);
   /** stretches held in memory, shaded on the scrub bar like a video's buffer */
   buffered = $state.raw<Period[]>([]);
   /** the replayed moment as epoch ms, to compare with panel entries' `ts` */
@@ -80,6 +84,7 @@ export class PlayerController {
   ended = $derived(this.totalTime > 0 && this.currentTime >= this.totalTime);
 
   #windows: ReplayWindow[] = [];
+  #gaps: { start: number; end: number }[] = [];
   #cache: WindowCache | null = null;
   #eventCount = 0;
   #stage: HTMLElement | null = null;
@@ -94,6 +99,9 @@ export class PlayerController {
   configure(tab: TabSpan & { eventCount: number }, keyframes: readonly KeyframeRef[], fetch: WindowFetcher): void {
     this.detach();
     this.#windows = planWindows(tab, keyframes);
+    this.windowCount = this.#windows.length;
+    this.#gaps = snapshotGaps(tab, keyframes);
+    this.windowIndex = -1;
     this.#eventCount = tab.eventCount;
     this.#cache = new WindowCache(fetch, () => this.#updateBuffered());
     this.startTime = tab.startedAt;
@@ -102,11 +110,6 @@ export class PlayerController {
     this.ready = false;
     this.error = null;
     this.buffered = [];
-  }
-
-  /** How many windows the tab was split into (tests and the bench read it). */
-  get windowCount(): number {
-    return this.#windows.length;
   }
 
   setStage(stage: HTMLElement | null): void {
@@ -177,7 +180,7 @@ export class PlayerController {
     const cache = this.#cache;
     if (!cache || this.#windows.length === 0) return;
     const token = ++this.#token;
-    const target = clamp(offset, 0, this.totalTime);
+    const target = outsideSnapshotGaps(this.#gaps, clamp(offset, 0, this.totalTime));
     this.currentTime = target;
     const window = windowAt(this.#windows, target);
     const m = this.#mounted;
@@ -241,6 +244,7 @@ export class PlayerController {
     });
     const old = this.#mounted;
     this.#mounted = mounted;
+    this.windowIndex = window.index;
     this.#position(mounted, target);
     this.#unmount(old);
     this.ready = true;

@@ -39,6 +39,7 @@ export class SessionView {
   #scanAbort: AbortController | null = null;
   #scans = new Map<string, TimelineScan>();
   #scanning: string | null = null;
+  #panelsStarted = false;
 
   constructor(api: ApiClient, id: string) {
     this.#api = api;
@@ -53,7 +54,6 @@ export class SessionView {
   async open(tabId?: string | null): Promise<void> {
     this.detailError = null;
     const signal = this.#abort.signal;
-    void this.#loadPanels(signal);
     try {
       const detail = await this.#api.session(this.id, signal);
       this.detail = detail;
@@ -75,10 +75,15 @@ export class SessionView {
   }
 
   /**
-   * Starts the selected tab's timeline scan. The page calls it once the first frame is drawn: the
-   * scan reads the whole tab, and the window the viewer is waiting for must not queue behind it.
+   * Starts the panels' loads (once) and the selected tab's timeline scan. The page calls it once the
+   * first frame is drawn: storage answers one query at a time, and the window the viewer is waiting
+   * for must not queue behind the panels or behind the scan, which reads the whole tab.
    */
   ensureScan(): void {
+    if (!this.#panelsStarted) {
+      this.#panelsStarted = true;
+      void this.#loadPanels(this.#abort.signal);
+    }
     const tabId = this.tabId;
     if (!tabId || this.scanDone || this.#scanning === tabId) return;
     this.#scanning = tabId;
