@@ -9,13 +9,8 @@ import type { Keyframe } from '@tandem/protocol';
  * Offsets are ms since the tab's first event; seqs are the tab's event seqs.
  */
 
-/** A keyframe as the server sends it: with the Meta event just before its FullSnapshot. */
-export interface KeyframeRef extends Keyframe {
-  /** seq of the Meta event before the snapshot, -1 when none was seen */
-  metaSeq?: number;
-  /** ts of that Meta event */
-  metaTs?: number;
-}
+/** A keyframe as the server sends it: with the Meta event just before its FullSnapshot (metaSeq -1: none). */
+export type KeyframeRef = Keyframe;
 
 export interface ReplayWindow {
   index: number;
@@ -48,8 +43,8 @@ export function planWindows(tab: TabSpan, keyframes: readonly KeyframeRef[], min
   const starts = keyframes
     .filter((k) => k.tabId === tab.tabId)
     .map((k) => {
-      const hasMeta = k.metaSeq !== undefined && k.metaSeq >= 0;
-      return { seq: hasMeta ? k.metaSeq! : k.seq, offset: (hasMeta && k.metaTs ? k.metaTs : k.ts) - tab.startedAt };
+      const hasMeta = k.metaSeq >= 0;
+      return { seq: hasMeta ? k.metaSeq : k.seq, offset: (hasMeta && k.metaTs ? k.metaTs : k.ts) - tab.startedAt };
     })
     .sort((a, b) => a.seq - b.seq);
   // One boundary per seq, in time order too (a clock that went back must not make a window end before it starts).
@@ -118,8 +113,8 @@ export function windowsToKeep(current: number, count: number): Set<number> {
  */
 export function snapshotGaps(tab: TabSpan, keyframes: readonly KeyframeRef[]): { start: number; end: number }[] {
   return keyframes
-    .filter((k) => k.tabId === tab.tabId && k.metaTs !== undefined && k.metaTs < k.ts)
-    .map((k) => ({ start: k.metaTs! - tab.startedAt, end: k.ts - tab.startedAt }))
+    .filter((k) => k.tabId === tab.tabId && k.metaSeq >= 0 && k.metaTs < k.ts)
+    .map((k) => ({ start: k.metaTs - tab.startedAt, end: k.ts - tab.startedAt }))
     .sort((a, b) => a.start - b.start);
 }
 

@@ -4,6 +4,7 @@ import type { TandemEvent } from '@tandem/protocol';
 import { isAbort, messageOf } from '../../lib/api/client';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
+import { replayPlugins } from '../../lib/replay';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
 import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
 import type { Period } from '../../lib/timeline';
@@ -52,7 +53,8 @@ interface Mounted {
  * (built and positioned synchronously, so no blank frame shows between the two). Playback crosses
  * into the next window (prefetched) the same way. Only two windows are ever held.
  * The Replayer keeps its defaults for safety: its iframe is sandboxed without `allow-scripts` and
- * canvas replay (UNSAFE_replayCanvas) stays off.
+ * rrweb's canvas replay (UNSAFE_replayCanvas, which would add it) stays off; canvas frames come from
+ * lib/replay's plugin instead.
  */
 export class PlayerController {
   /** ms since the tab's first event */
@@ -233,6 +235,8 @@ export class PlayerController {
       showWarning: false,
       triggerFocus: false,
       mouseTail: { duration: 600, lineWidth: 3, strokeStyle: 'rgba(79, 70, 229, 0.45)' },
+      // Recorded canvas frames drawn by the dashboard's own script: the iframe keeps no allow-scripts.
+      plugins: replayPlugins(),
     });
     const mounted: Mounted = { replayer, host, window, base: events[0].timestamp - this.startTime, finished: false };
     replayer.on('resize', (size) => {
