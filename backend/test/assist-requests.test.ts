@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AssistState, PendingRequest } from '@tandem/protocol';
-import { startTestServer, type TestServer } from './helpers.js';
+import { startTab, startTestServer, type TestServer } from './helpers.js';
 import { sleep, waitFor } from './live-helpers.js';
 import { AssistWorld, ask, emit, join, lastState, stateWhere } from './assist-helpers.js';
 
@@ -280,5 +280,50 @@ describe('annotations', () => {
     emit(a.sock, 'annotate:stroke', { sessionId: sid, stroke });
     await waitFor(() => a.rec.of('assist:refused').length === 4);
     expect(t.rec.of('annotate:stroke')).toHaveLength(1);
+  });
+});
+
+describe('leaving and going away', () => {
+  it('an agent that leaves loses its place in the call, its drawing grant and its open requests', async () => {
+    const { t, a } = await watched();
+    const sid = t.tab.sessionId;
+    const bob = await w.agent({ cookie: await w.secondLogin('Bob') });
+    expect((await join(bob.sock, sid)).ok).toBe(true);
+    for (const [ag, feature] of [[a, 'call'], [bob, 'call'], [bob, 'annotate']] as const) {
+      const r = await ask(ag.sock, sid, feature);
+      if (!r.ok) throw new Error(r.error.message);
+      await waitFor(() => t.rec.of('assist:request').some((p: PendingRequest) => p.requestId === r.requestId));
+      emit(t.sock, 'assist:answer', { requestId: r.requestId, accepted: true });
+    }
+    await stateWhere(t.rec, (s) => s.call?.agents.length === 2 && s.annotate.length === 1);
+    expect((await ask(bob.sock, sid, 'control')).ok).toBe(true);
+    await stateWhere(t.rec, (s) => s.pending.length === 1);
+    emit(bob.sock, 'live:leave', { sessionId: sid });
+    const s = await stateWhere(t.rec, (x) => x.call?.agents.length === 1 && x.annotate.length === 0 && x.pending.length === 0);
+    expect(s.call!.agents[0].peerId).toBe(a.peerId());
+    await stateWhere(a.rec, (x) => x.call?.agents.length === 1);
+    // The last agent disconnecting ends the call.
+    a.sock.close();
+    await stateWhere(t.rec, (x) => x.call === null);
+  });
+
+  it("a prompt on a tab that goes away is cancelled; the session's other tab lives on", async () => {
+    const t1 = await w.tab();
+    const t2start = await startTab(server, { sessionId: t1.tab.sessionId, visitorId: t1.tab.visitorId });
+    expect(t2start.sessionId).toBe(t1.tab.sessionId);
+    const t2 = await w.tab({ start: t2start });
+    const a = await w.agent();
+    expect((await join(a.sock, t1.tab.sessionId, t1.tab.tabId)).ok).toBe(true);
+    await waitFor(() => t1.rec.of('live:start').length > 0);
+    const r = await ask(a.sock, t1.tab.sessionId, 'control');
+    if (!r.ok) throw new Error(r.error.message);
+    await waitFor(() => t1.rec.of('assist:request').length === 1);
+    expect(t2.rec.of('assist:request')).toEqual([]);
+    // The tracker stopped on that tab (tab:leave): gone at once, before the request could time out.
+    emit(t1.sock, 'tab:leave', undefined);
+    await waitFor(() => a.rec.of('assist:result').length === 1, 2_000, 'cancelled');
+    expect(a.rec.of('assist:result')[0]).toMatchObject({ requestId: r.requestId, outcome: 'cancelled' });
+    expect(a.rec.of('live:ended')).toEqual([]);
+    await stateWhere(t2.rec, (x) => x.pending.length === 0);
   });
 });
