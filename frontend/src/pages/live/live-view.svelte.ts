@@ -1,25 +1,25 @@
-import { Replayer } from '@rrweb/replay';
+import type { Replayer } from '@rrweb/replay';
 import '@rrweb/replay/dist/style.css';
-import {
-  RRWEB_EVENT,
-  type Capability,
-  type ConsoleEntry,
-  type LiveEndReason,
-  type LiveEventsMessage,
-  type LiveSession,
-  type LiveTab,
-  type ResyncReason,
-  type TandemEvent,
+import type {
+  Capability,
+  ConsoleEntry,
+  LiveEndReason,
+  LiveEventsMessage,
+  LiveSession,
+  LiveTab,
+  ResyncReason,
 } from '@tandem/protocol';
-import { isAbort, messageOf, type ApiClient } from '../../lib/api/client';
+import type { ApiClient } from '../../lib/api/client';
 import { AssistController } from '../../lib/assist/assist.svelte';
-import { liveTimestamp, median, serverToUser, userToAgent, userToServer } from '../../lib/live/clock';
+import { userToServer } from '../../lib/live/clock';
 import { appendConsole, consoleEntryOf } from '../../lib/live/console';
 import { activeTab, agentNames } from '../../lib/live/list';
-import { hasPicture, mergeBySeq, replayOffset, StreamedBuffer } from '../../lib/live/merge';
+import { StreamedBuffer } from '../../lib/live/merge';
 import { LiveSequencer } from '../../lib/live/sequencer';
 import type { LiveSocket } from '../../lib/live/socket.svelte';
 import type { FrameSize } from '../../lib/stage';
+import { LivePicture } from './live-picture.svelte';
+import { TimeTravel } from './time-travel.svelte';
 
 export type LiveState = 'connecting' | 'waiting-consent' | 'live' | 'time-travel' | 'ended' | 'error';
 
@@ -33,41 +33,14 @@ const ACK_TIMEOUT_MS = 10_000;
  */
 const REJOIN_GRACE_MS = 45_000;
 const REJOIN_EVERY_MS = 2_000;
-/** Latency read-out: median of the last N incremental events drawn. */
-const LATENCY_WINDOW = 64;
 /** Events that arrive before the join's answer (kept, then sorted out once we know the watched tab). */
 const EARLY_MAX = 2_000;
 
-const MOUSE_TAIL = { duration: 600, lineWidth: 3, strokeStyle: 'rgba(79, 70, 229, 0.45)' };
-
-interface LivePicture {
-  replayer: Replayer;
-  /** agent-clock ms passed to startLive */
-  baseline: number;
-  /** performance.now() at startLive: "now" on the Replayer's own timer, immune to wall-clock steps */
-  perfBase: number;
-}
-
-interface TravelPicture {
-  replayer: Replayer;
-  tabId: string;
-  /** user-clock ms of the replay's first event, and its length */
-  startTime: number;
-  totalTime: number;
-  /** highest seq in the replay, to know when newer streamed events are worth a rebuild */
-  lastSeq: number;
-}
-
 /**
- * One joined live session: the join, the watched tab's stream in seq order into an rrweb Replayer in
- * live mode, resyncs on gaps, tab switching (by hand or following the user), the live console, and
- * time travel over the stored + streamed events of the watched tab.
- *
- * Live drawing: the Replayer runs with `useVirtualDom: false` (DESIGN.md §9: with the virtual DOM,
- * events older than the baseline are never drawn). Each event's timestamp is moved to this browser's
- * clock (`ts + tab.clockOffsetMs − agentOffsetMs`) and clamped into [baseline, now] (see
- * `liveTimestamp`), so every event is drawn on the animation frame after it arrives, cursor and
- * clicks included, whatever the user's clock says.
+ * One joined live session: the join, the watched tab's stream in seq order into the live picture
+ * (live-picture.svelte.ts: an rrweb Replayer in live mode on the agent's clock), resyncs on gaps, tab
+ * switching (by hand or following the user), the live console, time travel over the stored + streamed
+ * events of the watched tab (time-travel.svelte.ts), and assist over WebRTC (lib/assist/).
  *
  * Two Replayers can exist at once: the live one keeps drawing (hidden) during time travel, so going
  * back to live is instant.
@@ -80,8 +53,12 @@ export class LiveViewController {
   joined = $state(false);
   /** joined before, now waiting for the user's tabs to come back (after a reconnect) */
   rejoining = $state(false);
+  /** The live Replayer and what it measures (live-picture.svelte.ts). */
+  readonly picture: LivePicture;
   /** the live picture is up (a full snapshot was drawn) */
-  drawn = $state(false);
+  get drawn(): boolean {
+    return this.picture.drawn;
+  }
   ended = $state<LiveEndReason | null>(null);
   /** server-clock ms when it ended (the right end of the timeline from then on) */
   endedAt = $state<number | null>(null);
@@ -91,18 +68,34 @@ export class LiveViewController {
   capabilities = $state.raw<Capability[]>([]);
   resyncs = $state(0);
   /** median ms from the user's change to drawn here (on the corrected clocks) */
-  latencyMs = $state<number | null>(null);
-  frame = $state<FrameSize | null>(null);
+  get latencyMs(): number | null {
+    return this.picture.latencyMs;
+  }
+  get frame(): FrameSize | null {
+    return this.picture.frame;
+  }
   consoleEntries = $state.raw<ConsoleEntry[]>([]);
   /** server-clock now, ticking once a second (durations, the time-travel range) */
   now = $state(Date.now());
 
+  /** Looking back within the session (time-travel.svelte.ts). */
+  readonly travel: TimeTravel;
   /** server-clock ms shown in time travel; null while live */
-  travelAt = $state<number | null>(null);
-  travelLoading = $state(false);
-  travelError = $state<string | null>(null);
-  travelPlaying = $state(false);
-  travelFrame = $state<FrameSize | null>(null);
+  get travelAt(): number | null {
+    return this.travel.at;
+  }
+  get travelLoading(): boolean {
+    return this.travel.loading;
+  }
+  get travelError(): string | null {
+    return this.travel.error;
+  }
+  get travelPlaying(): boolean {
+    return this.travel.playing;
+  }
+  get travelFrame(): FrameSize | null {
+    return this.travel.frame;
+  }
 
   watchedTab = $derived<LiveTab | null>(this.session?.tabs.find((t) => t.tabId === this.watchedTabId) ?? null);
   tabConsole = $derived(this.consoleEntries.filter((e) => e.tabId === this.watchedTabId));
@@ -132,23 +125,8 @@ export class LiveViewController {
   #initialTabId: string | undefined;
   #seq = new LiveSequencer();
   #streamed = new StreamedBuffer();
-  #live: LivePicture | null = null;
-  #liveRev = $state(0);
-  #liveRoot: HTMLElement | null = null;
-  #travelRoot: HTMLElement | null = null;
-  #travel: TravelPicture | null = null;
-  #travelTarget: number | null = null;
-  #travelBuilding = false;
-  #travelRaf = 0;
-  #stored: { tabId: string; events: TandemEvent[] } | null = null;
-  #storedAbort: AbortController | null = null;
   #early: LiveEventsMessage[] = [];
   #earlyCount = 0;
-  #castAt = new WeakMap<object, number>();
-  #latency: number[] = [];
-  #latencyShownAt = 0;
-  /** performance.now() when the current picture was drawn */
-  #pictureAt = 0;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void)[] = [];
@@ -165,18 +143,37 @@ export class LiveViewController {
     this.#initialTabId = options.tabId;
     this.selfId = options.selfId;
     this.assist = new AssistController(socket, api, sessionId);
+    this.picture = new LivePicture(() => this.socket.agentOffsetMs, () => clearTimeout(this.#watchdog));
+    const view = this;
+    this.travel = new TimeTravel({
+      api,
+      sessionId,
+      get watchedTabId() {
+        return view.watchedTabId;
+      },
+      get destroyed() {
+        return view.#destroyed;
+      },
+      get travelStart() {
+        return view.travelStart;
+      },
+      get liveEdge() {
+        return view.liveEdge;
+      },
+      streamed: () => this.#streamed.events,
+      offsetOf: (tabId) => this.session?.tabs.find((t) => t.tabId === tabId)?.clockOffsetMs ?? 0,
+    });
   }
 
   /** The live Replayer (its iframe and mirror), for the assist layers drawn over it. */
   get liveReplayer(): Replayer | null {
-    void this.#liveRev; // reactive: a new Replayer replaces the old on every fresh start
-    return this.#live?.replayer ?? null;
+    return this.picture.replayer;
   }
 
   /** Where the Replayers draw: both must be in the document (rrweb builds its iframe in them). */
   attach(liveRoot: HTMLElement, travelRoot: HTMLElement | null): void {
-    this.#liveRoot = liveRoot;
-    this.#travelRoot = travelRoot;
+    this.picture.setRoot(liveRoot);
+    this.travel.setRoot(travelRoot);
     if (this.#started) return;
     this.#started = true;
     this.#unsubscribe.push(
@@ -199,11 +196,10 @@ export class LiveViewController {
     clearTimeout(this.#watchdog);
     clearTimeout(this.#rejoinTimer);
     clearInterval(this.#ticker);
-    this.#storedAbort?.abort();
     if (this.socket.connected && this.joined && !this.ended) this.socket.socket.emit('live:leave', { sessionId: this.sessionId });
     this.assist.destroy();
-    this.#destroyTravel();
-    this.#destroyLive();
+    this.travel.destroy();
+    this.picture.destroy();
   }
 
   // ------------------------------------------------------------------------------------ joining
@@ -288,7 +284,7 @@ export class LiveViewController {
     if (this.ended) return;
     this.ended = reason;
     this.endedAt = this.socket.serverNow();
-    this.travelPlaying = false;
+    this.travel.pause();
     clearTimeout(this.#watchdog);
     this.assist.end();
   }
@@ -309,11 +305,11 @@ export class LiveViewController {
     const consoleAdded: ConsoleEntry[] = [];
     for (const { event, decision } of decisions) {
       if (decision.kind === 'start') {
-        if (!decision.continuous || !this.#live) this.#newLive();
-        this.#feed(event, tab);
-        if (decision.continuous) setTimeout(() => this.#trimLive(), 0);
+        if (!decision.continuous || !this.picture.replayer) this.picture.start();
+        this.picture.feed(event, tab?.clockOffsetMs ?? 0);
+        if (decision.continuous) setTimeout(() => this.picture.trim(), 0);
       } else if (decision.kind === 'apply') {
-        this.#feed(event, tab);
+        this.picture.feed(event, tab?.clockOffsetMs ?? 0);
       } else {
         continue;
       }
@@ -323,91 +319,6 @@ export class LiveViewController {
     }
     if (consoleAdded.length) this.consoleEntries = appendConsole(this.consoleEntries, consoleAdded);
     if (gap) this.#requestResync('gap');
-  }
-
-  /** Hands one event to the live Replayer on the agent's clock (see `liveTimestamp`). */
-  #feed(event: TandemEvent, tab: LiveTab | null): void {
-    const live = this.#live;
-    if (!live) return;
-    const agentTs = userToAgent(event.timestamp, tab?.clockOffsetMs ?? 0, this.socket.agentOffsetMs);
-    const now = live.baseline + (performance.now() - live.perfBase);
-    // A copy: the Replayer writes `delay` on events and filters `data.removes` in place, and the
-    // original is kept for time travel.
-    const copy = {
-      ...event,
-      data: event.type === RRWEB_EVENT.IncrementalSnapshot ? { ...(event.data as object) } : event.data,
-      timestamp: liveTimestamp(agentTs, live.baseline, now),
-    } as TandemEvent;
-    if (event.type === RRWEB_EVENT.IncrementalSnapshot) this.#castAt.set(copy, agentTs);
-    live.replayer.addEvent(copy);
-  }
-
-  #newLive(): void {
-    this.#destroyLive();
-    const root = this.#liveRoot;
-    if (!root?.isConnected) return;
-    const replayer = new Replayer([], {
-      root,
-      liveMode: true,
-      useVirtualDom: false,
-      showWarning: false,
-      triggerFocus: false,
-      mouseTail: MOUSE_TAIL,
-    });
-    assertSandboxed(replayer);
-    const baseline = Date.now();
-    const perfBase = performance.now();
-    replayer.startLive(baseline);
-    this.#live = { replayer, baseline, perfBase };
-    this.#liveRev++;
-    this.drawn = false;
-    replayer.on('resize', (size) => {
-      const { width, height } = size as FrameSize;
-      if (this.#live?.replayer === replayer && width > 0 && height > 0) this.frame = { width, height };
-    });
-    replayer.on('fullsnapshot-rebuilded', () => {
-      if (this.#live?.replayer !== replayer) return;
-      this.drawn = true;
-      this.#pictureAt = performance.now();
-      clearTimeout(this.#watchdog);
-    });
-    replayer.on('event-cast', (event) => {
-      const agentTs = this.#castAt.get(event as object);
-      if (agentTs !== undefined) this.#sampleLatency(Date.now() - agentTs);
-    });
-  }
-
-  /** In live mode the Replayer keeps every event it was given: keep only the current picture's. */
-  #trimLive(): void {
-    const events = this.#live?.replayer.service.state.context.events;
-    if (!events) return;
-    for (let i = events.length - 1; i > 0; i--) {
-      if (events[i].type === RRWEB_EVENT.Meta) {
-        events.splice(0, i);
-        return;
-      }
-    }
-  }
-
-  #destroyLive(): void {
-    const live = this.#live;
-    this.#live = null;
-    if (live) this.#liveRev++;
-    this.drawn = false;
-    if (live) safeDestroy(live.replayer);
-  }
-
-  #sampleLatency(ms: number): void {
-    // Events right after a snapshot waited for it to arrive and be built: not the steady latency.
-    if (performance.now() - this.#pictureAt < 1_000) return;
-    this.#latency.push(ms);
-    if (this.#latency.length > LATENCY_WINDOW) this.#latency.shift();
-    const t = performance.now();
-    if (t - this.#latencyShownAt > 500) {
-      this.#latencyShownAt = t;
-      const m = median(this.#latency);
-      this.latencyMs = m === null ? null : Math.round(m);
-    }
   }
 
   /** Asks the watched tab for a fresh full snapshot. */
@@ -456,11 +367,11 @@ export class LiveViewController {
     const previous = this.watchedTabId;
     this.watchedTabId = tabId;
     this.notice = null;
-    this.#leaveTravel();
+    this.travel.leave();
     this.#seq.reset();
     this.#streamed.clear();
-    this.#destroyLive();
-    this.frame = null;
+    this.picture.destroy();
+    this.picture.frame = null;
     this.#armWatchdog();
     this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:watch-tab', { sessionId: this.sessionId, tabId }, (err, result) => {
       if (this.#destroyed || this.watchedTabId !== tabId) return;
@@ -490,169 +401,25 @@ export class LiveViewController {
 
   /** Shows the watched tab as it was at `serverTs` (server clock), paused. */
   travelTo(serverTs: number): void {
-    const tabId = this.watchedTabId;
-    if (!tabId || !this.#travelRoot) return;
-    const at = Math.max(this.travelStart, Math.min(serverTs, this.liveEdge));
-    this.travelAt = at;
-    this.#travelTarget = at;
-    if (this.#travelBuilding) return; // the build seeks to the latest target when done
-    const travel = this.#travel;
-    const newer = this.#streamed.events.length > 0 && this.#streamed.events[this.#streamed.events.length - 1].seq > (travel?.lastSeq ?? -1);
-    const end = travel ? userToServer(travel.startTime + travel.totalTime, this.#offsetOf(travel.tabId)) : 0;
-    if (travel && travel.tabId === tabId && !(newer && at > end)) {
-      this.#seekTravel(at);
-      return;
-    }
-    void this.#buildTravel(tabId);
-  }
-
-  async #buildTravel(tabId: string): Promise<void> {
-    this.#travelBuilding = true;
-    this.travelLoading = true;
-    this.travelError = null;
-    const wasPlaying = this.travelPlaying;
-    this.#stopTravelClock();
-    try {
-      if (!this.#stored || this.#stored.tabId !== tabId) {
-        this.#storedAbort?.abort();
-        const abort = new AbortController();
-        this.#storedAbort = abort;
-        const events = await this.#api.events(this.sessionId, tabId, () => {}, abort.signal);
-        this.#stored = { tabId, events };
-      }
-      if (this.travelAt === null || this.watchedTabId !== tabId || this.#destroyed) return;
-      const merged = mergeBySeq(this.#stored.events, tabId === this.watchedTabId ? this.#streamed.events : []);
-      if (!hasPicture(merged)) {
-        this.travelError = 'Nothing of this tab is stored yet. Try again in a few seconds.';
-        return;
-      }
-      this.#destroyTravel();
-      const root = this.#travelRoot;
-      if (!root?.isConnected) return;
-      const replayer = new Replayer(merged, {
-        root,
-        speed: 1,
-        skipInactive: false,
-        showWarning: false,
-        triggerFocus: false,
-        mouseTail: MOUSE_TAIL,
-      });
-      assertSandboxed(replayer);
-      const meta = replayer.getMetaData();
-      this.#travel = { replayer, tabId, startTime: meta.startTime, totalTime: meta.totalTime, lastSeq: merged[merged.length - 1].seq };
-      replayer.on('resize', (size) => {
-        const { width, height } = size as FrameSize;
-        if (this.#travel?.replayer === replayer && width > 0 && height > 0) this.travelFrame = { width, height };
-      });
-      replayer.on('finish', () => {
-        if (this.#travel?.replayer !== replayer) return;
-        this.travelPlaying = false;
-        this.#stopTravelClock();
-      });
-    } catch (err) {
-      if (!isAbort(err)) this.travelError = `Could not load the recording: ${messageOf(err)}`;
-    } finally {
-      this.#travelBuilding = false;
-      this.travelLoading = false;
-    }
-    if (this.travelAt === null) {
-      this.#destroyTravel();
-      return;
-    }
-    const target = this.#travelTarget ?? this.travelAt;
-    if (this.#travel) {
-      this.#seekTravel(target);
-      if (wasPlaying) this.playTravel();
-    }
-  }
-
-  #offsetOf(tabId: string): number {
-    return this.session?.tabs.find((t) => t.tabId === tabId)?.clockOffsetMs ?? 0;
-  }
-
-  #seekTravel(serverTs: number): void {
-    const travel = this.#travel;
-    if (!travel) return;
-    const offset = replayOffset(travel.startTime, travel.totalTime, serverToUser(serverTs, this.#offsetOf(travel.tabId)));
-    if (this.travelPlaying) travel.replayer.play(offset);
-    else travel.replayer.pause(offset);
+    this.travel.to(serverTs);
   }
 
   playTravel(): void {
-    const travel = this.#travel;
-    if (!travel || this.travelAt === null) return;
-    const offsetMs = this.#offsetOf(travel.tabId);
-    let offset = replayOffset(travel.startTime, travel.totalTime, serverToUser(this.travelAt, offsetMs));
-    if (offset >= travel.totalTime) offset = 0;
-    travel.replayer.play(offset);
-    this.travelPlaying = true;
-    const tick = () => {
-      const t = this.#travel;
-      if (!t || !this.travelPlaying) {
-        this.#travelRaf = 0;
-        return;
-      }
-      this.travelAt = userToServer(t.startTime + t.replayer.getCurrentTime(), offsetMs);
-      this.#travelRaf = requestAnimationFrame(tick);
-    };
-    this.#stopTravelClock();
-    this.#travelRaf = requestAnimationFrame(tick);
+    this.travel.play();
   }
 
   pauseTravel(): void {
-    this.#travel?.replayer.pause();
-    this.travelPlaying = false;
-    this.#stopTravelClock();
-  }
-
-  #stopTravelClock(): void {
-    if (this.#travelRaf) cancelAnimationFrame(this.#travelRaf);
-    this.#travelRaf = 0;
+    this.travel.pause();
   }
 
   /** Back to the live picture, which kept drawing all along. */
   backToLive(): void {
-    this.#leaveTravel();
+    this.travel.leave();
     if (this.follow && this.joined && !this.ended) this.#followActive();
-  }
-
-  #leaveTravel(): void {
-    this.travelAt = null;
-    this.#travelTarget = null;
-    this.travelPlaying = false;
-    this.travelError = null;
-    this.#stopTravelClock();
-    this.#storedAbort?.abort();
-    this.#stored = null;
-    this.#destroyTravel();
-  }
-
-  #destroyTravel(): void {
-    const travel = this.#travel;
-    this.#travel = null;
-    this.travelFrame = null;
-    if (travel) safeDestroy(travel.replayer);
   }
 
   /** For tests and the stat line: the active tab per the server, and whether we watch it. */
   get activeTabId(): string | null {
     return this.session ? (activeTab(this.session)?.tabId ?? null) : null;
-  }
-}
-
-/** rrweb's default iframe sandbox has no `allow-scripts`: the user's page scripts never run here. */
-function assertSandboxed(replayer: Replayer): void {
-  const sandbox = replayer.iframe.getAttribute('sandbox');
-  if (sandbox === null || /\ballow-scripts\b/.test(sandbox)) {
-    safeDestroy(replayer);
-    throw new Error('The replay frame must be sandboxed without scripts.');
-  }
-}
-
-function safeDestroy(replayer: Replayer): void {
-  try {
-    replayer.destroy();
-  } catch {
-    // destroy() removes its wrapper from the root; a root already gone from the DOM is fine.
   }
 }
