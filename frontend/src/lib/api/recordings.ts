@@ -4,8 +4,8 @@ import type { ApiClient } from './client';
 /** Call recordings (issue 7): the agent uploads while recording; the session page lists and plays them. */
 
 /** Starts a recording of the call (the user granted `record` to this agent). */
-export function startRecording(api: ApiClient, sessionId: string): Promise<StartRecordingResponse> {
-  return api.json(RECORDING_ROUTES.list(sessionId), { method: 'POST', body: {} });
+export function startRecording(api: ApiClient, sessionId: string, body: { startedAt?: number; mimeType?: string } = {}): Promise<StartRecordingResponse> {
+  return api.json(RECORDING_ROUTES.list(sessionId), { method: 'POST', body });
 }
 
 /** Chunk `index` of the webm, in order (the server appends). */

@@ -64,14 +64,15 @@ export class RecordModule implements AssistModule {
     this.#starting = true;
     this.error = null;
     try {
-      const { recordingId, maxChunkBytes } = await startRecording(this.#api, this.#ctx.sessionId);
+      const mimeType = pickMimeType();
+      const { recordingId, maxChunkBytes } = await startRecording(this.#api, this.#ctx.sessionId, mimeType ? { mimeType } : {});
       // The grant may have ended while we asked.
       const state = this.#ctx.state();
       if (!state?.recording || state.recording.agent.peerId !== this.#ctx.self()) {
         await finishRecording(this.#api, recordingId, 0).catch(() => {});
         return;
       }
-      const session = new Session(recordingId, maxChunkBytes, (blob, index) => this.#upload(recordingId, index, blob));
+      const session = new Session(recordingId, maxChunkBytes, mimeType, (blob, index) => this.#upload(recordingId, index, blob));
       session.start(this.#pickVideo(), [this.#call.local, ...this.#streams.call.map((r) => r.stream)]);
       this.#session = session;
       this.recordingId = recordingId;
@@ -138,9 +139,11 @@ class Session {
   #index = 0;
   #queue: Promise<void> = Promise.resolve();
   #startedAt = 0;
+  #mimeType: string | undefined;
 
-  constructor(recordingId: string, maxChunkBytes: number, upload: (blob: Blob, index: number) => Promise<void>) {
+  constructor(recordingId: string, maxChunkBytes: number, mimeType: string | undefined, upload: (blob: Blob, index: number) => Promise<void>) {
     this.recordingId = recordingId;
+    this.#mimeType = mimeType;
     this.#maxChunkBytes = maxChunkBytes > 0 ? maxChunkBytes : Number.POSITIVE_INFINITY;
     this.#upload = upload;
   }
@@ -148,7 +151,7 @@ class Session {
   start(video: MediaStreamTrack | null, sources: (MediaStream | null)[]): void {
     this.connect(sources);
     const tracks = [...this.#mix.stream.getAudioTracks(), ...(video ? [video] : [])];
-    const mimeType = ['video/webm;codecs=vp8,opus', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
+    const mimeType = this.#mimeType;
     const recorder = new MediaRecorder(new MediaStream(tracks), mimeType ? { mimeType } : undefined);
     recorder.ondataavailable = (e) => {
       if (!e.data.size) return;
@@ -191,4 +194,9 @@ class Session {
     await this.#queue;
     return durationMs;
   }
+}
+
+/** webm with VP8 + Opus where the browser can (every Chromium and Firefox); the server stores webm only. */
+function pickMimeType(): string | undefined {
+  return ['video/webm;codecs=vp8,opus', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
 }
