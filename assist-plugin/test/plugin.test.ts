@@ -462,4 +462,42 @@ describe('assist plugin page listeners (minimal fake document)', () => {
     win.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
     expect(s.connectCalls).toBe(1);
   });
+
+  it('WebRTC: signal.ts messages go to the chunk, loaded once on the first that needs it; live:stop and tracker stop reach it', async () => {
+    const { doc } = fakeDoc();
+    const host = new FakeHost();
+    const got: string[] = [];
+    let disposed = 0;
+    let stopped = 0;
+    const loadRtc = vi.fn(async (): Promise<any> => ({
+      createRtc: (ctx: any) => {
+        expect(ctx.tabId()).toBe('tab-1');
+        ctx.send('canvas:streams', { streams: [] });
+        return {
+          handle: (name: string) => void got.push(name),
+          liveStopped: () => void stopped++,
+          summary: () => ({ loaded: true, peers: ['agent:x'] }) as any,
+          dispose: () => void disposed++,
+        };
+      },
+    }));
+    const p = createAssist({}, { io: fakeIo, doc: doc as unknown as Document, storage: memoryStorage(), loadRtc });
+    p.setup(host);
+    host.setSession(S1);
+    const s = FakeSocket.all[0];
+    s.accept();
+    s.fire('rtc:config', { iceServers: [] });
+    s.fire('assist:state', { sessionId: 'sess-1', call: null, control: null, annotate: [], recording: null, pending: [] });
+    expect(loadRtc).not.toHaveBeenCalled();
+    expect(p.assistState().rtc).toMatchObject({ loaded: false, peers: [] });
+    s.fire('canvas:want', { agentPeerId: 'agent:x' });
+    await vi.waitFor(() => expect(got).toEqual(['rtc:config', 'assist:state', 'canvas:want']));
+    expect(loadRtc).toHaveBeenCalledTimes(1);
+    expect(s.names()).toContain('canvas:streams');
+    expect(p.assistState().rtc).toMatchObject({ loaded: true, peers: ['agent:x'] });
+    s.fire('live:stop');
+    expect(stopped).toBe(1);
+    host.stop();
+    expect(disposed).toBe(1);
+  });
 });
