@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RECORDING_ROUTES, type CallRecording, type RecordingListResponse, type StartRecordingResponse } from '@tandem/protocol';
@@ -205,5 +205,39 @@ describe('retention', () => {
     expect([gone.status, gone.json.error.code]).toEqual([404, 'not_found']);
     await mkdir(path.join(server.dataDir, 'recordings', 'empty-project'), { recursive: true });
     expect(await sweepRecordingFiles(server.dataDir, server.config.retentionDays)).toBe(0);
+  });
+});
+
+describe('streaming big media', () => {
+  it('a file of many MiB reaches a slow reader whole (backpressure), and a Range from its middle too', async () => {
+    const recordingId = randomUUID();
+    const size = 12 * 1024 * 1024 + 123;
+    const data = randomBytes(size);
+    const file = recordingFile(server.dataDir, server.projectId, recordingId);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, data);
+    await server.store.saveCallRecording({
+      projectId: server.projectId, sessionId: 'big-session-1', recordingId, agentId: 'a', agentName: 'A',
+      startedAt: Date.now(), durationMs: 1000, bytes: size, mimeType: 'video/webm', complete: true,
+    });
+    const res = await fetch(server.url + RECORDING_ROUTES.media(recordingId), { headers: { cookie: w.cookie } });
+    expect(res.headers.get('content-length')).toBe(String(size));
+    const reader = res.body!.getReader();
+    const hash = createHash('sha256');
+    let got = 0;
+    let reads = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      hash.update(value);
+      got += value.length;
+      // Slow at first, so the server's send buffer fills and it must wait for the socket to drain.
+      if (++reads < 40) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(got).toBe(size);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    const mid = await http('GET', RECORDING_ROUTES.media(recordingId), { cookie: w.cookie }, undefined, { range: 'bytes=5000000-9000000' });
+    expect(mid.status).toBe(206);
+    expect(mid.buf.equals(data.subarray(5_000_000, 9_000_001))).toBe(true);
   });
 });
