@@ -60,7 +60,9 @@ export class AssistSockets {
     const id = socket.id;
     const on = this.guard(socket, 'agent');
     on('assist:request', 'request', (m, ack) => {
-      if (typeof ack === 'function') ack(this.requests.request(id, m));
+      const result = this.requests.request(id, m);
+      if (!result.ok) this.hub.deps.metrics.assistRefused.inc({ event: 'assist:request', code: result.error.code });
+      if (typeof ack === 'function') ack(result);
     }, (ack) => {
       if (typeof ack === 'function') ack({ ok: false, error: { code: 'rate_limited', message: 'Too many requests; wait a moment' } });
     });
