@@ -73,7 +73,7 @@ function feedNode(item: { id: number; text: string }) {
 
 const CSS = `body{font:14px system-ui;margin:0}#clock{font-size:28px;padding:12px;background:#eef}.p{display:inline-block;width:180px;margin:6px;padding:8px;border:1px solid #ddd}.feed-item{color:#334}`;
 
-function snapshotNode(state: PageState) {
+function snapshotNode(state: PageState, label: string) {
   const products = Array.from({ length: PRODUCTS }, (_, i) =>
     el(productId(i), 'div', { class: 'p', 'data-i': String(i) }, [
       el(productId(i) + 1, 'span', { class: 'name' }, [text(productId(i) + 2, `Product ${i} — a fine thing`)]),
@@ -88,7 +88,7 @@ function snapshotNode(state: PageState) {
       el(3, 'html', {}, [
         el(4, 'head', {}, [el(5, 'style', {}, [text(6, CSS)])]),
         el(10, 'body', {}, [
-          el(11, 'h1', { id: 'clock' }, [text(CLOCK_TEXT_ID, `T+${state.clock}`)]),
+          el(11, 'h1', { id: 'clock' }, [text(CLOCK_TEXT_ID, `${label}+${state.clock}`)]),
           el(FEED_ID, 'ul', { id: 'feed' }, state.feed.map(feedNode)),
           el(PRODUCTS_ID, 'div', { id: 'products' }, products),
         ]),
@@ -103,11 +103,16 @@ export interface GenerateOptions {
   seed?: number;
   /** events per yielded batch */
   batchSize?: number;
+  /** what `#clock` shows before `+<seconds>` (tells two generated tabs apart) */
+  label?: string;
 }
 
 /** The tab's events in seq order, in batches (a 6-hour session is never all in memory at once). */
 export function* generateSession(opts: GenerateOptions): Generator<GeneratedEvent[]> {
   const random = rng(opts.seed ?? 42);
+  const label = opts.label ?? 'T';
+  /** the page's URL: checkouts' Meta events carry it, as rrweb's do */
+  let url = HREF;
   const batchSize = opts.batchSize ?? 2000;
   const state: PageState = { clock: 0, feed: [], prices: Array.from({ length: PRODUCTS }, (_, i) => 10 + (i % 90)), nextId: 200_000 };
   let seq = 0;
@@ -117,8 +122,8 @@ export function* generateSession(opts: GenerateOptions): Generator<GeneratedEven
   };
   const custom = (offset: number, tag: string, payload: Record<string, unknown>) => push(offset, 5, { tag, payload });
   const checkout = (offset: number) => {
-    push(offset, 4, { href: HREF, ...VIEWPORT });
-    push(offset + 1, 2, { node: snapshotNode(state), initialOffset: { left: 0, top: 0 } });
+    push(offset, 4, { href: url, ...VIEWPORT });
+    push(offset + 1, 2, { node: snapshotNode(state, label), initialOffset: { left: 0, top: 0 } });
   };
 
   checkout(0);
@@ -132,7 +137,7 @@ export function* generateSession(opts: GenerateOptions): Generator<GeneratedEven
       nextCheckout = base + CHECKOUT_MS;
     }
     state.clock = sec;
-    push(base + 3, 3, { source: 0, texts: [{ id: CLOCK_TEXT_ID, value: `T+${sec}` }], attributes: [], removes: [], adds: [] });
+    push(base + 3, 3, { source: 0, texts: [{ id: CLOCK_TEXT_ID, value: `${label}+${sec}` }], attributes: [], removes: [], adds: [] });
     if (sec % 5 === 0) {
       const item = { id: state.nextId, text: `Order #${sec} placed by a customer somewhere` };
       state.nextId += 2;
@@ -171,7 +176,10 @@ export function* generateSession(opts: GenerateOptions): Generator<GeneratedEven
     }
     if (sec % 300 === 150) custom(base + 900, 'tandem/custom@1', { name: 'checkout-step', payload: { step: sec / 150, total: 42.5 } });
     if (sec % 600 === 300) custom(base + 950, 'tandem/error@1', { kind: 'error', name: 'TypeError', message: `cart is undefined (${sec})`, stack: 'TypeError: cart\n    at checkout (app.js:1:2)' });
-    if (sec % 600 === 0) custom(base + 960, 'tandem/page@1', { url: `${HREF}?page=${sec / 600}`, title: `Catalog page ${sec / 600}`, via: 'pushState' });
+    if (sec % 600 === 0) {
+      url = `${HREF}?page=${sec / 600}`;
+      custom(base + 960, 'tandem/page@1', { url, title: `Catalog page ${sec / 600}`, via: 'pushState' });
+    }
     if (sec === 30) custom(base + 970, 'tandem/identify@1', { userId: 'u-1', traits: { plan: 'pro' } });
     if (batch.length >= batchSize) {
       yield batch;
