@@ -11,6 +11,8 @@ import type {
   SessionDetail,
   SessionListResponse,
   SessionQuery,
+  SessionStatsQuery,
+  SessionStatsResponse,
   TandemEvent,
   WatchInfo,
 } from '@tandem/protocol';
@@ -141,6 +143,10 @@ export class ApiClient {
 
   sessions(query: SessionQuery, signal?: AbortSignal): Promise<SessionListResponse> {
     return this.#json(`/api/v1/sessions${toQueryString(query)}`, { signal });
+  }
+
+  sessionStats(query: SessionStatsQuery, signal?: AbortSignal): Promise<SessionStatsResponse> {
+    return this.#json(`/api/v1/sessions/stats${toQueryString(query)}`, { signal });
   }
 
   session(id: string, signal?: AbortSignal): Promise<SessionDetail> {
