@@ -120,6 +120,13 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
   let consent: HTMLElement | null = null;
   let consentTextEl: HTMLElement | null = null;
   let root: ShadowRoot | null = null;
+  /**
+   * Everything shown lives in this container, never directly in the shadow root: rrweb observes an
+   * open shadow root even under a blocked host (it attaches its mutation observer when it serializes
+   * the host) and would record nodes added to the root itself. Added under a container the recorder
+   * never serialized (it is inside the blocked host) and that is itself blocked, they are dropped.
+   */
+  let container: HTMLElement | null = null;
   let bannerOn = false;
   let consentOn = false;
   /** Elements mounted by the WebRTC chunk: the host stays while any is. */
@@ -141,6 +148,8 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
       host.setAttribute(HOST_BLOCK_ATTRIBUTE, '');
       for (const [k, v] of HOST_STYLE) host.style.setProperty(k, v, 'important');
       root = host.attachShadow({ mode: 'open' });
+      container = el('div', { class: HOST_CLASS, [HOST_BLOCK_ATTRIBUTE]: '' });
+      root.appendChild(container);
       addSheet(CSS);
 
       banner = el('div', { class: 'box banner', role: 'status', 'aria-live': 'polite', [ATTR.banner]: '' });
@@ -164,7 +173,7 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
       actions.append(decline, accept);
       consent.appendChild(actions);
 
-      for (const layer of layers) root.appendChild(layer);
+      for (const layer of layers) container.appendChild(layer);
     }
     // <html> rather than <body>: frameworks that own <body> (hydration) never meet it.
     (doc.documentElement || doc.body)?.appendChild(host);
@@ -183,7 +192,7 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
     } catch {
       /* fall through to a <style> element */
     }
-    root!.appendChild(el('style', {}, css));
+    container!.appendChild(el('style', {}, css));
   };
 
   /** Takes the host out of the page when nothing is shown (the page's DOM is as it was). */
@@ -200,7 +209,7 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
         banner!.hidden = false;
         // Only what shows is in the shadow root: a test (or a screen reader) never meets a hidden
         // prompt's buttons next to a visible one's.
-        if (!banner!.isConnected) consent!.isConnected ? consent!.after(banner!) : root!.prepend(banner!);
+        if (!banner!.isConnected) consent!.isConnected ? consent!.after(banner!) : container!.prepend(banner!);
       } else if (banner) {
         banner.hidden = true;
         banner.remove();
@@ -213,7 +222,7 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
         ensure();
         consentTextEl!.textContent = consentText(agents!);
         consent!.hidden = false;
-        if (!consent!.isConnected) root!.prepend(consent!);
+        if (!consent!.isConnected) container!.prepend(consent!);
       } else if (consent) {
         consent.hidden = true;
         consent.remove();
@@ -232,7 +241,7 @@ export function createUi(doc: Document, handlers: AssistUiHandlers, wrap: <F ext
     mount(layer) {
       layers.add(layer);
       ensure();
-      root!.appendChild(layer);
+      container!.appendChild(layer);
       return () => {
         layers.delete(layer);
         layer.remove();
