@@ -4,8 +4,7 @@ import type {
 } from '@tandem/protocol';
 import type { LiveDirectory } from '../context.js';
 import type { LiveCounts, Metrics } from '../metrics.js';
-import { DrainWatcher } from './backpressure.js';
-import { relayBatch, type RelayDeps } from './relay.js';
+import { TabForwarding } from './forwarding.js';
 import {
   AgentConn, LiveRoom, ProjectRooms, TabRoom, activeTab, presence, toLiveSession, type Member,
 } from './rooms.js';
@@ -57,26 +56,16 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   private readonly projects = new Map<string, ProjectRooms>();
   private readonly tabsByPeer = new Map<string, TabRoom>();
   private readonly agentsByPeer = new Map<string, AgentConn>();
-  private readonly drain: DrainWatcher<Member>;
-  private readonly relayDeps: RelayDeps;
+  private readonly fwd: TabForwarding;
   private readonly opts: Required<LiveRegistryOptions>;
   private closed = false;
 
   constructor(options: LiveRegistryOptions, private readonly deps: LiveRegistryDeps) {
     this.opts = { listIntervalMs: 250, sessionIntervalMs: 250, snapshotRetryMs: 2_000, drainPollMs: 100, ...options };
-    // Drained = under a quarter of the limit: back in the stream with room to take a snapshot.
-    this.drain = new DrainWatcher<Member>(this.opts.backpressureBytes / 4, (m) => this.drained(m), this.opts.drainPollMs);
-    const multicast = deps.multicast ?? ((peers, msg) => peers.forEach((p) => p.emit('live:events', msg)));
-    this.relayDeps = {
-      metrics: deps.metrics,
-      backpressureBytes: this.opts.backpressureBytes,
-      requestSnapshot: (tab, reason) => this.requestSnapshot(tab, reason),
-      markBehind: (m) => {
-        deps.metrics.liveBehind.inc();
-        this.drain.watch(m, () => m.conn.peer.bufferedBytes());
-      },
-      multicast,
-    };
+    this.fwd = new TabForwarding(
+      { backpressureBytes: this.opts.backpressureBytes, snapshotRetryMs: this.opts.snapshotRetryMs, drainPollMs: this.opts.drainPollMs },
+      { metrics: deps.metrics, hooks: deps.hooks, multicast: deps.multicast ?? ((peers, msg) => peers.forEach((p) => p.emit('live:events', msg))) },
+    );
   }
 
   // ------------------------------------------------------------------------------------------ tabs
@@ -109,7 +98,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     tab.lastSeq = -1;
     tab.snapshotAskedAt = 0;
     for (const m of tab.watchers.keys()) {
-      this.drain.forget(m);
+      this.fwd.forget(m);
       tab.watchers.set(m, 'awaiting');
     }
     if (identity.page.userId) room.userId = identity.page.userId;
@@ -119,7 +108,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       peer.emit('agents', agents);
       if (room.consent === 'pending') peer.emit('consent:request', { agents });
     }
-    this.reconcile(tab, 'join');
+    this.fwd.reconcile(tab, 'join');
     this.deps.hooks?.tabAttached(tab);
     this.changed(room, true);
   }
@@ -170,7 +159,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const tab = this.tabsByPeer.get(peerId);
     if (!tab) return;
     tab.lastPacketBytes = packetBytes;
-    relayBatch(tab, raw, this.relayDeps);
+    this.fwd.relay(tab, raw);
   }
 
   consentAnswer(peerId: string, accepted: boolean): void {
@@ -178,7 +167,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     if (!room || room.consent !== 'pending') return;
     if (accepted) {
       room.consent = 'accepted';
-      for (const tab of room.tabs.values()) this.reconcile(tab, 'join');
+      for (const tab of room.tabs.values()) this.fwd.reconcile(tab, 'join');
       this.changed(room, true);
     } else {
       room.consent = 'none';
@@ -270,7 +259,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const state = member.tab.watchers.get(member);
     if (state === 'behind') return; // the drain watcher restarts it once its queue is gone
     member.tab.watchers.set(member, 'awaiting');
-    this.requestSnapshot(member.tab, isResyncReason(req.reason) ? req.reason : 'manual');
+    this.fwd.requestSnapshot(member.tab, isResyncReason(req.reason) ? req.reason : 'manual');
   }
 
   leave(peerId: string, sessionId: unknown): void {
@@ -337,7 +326,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       for (const room of project.sessions.values()) {
         if (room.consent !== 'pending') continue;
         room.consent = 'none';
-        for (const tab of room.tabs.values()) this.reconcile(tab, 'join');
+        for (const tab of room.tabs.values()) this.fwd.reconcile(tab, 'join');
         this.changed(room, true);
       }
     }, (err) => this.deps.log.warn({ err, projectId }, 'live: cannot re-read project settings'));
@@ -354,7 +343,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   /** Stops every timer; the sockets are closed by socket.io. */
   close(): void {
     this.closed = true;
-    this.drain.stop();
+    this.fwd.stop();
     for (const project of this.projects.values()) {
       project.listChanged.cancel();
       for (const room of project.sessions.values()) {
@@ -418,7 +407,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       if (wanted && wanted !== existing.tab) this.moveWatcher(existing, wanted, 'tab_switch');
       else if (existing.tab.watchers.get(existing) !== 'behind') {
         existing.tab.watchers.set(existing, 'awaiting');
-        this.startWatching(existing.tab, 'join');
+        this.fwd.startWatching(existing.tab, 'join');
       }
       this.deps.hooks?.memberJoined(existing);
       return this.joinResult(existing);
@@ -440,7 +429,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       t.peer.emit('agents', agents);
       if (room.consent === 'pending') t.peer.emit('consent:request', { agents });
     }
-    this.startWatching(tab, 'join');
+    this.fwd.startWatching(tab, 'join');
     this.deps.hooks?.memberJoined(member);
     this.changed(room, true);
     return this.joinResult(member);
@@ -459,19 +448,12 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   private moveWatcher(member: Member, target: TabRoom, reason: 'tab_switch'): void {
     const old = member.tab;
     old.watchers.delete(member);
-    this.drain.forget(member);
-    this.reconcile(old, reason);
+    this.fwd.forget(member);
+    this.fwd.reconcile(old, reason);
     member.tab = target;
     target.watchers.set(member, 'awaiting');
-    this.startWatching(target, reason);
+    this.fwd.startWatching(target, reason);
     this.changed(member.session, true);
-  }
-
-  /** A new (or restarting) watcher of `tab` needs a snapshot: start the tab, or ask it for one more. */
-  private startWatching(tab: TabRoom, reason: 'join' | ResyncReason): void {
-    if (tab.forwarding) this.requestSnapshot(tab, reason);
-    else this.reconcile(tab, reason);
-    this.deps.hooks?.watchersChanged(tab);
   }
 
   /** Removes one agent from one session (leave, disconnect, link expiry). */
@@ -479,7 +461,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const room = member.session;
     const tab = member.tab;
     this.detach(member);
-    this.reconcile(tab, 'join');
+    this.fwd.reconcile(tab, 'join');
     if (!room.members.size && room.consent === 'pending') room.consent = 'none';
     const agents = presence(room);
     for (const t of room.tabs.values()) t.peer?.emit('agents', agents);
@@ -488,7 +470,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
 
   private detach(member: Member): void {
     member.tab.watchers.delete(member);
-    this.drain.forget(member);
+    this.fwd.forget(member);
     member.session.members.delete(member.conn.peer.id);
     member.conn.memberships.delete(member.session.sessionId);
     this.deps.hooks?.memberLeft(member);
@@ -524,11 +506,11 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const moved = [...tab.watchers.keys()];
     tab.watchers.clear();
     for (const m of moved) {
-      this.drain.forget(m);
+      this.fwd.forget(m);
       m.tab = next;
       next.watchers.set(m, 'awaiting');
     }
-    if (moved.length) this.startWatching(next, 'tab_switch');
+    if (moved.length) this.fwd.startWatching(next, 'tab_switch');
     this.changed(room, true);
   }
 
@@ -550,52 +532,6 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     if (project.sessions.size || project.listeners.size) return;
     project.listChanged.cancel();
     this.projects.delete(projectId);
-  }
-
-  /**
-   * A tab forwards while it has a socket, someone watches it and consent is not pending. Every change
-   * to those three goes through here, so live:start / live:stop follow from the state alone.
-   */
-  private reconcile(tab: TabRoom, reason: 'join' | ResyncReason): void {
-    const should = !!tab.peer && tab.watchers.size > 0 && tab.session.consent !== 'pending';
-    if (should && !tab.forwarding) {
-      tab.forwarding = true;
-      tab.lastSeq = -1;
-      for (const [m, state] of tab.watchers) {
-        if (state === 'behind') this.drain.forget(m);
-        tab.watchers.set(m, 'awaiting');
-      }
-      this.sendStart(tab, reason);
-    } else if (!should && tab.forwarding) {
-      tab.forwarding = false;
-      tab.snapshotAskedAt = 0;
-      tab.peer?.emit('live:stop');
-    }
-    this.deps.hooks?.watchersChanged(tab);
-  }
-
-  /**
-   * Asks a forwarding tab for a fresh snapshot. One pending request serves every agent waiting for it,
-   * so a burst of joins or resyncs makes the user's page take one snapshot, not one each.
-   */
-  private requestSnapshot(tab: TabRoom, reason: 'join' | ResyncReason): void {
-    if (!tab.forwarding || !tab.peer) return;
-    if (tab.snapshotAskedAt && Date.now() - tab.snapshotAskedAt < this.opts.snapshotRetryMs) return;
-    this.sendStart(tab, reason);
-  }
-
-  private sendStart(tab: TabRoom, reason: 'join' | ResyncReason): void {
-    tab.snapshotAskedAt = Date.now();
-    this.deps.hooks?.beforeStart(tab);
-    tab.peer?.emit('live:start', { reason });
-    this.deps.metrics.liveResyncs.inc({ reason });
-  }
-
-  private drained(member: Member): void {
-    const tab = member.tab;
-    if (tab.watchers.get(member) !== 'behind') return;
-    tab.watchers.set(member, 'awaiting');
-    this.requestSnapshot(tab, 'behind');
   }
 
   private changed(room: LiveRoom, urgent: boolean): void {
