@@ -11,9 +11,10 @@ import type { Driver } from './types.js';
  *
  * Why windows: the list is "the newest N sessions that match". Ordered by start, a query bounded to a
  * time window reads only that window's granules, and FINAL (needed: each flush writes a new version of
- * a session) merges only them. So the reader asks the last day first and widens the window (a week, a
- * month, everything) only while the page is not full: common filters finish in the first window, rare
- * ones pay for the whole table once (the windows do not overlap). Measured in bench/src/search.ts.
+ * a session) merges only them. So the reader asks the last day first and goes further back only while
+ * the page is not full, sizing the next window from the matches seen so far (`nextSpan`): common
+ * filters finish in the first window, rare ones pay for the whole table once (windows do not overlap).
+ * Measured in bench/src/search.ts.
  *
  * Filters on child tables (console text, custom event name, visited page) are `session_id IN (...)`
  * subqueries. Those tables are partitioned by the day of `received_at` (the server clock when a row
@@ -26,8 +27,22 @@ import type { Driver } from './types.js';
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
 const DAY = 86_400_000;
-/** Windows the reader widens through, back from the newest bound (the last one is open-ended). */
-const WINDOWS = [DAY, 7 * DAY, 35 * DAY];
+/** The first window: a day holds a full page for any common filter on a site with real traffic. */
+const FIRST_WINDOW = DAY;
+/** Past this span the next window is "everything older": one scan beats many small queries. */
+const MAX_WINDOW = 35 * DAY;
+
+/**
+ * The next window's span after `covered` ms yielded `found` of the `want` rows: long enough for the
+ * rows still missing at the density seen so far (twice over, as matches are not even in time), and
+ * everything older when that is more than MAX_WINDOW or nothing matched yet. A rare filter thus costs
+ * two queries (a day, then the rest), a common one a single query, never a crawl of small windows.
+ */
+export function nextSpan(covered: number, found: number, want: number): number {
+  if (found === 0) return Infinity;
+  const span = (covered * (want - found) * 2) / found;
+  return span > MAX_WINDOW ? Infinity : Math.max(span, DAY);
+}
 /** Child rows are written after their session starts; a day of slack covers clocks of imported sessions. */
 const CHILD_SLACK_MS = DAY;
 /** Stats fill at most this many days with zeros: one response stays small whatever the range. */
@@ -132,21 +147,23 @@ export function createSearch(driver: Driver, db: string) {
     const anchor = upper ?? Date.now() + 1000;
     const rows: Raw[] = [];
     let hi: number | undefined; // exclusive upper bound of the next window (undefined: none beyond `upper`)
-    for (let i = 0; i <= WINDOWS.length && rows.length < want; i++) {
-      const span = WINDOWS[i];
-      let lo = span === undefined ? undefined : anchor - span;
+    let span = FIRST_WINDOW;
+    for (;;) {
+      let lo: number | undefined = span === Infinity ? undefined : (hi ?? anchor) - span;
       if (f.from !== undefined && (lo === undefined || lo <= f.from)) lo = undefined; // `from` bounds it already
       const where = [...f.where];
       const params: Record<string, unknown> = { ...f.params, n: want - rows.length };
       if (lo !== undefined) (where.push('started_at >= fromUnixTimestamp64Milli({lo:Int64})'), (params.lo = Math.floor(lo)));
       if (hi !== undefined) (where.push('started_at < fromUnixTimestamp64Milli({hi:Int64})'), (params.hi = Math.floor(hi)));
       params.childFrom = (lo ?? f.from ?? 0) - CHILD_SLACK_MS;
-      rows.push(...(await driver.query<Raw>(
+      const found = await driver.query<Raw>(
         `SELECT ${SUMMARY_COLUMNS} FROM ${db}.session_search FINAL WHERE ${where.join(' AND ')}
          ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
         params,
-      )));
-      if (lo === undefined) break; // that window reached the oldest session the query allows
+      );
+      rows.push(...found);
+      if (rows.length >= want || lo === undefined) break; // full, or that window reached the oldest allowed
+      span = nextSpan((hi ?? anchor) - lo, rows.length, want);
       hi = lo;
     }
     const sessions = rows.slice(0, limit).map(toSummary);
