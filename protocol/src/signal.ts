@@ -150,6 +150,7 @@ export const MAX_CONTROL_TEXT = 10_000;
 
 /** A stroke in the user's viewport CSS pixels; sent in pieces while drawing (same `id`, more points). */
 export interface AnnotationStroke {
+  /** 1-64 characters of [A-Za-z0-9_-]: the server refuses anything else. */
   id: string;
   /** Flat [x0, y0, x1, y1, ...] of this piece. */
   points: number[];

@@ -40,7 +40,9 @@ export class AnnotateModule implements AssistModule {
 
   begin(x: number, y: number, now = performance.now()): void {
     if (!this.drawing) return;
-    this.#current = new StrokeChunker(`${this.#ctx.self() ?? 'agent'}-${Date.now().toString(36)}-${++this.#counter}`, { ...this.style }, now);
+    // The server accepts 1-64 of [A-Za-z0-9_-] (signal.ts): the peer id's ':' is not one of them.
+    const self = (this.#ctx.self() ?? 'agent').replace(/[^A-Za-z0-9_-]/g, '-');
+    this.#current = new StrokeChunker(`${self}-${Date.now().toString(36)}-${++this.#counter}`.slice(-64), { ...this.style }, now);
     this.#emit(this.#current.add(x, y, now));
   }
 
