@@ -2,6 +2,7 @@ import { Replayer } from '@rrweb/replay';
 import { RRWEB_EVENT, type TandemEvent } from '@tandem/protocol';
 import { liveTimestamp, median, userToAgent } from '../../lib/live/clock';
 import type { FrameSize } from '../../lib/stage';
+import { REPLAY_STYLE_RULES } from '../../lib/replay';
 import { assertSandboxed, MOUSE_TAIL, safeDestroy } from './replayer-safety';
 
 /** Latency read-out: median of the last N incremental events drawn. */
@@ -64,6 +65,7 @@ export class LivePicture {
       useVirtualDom: false,
       showWarning: false,
       triggerFocus: false,
+      insertStyleRules: REPLAY_STYLE_RULES,
       mouseTail: MOUSE_TAIL,
     });
     assertSandboxed(replayer);

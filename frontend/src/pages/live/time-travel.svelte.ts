@@ -3,6 +3,7 @@ import type { TandemEvent } from '@tandem/protocol';
 import { isAbort, messageOf, type ApiClient } from '../../lib/api/client';
 import { serverToUser, userToServer } from '../../lib/live/clock';
 import { hasPicture, mergeBySeq, replayOffset } from '../../lib/live/merge';
+import { REPLAY_STYLE_RULES } from '../../lib/replay';
 import type { FrameSize } from '../../lib/stage';
 import { assertSandboxed, MOUSE_TAIL, safeDestroy } from './replayer-safety';
 
@@ -108,6 +109,7 @@ export class TimeTravel {
         skipInactive: false,
         showWarning: false,
         triggerFocus: false,
+        insertStyleRules: REPLAY_STYLE_RULES,
         mouseTail: MOUSE_TAIL,
       });
       assertSandboxed(replayer);

@@ -4,7 +4,7 @@ import type { TandemEvent } from '@tandem/protocol';
 import { isAbort, messageOf } from '../../lib/api/client';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
-import { replayPlugins } from '../../lib/replay';
+import { REPLAY_STYLE_RULES, replayPlugins } from '../../lib/replay';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
 import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
 import type { Period } from '../../lib/timeline';
@@ -234,6 +234,7 @@ export class PlayerController {
       skipInactive: false,
       showWarning: false,
       triggerFocus: false,
+      insertStyleRules: REPLAY_STYLE_RULES,
       mouseTail: { duration: 600, lineWidth: 3, strokeStyle: 'rgba(79, 70, 229, 0.45)' },
       // Recorded canvas frames drawn by the dashboard's own script: the iframe keeps no allow-scripts.
       plugins: replayPlugins(),
