@@ -23,7 +23,7 @@ beforeAll(async () => {
   const fromEnv = configFromEnv(env);
   server = await startTestServer({ iceServers: fromEnv.iceServers, turn: fromEnv.turn, startRateLimit: { perSecond: 1000, burst: 1000 } });
   w = await new AssistWorld(server).init();
-});
+}, 60_000); // a loaded machine (2 cores, several suites) can take long to start chDB
 afterAll(async () => server?.dispose());
 afterEach(() => w.closeAll());
 

@@ -23,7 +23,7 @@ beforeAll(async () => {
     recordingMaxChunkBytes: MAX_CHUNK, recordingMaxBytes: MAX_TOTAL, recordingTailMs: TAIL_MS,
   });
   w = await new AssistWorld(server).init();
-});
+}, 60_000); // a loaded machine (2 cores, several suites) can take long to start chDB
 afterAll(async () => server?.dispose());
 afterEach(() => w.closeAll());
 
@@ -185,6 +185,28 @@ describe('uploading, listing and playing', () => {
     expect(fin.json).toMatchObject({ bytes: 2000, complete: true });
     const bad = await http('POST', RECORDING_ROUTES.finish(randomUUID()), { cookie: w.cookie }, JSON.stringify({ durationMs: -1 }));
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('a recorder that never finishes', () => {
+  it('is closed by the server after the tail: its metadata has the bytes stored; a late finish still completes it', async () => {
+    const { t, sid } = await callWithRecordRequest();
+    const { recordingId } = await startRecording(sid);
+    expect((await put(recordingId, 0, randomBytes(700))).status).toBe(200);
+    expect((await put(recordingId, 1, randomBytes(300))).status).toBe(200);
+    emit(t.sock, 'assist:end', { feature: 'call' }); // hanging up ends the recording too
+    // The server writes metadata every 5 s while chunks arrive, and once more when it closes the upload
+    // (tail + 5 s after the grant ended).
+    let stored = null;
+    for (let i = 0; !stored && i < 120; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await server.store.getCallRecording(server.projectId, recordingId);
+      if (r?.bytes === 1000) stored = r;
+    }
+    expect(stored).toMatchObject({ bytes: 1000, complete: false });
+    expect((await put(recordingId, 2, randomBytes(10))).status).toBe(404);
+    const fin = await http('POST', RECORDING_ROUTES.finish(recordingId), { cookie: w.cookie }, JSON.stringify({ durationMs: 900 }));
+    expect(fin.json).toMatchObject({ recordingId, bytes: 1000, durationMs: 900, complete: true });
   });
 });
 

@@ -19,7 +19,7 @@ beforeAll(async () => {
     loginRateLimit: { perSecond: 100, burst: 100 },
   });
   w = await new AssistWorld(server).init();
-});
+}, 60_000); // a loaded machine (2 cores, several suites) can take long to start chDB
 afterAll(async () => server?.dispose());
 afterEach(() => w.closeAll());
 

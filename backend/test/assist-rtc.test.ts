@@ -12,7 +12,7 @@ let w: AssistWorld;
 beforeAll(async () => {
   server = await startTestServer({ startRateLimit: { perSecond: 1000, burst: 1000 }, loginRateLimit: { perSecond: 100, burst: 100 } });
   w = await new AssistWorld(server).init();
-});
+}, 60_000); // a loaded machine (2 cores, several suites) can take long to start chDB
 afterAll(async () => server?.dispose());
 afterEach(() => w.closeAll());
 

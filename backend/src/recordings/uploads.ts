@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { TandemError, type StartRecordingResponse } from '@tandem/protocol';
@@ -46,6 +46,8 @@ export interface UploadLimits {
 
 /** Metadata is rewritten at most this often while chunks arrive (each write is an INSERT). */
 const META_INTERVAL_MS = 5_000;
+/** After the tail, this long for a finish in flight before the server closes the upload itself. */
+const ABANDON_AFTER_TAIL_MS = 5_000;
 /** A recording lasts at most a day (duration sent by the client at finish is bounded by this). */
 const MAX_DURATION_MS = 24 * 3_600_000;
 
@@ -87,10 +89,21 @@ export class RecordingUploads {
     return { recordingId, maxChunkBytes: this.limits.maxChunkBytes };
   }
 
-  /** The grant of this recording ended: chunks are taken for `tailMs` more. */
+  /**
+   * The grant of this recording ended: chunks are taken for `tailMs` more. A recorder that never calls
+   * finish (its tab crashed or closed) is closed by the server a moment after the tail: its metadata
+   * gets the last byte count and duration, and it stops taking memory here.
+   */
   grantEnded(recordingId: string): void {
     const u = this.uploads.get(recordingId);
-    if (u && u.endedAt === null) u.endedAt = Date.now();
+    if (!u || u.endedAt !== null) return;
+    u.endedAt = Date.now();
+    const timer = setTimeout(() => {
+      if (this.uploads.get(recordingId) !== u) return;
+      this.uploads.delete(recordingId);
+      void this.locked(u, () => this.store.saveCallRecording(u.meta));
+    }, this.limits.tailMs + ABANDON_AFTER_TAIL_MS);
+    timer.unref();
   }
 
   async chunk(uploader: Uploader, recordingId: string, index: number, body: Buffer): Promise<{ index: number; bytes: number }> {
@@ -122,15 +135,23 @@ export class RecordingUploads {
   }
 
   async finish(uploader: Uploader, recordingId: string, durationMs: number): Promise<StoredCallRecording> {
+    if (!(durationMs >= 0 && durationMs <= MAX_DURATION_MS)) throw new TandemError('bad_request', `durationMs must be 0..${MAX_DURATION_MS}`);
     const u = this.uploads.get(recordingId);
     if (!u) {
-      // Finishing twice (a retry) answers the stored result.
+      // Finishing twice (a retry) answers the stored result; finishing one the server closed (late, or
+      // after a restart) marks what was stored complete.
       const stored = await this.store.getCallRecording(uploader.projectId, recordingId);
-      if (stored?.complete && stored.agentId === uploader.agentId) return stored;
-      throw new TandemError('not_found', 'No recording in progress with this id (finished, or the server restarted)');
+      if (!stored || stored.agentId !== uploader.agentId) {
+        throw new TandemError('not_found', 'No recording with this id of yours');
+      }
+      if (stored.complete) return stored;
+      // The metadata is rewritten every few seconds only: the file has the true size.
+      const bytes = await stat(recordingFile(this.dataDir, uploader.projectId, recordingId)).then((st) => st.size, () => stored.bytes);
+      const done = { ...stored, bytes, durationMs: Math.round(durationMs), complete: true };
+      await this.store.saveCallRecording(done);
+      return done;
     }
     this.owned(uploader, recordingId);
-    if (!(durationMs >= 0 && durationMs <= MAX_DURATION_MS)) throw new TandemError('bad_request', `durationMs must be 0..${MAX_DURATION_MS}`);
     return this.locked(u, async () => {
       u.meta = { ...u.meta, durationMs: Math.round(durationMs), complete: true };
       await this.store.saveCallRecording(u.meta);
