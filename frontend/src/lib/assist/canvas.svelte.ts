@@ -46,6 +46,41 @@ export class CanvasModule implements AssistModule {
 export function canvasBox(replayer: Replayer, nodeId: number, userWidth: number, userHeight: number): Box | null {
   const node = replayer.getMirror().getNode(nodeId) as Element | null;
   if (!node || typeof (node as Element).getBoundingClientRect !== 'function' || !node.isConnected) return null;
+  sizeReplayedCanvas(node);
   const r = node.getBoundingClientRect();
-  return overlayBox({ left: r.left, top: r.top, width: r.width, height: r.height }, userWidth, userHeight);
+  // The video covers the canvas's pixels (its content box), not its border or padding.
+  const cs = node.ownerDocument.defaultView?.getComputedStyle(node);
+  const px = (v: string | undefined) => parseFloat(v ?? '') || 0;
+  const left = px(cs?.borderLeftWidth) + px(cs?.paddingLeft);
+  const top = px(cs?.borderTopWidth) + px(cs?.paddingTop);
+  const right = px(cs?.borderRightWidth) + px(cs?.paddingRight);
+  const bottom = px(cs?.borderBottomWidth) + px(cs?.paddingBottom);
+  return overlayBox({ left: r.left + left, top: r.top + top, width: r.width - left - right, height: r.height - top - bottom }, userWidth, userHeight);
+}
+
+/**
+ * In a document without scripting, a `<canvas>` is laid out as its fallback content: an empty inline
+ * box that ignores its width/height attributes (HTML: canvas "represents its fallback content" when
+ * scripting is disabled). The replay iframe must stay without `allow-scripts`, so a replayed canvas
+ * collapses to its borders and the page around it reflows. Give it back the box it has on the user's
+ * page: `inline-block` (so CSS sizes apply) and, when no CSS size applies, its attributes as CSS px
+ * (300×150 being the default canvas size). Only styles change; nothing runs in the iframe.
+ */
+export function sizeReplayedCanvas(el: Element): void {
+  if (el.localName !== 'canvas') return;
+  const view = el.ownerDocument.defaultView;
+  if (!view) return;
+  const style = (el as HTMLElement).style;
+  const computed = view.getComputedStyle(el);
+  if (computed.display === 'inline') style.setProperty('display', 'inline-block');
+  const px = (v: string) => parseFloat(v) || 0;
+  const frameX = px(computed.borderLeftWidth) + px(computed.borderRightWidth) + px(computed.paddingLeft) + px(computed.paddingRight);
+  const frameY = px(computed.borderTopWidth) + px(computed.borderBottomWidth) + px(computed.paddingTop) + px(computed.paddingBottom);
+  const box = el.getBoundingClientRect();
+  const attr = (name: string, fallback: number) => {
+    const n = parseInt(el.getAttribute(name) ?? '', 10);
+    return Number.isFinite(n) && n >= 0 ? n : fallback;
+  };
+  if (box.width <= frameX + 0.5 && !style.width) style.setProperty('width', `${attr('width', 300)}px`);
+  if (box.height <= frameY + 0.5 && !style.height) style.setProperty('height', `${attr('height', 150)}px`);
 }
