@@ -259,7 +259,7 @@ describe('annotations', () => {
   it('strokes are refused until the user lets the agent draw, then forwarded as parsed', async () => {
     const { t, a } = await watched();
     const sid = t.tab.sessionId;
-    const stroke = { id: `${a.peerId()}-lz3k9-1`, points: [1, 2, 3, 4], color: '#ff0066', width: 3, done: false };
+    const stroke = { id: `${a.peerId().slice('agent:'.length)}-lz3k9-1`, points: [1, 2, 3, 4], color: '#ff0066', width: 3, done: false };
     emit(a.sock, 'annotate:stroke', { sessionId: sid, stroke });
     await waitFor(() => a.rec.of('assist:refused').length === 1);
     expect(a.rec.of('assist:refused')[0]).toMatchObject({ event: 'annotate:stroke', code: 'forbidden' });

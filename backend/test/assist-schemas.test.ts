@@ -90,7 +90,7 @@ describe('signals (what simple-peer emits)', () => {
 });
 
 describe('strokes, canvas streams, ends', () => {
-  const stroke = { id: 'agent:Xy_12-lz3k9-1', points: [0, 0, 10, 10], color: 'rgb(225, 29, 72)', width: 4, done: false };
+  const stroke = { id: 'Xy_12-lz3k9-1', points: [0, 0, 10, 10], color: 'rgb(225, 29, 72)', width: 4, done: false };
   it('accepts a stroke piece and refuses odd, oversized or unsafe ones', () => {
     expect(parseStroke({ sessionId: SID, stroke }).ok).toBe(true);
     expect(parseStroke({ sessionId: SID, stroke: { ...stroke, color: '#e11d48' } }).ok).toBe(true);
@@ -100,6 +100,8 @@ describe('strokes, canvas streams, ends', () => {
     expect(parseStroke({ sessionId: SID, stroke: { ...stroke, color: 'url(javascript:1)' } }).ok).toBe(false);
     expect(parseStroke({ sessionId: SID, stroke: { ...stroke, width: 1000 } }).ok).toBe(false);
     expect(parseStroke({ sessionId: SID, stroke: { ...stroke, id: '<img>' } }).ok).toBe(false);
+    expect(parseStroke({ sessionId: SID, stroke: { ...stroke, id: 'agent:x-1' } }).ok).toBe(false);
+    expect(parseStroke({ sessionId: SID, stroke: { ...stroke, id: 'x'.repeat(65) } }).ok).toBe(false);
   });
 
   it('canvas streams: node id and stream id only, a bounded list', () => {

@@ -67,8 +67,8 @@ export const controlMessageSchema = z.object({ sessionId: sessionIdSchema, input
 const COLOR = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|(rgb|rgba|hsl|hsla)\([0-9.,%\s/a-z]{1,48}\))$/;
 
 const strokeSchema = z.strictObject({
-  // The dashboard makes ids from its peer id (`agent:<socket id>-<time>-<n>`).
-  id: z.string().regex(/^[A-Za-z0-9_:.-]{1,128}$/, 'id must be 1-128 characters of [A-Za-z0-9_:.-]'),
+  // As AnnotationStroke.id says: the overlay keys its strokes by it.
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'id must be 1-64 characters of [A-Za-z0-9_-]'),
   // Flat x,y pairs; MAX_STROKE_POINTS pairs per piece (the dashboard sends pieces of a few dozen).
   points: z.array(coord).max(MAX_STROKE_POINTS * 2).refine((p) => p.length % 2 === 0, 'points must be x,y pairs'),
   color: z.string().regex(COLOR, 'color must be a CSS color (hex, name, rgb(), hsl())'),
