@@ -12,8 +12,9 @@ import type { AssistSocket } from './types.js';
  * (liveMaxMessageBytes); these bound how many, so one client cannot flood the user's page or the server.
  */
 export const ASSIST_RATES = {
-  // A prompt every 2 s at most, 5 at once: each one interrupts the user.
-  request: { perSecond: 0.5, burst: 5 },
+  // Each prompt interrupts the user; one open request per feature and agent socket already bounds
+  // how many show at once, this bounds ask-decline-ask loops (a person clicks far less than 1/s).
+  request: { perSecond: 1, burst: 10 },
   // Trickle ICE sends a burst of candidates per peer (a dozen or two), renegotiation a few more; an
   // agent in a 4-way call with canvases has a handful of peers starting at once.
   signal: { perSecond: 50, burst: 300 },
