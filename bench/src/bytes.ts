@@ -18,6 +18,7 @@ import { atMost, recordResults, type ResultRow } from './lib/report.js';
 import { startFixtureServer } from './lib/server.js';
 import { fmtBytes, fmtInt, fmtRatio } from './lib/stats.js';
 import { loadTandem, startTandem, startTandemIngest } from './lib/tandem.js';
+import { runCanvasBytes } from './canvas-bytes.js';
 
 const BENCH = 'bytes';
 
@@ -121,7 +122,13 @@ function actions(page: Page): (() => Promise<void>)[] {
   ];
 }
 
+/** The scripted session's rows, then one row per canvas recording level (canvas-bytes.ts). */
 export async function runBytes(opts: { seconds?: number; browser?: Browser } = {}): Promise<ResultRow[]> {
+  const rows = await runSessionBytes(opts);
+  return [...rows, ...(await runCanvasBytes({ browser: opts.browser }))];
+}
+
+async function runSessionBytes(opts: { seconds?: number; browser?: Browser } = {}): Promise<ResultRow[]> {
   const seconds = opts.seconds ?? Number(process.env.BYTES_SECONDS ?? 60);
   const tracker = ensureTrackerBundle();
   if (tracker.error) throw new Error(tracker.error);

@@ -156,6 +156,23 @@ afterAll(async () => {
 describe('player: cross-origin assets and canvases', () => {
   let sessionId = '';
 
+  it('an admin sets the canvas level in Settings, with the byte cost of each level beside it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+    await context.addCookies([{ name: cookie.split('=')[0], value: cookie.split('=').slice(1).join('='), url: backend.url }]);
+    const page = await context.newPage();
+    await page.goto(`${backend.url}/#/settings`);
+    const section = page.getByTestId('canvas-section');
+    await section.waitFor();
+    expect(await page.getByTestId('canvas-level-off').isChecked()).toBe(true);
+    for (const level of ['low', 'high']) expect(await page.getByTestId(`canvas-cost-${level}`).innerText()).toMatch(/KB per minute/);
+    await page.getByTestId('canvas-level-low').check();
+    await page.locator('[data-testid="canvas-status"][data-state="saved"]').waitFor();
+    const info = await (await fetch(`${backend.url}/api/v1/project`, { headers: { cookie } })).json();
+    expect(info.canvasRecording).toBe('low');
+    await section.screenshot({ path: path.join(ARTIFACTS, 'settings-canvas.png') });
+    await context.close();
+  });
+
   it('records a page with a cross-origin stylesheet and font, a hover, and 2D + WebGL canvases at the high level', async () => {
     const patch = await fetch(`${backend.url}/api/v1/project`, {
       method: 'PATCH', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ canvasRecording: 'high' }),
