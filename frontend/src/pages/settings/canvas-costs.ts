@@ -7,7 +7,7 @@ import type { CanvasRecording } from '@tandem/protocol';
  * nothing (unchanged frames are not sent); a bigger or busier one costs more.
  */
 export const CANVAS_COST: Record<CanvasRecording, { label: string; detail: string; kbPerMin: number | null }> = {
-  off: { label: 'Off', detail: 'Canvases replay blank (or with their first frame from a snapshot).', kbPerMin: 0 },
+  off: { label: 'Off', detail: 'No canvas pixels are recorded; canvases replay blank.', kbPerMin: 0 },
   low: { label: 'Low', detail: '2 frames per second, WebP quality 0.4.', kbPerMin: 126 },
   high: { label: 'High', detail: '8 frames per second, WebP quality 0.7.', kbPerMin: 452 },
 };
