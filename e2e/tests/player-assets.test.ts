@@ -211,7 +211,8 @@ describe('player: cross-origin assets and canvases', () => {
     await agent.addCookies([{ name: cookie.split('=')[0], value: cookie.split('=').slice(1).join('='), url: backend.url }]);
     const page = await agent.newPage();
     const sandboxes = new Set<string>();
-    await page.goto(`${backend.url}/#/sessions/${sessionId}`);
+    // Opened paused 1 s in (a share link): before the recorded hover, whatever the machine's speed.
+    await page.goto(`${backend.url}/#/sessions/${sessionId}?t=1000`);
     const frame = page.frameLocator('[data-testid=player] iframe');
     await frame.locator('.probe-font').first().waitFor({ timeout: 30_000 });
 
@@ -228,6 +229,8 @@ describe('player: cross-origin assets and canvases', () => {
     }), 20_000);
     expect(fontStatus).toBe('loaded');
     expect(site.hits.get('/probe.ttf')).toBeGreaterThanOrEqual(2); // the user's page, then the proxy once
+    // Not hovered at 1 s (the recorded hover comes later).
+    expect(await frame.locator('#hov').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(200, 200, 200)');
 
     // Play at normal speed: canvases fill in and change while the recording plays.
     const play = page.getByTestId('player-play');
@@ -244,9 +247,7 @@ describe('player: cross-origin assets and canvases', () => {
       expect(later.hash).not.toBe(first.hash);
     }
     await page.screenshot({ path: path.join(ARTIFACTS, 'player-canvas.png') });
-    // Not hovered yet in the replay (the recorded hover comes later)...
-    expect(await frame.locator('#hov').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(200, 200, 200)');
-    // ...then the recorded hover turns it green through the rewritten `:hover` rule.
+    // Then the recorded hover turns it green through the rewritten `:hover` rule.
     await waitFor('hover replayed', async () =>
       (await frame.locator('#hov').evaluate((el) => getComputedStyle(el).backgroundColor)) === 'rgb(0, 128, 0)', 30_000, 200);
     expect(await frame.locator('#hov').evaluate((el) => el.classList.contains(':hover'))).toBe(true);
