@@ -22,6 +22,8 @@ export class CallModule implements AssistModule {
 
   #ctx: AssistContext;
   #starting: Promise<void> | null = null;
+  /** getUserMedia was asked once for this call (a refusal is not asked again on every state change). */
+  #mediaAsked = false;
   #state: AssistState | null = null;
   #self: PeerId | null = null;
 
@@ -38,7 +40,8 @@ export class CallModule implements AssistModule {
       this.#leave();
       return;
     }
-    if (!this.local && !this.#starting) {
+    if (!this.local && !this.#starting && !this.#mediaAsked) {
+      this.#mediaAsked = true;
       this.#starting = this.#openMedia().finally(() => {
         this.#starting = null;
         this.#wire();
@@ -86,6 +89,7 @@ export class CallModule implements AssistModule {
   }
 
   #leave(): void {
+    this.#mediaAsked = false;
     this.members = [];
     this.#ctx.mesh.setLocalMedia(null, []);
     for (const id of this.#ctx.mesh.ids()) if (id.startsWith('agent:')) this.#ctx.mesh.close(id);

@@ -33,6 +33,8 @@ export class RecordModule implements AssistModule {
   #streams: RemoteStreams;
   #session: Session | null = null;
   #starting = false;
+  /** The grant (its `startedAt`) a start was tried for: one try per consent, not one per state change. */
+  #triedGrant: number | null = null;
   #stopEffect: () => void;
 
   constructor(ctx: AssistContext, api: ApiClient, call: CallModule, streams: RemoteStreams) {
@@ -51,7 +53,10 @@ export class RecordModule implements AssistModule {
 
   update(state: AssistState | null, self: PeerId | null): void {
     const mine = !!state?.recording && state.recording.agent.peerId === self;
-    if (mine && !this.#session && !this.#starting) void this.#start();
+    if (mine && !this.#session && !this.#starting && this.#triedGrant !== state!.recording!.startedAt) {
+      this.#triedGrant = state!.recording!.startedAt;
+      void this.#start();
+    }
     else if (!mine && this.#session) void this.#stop();
   }
 
