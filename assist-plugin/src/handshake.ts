@@ -1,4 +1,5 @@
 import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, PROTOCOL_VERSION, type TabHandshake, type TabPage } from '@tandem/protocol';
+import type { ManagerOptions, SocketOptions } from 'socket.io-client';
 
 /** The `auth` payload of the tab socket (built afresh for every connection attempt). */
 export function buildTabHandshake(token: string, resume: boolean, page: TabPage): TabHandshake {
@@ -66,5 +67,26 @@ export function socketTarget(base: string, pageHref?: string): SocketTarget {
     url: u.origin + ASSIST_NAMESPACE,
     path: prefix + ASSIST_SOCKET_PATH,
     ignorePrefix: `${u.origin}${prefix}${ASSIST_SOCKET_PATH}/`,
+  };
+}
+
+/** socket.io options of the tab socket; `auth` runs at every (re)connection so each handshake is fresh. */
+export function socketOptions(path: string, auth: (cb: (data: object) => void) => void): Partial<ManagerOptions & SocketOptions> {
+  return {
+    path,
+    // WebSocket first; long polling when a proxy refuses it (tryAllTransports falls through).
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
+    // A new manager of our own: never shares a connection with the page's own socket.io.
+    forceNew: true,
+    multiplex: false,
+    reconnection: true,
+    reconnectionDelay: 1_000,
+    reconnectionDelayMax: 30_000,
+    randomizationFactor: 0.5,
+    timeout: 20_000,
+    closeOnBeforeunload: false,
+    withCredentials: false,
+    auth,
   };
 }

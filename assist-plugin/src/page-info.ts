@@ -64,6 +64,14 @@ export class PageInfo {
     this.timer = setTimeout(this.deps.guard().wrap('tab page', this.sendNow), wait);
   };
 
+  /** Visibility and focus changes are page info too. */
+  listen(doc: Document): void {
+    const onChange = this.deps.guard().wrap('page listener', this.soon);
+    doc.addEventListener('visibilitychange', onChange);
+    doc.defaultView?.addEventListener('focus', onChange);
+    doc.defaultView?.addEventListener('blur', onChange);
+  }
+
   /** A disconnect: nothing pending, and the next connection's handshake sets the baseline again. */
   reset(): void {
     if (this.timer) clearTimeout(this.timer);

@@ -3,14 +3,14 @@ import { io as realIo } from 'socket.io-client';
 import { measureClock, type ClockOffset } from './clock.js';
 import { Forwarder, createMacrotask } from './forwarder.js';
 import { assistGuard } from './guard.js';
-import { ResumeFlags, buildTabHandshake, socketTarget } from './handshake.js';
+import { ResumeFlags, buildTabHandshake, socketOptions, socketTarget } from './handshake.js';
 import type { AssistHost, AssistSession } from './host.js';
 import { PageInfo } from './page-info.js';
 import { classifyConnectError, connectErrorCode, retryDelay, type ConnectFailureKind } from './retry.js';
-import type { RtcContext } from './rtc-api.js';
-import { RTC_EVENTS, RtcBridge, loadRtcScript, rtcChunkUrl } from './rtc-bridge.js';
+import { RTC_EVENTS, createRtcBridge } from './rtc-bridge.js';
 import type { AssistDeps, AssistOptions, AssistPlugin, AssistState, IoFactory, TabSocket } from './types.js';
 import { createUi, type AssistUi } from './ui.js';
+import { Viewing } from './viewing.js';
 
 export type { AssistDeps, AssistOptions, AssistPlugin, AssistState } from './types.js';
 export { PAGE_THROTTLE_MS } from './page-info.js';
@@ -48,12 +48,6 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
 
   let connected = false;
   let connects = 0;
-  let agents: AgentPresence[] = [];
-  let consentFor: AgentPresence[] | null = null;
-  /** A live:start that came while the user had not answered the consent prompt yet. */
-  let deferredStart = false;
-  /** The user pressed Stop / Decline: no banner until the server's next `agents`. */
-  let bannerSuppressed = false;
   let clock: ClockOffset | null = null;
   let clockRun = 0;
   let stoppedReason: string | null = null;
@@ -90,10 +84,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   const installPageListeners = () => {
     if (!doc) return;
     const win = doc.defaultView;
-    const onChange = guard.wrap('page listener', pageSoon);
-    doc.addEventListener('visibilitychange', onChange);
-    win?.addEventListener('focus', onChange);
-    win?.addEventListener('blur', onChange);
+    page.listen(doc);
     // An open WebSocket keeps a page out of the back/forward cache: close it when the page is
     // hidden for good or frozen, reopen it (resume = true) if the page comes back from the cache.
     win?.addEventListener(
@@ -118,7 +109,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   // ------------------------------------------------------------------ forwarding
 
   const stopForwarding = () => {
-    deferredStart = false;
+    viewing.deferredStart = false;
     if (unsubForward) unsubForward();
     unsubForward = null;
     forwarder?.stop();
@@ -159,97 +150,46 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
       onError: (err) => guard.report(err, 'live:events'),
     });
 
-  // ------------------------------------------------------------------ agents, banner, consent
+  // ------------------------------------------------------------------ agents, banner, consent (viewing.ts)
 
   const getUi = (d: Document): AssistUi =>
     (ui ??= createUi(
       d,
       {
-        onStop: () => userStop(),
-        onConsent: (accepted) => answerConsent(accepted),
+        onStop: () => viewing.userStop(),
+        onConsent: (accepted) => viewing.answer(accepted),
       },
       (where, fn) => guard.wrap(where, fn) as typeof fn,
     ));
 
-  const renderUi = () => {
-    if (!doc) return;
-    const wantBanner = showBanner && agents.length > 0 && !bannerSuppressed && !consentFor;
-    if (!ui && !wantBanner && !consentFor) return;
-    getUi(doc).setConsent(consentFor);
-    ui!.setBanner(wantBanner ? agents : null);
-  };
+  const viewing = new Viewing({
+    doc,
+    showBanner,
+    ui: (d) => getUi(d),
+    hasUi: () => !!ui,
+    guard: () => guard,
+    onAgentsChange: options.onAgentsChange,
+    sendStop: () => send('user:stop'),
+    sendConsent: (accepted) => send('consent:answer', { accepted }),
+    startForwarding: () => startForwarding(),
+    stopForwarding: () => stopForwarding(),
+    forwarding: () => !!forwarder?.forwarding,
+  });
 
   // ------------------------------------------------------------------ WebRTC chunk (calls, control, canvas, drawing)
 
-  const rtcContext = (): RtcContext | null => {
-    if (!doc || !session) return null;
-    const d = doc;
-    return {
-      doc: d,
-      tabId: () => session?.tabId ?? null,
-      sessionId: () => session?.sessionId ?? null,
-      send: (name, ...args) => send(name, ...args),
-      mirror: () => (host?.getMirror ? (guard.run('mirror', () => host!.getMirror!()) ?? null) : null),
-      ui: {
-        mount: (el) => getUi(d).mount(el),
-        addStyles: (id, css) => getUi(d).addStyles(id, css),
-        get host() {
-          return ui?.host ?? null;
-        },
-      },
-      wrap: (where, fn) => guard.wrap(where, fn as never) as never,
-      report: (err, where) => guard.report(err, where),
-    };
-  };
-
-  const rtc = new RtcBridge({
-    load:
-      deps.loadRtc ??
-      (() => {
-        const url = options.rtcUrl || rtcChunkUrl(host?.ingestUrl ?? '');
-        const version = typeof __TANDEM_RTC_VERSION__ === 'string' ? __TANDEM_RTC_VERSION__ : '';
-        return loadRtcScript(doc!, version && !url.includes('?') ? `${url}?v=${version}` : url);
-      }),
-    context: rtcContext,
-    tabId: () => session?.tabId ?? null,
-    report: (err, where) => guard.report(err, `rtc ${where}`),
+  const rtc = createRtcBridge({
+    doc,
+    session: () => session,
+    host: () => host,
+    ui: (d) => getUi(d),
+    uiHost: () => ui?.host ?? null,
+    guard: () => guard,
+    send,
+    rtcUrl: options.rtcUrl,
+    version: typeof __TANDEM_RTC_VERSION__ === 'string' ? __TANDEM_RTC_VERSION__ : '',
+    load: deps.loadRtc,
   });
-
-  const setAgents = (list: AgentPresence[]) => {
-    const before = JSON.stringify(agents);
-    agents = list;
-    if (JSON.stringify(list) !== before && options.onAgentsChange) {
-      guard.run('onAgentsChange', () => options.onAgentsChange!(list.slice()));
-    }
-    if (list.length === 0) consentFor = null;
-    renderUi();
-  };
-
-  const userStop = () => {
-    stopForwarding();
-    bannerSuppressed = true;
-    send('user:stop');
-    renderUi();
-  };
-
-  const answerConsent = (accepted: boolean) => {
-    if (!consentFor) return;
-    consentFor = null;
-    // Sent even while reconnecting: socket.io sends it once connected, and the user's no stays a no.
-    send('consent:answer', { accepted });
-    if (!accepted) {
-      bannerSuppressed = true;
-      stopForwarding();
-    } else {
-      // Watching may start now: the banner with its Stop button shows while agents are there.
-      bannerSuppressed = false;
-      if (deferredStart) {
-        deferredStart = false;
-        startForwarding();
-      }
-    }
-    renderUi();
-  };
 
   // ------------------------------------------------------------------ socket
 
@@ -309,11 +249,11 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     // Nothing stale is replayed on reconnect: the server sends live:start again and a new snapshot repairs it.
     if (socket) socket.sendBuffer = [];
     page.reset();
-    if (!agentsTimer && agents.length) {
+    if (!agentsTimer && viewing.agents.length) {
       agentsTimer = setTimeout(
         guard.wrap('agents grace', () => {
           agentsTimer = null;
-          if (!connected) setAgents([]);
+          if (!connected) viewing.setAgents([]);
         }),
         AGENTS_GRACE_MS,
       );
@@ -357,26 +297,13 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     guard.run('ignore network', () => host!.ignoreNetwork?.(target.ignorePrefix));
     stoppedReason = null;
     retryAttempt = 0;
-    const s = ioFactory(target.url, {
-      path: target.path,
-      // WebSocket first; long polling when a proxy refuses it (tryAllTransports falls through).
-      transports: ['websocket', 'polling'],
-      tryAllTransports: true,
-      // A new manager of our own: never shares a connection with the page's own socket.io.
-      forceNew: true,
-      multiplex: false,
-      reconnection: true,
-      reconnectionDelay: 1_000,
-      reconnectionDelayMax: 30_000,
-      randomizationFactor: 0.5,
-      timeout: 20_000,
-      closeOnBeforeunload: false,
-      withCredentials: false,
-      auth: (cb: (data: object) => void) => {
+    const s = ioFactory(
+      target.url,
+      socketOptions(target.path, (cb) => {
         const sess = session!;
         cb(buildTabHandshake(sess.token, resume!.has(sess.tabId), page.forHandshake()));
-      },
-    });
+      }),
+    );
     socket = s;
     s.on('connect', guard.wrap('connect', onConnect));
     s.on('disconnect', guard.wrap('disconnect', onDisconnect));
@@ -384,12 +311,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     s.on(
       'live:start',
       guard.wrap('live:start', () => {
-        bannerSuppressed = false;
-        if (consentFor && !forwarder?.forwarding) {
-          deferredStart = true; // nothing starts until the user says yes
-          return;
-        }
-        startForwarding();
+        if (viewing.onLiveStart()) startForwarding();
       }),
     );
     s.on(
@@ -402,17 +324,11 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     for (const name of RTC_EVENTS) s.on(name, guard.wrap(name, (msg: unknown) => rtc.receive(name, msg)) as never);
     s.on(
       'agents',
-      guard.wrap('agents', (list: AgentPresence[]) => {
-        bannerSuppressed = false;
-        setAgents(Array.isArray(list) ? list.filter((a) => a && typeof a === 'object') : []);
-      }),
+      guard.wrap('agents', (list: AgentPresence[]) => viewing.onAgents(list)),
     );
     s.on(
       'consent:request',
-      guard.wrap('consent:request', (info: { agents: AgentPresence[] }) => {
-        consentFor = Array.isArray(info?.agents) ? info.agents : [];
-        renderUi();
-      }),
+      guard.wrap('consent:request', (info: { agents: AgentPresence[] }) => viewing.onConsentRequest(info)),
     );
   };
 
@@ -424,9 +340,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
       // Another session or tab: another room. Nothing of the old one carries over.
       teardown();
       rtc.dispose();
-      setAgents([]);
-      consentFor = null;
-      renderUi();
+      viewing.clear();
       return connect();
     }
     if (prev.token !== next.token) {
@@ -444,9 +358,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     teardown();
     rtc.dispose();
     session = null; // the next start's session connects afresh
-    setAgents([]);
-    consentFor = null;
-    renderUi();
+    viewing.clear();
   };
 
   // ------------------------------------------------------------------ plugin
@@ -478,7 +390,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
         enabled,
         connected,
         forwarding: !!forwarder?.forwarding,
-        agents: agents.slice(),
+        agents: viewing.agents.slice(),
         lastForwardedSeq: forwarder?.lastForwardedSeq ?? -1,
         sentMessages: forwarder?.sentMessages ?? 0,
         sentEvents: forwarder?.sentEvents ?? 0,
@@ -488,16 +400,19 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
         connects,
         clock: clock && { ...clock },
         bannerVisible: !!ui?.bannerVisible,
-        consentPending: !!consentFor,
+        consentPending: !!viewing.consentFor,
         stoppedReason,
         rtc: rtc.summary(),
       };
     },
+    rtcConnections() {
+      return rtc.connections();
+    },
     stop() {
-      guard.run('stop', userStop);
+      guard.run('stop', () => viewing.userStop());
     },
     answerConsent(accepted: boolean) {
-      guard.run('consent answer', () => answerConsent(!!accepted));
+      guard.run('consent answer', () => viewing.answer(!!accepted));
     },
   };
 }

@@ -40,6 +40,8 @@ export interface RtcController {
   /** `live:stop`: nobody watches this tab any more. */
   liveStopped(): void;
   summary(): RtcSummary;
+  /** The live RTCPeerConnections by peer id (tests and support tooling call getStats on them). */
+  connections(): Map<string, RTCPeerConnection>;
   /** Ends everything local (media, peers, UI); the server's state is not touched. */
   dispose(): void;
 }

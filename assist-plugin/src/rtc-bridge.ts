@@ -1,5 +1,8 @@
 import type { AssistState as SessionAssistState } from '@tandem/protocol';
+import type { Guard, TabToServerEvents } from '@tandem/protocol';
+import type { AssistHost, AssistSession } from './host.js';
 import { EMPTY_RTC_SUMMARY, RTC_GLOBAL, type RtcContext, type RtcController, type RtcModule, type RtcServerEvent, type RtcSummary } from './rtc-api.js';
+import type { AssistUi } from './ui.js';
 
 /**
  * The core's side of the WebRTC chunk (in /tracker.js, so it stays small): it listens for the
@@ -77,6 +80,10 @@ export class RtcBridge {
     return this.controller ? this.controller.summary() : { ...EMPTY_RTC_SUMMARY, peers: [], remoteMedia: [], prompts: [], controlRefusals: {} };
   }
 
+  connections(): Map<string, RTCPeerConnection> {
+    return this.controller?.connections() ?? new Map();
+  }
+
   /** Ends the local side of everything (another session, the tracker stopped). A new trigger starts afresh. */
   dispose(): void {
     const c = this.controller;
@@ -146,3 +153,56 @@ export function loadRtcScript(doc: Document, url: string): Promise<RtcModule> {
   });
 }
 
+
+export interface RtcWiring {
+  doc: Document | null;
+  session(): AssistSession | null;
+  host(): AssistHost | null;
+  ui(doc: Document): AssistUi;
+  uiHost(): HTMLElement | null;
+  guard(): Guard;
+  send<E extends keyof TabToServerEvents>(name: E, ...args: Parameters<TabToServerEvents[E]>): void;
+  /** `options.rtcUrl`; default `<ingestUrl>/tracker-rtc.js`. */
+  rtcUrl?: string;
+  /** The chunk's content hash from the build (`?v=`), '' outside the built tracker. */
+  version: string;
+  /** Injected loader (tests); default a `<script>`. */
+  load?: () => Promise<RtcModule>;
+}
+
+/** The plugin's bridge to the chunk, with the context the chunk gets. */
+export function createRtcBridge(w: RtcWiring): RtcBridge {
+  const context = (): RtcContext | null => {
+    const d = w.doc;
+    if (!d || !w.session()) return null;
+    return {
+      doc: d,
+      tabId: () => w.session()?.tabId ?? null,
+      sessionId: () => w.session()?.sessionId ?? null,
+      send: (name, ...args) => w.send(name, ...args),
+      mirror: () => {
+        const host = w.host();
+        return host?.getMirror ? (w.guard().run('mirror', () => host.getMirror!()) ?? null) : null;
+      },
+      ui: {
+        mount: (el) => w.ui(d).mount(el),
+        addStyles: (id, css) => w.ui(d).addStyles(id, css),
+        get host() {
+          return w.uiHost();
+        },
+      },
+      wrap: (where, fn) => w.guard().wrap(where, fn as never) as never,
+      report: (err, where) => w.guard().report(err, where),
+    };
+  };
+  const load = () => {
+    const url = w.rtcUrl || rtcChunkUrl(w.host()?.ingestUrl ?? '');
+    return loadRtcScript(w.doc!, w.version && !url.includes('?') ? `${url}?v=${w.version}` : url);
+  };
+  return new RtcBridge({
+    load: w.load ?? load,
+    context,
+    tabId: () => w.session()?.tabId ?? null,
+    report: (err, where) => w.guard().report(err, `rtc ${where}`),
+  });
+}

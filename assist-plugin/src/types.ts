@@ -61,6 +61,12 @@ export interface AssistPlugin {
   assistState(): AssistState;
   /** What the banner's Stop button does: ends watching for every agent. */
   stop(): void;
+  /**
+   * The WebRTC peer connections by peer id (`agent:<socketId>`), empty before the chunk loads: for
+   * tests and support tooling (`getStats()`), as the dashboard's `window.__tandemAssist.peers()`.
+   * From a page: `Tandem.tracker.plugin('assist').rtcConnections()`.
+   */
+  rtcConnections(): Map<string, RTCPeerConnection>;
   /** What the consent prompt's buttons do (for a consent UI of your own); no-op when nothing was asked. */
   answerConsent(accepted: boolean): void;
 }

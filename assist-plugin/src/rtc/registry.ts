@@ -76,6 +76,14 @@ export function createRegistry(ctx: RtcContext, opts: RegistryOptions = {}): Rtc
       for (const f of features) if (f.summarize) safely(`${f.name} summary`, () => f.summarize!(s));
       return s;
     },
+    connections() {
+      const out = new Map<string, RTCPeerConnection>();
+      for (const id of peers.ids()) {
+        const pc = peers.connection(id);
+        if (pc) out.set(id, pc);
+      }
+      return out;
+    },
     dispose() {
       if (disposed) return;
       disposed = true;
