@@ -85,8 +85,9 @@ describe('POST /api/v1/sessions/import', () => {
     expect(out.status).toBe(200);
     expect(out.headers.get('content-disposition')).toBe(`attachment; filename="tandem-${sessionId}.json"`);
     expect(out.json).toEqual(events);
-    // And with the API key (what `tandem export` uses).
+    // And with the API key (what `tandem export` uses), which reads nothing else of a session.
     expect((await exportJson(sessionId, '', { authorization: `Bearer ${apiKey}` })).json).toEqual(events);
+    expect((await fetch(`${server.url}/api/v1/sessions/${sessionId}/events`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(401);
   });
 
   it('finds the snapshots of a recording without Meta events, and plays one with a single snapshot', async () => {

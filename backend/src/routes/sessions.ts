@@ -56,13 +56,13 @@ function sessionIdParam(req: RequestInfo): string {
 }
 
 /**
- * Who may read one session's stored data: a signed-in agent (their project), an API key (its
- * project: the CLI's export), or a watch-link holder (`Authorization: Bearer <watch token>`) for the
- * link's own session only, so the watch view can go back in time. Returns the project to read from.
- * The session list stays agents-only.
+ * Who may read one session's stored data: a signed-in agent (their project), or a watch-link holder
+ * (`Authorization: Bearer <watch token>`) for the link's own session only, so the watch view can go
+ * back in time; with `apiKey`, also an API key (its project): the export route only, for the CLI.
+ * Returns the project to read from. The session list stays agents-only.
  */
-export async function sessionReader(ctx: AppContext, req: RequestInfo): Promise<{ projectId: string; sessionId: string }> {
-  if (req.headers.authorization?.startsWith(`Bearer ${API_KEY_PREFIX}`)) {
+export async function sessionReader(ctx: AppContext, req: RequestInfo, opts: { apiKey?: boolean } = {}): Promise<{ projectId: string; sessionId: string }> {
+  if (opts.apiKey && req.headers.authorization?.startsWith(`Bearer ${API_KEY_PREFIX}`)) {
     const { projectId } = await requireApiKey(ctx, req);
     return { projectId, sessionId: sessionIdParam(req) };
   }

@@ -43,7 +43,7 @@ export function registerTransferRoutes(app: TemplatedApp, ctx: AppContext): void
   }, { bodyLimit: config.importMaxBytes, precheck: (req) => importer(ctx, req) });
 
   route(app, log, 'get', '/api/v1/sessions/:id/export', async (req, client) => {
-    const { projectId, sessionId } = await sessionReader(ctx, req);
+    const { projectId, sessionId } = await sessionReader(ctx, req, { apiKey: true });
     const format = (req.query.get('format') || 'rrweb') as ExportFormat;
     if (!EXPORT_FORMATS.includes(format)) throw new TandemError('bad_request', `format must be one of ${EXPORT_FORMATS.join(', ')}`);
     const tabId = optTabId(req.query);
