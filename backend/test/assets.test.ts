@@ -23,7 +23,7 @@ beforeAll(async () => {
     },
   });
   admin = await login(server);
-});
+}, 60_000); // a backend start on a loaded 2-core machine can take longer than the 10 s hook default
 afterAll(async () => {
   await server?.dispose();
   await site?.close();
