@@ -147,7 +147,13 @@ export function* generateSession(opts: GenerateOptions): Generator<GeneratedEven
         removes.push({ parentId: FEED_ID, id: old.id });
       }
       state.feed.push(item);
-      push(base + 120, 3, { source: 0, texts: [], attributes: [], removes, adds: [{ parentId: FEED_ID, nextId: null, node: feedNode(item) }] });
+      // rrweb records every added node on its own (a parent before its children), as the replayer expects.
+      const li = { ...feedNode(item), childNodes: [] };
+      const adds = [
+        { parentId: FEED_ID, nextId: null, node: li },
+        { parentId: item.id, nextId: null, node: text(item.id + 1, item.text) },
+      ];
+      push(base + 120, 3, { source: 0, texts: [], attributes: [], removes, adds });
     }
     if (sec % 3 === 0) {
       const i = Math.floor(random() * PRODUCTS);
