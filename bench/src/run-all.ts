@@ -11,6 +11,7 @@ import { runRooms } from './rooms.js';
 import { runLiveLatency } from './live-latency.js';
 import { runJoin } from './join.js';
 import { runSearch } from './search.js';
+import { runSeek } from './seek.js';
 import { runControlLatency } from './control-latency.js';
 import { runCallSetup } from './call-setup.js';
 import { runCanvasVideo } from './canvas-video.js';
@@ -26,6 +27,7 @@ const benches: { name: string; target: string; run: () => Promise<ResultRow[]> }
   { name: 'live-latency', target: 'p50 ≤ 50 ms, p95 ≤ 100 ms mutation → drawn; still live with ±60 s clock skew', run: () => runLiveLatency() },
   { name: 'join', target: 'first frame ≤ 1 s p95', run: () => runJoin() },
   { name: 'search', target: 'common filters and free text p95 ≤ 100 ms over 1,000,000 sessions', run: () => runSearch() },
+  { name: 'seek', target: 'seek p95 ≤ 250 ms, no task > 100 ms, open ≤ 1 s, heap ≤ 300 MB, 6-hour open ≥ 5× faster than plain @rrweb/replay', run: () => runSeek() },
   { name: 'control-latency', target: 'p95 ≤ 50 ms agent input → event fired on the user page', run: () => runControlLatency() },
   { name: 'call-setup', target: 'p95 ≤ 1.5 s user accepts → media both ways', run: () => runCallSetup() },
   { name: 'canvas-video', target: 'first canvas frame ≤ 1 s; ≥ 24 fps received for a 30 fps source', run: () => runCanvasVideo() },
