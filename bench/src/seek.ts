@@ -19,6 +19,7 @@
  *
  *   node --import tsx bench/src/seek.ts      (SEEK_SEEKS=50 SEEK_OPENS=20 SEEK_SESSIONS=60,360 minutes)
  */
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -147,12 +148,14 @@ interface Measured {
   heap: number;
   heapPeak: number;
   baselineHeap: number;
+  /** 1-minute load average at the end (the machine is shared: a high one slows every figure) */
+  load: number;
   errors: string[];
 }
 
 async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTest, opens: number, seeks: number, random: () => number): Promise<Measured> {
   const total = s.minutes * MIN;
-  const m: Measured = { s, opens: [], baseline: [], openTask: 0, seeks: [], seekTask: 0, heap: NaN, heapPeak: 0, baselineHeap: NaN, errors: [] };
+  const m: Measured = { s, opens: [], baseline: [], openTask: 0, seeks: [], seekTask: 0, heap: NaN, heapPeak: 0, baselineHeap: NaN, load: NaN, errors: [] };
   // Opens and baseline opens, interleaved so machine noise hits both alike.
   for (let i = 0; i < opens; i++) {
     const t = Math.floor(random() * (total - 2000)) + 1000;
@@ -208,14 +211,15 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
     m.seekTask = await longestTask(page, seekFrom);
     console.log(`[${BENCH}] ${s.name} seeks p50 ${fmtMs(percentile(m.seeks, 50), 0)} p95 ${fmtMs(percentile(m.seeks, 95), 0)} longest task ${fmtMs(m.seekTask, 0)}`);
 
-    // Front to back: every 2.5 minutes of recording, as playback crosses windows; heap sampled on the way.
-    for (let t = 1000, i = 0; t < total - 1000; t += 150_000, i++) {
+    // Front to back, as playback crosses windows (at most SEEK_WALK_STEPS steps); heap sampled on the way.
+    const step = Math.max(150_000, Math.floor(total / Number(process.env.SEEK_WALK_STEPS ?? 40)));
+    for (let t = 1000, i = 0; t < total - 1000; t += step, i++) {
       try {
         await seekAt(t);
       } catch (err) {
         m.errors.push((err as Error).message);
       }
-      if (i % 10 === 0) m.heapPeak = Math.max(m.heapPeak, await heapNow(page));
+      if (i % 5 === 0) m.heapPeak = Math.max(m.heapPeak, await heapNow(page));
     }
     // Then play across a window boundary at 16×.
     await page.getByTestId('player-speed').selectOption('16');
@@ -224,6 +228,7 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
     m.heapPeak = Math.max(m.heapPeak, await heapNow(page));
     await page.getByTestId('player-play').click();
     m.heap = await heapAfterGc(page);
+    m.load = loadavg()[0];
     console.log(`[${BENCH}] ${s.name} heap after the walk ${fmtBytes(m.heap)} (peak sampled ${fmtBytes(m.heapPeak)}); baseline heap with the whole tab loaded ${fmtBytes(m.baselineHeap)}`);
   } finally {
     await page.close();
@@ -235,7 +240,7 @@ function rows(results: Measured[]): ResultRow[] {
   const out: ResultRow[] = [];
   for (const r of results) {
     const { s } = r;
-    const about = `${s.name} generated session (${s.events.toLocaleString('en-US')} events, ${fmtBytes(s.bytes)} JSON, checkout every 2 min)`;
+    const about = `${s.name} generated session (${s.events.toLocaleString('en-US')} events, ${fmtBytes(s.bytes)} JSON, checkout every 2 min; machine load average ${r.load.toFixed(0)} on ${cpus().length} cores)`;
     const fail = (row: ResultRow): ResultRow => (r.errors.length && row.met ? { ...row, met: false, gap: `${r.errors.length} draws failed: ${r.errors[0]}` } : row);
     out.push(fail(atMost(BENCH, `${about}: ${r.seeks.length} random seeks → right moment drawn, p50 ${fmtMs(percentile(r.seeks, 50), 0)} p95 ${fmtMs(percentile(r.seeks, 95), 0)} max ${fmtMs(max(r.seeks), 0)}`, percentile(r.seeks, 95), 250, TARGETS.seek, ' ms')));
     // The target is about seeking; an open's longest task (the dashboard booting in a new tab) is shown beside it.
@@ -253,6 +258,7 @@ export async function runSeek(opts: { seeks?: number; opens?: number; minutes?: 
   const seeks = opts.seeks ?? Number(process.env.SEEK_SEEKS ?? 50);
   const opens = opts.opens ?? Number(process.env.SEEK_OPENS ?? 20);
   const minutes = opts.minutes ?? (process.env.SEEK_SESSIONS ?? '60,360').split(',').map(Number);
+  console.log(`[${BENCH}] starting the backend and Chromium`);
   const be = await startBenchBackend();
   const browser = await launchChromium();
   try {

@@ -98,9 +98,9 @@ describe('player: long sessions, share links, timeline, keyboard, panels', () =>
     expect(await page.getByTestId('player-play').getAttribute('data-state')).toBe('paused');
     expect(await playerTime()).toBe('12:34');
     const player = page.getByTestId('player');
-    // 40 minutes in windows of ≥ 5 minutes starting at 2-minute checkouts: 6-minute windows.
-    expect(Number(await player.getAttribute('data-windows'))).toBeGreaterThanOrEqual(6);
-    expect(await player.getAttribute('data-window')).toBe('2');
+    // 40 minutes, a checkout every 2 minutes: a window per checkout.
+    expect(Number(await player.getAttribute('data-windows'))).toBe(20);
+    expect(await player.getAttribute('data-window')).toBe('6');
     await noScriptsInReplay();
     await page.screenshot({ path: path.join(ARTIFACTS, 'player-share-open.png') });
   });

@@ -4,8 +4,8 @@ import type { Keyframe } from '@tandem/protocol';
  * Windowed replay: which slice of a tab's events the player needs for a moment, and which slices it
  * may drop. rrweb can only start drawing at a Meta + FullSnapshot pair and applies everything after
  * it in one synchronous task (DESIGN.md §9), so every window starts at a keyframe. A window spans one
- * or more keyframe-to-keyframe segments, at least `minSpanMs` long, so a 2-minute checkout interval
- * does not mean a new Replayer every 2 minutes.
+ * or more keyframe-to-keyframe segments, at least `minSpanMs` long (keyframes taken more often, e.g.
+ * by an agent's live resyncs, do not each get a Replayer).
  * Offsets are ms since the tab's first event; seqs are the tab's event seqs.
  */
 
@@ -30,8 +30,13 @@ export interface TabSpan {
   endedAt: number;
 }
 
-/** Long enough that normal playback swaps Replayers rarely; short enough that a window is a few MB. */
-export const DEFAULT_WINDOW_MS = 5 * 60_000;
+/**
+ * One checkout interval (the tracker's `checkoutEveryNms`, 2 minutes): a far seek fetches and parses
+ * only the keyframe before the target and what follows it up to the next one (measured: 6-minute
+ * windows made every far seek fetch three snapshots instead of one). Playback swaps Replayers at each
+ * window's first snapshot, which rrweb would rebuild at that moment anyway.
+ */
+export const DEFAULT_WINDOW_MS = 2 * 60_000;
 
 /**
  * Splits a tab into windows that each begin at a keyframe. Without keyframes (an old or imported
