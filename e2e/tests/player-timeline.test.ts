@@ -105,6 +105,19 @@ describe('player: long sessions, share links, timeline, keyboard, panels', () =>
     await page.screenshot({ path: path.join(ARTIFACTS, 'player-share-open.png') });
   });
 
+  it('plays on across a window boundary into the next (prefetched) window', async () => {
+    await openShare(2 * MIN - 6_000);
+    await waitClock('T+113');
+    await page.getByTestId('player-speed').selectOption('4');
+    await page.getByTestId('player-play').click();
+    await waitFor('playback into the next window', async () => {
+      const shown = Number((await clockShown().catch(() => 'T+0')).slice(2));
+      return shown >= 126 && (await page.getByTestId('player').getAttribute('data-window')) === '1';
+    }, 30_000, 100);
+    await ensurePaused();
+    await page.getByTestId('player-speed').selectOption('1');
+  });
+
   it('puts custom events and failed requests on the timeline at their times, says what they are on hover, and jumps there', async () => {
     const markers = page.locator('[data-testid=timeline-marker][data-kind=custom]');
     await waitFor('8 custom-event markers', async () => (await markers.count()) === 8, 30_000);
