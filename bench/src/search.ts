@@ -24,7 +24,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MIGRATIONS, createChdbDriver, createStore, type Driver } from '@tandem/storage';
+import { MIGRATIONS, createChdbDriver, createSearch, createStore, type Driver } from '@tandem/storage';
 import type { SessionQuery } from '@tandem/protocol';
 import { BENCH_ROOT, atMost, recordResults, type ResultRow } from './lib/report.js';
 import { cpuBetween, loadAverage, sampleCpu } from './lib/sysload.js';
@@ -226,7 +226,9 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
     const page2Cursor = first.nextCursor ?? undefined;
     const oldCursor = last ? { ts: last.startedAt, id: last.sessionId } : undefined;
 
-    type Variant = 'baseline' | 'sorted' | 'chosen';
+    // The reader with its key prefilter on (a variant tried: see SearchOptions.prefilter).
+    const prefiltered = createSearch(driver, 'search_new', { prefilter: true });
+    type Variant = 'baseline' | 'sorted' | 'chosen' | 'prefilter';
     const times: Record<string, Record<Variant, number[]>> = {};
     const found: Record<string, Record<Variant, number>> = {};
     const run: Record<Variant, (c: Case) => Promise<number>> = {
@@ -250,21 +252,26 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
         const q = c.query.cursor === 'PAGE2' ? { ...c.query, cursor: page2Cursor } : c.query;
         return (await store.listSessions('p', q)).sessions.length;
       },
+      prefilter: async (c) => {
+        if (c.kind === 'stats') return NaN;
+        const q = c.query.cursor === 'PAGE2' ? { ...c.query, cursor: page2Cursor } : c.query;
+        return (await prefiltered.listSessions('p', q)).sessions.length;
+      },
     };
-    const variants: Variant[] = ['baseline', 'sorted', 'chosen'];
+    const variants: Variant[] = ['baseline', 'sorted', 'chosen', 'prefilter'];
     // One warm-up pass (page cache, marks), then interleaved repetitions in a shuffled variant order.
-    for (const c of all) for (const v of variants) await run[v](c);
+    for (const c of all) for (const v of variants) if (!(c.kind === 'stats' && (v === 'sorted' || v === 'prefilter'))) await run[v](c);
     const cpu0 = sampleCpu([process.pid]);
     for (let r = 0; r < reps; r++) {
       for (const c of all) {
         const order = [...variants].sort(() => Math.random() - 0.5);
         for (const v of order) {
-          if (v === 'sorted' && c.kind === 'stats') continue;
+          if ((v === 'sorted' || v === 'prefilter') && c.kind === 'stats') continue;
           const t0 = performance.now();
           const n = await run[v](c);
           const ms = performance.now() - t0;
-          ((times[c.name] ??= { baseline: [], sorted: [], chosen: [] })[v]).push(ms);
-          (found[c.name] ??= { baseline: -1, sorted: -1, chosen: -1 })[v] = n;
+          ((times[c.name] ??= { baseline: [], sorted: [], chosen: [], prefilter: [] })[v]).push(ms);
+          (found[c.name] ??= { baseline: -1, sorted: -1, chosen: -1, prefilter: -1 })[v] = n;
         }
       }
     }
@@ -272,12 +279,13 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
 
     const p95 = (c: string, v: Variant) => percentile(times[c][v], 95);
     const p50 = (c: string, v: Variant) => percentile(times[c][v], 50);
-    console.log('\ncase                                   rows   p50 / p95 ms: baseline      sorted, no windows   chosen (windows)   p95 ratio');
+    console.log('\ncase                                   rows   p50 / p95 ms: baseline      sorted, no windows   chosen (windows)   + key prefilter   p95 chosen/baseline');
     for (const c of all) {
       const f = found[c.name];
       if (c.kind !== 'stats' && f.baseline !== f.chosen) console.log(`  !! ${c.name}: baseline found ${f.baseline} rows, chosen ${f.chosen}`);
       const cell = (v: Variant) => (times[c.name][v].length ? `${p50(c.name, v).toFixed(0).padStart(5)} / ${p95(c.name, v).toFixed(0).padStart(5)}` : '      —      ');
-      console.log(`${c.name.padEnd(38)} ${String(f.chosen).padStart(4)}   ${cell('baseline')}       ${cell('sorted')}        ${cell('chosen')}      ${fmtRatio(p95(c.name, 'chosen') / p95(c.name, 'baseline'))}`);
+      console.log(`${c.name.padEnd(38)} ${String(f.chosen).padStart(4)}   ${cell('baseline')}       ${cell('sorted')}        ${cell('chosen')}     ${cell('prefilter')}      ${fmtRatio(p95(c.name, 'chosen') / p95(c.name, 'baseline'))}`);
+      if (c.kind !== 'stats' && f.prefilter !== f.chosen) console.log(`  !! ${c.name}: prefilter found ${f.prefilter} rows, chosen ${f.chosen}`);
     }
     const mismatched = all.filter((c) => c.kind !== 'stats' && found[c.name].baseline !== found[c.name].chosen).map((c) => c.name);
     const load = `machine ${cpu.machineCores.toFixed(2)} of ${cpu.totalCores} cores busy, others ${cpu.otherCores.toFixed(2)}; load avg ${loadAverage()}`;
@@ -289,7 +297,9 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
       const worst = group.reduce((a, c) => (p95(c.name, 'chosen') > p95(a.name, 'chosen') ? c : a));
       const worstBase = group.reduce((a, c) => (p95(c.name, 'baseline') > p95(a.name, 'baseline') ? c : a));
       const each = group.map((c) => `${c.name} ${p95(c.name, 'chosen').toFixed(0)}`).join(', ');
-      const sortedPart = kind === 'stats' ? '' : `; sorted copy without windows worst p95 ${Math.max(...group.map((c) => p95(c.name, 'sorted'))).toFixed(0)} ms`;
+      const worstOf = (v: Variant) => Math.max(...group.map((c) => p95(c.name, v))).toFixed(0);
+      const sortedPart = kind === 'stats' ? ''
+        : `; alternatives' worst p95: sorted copy without windows ${worstOf('sorted')} ms, windows + key prefilter ${worstOf('prefilter')} ms`;
       const figure = `${label}: worst p95 ${p95(worst.name, 'chosen').toFixed(0)} ms (${worst.name}) over ${sessions.toLocaleString('en-US')} sessions `
         + `[${each}]; baseline (old schema and query) worst p95 ${p95(worstBase.name, 'baseline').toFixed(0)} ms (${worstBase.name}), `
         + `worst-to-worst ratio ${fmtRatio(p95(worst.name, 'chosen') / p95(worstBase.name, 'baseline'))}${sortedPart}. `

@@ -8,6 +8,7 @@ export { createChdbDriver } from './chdb-driver.js';
 export { createClickHouseClientDriver, createRemoteDriver } from './remote-driver.js';
 export { createStore, STORE_DEFAULTS } from './store.js';
 export { MIGRATIONS } from './migrations.js';
+export { createSearch, type SearchOptions } from './search.js';
 export { publicRecording } from './recordings.js';
 
 export interface OpenStoreOptions extends StoreOptions {

@@ -11,6 +11,10 @@ describe('search windows (nextSpan)', () => {
     expect(nextSpan(DAY, 17, 51)).toBe(4 * DAY); // 34 missing at 17/day, twice over
     expect(nextSpan(DAY, 50, 51)).toBe(DAY); // never less than a day
   });
+  it('returns whole milliseconds (they are bound as Int64)', () => {
+    expect(Number.isInteger(nextSpan(DAY, 7, 51))).toBe(true);
+    expect(Number.isInteger(nextSpan(DAY + 1, 3, 51))).toBe(true);
+  });
   it('stops widening step by step past five weeks', () => {
     expect(nextSpan(DAY, 1, 51)).toBe(Infinity);
   });
