@@ -221,12 +221,16 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
       }
       if (i % 5 === 0) m.heapPeak = Math.max(m.heapPeak, await heapNow(page));
     }
-    // Then play across a window boundary at 16×.
-    await page.getByTestId('player-speed').selectOption('16');
-    await page.getByTestId('player-play').click();
-    await page.waitForTimeout(15_000);
-    m.heapPeak = Math.max(m.heapPeak, await heapNow(page));
-    await page.getByTestId('player-play').click();
+    // Then play across window boundaries at 16×.
+    try {
+      await page.getByTestId('player-speed').selectOption('16', { timeout: 120_000 });
+      await page.getByTestId('player-play').click({ timeout: 120_000 });
+      await page.waitForTimeout(15_000);
+      m.heapPeak = Math.max(m.heapPeak, await heapNow(page));
+      await page.getByTestId('player-play').click({ timeout: 120_000 });
+    } catch (err) {
+      m.errors.push(`playback at 16×: ${(err as Error).message.split('\n')[0]}`);
+    }
     m.heap = await heapAfterGc(page);
     m.load = loadavg()[0];
     console.log(`[${BENCH}] ${s.name} heap after the walk ${fmtBytes(m.heap)} (peak sampled ${fmtBytes(m.heapPeak)}); baseline heap with the whole tab loaded ${fmtBytes(m.baselineHeap)}`);
