@@ -252,7 +252,7 @@ describe('feature registry (the chunk)', () => {
     rtc.handle('annotate:stroke', { agentPeerId: ALICE.peerId, stroke });
     expect(rtc.summary()).toMatchObject({ strokesDrawn: 1, strokesVisible: 1 });
     const overlay = find('data-tandem-annotations')!;
-    expect(overlay.tagName).toBe('CANVAS');
+    expect(overlay.querySelectorAll('canvas')).toHaveLength(1);
     expect(overlay.getAttribute('aria-hidden')).toBe('true');
     rtc.dispose();
     expect(find('data-tandem-annotations')).toBeNull();

@@ -46,6 +46,8 @@ export const createAnnotate: FeatureFactory = (ctx) => {
   const strokes = new Map<string, Stroke>();
   let drawn = 0;
   let canvas: HTMLCanvasElement | null = null;
+  /** `[data-tandem-annotations]`: the overlay (the drawing canvas inside), present while strokes are. */
+  let overlay: HTMLElement | null = null;
   let unmount: (() => void) | null = null;
   let frame = 0;
   const win = ctx.doc.defaultView;
@@ -61,10 +63,11 @@ export const createAnnotate: FeatureFactory = (ctx) => {
 
   const mount = () => {
     if (canvas) return;
-    canvas = h(ctx.doc, 'canvas', { class: 'overlay', [RTC_ATTR.annotations]: '', 'aria-hidden': 'true' });
+    canvas = h(ctx.doc, 'canvas', { class: 'ink' });
+    overlay = h(ctx.doc, 'div', { class: 'overlay', [RTC_ATTR.annotations]: '', 'aria-hidden': 'true' }, canvas);
     size();
     win?.addEventListener('resize', onResize);
-    unmount = ctx.ui.mount(canvas);
+    unmount = ctx.ui.mount(overlay);
   };
 
   const unmountAll = () => {
@@ -73,7 +76,7 @@ export const createAnnotate: FeatureFactory = (ctx) => {
     win?.removeEventListener('resize', onResize);
     unmount?.();
     unmount = null;
-    canvas = null;
+    canvas = overlay = null;
   };
 
   const draw = ctx.wrap('annotate draw', () => {
@@ -102,7 +105,7 @@ export const createAnnotate: FeatureFactory = (ctx) => {
       if (s.points.length === 2) g.lineTo(s.points[0]! + 0.1, s.points[1]!); // a dot
       g.stroke();
     }
-    canvas.setAttribute('data-strokes', String(strokes.size));
+    overlay?.setAttribute('data-strokes', String(strokes.size));
     if (strokes.size) frame = win.requestAnimationFrame(draw);
     else unmountAll();
   });

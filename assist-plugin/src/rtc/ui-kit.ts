@@ -71,7 +71,8 @@ export const RTC_CSS = `
 .call .controls button[${RTC_ATTR.hangup}] { background: #ef4444; color: #fff; }
 .call .status { padding: 0 10px 4px; color: #d1d5db; font-size: 11px; }
 .call .status:empty { display: none; }
-.overlay { position: fixed; inset: 0; width: 100vw; height: 100vh; pointer-events: none; z-index: 1; transition: opacity .3s; }
+.overlay { position: fixed; inset: 0; width: 100vw; height: 100vh; pointer-events: none; z-index: 1; }
+.overlay .ink { display: block; width: 100%; height: 100%; pointer-events: none; }
 .pointer { position: fixed; left: 0; top: 0; z-index: 4; pointer-events: none; will-change: transform; transition: transform 40ms linear; }
 .pointer[hidden] { display: none; }
 .pointer .label { position: absolute; left: 16px; top: 18px; padding: 1px 6px; border-radius: 4px; background: #f59e0b; color: #111827; font: 600 11px/1.4 system-ui, sans-serif; white-space: nowrap; }
