@@ -4,7 +4,8 @@ import { RTC_ATTR, agentName, h } from './ui-kit.js';
 
 /**
  * Annotations: an agent's strokes drawn over the user's page on a transparent overlay (a `<canvas>`
- * in the plugin's shadow root: ignores pointer events, never recorded, gone when nothing is drawn).
+ * in the plugin's shadow root: ignores pointer events, never recorded; there while drawing is allowed
+ * or a stroke is still fading, removed after).
  * Only agents in `assist:state.annotate` draw (the server checks; this checks again). A stroke
  * stays while it is being drawn and fades out after the pen is lifted.
  */
@@ -107,7 +108,7 @@ export const createAnnotate: FeatureFactory = (ctx) => {
     }
     overlay?.setAttribute('data-strokes', String(strokes.size));
     if (strokes.size) frame = win.requestAnimationFrame(draw);
-    else unmountAll();
+    else if (!allowed.length) unmountAll(); // drawing still allowed: the (empty) overlay stays
   });
 
   const add = (stroke: AnnotationStroke) => {
@@ -135,6 +136,9 @@ export const createAnnotate: FeatureFactory = (ctx) => {
     name: 'annotate',
     onState(state) {
       allowed = Array.isArray(state.annotate) ? state.annotate : [];
+      // The overlay is there while someone may draw (and until the last stroke faded).
+      if (allowed.length) mount();
+      else if (!strokes.size) unmountAll();
     },
     promptText(req) {
       return `${agentName(req.agent)} would like to draw on this page to show you things (drawings fade after a few seconds)`;
