@@ -26,14 +26,15 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
     let h: ContractHarness;
     let store: TandemStore;
 
+    // Opening chDB and applying every migration takes a few seconds, far more on a loaded shared machine.
     beforeAll(async () => {
       h = makeHarness();
       store = await h.open();
-    });
+    }, 60_000);
     afterAll(async () => {
       await store?.close();
       await h?.destroy();
-    });
+    }, 60_000);
 
     it('applies each migration once, however often migrate runs', async () => {
       await store.migrate();
@@ -229,7 +230,7 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
           consoleLog(4, T + 4001, 'log', 'issuer ready'), custom(5, T + 4002, 'tandem/custom@1', { name: 'coupon_applied', payload: { code: 'X' } }),
           custom(6, T + 4003, 'tandem/custom@1', { name: 'purchase', payload: null })
         ]));
-      });
+      }, 60_000);
       const ids = async (q: Parameters<TandemStore['listSessions']>[1]) =>
         (await store.listSessions(p, q)).sessions.map((s) => s.sessionId);
 
@@ -391,9 +392,14 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       const pending: Promise<number>[] = [];
       for (let b = 0; b < 30; b++) {
         pending.push(small.writeBatch(batch(p, 's', 't', moves(b * 5, 5, T + b * 5))));
-        // Spread the calls so flushes overlap with new calls (8 ms: a flush also feeds session_search's
-        // materialized view, and on a loaded machine 3 ms let one slow flush swallow every call).
-        await new Promise((r) => setTimeout(r, 8));
+        // Spread the calls so flushes overlap with new calls, and every 10 calls wait for a flush to have
+        // started: on a loaded machine one slow flush could otherwise swallow every call into one group.
+        if (b % 10 === 9) {
+          const flushes = small.stats.flushes;
+          for (let i = 0; i < 500 && small.stats.flushes === flushes; i++) await new Promise((r) => setTimeout(r, 10));
+        } else {
+          await new Promise((r) => setTimeout(r, 3));
+        }
       }
       const acks = await Promise.all(pending);
       acks.forEach((ack, b) => expect(ack).toBeGreaterThanOrEqual(b * 5 + 4));
