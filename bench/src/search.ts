@@ -258,7 +258,9 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
         return (await prefiltered.listSessions('p', q)).sessions.length;
       },
     };
-    const variants: Variant[] = ['baseline', 'sorted', 'chosen', 'prefilter'];
+    // SEARCH_VARIANTS=baseline,chosen skips the alternatives (each full pass costs minutes on a loaded machine).
+    const asked = (process.env.SEARCH_VARIANTS ?? '').split(',').filter(Boolean);
+    const variants = (['baseline', 'sorted', 'chosen', 'prefilter'] as Variant[]).filter((v) => !asked.length || asked.includes(v) || v === 'chosen' || v === 'baseline');
     // One warm-up pass (page cache, marks), then interleaved repetitions in a shuffled variant order.
     for (const c of all) for (const v of variants) if (!(c.kind === 'stats' && (v === 'sorted' || v === 'prefilter'))) await run[v](c);
     const cpu0 = sampleCpu([process.pid]);
@@ -285,7 +287,7 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
       if (c.kind !== 'stats' && f.baseline !== f.chosen) console.log(`  !! ${c.name}: baseline found ${f.baseline} rows, chosen ${f.chosen}`);
       const cell = (v: Variant) => (times[c.name][v].length ? `${p50(c.name, v).toFixed(0).padStart(5)} / ${p95(c.name, v).toFixed(0).padStart(5)}` : '      —      ');
       console.log(`${c.name.padEnd(38)} ${String(f.chosen).padStart(4)}   ${cell('baseline')}       ${cell('sorted')}        ${cell('chosen')}     ${cell('prefilter')}      ${fmtRatio(p95(c.name, 'chosen') / p95(c.name, 'baseline'))}`);
-      if (c.kind !== 'stats' && f.prefilter !== f.chosen) console.log(`  !! ${c.name}: prefilter found ${f.prefilter} rows, chosen ${f.chosen}`);
+      if (variants.includes('prefilter') && c.kind !== 'stats' && f.prefilter !== f.chosen) console.log(`  !! ${c.name}: prefilter found ${f.prefilter} rows, chosen ${f.chosen}`);
     }
     const mismatched = all.filter((c) => c.kind !== 'stats' && found[c.name].baseline !== found[c.name].chosen).map((c) => c.name);
     const load = `machine ${cpu.machineCores.toFixed(2)} of ${cpu.totalCores} cores busy, others ${cpu.otherCores.toFixed(2)}; load avg ${loadAverage()}`;
@@ -297,9 +299,9 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
       const worst = group.reduce((a, c) => (p95(c.name, 'chosen') > p95(a.name, 'chosen') ? c : a));
       const worstBase = group.reduce((a, c) => (p95(c.name, 'baseline') > p95(a.name, 'baseline') ? c : a));
       const each = group.map((c) => `${c.name} ${p95(c.name, 'chosen').toFixed(0)}`).join(', ');
-      const worstOf = (v: Variant) => Math.max(...group.map((c) => p95(c.name, v))).toFixed(0);
+      const worstOf = (v: Variant) => (variants.includes(v) ? `${Math.max(...group.map((c) => p95(c.name, v))).toFixed(0)} ms` : 'not run');
       const sortedPart = kind === 'stats' ? ''
-        : `; alternatives' worst p95: sorted copy without windows ${worstOf('sorted')} ms, windows + key prefilter ${worstOf('prefilter')} ms`;
+        : `; alternatives' worst p95: sorted copy without windows ${worstOf('sorted')}, windows + key prefilter ${worstOf('prefilter')}`;
       const figure = `${label}: worst p95 ${p95(worst.name, 'chosen').toFixed(0)} ms (${worst.name}) over ${sessions.toLocaleString('en-US')} sessions `
         + `[${each}]; baseline (old schema and query) worst p95 ${p95(worstBase.name, 'baseline').toFixed(0)} ms (${worstBase.name}), `
         + `worst-to-worst ratio ${fmtRatio(p95(worst.name, 'chosen') / p95(worstBase.name, 'baseline'))}${sortedPart}. `
