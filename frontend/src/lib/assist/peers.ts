@@ -91,6 +91,7 @@ export class PeerMesh {
     const entry = this.#peers.get(peerId);
     if (!entry) return;
     this.#peers.delete(peerId);
+    console.debug('[tandem] peer', peerId, failed ? 'failed' : 'closed');
     entry.peer.removeAllListeners();
     entry.peer.destroy();
     this.#events.closed(peerId, failed);
@@ -136,6 +137,7 @@ export class PeerMesh {
   #create(peerId: PeerId, initiator: boolean): Entry {
     // The config is always passed: without it simple-peer would use public STUN servers.
     const peer = new SimplePeer({ initiator, trickle: true, config: { iceServers: this.#config.iceServers } });
+    console.debug('[tandem] peer', peerId, initiator ? 'started' : 'answering');
     const entry: Entry = { peer, initiator, fingerprint: null, sending: null };
     this.#peers.set(peerId, entry);
     peer.on('signal', (data: SimplePeer.SignalData) => this.#send(peerId, data as PeerSignal));
