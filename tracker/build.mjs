@@ -6,7 +6,8 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { compressFile } from '../scripts/compress-static.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const pluginDir = new URL('../assist-plugin/', import.meta.url).pathname;
@@ -60,7 +61,7 @@ await build({
 });
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const sizes = (buf) => `${kb(buf.length)} raw, ${kb(gzipSync(buf, { level: 9 }).length)} gzip`;
+const sizes = (buf) => `${kb(buf.length)} raw, ${kb(gzipSync(buf, { level: 9 }).length)} gzip, ${kb(brotliCompressSync(buf).length)} brotli`;
 const iife = readFileSync(here + 'dist/tandem.iife.js');
 console.log(`tracker: dist/tandem.iife.js (/tracker.js) ${sizes(iife)}`);
 console.log(`tracker: dist/tandem-rtc.js (/tracker-rtc.js, lazy) ${sizes(rtc)}, version ${rtcVersion}`);
@@ -78,3 +79,7 @@ for (const out of Object.values(iifeBuild.metafile.outputs)) {
   for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) if (LIVE.test(input)) live += bytesInOutput;
 }
 console.log(`tracker: of which live assist (plugin + socket.io-client) ${(live / 1024).toFixed(1)} KB raw`);
+
+// .br/.gz beside the two files the backend serves (/tracker.js, /tracker-rtc.js), picked by the
+// request's Accept-Encoding; the ES module and source maps are for bundlers and debuggers, not served.
+for (const f of ['tandem.iife.js', 'tandem-rtc.js']) compressFile(here + 'dist/' + f);

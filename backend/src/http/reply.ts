@@ -35,6 +35,8 @@ export function send(res: HttpResponse, reply: Reply, extraHeaders: Record<strin
   res.cork(() => {
     res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
     for (const [k, v] of Object.entries({ ...extraHeaders, ...reply.headers })) res.writeHeader(k, v);
-    res.end(reply.body ?? '');
+    // A 304 has no body and must not claim one (`end('')` would send Content-Length: 0).
+    if (reply.status === 304) res.endWithoutBody();
+    else res.end(reply.body ?? '');
   });
 }

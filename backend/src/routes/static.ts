@@ -1,47 +1,20 @@
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { TandemError } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import { json, type Reply } from '../http/reply.js';
+import { staticReply } from '../http/static-files.js';
 import type { RequestInfo } from '../http/request.js';
 import { route } from '../http/router.js';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8',
-};
+// Vite puts a content hash in asset names, so those can be cached for good; the rest revalidates
+// (cheaply: every answer has an ETag, and a matching If-None-Match gets 304 with no body).
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const REVALIDATE = 'no-cache';
 
-/**
- * File contents by path, kept while the file's mtime is unchanged: /tracker.js is fetched on every
- * customer page view, and a stat is much cheaper than reading 130 KB. Bounded by the files shipped.
- */
-const fileCache = new Map<string, { mtimeMs: number; body: Buffer }>();
-
-/** Reads a file below `root`, refusing paths that climb out of it. */
-async function fileReply(root: string, relative: string, transform?: (text: string) => string): Promise<Reply | null> {
-  const file = path.resolve(root, '.' + path.posix.normalize('/' + relative));
-  if (!file.startsWith(path.resolve(root) + path.sep)) return null;
-  let mtimeMs: number;
-  try {
-    const s = await stat(file);
-    if (!s.isFile()) return null;
-    mtimeMs = s.mtimeMs;
-  } catch {
-    return null;
-  }
-  const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-  let cached = fileCache.get(file);
-  if (!cached || cached.mtimeMs !== mtimeMs) {
-    cached = { mtimeMs, body: await readFile(file) };
-    if (fileCache.size < 500) fileCache.set(file, cached);
-  }
-  let body: Buffer | string = cached.body;
-  if (transform && type.startsWith('text/html')) body = transform(body.toString('utf8'));
-  // Vite puts a content hash in asset names, so those can be cached for good; the rest revalidates.
-  const immutable = relative.startsWith('assets/');
-  return { status: 200, headers: { 'content-type': type, 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' }, body };
+/** A file below `root`, compressed as the request allows; null when there is none (or it climbs out). */
+function fileReply(req: RequestInfo, root: string, relative: string, transform?: (text: string) => string): Promise<Reply | null> {
+  return staticReply(req, root, relative, { transform, cacheControl: relative.startsWith('assets/') ? IMMUTABLE : REVALIDATE });
 }
 
 function notFound(what: string): never {
@@ -55,8 +28,8 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
   const dashboardDir = path.join(root, 'frontend', 'dist');
   const demoDir = path.join(root, 'e2e', 'demo');
 
-  route(app, log, 'get', '/tracker.js', async () => {
-    const reply = (await fileReply(trackerDir, 'tandem.iife.js')) ?? notFound('tracker.js (run `npm run build`)');
+  route(app, log, 'get', '/tracker.js', async (req) => {
+    const reply = (await fileReply(req, trackerDir, 'tandem.iife.js')) ?? notFound('tracker.js (run `npm run build`)');
     // Any site may load the tracker; short cache so an upgrade reaches pages within minutes.
     reply.headers = { ...reply.headers, 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' };
     return reply;
@@ -64,8 +37,8 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
 
   // The assist plugin's WebRTC chunk (calls, canvas video, control, drawing), fetched by /tracker.js
   // the first time a page needs it; asked for as `?v=<content hash>`, so a page never mixes builds.
-  route(app, log, 'get', '/tracker-rtc.js', async () => {
-    const reply = (await fileReply(trackerDir, 'tandem-rtc.js')) ?? notFound('tracker-rtc.js (run `npm run build`)');
+  route(app, log, 'get', '/tracker-rtc.js', async (req) => {
+    const reply = (await fileReply(req, trackerDir, 'tandem-rtc.js')) ?? notFound('tracker-rtc.js (run `npm run build`)');
     reply.headers = { ...reply.headers, 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' };
     return reply;
   });
@@ -74,18 +47,18 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
     route(app, log, 'get', '/demo/api/items', () =>
       json({ items: [{ id: 1, name: 'Blue mug', price: 12 }, { id: 2, name: 'Notebook', price: 7 }, { id: 3, name: 'Desk lamp', price: 39 }] }),
     );
-    const demo = async (rel: string) =>
-      (await fileReply(demoDir, rel || 'index.html', (html) => html.replaceAll('__TANDEM_PROJECT_KEY__', defaultProjectKey()))) ??
+    const demo = async (req: RequestInfo, rel: string) =>
+      (await fileReply(req, demoDir, rel || 'index.html', (html) => html.replaceAll('__TANDEM_PROJECT_KEY__', defaultProjectKey()))) ??
       notFound('Demo page');
     route(app, log, 'get', '/demo', () => ({ status: 302, headers: { location: '/demo/' } }));
-    route(app, log, 'get', '/demo/*', (req) => demo(req.path.slice('/demo/'.length)));
+    route(app, log, 'get', '/demo/*', (req) => demo(req, req.path.slice('/demo/'.length)));
   }
 
   // Watch links: the dashboard's index.html (the app picks the watch view from the path). The token is
   // in the path, so no Referer may carry it off and no cache may keep the page; /watch is never framed,
   // /embed exists to be framed.
   const watchPage = (embed: boolean) => async (req: RequestInfo): Promise<Reply> => {
-    const reply = (await fileReply(dashboardDir, 'index.html')) ?? notFound('Dashboard (run `npm run build`)');
+    const reply = (await fileReply(req, dashboardDir, 'index.html')) ?? notFound('Dashboard (run `npm run build`)');
     const framing = embed
       ? await embedFraming(req.path.slice('/embed/'.length))
       : { 'content-security-policy': "frame-ancestors 'none'", 'x-frame-options': 'DENY' };
@@ -120,8 +93,8 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
     if (req.path.startsWith('/api/') || req.path.startsWith('/ingest/')) notFound('Route');
     const rel = req.path.slice(1);
     return (
-      (rel && (await fileReply(dashboardDir, rel))) ||
-      (await fileReply(dashboardDir, 'index.html')) ||
+      (rel && (await fileReply(req, dashboardDir, rel))) ||
+      (await fileReply(req, dashboardDir, 'index.html')) ||
       notFound('Dashboard (run `npm run build`)')
     );
   });
