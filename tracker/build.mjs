@@ -5,8 +5,7 @@
 // - dist/index.js: ES module of the Tracker class for bundlers (loads the same chunk from the server)
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { compressFile } from '../scripts/compress-static.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -60,11 +59,15 @@ await build({
   define,
 });
 
+// .br/.gz beside the two files the backend serves (/tracker.js, /tracker-rtc.js), picked by the
+// request's Accept-Encoding; the ES module and source maps are for bundlers and debuggers, not served.
+for (const f of ['tandem.iife.js', 'tandem-rtc.js']) compressFile(here + 'dist/' + f);
+
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const sizes = (buf) => `${kb(buf.length)} raw, ${kb(gzipSync(buf, { level: 9 }).length)} gzip, ${kb(brotliCompressSync(buf).length)} brotli`;
-const iife = readFileSync(here + 'dist/tandem.iife.js');
-console.log(`tracker: dist/tandem.iife.js (/tracker.js) ${sizes(iife)}`);
-console.log(`tracker: dist/tandem-rtc.js (/tracker-rtc.js, lazy) ${sizes(rtc)}, version ${rtcVersion}`);
+const sizeOf = (file) => (existsSync(file) ? kb(statSync(file).size) : 'none');
+const sizes = (file) => `${sizeOf(file)} raw, ${sizeOf(file + '.gz')} gzip, ${sizeOf(file + '.br')} brotli`;
+console.log(`tracker: dist/tandem.iife.js (/tracker.js) ${sizes(here + 'dist/tandem.iife.js')}`);
+console.log(`tracker: dist/tandem-rtc.js (/tracker-rtc.js, lazy) ${sizes(here + 'dist/tandem-rtc.js')}, version ${rtcVersion}`);
 
 // The chunk must stay out of /tracker.js: no module of it, and no simple-peer, may be in the IIFE.
 const RTC_ONLY = /(assist-plugin\/src\/rtc\/|node_modules\/(simple-peer|readable-stream|get-browser-rtc)\/)/;
@@ -79,7 +82,3 @@ for (const out of Object.values(iifeBuild.metafile.outputs)) {
   for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) if (LIVE.test(input)) live += bytesInOutput;
 }
 console.log(`tracker: of which live assist (plugin + socket.io-client) ${(live / 1024).toFixed(1)} KB raw`);
-
-// .br/.gz beside the two files the backend serves (/tracker.js, /tracker-rtc.js), picked by the
-// request's Accept-Encoding; the ES module and source maps are for bundlers and debuggers, not served.
-for (const f of ['tandem.iife.js', 'tandem-rtc.js']) compressFile(here + 'dist/' + f);
