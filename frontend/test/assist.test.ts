@@ -55,6 +55,14 @@ describe('assist status (toolbar state from assist:state and results)', () => {
     expect(run([{ kind: 'ended', feature: 'control', reason: 'user_ended' }], on).message).toMatch(/user ended/);
   });
 
+  it('shows the feature asked for when a grant brings another (control covers drawing)', () => {
+    const granted = state({ control: { agent: agent(me), tabId: 't1', since: 1 }, annotate: [agent(me)] });
+    const s = run([{ kind: 'requested', feature: 'control' }, { kind: 'state', state: granted, self: me }]);
+    expect(s.features.control).toBe('active');
+    expect(s.features.annotate).toBe('active');
+    expect(s.last).toBe('control');
+  });
+
   it('holds: call membership, control, annotate list, recording agent', () => {
     const s = state({
       call: { tabId: 't', agents: [agent(other), agent(me)] },

@@ -100,15 +100,20 @@ export function reduceStatus(prev: AssistStatus, event: StatusEvent): AssistStat
       return { features, last: event.feature, message: `The ${FEATURE_LABEL[event.feature]} ended: ${END_TEXT[event.reason]}.` };
     case 'state': {
       let last = prev.last;
+      let asked: AssistFeature | null = null;
       for (const f of ASSIST_FEATURES) {
         const before = features[f];
         if (holds(event.state, f, event.self)) features[f] = 'active';
         else if (pendingFor(event.state, f, event.self)) features[f] = 'requesting';
         else if (before === 'active') features[f] = 'ended';
         // 'requesting' with nothing pending stays until its `assist:result` (or the request's ack) says how it went.
-        if (features[f] !== before) last = f;
+        if (features[f] !== before) {
+          last = f;
+          if (before === 'requesting') asked ??= f;
+        }
       }
-      return { features, last, message: prev.message };
+      // What the agent asked for is the news (control granted also grants drawing: say "control").
+      return { features, last: asked ?? last, message: prev.message };
     }
   }
 }
