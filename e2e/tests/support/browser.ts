@@ -9,8 +9,18 @@ export const CHROMIUM_ARGS = [
   '--disable-features=LocalNetworkAccessChecks',
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/**
+ * WebRTC between real pages on loopback with fake media (DESIGN.md §8): a fake camera and microphone
+ * (a test pattern with a timer, and a beep), no permission prompt, host candidates on 127.0.0.1 allowed.
+ * Autoplay is allowed so remote media elements play without a user gesture in headless runs.
+ */
+export const WEBRTC_CHROMIUM_ARGS = [
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 250): Promise<T> {

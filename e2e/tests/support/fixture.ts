@@ -14,15 +14,16 @@ export interface E2E {
 
 /**
  * One real backend process (temp data dir, free port) and one Chromium per test file, torn down after
- * it. The returned object is filled in by beforeAll, so read its fields inside tests only.
+ * it. The returned object is filled in by beforeAll, so read its fields inside tests only. `env` is
+ * added to the backend's environment, `chromiumArgs` to Chromium's flags (e.g. WEBRTC_CHROMIUM_ARGS).
  */
-export function useBackendAndBrowser(): E2E {
+export function useBackendAndBrowser(opts: { env?: Record<string, string>; chromiumArgs?: string[] } = {}): E2E {
   const e2e = {} as E2E;
   beforeAll(async () => {
     e2e.dataDir = await tempDataDir();
-    e2e.backend = new BackendProcess(await freePort(), e2e.dataDir);
+    e2e.backend = new BackendProcess(await freePort(), e2e.dataDir, opts.env);
     await e2e.backend.start();
-    e2e.browser = await launchChromium();
+    e2e.browser = await launchChromium(opts.chromiumArgs);
     // Signed in once: logins are rate limited (as they should be), and the cookie outlives restarts
     // because the signing secret is kept in the data dir.
     let cookie: Promise<string> | null = null;

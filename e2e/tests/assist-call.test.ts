@@ -1,0 +1,304 @@
+/**
+ * Calls over WebRTC in real Chromium with fake media (issue 7): one backend and one browser for the file.
+ * Media is asserted on what flows: `getStats()` inbound-rtp bytes of real RTCPeerConnections (the user's
+ * collected by PC_TAP_INIT, the agent's through the dashboard's `window.__tandemAssist.peers()`).
+ */
+import path from 'node:path';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { RECORDING_ROUTES, type CallRecording } from '@tandem/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useBackendAndBrowser } from './support/fixture.js';
+import { waitFor, WEBRTC_CHROMIUM_ARGS } from './support/browser.js';
+import { agentContext, openLiveView, sessionIdOf, waitForAssist, waitForStageText } from './support/live.js';
+import {
+  PC_TAP_INIT,
+  agentStatus,
+  answerPrompt,
+  inbound,
+  inboundDelta,
+  rtcState,
+  serveAssistPages,
+  waitForInboundGrowth,
+} from './support/assist.js';
+
+/**
+ * The server's request timeout, shortened for this file (production: ASSIST_REQUEST_TIMEOUT_MS, 30 s):
+ * long enough for a prompt to be answered on a loaded 2-core machine, short enough for the timeout test.
+ */
+const REQUEST_TIMEOUT_MS = 6_000;
+const e2e = useBackendAndBrowser({
+  env: { TANDEM_ASSIST_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) },
+  chromiumArgs: WEBRTC_CHROMIUM_ARGS,
+});
+const ARTIFACTS = path.resolve(new URL('../artifacts', import.meta.url).pathname);
+beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
+
+interface User {
+  context: BrowserContext;
+  page: Page;
+  sessionId: string;
+  close(): Promise<void>;
+}
+
+/** A user (own context = own session) on the control test page, its peer connections tapped. */
+async function newUser(): Promise<User> {
+  const context = await e2e.browser.newContext({ viewport: { width: 1100, height: 800 } });
+  await context.addInitScript(PC_TAP_INIT);
+  await serveAssistPages(context, e2e.backend.url);
+  const page = await context.newPage();
+  await page.goto(`${e2e.backend.url}/app/second.html`);
+  const sessionId = await sessionIdOf(page);
+  await waitForAssist(page, 'assist socket connected', (s) => s.connected);
+  return { context, page, sessionId, close: () => context.close() };
+}
+
+async function adminView(sessionId: string): Promise<{ context: BrowserContext; view: Page }> {
+  const context = await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
+  const view = await openLiveView(context, e2e.backend.url, sessionId);
+  await waitForStageText(view, 'Second page of the site');
+  return { context, view };
+}
+
+/** A second agent of the project (added through the settings API), signed in in its own context. */
+async function secondAgentContext(name: string): Promise<BrowserContext> {
+  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`;
+  const password = 'second-agent-password';
+  const added = await fetch(`${e2e.backend.url}/api/v1/agents`, {
+    method: 'POST',
+    headers: { cookie: await e2e.agentCookie(), 'content-type': 'application/json' },
+    body: JSON.stringify({ email, name, password, role: 'agent' }),
+  });
+  expect(added.status).toBe(200);
+  const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+  return agentContext(e2e.browser, e2e.backend.url, login.headers.get('set-cookie')!.split(';')[0]);
+}
+
+/** The agent presses Call, the user accepts: resolves once media flows both ways. */
+async function startCall(user: User, view: Page, agentName = 'Admin'): Promise<void> {
+  await view.getByTestId('assist-call').click();
+  await answerPrompt(user.page, true, agentName);
+  await waitForInboundGrowth(view, 'agent', { audio: true, video: true }, "the user's audio and video at the agent", { peerPrefix: 'tab:' });
+  await waitForInboundGrowth(user.page, 'pcs', { audio: true, video: true }, "the agent's audio and video at the user");
+}
+
+const statusMatches = (view: Page, re: RegExp) =>
+  waitFor(`agent status ${re}`, async () => {
+    const el = view.getByTestId('assist-status').first();
+    const s = `${(await el.getAttribute('data-state')) ?? ''} ${(await el.textContent()) ?? ''}`;
+    return re.test(s) ? s : null;
+  }, 15_000, 100);
+
+describe('assist calls over WebRTC', () => {
+  it('call accepted: both sides receive audio and video, the call UI shows on both sides; mute stops audio bytes', async () => {
+    const user = await newUser();
+    const { context, view } = await adminView(user.sessionId);
+    await startCall(user, view);
+    await user.page.locator('[data-tandem-call]').waitFor({ state: 'visible' });
+    await view.getByTestId('assist-remote-media').first().waitFor({ state: 'visible' });
+    expect((await rtcState(user.page)).rtc?.callActive).toBe(true);
+    await user.page.screenshot({ path: path.join(ARTIFACTS, 'assist-call-user.png') });
+    await view.screenshot({ path: path.join(ARTIFACTS, 'assist-call-agent.png') });
+
+    // The user mutes: the agent stops receiving audio BYTES (replaceTrack(null), not track.enabled), video goes on.
+    await user.page.locator('[data-tandem-mute]').click();
+    const mutedAtAgent = await inboundDelta(view, 'agent', 2_000, 800, 'tab:');
+    expect(mutedAtAgent.audioBytes).toBeLessThan(300);
+    expect(mutedAtAgent.videoBytes).toBeGreaterThan(5_000);
+    await user.page.locator('[data-tandem-mute]').click();
+    await waitForInboundGrowth(view, 'agent', { audio: true }, 'audio back at the agent after unmute', { peerPrefix: 'tab:' });
+
+    // The agent mutes: the user stops receiving the agent's audio.
+    await view.getByTestId('assist-mute').click();
+    const mutedAtUser = await inboundDelta(user.page, 'pcs', 2_000);
+    expect(mutedAtUser.audioBytes).toBeLessThan(300);
+    expect(mutedAtUser.videoBytes).toBeGreaterThan(5_000);
+    await view.getByTestId('assist-mute').click();
+    await waitForInboundGrowth(user.page, 'pcs', { audio: true }, "the agent's audio back at the user after unmute");
+
+    // The camera toggle stops video bytes the same way.
+    await user.page.locator('[data-tandem-camera]').click();
+    const noCamera = await inboundDelta(view, 'agent', 2_000, 800, 'tab:');
+    expect(noCamera.videoBytes).toBeLessThan(2_000);
+    expect(noCamera.audioBytes).toBeGreaterThan(1_000);
+    await user.page.locator('[data-tandem-camera]').click();
+
+    // The agent hangs up: the user's call UI goes away and no more media arrives there.
+    await view.getByTestId('assist-hangup').click();
+    await user.page.locator('[data-tandem-call]').waitFor({ state: 'detached', timeout: 10_000 });
+    await waitFor('the user side out of the call', async () => (await rtcState(user.page)).rtc?.callActive === false);
+    const afterHangup = await inboundDelta(user.page, 'pcs', 1_500);
+    expect(afterHangup.audioBytes).toBe(0);
+    expect(afterHangup.videoBytes).toBe(0);
+    await context.close();
+    await user.close();
+  });
+
+  it('the user hangs up: the call ends for the agent', async () => {
+    const user = await newUser();
+    const { context, view } = await adminView(user.sessionId);
+    await startCall(user, view);
+    await user.page.locator('[data-tandem-hangup]').click();
+    await waitFor('no call at the agent', async () => (await view.getByTestId('assist-remote-media').count()) === 0, 10_000);
+    const after = await inboundDelta(view, 'agent', 1_500, 800, 'tab:');
+    expect(after.audioBytes).toBe(0);
+    expect(after.videoBytes).toBe(0);
+    // The agent can call again (the hang-up left nothing stuck on the server).
+    await startCall(user, view);
+    await context.close();
+    await user.close();
+  });
+
+  it('declined: the agent is told, nothing starts on the user side', async () => {
+    const user = await newUser();
+    const { context, view } = await adminView(user.sessionId);
+    await view.getByTestId('assist-call').click();
+    const prompt = await answerPrompt(user.page, false, 'Admin');
+    expect(prompt.toLowerCase()).toContain('call');
+    await statusMatches(view, /declin/i);
+    expect((await rtcState(user.page)).rtc?.callActive ?? false).toBe(false);
+    // No media ever flowed on the user's side.
+    const inb = await inbound(user.page, 'pcs');
+    expect(inb.audioBytes + inb.videoBytes).toBe(0);
+    await context.close();
+    await user.close();
+  });
+
+  it(`timed out: no answer within the request timeout (${REQUEST_TIMEOUT_MS / 1000} s here) tells the agent and removes the prompt`, async () => {
+    const user = await newUser();
+    const { context, view } = await adminView(user.sessionId);
+    await view.getByTestId('assist-call').click();
+    const accept = user.page.locator('[data-tandem-consent-accept]');
+    await accept.waitFor({ state: 'visible' });
+    await statusMatches(view, /time.?out|timed/i);
+    await accept.waitFor({ state: 'detached', timeout: 5_000 });
+    expect((await rtcState(user.page)).rtc?.callActive ?? false).toBe(false);
+    await context.close();
+    await user.close();
+  });
+
+  it('group call: two agents and the user, each agent receives the other agent\'s audio', async () => {
+    const user = await newUser();
+    const a = await adminView(user.sessionId);
+    await startCall(user, a.view);
+    const blakeCtx = await secondAgentContext('Blake Support');
+    const blake = await openLiveView(blakeCtx, e2e.backend.url, user.sessionId);
+    await waitForStageText(blake, 'Second page of the site');
+    await blake.getByTestId('assist-call').click();
+    const prompt = await answerPrompt(user.page, true, 'Blake Support');
+    expect(prompt.toLowerCase()).toContain('join');
+    // Blake hears the user and the admin; the admin hears Blake.
+    await waitForInboundGrowth(blake, 'agent', { audio: true, video: true }, 'the user at Blake', { peerPrefix: 'tab:' });
+    await waitForInboundGrowth(blake, 'agent', { audio: true }, "the admin's audio at Blake", { peerPrefix: 'agent:' });
+    await waitForInboundGrowth(a.view, 'agent', { audio: true }, "Blake's audio at the admin", { peerPrefix: 'agent:' });
+    // The user receives both agents: two peers with media.
+    await waitFor('two agent peers at the user', async () => (await rtcState(user.page)).rtc?.peers.length === 2);
+    await user.page.screenshot({ path: path.join(ARTIFACTS, 'assist-group-call-user.png') });
+    // One agent leaves: the call goes on between the others.
+    await blake.getByTestId('assist-hangup').click();
+    await waitFor('one agent left in the call', async () => (await rtcState(user.page)).rtc?.peers.length === 1);
+    await waitForInboundGrowth(a.view, 'agent', { audio: true }, 'the call goes on for the admin', { peerPrefix: 'tab:' });
+    expect(await agentStatus(a.view)).not.toBeNull();
+    await blakeCtx.close();
+    await a.context.close();
+    await user.close();
+  });
+
+  it('records the call with consent: a playable webm stored with the session that plays in sync on the session page', async () => {
+    const user = await newUser();
+    const { context, view } = await adminView(user.sessionId);
+    await startCall(user, view);
+    await view.getByTestId('assist-record').click();
+    await answerPrompt(user.page, true, 'Admin');
+    // The visible "recording" mark on both sides while it lasts.
+    await user.page.locator('[data-tandem-recording]').waitFor({ state: 'visible' });
+    await view.getByTestId('assist-recording').first().waitFor({ state: 'visible' });
+    await user.page.screenshot({ path: path.join(ARTIFACTS, 'assist-recording-user.png') });
+    await view.waitForTimeout(4_000);
+    await view.getByTestId('assist-record').click();
+    await user.page.locator('[data-tandem-recording]').waitFor({ state: 'detached', timeout: 10_000 });
+
+    const cookie = await e2e.agentCookie();
+    const rec = await waitFor('a complete recording listed with the session', async () => {
+      const res = await fetch(`${e2e.backend.url}${RECORDING_ROUTES.list(user.sessionId)}`, { headers: { cookie } });
+      if (!res.ok) return null;
+      const body = (await res.json()) as { recordings?: CallRecording[] } | CallRecording[];
+      const list = Array.isArray(body) ? body : body.recordings ?? [];
+      return list.find((r) => r.complete && r.bytes > 0) ?? null;
+    }, 20_000, 250);
+    expect(rec.sessionId).toBe(user.sessionId);
+    expect(rec.mimeType).toContain('webm');
+    expect(rec.durationMs).toBeGreaterThan(2_500);
+
+    // Stored on disk under the data dir, as many bytes as the metadata says.
+    const recDir = path.join(e2e.dataDir, 'recordings');
+    const projects = await readdir(recDir);
+    const onDisk = await Promise.all(projects.map((p) => stat(path.join(recDir, p, `${rec.recordingId}.webm`)).catch(() => null)));
+    const file = onDisk.find(Boolean);
+    expect(file?.size).toBe(rec.bytes);
+
+    // Served as webm (EBML magic), with Range.
+    const mediaUrl = `${e2e.backend.url}${RECORDING_ROUTES.media(rec.recordingId)}`;
+    const media = await fetch(mediaUrl, { headers: { cookie } });
+    expect(media.status).toBe(200);
+    const bytes = new Uint8Array(await media.arrayBuffer());
+    expect([...bytes.slice(0, 4)]).toEqual([0x1a, 0x45, 0xdf, 0xa3]);
+    const ranged = await fetch(mediaUrl, { headers: { cookie, range: 'bytes=0-99' } });
+    expect(ranged.status).toBe(206);
+    expect((await ranged.arrayBuffer()).byteLength).toBe(100);
+
+    // Playable: Chromium decodes video frames and has audio from it.
+    const player = await context.newPage();
+    await player.goto(`${e2e.backend.url}/healthz`);
+    const played = await player.evaluate(async (src) => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = src;
+      document.body.appendChild(v);
+      await new Promise((res, rej) => { v.onloadeddata = res; v.onerror = () => rej(new Error(`video error ${v.error?.code}`)); });
+      await v.play();
+      await new Promise((r) => setTimeout(r, 1500));
+      return { width: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames, time: v.currentTime, audio: (v as any).webkitAudioDecodedByteCount as number };
+    }, mediaUrl);
+    expect(played.width).toBeGreaterThan(0);
+    expect(played.frames).toBeGreaterThan(5);
+    expect(played.audio).toBeGreaterThan(0);
+    await player.close();
+
+    // The session page plays it in a <video> on the replay's timeline, with a download.
+    const page = await context.newPage();
+    await page.goto(`${e2e.backend.url}/#/sessions/${encodeURIComponent(user.sessionId)}`);
+    const video = page.getByTestId('recording-player').first();
+    await video.waitFor({ state: 'attached', timeout: 20_000 });
+    expect(await page.getByTestId('recording-download').first().getAttribute('href')).toContain(RECORDING_ROUTES.media(rec.recordingId));
+    // Seek the replay 2 s into the recording: the video's time follows the player's clock.
+    const events = await (await fetch(`${e2e.backend.url}/api/v1/sessions/${user.sessionId}/events`, { headers: { cookie } })).text();
+    const firstTs = Math.min(...events.trim().split('\n').map((l) => JSON.parse(l).timestamp as number).filter(Number.isFinite));
+    const scrubber = page.getByTestId('player-scrubber');
+    await waitFor('the player loaded', async () => Number(await scrubber.getAttribute('aria-valuemax')) > 0);
+    const total = Number(await scrubber.getAttribute('aria-valuemax'));
+    const box = (await scrubber.boundingBox())!;
+    const frac = Math.min(0.99, (rec.startedAt + 2_000 - firstTs) / total);
+    await page.mouse.click(box.x + frac * box.width, box.y + box.height / 2);
+    const sync = async () => {
+      const now = Number(await scrubber.getAttribute('aria-valuenow'));
+      const t = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+      return { expected: (firstTs + now - rec.startedAt) / 1000, actual: t };
+    };
+    await waitFor('the recording seeked with the replay', async () => {
+      const s = await sync();
+      return Math.abs(s.expected - s.actual) < 0.5 && s.actual > 0.5;
+    }, 10_000).catch(async (err) => { throw new Error(`${(err as Error).message}: ${JSON.stringify(await sync())}`); });
+    await page.getByTestId('player-play').click();
+    await page.waitForTimeout(1_500);
+    await page.getByTestId('player-play').click();
+    const after = await sync();
+    expect(after.actual).toBeGreaterThan(2);
+    expect(Math.abs(after.expected - after.actual)).toBeLessThan(0.6);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'assist-recording-session-page.png') });
+    await context.close();
+    await user.close();
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Canvas video (issue 7): every visible <canvas> of the user's page, 2D and WebGL, reaches a watching agent
+ * as a live video (captureStream over the tab↔agent peer), drawn exactly over the replayed canvas. Asserted
+ * on frames the agent decoded and on the pixels of the video, not on an element existing.
+ */
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { useBackendAndBrowser } from './support/fixture.js';
+import { waitFor, WEBRTC_CHROMIUM_ARGS } from './support/browser.js';
+import { agentContext, openLiveView, sessionIdOf, stageFrame, waitForAssist, waitForStageText } from './support/live.js';
+import { PC_TAP_INIT, inboundDelta, rtcState, serveAssistPages, waitForInboundGrowth } from './support/assist.js';
+
+const e2e = useBackendAndBrowser({ chromiumArgs: WEBRTC_CHROMIUM_ARGS });
+const ARTIFACTS = path.resolve(new URL('../artifacts', import.meta.url).pathname);
+beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
+
+interface Box { x: number; y: number; width: number; height: number }
+
+/** Each canvas video of the live view: its node id, its box in the page, frames presented, a pixel. */
+function canvasVideos(view: Page) {
+  return view.getByTestId('assist-canvas-video').evaluateAll((els) =>
+    els.map((el) => {
+      const v = el as HTMLVideoElement;
+      const r = v.getBoundingClientRect();
+      let pixel: number[] | null = null;
+      if (v.videoWidth > 0) {
+        const c = document.createElement('canvas');
+        c.width = v.videoWidth;
+        c.height = v.videoHeight;
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(v, 0, 0);
+        // The WebGL canvas is one clear colour; the 2D one is dark with a moving square: sample the middle row.
+        const row = ctx.getImageData(0, Math.floor(c.height / 2), c.width, 1).data;
+        let r0 = 0, g0 = 0, b0 = 0;
+        for (let i = 0; i < row.length; i += 4) { r0 += row[i]; g0 += row[i + 1]; b0 += row[i + 2]; }
+        const n = row.length / 4;
+        pixel = [Math.round(r0 / n), Math.round(g0 / n), Math.round(b0 / n)];
+      }
+      return {
+        nodeId: v.getAttribute('data-node-id'),
+        box: { x: r.x, y: r.y, width: r.width, height: r.height },
+        frames: v.getVideoPlaybackQuality().totalVideoFrames,
+        size: [v.videoWidth, v.videoHeight],
+        pixel,
+      };
+    }),
+  );
+}
+
+const close = (a: Box, b: Box, tol = 3) =>
+  Math.abs(a.x - b.x) <= tol && Math.abs(a.y - b.y) <= tol && Math.abs(a.width - b.width) <= tol && Math.abs(a.height - b.height) <= tol;
+
+/** The replayed canvases' boxes in the agent's page (the replay is scaled: these are what the videos must cover). */
+async function replayedCanvasBoxes(view: Page): Promise<Record<string, Box>> {
+  const out: Record<string, Box> = {};
+  for (const id of ['c2d', 'cgl']) {
+    const b = await stageFrame(view).locator(`#${id}`).boundingBox();
+    if (b) out[id] = b;
+  }
+  return out;
+}
+
+describe('canvas video', () => {
+  it('a 2D and a WebGL canvas animating on the user page arrive as video where the replayed canvases are', async () => {
+    const context = await e2e.browser.newContext({ viewport: { width: 1000, height: 700 } });
+    await context.addInitScript(PC_TAP_INIT);
+    await serveAssistPages(context, e2e.backend.url);
+    const page = await context.newPage();
+    await page.goto(`${e2e.backend.url}/app/canvas.html`);
+    expect(await page.evaluate(() => (window as any).__webgl)).toBe(true);
+    const sessionId = await sessionIdOf(page);
+    await waitForAssist(page, 'assist socket connected', (s) => s.connected);
+    // Nobody watches: no peer, no stream.
+    await page.waitForTimeout(1_000);
+    expect(await page.evaluate(() => (window as any).__pcs.length)).toBe(0);
+
+    const agent = await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
+    const view = await openLiveView(agent, e2e.backend.url, sessionId);
+    await waitForStageText(view, 'Canvas page');
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video bytes at the agent', { peerPrefix: 'tab:', minBytes: 20_000 });
+    await waitFor('two canvas videos playing', async () => {
+      const v = await canvasVideos(view);
+      return v.length === 2 && v.every((x) => x.frames > 10);
+    }, 20_000);
+    await waitFor('the plugin streams two canvases', async () => (await rtcState(page)).rtc?.canvasStreams === 2);
+
+    // Each video sits over its replayed canvas (same box in the agent's page, whatever the replay's scale).
+    const placed = async () => {
+      const [videos, canvases] = await Promise.all([canvasVideos(view), replayedCanvasBoxes(view)]);
+      const matched = Object.entries(canvases).map(([id, box]) => [id, videos.find((v) => close(v.box, box))] as const);
+      return { videos, canvases, matched };
+    };
+    const first = await waitFor('videos over the replayed canvases', async () => {
+      const p = await placed();
+      return p.matched.length === 2 && p.matched.every(([, v]) => v) ? p : null;
+    }, 10_000).catch(async (err) => { throw new Error(`${(err as Error).message}: ${JSON.stringify(await placed())}`); });
+    const webglVideo = first.matched.find(([id]) => id === 'cgl')![1]!;
+    const twoDVideo = first.matched.find(([id]) => id === 'c2d')![1]!;
+    expect(webglVideo.nodeId).not.toBe(twoDVideo.nodeId);
+    // Not blank: the WebGL video shows the page's clear colour (blue-ish, green 0.4 ≈ 102), and it changes.
+    expect(webglVideo.pixel).not.toBeNull();
+    expect(webglVideo.pixel![1]).toBeGreaterThan(60);
+    const later = await waitFor('the WebGL colour changes', async () => {
+      const v = (await canvasVideos(view)).find((x) => x.nodeId === webglVideo.nodeId);
+      return v && v.pixel && Math.abs(v.pixel[0] - webglVideo.pixel![0]) > 20 ? v : null;
+    }, 5_000);
+    expect(later.frames).toBeGreaterThan(webglVideo.frames);
+    await view.screenshot({ path: path.join(ARTIFACTS, 'assist-canvas-agent.png') });
+
+    // The video follows the canvas when it is resized on the user's page.
+    await page.evaluate(() => (document.getElementById('c2d')!.style.width = '480px'));
+    await waitFor('the 2D video follows the resized canvas', async () => {
+      const p = await placed();
+      const v = p.videos.find((x) => x.nodeId === twoDVideo.nodeId);
+      return v && p.canvases.c2d && close(v.box, p.canvases.c2d) && v.box.width > twoDVideo.box.width * 1.2;
+    }, 10_000).catch(async (err) => { throw new Error(`${(err as Error).message}: ${JSON.stringify(await placed())}`); });
+
+    // Off screen the streams pause; back on screen they resume.
+    await page.evaluate(() => window.scrollTo(0, 2500));
+    const offscreen = await inboundDelta(view, 'agent', 2_000, 1_500, 'tab:');
+    expect(offscreen.framesDecoded).toBeLessThan(6);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video back on screen', { peerPrefix: 'tab:', minBytes: 10_000 });
+
+    // Nobody watches any more: the tab stops streaming and closes its peer.
+    await agent.close();
+    await waitFor('streams stopped after the agent left', async () => {
+      const s = await rtcState(page);
+      const open = await page.evaluate(() => (window as any).__pcs.filter((pc: RTCPeerConnection) => pc.connectionState !== 'closed').length);
+      return (s.rtc?.canvasStreams ?? 0) === 0 && open === 0;
+    }, 25_000);
+    await context.close();
+  });
+});
