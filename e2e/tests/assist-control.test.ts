@@ -134,15 +134,10 @@ describe('remote control from the live view (one granted session, in order)', ()
 
   it('a select changes (React sees the change)', async () => {
     await clickInView(view, '#color');
-    // The dashboard offers the select's options (the native list of the sandboxed iframe cannot open).
-    const picker = view.getByTestId('assist-select-option');
-    if (await picker.first().isVisible({ timeout: 2_000 }).catch(() => false)) {
-      await picker.filter({ hasText: 'Blue' }).first().click();
-    } else {
-      await view.keyboard.press('ArrowDown');
-      await view.keyboard.press('ArrowDown');
-    }
+    // The dashboard offers the select's options (the native list cannot be opened remotely) and sends `select`.
+    await view.getByTestId('assist-select').getByRole('option', { name: 'Blue' }).click();
     await waitText(user.page, '#color-echo', 'Colour is blue');
+    expect(await user.page.inputValue('#color')).toBe('blue');
   });
 
   it('the agent scrolls the page and a scrollable box', async () => {
@@ -198,14 +193,24 @@ describe('remote control from the live view (one granted session, in order)', ()
     await view.getByTestId('assist-annotate').click();
   });
 
-  it('the agent visits another page of the site and keeps control there without a new prompt', async () => {
-    await clickInView(view, '#to-second');
+  it('the agent visits another page of the site by URL and keeps control there without a new prompt', async () => {
+    await view.getByTestId('assist-visit-url').fill(`${e2e.backend.url}/app/second.html`);
+    await view.getByTestId('assist-visit').click();
     await user.page.waitForURL('**/app/second.html');
     await waitForStageText(view, 'Second page of the site', 20_000);
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'visible', timeout: 15_000 });
     expect(await user.page.locator('[data-tandem-consent-accept]').count()).toBe(0);
     await clickInView(view, '#second-btn');
     await waitText(user.page, '#second-out', 'second clicked', 15_000);
+    // A link followed by the agent's click is a navigation too: back to the first page, still in control.
+    await clickInView(view, 'a[href="/app/control.html"]');
+    await user.page.waitForURL('**/app/control.html');
+    await waitForStageText(view, 'Assist control page', 20_000);
+    await clickInView(view, '#inc');
+    await waitText(user.page, '#clicks', 'Clicked 1 times', 15_000);
+    await clickInView(view, '#to-second');
+    await user.page.waitForURL('**/app/second.html');
+    await waitForStageText(view, 'Second page of the site', 20_000);
   });
 
   it('the user takes control back at once; the agent can no longer act on the page', async () => {
