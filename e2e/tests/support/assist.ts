@@ -169,11 +169,10 @@ export async function inboundDelta(page: Page, source: PeerSource, ms: number, s
 export async function answerPrompt(page: Page, accept: boolean, mustName?: string, timeoutMs = 15_000): Promise<string> {
   const button = page.locator(accept ? '[data-tandem-consent-accept]' : '[data-tandem-consent-decline]').last();
   await button.waitFor({ state: 'visible', timeout: timeoutMs });
-  // The prompt's text: the closest container of both buttons.
+  // The prompt's text: its dialog box (role, or the plugin's request/consent attribute).
   const text = await button.evaluate((el) => {
-    let n: Element | null = el;
-    while (n && !(n.querySelector('[data-tandem-consent-accept]') && n.querySelector('[data-tandem-consent-decline]'))) n = n.parentElement;
-    return (n ?? el).textContent ?? '';
+    const box = el.closest('[role="alertdialog"], [role="dialog"], [data-tandem-request], [data-tandem-consent]') ?? el.parentElement?.parentElement ?? el;
+    return box.textContent ?? '';
   });
   if (mustName && !text.includes(mustName)) throw new Error(`the prompt does not name ${mustName}: ${JSON.stringify(text)}`);
   await button.click();
