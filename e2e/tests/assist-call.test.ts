@@ -20,6 +20,7 @@ import {
   rtcState,
   serveAssistPages,
   waitForInboundGrowth,
+  VISIBLE_ACCEPT,
 } from './support/assist.js';
 
 /**
@@ -170,10 +171,10 @@ describe('assist calls over WebRTC', () => {
     const user = await newUser();
     const { context, view } = await adminView(user.sessionId);
     await view.getByTestId('assist-call').click();
-    const accept = user.page.locator('[data-tandem-consent-accept]');
+    const accept = user.page.locator(VISIBLE_ACCEPT);
     await accept.waitFor({ state: 'visible' });
     await statusMatches(view, /time.?out|timed/i);
-    await accept.waitFor({ state: 'detached', timeout: 5_000 });
+    await waitFor('the prompt removed', async () => (await accept.count()) === 0, 5_000);
     expect((await rtcState(user.page)).rtc?.callActive ?? false).toBe(false);
     await context.close();
     await user.close();
@@ -193,12 +194,15 @@ describe('assist calls over WebRTC', () => {
     await waitForInboundGrowth(blake, 'agent', { audio: true, video: true }, 'the user at Blake', { peerPrefix: 'tab:' });
     await waitForInboundGrowth(blake, 'agent', { audio: true }, "the admin's audio at Blake", { peerPrefix: 'agent:' });
     await waitForInboundGrowth(a.view, 'agent', { audio: true }, "Blake's audio at the admin", { peerPrefix: 'agent:' });
-    // The user receives both agents: two peers with media.
+    // The user receives both agents: two peers with media, both named on the call panel.
     await waitFor('two agent peers at the user', async () => (await rtcState(user.page)).rtc?.peers.length === 2);
+    await waitForInboundGrowth(user.page, 'pcs', { audio: true, video: true }, 'both agents at the user', { minBytes: 8_000 });
+    const panel = user.page.locator('[data-tandem-call]');
+    await waitFor('both agents on the call panel', async () => /Admin/.test((await panel.textContent()) ?? '') && /Blake Support/.test((await panel.textContent()) ?? ''));
     await user.page.screenshot({ path: path.join(ARTIFACTS, 'assist-group-call-user.png') });
     // One agent leaves: the call goes on between the others.
     await blake.getByTestId('assist-hangup').click();
-    await waitFor('one agent left in the call', async () => (await rtcState(user.page)).rtc?.peers.length === 1);
+    await waitFor('Blake gone from the call panel', async () => !((await panel.textContent()) ?? '').includes('Blake Support'), 10_000);
     await waitForInboundGrowth(a.view, 'agent', { audio: true }, 'the call goes on for the admin', { peerPrefix: 'tab:' });
     expect(await agentStatus(a.view)).not.toBeNull();
     await blakeCtx.close();

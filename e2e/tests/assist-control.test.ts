@@ -28,6 +28,7 @@ import {
   serveAssistPages,
   type AgentSocket,
   type XssHits,
+  VISIBLE_ACCEPT,
 } from './support/assist.js';
 
 const e2e = useBackendAndBrowser({ chromiumArgs: WEBRTC_CHROMIUM_ARGS });
@@ -199,7 +200,7 @@ describe('remote control from the live view (one granted session, in order)', ()
     await user.page.waitForURL('**/app/second.html');
     await waitForStageText(view, 'Second page of the site', 20_000);
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'visible', timeout: 15_000 });
-    expect(await user.page.locator('[data-tandem-consent-accept]').count()).toBe(0);
+    expect(await user.page.locator(VISIBLE_ACCEPT).count()).toBe(0);
     await clickInView(view, '#second-btn');
     await waitText(user.page, '#second-out', 'second clicked', 15_000);
     // A link followed by the agent's click is a navigation too: back to the first page, still in control.
@@ -270,7 +271,7 @@ describe('the server refuses control it did not grant (raw agent sockets, no UI)
     expect((await refused).code).toBe('forbidden');
     await user.page.waitForTimeout(500);
     expect(await text(user.page, '#clicks')).toBe('Clicked 0 times');
-    expect(await user.page.locator('[data-tandem-consent-accept]').count()).toBe(0);
+    expect(await user.page.locator(VISIBLE_ACCEPT).count()).toBe(0);
   });
 
   it("forwards only the holder's input; a second agent gets busy (naming the holder) and its input is refused", async () => {

@@ -167,7 +167,8 @@ export async function inboundDelta(page: Page, source: PeerSource, ms: number, s
 
 /** The consent prompt of the assist plugin (in its open shadow root; Playwright's CSS pierces it). */
 export async function answerPrompt(page: Page, accept: boolean, mustName?: string, timeoutMs = 15_000): Promise<string> {
-  const button = page.locator(accept ? '[data-tandem-consent-accept]' : '[data-tandem-consent-decline]').last();
+  // :visible — the plugin keeps its (hidden) viewing-consent prompt in the same shadow root.
+  const button = page.locator(accept ? '[data-tandem-consent-accept]:visible' : '[data-tandem-consent-decline]:visible').last();
   await button.waitFor({ state: 'visible', timeout: timeoutMs });
   // The prompt's text: its dialog box (role, or the plugin's request/consent attribute).
   const text = await button.evaluate((el) => {
@@ -178,6 +179,9 @@ export async function answerPrompt(page: Page, accept: boolean, mustName?: strin
   await button.click();
   return text;
 }
+
+/** A visible consent button of the plugin (the viewing-consent prompt's buttons stay in the DOM, hidden). */
+export const VISIBLE_ACCEPT = '[data-tandem-consent-accept]:visible';
 
 /** The plugin's own view of assist (the `rtc` section added by issue 7). */
 export interface RtcAssistState {
