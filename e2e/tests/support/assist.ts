@@ -210,7 +210,13 @@ export async function pointInView(view: Page, selector: string, scope = ''): Pro
   const frame = view.frameLocator(`${scope} [data-testid="live-stage"] iframe`.trim()).first();
   const box = await frame.locator(selector).first().boundingBox();
   if (!box) throw new Error(`${selector} is not drawn in the agent's view`);
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const p = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  // Outside the stage the agent's click would land on the dashboard (e.g. the time-travel bar), not the page.
+  const stage = await view.locator(`${scope} [data-testid="live-stage"]`.trim()).first().boundingBox();
+  if (!stage || p.x < stage.x || p.y < stage.y || p.x > stage.x + stage.width || p.y > stage.y + stage.height) {
+    throw new Error(`${selector} is outside the agent's stage (at ${JSON.stringify(p)}, stage ${JSON.stringify(stage)}): scroll the user's page first`);
+  }
+  return p;
 }
 
 export async function clickInView(view: Page, selector: string): Promise<void> {
