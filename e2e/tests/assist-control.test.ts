@@ -146,8 +146,9 @@ describe('remote control from the live view (one granted session, in order)', ()
     await view.mouse.move(box.x, box.y);
     await view.mouse.wheel(0, 300);
     await waitFor('the box scrolled on the user page', async () => (await user.page.locator('#scroller').evaluate((e) => e.scrollTop)) > 0);
-    const tall = await pointInView(view, '#tall');
-    await view.mouse.move(tall.x, Math.min(tall.y, 600));
+    // The page itself: the wheel over the lower part of the stage (the tall block, below the app).
+    const stage = (await view.getByTestId('live-stage').boundingBox())!;
+    await view.mouse.move(stage.x + stage.width / 2, stage.y + stage.height - 30);
     await view.mouse.wheel(0, 600);
     await waitFor('the page scrolled', async () => (await user.page.evaluate(() => window.scrollY)) > 100);
     await user.page.evaluate(() => window.scrollTo(0, 0));
@@ -201,6 +202,7 @@ describe('remote control from the live view (one granted session, in order)', ()
     await waitForStageText(view, 'Second page of the site', 20_000);
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'visible', timeout: 15_000 });
     expect(await user.page.locator(VISIBLE_ACCEPT).count()).toBe(0);
+    await view.getByTestId('assist-control-overlay').waitFor({ state: 'visible' });
     await clickInView(view, '#second-btn');
     await waitText(user.page, '#second-out', 'second clicked', 15_000);
     // A link followed by the agent's click is a navigation too: back to the first page, still in control.
