@@ -20,6 +20,7 @@ import {
   serveAssistPages,
   waitForInboundGrowth,
   VISIBLE_ACCEPT,
+  patientContext,
 } from './support/assist.js';
 
 /**
@@ -31,6 +32,8 @@ const e2e = useBackendAndBrowser({
   env: { TANDEM_ASSIST_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) },
   chromiumArgs: WEBRTC_CHROMIUM_ARGS,
 });
+/** A WebRTC test on a loaded 2-core machine: several peers, encoders and page loads (the suite default is 120 s). */
+const WEBRTC_TEST_TIMEOUT_MS = 300_000;
 const ARTIFACTS = path.resolve(new URL('../artifacts', import.meta.url).pathname);
 beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
 
@@ -43,7 +46,7 @@ interface User {
 
 /** A user (own context = own session) on the control test page, its peer connections tapped. */
 async function newUser(): Promise<User> {
-  const context = await e2e.browser.newContext({ viewport: { width: 1100, height: 800 } });
+  const context = patientContext(await e2e.browser.newContext({ viewport: { width: 1100, height: 800 } }));
   await context.addInitScript(PC_TAP_INIT);
   await serveAssistPages(context, e2e.backend.url);
   const page = await context.newPage();
@@ -54,8 +57,8 @@ async function newUser(): Promise<User> {
 }
 
 async function adminView(sessionId: string): Promise<{ context: BrowserContext; view: Page }> {
-  const context = await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
-  const view = await openLiveView(context, e2e.backend.url, sessionId);
+  const context = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
+  const view = await openLiveView(context, e2e.backend.url, sessionId, 45_000);
   await waitForStageText(view, 'Second page of the site');
   return { context, view };
 }
@@ -73,7 +76,7 @@ async function secondAgentContext(name: string): Promise<BrowserContext> {
   const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
   });
-  return agentContext(e2e.browser, e2e.backend.url, login.headers.get('set-cookie')!.split(';')[0]);
+  return patientContext(await agentContext(e2e.browser, e2e.backend.url, login.headers.get('set-cookie')!.split(';')[0]));
 }
 
 /** The agent presses Call, the user accepts: resolves once media flows both ways. */
@@ -91,7 +94,7 @@ const statusMatches = (view: Page, re: RegExp) =>
     return re.test(s) ? s : null;
   }, 15_000, 100);
 
-describe('assist calls over WebRTC', () => {
+describe('assist calls over WebRTC', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
   it('call accepted: both sides receive audio and video, the call UI shows on both sides; mute stops audio bytes', async () => {
     const user = await newUser();
     const { context, view } = await adminView(user.sessionId);
@@ -184,7 +187,7 @@ describe('assist calls over WebRTC', () => {
     const a = await adminView(user.sessionId);
     await startCall(user, a.view);
     const blakeCtx = await secondAgentContext('Blake Support');
-    const blake = await openLiveView(blakeCtx, e2e.backend.url, user.sessionId);
+    const blake = await openLiveView(blakeCtx, e2e.backend.url, user.sessionId, 45_000);
     await waitForStageText(blake, 'Second page of the site');
     await blake.getByTestId('assist-call').click();
     const prompt = await answerPrompt(user.page, true, 'Blake Support');

@@ -10,9 +10,11 @@ import type { Page } from 'playwright-core';
 import { useBackendAndBrowser } from './support/fixture.js';
 import { waitFor, WEBRTC_CHROMIUM_ARGS } from './support/browser.js';
 import { agentContext, openLiveView, sessionIdOf, stageFrame, waitForAssist, waitForStageText } from './support/live.js';
-import { PC_TAP_INIT, inboundDelta, rtcState, serveAssistPages, waitForInboundGrowth } from './support/assist.js';
+import { PC_TAP_INIT, inboundDelta, patientContext, rtcState, serveAssistPages, waitForInboundGrowth } from './support/assist.js';
 
 const e2e = useBackendAndBrowser({ chromiumArgs: WEBRTC_CHROMIUM_ARGS });
+/** A WebRTC test on a loaded 2-core machine: several peers, encoders and page loads (the suite default is 120 s). */
+const WEBRTC_TEST_TIMEOUT_MS = 300_000;
 const ARTIFACTS = path.resolve(new URL('../artifacts', import.meta.url).pathname);
 beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
 
@@ -62,9 +64,9 @@ async function replayedCanvasBoxes(view: Page): Promise<Record<string, Box>> {
   return out;
 }
 
-describe('canvas video', () => {
+describe('canvas video', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
   it('a 2D and a WebGL canvas animating on the user page arrive as video where the replayed canvases are', async () => {
-    const context = await e2e.browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const context = patientContext(await e2e.browser.newContext({ viewport: { width: 1000, height: 700 } }));
     await context.addInitScript(PC_TAP_INIT);
     await serveAssistPages(context, e2e.backend.url);
     const page = await context.newPage();
@@ -76,8 +78,8 @@ describe('canvas video', () => {
     await page.waitForTimeout(1_000);
     expect(await page.evaluate(() => (window as any).__pcs.length)).toBe(0);
 
-    const agent = await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
-    const view = await openLiveView(agent, e2e.backend.url, sessionId);
+    const agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
+    const view = await openLiveView(agent, e2e.backend.url, sessionId, 45_000);
     await waitForStageText(view, 'Canvas page');
     await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video bytes at the agent', { peerPrefix: 'tab:', minBytes: 20_000 });
     await waitFor('two canvas videos playing', async () => {

@@ -29,9 +29,12 @@ import {
   type AgentSocket,
   type XssHits,
   VISIBLE_ACCEPT,
+  patientContext,
 } from './support/assist.js';
 
 const e2e = useBackendAndBrowser({ chromiumArgs: WEBRTC_CHROMIUM_ARGS });
+/** A WebRTC test on a loaded 2-core machine: several peers, encoders and page loads (the suite default is 120 s). */
+const WEBRTC_TEST_TIMEOUT_MS = 300_000;
 const ARTIFACTS = path.resolve(new URL('../artifacts', import.meta.url).pathname);
 beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
 
@@ -44,7 +47,7 @@ interface User {
 }
 
 async function newUser(page = 'control.html'): Promise<User> {
-  const context = await e2e.browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const context = patientContext(await e2e.browser.newContext({ viewport: { width: 1000, height: 700 } }));
   await serveAssistPages(context, e2e.backend.url);
   const p = await context.newPage();
   await p.goto(`${e2e.backend.url}/app/${page}`);
@@ -79,15 +82,15 @@ async function secondAgentCookie(name: string): Promise<string> {
   return login.headers.get('set-cookie')!.split(';')[0];
 }
 
-describe('remote control from the live view (one granted session, in order)', () => {
+describe('remote control from the live view (one granted session, in order)', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
   let user: User;
   let agent: BrowserContext;
   let view: Page;
 
   beforeAll(async () => {
     user = await newUser();
-    agent = await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
-    view = await openLiveView(agent, e2e.backend.url, user.sessionId);
+    agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
+    view = await openLiveView(agent, e2e.backend.url, user.sessionId, 45_000);
     await waitForStageText(view, 'Assist control page');
   });
   afterAll(async () => {
@@ -228,7 +231,7 @@ describe('remote control from the live view (one granted session, in order)', ()
   });
 });
 
-describe('the server refuses control it did not grant (raw agent sockets, no UI)', () => {
+describe('the server refuses control it did not grant (raw agent sockets, no UI)', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
   let user: User;
   const sockets: AgentSocket[] = [];
   beforeAll(async () => {
@@ -312,12 +315,12 @@ describe('the server refuses control it did not grant (raw agent sockets, no UI)
   });
 });
 
-describe('a hostile recorded page never runs in the agent\'s browser', () => {
+describe('a hostile recorded page never runs in the agent\'s browser', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
   it('img onerror, <script>, javascript: links and srcdoc stay inert in the live view while control is on', async () => {
     const user = await newUser('xss.html');
-    const agent = await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
+    const agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
     const agentHits: XssHits = await serveAssistPages(agent, e2e.backend.url);
-    const view = await openLiveView(agent, e2e.backend.url, user.sessionId);
+    const view = await openLiveView(agent, e2e.backend.url, user.sessionId, 45_000);
     await waitForStageText(view, 'Hostile page');
     await view.getByTestId('assist-control').click();
     await answerPrompt(user.page, true, 'Admin');

@@ -10,23 +10,25 @@ import { RECORDING_ROUTES, type CallRecording } from '@tandem/protocol';
 import { useBackendAndBrowser } from './support/fixture.js';
 import { waitFor, WEBRTC_CHROMIUM_ARGS } from './support/browser.js';
 import { agentContext, openLiveView, sessionIdOf, waitForAssist, waitForStageText } from './support/live.js';
-import { PC_TAP_INIT, answerPrompt, serveAssistPages, waitForInboundGrowth } from './support/assist.js';
+import { PC_TAP_INIT, answerPrompt, patientContext, serveAssistPages, waitForInboundGrowth } from './support/assist.js';
 
 const e2e = useBackendAndBrowser({ chromiumArgs: WEBRTC_CHROMIUM_ARGS });
+/** A WebRTC test on a loaded 2-core machine: several peers, encoders and page loads (the suite default is 120 s). */
+const WEBRTC_TEST_TIMEOUT_MS = 300_000;
 const ARTIFACTS = path.resolve(new URL('../artifacts', import.meta.url).pathname);
 beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
 
-describe('call recording', () => {
+describe('call recording', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
   it('records the call with consent: a playable webm stored with the session that plays in sync on the session page', async () => {
-    const userContext = await e2e.browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const userContext = patientContext(await e2e.browser.newContext({ viewport: { width: 1100, height: 800 } }));
     await userContext.addInitScript(PC_TAP_INIT);
     await serveAssistPages(userContext, e2e.backend.url);
     const userPage = await userContext.newPage();
     await userPage.goto(`${e2e.backend.url}/app/second.html`);
     const user = { page: userPage, sessionId: await sessionIdOf(userPage), close: () => userContext.close() };
     await waitForAssist(user.page, 'assist socket connected', (s) => s.connected);
-    const context = await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie());
-    const view = await openLiveView(context, e2e.backend.url, user.sessionId);
+    const context = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
+    const view = await openLiveView(context, e2e.backend.url, user.sessionId, 45_000);
     await waitForStageText(view, 'Second page of the site');
     await view.getByTestId('assist-call').click();
     await answerPrompt(user.page, true, 'Admin');

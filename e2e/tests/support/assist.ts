@@ -20,6 +20,17 @@ import {
 import { PROJECT_KEY } from './backend-process.js';
 import { waitFor } from './browser.js';
 
+/**
+ * WebRTC pages are the heaviest the e2e suite runs (encoders, decoders, fake devices): on a loaded 2-core
+ * machine a navigation or a click can take far longer than Playwright's defaults, and waiting longer for
+ * a condition that holds costs nothing when it holds early.
+ */
+export function patientContext<T extends BrowserContext>(context: T): T {
+  context.setDefaultTimeout(45_000);
+  context.setDefaultNavigationTimeout(60_000);
+  return context;
+}
+
 const PAGES = path.resolve(new URL('../../assist-pages', import.meta.url).pathname);
 
 let reactApp: Promise<string> | null = null;
@@ -149,7 +160,7 @@ export async function waitForInboundGrowth(
     const audioOk = !kinds.audio || last.audioBytes - first.audioBytes >= minBytes;
     const videoOk = !kinds.video || last.videoBytes - first.videoBytes >= minBytes;
     return audioOk && videoOk ? last : null;
-  }, opts.timeoutMs ?? 20_000, 250).catch((err) => {
+  }, opts.timeoutMs ?? 45_000, 250).catch((err) => {
     throw new Error(`${(err as Error).message}; inbound first ${JSON.stringify(first)}, last ${JSON.stringify(last)}`);
   });
 }

@@ -51,10 +51,10 @@ export async function agentContext(browser: Browser, baseUrl: string, cookie: st
 }
 
 /** Opens the dashboard's live view of a session; resolves when it says it is live. */
-export async function openLiveView(context: BrowserContext, baseUrl: string, sessionId: string): Promise<Page> {
+export async function openLiveView(context: BrowserContext, baseUrl: string, sessionId: string, timeoutMs = 15_000): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${baseUrl}/#/live/${encodeURIComponent(sessionId)}`);
-  await waitForLiveState(page, 'live');
+  await waitForLiveState(page, 'live', timeoutMs);
   return page;
 }
 
