@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { useBackendAndBrowser } from './support/fixture.js';
 import { waitFor, WEBRTC_CHROMIUM_ARGS } from './support/browser.js';
-import { agentContext, openLiveView, sessionIdOf, waitForAssist, waitForStageText } from './support/live.js';
+import { agentContext, openLiveView, sessionIdOf, stageFrame, waitForAssist, waitForStageText } from './support/live.js';
 import {
   PC_TAP_INIT,
   agentStatus,
@@ -59,7 +59,7 @@ async function newUser(): Promise<User> {
 async function adminView(sessionId: string): Promise<{ context: BrowserContext; view: Page }> {
   const context = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
   const view = await openLiveView(context, e2e.backend.url, sessionId, 45_000);
-  await waitForStageText(view, 'Second page of the site');
+  await waitForStageText(view, 'Second page of the site', 45_000);
   return { context, view };
 }
 
@@ -102,6 +102,8 @@ describe('assist calls over WebRTC', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => 
     await user.page.locator('[data-tandem-call]').waitFor({ state: 'visible' });
     await view.getByTestId('assist-remote-media').first().waitFor({ state: 'visible' });
     expect((await rtcState(user.page)).rtc?.callActive).toBe(true);
+    // The call panel is the plugin's own UI: never recorded, so never in the agent's replay.
+    expect(await stageFrame(view).getByText('Call with').count()).toBe(0);
     await user.page.screenshot({ path: path.join(ARTIFACTS, 'assist-call-user.png') });
     await view.screenshot({ path: path.join(ARTIFACTS, 'assist-call-agent.png') });
 
@@ -188,7 +190,7 @@ describe('assist calls over WebRTC', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => 
     await startCall(user, a.view);
     const blakeCtx = await secondAgentContext('Blake Support');
     const blake = await openLiveView(blakeCtx, e2e.backend.url, user.sessionId, 45_000);
-    await waitForStageText(blake, 'Second page of the site');
+    await waitForStageText(blake, 'Second page of the site', 45_000);
     await blake.getByTestId('assist-call').click();
     const prompt = await answerPrompt(user.page, true, 'Blake Support');
     expect(prompt.toLowerCase()).toContain('join');

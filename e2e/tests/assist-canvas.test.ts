@@ -80,7 +80,7 @@ describe('canvas video', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
 
     const agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
     const view = await openLiveView(agent, e2e.backend.url, sessionId, 45_000);
-    await waitForStageText(view, 'Canvas page');
+    await waitForStageText(view, 'Canvas page', 45_000);
     await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video bytes at the agent', { peerPrefix: 'tab:', minBytes: 20_000 });
     await waitFor('two canvas videos playing', async () => {
       const v = await canvasVideos(view);

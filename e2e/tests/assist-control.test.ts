@@ -91,7 +91,7 @@ describe('remote control from the live view (one granted session, in order)', { 
     user = await newUser();
     agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
     view = await openLiveView(agent, e2e.backend.url, user.sessionId, 45_000);
-    await waitForStageText(view, 'Assist control page');
+    await waitForStageText(view, 'Assist control page', 45_000);
   });
   afterAll(async () => {
     await agent?.close();
@@ -119,7 +119,7 @@ describe('remote control from the live view (one granted session, in order)', { 
     await clickInView(view, '#shadow-host >> #shadow-btn');
     await waitFor('the shadow button clicked', async () => (await user.page.locator('#shadow-host >> #shadow-out').textContent()) === 'shadow clicked');
     // The agent's view follows (the replay shows the page's new state).
-    await waitForStageText(view, 'Clicked 1 times');
+    await waitForStageText(view, 'Clicked 1 times', 45_000);
   });
 
   it('typing fills the React-controlled input so React state changes; Enter submits the form', async () => {
@@ -182,27 +182,40 @@ describe('remote control from the live view (one granted session, in order)', { 
     await view.mouse.up();
     await waitFor('a stroke drawn on the user page', async () => ((await rtcState(user.page)).rtc?.strokesDrawn ?? 0) > before);
     const overlay = user.page.locator('[data-tandem-annotations]');
-    expect(await overlay.evaluate((el) => getComputedStyle(el).pointerEvents)).toBe('none');
-    const ink = () => overlay.evaluate((el) => el.querySelectorAll('path, polyline, line, canvas').length);
-    expect(await ink()).toBeGreaterThan(0);
-    await user.page.screenshot({ path: path.join(ARTIFACTS, 'assist-annotation-user.png') });
-    // While drawing, the user's page still gets clicks (the overlay ignores pointer events).
-    await user.page.click('#inc');
-    await waitText(user.page, '#clicks', 'Clicked 2 times');
-    // It fades a few seconds after the pen lifted.
-    await waitFor('the stroke faded', async () =>
-      overlay.evaluate((el) => {
-        const marks = [...el.querySelectorAll('path, polyline, line')];
-        return marks.length === 0 || marks.every((m) => Number(getComputedStyle(m).opacity) === 0);
-      }), 10_000);
-    await view.getByTestId('assist-annotate').click();
+    try {
+      expect(await overlay.evaluate((el) => getComputedStyle(el).pointerEvents)).toBe('none');
+      // Ink on the overlay: painted pixels of its canvas, or vector marks, whichever the plugin draws with.
+      const ink = () =>
+        overlay.evaluate((el) => {
+          const canvases = [...(el instanceof HTMLCanvasElement ? [el] : []), ...el.querySelectorAll('canvas')];
+          let painted = 0;
+          for (const c of canvases) {
+            const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
+          }
+          const marks = [...el.querySelectorAll('path, polyline, line')].filter((m) => Number(getComputedStyle(m).opacity) > 0).length;
+          return painted + marks * 1000;
+        });
+      await waitFor('ink on the overlay', async () => (await ink()) > 50);
+      // Never recorded: the overlay is not in what the agent's replay shows.
+      expect(await stageFrame(view).locator('[data-tandem-annotations]').count()).toBe(0);
+      await user.page.screenshot({ path: path.join(ARTIFACTS, 'assist-annotation-user.png') });
+      // While drawing, the user's page still gets clicks (the overlay ignores pointer events).
+      await user.page.click('#inc');
+      await waitText(user.page, '#clicks', 'Clicked 2 times');
+      // It fades a few seconds after the pen lifted.
+      await waitFor('the stroke faded', async () => (await ink()) === 0 || Number(await overlay.evaluate((el) => getComputedStyle(el).opacity)) === 0, 15_000);
+    } finally {
+      // Drawing off again (the next tests act through the control overlay).
+      await view.getByTestId('assist-annotate').click();
+    }
   });
 
   it('the agent visits another page of the site by URL and keeps control there without a new prompt', async () => {
     await view.getByTestId('assist-visit-url').fill(`${e2e.backend.url}/app/second.html`);
     await view.getByTestId('assist-visit').click();
     await user.page.waitForURL('**/app/second.html');
-    await waitForStageText(view, 'Second page of the site', 20_000);
+    await waitForStageText(view, 'Second page of the site', 45_000);
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'visible', timeout: 15_000 });
     expect(await user.page.locator(VISIBLE_ACCEPT).count()).toBe(0);
     await view.getByTestId('assist-control-overlay').waitFor({ state: 'visible' });
@@ -211,12 +224,12 @@ describe('remote control from the live view (one granted session, in order)', { 
     // A link followed by the agent's click is a navigation too: back to the first page, still in control.
     await clickInView(view, 'a[href="/app/control.html"]');
     await user.page.waitForURL('**/app/control.html');
-    await waitForStageText(view, 'Assist control page', 20_000);
+    await waitForStageText(view, 'Assist control page', 45_000);
     await clickInView(view, '#inc');
     await waitText(user.page, '#clicks', 'Clicked 1 times', 15_000);
     await clickInView(view, '#to-second');
     await user.page.waitForURL('**/app/second.html');
-    await waitForStageText(view, 'Second page of the site', 20_000);
+    await waitForStageText(view, 'Second page of the site', 45_000);
   });
 
   it('the user takes control back at once; the agent can no longer act on the page', async () => {
@@ -224,7 +237,7 @@ describe('remote control from the live view (one granted session, in order)', { 
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'detached', timeout: 5_000 });
     await waitFor('the plugin released control', async () => !(await rtcState(user.page)).rtc?.controlledBy);
     await user.page.evaluate(() => (document.getElementById('second-out')!.textContent = 'reset'));
-    await waitForStageText(view, 'reset');
+    await waitForStageText(view, 'reset', 45_000);
     await clickInView(view, '#second-btn');
     await view.waitForTimeout(1_500);
     expect(await text(user.page, '#second-out')).toBe('reset');
@@ -321,13 +334,13 @@ describe('a hostile recorded page never runs in the agent\'s browser', { timeout
     const agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
     const agentHits: XssHits = await serveAssistPages(agent, e2e.backend.url);
     const view = await openLiveView(agent, e2e.backend.url, user.sessionId, 45_000);
-    await waitForStageText(view, 'Hostile page');
+    await waitForStageText(view, 'Hostile page', 45_000);
     await view.getByTestId('assist-control').click();
     await answerPrompt(user.page, true, 'Admin');
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'visible' });
     // Payloads added live, after the snapshot.
     await user.page.evaluate(() => (window as any).__addLaterPayloads());
-    await waitForStageText(view, 'later payloads added');
+    await waitForStageText(view, 'later payloads added', 45_000);
     // The agent acts on the payloads through its overlay: on the user's page they are the page's own.
     const hover = await pointInView(view, '#xss-inline');
     await view.mouse.move(hover.x, hover.y);

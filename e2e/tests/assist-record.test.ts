@@ -29,7 +29,7 @@ describe('call recording', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
     await waitForAssist(user.page, 'assist socket connected', (s) => s.connected);
     const context = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
     const view = await openLiveView(context, e2e.backend.url, user.sessionId, 45_000);
-    await waitForStageText(view, 'Second page of the site');
+    await waitForStageText(view, 'Second page of the site', 45_000);
     await view.getByTestId('assist-call').click();
     await answerPrompt(user.page, true, 'Admin');
     await waitForInboundGrowth(view, 'agent', { audio: true, video: true }, "the user's media at the agent", { peerPrefix: 'tab:' });
@@ -47,8 +47,8 @@ describe('call recording', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
     const rec = await waitFor('a complete recording listed with the session', async () => {
       const res = await fetch(`${e2e.backend.url}${RECORDING_ROUTES.list(user.sessionId)}`, { headers: { cookie } });
       if (!res.ok) return null;
-      const body = (await res.json()) as { recordings?: CallRecording[] } | CallRecording[];
-      const list = Array.isArray(body) ? body : body.recordings ?? [];
+      const body = (await res.json()) as { items?: CallRecording[] } | CallRecording[];
+      const list = Array.isArray(body) ? body : body.items ?? [];
       return list.find((r) => r.complete && r.bytes > 0) ?? null;
     }, 20_000, 250);
     expect(rec.sessionId).toBe(user.sessionId);
