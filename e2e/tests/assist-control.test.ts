@@ -204,7 +204,9 @@ describe('remote control from the live view (one granted session, in order)', { 
       await user.page.click('#inc');
       await waitText(user.page, '#clicks', 'Clicked 2 times');
       // It fades a few seconds after the pen lifted.
-      await waitFor('the stroke faded', async () => (await ink()) === 0 || Number(await overlay.evaluate((el) => getComputedStyle(el).opacity)) === 0, 15_000);
+      // (Removed once faded, or transparent, or wiped.)
+      await waitFor('the stroke faded', async () =>
+        (await overlay.count()) === 0 || (await ink()) === 0 || Number(await overlay.evaluate((el) => getComputedStyle(el).opacity)) === 0, 15_000);
     } finally {
       // Drawing off again (the next tests act through the control overlay).
       await view.getByTestId('assist-annotate').click();
@@ -222,7 +224,8 @@ describe('remote control from the live view (one granted session, in order)', { 
     await clickInView(view, '#second-btn');
     await waitText(user.page, '#second-out', 'second clicked', 15_000);
     // A link followed by the agent's click is a navigation too: back to the first page, still in control.
-    await clickInView(view, 'a[href="/app/control.html"]');
+    // (By its text: rrweb stores links' href absolute.)
+    await clickInView(view, 'a:has-text("Back")');
     await user.page.waitForURL('**/app/control.html');
     await waitForStageText(view, 'Assist control page', 45_000);
     await clickInView(view, '#inc');

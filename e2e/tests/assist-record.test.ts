@@ -103,8 +103,16 @@ describe('call recording', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
     await waitFor('the player loaded', async () => Number(await scrubber.getAttribute('aria-valuemax')) > 0);
     const total = Number(await scrubber.getAttribute('aria-valuemax'));
     const box = (await scrubber.boundingBox())!;
-    const frac = Math.min(0.99, (rec.startedAt + 2_000 - firstTs) / total);
-    await page.mouse.click(box.x + frac * box.width, box.y + box.height / 2);
+    // Aim at the middle of the recording; the scrubber's own value says where the click landed, so a
+    // second click corrects for the track's padding.
+    const want = rec.startedAt + rec.durationMs / 2 - firstTs;
+    let x = box.x + Math.min(0.99, want / total) * box.width;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await page.mouse.click(x, box.y + box.height / 2);
+      const landed = Number(await scrubber.getAttribute('aria-valuenow'));
+      if (Math.abs(landed - want) < rec.durationMs / 4) break;
+      x += ((want - landed) / total) * box.width;
+    }
     const sync = async () => {
       const now = Number(await scrubber.getAttribute('aria-valuenow'));
       const t = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
@@ -118,7 +126,7 @@ describe('call recording', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
     await page.waitForTimeout(1_500);
     await page.getByTestId('player-play').click();
     const after = await sync();
-    expect(after.actual).toBeGreaterThan(2);
+    expect(after.actual).toBeGreaterThan(1);
     expect(Math.abs(after.expected - after.actual)).toBeLessThan(0.6);
     await page.screenshot({ path: path.join(ARTIFACTS, 'assist-recording-session-page.png') });
     await context.close();
