@@ -66,7 +66,7 @@ export async function runCallSetup(opts: CallSetupOptions = {}): Promise<ResultR
               view.evaluate(() => (window as any).__flowAt as number | null),
             ]);
             return u.accept !== null && u.flow !== null && a !== null ? { accept: u.accept, user: u.flow, agent: a } : null;
-          }, 15_000, 20);
+          }, 30_000, 20);
           if (i > 0) {
             setups.push(Math.max(t.user, t.agent) - t.accept);
             split.push({ user: t.user - t.accept, agent: t.agent - t.accept });
@@ -77,6 +77,10 @@ export async function runCallSetup(opts: CallSetupOptions = {}): Promise<ResultR
           errors.push((err as Error).message.split('\n')[0]);
           console.log(`[${BENCH}] call ${i}: ${errors[errors.length - 1]}`);
           if (errors.length >= 3 && setups.length === 0) break;
+          // Leave nothing half-open for the next call: hang up if the call (or its request) is still on.
+          const hangup = view.getByTestId('assist-hangup');
+          if (await hangup.isVisible().catch(() => false)) await hangup.click().catch(() => {});
+          await waitRtc(user.page, 'the call ended after a failure', (r) => r.callActive === false, 15_000).catch(() => {});
         }
       }
     } finally {
