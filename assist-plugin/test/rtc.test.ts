@@ -5,6 +5,7 @@ import type { RtcContext, RtcModule } from '../src/rtc-api.js';
 import { MAX_PENDING_RTC_MESSAGES, RtcBridge, needsRtc, rtcChunkUrl } from '../src/rtc-bridge.js';
 import { createRegistry } from '../src/rtc/registry.js';
 import type { FeatureFactory } from '../src/rtc/feature.js';
+import { MAX_REMOVED_STREAMS, Peers } from '../src/rtc/peers.js';
 import { FakeDoc, FakeEl, FakeEvent, fakeMirror } from './fake-dom.js';
 
 const ALICE: AssistAgent = { id: 'a1', name: 'Alice', via: 'login', peerId: 'agent:S1' };
@@ -306,6 +307,38 @@ describe('feature registry (the chunk)', () => {
     expect(media.getTracks().every((t) => t.stopped)).toBe(true);
     expect(find('data-tandem-call')).toBeNull();
     expect(rtc.summary()).toMatchObject({ callActive: false, peers: [] });
+  });
+
+  it('call ended on a peer a canvas watcher also holds: the peer is closed, not left with the call\'s transceivers (removeStream)', async () => {
+    const { rtc, find } = setup();
+    rtc.handle('canvas:want', { agentPeerId: 'agent:S1' });
+    expect(FakePeer.all).toHaveLength(1);
+    rtc.handle('assist:state', state({ call: { tabId: 'T1', agents: [ALICE] } }));
+    await new Promise((r) => setTimeout(r, 0)); // getUserMedia
+    expect(FakePeer.all).toHaveLength(1); // the call rides on the canvas peer
+    expect(FakePeer.all[0]!.streams).toHaveLength(1);
+    find('data-tandem-hangup')!.dispatchEvent(new FakeEvent('click'));
+    // removeStream would keep the peer with one more pair of dead m-lines per call (the SDP grew past MAX_SDP_BYTES).
+    expect(FakePeer.all[0]!.destroyed).toBe(true);
+    expect(rtc.summary()).toMatchObject({ callActive: false, peers: [] });
+  });
+
+  it(`a peer that had more than MAX_REMOVED_STREAMS (${MAX_REMOVED_STREAMS}) streams removed is closed, so dead m-lines stay bounded`, () => {
+    const closed: string[] = [];
+    const peers = new Peers({ send() {}, report() {}, factory: (opts) => new FakePeer(opts) as never });
+    peers.onClose((id) => closed.push(id));
+    peers.acquire('agent:S1', 'canvas');
+    for (let i = 0; i < MAX_REMOVED_STREAMS; i++) {
+      const s = fakeStream(`c${i}`) as unknown as MediaStream;
+      peers.addStream('agent:S1', s);
+      peers.removeStream('agent:S1', s);
+    }
+    expect(closed).toEqual([]);
+    const last = fakeStream('last') as unknown as MediaStream;
+    peers.addStream('agent:S1', last);
+    peers.removeStream('agent:S1', last);
+    expect(closed).toEqual(['agent:S1']);
+    expect(FakePeer.all.at(-1)!.destroyed).toBe(true);
   });
 
   it('recording: a visible mark while the state says so, in the call’s tab; Stop ends it', () => {

@@ -156,6 +156,38 @@ describe('assist calls over WebRTC', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => 
     await user.close();
   });
 
+  it('12 calls in a row between the same tab and agent page: media still flows in the last, the SDP does not grow', async () => {
+    const user = await newUser();
+    const { context, view } = await adminView(user.sessionId);
+    // The largest offer/answer of the user's open peers: each call used to leave its transceivers behind
+    // (removeStream), so this grew with every call until the server refused it (MAX_SDP_BYTES) near the 10th.
+    const sdpBytes = () => user.page.evaluate(() => Math.max(0, ...((window as any).__pcs as RTCPeerConnection[])
+      .filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => Math.max(pc.localDescription?.sdp.length ?? 0, pc.remoteDescription?.sdp.length ?? 0))));
+    const sizes: number[] = [];
+    const MAX_ONE_CALL_SDP_BYTES = 16_000;
+    const CALLS = 12;
+    for (let i = 1; i <= CALLS; i++) {
+      if (i < CALLS) {
+        // Short calls: set up until the user's audio reaches the agent (negotiation done), then hang up.
+        await view.getByTestId('assist-call').click();
+        await answerPrompt(user.page, true, 'Admin');
+        await waitForInboundGrowth(view, 'agent', { audio: true }, `call ${i}: the user's audio at the agent`, { peerPrefix: 'tab:', minBytes: 1_000 });
+      } else {
+        await startCall(user, view); // the last call: audio and video both ways
+      }
+      sizes.push(await sdpBytes());
+      console.log(`[assist-call] call ${i}: largest SDP ${sizes[i - 1]} bytes`);
+      await user.page.locator('[data-tandem-hangup]').click();
+      await waitFor(`call ${i} over at the agent`, async () => (await view.getByTestId('assist-remote-media').count()) === 0, 10_000);
+      await waitFor(`call ${i} over at the user`, async () => (await rtcState(user.page)).rtc?.callActive === false);
+    }
+    // One call's audio + video both ways is ~12 KB of SDP here; leftover transceivers added ~5 KB per call.
+    expect(Math.max(...sizes)).toBeLessThan(MAX_ONE_CALL_SDP_BYTES);
+    await context.close();
+    await user.close();
+  });
+
   it('declined: the agent is told, nothing starts on the user side', async () => {
     const user = await newUser();
     const { context, view } = await adminView(user.sessionId);

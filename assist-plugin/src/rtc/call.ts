@@ -34,6 +34,17 @@ export const createCall: FeatureFactory = (ctx) => {
   let ui: CallUi | null = null;
   let repeer: ReturnType<typeof setTimeout> | null = null;
 
+  /**
+   * The call leaves a peer by closing it, never by `removeStream`: removing a stream leaves its
+   * transceivers on the connection (stopped, direction inactive) and the next call adds new ones, so
+   * the SDP grew by ~6 KB per call until the server refused it (MAX_SDP_BYTES) around the 10th call
+   * (docs/decisions.md). Canvas streams on the same peer come back on a fresh one: the agent sees
+   * its peer close and asks again (`canvas:want`), the existing recovery path.
+   */
+  const dropPeer = (peerId: PeerId) => {
+    if (ctx.peers.has(peerId)) ctx.peers.close(peerId);
+  };
+
   const inCall = (peerId: PeerId) => agents.some((a) => a.peerId === peerId);
 
   const render = () => {
@@ -70,10 +81,9 @@ export const createCall: FeatureFactory = (ctx) => {
     }
     for (const id of [...attached]) {
       if (inCall(id)) continue;
-      if (local) ctx.peers.removeStream(id, local);
-      ctx.peers.release(id, USER);
       attached.delete(id);
       remote.delete(id);
+      dropPeer(id);
     }
     render();
   };
@@ -122,11 +132,9 @@ export const createCall: FeatureFactory = (ctx) => {
     run++;
     if (repeer) clearTimeout(repeer);
     repeer = null;
-    for (const id of attached) {
-      if (local) ctx.peers.removeStream(id, local);
-      ctx.peers.release(id, USER);
-    }
+    const ids = [...attached];
     attached.clear();
+    for (const id of ids) dropPeer(id);
     remote.clear();
     local?.getTracks().forEach((t) => t.stop());
     local = null;

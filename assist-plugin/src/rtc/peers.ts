@@ -11,12 +11,24 @@ import SimplePeer from 'simple-peer';
  * feature releases it.
  */
 
+/**
+ * Streams removed from one peer before it is closed and started anew instead. simple-peer's
+ * `removeStream` leaves the stream's transceivers on the connection (stopped, direction inactive),
+ * so each removal keeps ~3 KB of dead m-line in every later offer; canvases that come and go would
+ * otherwise grow the SDP until the server refuses it (MAX_SDP_BYTES, 64 KB). Four dead video lines
+ * plus MAX_CANVAS_STREAMS live ones and a call stay well under it. Closing is the existing recovery
+ * path: the agent sees its peer close and asks again (`canvas:want`), a call re-peers.
+ */
+export const MAX_REMOVED_STREAMS = 4;
+
 export type PeerFactory = (opts: SimplePeer.Options) => SimplePeer.Instance;
 
 interface Entry {
   peer: SimplePeer.Instance;
   users: Set<string>;
   streams: Set<MediaStream>;
+  /** Streams removed so far (their transceivers are still on the connection). */
+  removed: number;
   connected: boolean;
 }
 
@@ -70,7 +82,7 @@ export class Peers {
         trickle: true,
         config: { iceServers: this.iceServers as RTCIceServer[] },
       });
-      entry = { peer, users: new Set(), streams: new Set(), connected: false };
+      entry = { peer, users: new Set(), streams: new Set(), removed: 0, connected: false };
       this.entries.set(peerId, entry);
       this.wire(peerId, entry);
     }
@@ -96,6 +108,10 @@ export class Peers {
     const entry = this.entries.get(peerId);
     if (!entry || !entry.streams.has(stream)) return;
     entry.streams.delete(stream);
+    if (++entry.removed > MAX_REMOVED_STREAMS) {
+      this.close(peerId);
+      return;
+    }
     try {
       entry.peer.removeStream(stream);
     } catch (err) {
