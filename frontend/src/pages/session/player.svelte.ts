@@ -68,6 +68,11 @@ export class PlayerController {
   skipInactive = $state(true);
   /** stretches without user input, ms offsets; shaded on the scrub bar and jumped over */
   inactive = $state.raw<Period[]>([]);
+  /**
+   * Stretches with recorded call media (ms offsets): never skipped as inactive. A call is often
+   * exactly when the user's page is quiet (they talk), and skipping it would skip the recording.
+   */
+  media = $state.raw<Period[]>([]);
   skipNote = $state<string | null>(null);
   frame = $state<FrameSize | null>(null);
   /** a window the current moment needs is loading (the first one, or after a far seek) */
@@ -295,7 +300,9 @@ export class PlayerController {
     if (!this.skipInactive) return false;
     const period = this.inactive.find((p) => time >= p.start + SKIP_LEAD_MS && time < p.end - SKIP_TAIL_MS);
     if (!period) return false;
-    const target = period.end - SKIP_TAIL_MS;
+    if (this.media.some((m) => time >= m.start && time < m.end)) return false;
+    const nextMedia = this.media.find((m) => m.start > time && m.start < period.end - SKIP_TAIL_MS);
+    const target = nextMedia ? nextMedia.start : period.end - SKIP_TAIL_MS;
     this.skipNote = `Skipped ${formatDuration(target - time)} of inactivity`;
     clearTimeout(this.#noteTimer);
     this.#noteTimer = setTimeout(() => (this.skipNote = null), SKIP_NOTE_MS);
