@@ -1,4 +1,4 @@
-import type { AssetKind, AssetSignRequest, AssetSignResponse } from '@tandem/protocol';
+import { RRWEB_EVENT, RRWEB_SOURCE, type AssetKind, type AssetSignRequest, type AssetSignResponse } from '@tandem/protocol';
 
 /**
  * Points a recording's stylesheets, fonts and images at the server's asset proxy before rrweb sees
@@ -14,11 +14,7 @@ import type { AssetKind, AssetSignRequest, AssetSignResponse } from '@tandem/pro
 type SignFn = (request: AssetSignRequest) => Promise<AssetSignResponse>;
 type LinkFor = (url: string, kind: AssetKind) => string | null;
 
-/** rrweb's numbers (from @rrweb/types, kept here to avoid depending on its enums at run time). */
-const EVENT_FULL_SNAPSHOT = 2;
-const EVENT_INCREMENTAL = 3;
-const EVENT_META = 4;
-const SOURCE_MUTATION = 0;
+/** rrweb numbers the protocol's RRWEB_SOURCE does not list (only the replay side reads them). */
 const SOURCE_STYLE_SHEET_RULE = 8;
 const SOURCE_STYLE_DECLARATION = 13;
 const SOURCE_ADOPTED_STYLE_SHEET = 15;
@@ -118,12 +114,12 @@ export class ReplayAssets {
       return abs ? linkFor(abs, kind) : null;
     };
     for (const e of events) {
-      if (e.type === EVENT_META && typeof e.data?.href === 'string') this.#base = e.data.href;
-      else if (e.type === EVENT_FULL_SNAPSHOT && e.data?.node) {
+      if (e.type === RRWEB_EVENT.Meta && typeof e.data?.href === 'string') this.#base = e.data.href;
+      else if (e.type === RRWEB_EVENT.FullSnapshot && e.data?.node) {
         this.#tags.clear();
         this.#styleTexts.clear();
         this.#node(e.data.node, proxied, false);
-      } else if (e.type === EVENT_INCREMENTAL && e.data) this.#incremental(e.data, proxied);
+      } else if (e.type === RRWEB_EVENT.IncrementalSnapshot && e.data) this.#incremental(e.data, proxied);
     }
   }
 
@@ -193,7 +189,7 @@ export class ReplayAssets {
 
   #incremental(d: any, linkFor: LinkFor): void {
     switch (d.source) {
-      case SOURCE_MUTATION:
+      case RRWEB_SOURCE.Mutation:
         for (const add of d.adds ?? []) if (add?.node) this.#node(add.node, linkFor, this.#tags.get(add.parentId) === 'style');
         for (const change of d.attributes ?? []) {
           const tag = this.#tags.get(change.id);

@@ -1,4 +1,5 @@
 import type { playerConfig } from '@rrweb/replay';
+import { RRWEB_EVENT, RRWEB_SOURCE } from '@tandem/protocol';
 
 type ReplayPlugin = NonNullable<playerConfig['plugins']>[number];
 
@@ -25,9 +26,6 @@ type ReplayPlugin = NonNullable<playerConfig['plugins']>[number];
  * replayed (they would need a GL context driven call by call).
  */
 
-const EVENT_FULL_SNAPSHOT = 2;
-const EVENT_INCREMENTAL = 3;
-const SOURCE_MUTATION = 0;
 const SOURCE_CANVAS_MUTATION = 9;
 const CONTEXT_2D = 0;
 const NODE_ELEMENT = 2;
@@ -224,15 +222,15 @@ export function canvasReplayPlugin(onError: (err: unknown) => void = () => {}): 
     handler(event, _isSync, context) {
       mirror = context.replayer.getMirror() as unknown as Mirror;
       const e = event as { type: number; data: any };
-      if (e.type === EVENT_FULL_SNAPSHOT) {
+      if (e.type === RRWEB_EVENT.FullSnapshot) {
         // Frames queued for the previous DOM are stale: the snapshot has its own picture.
         canvases.clear();
         snapshots.clear();
         noteSnapshots(e.data.node);
         return;
       }
-      if (e.type !== EVENT_INCREMENTAL) return;
-      if (e.data.source === SOURCE_MUTATION) {
+      if (e.type !== RRWEB_EVENT.IncrementalSnapshot) return;
+      if (e.data.source === RRWEB_SOURCE.Mutation) {
         for (const add of e.data.adds ?? []) if (add?.node) noteSnapshots(add.node);
         return;
       }
