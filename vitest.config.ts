@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     reporters: ['default', './scripts/closing-line-reporter.ts'],
     projects: [
+      { test: { name: 'repo', root: 'scripts', include: ['test/**/*.test.ts'] } },
       { test: { name: 'protocol', root: 'protocol', include: ['test/**/*.test.ts'] } },
       { test: { name: 'storage', root: 'storage', include: ['test/**/*.test.ts'], testTimeout: 60_000, fileParallelism: false } },
       { test: { name: 'tracker', root: 'tracker', include: ['test/**/*.test.ts'] } },
