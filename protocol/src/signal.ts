@@ -93,17 +93,28 @@ export type PeerSignal =
 
 export const MAX_SDP_BYTES = 64 * 1024;
 
+/**
+ * Which of a tab↔agent pair's peers a signal belongs to. The pair has up to two: the call's (no
+ * channel: call media) and the canvases' (`canvas`: canvas video only). Kept apart so that a call
+ * ending, which closes its peer (docs/decisions.md, repeated calls), never interrupts canvas video,
+ * and so that canvas video never waits for a call's renegotiation. Agent↔agent peers have none.
+ */
+export const PEER_CHANNELS = ['canvas'] as const;
+export type PeerChannel = (typeof PEER_CHANNELS)[number];
+
 /** What a client sends: `to` is a peer of the same session. Agents name the session; a tab's is its token's. */
 export interface SignalOut {
   sessionId?: string;
   to: PeerId;
   signal: PeerSignal;
+  channel?: PeerChannel;
 }
-/** What a client receives: `from` is set by the server (R5). */
+/** What a client receives: `from` is set by the server (R5); `channel` as sent. */
 export interface SignalIn {
   sessionId: string;
   from: PeerId;
   signal: PeerSignal;
+  channel?: PeerChannel;
 }
 
 /** ICE configuration handed out per session (`TANDEM_ICE_SERVERS`, TURN REST credentials). */
@@ -254,6 +265,11 @@ export interface ServerToTabRtcEvents {
   'annotate:stroke': (msg: { agentPeerId: PeerId; stroke: AnnotationStroke }) => void;
   /** An agent wants the tab's canvases (it started watching, or lost its peer): stream them to it. */
   'canvas:want': (msg: { agentPeerId: PeerId }) => void;
+  /**
+   * An agent stopped watching this tab (it switched to another tab of the session): stop streaming
+   * canvases to it. (Nobody watching at all is `live:stop`.)
+   */
+  'canvas:stop': (msg: { agentPeerId: PeerId }) => void;
   'assist:refused': (refusal: AssistRefusal) => void;
 }
 
