@@ -8,7 +8,7 @@ import { agentSocket, call, connected, record, tabSocket, waitFor, type Client }
 /** Everything a tab or an agent may receive in the assist tests. */
 export const TAB_EVENTS = [
   'live:start', 'live:stop', 'agents', 'assist:request', 'assist:state', 'rtc:config', 'rtc:signal', 'control:input',
-  'annotate:stroke', 'canvas:want', 'assist:refused',
+  'annotate:stroke', 'canvas:want', 'canvas:stop', 'assist:refused',
 ];
 export const AGENT_EVENTS = [
   'live:session', 'live:ended', 'assist:state', 'assist:result', 'assist:ended', 'rtc:config', 'rtc:signal', 'canvas:streams', 'assist:refused',

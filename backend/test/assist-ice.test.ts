@@ -2,14 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
 import type { RtcConfig } from '@tandem/protocol';
 import { configFromEnv } from '../src/config.js';
-import { turnCredential } from '../src/live/ice.js';
+import { rtcRefreshMs, turnCredential } from '../src/live/ice.js';
 import { startTestServer, type TestServer } from './helpers.js';
 import { waitFor } from './live-helpers.js';
 import { AssistWorld, join } from './assist-helpers.js';
 
 // ICE configuration: TANDEM_ICE_SERVERS and coturn REST-style TURN credentials, per session.
 const TURN_SECRET = 'turn-shared-secret-for-tests';
-const TTL = 3600;
+/** Short, so that refreshes (at half the TTL) show within a test; the env's minimum is 60 s. */
+const TTL = 2;
 let server: TestServer;
 let w: AssistWorld;
 
@@ -18,10 +19,10 @@ beforeAll(async () => {
     TANDEM_ICE_SERVERS: '[{"urls":"stun:stun.example.test:3478"},{"urls":["turn:a.test:3478"],"username":"u","credential":"c"}]',
     TANDEM_TURN_SECRET: TURN_SECRET,
     TANDEM_TURN_URLS: 'turn:turn.example.test:3478?transport=udp, turns:turn.example.test:5349',
-    TANDEM_TURN_TTL_SECONDS: String(TTL),
+    TANDEM_TURN_TTL_SECONDS: '3600',
   };
   const fromEnv = configFromEnv(env);
-  server = await startTestServer({ iceServers: fromEnv.iceServers, turn: fromEnv.turn, startRateLimit: { perSecond: 1000, burst: 1000 } });
+  server = await startTestServer({ iceServers: fromEnv.iceServers, turn: { ...fromEnv.turn!, ttlSeconds: TTL }, startRateLimit: { perSecond: 1000, burst: 1000 } });
   w = await new AssistWorld(server).init();
 }, 60_000); // a loaded machine (2 cores, several suites) can take long to start chDB
 afterAll(async () => server?.dispose());
@@ -51,7 +52,7 @@ describe('rtc:config', () => {
     const t = await w.tab();
     const a = await w.agent();
     expect((await join(a.sock, t.tab.sessionId)).ok).toBe(true);
-    await waitFor(() => t.rec.of('live:start').length === 1 && a.rec.of('rtc:config').length === 1);
+    await waitFor(() => t.rec.of('live:start').length === 1 && a.rec.of('rtc:config').length >= 1);
     checkConfig(t.rec.of('rtc:config')[0], t.tab.sessionId, before);
     const agentConfig = a.rec.of('rtc:config')[0];
     expect(agentConfig.sessionId).toBe(t.tab.sessionId);
@@ -60,6 +61,34 @@ describe('rtc:config', () => {
     const idle = await w.tab();
     await new Promise((r) => setTimeout(r, 100));
     expect(idle.rec.of('rtc:config')).toEqual([]);
+  });
+
+  it('fresh credentials go out at half their life to the tab and the agent, until they leave', async () => {
+    const t = await w.tab();
+    const a = await w.agent();
+    expect((await join(a.sock, t.tab.sessionId)).ok).toBe(true);
+    await waitFor(() => t.rec.of('rtc:config').length >= 3 && a.rec.of('rtc:config').length >= 3, 6_000, 'two refreshes');
+    for (const rec of [t.rec, a.rec]) {
+      const [first, , third] = rec.of('rtc:config') as RtcConfig[];
+      const expiry = (c: RtcConfig) => Number(c.iceServers[2].username!.split(':')[0]);
+      // Each refresh is later than the last and still a valid coturn credential for the session.
+      expect(expiry(third)).toBeGreaterThan(expiry(first));
+      checkConfig(third, t.tab.sessionId, Date.now() - 3_000);
+    }
+    // An agent that left the session (its socket still open) gets no more: its timer stopped.
+    a.sock.emit('live:leave', { sessionId: t.tab.sessionId });
+    await new Promise((r) => setTimeout(r, 200));
+    const an = a.rec.of('rtc:config').length;
+    const tn = t.rec.of('rtc:config').length;
+    await new Promise((r) => setTimeout(r, TTL * 1000));
+    expect(a.rec.of('rtc:config').length).toBe(an);
+    // The tab's socket is still there: its credentials keep being refreshed.
+    expect(t.rec.of('rtc:config').length).toBeGreaterThan(tn);
+  });
+
+  it('without TURN nothing is refreshed', () => {
+    expect(rtcRefreshMs({ turn: undefined })).toBeNull();
+    expect(rtcRefreshMs({ turn: { secret: 's', urls: ['turn:x'], ttlSeconds: 86_400 } })).toBe(43_200_000);
   });
 
   it('credentials are time-limited and bound to the session', () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { startTestServer, type TestServer } from './helpers.js';
-import { sleep, waitFor } from './live-helpers.js';
+import { startTab, startTestServer, type TestServer } from './helpers.js';
+import { call, sleep, waitFor } from './live-helpers.js';
 import { AssistWorld, ask, emit, join, stateWhere } from './assist-helpers.js';
 
 // R5 over real sockets: the server names the sender of every signal and only relays within a session
@@ -41,6 +41,22 @@ describe('rtc:signal relay', () => {
       { sessionId: sid, from: a.peerId(), signal: CANDIDATE },
       { sessionId: sid, from: a.peerId(), signal: { type: 'renegotiate', renegotiate: true } },
     ]);
+  });
+
+  it('the canvas channel rides along tab ↔ agent; anything else as channel is refused', async () => {
+    const { t, a } = await watched();
+    const sid = t.tab.sessionId;
+    emit(t.sock, 'rtc:signal', { to: a.peerId(), signal: OFFER, channel: 'canvas' });
+    await waitFor(() => a.rec.of('rtc:signal').length === 1, 2_000, 'signal at agent');
+    expect(a.rec.of('rtc:signal')[0]).toEqual({ sessionId: sid, from: `tab:${t.tab.tabId}`, signal: OFFER, channel: 'canvas' });
+    emit(a.sock, 'rtc:signal', { sessionId: sid, to: `tab:${t.tab.tabId}`, signal: CANDIDATE, channel: 'canvas' });
+    await waitFor(() => t.rec.of('rtc:signal').length === 1, 2_000, 'signal at tab');
+    expect(t.rec.of('rtc:signal')[0]).toEqual({ sessionId: sid, from: a.peerId(), signal: CANDIDATE, channel: 'canvas' });
+    emit(a.sock, 'rtc:signal', { sessionId: sid, to: `tab:${t.tab.tabId}`, signal: CANDIDATE, channel: 'call' });
+    await waitFor(() => a.rec.of('assist:refused').length === 1, 2_000, 'refusal');
+    expect(a.rec.of('assist:refused')[0]).toMatchObject({ event: 'rtc:signal', code: 'bad_request' });
+    await sleep(50);
+    expect(t.rec.of('rtc:signal')).toHaveLength(1);
   });
 
   it('malformed signals are refused with a reason and not relayed', async () => {
@@ -143,5 +159,29 @@ describe('canvas streams', () => {
     emit(t.sock, 'canvas:streams', { streams: [{ nodeId: 'x', streamId: 1 }] });
     await waitFor(() => t.rec.of('assist:refused').length === 1);
     expect(t.rec.of('assist:refused')[0]).toMatchObject({ event: 'canvas:streams', code: 'bad_request' });
+  });
+
+  it('an agent switching tabs: the old tab gets canvas:stop for it (not live:stop while another agent watches), the new one canvas:want', async () => {
+    const one = await w.tab();
+    const two = await w.tab({ start: await startTab(server, { sessionId: one.tab.sessionId, visitorId: one.tab.visitorId }) });
+    const sid = one.tab.sessionId;
+    const a = await w.agent();
+    const b = await w.agent();
+    expect((await join(a.sock, sid, one.tab.tabId)).ok).toBe(true);
+    expect((await join(b.sock, sid, one.tab.tabId)).ok).toBe(true);
+    const wants = (rec: typeof one.rec, peer: string) => rec.of('canvas:want').filter((x: { agentPeerId: string }) => x.agentPeerId === peer).length;
+    await waitFor(() => wants(one.rec, a.peerId()) === 1 && wants(one.rec, b.peerId()) === 1, 2_000, 'wants on tab one');
+    expect(await call(a.sock, 'live:watch-tab', { sessionId: sid, tabId: two.tab.tabId })).toMatchObject({ ok: true });
+    await waitFor(() => one.rec.of('canvas:stop').length === 1 && wants(two.rec, a.peerId()) === 1, 2_000, 'stop on one, want on two');
+    expect(one.rec.of('canvas:stop')[0]).toEqual({ agentPeerId: a.peerId() });
+    expect(one.rec.of('live:stop')).toEqual([]);
+    // Back again: tab one is asked afresh (a watcher it was once asked for is not skipped), tab two stops.
+    expect(await call(a.sock, 'live:watch-tab', { sessionId: sid, tabId: one.tab.tabId })).toMatchObject({ ok: true });
+    await waitFor(() => wants(one.rec, a.peerId()) === 2, 2_000, 'want again on one');
+    // Tab two has no watcher left: live:stop stops everything there.
+    await waitFor(() => two.rec.of('live:stop').length === 1, 2_000, 'live:stop on two');
+    // b leaves: tab one stops streaming to it.
+    b.sock.emit('live:leave', { sessionId: sid });
+    await waitFor(() => one.rec.of('canvas:stop').some((x: { agentPeerId: string }) => x.agentPeerId === b.peerId()), 2_000, 'stop for b');
   });
 });

@@ -22,14 +22,18 @@ export interface AssistHubDeps {
   requestTimeoutMs: number;
   /** ICE servers (and TURN credentials) for a session. */
   rtcConfig(sessionId: string): RtcConfig;
+  /** Fresh credentials go out this often (ice.ts rtcRefreshMs); null: never (no TURN). */
+  rtcRefreshMs?: number | null;
 }
 
 /** What the hub keeps per tab socket: sent once per socket, so a reloaded tab gets them again. */
 interface TabSocketState {
   socketId: string;
   configSent: boolean;
-  /** Watchers this socket was sent `canvas:want` for. */
-  wanted: WeakSet<Member>;
+  /** Watchers this socket was sent `canvas:want` for (and not `canvas:stop` since). */
+  wanted: Set<Member>;
+  /** Next `rtc:config` with fresh TURN credentials. */
+  refresh?: NodeJS.Timeout;
 }
 
 /**
@@ -42,6 +46,8 @@ export class AssistHub implements RoomHooks {
   private readonly states = new WeakMap<LiveRoom, AssistRoomState>();
   private readonly tabSockets = new WeakMap<TabRoom, TabSocketState>();
   private readonly recordingListeners: ((recording: RecordingState, room: LiveRoom) => void)[] = [];
+  /** Next `rtc:config` with fresh TURN credentials, per agent membership. */
+  private readonly agentRefresh = new Map<Member, { refresh?: NodeJS.Timeout }>();
   private rooms!: RoomLookup;
 
   constructor(readonly deps: AssistHubDeps) {}
@@ -119,6 +125,23 @@ export class AssistHub implements RoomHooks {
     if (!ts || ts.configSent || !tab.peer) return;
     ts.configSent = true;
     tab.peer.emit('rtc:config', this.deps.rtcConfig(tab.session.sessionId));
+    this.refreshLater(ts, () => {
+      if (this.tabSockets.get(tab) !== ts || tab.peer?.id !== ts.socketId) return false;
+      tab.peer.emit('rtc:config', this.deps.rtcConfig(tab.session.sessionId));
+      return true;
+    });
+  }
+
+  /** Sends `rtc:config` again every rtcRefreshMs while `send` still finds its socket (returns true). */
+  private refreshLater(holder: { refresh?: NodeJS.Timeout }, send: () => boolean): void {
+    const ms = this.deps.rtcRefreshMs;
+    if (!ms) return;
+    clearTimeout(holder.refresh);
+    holder.refresh = setTimeout(() => {
+      holder.refresh = undefined;
+      if (send()) this.refreshLater(holder, send);
+    }, ms);
+    holder.refresh.unref();
   }
 
   /**
@@ -170,6 +193,7 @@ export class AssistHub implements RoomHooks {
   }
 
   tabRemoved(tab: TabRoom): void {
+    clearTimeout(this.tabSockets.get(tab)?.refresh);
     const room = tab.session;
     const st = this.states.get(room);
     if (!st) return;
@@ -191,6 +215,14 @@ export class AssistHub implements RoomHooks {
       if (member.session.members.get(member.conn.peer.id) !== member) return;
       const { sessionId } = member.session;
       member.conn.peer.emit('rtc:config', { sessionId, ...this.deps.rtcConfig(sessionId) });
+      clearTimeout(this.agentRefresh.get(member)?.refresh);
+      const holder: { refresh?: NodeJS.Timeout } = {};
+      this.agentRefresh.set(member, holder);
+      this.refreshLater(holder, () => {
+        if (member.session.members.get(member.conn.peer.id) !== member) return false;
+        member.conn.peer.emit('rtc:config', { sessionId, ...this.deps.rtcConfig(sessionId) });
+        return true;
+      });
       member.conn.peer.emit('assist:state', this.state(member.session).snapshot());
       const streams = this.states.get(member.session)?.canvasStreams.get(member.tab.tabId);
       if (streams?.length) member.conn.peer.emit('canvas:streams', { sessionId, tabId: member.tab.tabId, streams });
@@ -198,6 +230,8 @@ export class AssistHub implements RoomHooks {
   }
 
   memberLeft(member: Member): void {
+    clearTimeout(this.agentRefresh.get(member)?.refresh);
+    this.agentRefresh.delete(member);
     const room = member.session;
     const st = this.states.get(room);
     if (!st) return;
@@ -217,7 +251,15 @@ export class AssistHub implements RoomHooks {
 
   watchersChanged(tab: TabRoom): void {
     const ts = this.tabSocket(tab);
-    if (!ts || !tab.peer || !tab.forwarding) return;
+    if (!ts || !tab.peer) return;
+    // Nobody watches: `live:stop` stopped everything on the tab, and a new start wants afresh.
+    if (!tab.forwarding) return ts.wanted.clear();
+    // Agents who stopped watching this tab (switched to another tab, left) stop getting its canvases.
+    for (const m of [...ts.wanted]) {
+      if (tab.watchers.has(m)) continue;
+      ts.wanted.delete(m);
+      tab.peer.emit('canvas:stop', { agentPeerId: agentPeerId(m.conn.peer.id) });
+    }
     for (const m of tab.watchers.keys()) {
       if (ts.wanted.has(m)) continue;
       ts.wanted.add(m);
@@ -230,6 +272,11 @@ export class AssistHub implements RoomHooks {
   }
 
   roomEnded(room: LiveRoom): void {
+    for (const m of room.members.values()) {
+      clearTimeout(this.agentRefresh.get(m)?.refresh);
+      this.agentRefresh.delete(m);
+    }
+    for (const tab of room.tabs.values()) clearTimeout(this.tabSockets.get(tab)?.refresh);
     const st = this.states.get(room);
     if (!st) return;
     const before = st.recording;
@@ -258,7 +305,8 @@ export class AssistHub implements RoomHooks {
     if (!tab.peer) return undefined;
     let ts = this.tabSockets.get(tab);
     if (!ts || ts.socketId !== tab.peer.id) {
-      ts = { socketId: tab.peer.id, configSent: false, wanted: new WeakSet() };
+      clearTimeout(ts?.refresh);
+      ts = { socketId: tab.peer.id, configSent: false, wanted: new Set() };
       this.tabSockets.set(tab, ts);
     }
     return ts;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  ASSIST_FEATURES, MAX_CONTROL_TEXT, MAX_SDP_BYTES, MAX_STROKE_POINTS,
-  type AnnotationStroke, type AssistEndRequest, type AssistFeature, type CanvasStreamInfo, type ControlInput, type PeerSignal,
+  ASSIST_FEATURES, MAX_CONTROL_TEXT, MAX_SDP_BYTES, MAX_STROKE_POINTS, PEER_CHANNELS,
+  type AnnotationStroke, type AssistEndRequest, type AssistFeature, type CanvasStreamInfo, type ControlInput, type PeerChannel, type PeerSignal,
 } from '@tandem/protocol';
 
 /**
@@ -104,7 +104,7 @@ const signalSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const signalOutSchema = z.object({ sessionId: sessionIdSchema.optional(), to: peerIdSchema, signal: signalSchema });
+const signalOutSchema = z.object({ sessionId: sessionIdSchema.optional(), to: peerIdSchema, signal: signalSchema, channel: z.enum(PEER_CHANNELS).optional() });
 
 /** A page has a handful of canvases; 64 streams would already be far more video than a peer carries. */
 export const MAX_CANVAS_STREAMS = 64;
@@ -119,7 +119,8 @@ const sessionOnlySchema = z.object({ sessionId: sessionIdSchema });
 
 export const parseControl = (raw: unknown): Parsed<{ sessionId: string; input: ControlInput }> => parse(controlMessageSchema, raw) as Parsed<{ sessionId: string; input: ControlInput }>;
 export const parseStroke = (raw: unknown): Parsed<{ sessionId: string; stroke: AnnotationStroke }> => parse(strokeMessageSchema, raw);
-export const parseSignal = (raw: unknown): Parsed<{ sessionId?: string; to: string; signal: PeerSignal }> => parse(signalOutSchema, raw) as Parsed<{ sessionId?: string; to: string; signal: PeerSignal }>;
+type ParsedSignal = { sessionId?: string; to: string; signal: PeerSignal; channel?: PeerChannel };
+export const parseSignal = (raw: unknown): Parsed<ParsedSignal> => parse(signalOutSchema, raw) as Parsed<ParsedSignal>;
 export const parseCanvasStreams = (raw: unknown): Parsed<{ streams: CanvasStreamInfo[] }> => parse(canvasStreamsSchema, raw);
 export const parseRequest = (raw: unknown): Parsed<{ sessionId: string; feature: AssistFeature }> => parse(requestSchema, raw);
 export const parseAnswer = (raw: unknown): Parsed<{ requestId: string; accepted: boolean }> => parse(answerSchema, raw);

@@ -8,7 +8,7 @@ import { AssistSockets } from './assist-socket.js';
 import { bufferedBytes } from './backpressure.js';
 import { ConsentPolicy } from './consent.js';
 import { createHandshake } from './handshake.js';
-import { rtcConfigFor } from './ice.js';
+import { rtcConfigFor, rtcRefreshMs } from './ice.js';
 import { LiveRegistry } from './registry.js';
 import { parseOffset, parsePage } from './schemas.js';
 import { StoredSessionLookup } from './session-info.js';
@@ -53,7 +53,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
 
   const lookup = new StoredSessionLookup(ctx.store, log);
   const assist = new AssistHub({
-    log, metrics, requestTimeoutMs: config.assistRequestTimeoutMs, rtcConfig: (sessionId) => rtcConfigFor(config, sessionId),
+    log, metrics, requestTimeoutMs: config.assistRequestTimeoutMs, rtcConfig: (sessionId) => rtcConfigFor(config, sessionId), rtcRefreshMs: rtcRefreshMs(config),
   });
   const registry = new LiveRegistry(
     { graceMs: config.liveGraceMs, backpressureBytes: config.liveBackpressureBytes, maxSessionsPerAgent: config.liveMaxSessionsPerAgent },

@@ -22,3 +22,13 @@ export function rtcConfigFor(config: Pick<ServerConfig, 'iceServers' | 'turn'>, 
   }
   return { iceServers };
 }
+
+/**
+ * How often a session's peers get fresh TURN credentials (`rtc:config` again), or null without TURN:
+ * at half their life, so what a peer holds always has at least half its TTL left. A TURN server
+ * checks the credentials on every allocation and allocation refresh (every few minutes), so a call
+ * or canvas stream that outlives them would lose its relay.
+ */
+export function rtcRefreshMs(config: Pick<ServerConfig, 'turn'>): number | null {
+  return config.turn ? (config.turn.ttlSeconds * 1000) / 2 : null;
+}

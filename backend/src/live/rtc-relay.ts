@@ -18,13 +18,13 @@ export class RtcRelay {
     const parsed = parseSignal(raw);
     if (!parsed.ok) return this.hub.refuse(tab.peer, 'rtc:signal', 'bad_request', parsed.message);
     const room = tab.session;
-    const { sessionId, to, signal } = parsed.value;
+    const { sessionId, to, signal, channel } = parsed.value;
     if (sessionId !== undefined && sessionId !== room.sessionId) {
       return this.hub.refuse(tab.peer, 'rtc:signal', 'forbidden', 'A tab signals within its own session only');
     }
     const member = this.hub.memberByPeerId(room, to);
     if (!member) return this.hub.refuse(tab.peer, 'rtc:signal', 'not_found', `${to} is not in this session`);
-    const msg: SignalIn = { sessionId: room.sessionId, from: tabPeerId(tab.tabId), signal };
+    const msg: SignalIn = { sessionId: room.sessionId, from: tabPeerId(tab.tabId), signal, ...(channel ? { channel } : {}) };
     member.conn.peer.emit('rtc:signal', msg);
     this.hub.deps.metrics.rtcSignals.inc({ from: 'tab' });
   }
@@ -35,14 +35,14 @@ export class RtcRelay {
     if (!conn) return;
     const parsed = parseSignal(raw);
     if (!parsed.ok) return this.hub.refuse(conn.peer, 'rtc:signal', 'bad_request', parsed.message);
-    const { sessionId, to, signal } = parsed.value;
+    const { sessionId, to, signal, channel } = parsed.value;
     if (!sessionId) return this.hub.refuse(conn.peer, 'rtc:signal', 'bad_request', 'sessionId is required');
     const member = conn.memberships.get(sessionId);
     if (!member) return this.hub.refuse(conn.peer, 'rtc:signal', 'not_found', 'Join the session first', sessionId);
     const room = member.session;
     const from = agentPeerId(socketId);
-    const msg: SignalIn = { sessionId, from, signal };
     if (to.startsWith('tab:')) {
+      const msg: SignalIn = { sessionId, from, signal, ...(channel ? { channel } : {}) };
       const tab = this.hub.tabByPeerId(room, to);
       if (!tab?.peer) return this.hub.refuse(conn.peer, 'rtc:signal', 'not_found', `${to} is not connected in this session`, sessionId);
       this.hub.ensureConfig(tab);
@@ -50,6 +50,9 @@ export class RtcRelay {
       this.hub.deps.metrics.rtcSignals.inc({ from: 'agent' });
       return;
     }
+    // Agent↔agent peers are the group call's only: no canvas channel between agents.
+    if (channel) return this.hub.refuse(conn.peer, 'rtc:signal', 'bad_request', 'channel is only for tab↔agent peers', sessionId);
+    const msg: SignalIn = { sessionId, from, signal };
     const other = this.hub.memberByPeerId(room, to);
     if (!other || to === from) return this.hub.refuse(conn.peer, 'rtc:signal', 'not_found', `${to} is not in this session`, sessionId);
     const st = this.hub.state(room);
