@@ -7,7 +7,8 @@ export * from './types.js';
 export { createChdbDriver } from './chdb-driver.js';
 export { createClickHouseClientDriver, createRemoteDriver } from './remote-driver.js';
 export { createStore, STORE_DEFAULTS } from './store.js';
-export { MIGRATIONS } from './migrations.js';
+export { MIGRATIONS, renderMigration, type Migration } from './migrations.js';
+export { Ddl, type DdlTarget, type Step } from './ddl.js';
 export { createSearch, type SearchOptions } from './search.js';
 export { publicRecording } from './recordings.js';
 
@@ -16,12 +17,17 @@ export interface OpenStoreOptions extends StoreOptions {
   dataDir?: string;
   /** A ClickHouse server URL; when set, no chDB session (and no data directory) is opened. */
   clickhouseUrl?: string;
+  /** Cluster for the DDL (with clickhouseUrl only); defaults to the CLICKHOUSE_CLUSTER environment variable. */
+  clickhouseCluster?: string;
 }
 
 /** Opens storage (remote when a URL is given, embedded chDB otherwise) and applies pending migrations. */
 export async function openStore(opts: OpenStoreOptions = {}): Promise<TandemStore> {
+  const cluster = opts.clickhouseCluster ?? opts.cluster ?? (process.env.CLICKHOUSE_CLUSTER || undefined);
+  // A cluster is a set of ClickHouse servers; the embedded engine is one process with one directory.
+  if (cluster && !opts.clickhouseUrl) throw new Error('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (a cluster is reached over HTTP)');
   const driver = opts.clickhouseUrl ? createRemoteDriver(opts.clickhouseUrl) : createChdbDriver(opts.dataDir ?? './.tandem-data');
-  const store = createStore(driver, opts);
+  const store = createStore(driver, { ...opts, cluster });
   try {
     await store.migrate();
   } catch (err) {

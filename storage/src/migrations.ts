@@ -1,10 +1,13 @@
 import { chTime, checkIdentifier } from './encode.js';
+import { BY_SESSION, Ddl, alter, sql, table, view, type DdlTarget, type Step } from './ddl.js';
 import type { Driver } from './types.js';
 
 /**
  * Numbered migrations, applied once each and recorded in `schema_migrations`. Append only: never
- * edit an applied one, add the next number. Every statement is idempotent (IF NOT EXISTS) so a crash
- * between a statement and its record only repeats harmless work.
+ * edit an applied one, add the next number. Every step is idempotent (IF NOT EXISTS, or a `run` step that
+ * looks before it acts) so a crash between a step and its record only repeats harmless work. Steps are
+ * written with the builders of ddl.ts, which render them for one server or for a cluster
+ * (`CLICKHOUSE_CLUSTER`): see the comment at the top of ddl.ts before adding one.
  * Times are DateTime64(3, 'UTC') so text written by the drivers means the same whatever the server's
  * timezone. `$db` is the database, `$days` the retention; both are checked values, never user input.
  *
@@ -13,20 +16,17 @@ import type { Driver } from './types.js';
  * `LIMIT 1 BY tab_id, seq` because merges are eventual). They expire by `received_at` (server clock:
  * a visitor's wrong clock must not delete or keep data), partitioned by day so expiry drops whole parts.
  */
-const dataTable = (name: string, columns: string) => `
-CREATE TABLE IF NOT EXISTS $db.${name} (
-  project_id LowCardinality(String),
+
+const dataTable = (name: string, columns: string) => table(name, `project_id LowCardinality(String),
   session_id String,
   tab_id String,
   seq UInt32 CODEC(Delta, ZSTD(1)),
   ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
   ${columns},
-  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
-) ENGINE = ReplacingMergeTree
-PARTITION BY toYYYYMMDD(received_at)
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))`, 'ReplacingMergeTree', `PARTITION BY toYYYYMMDD(received_at)
 ORDER BY (project_id, session_id, tab_id, seq)
 TTL received_at + INTERVAL $days DAY
-SETTINGS ttl_only_drop_parts = 1`;
+SETTINGS ttl_only_drop_parts = 1`, BY_SESSION);
 
 /** Tables whose TTL follows retentionDays, with their TTL expression. */
 export const TTL_TABLES: Record<string, string> = {
@@ -47,25 +47,26 @@ const SEARCH_COLUMNS = `project_id, session_id, version, updated_at, visitor_id,
   first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
   user_agent, browser, browser_version, os, device, screen, country`;
 
-export const MIGRATIONS: { version: number; name: string; statements: string[] }[] = [
+export interface Migration {
+  version: number;
+  name: string;
+  steps: Step[];
+}
+
+export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'initial schema',
-    statements: [
-      `CREATE TABLE IF NOT EXISTS $db.store_settings (
-        name String, value String, updated_at DateTime64(3, 'UTC')
-      ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY name`,
-      `CREATE TABLE IF NOT EXISTS $db.projects (
-        id String, name String, key String, allowed_origins Array(String),
-        created_at DateTime64(3, 'UTC'), version UInt64
-      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
-      `CREATE TABLE IF NOT EXISTS $db.agents (
-        id String, project_id String, email String, name String, role LowCardinality(String),
-        password_hash String, created_at DateTime64(3, 'UTC'), disabled UInt8, version UInt64
-      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+    steps: [
+      table('store_settings', `name String, value String, updated_at DateTime64(3, 'UTC')`,
+        'ReplacingMergeTree(updated_at)', 'ORDER BY name', 'cityHash64(name)'),
+      table('projects', `id String, name String, key String, allowed_origins Array(String),
+        created_at DateTime64(3, 'UTC'), version UInt64`, 'ReplacingMergeTree(version)', 'ORDER BY id', 'cityHash64(id)'),
+      table('agents', `id String, project_id String, email String, name String, role LowCardinality(String),
+        password_hash String, created_at DateTime64(3, 'UTC'), disabled UInt8, version UInt64`,
+        'ReplacingMergeTree(version)', 'ORDER BY id', 'cityHash64(id)'),
       // One row per session, rewritten (new version) by every flush that touches it; reads use FINAL.
-      `CREATE TABLE IF NOT EXISTS $db.sessions (
-        project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+      table('sessions', `project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
         visitor_id String, user_id String,
         started_at DateTime64(3, 'UTC'), first_event_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
         first_url String, last_url String, referrer String,
@@ -73,10 +74,9 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
         tab_ids Array(String), tab_count UInt16,
         user_agent String, browser LowCardinality(String), browser_version LowCardinality(String),
         os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String),
-        language LowCardinality(String), timezone LowCardinality(String), country LowCardinality(String)
-      ) ENGINE = ReplacingMergeTree(version)
-      ORDER BY (project_id, session_id)
-      TTL toDateTime(updated_at) + INTERVAL $days DAY`,
+        language LowCardinality(String), timezone LowCardinality(String), country LowCardinality(String)`,
+        'ReplacingMergeTree(version)', `ORDER BY (project_id, session_id)
+      TTL toDateTime(updated_at) + INTERVAL $days DAY`, BY_SESSION),
       // `type` lets a restarted writer find the tab's last Meta event without parsing `data`.
       dataTable('events', 'type UInt8, data String CODEC(ZSTD(3))'),
       dataTable('keyframes', "meta_seq Int64, meta_ts DateTime64(3, 'UTC')"),
@@ -91,47 +91,42 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
   {
     version: 2,
     name: 'settings: consent, removable agents, API keys',
-    statements: [
-      `ALTER TABLE $db.projects ADD COLUMN IF NOT EXISTS require_consent UInt8 DEFAULT 0`,
+    steps: [
+      alter('projects', 'ADD COLUMN IF NOT EXISTS require_consent UInt8 DEFAULT 0', { both: true }),
       // Removing an agent writes a new version with removed = 1 (reads skip it), which frees the email.
-      `ALTER TABLE $db.agents ADD COLUMN IF NOT EXISTS removed UInt8 DEFAULT 0`,
-      `CREATE TABLE IF NOT EXISTS $db.api_keys (
-        id String, project_id String, name String, prefix String, secret_hash String,
-        created_at DateTime64(3, 'UTC'), created_by String, revoked UInt8, version UInt64
-      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      alter('agents', 'ADD COLUMN IF NOT EXISTS removed UInt8 DEFAULT 0', { both: true }),
+      table('api_keys', `id String, project_id String, name String, prefix String, secret_hash String,
+        created_at DateTime64(3, 'UTC'), created_by String, revoked UInt8, version UInt64`,
+        'ReplacingMergeTree(version)', 'ORDER BY id', 'cityHash64(id)'),
       // Uses live in their own table: a "touch" never rewrites the key row, so it cannot race a revoke.
-      `CREATE TABLE IF NOT EXISTS $db.api_key_usage (
-        project_id String, key_id String, last_used_at DateTime64(3, 'UTC')
-      ) ENGINE = ReplacingMergeTree(last_used_at) ORDER BY key_id`,
+      table('api_key_usage', `project_id String, key_id String, last_used_at DateTime64(3, 'UTC')`,
+        'ReplacingMergeTree(last_used_at)', 'ORDER BY key_id', 'cityHash64(key_id)'),
     ],
   },
   {
     version: 3,
     name: 'call recordings',
-    statements: [
+    steps: [
       // One row per recording, a new version per chunk/finish (bytes and duration grow). Expires by
       // the server's receive time of its newest version, like the session it belongs to.
-      `CREATE TABLE IF NOT EXISTS $db.call_recordings (
-        project_id LowCardinality(String), session_id String, recording_id String,
+      table('call_recordings', `project_id LowCardinality(String), session_id String, recording_id String,
         agent_id String, agent_name String, started_at DateTime64(3, 'UTC'),
         duration_ms UInt64, bytes UInt64, mime_type LowCardinality(String), complete UInt8,
-        received_at DateTime64(3, 'UTC'), version UInt64
-      ) ENGINE = ReplacingMergeTree(version)
-      ORDER BY (project_id, session_id, recording_id)
-      TTL toDateTime(received_at) + INTERVAL $days DAY`,
+        received_at DateTime64(3, 'UTC'), version UInt64`, 'ReplacingMergeTree(version)',
+        `ORDER BY (project_id, session_id, recording_id)
+      TTL toDateTime(received_at) + INTERVAL $days DAY`, BY_SESSION),
     ],
   },
   {
     version: 4,
     name: 'search: session_search ordered by start, custom_events, filter indexes',
-    statements: [
+    steps: [
       // The list shows the newest sessions first, but `sessions` is ordered by session id (the writer and
       // the session page look sessions up by id), so every list query read and FINAL-merged the whole
       // project. This copy is ordered by start: a query reads only the time window it needs (the reader
       // widens the window until the page is full). A materialized view keeps it, so the writer is
       // untouched. Measured in bench/src/search.ts; the alternatives tried are in docs/decisions.md.
-      `CREATE TABLE IF NOT EXISTS $db.session_search (
-        project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+      table('session_search', `project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
         visitor_id String, user_id String,
         started_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
         first_url String, last_url String,
@@ -140,18 +135,16 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
         os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String), country LowCardinality(String),
         INDEX user_bf user_id TYPE bloom_filter(0.01) GRANULARITY 1,
         INDEX visitor_bf visitor_id TYPE bloom_filter(0.01) GRANULARITY 1,
-        INDEX session_bf session_id TYPE bloom_filter(0.01) GRANULARITY 1
-      ) ENGINE = ReplacingMergeTree(version)
-      ORDER BY (project_id, started_at, session_id)
-      TTL toDateTime(updated_at) + INTERVAL $days DAY`,
+        INDEX session_bf session_id TYPE bloom_filter(0.01) GRANULARITY 1`, 'ReplacingMergeTree(version)',
+        `ORDER BY (project_id, started_at, session_id)
+      TTL toDateTime(updated_at) + INTERVAL $days DAY`, BY_SESSION),
       // Created before the backfill: a row written in between reaches the copy twice and collapses
       // (same key, same version), never zero times.
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS $db.session_search_mv TO $db.session_search
-        AS SELECT ${SEARCH_COLUMNS} FROM $db.sessions`,
-      `INSERT INTO $db.session_search (${SEARCH_COLUMNS}) SELECT ${SEARCH_COLUMNS} FROM $db.sessions`,
+      view('session_search_mv', 'session_search', `SELECT ${SEARCH_COLUMNS} FROM $db.sessions`),
+      sql(`INSERT INTO $db.session_search (${SEARCH_COLUMNS}) SELECT ${SEARCH_COLUMNS} FROM $db.sessions`),
       // `Tandem.track(name, payload)` events were kept in `events` only: the name filter reads them here.
       dataTable('custom_events', 'name String, payload String CODEC(ZSTD(1))'),
-      `ALTER TABLE $db.custom_events ADD INDEX IF NOT EXISTS name_bf lower(name) TYPE bloom_filter(0.01) GRANULARITY 1`,
+      alter('custom_events', 'ADD INDEX IF NOT EXISTS name_bf lower(name) TYPE bloom_filter(0.01) GRANULARITY 1'),
     ],
   },
   {
@@ -159,45 +152,62 @@ export const MIGRATIONS: { version: number; name: string; statements: string[] }
     // each version is applied once whatever the order it lands in.
     version: 5,
     name: 'projects: canvas recording level',
-    statements: [
-      `ALTER TABLE $db.projects ADD COLUMN IF NOT EXISTS canvas_recording LowCardinality(String) DEFAULT 'off'`,
+    steps: [
+      alter('projects', "ADD COLUMN IF NOT EXISTS canvas_recording LowCardinality(String) DEFAULT 'off'", { both: true }),
     ],
   },
 ];
 
-function render(sql: string, db: string, days: number): string {
-  return sql.replaceAll('$db', db).replaceAll('$days', String(days));
+/** Every statement migrate() would send for `m`, in order (run steps excluded): tests and snapshots. */
+export function renderMigration(m: Migration, target: DdlTarget): string[] {
+  const ddl = new Ddl(target);
+  return m.steps.flatMap((step) => ddl.render(step));
 }
 
-export async function migrate(driver: Driver, db: string, retentionDays: number): Promise<void> {
-  checkIdentifier(db);
-  const days = Math.floor(retentionDays);
-  if (!(days >= 1 && days <= 36500)) throw new Error(`retentionDays must be 1..36500, got ${retentionDays}`);
-  await driver.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
-  await driver.command(`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
-    version UInt32, name String, applied_at DateTime64(3, 'UTC')
-  ) ENGINE = ReplacingMergeTree ORDER BY version`);
+/** The bookkeeping table, created before any migration. */
+const SCHEMA_MIGRATIONS = table('schema_migrations', `version UInt32, name String, applied_at DateTime64(3, 'UTC')`,
+  'ReplacingMergeTree', 'ORDER BY version', 'version');
+
+export interface MigrateOptions {
+  db: string;
+  retentionDays: number;
+  /** Cluster name (CLICKHOUSE_CLUSTER): replicated local tables + Distributed tables, DDL ON CLUSTER. */
+  cluster?: string;
+}
+
+export async function migrate(driver: Driver, opts: MigrateOptions): Promise<void> {
+  const db = checkIdentifier(opts.db);
+  if (opts.cluster !== undefined) checkIdentifier(opts.cluster);
+  const days = Math.floor(opts.retentionDays);
+  if (!(days >= 1 && days <= 36500)) throw new Error(`retentionDays must be 1..36500, got ${opts.retentionDays}`);
+  const ddl = new Ddl({ db, days, cluster: opts.cluster || undefined });
+  await driver.command(ddl.createDatabase());
+  for (const statement of ddl.render(SCHEMA_MIGRATIONS)) await driver.command(statement);
   const done = new Set(
     (await driver.query<{ version: number }>(`SELECT version FROM ${db}.schema_migrations`)).map((r) => Number(r.version)),
   );
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements) await driver.command(render(statement, db, days));
+    for (const step of m.steps) {
+      if (step.kind === 'run') await step.fn(driver, ddl);
+      else for (const statement of ddl.render(step)) await driver.command(statement);
+    }
     await driver.insert(`${db}.schema_migrations`, [{ version: m.version, name: m.name, applied_at: chTime(Date.now()) }]);
   }
-  await applyRetention(driver, db, days);
+  await applyRetention(driver, ddl);
 }
 
 /** Tables are created with the retention of their first run; a changed setting is applied with MODIFY TTL. */
-async function applyRetention(driver: Driver, db: string, days: number): Promise<void> {
+async function applyRetention(driver: Driver, ddl: Ddl): Promise<void> {
+  const { db, days } = ddl.target;
   const rows = await driver.query<{ value: string }>(
     `SELECT argMax(value, updated_at) AS value FROM ${db}.store_settings WHERE name = 'retention_days' GROUP BY name`,
   );
   const current = rows.length ? Number(rows[0].value) : null;
   if (current === days) return;
   if (current !== null) {
-    for (const [table, ttl] of Object.entries(TTL_TABLES)) {
-      await driver.command(`ALTER TABLE ${db}.${table} MODIFY TTL ${render(ttl, db, days)}`);
+    for (const [name, ttl] of Object.entries(TTL_TABLES)) {
+      for (const statement of ddl.render(alter(name, `MODIFY TTL ${ttl}`))) await driver.command(statement);
     }
   }
   await driver.insert(`${db}.store_settings`, [{ name: 'retention_days', value: String(days), updated_at: chTime(Date.now()) }]);

@@ -36,14 +36,16 @@ export function createClickHouseClientDriver(client: ClickHouseClient): Driver {
     },
 
     async command(sql: string, params?: Record<string, unknown>): Promise<void> {
-      // wait_end_of_query: DDL errors arrive as errors, not after a 200 already sent.
-      await client.command({ query: sql, query_params: params, clickhouse_settings: { wait_end_of_query: 1 } });
+      // wait_end_of_query: DDL errors arrive as errors, not after a 200 already sent. insert_distributed_sync:
+      // an INSERT ... SELECT into a Distributed table (cluster backfills) has reached the shards when it returns.
+      await client.command({ query: sql, query_params: params, clickhouse_settings: { wait_end_of_query: 1, insert_distributed_sync: 1 } });
     },
 
     async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
       if (rows.length === 0) return;
-      // The writer acks on this promise: the server must have written the part, not buffered the rows.
-      await client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
+      // The writer acks on this promise: the server must have written the part, not buffered the rows; on a
+      // cluster (Distributed tables) the shards must have it, not the entry node's send queue.
+      await client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { async_insert: 0, insert_distributed_sync: 1 } });
     },
 
     async close(): Promise<void> {

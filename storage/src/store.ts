@@ -31,7 +31,7 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
   return {
     driver,
     stats: writer.stats,
-    migrate: () => migrate(driver, db, retentionDays),
+    migrate: () => migrate(driver, { db, retentionDays, cluster: opts.cluster }),
     ...accounts,
     startSession: writer.startSession,
     getAckSeq: writer.getAckSeq,

@@ -142,6 +142,11 @@ export interface StoreOptions {
   maxQueuedEvents?: number;
   /** ClickHouse database holding the tables (default `tandem`); tests use a throwaway one. */
   database?: string;
+  /**
+   * ClickHouse cluster name (`CLICKHOUSE_CLUSTER`, remote driver only): migrations create replicated
+   * `<table>_local` tables and `Distributed` tables under the usual names, ON CLUSTER (see ddl.ts).
+   */
+  cluster?: string;
 }
 
 /** A call recording's metadata as stored (the media file lives in the backend's data dir). */

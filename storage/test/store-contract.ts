@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TandemEvent } from '@tandem/protocol';
-import { MIGRATIONS, createStore, type StoredCallRecording, type TandemStore } from '../src/index.js';
+import { MIGRATIONS, createStore, renderMigration, type StoredCallRecording, type TandemStore } from '../src/index.js';
 import {
   FIREFOX_UA, batch, click, collect, consoleLog, custom, fullSnapshot, identify, jsError, meta, mouseMove, moves, network, page, start, uid,
 } from './fixtures.js';
@@ -51,7 +51,7 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       try {
         await d.command(`CREATE TABLE ${db}.schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC'))
           ENGINE = ReplacingMergeTree ORDER BY version`);
-        for (const sql of MIGRATIONS[0].statements) await d.command(sql.replaceAll('$db', db).replaceAll('$days', '30'));
+        for (const sql of renderMigration(MIGRATIONS[0], { db, days: 30 })) await d.command(sql);
         await d.command(`INSERT INTO ${db}.schema_migrations VALUES (1, 'initial schema', now64(3))`);
         await d.command(`INSERT INTO ${db}.projects (id, name, key, allowed_origins, created_at, version)
           VALUES ('p1', 'Old', 'pk_old', ['https://old.test'], '2024-01-01 00:00:00.000', 1)`);

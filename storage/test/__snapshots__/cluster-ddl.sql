@@ -1,0 +1,257 @@
+CREATE DATABASE IF NOT EXISTS tandem ON CLUSTER tandem_cluster;
+
+CREATE TABLE IF NOT EXISTS tandem.schema_migrations_local ON CLUSTER tandem_cluster (
+  version UInt32, name String, applied_at DateTime64(3, 'UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/schema_migrations_local', '{replica}')
+ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS tandem.schema_migrations ON CLUSTER tandem_cluster AS tandem.schema_migrations_local
+  ENGINE = Distributed(tandem_cluster, tandem, schema_migrations_local, version);
+
+CREATE TABLE IF NOT EXISTS tandem.store_settings_local ON CLUSTER tandem_cluster (
+  name String, value String, updated_at DateTime64(3, 'UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/store_settings_local', '{replica}', updated_at)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS tandem.store_settings ON CLUSTER tandem_cluster AS tandem.store_settings_local
+  ENGINE = Distributed(tandem_cluster, tandem, store_settings_local, cityHash64(name));
+
+CREATE TABLE IF NOT EXISTS tandem.projects_local ON CLUSTER tandem_cluster (
+  id String, name String, key String, allowed_origins Array(String),
+        created_at DateTime64(3, 'UTC'), version UInt64
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/projects_local', '{replica}', version)
+ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS tandem.projects ON CLUSTER tandem_cluster AS tandem.projects_local
+  ENGINE = Distributed(tandem_cluster, tandem, projects_local, cityHash64(id));
+
+CREATE TABLE IF NOT EXISTS tandem.agents_local ON CLUSTER tandem_cluster (
+  id String, project_id String, email String, name String, role LowCardinality(String),
+        password_hash String, created_at DateTime64(3, 'UTC'), disabled UInt8, version UInt64
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/agents_local', '{replica}', version)
+ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS tandem.agents ON CLUSTER tandem_cluster AS tandem.agents_local
+  ENGINE = Distributed(tandem_cluster, tandem, agents_local, cityHash64(id));
+
+CREATE TABLE IF NOT EXISTS tandem.sessions_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+        visitor_id String, user_id String,
+        started_at DateTime64(3, 'UTC'), first_event_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
+        first_url String, last_url String, referrer String,
+        page_count UInt32, event_count UInt32, error_count UInt32, console_error_count UInt32, click_count UInt32,
+        tab_ids Array(String), tab_count UInt16,
+        user_agent String, browser LowCardinality(String), browser_version LowCardinality(String),
+        os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String),
+        language LowCardinality(String), timezone LowCardinality(String), country LowCardinality(String)
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/sessions_local', '{replica}', version)
+ORDER BY (project_id, session_id)
+      TTL toDateTime(updated_at) + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.sessions ON CLUSTER tandem_cluster AS tandem.sessions_local
+  ENGINE = Distributed(tandem_cluster, tandem, sessions_local, cityHash64(project_id, session_id));
+
+CREATE TABLE IF NOT EXISTS tandem.events_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  type UInt8, data String CODEC(ZSTD(3)),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/events_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.events ON CLUSTER tandem_cluster AS tandem.events_local
+  ENGINE = Distributed(tandem_cluster, tandem, events_local, cityHash64(project_id, session_id));
+
+CREATE TABLE IF NOT EXISTS tandem.keyframes_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  meta_seq Int64, meta_ts DateTime64(3, 'UTC'),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/keyframes_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.keyframes ON CLUSTER tandem_cluster AS tandem.keyframes_local
+  ENGINE = Distributed(tandem_cluster, tandem, keyframes_local, cityHash64(project_id, session_id));
+
+CREATE TABLE IF NOT EXISTS tandem.console_logs_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  level LowCardinality(String), message String CODEC(ZSTD(1)), trace String CODEC(ZSTD(1)),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/console_logs_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.console_logs ON CLUSTER tandem_cluster AS tandem.console_logs_local
+  ENGINE = Distributed(tandem_cluster, tandem, console_logs_local, cityHash64(project_id, session_id));
+
+CREATE TABLE IF NOT EXISTS tandem.network_requests_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  kind LowCardinality(String), method LowCardinality(String), url String CODEC(ZSTD(1)),
+        status UInt16, duration_ms UInt32, request_bytes UInt64, response_bytes UInt64, error String,
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/network_requests_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.network_requests ON CLUSTER tandem_cluster AS tandem.network_requests_local
+  ENGINE = Distributed(tandem_cluster, tandem, network_requests_local, cityHash64(project_id, session_id));
+
+CREATE TABLE IF NOT EXISTS tandem.errors_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  kind LowCardinality(String), name String, message String, stack String CODEC(ZSTD(1)),
+        source String, line UInt32, column UInt32,
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/errors_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.errors ON CLUSTER tandem_cluster AS tandem.errors_local
+  ENGINE = Distributed(tandem_cluster, tandem, errors_local, cityHash64(project_id, session_id));
+
+CREATE TABLE IF NOT EXISTS tandem.page_visits_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  url String, title String, referrer String, via LowCardinality(String),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/page_visits_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.page_visits ON CLUSTER tandem_cluster AS tandem.page_visits_local
+  ENGINE = Distributed(tandem_cluster, tandem, page_visits_local, cityHash64(project_id, session_id));
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+ALTER TABLE tandem.projects_local ON CLUSTER tandem_cluster ADD COLUMN IF NOT EXISTS require_consent UInt8 DEFAULT 0;
+
+ALTER TABLE tandem.projects ON CLUSTER tandem_cluster ADD COLUMN IF NOT EXISTS require_consent UInt8 DEFAULT 0;
+
+ALTER TABLE tandem.agents_local ON CLUSTER tandem_cluster ADD COLUMN IF NOT EXISTS removed UInt8 DEFAULT 0;
+
+ALTER TABLE tandem.agents ON CLUSTER tandem_cluster ADD COLUMN IF NOT EXISTS removed UInt8 DEFAULT 0;
+
+CREATE TABLE IF NOT EXISTS tandem.api_keys_local ON CLUSTER tandem_cluster (
+  id String, project_id String, name String, prefix String, secret_hash String,
+        created_at DateTime64(3, 'UTC'), created_by String, revoked UInt8, version UInt64
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/api_keys_local', '{replica}', version)
+ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS tandem.api_keys ON CLUSTER tandem_cluster AS tandem.api_keys_local
+  ENGINE = Distributed(tandem_cluster, tandem, api_keys_local, cityHash64(id));
+
+CREATE TABLE IF NOT EXISTS tandem.api_key_usage_local ON CLUSTER tandem_cluster (
+  project_id String, key_id String, last_used_at DateTime64(3, 'UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/api_key_usage_local', '{replica}', last_used_at)
+ORDER BY key_id;
+
+CREATE TABLE IF NOT EXISTS tandem.api_key_usage ON CLUSTER tandem_cluster AS tandem.api_key_usage_local
+  ENGINE = Distributed(tandem_cluster, tandem, api_key_usage_local, cityHash64(key_id));
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+CREATE TABLE IF NOT EXISTS tandem.call_recordings_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), session_id String, recording_id String,
+        agent_id String, agent_name String, started_at DateTime64(3, 'UTC'),
+        duration_ms UInt64, bytes UInt64, mime_type LowCardinality(String), complete UInt8,
+        received_at DateTime64(3, 'UTC'), version UInt64
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/call_recordings_local', '{replica}', version)
+ORDER BY (project_id, session_id, recording_id)
+      TTL toDateTime(received_at) + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.call_recordings ON CLUSTER tandem_cluster AS tandem.call_recordings_local
+  ENGINE = Distributed(tandem_cluster, tandem, call_recordings_local, cityHash64(project_id, session_id));
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+CREATE TABLE IF NOT EXISTS tandem.session_search_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+        visitor_id String, user_id String,
+        started_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
+        first_url String, last_url String,
+        page_count UInt32, event_count UInt32, error_count UInt32, console_error_count UInt32, click_count UInt32, tab_count UInt16,
+        user_agent String, browser LowCardinality(String), browser_version LowCardinality(String),
+        os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String), country LowCardinality(String),
+        INDEX user_bf user_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX visitor_bf visitor_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX session_bf session_id TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/session_search_local', '{replica}', version)
+ORDER BY (project_id, started_at, session_id)
+      TTL toDateTime(updated_at) + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.session_search ON CLUSTER tandem_cluster AS tandem.session_search_local
+  ENGINE = Distributed(tandem_cluster, tandem, session_search_local, cityHash64(project_id, session_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv ON CLUSTER tandem_cluster TO tandem.session_search_local
+  AS SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, screen, country FROM tandem.sessions_local;
+
+INSERT INTO tandem.session_search (project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, screen, country) SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, screen, country FROM tandem.sessions;
+
+CREATE TABLE IF NOT EXISTS tandem.custom_events_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  name String, payload String CODEC(ZSTD(1)),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/custom_events_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.custom_events ON CLUSTER tandem_cluster AS tandem.custom_events_local
+  ENGINE = Distributed(tandem_cluster, tandem, custom_events_local, cityHash64(project_id, session_id));
+
+ALTER TABLE tandem.custom_events_local ON CLUSTER tandem_cluster ADD INDEX IF NOT EXISTS name_bf lower(name) TYPE bloom_filter(0.01) GRANULARITY 1;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+ALTER TABLE tandem.projects_local ON CLUSTER tandem_cluster ADD COLUMN IF NOT EXISTS canvas_recording LowCardinality(String) DEFAULT 'off';
+
+ALTER TABLE tandem.projects ON CLUSTER tandem_cluster ADD COLUMN IF NOT EXISTS canvas_recording LowCardinality(String) DEFAULT 'off';
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+-- INSERT INTO tandem.store_settings: 1 row(s);

@@ -1,0 +1,203 @@
+CREATE DATABASE IF NOT EXISTS tandem;
+
+CREATE TABLE IF NOT EXISTS tandem.schema_migrations (
+  version UInt32, name String, applied_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree
+ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS tandem.store_settings (
+  name String, value String, updated_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY name;
+
+CREATE TABLE IF NOT EXISTS tandem.projects (
+  id String, name String, key String, allowed_origins Array(String),
+        created_at DateTime64(3, 'UTC'), version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS tandem.agents (
+  id String, project_id String, email String, name String, role LowCardinality(String),
+        password_hash String, created_at DateTime64(3, 'UTC'), disabled UInt8, version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS tandem.sessions (
+  project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+        visitor_id String, user_id String,
+        started_at DateTime64(3, 'UTC'), first_event_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
+        first_url String, last_url String, referrer String,
+        page_count UInt32, event_count UInt32, error_count UInt32, console_error_count UInt32, click_count UInt32,
+        tab_ids Array(String), tab_count UInt16,
+        user_agent String, browser LowCardinality(String), browser_version LowCardinality(String),
+        os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String),
+        language LowCardinality(String), timezone LowCardinality(String), country LowCardinality(String)
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (project_id, session_id)
+      TTL toDateTime(updated_at) + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.events (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  type UInt8, data String CODEC(ZSTD(3)),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.keyframes (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  meta_seq Int64, meta_ts DateTime64(3, 'UTC'),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.console_logs (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  level LowCardinality(String), message String CODEC(ZSTD(1)), trace String CODEC(ZSTD(1)),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.network_requests (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  kind LowCardinality(String), method LowCardinality(String), url String CODEC(ZSTD(1)),
+        status UInt16, duration_ms UInt32, request_bytes UInt64, response_bytes UInt64, error String,
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.errors (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  kind LowCardinality(String), name String, message String, stack String CODEC(ZSTD(1)),
+        source String, line UInt32, column UInt32,
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.page_visits (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  url String, title String, referrer String, via LowCardinality(String),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+ALTER TABLE tandem.projects ADD COLUMN IF NOT EXISTS require_consent UInt8 DEFAULT 0;
+
+ALTER TABLE tandem.agents ADD COLUMN IF NOT EXISTS removed UInt8 DEFAULT 0;
+
+CREATE TABLE IF NOT EXISTS tandem.api_keys (
+  id String, project_id String, name String, prefix String, secret_hash String,
+        created_at DateTime64(3, 'UTC'), created_by String, revoked UInt8, version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS tandem.api_key_usage (
+  project_id String, key_id String, last_used_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(last_used_at)
+ORDER BY key_id;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+CREATE TABLE IF NOT EXISTS tandem.call_recordings (
+  project_id LowCardinality(String), session_id String, recording_id String,
+        agent_id String, agent_name String, started_at DateTime64(3, 'UTC'),
+        duration_ms UInt64, bytes UInt64, mime_type LowCardinality(String), complete UInt8,
+        received_at DateTime64(3, 'UTC'), version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (project_id, session_id, recording_id)
+      TTL toDateTime(received_at) + INTERVAL 30 DAY;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+CREATE TABLE IF NOT EXISTS tandem.session_search (
+  project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+        visitor_id String, user_id String,
+        started_at DateTime64(3, 'UTC'), ended_at DateTime64(3, 'UTC'), duration_ms UInt64,
+        first_url String, last_url String,
+        page_count UInt32, event_count UInt32, error_count UInt32, console_error_count UInt32, click_count UInt32, tab_count UInt16,
+        user_agent String, browser LowCardinality(String), browser_version LowCardinality(String),
+        os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String), country LowCardinality(String),
+        INDEX user_bf user_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX visitor_bf visitor_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX session_bf session_id TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (project_id, started_at, session_id)
+      TTL toDateTime(updated_at) + INTERVAL 30 DAY;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv TO tandem.session_search
+  AS SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, screen, country FROM tandem.sessions;
+
+INSERT INTO tandem.session_search (project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, screen, country) SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
+  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
+  user_agent, browser, browser_version, os, device, screen, country FROM tandem.sessions;
+
+CREATE TABLE IF NOT EXISTS tandem.custom_events (
+  project_id LowCardinality(String),
+  session_id String,
+  tab_id String,
+  seq UInt32 CODEC(Delta, ZSTD(1)),
+  ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+  name String, payload String CODEC(ZSTD(1)),
+  received_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id, seq)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+ALTER TABLE tandem.custom_events ADD INDEX IF NOT EXISTS name_bf lower(name) TYPE bloom_filter(0.01) GRANULARITY 1;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+ALTER TABLE tandem.projects ADD COLUMN IF NOT EXISTS canvas_recording LowCardinality(String) DEFAULT 'off';
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+-- INSERT INTO tandem.store_settings: 1 row(s);
