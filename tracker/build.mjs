@@ -1,8 +1,10 @@
-// Builds the tracker:
+// Builds the tracker, three chunks served by the backend plus an ES module:
 // - dist/tandem-rtc.js: the assist plugin's WebRTC chunk (calls, canvas video, control, drawing,
 //   recording prompts, simple-peer), served as /tracker-rtc.js and loaded only when first needed
+// - dist/tandem-assist.js: the live assist plugin with its socket.io client, served as
+//   /tracker-assist.js and loaded by /tracker.js when the page is idle after the first snapshot
 // - dist/tandem.iife.js: minified script-tag build (served by the backend as /tracker.js)
-// - dist/index.js: ES module of the Tracker class for bundlers (loads the same chunk from the server)
+// - dist/index.js: ES module of the Tracker class for bundlers (loads the same chunks from the server)
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -29,10 +31,25 @@ const rtcBuild = await build({
   inject: [pluginDir + 'src/rtc/shims.js'],
   define: { global: 'globalThis' },
 });
-const rtc = readFileSync(here + 'dist/tandem-rtc.js');
-// The core asks for /tracker-rtc.js?v=<hash>: a cached chunk of another build is never used with this tracker.
-const rtcVersion = createHash('sha256').update(rtc).digest('hex').slice(0, 12);
-const define = { __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion) };
+// Each chunk is asked for as <name>.js?v=<hash of its content>: a cached chunk of another build is never used.
+const versionOf = (file) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
+const rtcVersion = versionOf(here + 'dist/tandem-rtc.js');
+
+const assistBuild = await build({
+  entryPoints: [pluginDir + 'src/assist-chunk.ts'],
+  outfile: here + 'dist/tandem-assist.js',
+  bundle: true,
+  format: 'iife',
+  minify: true,
+  sourcemap: true,
+  target,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  define: { __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion) },
+});
+const assistVersion = versionOf(here + 'dist/tandem-assist.js');
+const define = { __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion), __TANDEM_ASSIST_VERSION__: JSON.stringify(assistVersion) };
 
 const iifeBuild = await build({
   entryPoints: [here + 'src/snippet.ts'],
@@ -59,26 +76,38 @@ await build({
   define,
 });
 
-// .br/.gz beside the two files the backend serves (/tracker.js, /tracker-rtc.js), picked by the
-// request's Accept-Encoding; the ES module and source maps are for bundlers and debuggers, not served.
-for (const f of ['tandem.iife.js', 'tandem-rtc.js']) compressFile(here + 'dist/' + f);
+// .br/.gz beside the three files the backend serves (/tracker.js, /tracker-assist.js, /tracker-rtc.js), picked
+// by the request's Accept-Encoding; the ES module and source maps are for bundlers and debuggers, not served.
+for (const f of ['tandem.iife.js', 'tandem-assist.js', 'tandem-rtc.js']) compressFile(here + 'dist/' + f);
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const sizeOf = (file) => (existsSync(file) ? kb(statSync(file).size) : 'none');
 const sizes = (file) => `${sizeOf(file)} raw, ${sizeOf(file + '.gz')} gzip, ${sizeOf(file + '.br')} brotli`;
 console.log(`tracker: dist/tandem.iife.js (/tracker.js) ${sizes(here + 'dist/tandem.iife.js')}`);
+console.log(`tracker: dist/tandem-assist.js (/tracker-assist.js, at idle) ${sizes(here + 'dist/tandem-assist.js')}, version ${assistVersion}`);
 console.log(`tracker: dist/tandem-rtc.js (/tracker-rtc.js, lazy) ${sizes(here + 'dist/tandem-rtc.js')}, version ${rtcVersion}`);
 
-// The chunk must stay out of /tracker.js: no module of it, and no simple-peer, may be in the IIFE.
+const inputsOf = (result) => Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs));
+/** Fails the build when a chunk's code leaks into an earlier chunk (each leak costs every page load). */
+function keepOut(result, pattern, what, where) {
+  const leaked = inputsOf(result).map(([input]) => input).filter((i) => pattern.test(i));
+  if (leaked.length) throw new Error(`${what} leaked into ${where}: ${leaked.join(', ')}`);
+}
+// WebRTC code only in /tracker-rtc.js; the plugin's socket.io client and wiring only in /tracker-assist.js.
 const RTC_ONLY = /(assist-plugin\/src\/rtc\/|node_modules\/(simple-peer|readable-stream|get-browser-rtc)\/)/;
-const leaked = Object.values(iifeBuild.metafile.outputs).flatMap((o) => Object.keys(o.inputs)).filter((i) => RTC_ONLY.test(i));
-if (leaked.length) throw new Error(`WebRTC chunk code leaked into /tracker.js: ${leaked.join(', ')}`);
+const ASSIST_ONLY =
+  /(assist-plugin\/src\/(plugin|forwarder|viewing|page-info|clock|handshake|retry|ui|rtc-bridge)\.ts|node_modules\/(socket\.io-client|socket\.io-parser|engine\.io-client|engine\.io-parser|@socket\.io\/))/;
+keepOut(iifeBuild, RTC_ONLY, 'WebRTC chunk code', '/tracker.js');
+keepOut(assistBuild, RTC_ONLY, 'WebRTC chunk code', '/tracker-assist.js');
+keepOut(iifeBuild, ASSIST_ONLY, 'The assist chunk (plugin, socket.io-client)', '/tracker.js');
 void rtcBuild;
 
-// What the live assist plugin adds (its own code + socket.io-client and its engine), minified bytes.
-const LIVE = /(assist-plugin\/|node_modules\/(socket\.io-client|socket\.io-parser|engine\.io-client|engine\.io-parser|@socket\.io\/))/;
-let live = 0;
-for (const out of Object.values(iifeBuild.metafile.outputs)) {
-  for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) if (LIVE.test(input)) live += bytesInOutput;
+// Bundle analysis of the first script (what every page pays for): the biggest inputs, minified bytes.
+const byPackage = new Map();
+for (const [input, { bytesInOutput }] of inputsOf(iifeBuild)) {
+  const nm = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+  const key = nm ? nm[1] : input.replace(/^(\.\.\/)+/, '');
+  byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
 }
-console.log(`tracker: of which live assist (plugin + socket.io-client) ${(live / 1024).toFixed(1)} KB raw`);
+const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);
+console.log(`tracker: /tracker.js biggest inputs (raw, minified): ${top.map(([k, b]) => `${k} ${kb(b)}`).join(', ')}`);

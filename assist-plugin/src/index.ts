@@ -14,3 +14,18 @@ export {
   consentText,
   formatNames,
 } from './ui.js';
+export {
+  lazyAssist,
+  assistChunkUrl,
+  whenIdle,
+  ASSIST_GLOBAL,
+  ASSIST_IDLE_TIMEOUT_MS,
+  ASSIST_IDLE_FALLBACK_MS,
+  ASSIST_SNAPSHOT_WAIT_MS,
+  ASSIST_RETRY_MIN_MS,
+  ASSIST_RETRY_MAX_MS,
+  type LazyAssistOptions,
+  type LazyAssistDeps,
+  type AssistModule,
+} from './lazy.js';
+export type { ChunkState } from './types.js';

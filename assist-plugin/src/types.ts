@@ -53,7 +53,14 @@ export interface AssistState {
   stoppedReason: string | null;
   /** Calls, control, canvas video, drawing and recording (the WebRTC chunk; zeros until it loads). */
   rtc: RtcSummary;
+  /**
+   * /tracker.js only (`lazyAssist`): the plugin's own chunk, /tracker-assist.js. `waiting` for the first
+   * snapshot and an idle moment, `loading`, `loaded`, `failed` (tried again later), `off` when disabled.
+   */
+  chunk?: ChunkState;
 }
+
+export type ChunkState = 'off' | 'waiting' | 'loading' | 'loaded' | 'failed';
 
 export interface AssistPlugin {
   readonly name: 'assist';

@@ -216,6 +216,15 @@ describe('static files', () => {
     const rtcBody = await rtc.text();
     expect(rtcBody).toContain('__tandemRtc1');
     expect(body).not.toContain('simple-peer');
+    // The live assist plugin and its socket.io client: a chunk of their own, fetched at idle (issue 8).
+    const assist = await fetch(`${server.url}/tracker-assist.js?v=abc`);
+    expect(assist.status).toBe(200);
+    expect(assist.headers.get('access-control-allow-origin')).toBe('*');
+    const assistBody = await assist.text();
+    expect(assistBody).toContain('__tandemAssist1');
+    expect(assistBody).toContain('socket.io');
+    expect(body).toContain('__tandemAssist1');
+    expect(body).not.toContain('engine.io');
     const demo = await (await fetch(`${server.url}/demo/form.html`)).text();
     expect(demo).toContain(`data-project-key="${server.projectKey}"`);
     expect(demo).not.toContain('__TANDEM_PROJECT_KEY__');

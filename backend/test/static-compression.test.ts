@@ -62,6 +62,7 @@ afterAll(async () => {
 describe('compressed static files', () => {
   for (const [name, urlPath] of [
     ['/tracker.js', '/tracker.js'],
+    ['the live assist chunk', '/tracker-assist.js?v=abc'],
     ['the WebRTC chunk', '/tracker-rtc.js?v=abc'],
     ['the dashboard index', '/'],
   ] as const) {
@@ -89,8 +90,8 @@ describe('compressed static files', () => {
     });
   }
 
-  it('keeps CORS on the tracker and the chunk, also on 304', async () => {
-    for (const p of ['/tracker.js', '/tracker-rtc.js?v=abc']) {
+  it('keeps CORS on the tracker and its chunks, also on 304', async () => {
+    for (const p of ['/tracker.js', '/tracker-assist.js?v=abc', '/tracker-rtc.js?v=abc']) {
       const first = await get(server.url + p, { 'accept-encoding': 'br' });
       expect(first.headers['access-control-allow-origin']).toBe('*');
       const again = await get(server.url + p, { 'accept-encoding': 'br', 'if-none-match': first.headers.etag! });

@@ -3,5 +3,5 @@ export type { TrackerOptions } from './options.js';
 export type { PrivacyMode } from './privacy.js';
 export type { BusListener, EventBus } from './bus.js';
 export { installQueue, type TandemGlobal, type InitOptions } from './queue.js';
-// The live assist plugin (its own package, bundled in /tracker.js): `tracker.use(assist())`.
-export { assist, type AssistOptions, type AssistState, type AssistPlugin, type AssistHost } from '@tandem/assist-plugin';
+// The live assist plugin (its own package): `tracker.use(assist())`, or `lazyAssist()` as /tracker.js does (its code fetched at idle).
+export { assist, lazyAssist, type AssistOptions, type LazyAssistOptions, type AssistState, type AssistPlugin, type AssistHost } from '@tandem/assist-plugin';

@@ -35,13 +35,20 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
     return reply;
   });
 
-  // The assist plugin's WebRTC chunk (calls, canvas video, control, drawing), fetched by /tracker.js
-  // the first time a page needs it; asked for as `?v=<content hash>`, so a page never mixes builds.
-  route(app, log, 'get', '/tracker-rtc.js', async (req) => {
-    const reply = (await fileReply(req, trackerDir, 'tandem-rtc.js')) ?? notFound('tracker-rtc.js (run `npm run build`)');
-    reply.headers = { ...reply.headers, 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' };
-    return reply;
-  });
+  // The tracker's lazy chunks, fetched by /tracker.js from where it came from, each asked for as
+  // `?v=<content hash>` so a page never mixes builds: the live assist plugin with its socket.io client
+  // (when the page is idle after the first snapshot) and the WebRTC code (calls, canvas video, control,
+  // drawing; the first time a page needs it).
+  for (const [urlPath, file] of [
+    ['/tracker-assist.js', 'tandem-assist.js'],
+    ['/tracker-rtc.js', 'tandem-rtc.js'],
+  ] as const) {
+    route(app, log, 'get', urlPath, async (req) => {
+      const reply = (await fileReply(req, trackerDir, file)) ?? notFound(`${urlPath.slice(1)} (run \`npm run build\`)`);
+      reply.headers = { ...reply.headers, 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' };
+      return reply;
+    });
+  }
 
   if (config.demo) {
     route(app, log, 'get', '/demo/api/items', () =>
