@@ -3,6 +3,8 @@
 //   recording prompts, simple-peer), served as /tracker-rtc.js and loaded only when first needed
 // - dist/tandem-assist.js: the live assist plugin with its socket.io client, served as
 //   /tracker-assist.js and loaded by /tracker.js when the page is idle after the first snapshot
+// - dist/tandem-gzip.js: fflate's synchronous gzip for the pagehide path, served as /tracker-gzip.js and
+//   loaded by /tracker.js when the page is idle after the first snapshot (src/gzip-sync.ts)
 // - dist/tandem.iife.js: minified script-tag build (served by the backend as /tracker.js)
 // - dist/index.js: ES module of the Tracker class for bundlers (loads the same chunks from the server)
 import { build } from 'esbuild';
@@ -49,7 +51,24 @@ const assistBuild = await build({
   define: { __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion) },
 });
 const assistVersion = versionOf(here + 'dist/tandem-assist.js');
-const define = { __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion), __TANDEM_ASSIST_VERSION__: JSON.stringify(assistVersion) };
+
+await build({
+  entryPoints: [here + 'src/gzip-chunk.ts'],
+  outfile: here + 'dist/tandem-gzip.js',
+  bundle: true,
+  format: 'iife',
+  minify: true,
+  sourcemap: true,
+  target,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const gzipVersion = versionOf(here + 'dist/tandem-gzip.js');
+const define = {
+  __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion),
+  __TANDEM_ASSIST_VERSION__: JSON.stringify(assistVersion),
+  __TANDEM_GZIP_VERSION__: JSON.stringify(gzipVersion),
+};
 
 const iifeBuild = await build({
   entryPoints: [here + 'src/snippet.ts'],
@@ -76,15 +95,16 @@ await build({
   define,
 });
 
-// .br/.gz beside the three files the backend serves (/tracker.js, /tracker-assist.js, /tracker-rtc.js), picked
-// by the request's Accept-Encoding; the ES module and source maps are for bundlers and debuggers, not served.
-for (const f of ['tandem.iife.js', 'tandem-assist.js', 'tandem-rtc.js']) compressFile(here + 'dist/' + f);
+// .br/.gz beside the files the backend serves (/tracker.js, /tracker-assist.js, /tracker-gzip.js, /tracker-rtc.js),
+// picked by the request's Accept-Encoding; the ES module and source maps are for bundlers and debuggers, not served.
+for (const f of ['tandem.iife.js', 'tandem-assist.js', 'tandem-gzip.js', 'tandem-rtc.js']) compressFile(here + 'dist/' + f);
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const sizeOf = (file) => (existsSync(file) ? kb(statSync(file).size) : 'none');
 const sizes = (file) => `${sizeOf(file)} raw, ${sizeOf(file + '.gz')} gzip, ${sizeOf(file + '.br')} brotli`;
 console.log(`tracker: dist/tandem.iife.js (/tracker.js) ${sizes(here + 'dist/tandem.iife.js')}`);
 console.log(`tracker: dist/tandem-assist.js (/tracker-assist.js, at idle) ${sizes(here + 'dist/tandem-assist.js')}, version ${assistVersion}`);
+console.log(`tracker: dist/tandem-gzip.js (/tracker-gzip.js, at idle) ${sizes(here + 'dist/tandem-gzip.js')}, version ${gzipVersion}`);
 console.log(`tracker: dist/tandem-rtc.js (/tracker-rtc.js, lazy) ${sizes(here + 'dist/tandem-rtc.js')}, version ${rtcVersion}`);
 
 const inputsOf = (result) => Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs));
@@ -100,6 +120,7 @@ const ASSIST_ONLY =
 keepOut(iifeBuild, RTC_ONLY, 'WebRTC chunk code', '/tracker.js');
 keepOut(assistBuild, RTC_ONLY, 'WebRTC chunk code', '/tracker-assist.js');
 keepOut(iifeBuild, ASSIST_ONLY, 'The assist chunk (plugin, socket.io-client)', '/tracker.js');
+keepOut(iifeBuild, /node_modules\/fflate\//, 'fflate (the gzip chunk)', '/tracker.js');
 void rtcBuild;
 
 // Bundle analysis of the first script (what every page pays for): the biggest inputs, minified bytes.

@@ -203,3 +203,4 @@ export function lazyAssist(options: LazyAssistOptions = {}, deps: LazyAssistDeps
     },
   };
 }
+export { loadChunkScript } from './chunk-loader.js';

@@ -225,6 +225,10 @@ describe('static files', () => {
     expect(assistBody).toContain('socket.io');
     expect(body).toContain('__tandemAssist1');
     expect(body).not.toContain('engine.io');
+    // fflate's sync gzip (the pagehide path), fetched at idle too.
+    const gzip = await fetch(`${server.url}/tracker-gzip.js?v=abc`);
+    expect(gzip.status).toBe(200);
+    expect(await gzip.text()).toContain('__tandemGzip1');
     const demo = await (await fetch(`${server.url}/demo/form.html`)).text();
     expect(demo).toContain(`data-project-key="${server.projectKey}"`);
     expect(demo).not.toContain('__TANDEM_PROJECT_KEY__');

@@ -63,6 +63,7 @@ describe('compressed static files', () => {
   for (const [name, urlPath] of [
     ['/tracker.js', '/tracker.js'],
     ['the live assist chunk', '/tracker-assist.js?v=abc'],
+    ['the sync gzip chunk', '/tracker-gzip.js?v=abc'],
     ['the WebRTC chunk', '/tracker-rtc.js?v=abc'],
     ['the dashboard index', '/'],
   ] as const) {
@@ -91,7 +92,7 @@ describe('compressed static files', () => {
   }
 
   it('keeps CORS on the tracker and its chunks, also on 304', async () => {
-    for (const p of ['/tracker.js', '/tracker-assist.js?v=abc', '/tracker-rtc.js?v=abc']) {
+    for (const p of ['/tracker.js', '/tracker-assist.js?v=abc', '/tracker-gzip.js?v=abc', '/tracker-rtc.js?v=abc']) {
       const first = await get(server.url + p, { 'accept-encoding': 'br' });
       expect(first.headers['access-control-allow-origin']).toBe('*');
       const again = await get(server.url + p, { 'accept-encoding': 'br', 'if-none-match': first.headers.etag! });

@@ -86,6 +86,8 @@ describe('the assist plugin as a lazy chunk', () => {
     expect(at('/tracker-assist.js')).toBeGreaterThan(at('/ingest/v1/start'));
     expect(at('websocket /socket.io/')).toBeGreaterThan(at('/tracker-assist.js'));
     expect(requests.filter((r) => r === '/tracker-assist.js')).toHaveLength(1);
+    // The pagehide path's sync gzip comes at the same idle moment.
+    expect(at('/tracker-gzip.js')).toBeGreaterThan(at('/ingest/v1/start'));
     // Nobody needs WebRTC: that chunk is never fetched.
     expect(at('/tracker-rtc.js')).toBe(-1);
 
@@ -97,6 +99,7 @@ describe('the assist plugin as a lazy chunk', () => {
     expect(chunkStart).not.toBeNull();
     expect(chunkStart!).toBeGreaterThan(trackerStart!);
     expect(chunkStart!).toBeGreaterThanOrEqual(probe.snapshotAt!);
+    expect((await resourceStart(page, '/tracker-gzip.js'))!).toBeGreaterThanOrEqual(probe.snapshotAt!);
     expect(probe.sockets.length).toBeGreaterThan(0);
     for (const s of probe.sockets) {
       expect(s.afterSnapshot, `${s.kind} ${s.url} opened before the first snapshot`).toBe(true);
@@ -147,6 +150,22 @@ describe('the assist plugin as a lazy chunk', () => {
     console.log(`lazy assist: the waiting agent saw the second page ${shown} ms after its navigation started`);
     await waitFor('the agent view stays live', async () => (await view.locator('[data-testid="live-view"][data-state="live"]').count()) > 0);
     await agent.close();
+    await context.close();
+  });
+
+  it('data-assist="false": no assist chunk and no socket, the gzip chunk still comes', async () => {
+    const context = await e2e.browser.newContext();
+    await context.addInitScript(PROBE);
+    const page = await context.newPage();
+    const requests: string[] = [];
+    page.on('request', (req) => requests.push(new URL(req.url()).pathname));
+    await openUserPage(page, e2e.backend.url, USER_PAGE, '/no-assist.html', 'data-assist="false"');
+    await sessionIdOf(page);
+    await waitFor('the gzip chunk', async () => requests.includes('/tracker-gzip.js'));
+    await page.waitForTimeout(1_500); // longer than an idle wait: nothing else comes
+    expect(requests).not.toContain('/tracker-assist.js');
+    expect(((await page.evaluate(() => (window as any).__probe)) as Probe).sockets).toEqual([]);
+    expect(await page.evaluate(() => new Promise((r) => (window as any).Tandem('assistState', r)))).toBeNull();
     await context.close();
   });
 });

@@ -1,5 +1,5 @@
-import { gzipSync, strToU8 } from 'fflate';
 import { COMPRESS_WORKER_SOURCE } from './compress-worker.js';
+import { syncGzip } from './gzip-sync.js';
 import type { Guard } from './safe.js';
 
 /**
@@ -10,7 +10,7 @@ export const MIN_COMPRESS_BYTES = 256;
 /** A worker that does not answer in 10 s is considered broken; we stop using it for this page. */
 const WORKER_TIMEOUT_MS = 10_000;
 /**
- * Synchronous gzip (fflate, main thread) is used only during pagehide, where there is no time for
+ * Synchronous gzip (fflate, main thread; gzip-sync.ts) is used only during pagehide, where there is no time for
  * a worker round trip. 512 KB of JSON gzips in a few ms and typically lands far below the 64 KB
  * keepalive limit; anything larger goes to IndexedDB instead of blocking the unload.
  */
@@ -47,11 +47,12 @@ export class Compressor {
     return this.onMainThread(text);
   }
 
-  /** Synchronous gzip for pagehide; plain text when too large to compress without blocking. */
+  /** Synchronous gzip for pagehide; plain text when too large to compress without blocking, or before /tracker-gzip.js came. */
   compressSync(text: string): Uint8Array | string {
-    if (text.length < MIN_COMPRESS_BYTES || text.length > SYNC_GZIP_MAX_BYTES) return text;
+    const gzip = syncGzip();
+    if (!gzip || text.length < MIN_COMPRESS_BYTES || text.length > SYNC_GZIP_MAX_BYTES) return text;
     try {
-      return gzipSync(strToU8(text));
+      return gzip(text);
     } catch (err) {
       this.guard.report(err, 'gzip sync');
       return text;

@@ -1,3 +1,9 @@
+import { gzipSync, strToU8 } from 'fflate';
+import { setSyncGzip } from './gzip-sync.js';
+
+// Bundlers get the pagehide path's sync gzip at once (the script-tag build fetches it at idle: gzip-sync.ts).
+setSyncGzip((text) => gzipSync(strToU8(text)));
+
 export { Tracker, type TrackerPlugin, type SessionInfo } from './tracker.js';
 export type { TrackerOptions } from './options.js';
 export type { PrivacyMode } from './privacy.js';

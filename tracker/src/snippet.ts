@@ -10,11 +10,13 @@
  */
 import { lazyAssist } from '@tandem/assist-plugin/lazy';
 import { installQueue, readScriptConfig, type TandemGlobal } from './queue.js';
+import { loadSyncGzipWhenIdle } from './gzip-sync.js';
 import { debug } from './safe.js';
 import { Tracker } from './tracker.js';
 
-/** Set by build.mjs to /tracker-assist.js's content hash (`?v=`): a cached chunk of another build is never used. */
+/** Set by build.mjs to the chunks' content hashes (`?v=`): a cached chunk of another build is never used. */
 declare const __TANDEM_ASSIST_VERSION__: string | undefined;
+declare const __TANDEM_GZIP_VERSION__: string | undefined;
 
 /** `…/tracker.js` → `…/<name>`; undefined (the plugin's default, next to the ingest URL) without a script URL. */
 function urlNextTo(src: string | undefined, name: string): string | undefined {
@@ -36,6 +38,10 @@ try {
   const script = document.currentScript as HTMLScriptElement | null;
   installQueue(window, readScriptConfig(script, location.origin), (opts, extra) => {
     const tracker = new Tracker(opts);
+    // fflate's sync gzip for the pagehide path: a chunk of its own, at idle after the first snapshot (gzip-sync.ts).
+    const gzipUrl = urlNextTo(script?.src, 'tracker-gzip.js') ?? `${tracker.ingestUrl}/tracker-gzip.js`;
+    const gzipVersion = typeof __TANDEM_GZIP_VERSION__ === 'string' ? __TANDEM_GZIP_VERSION__ : '';
+    loadSyncGzipWhenIdle(tracker.bus, gzipVersion ? `${gzipUrl}?v=${gzipVersion}` : gzipUrl, (err, where) => tracker.reportError(err, where));
     // Both chunks come from where this script came from (its CSP entry already allows them).
     if (extra.assist) {
       tracker.use(

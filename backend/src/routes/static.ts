@@ -37,10 +37,11 @@ export function registerStaticRoutes(app: TemplatedApp, ctx: AppContext, default
 
   // The tracker's lazy chunks, fetched by /tracker.js from where it came from, each asked for as
   // `?v=<content hash>` so a page never mixes builds: the live assist plugin with its socket.io client
-  // (when the page is idle after the first snapshot) and the WebRTC code (calls, canvas video, control,
-  // drawing; the first time a page needs it).
+  // and the pagehide path's sync gzip (both when the page is idle after the first snapshot), and the
+  // WebRTC code (calls, canvas video, control, drawing; the first time a page needs it).
   for (const [urlPath, file] of [
     ['/tracker-assist.js', 'tandem-assist.js'],
+    ['/tracker-gzip.js', 'tandem-gzip.js'],
     ['/tracker-rtc.js', 'tandem-rtc.js'],
   ] as const) {
     route(app, log, 'get', urlPath, async (req) => {
