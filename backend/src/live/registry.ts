@@ -1,17 +1,14 @@
 import type { Logger } from 'pino';
-import type {
-  AckResult, ErrorCode, JoinResult, LiveEndReason, LiveEventsMessage, LiveSession, ResyncReason, TabPage,
-} from '@tandem/protocol';
+import type { AckResult, JoinResult, LiveEventsMessage, LiveSession, TabPage } from '@tandem/protocol';
 import type { LiveDirectory } from '../context.js';
 import type { LiveCounts, Metrics } from '../metrics.js';
 import { TabForwarding } from './forwarding.js';
-import {
-  AgentConn, LiveRoom, ProjectRooms, TabRoom, activeTab, presence, toLiveSession, type Member,
-} from './rooms.js';
+import { Memberships, fail } from './memberships.js';
+import { RoomDirectory } from './room-directory.js';
+import { AgentConn, TabRoom, presence, toLiveSession, type ConsentState, type LiveRoom, type ProjectRooms } from './rooms.js';
 import { isId, isResyncReason } from './schemas.js';
-import { describeUserAgent, type StoredSessionInfo } from './session-info.js';
+import type { StoredSessionInfo } from './session-info.js';
 import type { RoomHooks } from './room-hooks.js';
-import { Throttle } from './throttle.js';
 import type { AgentIdentity, AgentPeer, TabIdentity, TabPeer } from './types.js';
 
 export interface LiveRegistryOptions {
@@ -30,6 +27,18 @@ export interface LiveRegistryOptions {
   drainPollMs?: number;
 }
 
+/** What the cluster side (cluster-link.ts) is told; absent in a single process. */
+export interface RoomObserver {
+  /** A tab socket attached here: this node serves its session now. */
+  tabAttached(room: LiveRoom, openedNow: boolean): void;
+  /** The room changed (throttled like `live:session`). */
+  roomChanged(room: LiveRoom): void;
+  /** The room is gone from this node (its last tab here left). */
+  roomEnded(room: LiveRoom): void;
+  /** The project's sessions on this node changed (throttled like `live:list`); the observer tells the listeners. */
+  listChanged(projectId: string, sessions: LiveSession[], listeners: AgentConn[]): void;
+}
+
 export interface LiveRegistryDeps {
   log: Logger;
   metrics: Metrics;
@@ -40,23 +49,24 @@ export interface LiveRegistryDeps {
   multicast?: (peers: AgentPeer[], msg: LiveEventsMessage) => void;
   /** Told of room changes (the assist features: calls, control, canvas video). */
   hooks?: RoomHooks;
+  observer?: RoomObserver;
 }
-
-type Fail = { ok: false; error: { code: ErrorCode; message: string } };
-const fail = (code: ErrorCode, message: string): Fail => ({ ok: false, error: { code, message } });
 
 /**
  * The live rooms: who is connected, who watches what, and every state change with the messages it
  * implies. Sockets are reached through TabPeer/AgentPeer and found by their socket id, so a socket
- * that was replaced (same tab, newer socket) can no longer act on the room.
+ * that was replaced (same tab, newer socket) can no longer act on the room. An agent on another node
+ * is an AgentPeer like any other (cluster-link.ts).
  *
- * Every lookup starts from the caller's project: nothing here can reach another project's sessions.
+ * Split by concern: room-directory.ts (where rooms are, lists, throttles), memberships.ts (agents in
+ * sessions), forwarding.ts (what flows). Every lookup starts from the caller's project.
  */
-export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
-  private readonly projects = new Map<string, ProjectRooms>();
+export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'> {
   private readonly tabsByPeer = new Map<string, TabRoom>();
   private readonly agentsByPeer = new Map<string, AgentConn>();
   private readonly fwd: TabForwarding;
+  private readonly rooms: RoomDirectory;
+  private readonly members: Memberships;
   private readonly opts: Required<LiveRegistryOptions>;
   private closed = false;
 
@@ -66,6 +76,15 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
       { backpressureBytes: this.opts.backpressureBytes, snapshotRetryMs: this.opts.snapshotRetryMs, drainPollMs: this.opts.drainPollMs },
       { metrics: deps.metrics, hooks: deps.hooks, multicast: deps.multicast ?? ((peers, msg) => peers.forEach((p) => p.emit('live:events', msg))) },
     );
+    this.rooms = new RoomDirectory(
+      { listIntervalMs: this.opts.listIntervalMs, sessionIntervalMs: this.opts.sessionIntervalMs },
+      {
+        lookup: deps.lookup,
+        publishList: (projectId, project) => this.publishList(projectId, project),
+        publishSession: (room) => this.publishSession(room),
+      },
+    );
+    this.members = new Memberships({ maxSessionsPerAgent: this.opts.maxSessionsPerAgent }, this.rooms, this.fwd, deps.hooks);
   }
 
   // ------------------------------------------------------------------------------------------ tabs
@@ -73,8 +92,9 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   /** A tab socket passed the handshake. A newer socket for the same tab replaces the older one. */
   tabConnected(identity: TabIdentity, peer: TabPeer): void {
     const now = Date.now();
-    const project = this.project(identity.projectId);
-    const room = project.sessions.get(identity.sessionId) ?? this.openRoom(project, identity, now);
+    const project = this.rooms.project(identity.projectId);
+    const existing = project.sessions.get(identity.sessionId);
+    const room = existing ?? this.rooms.openRoom(project, identity, now);
     let tab = room.tabs.get(identity.tabId);
     if (tab) {
       if (tab.graceTimer) clearTimeout(tab.graceTimer);
@@ -110,7 +130,8 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     }
     this.fwd.reconcile(tab, 'join');
     this.deps.hooks?.tabAttached(tab);
-    this.changed(room, true);
+    this.deps.observer?.tabAttached(room, !existing);
+    this.rooms.changed(room, true);
   }
 
   /** The tab keeps its place (and its watchers) for the grace period, then leaves. */
@@ -119,7 +140,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     if (!tab) return;
     tab.graceTimer = setTimeout(() => this.removeTab(tab), this.opts.graceMs);
     tab.graceTimer.unref();
-    this.changed(tab.session, false);
+    this.rooms.changed(tab.session, false);
   }
 
   /** The tab left on purpose (`tab:leave`: the site stopped the tracker): gone now, no grace period. */
@@ -144,14 +165,14 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     tab.page = page;
     tab.updatedAt = Date.now();
     if (page.userId) tab.session.userId = page.userId;
-    this.changed(tab.session, true);
+    this.rooms.changed(tab.session, true);
   }
 
   tabClockOffset(peerId: string, offsetMs: number): void {
     const tab = this.tabsByPeer.get(peerId);
     if (!tab || tab.clockOffsetMs === offsetMs) return;
     tab.clockOffsetMs = offsetMs;
-    this.changed(tab.session, false);
+    this.rooms.changed(tab.session, false);
   }
 
   /** `live:events` from a tab; `packetBytes` is the size of the message as received (for metrics). */
@@ -168,11 +189,23 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     if (accepted) {
       room.consent = 'accepted';
       for (const tab of room.tabs.values()) this.fwd.reconcile(tab, 'join');
-      this.changed(room, true);
+      this.rooms.changed(room, true);
     } else {
       room.consent = 'none';
-      this.dismissAgents(room, 'consent_declined');
+      this.members.dismiss(room, 'consent_declined');
     }
+  }
+
+  /**
+   * The session came to this node from another (failover, drain): the consent its user gave there
+   * still holds. Only an acceptance is carried over (a pending question is asked again by the next join).
+   */
+  restoreConsent(projectId: string, sessionId: string, consent: ConsentState): void {
+    const room = this.rooms.room(projectId, sessionId);
+    if (!room || consent !== 'accepted' || room.consent === 'accepted') return;
+    room.consent = 'accepted';
+    for (const tab of room.tabs.values()) this.fwd.reconcile(tab, 'join');
+    this.rooms.changed(room, true);
   }
 
   /** The user pressed stop on the banner: every agent leaves; a consent project will ask again. */
@@ -180,7 +213,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const room = this.tabsByPeer.get(peerId)?.session;
     if (!room) return;
     room.consent = 'none';
-    this.dismissAgents(room, 'user_stopped');
+    this.members.dismiss(room, 'user_stopped');
   }
 
   // ---------------------------------------------------------------------------------------- agents
@@ -193,7 +226,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const conn = this.agentsByPeer.get(peerId);
     if (!conn) return;
     this.agentsByPeer.delete(peerId);
-    for (const m of [...conn.memberships.values()]) this.removeMember(m);
+    for (const m of [...conn.memberships.values()]) this.members.remove(m);
     if (conn.listSubscribed) this.unsubscribeList(peerId, conn);
   }
 
@@ -201,18 +234,18 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const conn = this.agentsByPeer.get(peerId);
     if (!conn) return fail('unauthorized', 'Not connected');
     if (conn.identity.via !== 'login') return fail('forbidden', 'A watch link cannot list live sessions');
-    const project = this.project(conn.identity.projectId);
+    const project = this.rooms.project(conn.identity.projectId);
     project.listeners.add(conn);
     conn.listSubscribed = true;
-    return { ok: true, sessions: this.listOf(project) };
+    return { ok: true, sessions: this.rooms.listOf(project) };
   }
 
   unsubscribeList(peerId: string, conn = this.agentsByPeer.get(peerId)): void {
     if (!conn) return;
     conn.listSubscribed = false;
-    const project = this.projects.get(conn.identity.projectId);
+    const project = this.rooms.projects.get(conn.identity.projectId);
     project?.listeners.delete(conn);
-    if (project) this.dropIfEmpty(conn.identity.projectId, project);
+    if (project) this.rooms.dropIfEmpty(conn.identity.projectId, project);
   }
 
   async join(peerId: string, req: { sessionId?: unknown; tabId?: unknown } | undefined): Promise<AckResult<JoinResult>> {
@@ -225,7 +258,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     const { identity } = conn;
     if (identity.sessionId !== undefined && identity.sessionId !== sessionId) return fail('forbidden', 'This watch link is for another session');
     const notLive = () => fail('not_found', 'This session is not live');
-    if (!this.room(identity.projectId, sessionId)) return notLive();
+    if (!this.rooms.room(identity.projectId, sessionId)) return notLive();
     let requireConsent: boolean;
     try {
       requireConsent = await this.deps.consent.requireConsent(identity.projectId);
@@ -235,9 +268,9 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     }
     // The world may have moved during the await.
     if (this.agentsByPeer.get(peerId) !== conn) return fail('unauthorized', 'Not connected');
-    const room = this.room(identity.projectId, sessionId);
+    const room = this.rooms.room(identity.projectId, sessionId);
     if (!room) return notLive();
-    return this.joinRoom(conn, room, typeof tabId === 'string' ? tabId : undefined, requireConsent);
+    return this.members.join(conn, room, typeof tabId === 'string' ? tabId : undefined, requireConsent);
   }
 
   watchTab(peerId: string, req: { sessionId?: unknown; tabId?: unknown } | undefined): AckResult<{ tabId: string }> {
@@ -247,7 +280,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     if (!member) return fail('not_found', 'Join the session first');
     const tab = typeof req?.tabId === 'string' ? member.session.tabs.get(req.tabId) : undefined;
     if (!tab) return fail('not_found', 'No such tab in this session');
-    if (tab !== member.tab) this.moveWatcher(member, tab, 'tab_switch');
+    if (tab !== member.tab) this.members.move(member, tab, 'tab_switch');
     return { ok: true, tabId: tab.tabId };
   }
 
@@ -264,7 +297,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
 
   leave(peerId: string, sessionId: unknown): void {
     const member = typeof sessionId === 'string' ? this.agentsByPeer.get(peerId)?.memberships.get(sessionId) : undefined;
-    if (member) this.removeMember(member);
+    if (member) this.members.remove(member);
   }
 
   /** A watch link expired: the agent is told, per joined session (or for the link's session), and leaves. */
@@ -273,7 +306,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     if (!conn) return;
     const sessions = conn.memberships.size ? [...conn.memberships.keys()] : conn.identity.sessionId ? [conn.identity.sessionId] : [];
     for (const sessionId of sessions) conn.peer.emit('live:ended', { sessionId, reason: 'link_expired' });
-    for (const m of [...conn.memberships.values()]) this.removeMember(m);
+    for (const m of [...conn.memberships.values()]) this.members.remove(m);
   }
 
   // ----------------------------------------------------------------------- lookups (assist features)
@@ -290,36 +323,39 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
 
   /** A live session of this project (never another project's). */
   roomOf(projectId: string, sessionId: string): LiveRoom | undefined {
-    return this.room(projectId, sessionId);
+    return this.rooms.room(projectId, sessionId);
+  }
+
+  /** Every tab socket and agent socket connected here (drain tells them to move). */
+  peers(): { tabs: TabPeer[]; agents: AgentPeer[] } {
+    const tabs: TabPeer[] = [];
+    for (const tab of this.tabsByPeer.values()) if (tab.peer) tabs.push(tab.peer);
+    return { tabs, agents: [...this.agentsByPeer.values()].map((c) => c.peer) };
   }
 
   // ------------------------------------------------------------------------------ directory (HTTP)
 
+  /** This node's live sessions of the project. */
   list(projectId: string): LiveSession[] {
-    const project = this.projects.get(projectId);
-    return project ? this.listOf(project) : [];
+    return this.rooms.list(projectId);
   }
 
   sessionOfVisitor(projectId: string, visitorId: string): string | undefined {
-    let best: LiveRoom | undefined;
-    for (const room of this.projects.get(projectId)?.sessions.values() ?? []) {
-      if (room.visitorId === visitorId && (!best || room.lastConnectAt > best.lastConnectAt)) best = room;
-    }
-    return best?.sessionId;
+    return this.rooms.sessionOfVisitor(projectId, visitorId);
   }
 
   isLive(projectId: string, sessionId: string): boolean {
-    return !!this.room(projectId, sessionId);
+    return !!this.rooms.room(projectId, sessionId);
   }
 
   /**
    * Settings changed. Only turning consent off changes live rooms: sessions waiting for an answer
-   * start at once. Turning it on applies from the next session an agent joins (agents already
-   * watching are not thrown out).
+   * start at once. Turning it on applies from the next session joined (agents already watching are
+   * not thrown out).
    */
   projectChanged(projectId: string): void {
     this.deps.consent.projectChanged(projectId);
-    const project = this.projects.get(projectId);
+    const project = this.rooms.projects.get(projectId);
     if (!project) return;
     this.deps.consent.requireConsent(projectId).then((required) => {
       if (required || this.closed) return;
@@ -327,7 +363,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
         if (room.consent !== 'pending') continue;
         room.consent = 'none';
         for (const tab of room.tabs.values()) this.fwd.reconcile(tab, 'join');
-        this.changed(room, true);
+        this.rooms.changed(room, true);
       }
     }, (err) => this.deps.log.warn({ err, projectId }, 'live: cannot re-read project settings'));
   }
@@ -335,161 +371,19 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
   counts(): LiveCounts {
     let forwardingTabs = 0;
     for (const tab of this.tabsByPeer.values()) if (tab.forwarding) forwardingTabs++;
-    let sessions = 0;
-    for (const p of this.projects.values()) sessions += p.sessions.size;
-    return { tabs: this.tabsByPeer.size, agents: this.agentsByPeer.size, forwardingTabs, sessions };
+    return { tabs: this.tabsByPeer.size, agents: this.agentsByPeer.size, forwardingTabs, sessions: this.rooms.sessionCount() };
   }
 
   /** Stops every timer; the sockets are closed by socket.io. */
   close(): void {
     this.closed = true;
     this.fwd.stop();
-    for (const project of this.projects.values()) {
-      project.listChanged.cancel();
-      for (const room of project.sessions.values()) {
-        room.changed.cancel();
-        for (const tab of room.tabs.values()) if (tab.graceTimer) clearTimeout(tab.graceTimer);
-      }
-    }
-    this.projects.clear();
+    this.rooms.close();
     this.tabsByPeer.clear();
     this.agentsByPeer.clear();
   }
 
   // ------------------------------------------------------------------------------------- internals
-
-  private project(projectId: string): ProjectRooms {
-    let project = this.projects.get(projectId);
-    if (!project) {
-      const p = new ProjectRooms();
-      p.listChanged = new Throttle(this.opts.listIntervalMs, () => this.publishList(p));
-      this.projects.set(projectId, p);
-      project = p;
-    }
-    return project;
-  }
-
-  private room(projectId: string, sessionId: string): LiveRoom | undefined {
-    return this.projects.get(projectId)?.sessions.get(sessionId);
-  }
-
-  private openRoom(project: ProjectRooms, identity: TabIdentity, now: number): LiveRoom {
-    const room = new LiveRoom(identity.projectId, identity.sessionId, identity.visitorId, now);
-    Object.assign(room, describeUserAgent(identity.userAgent));
-    // Page changes and tab switches go out at once, but no more than every 50 ms.
-    room.changed = new Throttle(this.opts.sessionIntervalMs, () => this.publishSession(room), Math.min(50, this.opts.sessionIntervalMs));
-    project.sessions.set(identity.sessionId, room);
-    return room;
-  }
-
-  /**
-   * Fills in the session's stored start (and browser/os/user when still unknown) in the background.
-   * Only for sessions an agent sees (listed or joined): idle tabs nobody looks at cost no query.
-   */
-  private lookupStored(room: LiveRoom): void {
-    if (room.storedLookup || !this.deps.lookup) return;
-    room.storedLookup = true;
-    this.deps.lookup.lookup(room.projectId, room.sessionId, (info) => {
-      if (!info || this.room(room.projectId, room.sessionId) !== room) return;
-      if (info.startedAt > 0) room.startedAt = info.startedAt;
-      if (!room.userId && info.userId) room.userId = info.userId;
-      if (!room.browser && info.browser) room.browser = info.browser;
-      if (!room.os && info.os) room.os = info.os;
-      this.changed(room, false);
-    });
-  }
-
-  private joinRoom(conn: AgentConn, room: LiveRoom, tabId: string | undefined, requireConsent: boolean): AckResult<JoinResult> {
-    const wanted = tabId ? room.tabs.get(tabId) : undefined;
-    const existing = conn.memberships.get(room.sessionId);
-    if (existing) {
-      // Joining again (e.g. the view was reopened): switch if asked, and start over from a snapshot.
-      if (wanted && wanted !== existing.tab) this.moveWatcher(existing, wanted, 'tab_switch');
-      else if (existing.tab.watchers.get(existing) !== 'behind') {
-        existing.tab.watchers.set(existing, 'awaiting');
-        this.fwd.startWatching(existing.tab, 'join');
-      }
-      this.deps.hooks?.memberJoined(existing);
-      return this.joinResult(existing);
-    }
-    if (conn.memberships.size >= this.opts.maxSessionsPerAgent) {
-      return fail('forbidden', `At most ${this.opts.maxSessionsPerAgent} live sessions at once per connection`);
-    }
-    const tab = wanted ?? activeTab(room);
-    if (!tab) return fail('not_found', 'This session is not live');
-    this.lookupStored(room);
-    const member: Member = { conn, session: room, tab };
-    room.members.set(conn.peer.id, member);
-    conn.memberships.set(room.sessionId, member);
-    tab.watchers.set(member, 'awaiting');
-    if (room.consent === 'none' && requireConsent) room.consent = 'pending';
-    const agents = presence(room);
-    for (const t of room.tabs.values()) {
-      if (!t.peer) continue;
-      t.peer.emit('agents', agents);
-      if (room.consent === 'pending') t.peer.emit('consent:request', { agents });
-    }
-    this.fwd.startWatching(tab, 'join');
-    this.deps.hooks?.memberJoined(member);
-    this.changed(room, true);
-    return this.joinResult(member);
-  }
-
-  private joinResult(member: Member): AckResult<JoinResult> {
-    return {
-      ok: true,
-      session: toLiveSession(member.session),
-      tabId: member.tab.tabId,
-      capabilities: [...member.conn.identity.capabilities],
-      serverTime: Date.now(),
-    };
-  }
-
-  private moveWatcher(member: Member, target: TabRoom, reason: 'tab_switch'): void {
-    const old = member.tab;
-    old.watchers.delete(member);
-    this.fwd.forget(member);
-    this.fwd.reconcile(old, reason);
-    member.tab = target;
-    target.watchers.set(member, 'awaiting');
-    this.fwd.startWatching(target, reason);
-    this.changed(member.session, true);
-  }
-
-  /** Removes one agent from one session (leave, disconnect, link expiry). */
-  private removeMember(member: Member): void {
-    const room = member.session;
-    const tab = member.tab;
-    this.detach(member);
-    this.fwd.reconcile(tab, 'join');
-    if (!room.members.size && room.consent === 'pending') room.consent = 'none';
-    const agents = presence(room);
-    for (const t of room.tabs.values()) t.peer?.emit('agents', agents);
-    this.changed(room, true);
-  }
-
-  private detach(member: Member): void {
-    member.tab.watchers.delete(member);
-    this.fwd.forget(member);
-    member.session.members.delete(member.conn.peer.id);
-    member.conn.memberships.delete(member.session.sessionId);
-    this.deps.hooks?.memberLeft(member);
-  }
-
-  /** Every agent leaves the session (user stop, consent declined); the tabs stop and drop the banner. */
-  private dismissAgents(room: LiveRoom, reason: LiveEndReason): void {
-    for (const member of [...room.members.values()]) {
-      member.conn.peer.emit('live:ended', { sessionId: room.sessionId, reason });
-      this.detach(member);
-    }
-    for (const tab of room.tabs.values()) {
-      tab.forwarding = false;
-      tab.snapshotAskedAt = 0;
-      tab.peer?.emit('live:stop');
-      tab.peer?.emit('agents', []);
-    }
-    this.changed(room, true);
-  }
 
   /** Grace period over: the tab is gone. Its watchers follow the user to the tab they are on now. */
   private removeTab(tab: TabRoom): void {
@@ -499,61 +393,40 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved'> {
     room.tabs.delete(tab.tabId);
     this.deps.hooks?.tabRemoved(tab);
     if (!room.tabs.size) {
-      this.endRoom(room, 'session_gone');
+      this.endRoom(room);
       return;
     }
-    const next = activeTab(room)!;
-    const moved = [...tab.watchers.keys()];
-    tab.watchers.clear();
-    for (const m of moved) {
-      this.fwd.forget(m);
-      m.tab = next;
-      next.watchers.set(m, 'awaiting');
-    }
-    if (moved.length) this.fwd.startWatching(next, 'tab_switch');
-    this.changed(room, true);
+    this.members.followUser(room, tab);
+    this.rooms.changed(room, true);
   }
 
-  private endRoom(room: LiveRoom, reason: LiveEndReason): void {
+  private endRoom(room: LiveRoom): void {
     this.deps.hooks?.roomEnded(room);
     for (const member of [...room.members.values()]) {
-      member.conn.peer.emit('live:ended', { sessionId: room.sessionId, reason });
-      this.detach(member);
+      member.conn.peer.emit('live:ended', { sessionId: room.sessionId, reason: 'session_gone' });
+      this.members.detach(member);
     }
-    room.changed.cancel();
-    const project = this.projects.get(room.projectId);
-    if (!project || project.sessions.get(room.sessionId) !== room) return;
-    project.sessions.delete(room.sessionId);
-    project.listChanged.schedule();
-    this.dropIfEmpty(room.projectId, project);
-  }
-
-  private dropIfEmpty(projectId: string, project: ProjectRooms): void {
-    if (project.sessions.size || project.listeners.size) return;
-    project.listChanged.cancel();
-    this.projects.delete(projectId);
-  }
-
-  private changed(room: LiveRoom, urgent: boolean): void {
-    if (this.closed) return;
-    room.changed.schedule(urgent);
-    this.projects.get(room.projectId)?.listChanged.schedule();
+    this.rooms.removeRoom(room);
+    this.deps.observer?.roomEnded(room);
   }
 
   private publishSession(room: LiveRoom): void {
-    if (this.closed || !room.members.size) return;
+    if (this.closed) return;
+    this.deps.observer?.roomChanged(room);
+    if (!room.members.size) return;
     const session = toLiveSession(room);
     for (const { conn } of room.members.values()) conn.peer.emit('live:session', session);
   }
 
-  private publishList(project: ProjectRooms): void {
-    if (this.closed || !project.listeners.size) return;
-    const sessions = this.listOf(project);
+  private publishList(projectId: string, project: ProjectRooms): void {
+    if (this.closed) return;
+    const observer = this.deps.observer;
+    if (observer) {
+      observer.listChanged(projectId, this.rooms.listOf(project, project.listeners.size > 0), [...project.listeners]);
+      return;
+    }
+    if (!project.listeners.size) return;
+    const sessions = this.rooms.listOf(project);
     for (const conn of project.listeners) conn.peer.emit('live:list', sessions);
-  }
-
-  private listOf(project: ProjectRooms): LiveSession[] {
-    for (const room of project.sessions.values()) this.lookupStored(room);
-    return [...project.sessions.values()].sort((a, b) => b.startedAt - a.startedAt).map(toLiveSession);
   }
 }
