@@ -64,6 +64,15 @@ export interface ServerConfig {
   liveMaxMessageBytes: number;
   /** How long a disconnected tab keeps its place (and its agents) in a live session. */
   liveGraceMs: number;
+  /**
+   * TANDEM_REDIS_URL: live rooms shared by every backend node through Redis (socket.io's Redis
+   * adapter + live/state/redis-state.ts). Unset: this process alone, nothing shared.
+   */
+  redisUrl?: string;
+  /** This node's id among the nodes (TANDEM_NODE_ID); default host:pid:random. Only matters with redisUrl. */
+  nodeId?: string;
+  /** On SIGTERM with Redis, how long to wait for the sockets to move to other nodes before closing (ms). */
+  drainTimeoutMs: number;
   /** Bytes queued towards one agent socket above which that agent is "behind" and gets a fresh snapshot later. */
   liveBackpressureBytes: number;
   /** Sessions one agent socket may have joined at once. */
@@ -179,6 +188,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     metricsPublic: env.TANDEM_METRICS_PUBLIC !== 'false',
     importMaxBytes: env.TANDEM_IMPORT_MAX_MB ? num(env.TANDEM_IMPORT_MAX_MB, 64) * 1048576 : undefined,
     demo: env.TANDEM_DEMO !== 'false',
+    redisUrl: env.TANDEM_REDIS_URL || undefined,
+    nodeId: env.TANDEM_NODE_ID || undefined,
     assetProxy: assetProxyFromEnv(env),
   };
 }
@@ -230,6 +241,9 @@ export function withDefaults(partial: Partial<ServerConfig>): ServerConfig {
     // 15 s covers a page reload or a short network drop: agents stay in the room and get a fresh
     // snapshot when the tab is back, instead of being thrown out on every navigation.
     liveGraceMs: 15_000,
+    // A closed transport makes each client reconnect at once (through the load balancer, to another
+    // node); 5 s is plenty for that on loopback or a LAN, and bounds how long a deploy waits per node.
+    drainTimeoutMs: 5_000,
     // 4 MiB is seconds of a busy page's events: an agent that far behind is better served by a new
     // snapshot than by a growing queue (memory per slow agent stays bounded).
     liveBackpressureBytes: 4 * 1024 * 1024,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RecordingState } from '@tandem/protocol';
+import type { LiveSession, RecordingState } from '@tandem/protocol';
 import type { ProjectRecord, Store } from '@tandem/storage';
 import type { ServerConfig } from './config.js';
 import type { TokenSigner } from './auth/tokens.js';
@@ -37,9 +37,13 @@ export interface AssistDirectory {
 
 /** Read-only view of the live rooms for HTTP routes (watch links, `/api/v1/live`). */
 export interface LiveDirectory {
-  /** The live session a visitor is in now (their most recently connected one), if any. */
-  sessionOfVisitor(projectId: string, visitorId: string): string | undefined;
-  isLive(projectId: string, sessionId: string): boolean;
+  /** The live session a visitor is in now (their most recently connected one, on any node), if any. */
+  sessionOfVisitor(projectId: string, visitorId: string): Promise<string | undefined>;
+  isLive(projectId: string, sessionId: string): Promise<boolean>;
+  /** The project's live sessions now, on every node. */
+  list(projectId: string): Promise<LiveSession[]>;
+  /** For /readyz: Redis (`off` without TANDEM_REDIS_URL) and whether this node is draining. */
+  status(): Promise<{ redis: 'ok' | 'down' | 'off'; draining: boolean; node: string }>;
   /** Drops everything cached about a project (settings changed, e.g. requireConsent). */
   projectChanged(projectId: string): void;
   /** An agent was removed: their open live sockets close now, not at the next periodic re-check. */

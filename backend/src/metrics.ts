@@ -6,12 +6,20 @@ export interface LiveCounts {
   agents: number;
   forwardingTabs: number;
   sessions: number;
+  /** Agent sockets of other nodes in rooms served here (0 without Redis). */
+  remoteAgents: number;
+  /** Sessions agent sockets here watch on other nodes (0 without Redis). */
+  proxiedSessions: number;
+  /** 1 while this node drains (SIGTERM with Redis): it takes no new sockets and moves its own away. */
+  draining: number;
 }
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const liveSource: { read: () => LiveCounts } = { read: () => ({ tabs: 0, agents: 0, forwardingTabs: 0, sessions: 0 }) };
+  const liveSource: { read: () => LiveCounts } = {
+    read: () => ({ tabs: 0, agents: 0, forwardingTabs: 0, sessions: 0, remoteAgents: 0, proxiedSessions: 0, draining: 0 }),
+  };
   return {
     registry,
     httpRequests: new Counter({
@@ -38,6 +46,22 @@ export function createMetrics() {
       collect() { this.set(liveSource.read().forwardingTabs); } }),
     liveSessions: new Gauge({ name: 'tandem_live_sessions', help: 'Live sessions (with a tab connected or in its grace period)', registers: [registry],
       collect() { this.set(liveSource.read().sessions); } }),
+    liveRemoteAgents: new Gauge({ name: 'tandem_live_remote_agents', help: 'Agent sockets of other nodes in live rooms served by this node', registers: [registry],
+      collect() { this.set(liveSource.read().remoteAgents); } }),
+    liveProxiedSessions: new Gauge({ name: 'tandem_live_proxied_sessions', help: 'Sessions that agent sockets on this node watch on other nodes', registers: [registry],
+      collect() { this.set(liveSource.read().proxiedSessions); } }),
+    liveDraining: new Gauge({ name: 'tandem_live_draining', help: '1 while this node drains (stops taking sockets, moves its own to other nodes)', registers: [registry],
+      collect() { this.set(liveSource.read().draining); } }),
+    // From the newest event's time on the user's clock (corrected by the tab's measured offset) to
+    // the moment this node hands the batch to the agents' sockets: user → server → relay, per batch.
+    liveRelaySeconds: new Histogram({
+      name: 'tandem_live_relay_seconds',
+      help: 'Time from a live event on the user\'s page (clock-corrected) to its relay to watching agents',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    redisErrors: new Counter({ name: 'tandem_redis_errors_total', help: 'Redis errors (connection errors and failed commands), by operation',
+      labelNames: ['op'] as const, registers: [registry] }),
     liveRelayedMessages: new Counter({ name: 'tandem_live_relayed_messages_total', help: 'live:events messages sent to agents (one per agent)', registers: [registry] }),
     liveRelayedBytes: new Counter({ name: 'tandem_live_relayed_bytes_total', help: 'Approximate bytes of live:events sent to agents (message size times recipients)', registers: [registry] }),
     liveDroppedBatches: new Counter({ name: 'tandem_live_dropped_batches_total', help: 'live:events batches from tabs not relayed, by reason',

@@ -50,6 +50,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
   const uws = loadUws();
   const log = createLogger(config.logLevel);
   const store = await openStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, retentionDays: config.retentionDays });
+  let closeLive: (() => Promise<void>) | undefined;
   try {
     const boot = await bootstrap(store, config);
     const secret = await loadOrCreateSecret(config.dataDir, config.secret);
@@ -73,9 +74,11 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
 
     const app = uws.App();
     const live = attachLive(app, ctx);
+    closeLive = () => live.close();
+    await live.ready;
     ctx.live = live.directory;
     ctx.assist = live.assistDirectory;
-    registerLiveRoutes(app, ctx, live.registry);
+    registerLiveRoutes(app, ctx);
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);
     registerSessionSearchRoutes(app, ctx); // before /api/v1/sessions/:id: `stats` is not a session id
@@ -110,6 +113,9 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
         if (closed) return;
         closed = true;
         uws.us_listen_socket_close(listenSocket);
+        // In a cluster, the live sockets move to the other nodes first (the load balancer sends their
+        // reconnects elsewhere now that this node neither listens nor reports ready).
+        if (live.clustered) await live.drain();
         // Live sockets first: they keep the process alive and their handlers may still read the store.
         recordings.close();
         await live.close();
@@ -119,6 +125,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
       },
     };
   } catch (err) {
+    await closeLive?.().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }

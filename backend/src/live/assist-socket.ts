@@ -57,21 +57,51 @@ export class AssistSockets {
     on('canvas:streams', 'canvas', (m) => this.relay.canvasStreams(id, m));
   }
 
+  /** An agent socket's assist messages, by event: what limits them and what handles them. */
+  private readonly agentHandlers: Record<string, { kind: Kind; handle(id: string, msg: unknown, ack?: unknown): void; onLimited?(ack: unknown): void }> = {
+    'assist:request': {
+      kind: 'request',
+      handle: (id, m, ack) => {
+        const result = this.requests.request(id, m);
+        if (!result.ok) this.hub.deps.metrics.assistRefused.inc({ event: 'assist:request', code: result.error.code });
+        if (typeof ack === 'function') ack(result);
+      },
+      onLimited: (ack) => {
+        if (typeof ack === 'function') ack({ ok: false, error: { code: 'rate_limited', message: 'Too many requests; wait a moment' } });
+      },
+    },
+    'assist:end': { kind: 'click', handle: (id, m) => this.requests.endFromAgent(id, m) },
+    'rtc:signal': { kind: 'signal', handle: (id, m) => this.relay.fromAgent(id, m) },
+    'control:input': { kind: 'control', handle: (id, m) => this.control.input(id, m) },
+    'annotate:stroke': { kind: 'stroke', handle: (id, m) => this.control.stroke(id, m) },
+    'canvas:want': { kind: 'canvas', handle: (id, m) => this.relay.canvasWant(id, m) },
+  };
+
   bindAgent(socket: AssistSocket): void {
     const id = socket.id;
     const on = this.guard(socket, 'agent');
-    on('assist:request', 'request', (m, ack) => {
-      const result = this.requests.request(id, m);
-      if (!result.ok) this.hub.deps.metrics.assistRefused.inc({ event: 'assist:request', code: result.error.code });
-      if (typeof ack === 'function') ack(result);
-    }, (ack) => {
-      if (typeof ack === 'function') ack({ ok: false, error: { code: 'rate_limited', message: 'Too many requests; wait a moment' } });
-    });
-    on('assist:end', 'click', (m) => this.requests.endFromAgent(id, m));
-    on('rtc:signal', 'signal', (m) => this.relay.fromAgent(id, m));
-    on('control:input', 'control', (m) => this.control.input(id, m));
-    on('annotate:stroke', 'stroke', (m) => this.control.stroke(id, m));
-    on('canvas:want', 'canvas', (m) => this.relay.canvasWant(id, m));
+    for (const [event, h] of Object.entries(this.agentHandlers)) on(event, h.kind, (m, ack) => h.handle(id, m, ack), h.onLimited);
+  }
+
+  /**
+   * An assist message of an agent socket on another node (cluster-link.ts), under the same limits as a
+   * local one; `args` ends with the ack when the sender waits for one.
+   */
+  dispatchAgent(socketId: string, event: string, args: unknown[], refuse: (event: string, refusal: unknown) => void): void {
+    const h = this.agentHandlers[event];
+    if (!h) return;
+    const [msg, ack] = args;
+    if (!this.limits[h.kind].take(`${socketId}:${h.kind}`)) {
+      this.hub.deps.metrics.assistRefused.inc({ event, code: 'rate_limited' });
+      if (h.onLimited) return h.onLimited(ack);
+      refuse(event, { event, code: 'rate_limited', message: `Too many ${event} messages; slow down` });
+      return;
+    }
+    try {
+      h.handle(socketId, msg, ack);
+    } catch (err) {
+      this.log.error({ err, event, role: 'agent' }, 'assist: handler failed');
+    }
   }
 
   /** `on(event, kind, handler)`: rate-limited per socket, exceptions logged (a bad message must not kill the socket). */

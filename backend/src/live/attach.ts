@@ -2,16 +2,18 @@ import { Server } from 'socket.io';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type LiveEventsMessage } from '@tandem/protocol';
 import type { AppContext, AssistDirectory, LiveDirectory } from '../context.js';
-import { RateLimiter } from '../rate-limit.js';
 import { AssistHub } from './assist-hub.js';
 import { AssistSockets } from './assist-socket.js';
 import { bufferedBytes } from './backpressure.js';
+import { ClusterLink, REMOTE_TIMEOUT_MS } from './cluster-link.js';
 import { ConsentPolicy } from './consent.js';
 import { createHandshake } from './handshake.js';
 import { rtcConfigFor, rtcRefreshMs } from './ice.js';
 import { LiveRegistry } from './registry.js';
 import { parseOffset, parsePage } from './schemas.js';
 import { StoredSessionLookup } from './session-info.js';
+import { mergeSessions } from './state/live-state.js';
+import { setupLiveState } from './state/setup.js';
 import type { AgentIdentity, AgentPeer, AssistNamespace, AssistServer, AssistSocket, TabIdentity } from './types.js';
 
 export interface LiveServer {
@@ -23,6 +25,15 @@ export interface LiveServer {
   directory: LiveDirectory;
   /** The assist grants HTTP routes check (`ctx.assist`). */
   assistDirectory: AssistDirectory;
+  /** Resolves once the shared state (Redis) answers; the node must not take traffic before. */
+  ready: Promise<void>;
+  /** Rooms are shared with other nodes (TANDEM_REDIS_URL). */
+  clustered: boolean;
+  /**
+   * SIGTERM on a node of a cluster: refuse new sockets, close every socket's transport so its client
+   * reconnects at once (through the load balancer, to another node), and wait until they are gone.
+   */
+  drain(): Promise<void>;
   /** Closes every socket and stops the timers; call before the store closes. */
   close(): Promise<void>;
 }
@@ -36,7 +47,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
   const { config, log, metrics } = ctx;
+  const shared = setupLiveState(config, log, metrics, REMOTE_TIMEOUT_MS);
+  const { state } = shared;
+  let draining = false;
   const io: AssistServer = new Server({
+    ...(shared.adapter ? { adapter: shared.adapter } : {}),
     path: ASSIST_SOCKET_PATH,
     // The client is bundled into the tracker/plugin and the dashboard; nothing to serve.
     serveClient: false,
@@ -63,20 +78,39 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       consent: new ConsentPolicy(ctx.projects, ctx.store),
       lookup,
       multicast: (peers: AgentPeer[], msg: LiveEventsMessage) => {
-        // One encode for all recipients (socket.io's broadcast), still in order per socket.
+        // One encode for all recipients (socket.io's broadcast), still in order per socket. Sockets
+        // all on this node skip the adapter (no Redis round trip); any on another node go through it.
         if (peers.length === 1) peers[0].emit('live:events', msg);
-        else nsp.to(peers.map((p) => p.id)).emit('live:events', msg);
+        else (peers.some((p) => p.remote) ? nsp : nsp.local).to(peers.map((p) => p.id)).emit('live:events', msg);
       },
       hooks: assist,
     },
   );
   assist.attach(registry);
   const assistSockets = new AssistSockets(assist, log);
-  metrics.liveCounts.read = () => registry.counts();
+  const cluster = state.shared
+    ? new ClusterLink({
+      nsp, state, registry, log, metrics, graceMs: config.liveGraceMs,
+      dispatchAgent: (socketId, event, args, refuse) => assistSockets.dispatchAgent(socketId, event, args, refuse),
+      projectChanged: (projectId) => registry.projectChanged(projectId),
+      control: (room) => {
+        const control = assist.state(room).control;
+        return control ? { agentPeerId: control.agent.peerId, tabId: control.tabId } : null;
+      },
+    })
+    : undefined;
+  registry.observe(cluster);
+  metrics.liveCounts.read = () => ({
+    ...registry.counts(),
+    remoteAgents: cluster?.remoteCount() ?? 0,
+    proxiedSessions: cluster?.proxiedCount() ?? 0,
+    draining: draining ? 1 : 0,
+  });
 
   nsp.use(createHandshake(ctx, {
-    ip: new RateLimiter(config.liveConnectRateLimit),
-    project: new RateLimiter(config.liveProjectConnectRateLimit),
+    ip: state.limiter('connect-ip', config.liveConnectRateLimit),
+    project: state.limiter('connect-project', config.liveProjectConnectRateLimit),
+    draining: () => draining,
   }));
 
   nsp.on('connection', (socket) => {
@@ -127,6 +161,10 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       emit: (event, ...args) => untypedEmit(socket, event, args),
       bufferedBytes: () => bufferedBytes(socket, config.liveBackpressureBytes),
     });
+    // Agents in rooms of other nodes: what they send for those rooms goes there.
+    if (cluster) socket.use((packet, next) => cluster.route(socket, packet, next));
+    // One room per signed-in agent, so removing the agent closes its sockets on every node.
+    if (identity.via === 'login') void socket.join(agentRoom(identity.projectId, identity.agentId));
     let expiry: NodeJS.Timeout | undefined;
     if (identity.expiresAt !== undefined) {
       expiry = setTimeout(() => {
@@ -136,7 +174,10 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       expiry.unref();
     }
     socket.on('live:list:subscribe', (ack) => {
-      if (typeof ack === 'function') ack(registry.subscribeList(id));
+      if (typeof ack !== 'function') return;
+      const result = registry.subscribeList(id);
+      if (!cluster || !result.ok) return ack(result);
+      cluster.sessions(identity.projectId).then((sessions) => ack({ ok: true, sessions }), () => ack(result));
     });
     socket.on('live:list:unsubscribe', () => registry.unsubscribeList(id));
     socket.on('live:join', (req, ack) => {
@@ -158,6 +199,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     });
     socket.on('disconnect', () => {
       if (expiry) clearTimeout(expiry);
+      cluster?.agentGone(id);
       registry.agentDisconnected(id);
     });
   }
@@ -196,15 +238,30 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
   }
 
   const directory: LiveDirectory = {
-    sessionOfVisitor: (projectId, visitorId) => registry.sessionOfVisitor(projectId, visitorId),
-    isLive: (projectId, sessionId) => registry.isLive(projectId, sessionId),
-    projectChanged: (projectId) => registry.projectChanged(projectId),
+    async sessionOfVisitor(projectId, visitorId) {
+      const here = registry.sessionOfVisitor(projectId, visitorId);
+      if (here || !cluster) return here;
+      // On another node: the visitor's session with the newest tab.
+      const theirs = (await cluster.sessions(projectId)).filter((s) => s.visitorId === visitorId);
+      return mergeSessions([theirs]).sort((a, b) => newestTab(b) - newestTab(a))[0]?.sessionId;
+    },
+    async isLive(projectId, sessionId) {
+      return registry.isLive(projectId, sessionId) || (!!cluster && (await state.homeOf(projectId, sessionId)) !== null);
+    },
+    async list(projectId) {
+      return cluster ? cluster.sessions(projectId) : registry.list(projectId);
+    },
+    async status() {
+      const redis = !state.shared ? 'off' : (await state.ready()) ? 'ok' : 'down';
+      return { redis, draining, node: state.nodeId };
+    },
+    projectChanged: (projectId) => {
+      registry.projectChanged(projectId);
+      if (cluster) nsp.serverSideEmit('live:project-changed', projectId);
+    },
     agentRemoved(projectId, agentId) {
-      for (const s of nsp.sockets.values()) {
-        if (s.data.role === 'agent' && s.data.via === 'login' && s.data.agentId === agentId && s.data.projectId === projectId) {
-          s.disconnect(true);
-        }
-      }
+      // Through the adapter: the agent's sockets on every node.
+      nsp.in(agentRoom(projectId, agentId)).disconnectSockets(true);
     },
   };
 
@@ -221,15 +278,36 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     assist,
     directory,
     assistDirectory,
+    ready: shared.ready,
+    clustered: state.shared,
+    async drain() {
+      draining = true;
+      log.info({ sockets: nsp.sockets.size }, 'live: draining: moving every socket to the other nodes');
+      // Closing the transport (not a socket.io disconnect) is what makes socket.io clients reconnect
+      // by themselves; tabs present their token and skip the connect limit wherever they land.
+      for (const s of nsp.sockets.values()) s.conn.close();
+      const until = Date.now() + config.drainTimeoutMs;
+      while (nsp.sockets.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    },
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(recheck);
+      cluster?.close();
       registry.close();
       lookup.close();
       await io.close();
+      await shared.close();
     },
   };
+}
+
+function agentRoom(projectId: string, agentId: string): string {
+  return `agent:${projectId}:${agentId}`;
+}
+
+function newestTab(s: { tabs: { connectedAt: number }[] }): number {
+  return s.tabs.reduce((m, t) => Math.max(m, t.connectedAt), 0);
 }
 
 /** The peers' emit is typed by the protocol's maps already; socket.io's overloads cannot follow a generic event. */

@@ -4,16 +4,18 @@ import {
 } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { Metrics } from '../metrics.js';
-import type { RateLimiter } from '../rate-limit.js';
+import type { SharedLimiter } from './state/live-state.js';
 import { AGENT_COOKIE, parseCookies } from '../auth/cookies.js';
 import { parsePage } from './schemas.js';
 import type { AgentIdentity, AssistSocket, SocketData, TabIdentity } from './types.js';
 
 export interface HandshakeLimits {
-  /** New connections per client IP. */
-  ip: RateLimiter;
-  /** New connections per project. */
-  project: RateLimiter;
+  /** New connections per client IP (shared by every node with Redis). */
+  ip: SharedLimiter;
+  /** New connections per project (shared by every node with Redis). */
+  project: SharedLimiter;
+  /** True while this node drains: every new socket is refused, so it goes to another node. */
+  draining?: () => boolean;
 }
 
 type Handshake = AssistSocket['handshake'];
@@ -55,6 +57,7 @@ function refusal(err: unknown, log: Logger, metrics: Metrics): Error {
 }
 
 async function authenticate(ctx: AppContext, limits: HandshakeLimits, hs: Handshake): Promise<SocketData> {
+  if (limits.draining?.()) throw new TandemError('unavailable', 'This server is shutting down; reconnect (another server will answer)');
   const auth = (hs.auth ?? {}) as Auth;
   if (!SUPPORTED_PROTOCOL_VERSIONS.includes(auth.v as number)) {
     throw new TandemError('unsupported_version',
@@ -65,12 +68,12 @@ async function authenticate(ctx: AppContext, limits: HandshakeLimits, hs: Handsh
   throw new TandemError('bad_request', 'auth.role must be "tab" or "agent"');
 }
 
-function takeIp(limits: HandshakeLimits, ip: string): void {
-  if (!limits.ip.take(ip)) throw new TandemError('rate_limited', 'Too many new live connections from this address; retry later');
+async function takeIp(limits: HandshakeLimits, ip: string): Promise<void> {
+  if (!(await limits.ip.take(ip))) throw new TandemError('rate_limited', 'Too many new live connections from this address; retry later');
 }
 
-function takeProject(limits: HandshakeLimits, projectId: string): void {
-  if (!limits.project.take(projectId)) throw new TandemError('rate_limited', 'Too many new live connections for this project; retry later');
+async function takeProject(limits: HandshakeLimits, projectId: string): Promise<void> {
+  if (!(await limits.project.take(projectId))) throw new TandemError('rate_limited', 'Too many new live connections for this project; retry later');
 }
 
 /**
@@ -83,14 +86,14 @@ async function authTab(ctx: AppContext, limits: HandshakeLimits, hs: Handshake, 
   const ip = clientIp(hs);
   const resume = auth.resume === true;
   // Limits first for new tabs, so a flood is refused before any signature is checked.
-  if (!resume) takeIp(limits, ip);
+  if (!resume) await takeIp(limits, ip);
   if (typeof auth.token !== 'string' || !auth.token) throw new TandemError('unauthorized', 'auth.token (the session token) is required');
   let claims;
   try {
     claims = await ctx.signer.verifySession(auth.token);
   } catch (err) {
     // A bad token claiming to resume still counts against its address.
-    if (resume) takeIp(limits, ip);
+    if (resume) await takeIp(limits, ip);
     throw err;
   }
   const project = await ctx.projects.byProjectId(claims.pid);
@@ -99,7 +102,7 @@ async function authTab(ctx: AppContext, limits: HandshakeLimits, hs: Handshake, 
   if (project.allowedOrigins.length && origin && !project.allowedOrigins.includes(origin)) {
     throw new TandemError('origin_not_allowed', `Origin ${origin} is not allowed for this project`);
   }
-  if (!resume) takeProject(limits, claims.pid);
+  if (!resume) await takeProject(limits, claims.pid);
   const page = parsePage(auth.page) ?? { url: '', title: '', visible: true, focused: false };
   const ua = hs.headers['user-agent'];
   return {
@@ -113,12 +116,12 @@ async function authTab(ctx: AppContext, limits: HandshakeLimits, hs: Handshake, 
  * whole project, every capability). Agents never skip the limits.
  */
 async function authAgent(ctx: AppContext, limits: HandshakeLimits, hs: Handshake, auth: Auth): Promise<AgentIdentity> {
-  takeIp(limits, clientIp(hs));
+  await takeIp(limits, clientIp(hs));
   if (auth.watchToken !== undefined) {
     if (typeof auth.watchToken !== 'string' || !auth.watchToken) throw new TandemError('unauthorized', 'auth.watchToken is malformed');
     const link = await ctx.signer.verifyWatch(auth.watchToken);
     if (!(await ctx.projects.byProjectId(link.pid))) throw new TandemError('unauthorized', 'The project of this link no longer exists');
-    takeProject(limits, link.pid);
+    await takeProject(limits, link.pid);
     return {
       role: 'agent', projectId: link.pid, agentId: link.agent.id, name: link.agent.name, via: 'watch-link',
       capabilities: [...link.caps], sessionId: link.sid, expiresAt: link.expiresAt,
@@ -130,7 +133,7 @@ async function authAgent(ctx: AppContext, limits: HandshakeLimits, hs: Handshake
   const claims = await ctx.signer.verifyAgent(cookie);
   const agent = await ctx.store.getAgent(claims.sub);
   if (!agent || agent.disabled || agent.projectId !== claims.pid) throw new TandemError('unauthorized', 'Agent no longer exists');
-  takeProject(limits, agent.projectId);
+  await takeProject(limits, agent.projectId);
   return {
     role: 'agent', projectId: agent.projectId, agentId: agent.id, name: agent.name || agent.email, via: 'login',
     capabilities: [...CAPABILITIES],

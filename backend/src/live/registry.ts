@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { AckResult, JoinResult, LiveEventsMessage, LiveSession, TabPage } from '@tandem/protocol';
-import type { LiveDirectory } from '../context.js';
 import type { LiveCounts, Metrics } from '../metrics.js';
 import { TabForwarding } from './forwarding.js';
 import { Memberships, fail } from './memberships.js';
@@ -61,7 +60,7 @@ export interface LiveRegistryDeps {
  * Split by concern: room-directory.ts (where rooms are, lists, throttles), memberships.ts (agents in
  * sessions), forwarding.ts (what flows). Every lookup starts from the caller's project.
  */
-export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'> {
+export class LiveRegistry {
   private readonly tabsByPeer = new Map<string, TabRoom>();
   private readonly agentsByPeer = new Map<string, AgentConn>();
   private readonly fwd: TabForwarding;
@@ -69,8 +68,10 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'
   private readonly members: Memberships;
   private readonly opts: Required<LiveRegistryOptions>;
   private closed = false;
+  private observer: RoomObserver | undefined;
 
   constructor(options: LiveRegistryOptions, private readonly deps: LiveRegistryDeps) {
+    this.observer = deps.observer;
     this.opts = { listIntervalMs: 250, sessionIntervalMs: 250, snapshotRetryMs: 2_000, drainPollMs: 100, ...options };
     this.fwd = new TabForwarding(
       { backpressureBytes: this.opts.backpressureBytes, snapshotRetryMs: this.opts.snapshotRetryMs, drainPollMs: this.opts.drainPollMs },
@@ -85,6 +86,11 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'
       },
     );
     this.members = new Memberships({ maxSessionsPerAgent: this.opts.maxSessionsPerAgent }, this.rooms, this.fwd, deps.hooks);
+  }
+
+  /** The cluster side, set once it exists (it needs the registry first). */
+  observe(observer: RoomObserver | undefined): void {
+    this.observer = observer;
   }
 
   // ------------------------------------------------------------------------------------------ tabs
@@ -130,7 +136,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'
     }
     this.fwd.reconcile(tab, 'join');
     this.deps.hooks?.tabAttached(tab);
-    this.deps.observer?.tabAttached(room, !existing);
+    this.observer?.tabAttached(room, !existing);
     this.rooms.changed(room, true);
   }
 
@@ -333,6 +339,16 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'
     return { tabs, agents: [...this.agentsByPeer.values()].map((c) => c.peer) };
   }
 
+  /** Agent sockets here subscribed to the project's live list. */
+  listeners(projectId: string): AgentConn[] {
+    return [...(this.rooms.projects.get(projectId)?.listeners ?? [])];
+  }
+
+  /** Projects with a live-list listener here. */
+  listedProjects(): string[] {
+    return [...this.rooms.projects].filter(([, p]) => p.listeners.size).map(([id]) => id);
+  }
+
   // ------------------------------------------------------------------------------ directory (HTTP)
 
   /** This node's live sessions of the project. */
@@ -368,7 +384,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'
     }, (err) => this.deps.log.warn({ err, projectId }, 'live: cannot re-read project settings'));
   }
 
-  counts(): LiveCounts {
+  counts(): Pick<LiveCounts, 'tabs' | 'agents' | 'forwardingTabs' | 'sessions'> {
     let forwardingTabs = 0;
     for (const tab of this.tabsByPeer.values()) if (tab.forwarding) forwardingTabs++;
     return { tabs: this.tabsByPeer.size, agents: this.agentsByPeer.size, forwardingTabs, sessions: this.rooms.sessionCount() };
@@ -407,12 +423,12 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'
       this.members.detach(member);
     }
     this.rooms.removeRoom(room);
-    this.deps.observer?.roomEnded(room);
+    this.observer?.roomEnded(room);
   }
 
   private publishSession(room: LiveRoom): void {
     if (this.closed) return;
-    this.deps.observer?.roomChanged(room);
+    this.observer?.roomChanged(room);
     if (!room.members.size) return;
     const session = toLiveSession(room);
     for (const { conn } of room.members.values()) conn.peer.emit('live:session', session);
@@ -420,7 +436,7 @@ export class LiveRegistry implements Omit<LiveDirectory, 'agentRemoved' | 'list'
 
   private publishList(projectId: string, project: ProjectRooms): void {
     if (this.closed) return;
-    const observer = this.deps.observer;
+    const observer = this.observer;
     if (observer) {
       observer.listChanged(projectId, this.rooms.listOf(project, project.listeners.size > 0), [...project.listeners]);
       return;

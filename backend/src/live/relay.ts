@@ -65,6 +65,11 @@ export function relayBatch(tab: TabRoom, raw: unknown, deps: RelayDeps): RelayOu
   const { sessionId } = tab.session;
   const bytes = tab.lastPacketBytes;
   if (full.length) send(deps, full, { sessionId, tabId: tab.tabId, events }, bytes);
+  if (full.length || fromMeta.length) {
+    // Events carry the user's clock; clockOffsetMs = server − user (0 until measured).
+    const lagMs = Date.now() - (events[events.length - 1].timestamp + tab.clockOffsetMs);
+    if (lagMs >= 0 && lagMs < 600_000) deps.metrics.liveRelaySeconds.observe(lagMs / 1000);
+  }
   if (fromMeta.length) {
     const part: TandemEvent[] = events.slice(metaIndex);
     send(deps, fromMeta, { sessionId, tabId: tab.tabId, events: part }, Math.round((bytes * part.length) / events.length));

@@ -3,8 +3,7 @@ import type {
   Capability, ClientToServerEvents, ServerToAgentEvents, ServerToClientEvents, ServerToTabEvents, TabPage,
 } from '@tandem/protocol';
 
-/** Nothing crosses backend processes yet (one process per data set, see docs/decisions.md). */
-export interface InterServerEvents {}
+import type { InterServerEvents } from './cluster-link.js';
 
 /** Who a tab socket is, from its verified session token (never from what the client claims). */
 export interface TabIdentity {
@@ -52,6 +51,8 @@ export interface TabPeer {
 
 export interface AgentPeer {
   readonly id: string;
+  /** An agent socket on another node, reached through the Redis adapter (cluster-link.ts). */
+  readonly remote?: boolean;
   emit: Emitter<ServerToAgentEvents>;
   /** Bytes queued towards this socket and not yet written to the network. */
   bufferedBytes(): number;

@@ -17,6 +17,16 @@ export function registerHealthRoutes(app: TemplatedApp, ctx: AppContext): void {
     }
   });
 
+  // Load balancers ask this: 200 only if this node can serve (storage answers, Redis answers when
+  // configured, not draining). /healthz stays "is the process alive and its storage reachable".
+  route(app, log, 'get', '/readyz', async () => {
+    const storage = await store.driver.query('SELECT 1 AS ok').then(() => 'ok' as const, () => 'down' as const);
+    const live = (await ctx.live?.status()) ?? { redis: 'off' as const, draining: false, node: '' };
+    const ready = storage === 'ok' && live.redis !== 'down' && !live.draining;
+    const body = { ok: ready, storage, redis: live.redis, draining: live.draining, node: live.node };
+    return { ...json(body, ready ? 200 : 503), headers: { 'cache-control': 'no-store' } };
+  });
+
   route(app, log, 'get', '/metrics', async (req) => {
     if (!config.metricsPublic) await requireAgent(ctx, req);
     return { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics() };

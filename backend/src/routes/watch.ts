@@ -94,7 +94,7 @@ export function registerWatchRoutes(app: TemplatedApp, ctx: AppContext): void {
     const body = parsed.data;
     // Visitor ids are the tracker's own random ids: anything else cannot name a visitor.
     const sessionId = idSchema.safeParse(visitorId).success
-      ? ctx.live?.sessionOfVisitor(projectId, visitorId) ?? (await store.latestSessionOfVisitor(projectId, visitorId))
+      ? (await ctx.live?.sessionOfVisitor(projectId, visitorId)) ?? (await store.latestSessionOfVisitor(projectId, visitorId))
       : null;
     if (!sessionId) throw new TandemError('not_found', 'No session of this visitor in this project');
     const branding = body.branding && (body.branding.name || body.branding.color) ? body.branding : undefined;

@@ -22,8 +22,8 @@ export interface LiveState {
   /** Shared with other processes (Redis), or this process alone (memory). */
   readonly shared: boolean;
 
-  /** This node serves the session from now on (a tab of it connected here). */
-  claimHome(projectId: string, sessionId: string): Promise<void>;
+  /** This node serves the session from now on (a tab of it connected here); answers the node that served it before. */
+  claimHome(projectId: string, sessionId: string): Promise<string | null>;
   /** The session left this node (its last tab here is gone); only clears the entry if it is still ours. */
   releaseHome(projectId: string, sessionId: string): void;
   /** The node serving the session, if that node is alive; null when no node does. */

@@ -18,8 +18,11 @@ export class MemoryLiveState implements LiveState {
 
   constructor(readonly nodeId: string) {}
 
-  async claimHome(projectId: string, sessionId: string): Promise<void> {
-    this.homes.set(`${projectId}:${sessionId}`, this.nodeId);
+  async claimHome(projectId: string, sessionId: string): Promise<string | null> {
+    const key = `${projectId}:${sessionId}`;
+    const previous = this.homes.get(key) ?? null;
+    this.homes.set(key, this.nodeId);
+    return previous;
   }
 
   releaseHome(projectId: string, sessionId: string): void {

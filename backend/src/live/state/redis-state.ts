@@ -77,10 +77,11 @@ export class RedisLiveState implements LiveState {
     await this.heartbeat();
   }
 
-  async claimHome(projectId: string, sessionId: string): Promise<void> {
+  async claimHome(projectId: string, sessionId: string): Promise<string | null> {
     const key = homeKey(projectId, sessionId);
     this.ownedHomes.add(key);
-    await this.run('claimHome', () => this.redis.set(key, this.nodeId, 'PX', ROOM_TTL_MS));
+    // SET ... GET (Redis 6.2+): the previous home in the same round trip.
+    return this.run('claimHome', () => this.redis.set(key, this.nodeId, 'PX', ROOM_TTL_MS, 'GET'));
   }
 
   releaseHome(projectId: string, sessionId: string): void {
