@@ -18,6 +18,8 @@ import { registerSettingsRoutes } from './routes/settings.js';
 import { registerWatchRoutes } from './routes/watch.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerOpenApiRoute } from './routes/openapi.js';
+import { routeTable, type RouteEntry } from './http/router.js';
 import { registerStaticRoutes } from './routes/static.js';
 import { registerLiveRoutes } from './routes/live.js';
 import { attachLive } from './live/index.js';
@@ -40,6 +42,8 @@ export interface RunningServer {
   projectId: string;
   admin: { email: string; generatedPassword?: string };
   bootstrap: BootstrapResult;
+  /** The router's table: every HTTP route this server answers (GET /api/v1/openapi.json documents them). */
+  routes: readonly RouteEntry[];
   /** Stops accepting connections, flushes pending writes, closes storage. */
   close(): Promise<void>;
 }
@@ -88,6 +92,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     registerWatchRoutes(app, ctx);
     const recordings = registerRecordingRoutes(app, ctx);
     registerAssetRoutes(app, ctx);
+    registerOpenApiRoute(app, ctx);
     registerHealthRoutes(app, ctx);
     registerStaticRoutes(app, ctx, () => boot.projectKey);
 
@@ -109,6 +114,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
       projectId: boot.projectId,
       admin: { email: boot.adminEmail, generatedPassword: boot.generatedPassword },
       bootstrap: boot,
+      routes: routeTable(app),
       async close() {
         if (closed) return;
         closed = true;

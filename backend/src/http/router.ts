@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { copyRequest, readBody, type RequestInfo } from './request.js';
 import { send, toErrorReply, type Reply } from './reply.js';
 import { ClientGone, type ClientState } from './stream.js';
+import type { RouteDoc } from './route-doc.js';
 
 export interface HandlerContext extends ClientState {
   res: HttpResponse;
@@ -24,9 +25,29 @@ export interface RouteOptions {
   precheck?: (req: RequestInfo) => Promise<unknown>;
   /** Called with the final status, for metrics. */
   onDone?: (req: RequestInfo, status: number, startedAt: number) => void;
+  /** The route's entry in the OpenAPI document (GET /api/v1/openapi.json). */
+  doc?: RouteDoc;
+  /** Why a route has no `doc` (fallbacks, preflight, the demo site): kept in the table, left out of the document. */
+  undocumented?: string;
 }
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'options' | 'del' | 'any';
+
+/** One registration, as the router's table keeps it (the OpenAPI document is built from this table). */
+export interface RouteEntry {
+  method: Method;
+  pattern: string;
+  doc?: RouteDoc;
+  undocumented?: string;
+  bodyLimit?: number;
+}
+
+const tables = new WeakMap<TemplatedApp, RouteEntry[]>();
+
+/** Every route registered on `app` through `route()`, in registration order. */
+export function routeTable(app: TemplatedApp): readonly RouteEntry[] {
+  return tables.get(app) ?? [];
+}
 
 /**
  * Registers an async handler with uWS's discipline: onAborted before any await, copy the request
@@ -34,6 +55,9 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'options' | 'del' | 'any
  */
 export function route(app: TemplatedApp, log: Logger, method: Method, pattern: string, handler: Handler, opts: RouteOptions = {}): void {
   const paramCount = (pattern.match(/\/:/g) ?? []).length;
+  let table = tables.get(app);
+  if (!table) tables.set(app, (table = []));
+  table.push({ method, pattern, doc: opts.doc, undocumented: opts.undocumented, bodyLimit: opts.bodyLimit });
   app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
     const startedAt = performance.now();
     let isAborted = false;

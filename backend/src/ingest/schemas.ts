@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /** Ids the tracker may present to resume: random ids of our own format, nothing that could smuggle SQL or paths. */
-export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8-64 characters of [A-Za-z0-9_-]');
+export const ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+export const idSchema = z.string().regex(ID_PATTERN, 'must be 8-64 characters of [A-Za-z0-9_-]');
 
 const dims = z.object({ width: z.number().int().nonnegative().max(100_000), height: z.number().int().nonnegative().max(100_000) });
 

@@ -20,6 +20,18 @@ import { watchTokenOf } from './watch.js';
 /** 1,000 URLs of up to 4 KB, JSON-quoted: well under this. */
 const SIGN_BODY_LIMIT = 5 * 1024 * 1024;
 
+/**
+ * A proxy link's query, as AssetLinkSigner.link writes it: URL, kind, project, expiry (epoch seconds)
+ * and the MAC over them. A link missing any of them is not one of ours (401, as a bad signature).
+ */
+export const assetLinkQuerySchema = z.object({
+  u: z.string().min(1).max(ASSET_URL_MAX_LENGTH),
+  k: z.enum(['css', 'asset']),
+  p: z.string().min(1),
+  e: z.string().regex(/^\d+$/),
+  s: z.string().min(1),
+});
+
 const signSchema = z.strictObject({
   urls: z.array(z.strictObject({ url: z.string(), kind: z.enum(['css', 'asset']) })).max(ASSET_SIGN_MAX_URLS),
 });
@@ -75,10 +87,17 @@ export function registerAssetRoutes(app: TemplatedApp, ctx: AppContext): void {
       }),
     };
     return json(body);
-  }, { bodyLimit: SIGN_BODY_LIMIT });
+  }, { bodyLimit: SIGN_BODY_LIMIT, doc: {
+    tag: 'assets', summary: 'Sign asset URLs of a replay for the proxy (null where a URL is not proxied)',
+    auth: ['agent', 'watchLink'], body: { schema: signSchema }, response: { description: 'AssetSignResponse: {enabled, urls}' },
+    errors: ['bad_json', 'bad_request'],
+  } });
 
   route(app, log, 'get', ASSET_PROXY_PATH, async (req): Promise<Reply> => {
     if (!assets?.proxy.config.enabled) throw new TandemError('not_found', 'The asset proxy is switched off on this server');
+    if (!assetLinkQuerySchema.safeParse(Object.fromEntries(req.query)).success) {
+      throw new TandemError('unauthorized', 'Asset link is not signed (u, k, p, e and s are required)');
+    }
     const link = assets.signer.verify(req.query);
     const { entry, body } = await assets.proxy.get(link.url);
     const { type, download } = servedType(link.kind, entry.contentType);
@@ -97,8 +116,15 @@ export function registerAssetRoutes(app: TemplatedApp, ctx: AppContext): void {
   }, {
     // Errors are JSON like everywhere else, with the same protective headers.
     headers: () => SAFE_HEADERS,
+    doc: {
+      tag: 'assets', summary: 'A stylesheet, image or font of a replayed page, fetched through the server', auth: ['signedLink'],
+      query: assetLinkQuerySchema,
+      response: { description: 'The asset (CSS rewritten to proxy links; other types sent as downloads)', type: '*/*' },
+      errors: ['unauthorized', 'not_found', 'asset_forbidden', 'asset_failed', 'asset_timeout'],
+    },
   });
 
   // Only GET reaches an origin through the proxy.
-  route(app, log, 'any', ASSET_PROXY_PATH, () => errorReply('bad_request', 'The asset proxy answers GET only'));
+  route(app, log, 'any', ASSET_PROXY_PATH, () => errorReply('bad_request', 'The asset proxy answers GET only'),
+    { undocumented: 'other methods of the asset proxy answer 400' });
 }

@@ -40,14 +40,23 @@ export function registerAuthRoutes(app: TemplatedApp, ctx: AppContext): void {
     if (!agent || !ok) throw new TandemError('invalid_credentials', 'Wrong email or password');
     const token = await signer.signAgent({ sub: agent.id, pid: agent.projectId });
     return json({ agent: agentInfo(agent) }, 200, { 'set-cookie': agentCookie(token, AGENT_COOKIE_TTL_S, secure(req)) });
-  }, { bodyLimit: 16 * 1024 });
+  }, { bodyLimit: 16 * 1024, doc: {
+    tag: 'auth', summary: 'Sign in with email and password; sets the HttpOnly agent cookie', auth: ['public'],
+    body: { schema: loginSchema }, response: { description: '{agent: AgentInfo}, with Set-Cookie' },
+    errors: ['bad_json', 'bad_request', 'invalid_credentials', 'rate_limited'],
+  } });
 
   route(app, log, 'post', '/api/v1/auth/logout', (req) => ({
     status: 204,
     headers: { 'set-cookie': agentCookie('', 0, secure(req)) },
-  }));
+  }), { doc: {
+    tag: 'auth', summary: 'Sign out (clears the cookie)', auth: ['public'],
+    response: { status: 204, description: 'Signed out', type: null }, errors: [],
+  } });
 
-  route(app, log, 'get', '/api/v1/auth/me', async (req) => json({ agent: agentInfo(await requireAgent(ctx, req)) }));
+  route(app, log, 'get', '/api/v1/auth/me', async (req) => json({ agent: agentInfo(await requireAgent(ctx, req)) }), { doc: {
+    tag: 'auth', summary: 'The signed-in agent', auth: ['agent'], response: { description: '{agent: AgentInfo}' }, errors: [],
+  } });
 }
 
 // A valid scrypt hash of a random string, so unknown emails cost the same time as wrong passwords.

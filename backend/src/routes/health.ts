@@ -15,7 +15,9 @@ export function registerHealthRoutes(app: TemplatedApp, ctx: AppContext): void {
     } catch {
       return errorReply('unavailable', 'Storage does not answer');
     }
-  });
+  }, { doc: {
+    tag: 'meta', summary: 'Liveness: storage answers', auth: ['public'], response: { description: '{"ok":true}' }, errors: ['unavailable'],
+  } });
 
   // Load balancers ask this: 200 only if this node can serve (storage answers, Redis answers when
   // configured, not draining). /healthz stays "is the process alive and its storage reachable".
@@ -30,12 +32,15 @@ export function registerHealthRoutes(app: TemplatedApp, ctx: AppContext): void {
   route(app, log, 'get', '/metrics', async (req) => {
     if (!config.metricsPublic) await requireAgent(ctx, req);
     return { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics() };
-  });
+  }, { doc: {
+    tag: 'meta', summary: 'Prometheus metrics', description: 'Public unless TANDEM_METRICS_PUBLIC=false; then agents only.',
+    auth: ['public', 'agent'], response: { description: 'Prometheus text exposition format', type: 'text/plain' }, errors: ['unauthorized'],
+  } });
 
   // Unknown API routes answer JSON, not the dashboard.
   for (const prefix of ['/api/*', '/ingest/*']) {
     route(app, log, 'any', prefix, () => {
       throw new TandemError('not_found', 'No such route');
-    });
+    }, { undocumented: 'fallback: unknown API routes answer JSON 404' });
   }
 }

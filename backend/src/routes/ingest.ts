@@ -26,6 +26,9 @@ const TRACKER_CONFIG = {
   checkoutEveryNms: 2 * 60_000,
 };
 
+/** Trackers post `text/plain` (a CORS simple request, no preflight); other clients may say JSON. */
+const INGEST_TYPES = ['text/plain', 'application/json'];
+
 function newId(): string {
   return randomUUID().replaceAll('-', '');
 }
@@ -68,14 +71,8 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
   const { config, log, store, signer, metrics, limits, projects } = ctx;
   const onDone = (r: RequestInfo, status: number) => metrics.httpRequests.inc({ route: r.path, status });
 
-  app.options('/ingest/*', (res, req) => {
-    const headers = corsHeaders(req.getHeader('origin'));
-    res.cork(() => {
-      res.writeStatus('204 No Content');
-      for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-      res.end();
-    });
-  });
+  route(app, log, 'options', '/ingest/*', (req) => ({ status: 204, headers: corsHeaders(req.headers.origin) }),
+    { undocumented: 'CORS preflight of the ingest routes' });
 
   route(app, log, 'post', '/ingest/v1/start', async (req) => {
     if (!limits.start.take(req.ip)) throw new TandemError('rate_limited', 'Too many new sessions from this address');
@@ -114,7 +111,12 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
       config: { ...TRACKER_CONFIG, canvas: project.canvasRecording ?? 'off' },
     };
     return json(response);
-  }, { bodyLimit: 64 * 1024, headers: (r) => corsHeaders(r.headers.origin), onDone });
+  }, { bodyLimit: 64 * 1024, headers: (r) => corsHeaders(r.headers.origin), onDone, doc: {
+    tag: 'ingest', summary: 'Open or resume a recorded session (the tracker calls this first)', auth: ['projectKey'],
+    body: { schema: startRequestSchema, types: INGEST_TYPES, description: 'JSON, optionally gzipped (detected by its magic bytes)' },
+    response: { description: 'StartResponse: sessionId, tabId, visitorId, the session token, ackSeq and tracker settings' },
+    errors: ['bad_json', 'bad_request', 'unsupported_version', 'unknown_project', 'origin_not_allowed', 'rate_limited'],
+  } });
 
   route(app, log, 'post', '/ingest/v1/batch', async (req) => {
     const claims = await signer.verifySession(bearer(req));
@@ -143,5 +145,10 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
     metrics.ingestAck.observe((performance.now() - receivedAt) / 1000);
     const response: BatchResponse = { ackSeq };
     return json(response);
-  }, { bodyLimit: config.maxBatchBytes, headers: (r) => corsHeaders(r.headers.origin), onDone });
+  }, { bodyLimit: config.maxBatchBytes, headers: (r) => corsHeaders(r.headers.origin), onDone, doc: {
+    tag: 'ingest', summary: 'Store a batch of events; answers once they are durable', auth: ['sessionToken'],
+    body: { schema: batchRequestSchema, types: INGEST_TYPES, description: 'JSON, optionally gzipped (detected by its magic bytes)' },
+    response: { description: 'BatchResponse: {ackSeq}, the highest seq stored for the tab' },
+    errors: ['bad_json', 'bad_request', 'unsupported_version', 'origin_not_allowed', 'session_mismatch', 'rate_limited', 'unavailable'],
+  } });
 }

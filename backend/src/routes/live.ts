@@ -12,5 +12,8 @@ export function registerLiveRoutes(app: TemplatedApp, ctx: AppContext): void {
     if (!ctx.live) throw new TandemError('unavailable', 'Live rooms are not running');
     const sessions = await ctx.live.list(agent.projectId);
     return json({ sessions }, 200, { 'cache-control': 'no-store' });
-  });
+  }, { doc: {
+    tag: 'live', summary: 'Live sessions now, with user, page, tabs and agents present', auth: ['agent'],
+    response: { description: '{sessions: LiveSession[]}' }, errors: [],
+  } });
 }

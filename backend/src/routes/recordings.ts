@@ -9,6 +9,7 @@ import type { AppContext } from '../context.js';
 import { parseRange, sendFileRange } from '../http/file-range.js';
 import type { RequestInfo } from '../http/request.js';
 import { json, type Reply } from '../http/reply.js';
+import { parseQuery } from '../http/query.js';
 import { route, STREAMED } from '../http/router.js';
 import { decodeJsonBody } from '../ingest/decode.js';
 import { describeIssues, idSchema } from '../ingest/schemas.js';
@@ -50,6 +51,16 @@ const param = (req: RequestInfo, i: number, what: string): string => {
   if (!idSchema.safeParse(v).success) throw new TandemError('not_found', `No such ${what}`);
   return v;
 };
+
+/** Path parameters (ids of our own format: anything else names nothing, 404). */
+const sessionParams = z.object({ id: idSchema });
+const recordingParams = z.object({ id: idSchema });
+const chunkIndexSchema = z.string().regex(/^\d{1,9}$/, 'The chunk index must be a whole number (0, 1, 2, ...)');
+const chunkParams = recordingParams.extend({ index: chunkIndexSchema });
+const mediaQuerySchema = z.object({ download: z.literal('1', { error: 'download must be 1 (or absent)' }).optional() });
+
+/** Signed-in agents, or a watch link of the session with the `record` capability. */
+const RECORDERS = ['agent', 'watchLink'] as const;
 
 /** Clock slack allowed on a client-given start time (its clock corrected to ours is still a guess). */
 const START_SLACK_MS = 5_000;
@@ -97,16 +108,26 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
       uploads.grantEnded(started.recordingId);
     }
     return json(started);
-  }, { bodyLimit: 4 * 1024 });
+  }, { bodyLimit: 4 * 1024, doc: {
+    tag: 'recordings', summary: "Start a call recording (needs the user's live consent for this agent)", auth: RECORDERS,
+    params: sessionParams, body: { schema: startSchema, required: false },
+    response: { description: 'StartRecordingResponse: {recordingId, maxChunkBytes}' },
+    errors: ['bad_json', 'bad_request', 'forbidden', 'not_found', 'busy'],
+  } });
 
   route(app, log, 'put', PATTERNS.chunk, async (req) => {
     const who = await caller(ctx, req);
     const recordingId = param(req, 0, 'recording');
     const index = req.params[1];
-    if (!/^\d{1,9}$/.test(index)) throw new TandemError('bad_request', 'The chunk index must be a whole number (0, 1, 2, ...)');
+    const checked = chunkIndexSchema.safeParse(index);
+    if (!checked.success) throw new TandemError('bad_request', checked.error.issues[0].message);
     if (!who.caps.includes('record')) throw new TandemError('forbidden', 'This watch link may not record (no "record" capability)');
     return json(await uploads.chunk(who, recordingId, Number(index), req.body ?? Buffer.alloc(0)));
-  }, { bodyLimit: config.recordingMaxChunkBytes });
+  }, { bodyLimit: config.recordingMaxChunkBytes, doc: {
+    tag: 'recordings', summary: 'Append chunk `index` (0, 1, 2, ... in order) of the webm', auth: RECORDERS, params: chunkParams,
+    body: { types: ['video/webm', 'application/octet-stream'], description: "MediaRecorder's bytes" },
+    response: { description: '{index, bytes}: the chunk taken and the bytes stored so far' }, errors: ['bad_request', 'forbidden', 'not_found'],
+  } });
 
   route(app, log, 'post', PATTERNS.finish, async (req) => {
     const who = await caller(ctx, req);
@@ -114,7 +135,10 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
     const parsed = finishSchema.safeParse(await decodeJsonBody(req.body, 4 * 1024));
     if (!parsed.success) throw new TandemError('bad_request', describeIssues(parsed.error));
     return json(publicRecording(await uploads.finish(who, recordingId, parsed.data.durationMs)));
-  }, { bodyLimit: 4 * 1024 });
+  }, { bodyLimit: 4 * 1024, doc: {
+    tag: 'recordings', summary: 'The recording ended', auth: RECORDERS, params: recordingParams, body: { schema: finishSchema },
+    response: { description: 'CallRecording' }, errors: ['bad_json', 'bad_request', 'forbidden', 'not_found'],
+  } });
 
   route(app, log, 'get', PATTERNS.list, async (req) => {
     const who = await caller(ctx, req);
@@ -123,7 +147,10 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
     const items = (await store.listCallRecordings(who.projectId, sessionId)).map(publicRecording);
     const body: RecordingListResponse = { items };
     return json(body, 200, { 'cache-control': 'no-store' });
-  });
+  }, { doc: {
+    tag: 'recordings', summary: "The session's call recordings, oldest first", auth: RECORDERS, params: sessionParams,
+    response: { description: 'RecordingListResponse' }, errors: ['forbidden', 'not_found'],
+  } });
 
   route(app, log, 'get', PATTERNS.media, async (req, client): Promise<Reply> => {
     const who = await caller(ctx, req);
@@ -144,7 +171,7 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
       'cache-control': 'private, no-store',
       'x-content-type-options': 'nosniff',
     };
-    if (req.query.get('download') === '1') headers['content-disposition'] = `attachment; filename="tandem-recording-${recordingId}.webm"`;
+    if (parseQuery(req.query, mediaQuerySchema).download) headers['content-disposition'] = `attachment; filename="tandem-recording-${recordingId}.webm"`;
     const range = parseRange(req.headers.range, size);
     if (range.kind === 'unsatisfiable') {
       return json({ error: { code: 'bad_request', message: `Range not satisfiable: the recording has ${size} bytes` } }, 416,
@@ -157,7 +184,10 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
       await sendFileRange(client.res, client, file, range.start, range.end, 206, headers);
     }
     return STREAMED;
-  });
+  }, { doc: {
+    tag: 'recordings', summary: 'The webm (one Range per request)', auth: RECORDERS, params: recordingParams, query: mediaQuerySchema,
+    response: { description: 'The media; 206 for a Range, 416 (code bad_request) for one past the end', type: 'video/webm' }, errors: ['bad_request', 'forbidden', 'not_found'],
+  } });
 
   return { close: () => sweeper.stop() };
 }

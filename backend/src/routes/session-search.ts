@@ -1,6 +1,8 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { TandemError, type SessionQuery, type SessionStatsQuery } from '@tandem/protocol';
+import { z } from 'zod';
+import type { SessionQuery, SessionStatsQuery } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
+import { parseQuery, queryRange } from '../http/query.js';
 import { json } from '../http/reply.js';
 import { route } from '../http/router.js';
 import { requireAgent } from './auth.js';
@@ -17,66 +19,57 @@ const MAX_TEXT = 512;
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2200, 0, 1);
 
-const TEXT_PARAMS = ['userId', 'url', 'q', 'browser', 'os', 'device', 'console', 'event', 'page'] as const;
-const FILTER_PARAMS = ['from', 'to', 'hasErrors', 'minDuration', 'maxDuration', ...TEXT_PARAMS];
-const LIST_PARAMS = new Set([...FILTER_PARAMS, 'limit', 'cursor']);
-const STATS_PARAMS = new Set([...FILTER_PARAMS, 'tz']);
+/** A free-text filter: trimmed, blank is no filter. */
+const text = (name: string) =>
+  z.string().trim().max(MAX_TEXT, `${name} is too long (${MAX_TEXT} characters at most)`).transform((v) => v || undefined).optional();
 
-function bad(message: string): TandemError {
-  return new TandemError('bad_request', message);
-}
+const filterShape = {
+  from: queryRange('from', MIN_TIME, MAX_TIME, 'epoch milliseconds').optional(),
+  to: queryRange('to', MIN_TIME, MAX_TIME, 'epoch milliseconds').optional(),
+  hasErrors: z.enum(['true', 'false'], { error: 'hasErrors must be true or false' })
+    .transform((v) => (v === 'true' ? true : undefined)).optional(),
+  minDuration: queryRange('minDuration', 0, Number.MAX_SAFE_INTEGER, 'milliseconds').optional(),
+  maxDuration: queryRange('maxDuration', 0, Number.MAX_SAFE_INTEGER, 'milliseconds').optional(),
+  userId: text('userId'),
+  url: text('url'),
+  q: text('q'),
+  browser: text('browser'),
+  os: text('os'),
+  device: text('device'),
+  console: text('console'),
+  event: text('event'),
+  page: text('page'),
+};
 
-function optNumber(q: URLSearchParams, name: string, min: number, max: number, what: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw bad(`${name} must be a number (${what})`);
-  if (n < min || n > max) throw bad(`${name} must be between ${min} and ${max} (${what})`);
-  return n;
-}
-
-function checkKnown(q: URLSearchParams, known: Set<string>): void {
-  for (const name of q.keys()) {
-    if (!known.has(name)) throw bad(`Unknown parameter ${name}; known: ${[...known].join(', ')}`);
-    if (q.getAll(name).length > 1) throw bad(`${name} is given more than once`);
+function checkBounds(f: { from?: number; to?: number; minDuration?: number; maxDuration?: number }, ctx: z.RefinementCtx): void {
+  if (f.from !== undefined && f.to !== undefined && f.from > f.to) ctx.addIssue({ code: 'custom', message: 'from must not be after to' });
+  if (f.minDuration !== undefined && f.maxDuration !== undefined && f.minDuration > f.maxDuration) {
+    ctx.addIssue({ code: 'custom', message: 'minDuration must not be more than maxDuration' });
   }
 }
 
-function parseFilters(q: URLSearchParams): SessionStatsQuery {
-  const hasErrors = q.get('hasErrors');
-  if (hasErrors !== null && !['true', 'false', ''].includes(hasErrors)) throw bad('hasErrors must be true or false');
-  const from = optNumber(q, 'from', MIN_TIME, MAX_TIME, 'epoch milliseconds');
-  const to = optNumber(q, 'to', MIN_TIME, MAX_TIME, 'epoch milliseconds');
-  if (from !== undefined && to !== undefined && from > to) throw bad('from must not be after to');
-  const minDuration = optNumber(q, 'minDuration', 0, Number.MAX_SAFE_INTEGER, 'milliseconds');
-  const maxDuration = optNumber(q, 'maxDuration', 0, Number.MAX_SAFE_INTEGER, 'milliseconds');
-  if (minDuration !== undefined && maxDuration !== undefined && minDuration > maxDuration) {
-    throw bad('minDuration must not be more than maxDuration');
-  }
-  const query: SessionStatsQuery = { from, to, minDuration, maxDuration, hasErrors: hasErrors === 'true' ? true : undefined };
-  for (const name of TEXT_PARAMS) {
-    const v = q.get(name)?.trim();
-    if (!v) continue;
-    if (v.length > MAX_TEXT) throw bad(`${name} is too long (${MAX_TEXT} characters at most)`);
-    query[name] = v;
-  }
-  return query;
-}
+/** `GET /api/v1/sessions`: filters, page size and the cursor of the previous page. */
+export const sessionListQuerySchema = z.strictObject({
+  ...filterShape,
+  limit: queryRange('limit', 1, 200, 'sessions per page', { int: true }).optional(),
+  // The store decodes it (and refuses a forged one); this only bounds what it has to look at.
+  cursor: z.string().max(200, 'cursor is malformed').optional(),
+}).superRefine(checkBounds);
+
+/** `GET /api/v1/sessions/stats`: the same filters, counted per day of the viewer's time zone. */
+export const sessionStatsQuerySchema = z.strictObject({
+  ...filterShape,
+  tz: z.string().refine(isTimeZone, {
+    error: (issue) => `tz must be an IANA time zone such as Europe/Paris, got ${String(issue.input).slice(0, 64)}`,
+  }).optional(),
+}).superRefine(checkBounds);
 
 export function parseSessionQuery(q: URLSearchParams): SessionQuery {
-  checkKnown(q, LIST_PARAMS);
-  const limit = optNumber(q, 'limit', 1, 200, 'sessions per page');
-  if (limit !== undefined && !Number.isInteger(limit)) throw bad('limit must be a whole number');
-  const cursor = q.get('cursor') || undefined;
-  if (cursor && cursor.length > 200) throw bad('cursor is malformed');
-  return { ...parseFilters(q), limit, cursor };
+  return parseQuery(q, sessionListQuerySchema, { strict: true });
 }
 
 export function parseStatsQuery(q: URLSearchParams): SessionStatsQuery {
-  checkKnown(q, STATS_PARAMS);
-  const tz = q.get('tz') || undefined;
-  if (tz !== undefined && !isTimeZone(tz)) throw bad(`tz must be an IANA time zone such as Europe/Paris, got ${tz.slice(0, 64)}`);
-  return { ...parseFilters(q), ...(tz ? { tz } : {}) };
+  return parseQuery(q, sessionStatsQuerySchema, { strict: true });
 }
 
 function isTimeZone(tz: string): boolean {
@@ -89,6 +82,8 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+const searchErrors = ['bad_request'] as const;
+
 /** Registered before `/api/v1/sessions/:id` so `stats` is never read as a session id. */
 export function registerSessionSearchRoutes(app: TemplatedApp, ctx: AppContext): void {
   const { log, store } = ctx;
@@ -96,10 +91,16 @@ export function registerSessionSearchRoutes(app: TemplatedApp, ctx: AppContext):
   route(app, log, 'get', '/api/v1/sessions', async (req) => {
     const agent = await requireAgent(ctx, req);
     return json(await store.listSessions(agent.projectId, parseSessionQuery(req.query)));
-  });
+  }, { doc: {
+    tag: 'sessions', summary: 'Search recorded sessions, newest first', auth: ['agent'], query: sessionListQuerySchema,
+    response: { description: 'A page of sessions and the cursor of the next page (SessionListResponse)' }, errors: searchErrors,
+  } });
 
   route(app, log, 'get', '/api/v1/sessions/stats', async (req) => {
     const agent = await requireAgent(ctx, req);
     return json(await store.sessionStats(agent.projectId, parseStatsQuery(req.query)));
-  });
+  }, { doc: {
+    tag: 'sessions', summary: 'Sessions and sessions with errors per day, for the chart', auth: ['agent'], query: sessionStatsQuerySchema,
+    response: { description: 'Counts per calendar day of `tz` (SessionStatsResponse)' }, errors: searchErrors,
+  } });
 }

@@ -1,57 +1,51 @@
 import type { TemplatedApp } from 'uWebSockets.js';
+import { z } from 'zod';
 import { EVENTS_MAX_LIMIT, TandemError, type EventRangeQuery, type KeyframesResponse } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
 import { route, STREAMED } from '../http/router.js';
 import { streamLines } from '../http/stream.js';
-import { idSchema } from '../ingest/schemas.js';
+import { ID_PATTERN, idSchema } from '../ingest/schemas.js';
+import { parseQuery, queryNumber, queryRange } from '../http/query.js';
 import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
 import { requireAgent } from './auth.js';
 import { watchTokenOf } from './watch.js';
 
-function optNumber(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new TandemError('bad_request', `${name} must be a number`);
-  return n;
-}
+/** `?tabId=`: one tab of the session (absent: every tab). */
+export const tabQuerySchema = z.object({
+  tabId: z.string().regex(ID_PATTERN, 'tabId is malformed (8-64 characters of [A-Za-z0-9_-])').optional(),
+});
+
+const seqBound = (name: string) => queryRange(name, 0, Number.MAX_SAFE_INTEGER, 'a seq, inclusive', { int: true }).optional();
+const tsBound = (name: string) => queryNumber(name, 'epoch milliseconds, inclusive').optional();
+
+/** The events route's query (EventRangeQuery): every bound optional and inclusive; bounds combine with AND. */
+export const eventRangeQuerySchema = tabQuerySchema.extend({
+  fromSeq: seqBound('fromSeq'),
+  toSeq: seqBound('toSeq'),
+  fromTs: tsBound('fromTs'),
+  toTs: tsBound('toTs'),
+  limit: queryRange('limit', 1, EVENTS_MAX_LIMIT, 'events at most', { int: true }).optional(),
+});
 
 export function optTabId(q: URLSearchParams): string | undefined {
-  const tabId = q.get('tabId') || undefined;
-  if (tabId && !idSchema.safeParse(tabId).success) throw new TandemError('bad_request', 'tabId is malformed');
-  return tabId;
+  return parseQuery(q, tabQuerySchema).tabId;
 }
 
-function optSeq(q: URLSearchParams, name: string): number | undefined {
-  const n = optNumber(q, name);
-  if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw new TandemError('bad_request', `${name} must be an integer >= 0`);
-  return n;
-}
-
-/** The events route's query (EventRangeQuery): every bound optional and inclusive. */
 export function parseEventRange(q: URLSearchParams): EventRangeQuery {
-  const limit = optNumber(q, 'limit');
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= EVENTS_MAX_LIMIT)) {
-    throw new TandemError('bad_request', `limit must be an integer between 1 and ${EVENTS_MAX_LIMIT}`);
-  }
-  return {
-    tabId: optTabId(q),
-    fromSeq: optSeq(q, 'fromSeq'),
-    toSeq: optSeq(q, 'toSeq'),
-    fromTs: optNumber(q, 'fromTs'),
-    toTs: optNumber(q, 'toTs'),
-    limit,
-  };
+  return parseQuery(q, eventRangeQuerySchema);
 }
+
+/** `:id` of the session routes; a malformed id cannot name a session (404, as for an unknown one). */
+export const sessionParamsSchema = z.object({ id: idSchema });
 
 // The list and its stats live in session-search.ts; re-exported for callers that import it from here.
 export { parseSessionQuery } from './session-search.js';
 
 function sessionIdParam(req: RequestInfo): string {
   const id = req.params[0];
-  if (!idSchema.safeParse(id).success) throw new TandemError('not_found', 'No such session');
+  if (!sessionParamsSchema.safeParse({ id }).success) throw new TandemError('not_found', 'No such session');
   return id;
 }
 
@@ -75,6 +69,10 @@ export async function sessionReader(ctx: AppContext, req: RequestInfo, opts: { a
   return { projectId: agent.projectId, sessionId: sessionIdParam(req) };
 }
 
+/** What `sessionReader` lets in and may answer, for the routes' docs. */
+export const SESSION_READERS = { auth: ['agent', 'watchLink'], params: sessionParamsSchema } as const;
+const READ_ERRORS = ['forbidden', 'not_found'] as const;
+
 export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void {
   const { log, store } = ctx;
 
@@ -83,20 +81,30 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
     const session = await store.getSession(projectId, sessionId);
     if (!session) throw new TandemError('not_found', 'No such session');
     return json(session);
-  });
+  }, { doc: {
+    tag: 'sessions', summary: 'One session: tabs, pages, counts, duration, user, device', ...SESSION_READERS,
+    response: { description: 'SessionDetail' }, errors: READ_ERRORS,
+  } });
 
   route(app, log, 'get', '/api/v1/sessions/:id/events', async (req, client) => {
     const { projectId, sessionId } = await sessionReader(ctx, req);
     const lines = store.streamEvents(projectId, sessionId, parseEventRange(req.query));
     await streamLines(client.res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines, client);
     return STREAMED;
-  });
+  }, { doc: {
+    tag: 'sessions', summary: 'The stored rrweb events, ordered by (tab, seq)', ...SESSION_READERS, query: eventRangeQuerySchema,
+    response: { description: 'One event per line, each with its seq and tabId', type: 'application/x-ndjson' },
+    errors: ['bad_request', ...READ_ERRORS],
+  } });
 
   route(app, log, 'get', '/api/v1/sessions/:id/keyframes', async (req) => {
     const { projectId, sessionId } = await sessionReader(ctx, req);
     const items = await store.getKeyframes(projectId, sessionId, optTabId(req.query));
     return json({ items } satisfies KeyframesResponse);
-  });
+  }, { doc: {
+    tag: 'sessions', summary: 'Where the full snapshots are, for seeking', ...SESSION_READERS, query: tabQuerySchema,
+    response: { description: 'KeyframesResponse' }, errors: ['bad_request', ...READ_ERRORS],
+  } });
 
   const panels = {
     console: (pid: string, sid: string) => store.getConsole(pid, sid),
@@ -107,6 +115,9 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
     route(app, log, 'get', `/api/v1/sessions/:id/${name}`, async (req) => {
       const { projectId, sessionId } = await sessionReader(ctx, req);
       return json({ items: await read(projectId, sessionId) });
-    });
+    }, { doc: {
+      tag: 'sessions', summary: `The session's ${name} panel`, ...SESSION_READERS,
+      response: { description: `{items}: the ${name} rows in time order` }, errors: READ_ERRORS,
+    } });
   }
 }

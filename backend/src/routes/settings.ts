@@ -16,7 +16,7 @@ import type { RequestInfo } from '../http/request.js';
 import { json, type Reply } from '../http/reply.js';
 import { route } from '../http/router.js';
 import { decodeJsonBody } from '../ingest/decode.js';
-import { describeIssues } from '../ingest/schemas.js';
+import { describeIssues, idSchema } from '../ingest/schemas.js';
 import { hashPassword } from '../auth/password.js';
 import { forgetApiKey, newApiKeySecret } from '../auth/api-keys.js';
 import { agentInfo, requireAgent } from './auth.js';
@@ -91,6 +91,18 @@ async function jsonBody<T>(req: RequestInfo, schema: z.ZodType<T>): Promise<T> {
 
 const noContent: Reply = { status: 204 };
 
+/** `:id` of an API key or agent: our own random ids; anything else names nothing (404). */
+export const settingsIdParamsSchema = z.object({ id: idSchema });
+
+function idParam(req: RequestInfo, what: string): string {
+  const parsed = settingsIdParamsSchema.safeParse({ id: req.params[0] });
+  if (!parsed.success) throw new TandemError('not_found', `No such ${what}`);
+  return parsed.data.id;
+}
+
+const WRITE_ERRORS = ['bad_json', 'bad_request'] as const;
+const gone = { status: 204, description: 'Done', type: null } as const;
+
 export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void {
   const { log, store } = ctx;
 
@@ -107,7 +119,9 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     const project = await ctx.projects.byProjectId(agent.projectId);
     if (!project) throw new TandemError('not_found', 'Project not found');
     return json(projectInfo(project));
-  });
+  }, { doc: {
+    tag: 'settings', summary: "The signed-in agent's project", auth: ['agent'], response: { description: 'ProjectInfo' }, errors: ['not_found'],
+  } });
 
   route(app, log, 'patch', '/api/v1/project', async (req) => {
     const admin = await requireAdmin(ctx, req);
@@ -125,7 +139,10 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     ctx.live?.projectChanged(project.id);
     log.info({ projectId: project.id, by: admin.id, fields: Object.keys(patch) }, 'project settings changed');
     return json(projectInfo(next));
-  }, { bodyLimit: BODY_LIMIT });
+  }, { bodyLimit: BODY_LIMIT, doc: {
+    tag: 'settings', summary: 'Change the project (admins)', auth: ['admin'], body: { schema: projectPatchSchema },
+    response: { description: 'ProjectInfo after the change' }, errors: [...WRITE_ERRORS, 'not_found'],
+  } });
 
   // ------------------------------------------------------------------------------------ API keys
 
@@ -133,7 +150,10 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     const admin = await requireAdmin(ctx, req);
     const body: ListResponse<ApiKeyInfo> = { items: (await store.listApiKeys(admin.projectId)).map(apiKeyInfo) };
     return json(body);
-  });
+  }, { doc: {
+    tag: 'settings', summary: "The project's API keys (never their secrets)", auth: ['admin'],
+    response: { description: '{items: ApiKeyInfo[]}' }, errors: [],
+  } });
 
   route(app, log, 'post', '/api/v1/api-keys', async (req) => {
     const admin = await requireAdmin(ctx, req);
@@ -147,16 +167,21 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     log.info({ projectId: admin.projectId, keyId: key.id, by: admin.id }, 'API key created');
     const body: CreateApiKeyResponse = { key: apiKeyInfo(key), secret };
     return json(body);
-  }, { bodyLimit: BODY_LIMIT });
+  }, { bodyLimit: BODY_LIMIT, doc: {
+    tag: 'settings', summary: 'Create an API key; its secret is shown once', auth: ['admin'], body: { schema: createApiKeySchema },
+    response: { description: 'CreateApiKeyResponse: {key, secret}' }, errors: WRITE_ERRORS,
+  } });
 
   route(app, log, 'del', '/api/v1/api-keys/:id', async (req) => {
     const admin = await requireAdmin(ctx, req);
-    const id = req.params[0];
+    const id = idParam(req, 'API key');
     if (!(await store.revokeApiKey(admin.projectId, id))) throw new TandemError('not_found', 'No such API key');
     forgetApiKey(store, id);
     log.info({ projectId: admin.projectId, keyId: id, by: admin.id }, 'API key revoked');
     return noContent;
-  });
+  }, { doc: {
+    tag: 'settings', summary: 'Revoke an API key', auth: ['admin'], params: settingsIdParamsSchema, response: gone, errors: ['not_found'],
+  } });
 
   // -------------------------------------------------------------------------------------- agents
 
@@ -164,7 +189,9 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     const admin = await requireAdmin(ctx, req);
     const body: ListResponse<AgentInfo> = { items: (await store.listAgents(admin.projectId)).map(agentInfo) };
     return json(body);
-  });
+  }, { doc: {
+    tag: 'settings', summary: "The project's agents", auth: ['admin'], response: { description: '{items: AgentInfo[]}' }, errors: [],
+  } });
 
   route(app, log, 'post', '/api/v1/agents', async (req) => {
     const admin = await requireAdmin(ctx, req);
@@ -178,15 +205,21 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     await store.createAgent(agent);
     log.info({ projectId: admin.projectId, agentId: agent.id, role: agent.role, by: admin.id }, 'agent added');
     return json(agentInfo(agent));
-  }, { bodyLimit: BODY_LIMIT });
+  }, { bodyLimit: BODY_LIMIT, doc: {
+    tag: 'settings', summary: 'Add an agent', auth: ['admin'], body: { schema: createAgentSchema },
+    response: { description: 'AgentInfo' }, errors: WRITE_ERRORS,
+  } });
 
   route(app, log, 'del', '/api/v1/agents/:id', async (req) => {
     const admin = await requireAdmin(ctx, req);
-    const id = req.params[0];
+    const id = idParam(req, 'agent');
     if (id === admin.id) throw new TandemError('bad_request', 'You cannot remove yourself; ask another admin');
     if (!(await store.removeAgent(admin.projectId, id))) throw new TandemError('not_found', 'No such agent');
     ctx.live?.agentRemoved(admin.projectId, id);
     log.info({ projectId: admin.projectId, agentId: id, by: admin.id }, 'agent removed');
     return noContent;
-  });
+  }, { doc: {
+    tag: 'settings', summary: 'Remove an agent (never yourself)', auth: ['admin'], params: settingsIdParamsSchema, response: gone,
+    errors: ['bad_request', 'not_found'],
+  } });
 }

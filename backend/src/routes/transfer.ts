@@ -1,5 +1,7 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { EXPORT_FORMATS, TandemError, type ExportFormat } from '@tandem/protocol';
+import { z } from 'zod';
+import { EXPORT_FORMATS, TandemError } from '@tandem/protocol';
+import { parseQuery } from '../http/query.js';
 import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
@@ -9,9 +11,9 @@ import { JSON_ARRAY, streamLines } from '../http/stream.js';
 import { decodeJsonBody } from '../ingest/decode.js';
 import { escapeEventLine, htmlFraming } from '../transfer/html-export.js';
 import { exportLines } from '../transfer/rrweb-export.js';
-import { importSession, parseImport } from '../transfer/rrweb-import.js';
+import { importSchema, importSession, parseImport } from '../transfer/rrweb-import.js';
 import { requireAgent } from './auth.js';
-import { optTabId, sessionReader } from './sessions.js';
+import { SESSION_READERS, sessionReader, tabQuerySchema } from './sessions.js';
 
 /** The project an import goes to: the API key's (CLI, scripts) or the signed-in agent's (dashboard). */
 async function importer(ctx: AppContext, req: RequestInfo): Promise<string> {
@@ -19,6 +21,11 @@ async function importer(ctx: AppContext, req: RequestInfo): Promise<string> {
   if (req.headers.authorization) throw new TandemError('unauthorized', `Use an API key (Authorization: Bearer ${API_KEY_PREFIX}...) or sign in`);
   return (await requireAgent(ctx, req)).projectId;
 }
+
+/** `?format=&tabId=` of the export. */
+export const exportQuerySchema = tabQuerySchema.extend({
+  format: z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` }).default('rrweb'),
+});
 
 async function* mapLines(lines: AsyncIterable<string>, f: (line: string) => string): AsyncIterable<string> {
   for await (const line of lines) yield f(line);
@@ -40,13 +47,15 @@ export function registerTransferRoutes(app: TemplatedApp, ctx: AppContext): void
     }
     log.info({ sessionId: result.sessionId, events: result.eventCount }, 'session imported');
     return json(result, 201);
-  }, { bodyLimit: config.importMaxBytes, precheck: (req) => importer(ctx, req) });
+  }, { bodyLimit: config.importMaxBytes, precheck: (req) => importer(ctx, req), doc: {
+    tag: 'transfer', summary: 'Import an rrweb events array as a new session', auth: ['apiKey', 'agent'],
+    body: { schema: importSchema, description: 'JSON array of rrweb events (gzip allowed), e.g. from the export or @rrweb/record' },
+    response: { status: 201, description: 'ImportResponse: {sessionId, eventCount, ...}' }, errors: ['bad_json', 'bad_request', 'unavailable'],
+  } });
 
   route(app, log, 'get', '/api/v1/sessions/:id/export', async (req, client) => {
     const { projectId, sessionId } = await sessionReader(ctx, req, { apiKey: true });
-    const format = (req.query.get('format') || 'rrweb') as ExportFormat;
-    if (!EXPORT_FORMATS.includes(format)) throw new TandemError('bad_request', `format must be one of ${EXPORT_FORMATS.join(', ')}`);
-    const tabId = optTabId(req.query);
+    const { format, tabId } = parseQuery(req.query, exportQuerySchema);
     const session = await store.getSession(projectId, sessionId);
     if (!session) throw new TandemError('not_found', 'No such session');
     if (tabId && !session.tabs.some((t) => t.tabId === tabId)) throw new TandemError('not_found', 'No such tab in this session');
@@ -68,5 +77,10 @@ export function registerTransferRoutes(app: TemplatedApp, ctx: AppContext): void
       'content-disposition': `attachment; filename="tandem-${sessionId}.html"`,
     }, mapLines(exportLines(store, projectId, sessionId, [tab]), escapeEventLine), client, framing);
     return STREAMED;
-  });
+  }, { doc: {
+    tag: 'transfer', summary: 'Download a session: rrweb JSON array (every tab) or a self-contained HTML player (one tab)',
+    auth: ['apiKey', ...SESSION_READERS.auth], params: SESSION_READERS.params, query: exportQuerySchema,
+    response: { description: 'An attachment: application/json (format=rrweb) or text/html (format=html)' },
+    errors: ['bad_request', 'forbidden', 'not_found'],
+  } });
 }

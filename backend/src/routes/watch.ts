@@ -43,6 +43,9 @@ export const watchUrlRequestSchema = z.object({
   }).optional(),
 });
 
+/** `:visitorId`: any string; one that is not a tracker id names no visitor (404). */
+export const visitorParamsSchema = z.object({ visitorId: z.string().max(200) });
+
 /** Unique, in CAPABILITIES order, always with `view` (every other capability acts on what is viewed). */
 export function normaliseCapabilities(caps: readonly Capability[] | undefined): Capability[] {
   const wanted = new Set<Capability>(['view', ...(caps ?? [])]);
@@ -103,7 +106,12 @@ export function registerWatchRoutes(app: TemplatedApp, ctx: AppContext): void {
       caps: normaliseCapabilities(body.capabilities), ...(branding ? { branding } : {}),
     };
     return json(await mintLink(ctx, req, claims, body.ttlSeconds ?? WATCH_TTL_DEFAULT_S));
-  }, { bodyLimit: 16 * 1024, onDone });
+  }, { bodyLimit: 16 * 1024, onDone, doc: {
+    tag: 'watch links', summary: "Mint a signed, expiring watch link to a visitor's session (live now, else the latest stored)",
+    auth: ['apiKey'], params: visitorParamsSchema, body: { schema: watchUrlRequestSchema },
+    response: { description: 'WatchUrlResponse: watch_url, embed_url, sessionId, expiresAt' },
+    errors: ['bad_json', 'bad_request', 'not_found'],
+  } });
 
   // The tracker's own `Tandem('getWatchLink')`: the user shares a view-only link to their session.
   // A CORS simple request like a batch (token in ?token=, text/plain); the body is ignored.
@@ -117,7 +125,11 @@ export function registerWatchRoutes(app: TemplatedApp, ctx: AppContext): void {
       pid: claims.pid, sid: claims.sid, vid: claims.vid, agent: { id: 'visitor-link', name: 'Shared link' }, caps: ['view'],
     };
     return json(await mintLink(ctx, req, link, WATCH_TTL_DEFAULT_S));
-  }, { bodyLimit: 4 * 1024, headers: (r) => corsHeaders(r.headers.origin), onDone });
+  }, { bodyLimit: 4 * 1024, headers: (r) => corsHeaders(r.headers.origin), onDone, doc: {
+    tag: 'watch links', summary: "The tracker's own view-only link to its session (Tandem('getWatchLink'))", auth: ['sessionToken'],
+    body: { required: false, types: ['text/plain'], description: 'Ignored (a CORS simple request like a batch)' },
+    response: { description: 'WatchUrlResponse' }, errors: ['bad_request', 'origin_not_allowed', 'rate_limited'],
+  } });
 
   // What the watch view needs to start.
   route(app, log, 'get', ASSIST_ROUTES.watchInfo, async (req) => {
@@ -128,5 +140,8 @@ export function registerWatchRoutes(app: TemplatedApp, ctx: AppContext): void {
       ...(claims.branding ? { branding: claims.branding } : {}), expiresAt: claims.expiresAt,
     };
     return json(info, 200, { 'cache-control': 'no-store' });
-  });
+  }, { doc: {
+    tag: 'watch links', summary: 'What the watch view needs to start: session, agent shown, capabilities, expiry', auth: ['watchLink'],
+    response: { description: 'WatchInfo' }, errors: [],
+  } });
 }

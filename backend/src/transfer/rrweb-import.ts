@@ -27,7 +27,7 @@ const rrwebEventSchema = z.looseObject({
 /** 2,000,000 events: far beyond an hours-long session (~18 events/s), and seq stays well inside UInt32. */
 const MAX_EVENTS = 2_000_000;
 
-const importSchema = z.array(rrwebEventSchema, { message: 'Body must be a JSON array of rrweb events' })
+export const importSchema = z.array(rrwebEventSchema, { message: 'Body must be a JSON array of rrweb events' })
   .min(1, 'The events array is empty')
   .max(MAX_EVENTS, `More than ${MAX_EVENTS} events`);
 

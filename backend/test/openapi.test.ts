@@ -1,0 +1,115 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '@tandem/protocol';
+import { openApiPath } from '../src/http/openapi.js';
+import { getJson, login, startTestServer, type TestServer } from './helpers.js';
+
+/** GET /api/v1/openapi.json against a real backend: a valid OpenAPI 3.1 document of every route the router has. */
+let server: TestServer;
+let doc: any;
+
+type Operation = { parameters?: any[]; requestBody?: any; responses: Record<string, any>; security?: any[] };
+const op = (path: string, method: string): Operation => doc.paths[path]?.[method];
+const param = (path: string, method: string, name: string) => op(path, method).parameters?.find((p: any) => p.name === name);
+const bodySchema = (path: string, method: string, type = 'application/json') => op(path, method).requestBody.content[type].schema;
+const methodOf = (m: string) => (m === 'del' ? 'delete' : m);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const r = await fetch(`${server.url}/api/v1/openapi.json`);
+  expect(r.status).toBe(200);
+  expect(r.headers.get('content-type')).toMatch(/application\/json/);
+  doc = await r.json();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+describe('GET /api/v1/openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document (checked by an OpenAPI schema validator)', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    expect(doc.openapi).toBe('3.1.0');
+    // The validator is a real check: a response that is not an object, or a path parameter that is not required, fails it.
+    const broken = structuredClone(doc);
+    broken.paths['/api/v1/sessions'].get.responses['200'] = 'ok';
+    expect((await new Validator().validate(broken)).valid).toBe(false);
+    const optionalPath = structuredClone(doc);
+    optionalPath.paths['/api/v1/sessions/{id}'].get.parameters[0].required = false;
+    expect((await new Validator().validate(optionalPath)).valid).toBe(false);
+  });
+
+  it("lists every route of the router's table, and nothing else", () => {
+    const documented = server.routes.filter((r) => r.doc);
+    const undocumented = server.routes.filter((r) => !r.doc);
+    // Sanity: the table is the real one (the routes of DESIGN.md §5 and those added since).
+    expect(documented.length).toBeGreaterThanOrEqual(35);
+    for (const r of documented) {
+      expect(op(openApiPath(r.pattern, r.doc!.wildcard), methodOf(r.method)), `${r.method} ${r.pattern}`).toBeDefined();
+    }
+    // A route may stay out only with a reason, and only fallbacks, preflight and the demo site do.
+    for (const r of undocumented) {
+      expect(r.undocumented, `${r.method} ${r.pattern} has neither doc nor a reason`).toBeTruthy();
+      expect(r.method === 'any' || r.method === 'options' || r.pattern.endsWith('*') || r.pattern.startsWith('/demo'), r.pattern).toBe(true);
+    }
+    const operations = Object.values(doc.paths as Record<string, Record<string, unknown>>).flatMap((p) => Object.keys(p));
+    expect(operations.length).toBe(documented.length);
+    for (const [path, method] of [['/api/v1/sessions', 'get'], ['/ingest/v1/batch', 'post'], ['/api/v1/visitors/{visitorId}/watch_url', 'post'],
+      ['/api/v1/agents/{id}', 'delete'], ['/api/v1/openapi.json', 'get'], ['/watch/{token}', 'get'], ['/healthz', 'get']]) {
+      expect(op(path, method), `${method} ${path}`).toBeDefined();
+    }
+  });
+
+  it('carries the constraints of the zod schemas that validate requests', () => {
+    // Query (session search), body (agents, batch, watch links) and path parameters.
+    expect(param('/api/v1/sessions', 'get', 'console').schema.maxLength).toBe(512);
+    expect(param('/api/v1/sessions', 'get', 'limit').schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 200 });
+    expect(param('/api/v1/sessions', 'get', 'hasErrors').schema.enum).toEqual(['true', 'false']);
+    expect(bodySchema('/api/v1/agents', 'post').properties.password.minLength).toBe(8);
+    expect(bodySchema('/api/v1/agents', 'post').additionalProperties).toBe(false);
+    expect(bodySchema('/ingest/v1/batch', 'post', 'text/plain').properties.events.maxItems).toBe(10_000);
+    expect(bodySchema('/api/v1/visitors/{visitorId}/watch_url', 'post').properties.ttlSeconds).toMatchObject({ minimum: 60, maximum: 604_800 });
+    expect(param('/api/v1/sessions/{id}/events', 'get', 'id')).toMatchObject({ in: 'path', required: true });
+    expect(param('/api/v1/sessions/{id}/events', 'get', 'id').schema.pattern).toBe('^[A-Za-z0-9_-]{8,64}$');
+    expect(param('/api/v1/sessions/{id}/events', 'get', 'fromSeq').schema).toEqual({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+  });
+
+  it('documents every error as {error:{code,message}} with codes from protocol/src/errors.ts', () => {
+    let count = 0;
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        expect(operation.responses['500'], `${method} ${path} 500`).toBeDefined();
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400) continue;
+          const schema = response.content['application/json'].schema;
+          expect(schema.required).toEqual(['error']);
+          for (const code of schema.properties.error.properties.code.enum) expect(ERROR_CODES).toContain(code);
+          count++;
+        }
+      }
+    }
+    expect(count).toBeGreaterThan(50);
+    // Per route: what its handler can answer.
+    const login = op('/api/v1/auth/login', 'post').responses;
+    expect(login['401'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(['invalid_credentials']);
+    expect(login['413']).toBeDefined(); // it reads a body
+    expect(login['429']).toBeDefined();
+    expect(op('/api/v1/agents', 'get').responses['403']).toBeDefined(); // admins only
+    expect(op('/api/v1/sessions/{id}', 'get').security).toEqual([{ agentCookie: [] }, { watchLink: [] }]);
+  });
+
+  it('matches what the server answers: a refused search parameter is a documented 400 code', async () => {
+    const cookie = await login(server);
+    const r = await getJson(`${server.url}/api/v1/sessions?limit=0`, cookie);
+    expect(r.status).toBe(400);
+    const codes = op('/api/v1/sessions', 'get').responses['400'].content['application/json'].schema.properties.error.properties.code.enum;
+    expect(codes).toContain(r.json.error.code);
+    expect(r.json.error.message).toMatch(/limit must be between 1 and 200/);
+    const unknown = await getJson(`${server.url}/api/v1/nope`, cookie);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe('not_found');
+  });
+});
