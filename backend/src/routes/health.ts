@@ -27,7 +27,10 @@ export function registerHealthRoutes(app: TemplatedApp, ctx: AppContext): void {
     const ready = storage === 'ok' && live.redis !== 'down' && !live.draining;
     const body = { ok: ready, storage, redis: live.redis, draining: live.draining, node: live.node };
     return { ...json(body, ready ? 200 : 503), headers: { 'cache-control': 'no-store' } };
-  });
+  }, { doc: {
+    tag: 'meta', summary: 'Readiness for load balancers: storage, Redis (when configured), not draining', auth: ['public'],
+    response: { description: '{ok, storage, redis, draining, node}; the same body with status 503 when not ready' }, errors: [],
+  } });
 
   route(app, log, 'get', '/metrics', async (req) => {
     if (!config.metricsPublic) await requireAgent(ctx, req);
