@@ -192,17 +192,57 @@ export function deriveRows(events: TandemEvent[], tab: TabState, session: Sessio
   }
 }
 
-/** The `sessions` row for the state as it is now; `version` orders rewrites (ReplacingMergeTree). */
-export function sessionRow(s: SessionState, version: number, now: number): Row {
+/**
+ * What one group of calls added to a session: counters to be summed by ClickHouse (migration 6), and
+ * whether it set the values where the newest write wins (written NULL otherwise, so a writer that did
+ * not see a change never overwrites it with what it cached).
+ */
+export interface SessionDelta {
+  pageCount: number;
+  eventCount: number;
+  errorCount: number;
+  consoleErrorCount: number;
+  clickCount: number;
+  userIdSet: boolean;
+  lastUrlSet: boolean;
+}
+
+export const emptyDelta = (): SessionDelta => ({
+  pageCount: 0, eventCount: 0, errorCount: 0, consoleErrorCount: 0, clickCount: 0, userIdSet: false, lastUrlSet: false,
+});
+
+type Counters = Pick<SessionState, 'pageCount' | 'eventCount' | 'errorCount' | 'consoleErrorCount' | 'clickCount' | 'userId'>;
+export const countersOf = (s: SessionState): Counters => ({
+  pageCount: s.pageCount, eventCount: s.eventCount, errorCount: s.errorCount, consoleErrorCount: s.consoleErrorCount,
+  clickCount: s.clickCount, userId: s.userId,
+});
+
+/** Adds to `d` what changed in `s` since `before` (taken just before deriveRows ran on it). */
+export function addDelta(d: SessionDelta, s: SessionState, before: Counters): void {
+  d.pageCount += s.pageCount - before.pageCount;
+  d.eventCount += s.eventCount - before.eventCount;
+  d.errorCount += s.errorCount - before.errorCount;
+  d.consoleErrorCount += s.consoleErrorCount - before.consoleErrorCount;
+  d.clickCount += s.clickCount - before.clickCount;
+  if (s.pageCount !== before.pageCount) d.lastUrlSet = true;
+  if (s.userId !== before.userId) d.userIdSet = true;
+}
+
+/**
+ * The `sessions` delta row of one group (AggregatingMergeTree, see session-totals.ts): counters are
+ * this group's increments; min/max/union/`max` columns carry the state as this writer knows it (merging
+ * them again is harmless); user_id and last_url only when this group set them.
+ */
+export function sessionDeltaRow(s: SessionState, d: SessionDelta, version: number, now: number): Row {
   return {
     project_id: s.projectId, session_id: s.sessionId, version, updated_at: chTime(now),
-    visitor_id: s.visitorId, user_id: s.userId,
-    started_at: chTime(s.startedAt), first_event_at: chTime(s.firstEventAt), ended_at: chTime(s.endedAt || s.startedAt),
-    duration_ms: s.eventCount > 0 ? Math.max(0, s.endedAt - s.firstEventAt) : 0,
-    first_url: s.firstUrl, last_url: s.lastUrl, referrer: s.referrer,
-    page_count: s.pageCount, event_count: s.eventCount, error_count: s.errorCount,
-    console_error_count: s.consoleErrorCount, click_count: s.clickCount,
-    tab_ids: s.tabIds, tab_count: Math.min(s.tabIds.length, 65535),
+    visitor_id: s.visitorId, user_id: d.userIdSet ? s.userId : null,
+    started_at: chTime(s.startedAt),
+    first_event_at: s.firstEventAt ? chTime(s.firstEventAt) : null, last_event_at: s.endedAt ? chTime(s.endedAt) : null,
+    first_url: s.firstUrl, last_url: d.lastUrlSet ? s.lastUrl : null, referrer: s.referrer,
+    page_count: d.pageCount, event_count: d.eventCount, error_count: d.errorCount,
+    console_error_count: d.consoleErrorCount, click_count: d.clickCount,
+    tab_ids: s.tabIds,
     user_agent: s.userAgent, browser: s.browser, browser_version: s.browserVersion, os: s.os, device: s.device,
     screen: s.screen, language: s.language, timezone: s.timezone, country: s.country,
   };

@@ -1,5 +1,6 @@
 import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, sql, table, view, type DdlTarget, type Step } from './ddl.js';
+import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
 
 /**
@@ -155,6 +156,13 @@ export const MIGRATIONS: Migration[] = [
     steps: [
       alter('projects', "ADD COLUMN IF NOT EXISTS canvas_recording LowCardinality(String) DEFAULT 'off'", { both: true }),
     ],
+  },
+  {
+    // Counters summed by ClickHouse from each flush's delta row, so several backends writing one
+    // session's tabs agree (was: a per-process cache writing whole rows). See session-totals.ts.
+    version: 6,
+    name: 'sessions: counters aggregated in ClickHouse',
+    steps: SESSION_TOTALS_STEPS,
   },
 ];
 

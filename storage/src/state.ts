@@ -42,8 +42,8 @@ const distinct = (values: string[]) => [...new Set(values)];
 
 interface TabRow { project_id: string; session_id: string; tab_id: string; n: number | string; max_seq: number; metas: number | string; meta_seq: number; meta_ts_ms: number | string }
 interface SessionDbRow {
-  project_id: string; session_id: string; visitor_id: string; user_id: string; started_ms: number | string;
-  first_event_ms: number | string; ended_ms: number | string; first_url: string; last_url: string; referrer: string;
+  project_id: string; session_id: string; visitor_id: string; user_id: string | null; started_ms: number | string;
+  first_event_ms: number | string | null; ended_ms: number | string | null; first_url: string; last_url: string | null; referrer: string;
   page_count: number; event_count: number; error_count: number; console_error_count: number; click_count: number;
   tab_ids: string[]; user_agent: string; browser: string; browser_version: string; os: string; device: string;
   screen: string; language: string; timezone: string; country: string;
@@ -81,9 +81,9 @@ export function createStateLoader(driver: Driver, db: string) {
 
   const loadSessions = batchLoader<[string, string], SessionState>(async (keys) => {
     const rows = await driver.query<SessionDbRow>(
-      `SELECT * EXCEPT (started_at, first_event_at, ended_at),
+      `SELECT * EXCEPT (started_at, first_event_at, last_event_at),
               toUnixTimestamp64Milli(started_at) AS started_ms, toUnixTimestamp64Milli(first_event_at) AS first_event_ms,
-              toUnixTimestamp64Milli(ended_at) AS ended_ms
+              toUnixTimestamp64Milli(last_event_at) AS ended_ms
        FROM ${db}.sessions FINAL WHERE project_id IN {p:Array(String)} AND session_id IN {s:Array(String)}`,
       { p: distinct(keys.map((k) => k[0])), s: distinct(keys.map((k) => k[1])) },
     );
@@ -91,9 +91,9 @@ export function createStateLoader(driver: Driver, db: string) {
     for (const r of rows) {
       const eventCount = Number(r.event_count);
       found.set(`${r.project_id}\u0000${r.session_id}`, {
-        projectId: r.project_id, sessionId: r.session_id, visitorId: r.visitor_id, userId: r.user_id,
+        projectId: r.project_id, sessionId: r.session_id, visitorId: r.visitor_id, userId: r.user_id ?? '',
         startedAt: Number(r.started_ms), firstEventAt: eventCount > 0 ? Number(r.first_event_ms) : 0,
-        endedAt: eventCount > 0 ? Number(r.ended_ms) : 0, firstUrl: r.first_url, lastUrl: r.last_url, referrer: r.referrer,
+        endedAt: eventCount > 0 ? Number(r.ended_ms) : 0, firstUrl: r.first_url, lastUrl: r.last_url ?? '', referrer: r.referrer,
         pageCount: Number(r.page_count), eventCount, errorCount: Number(r.error_count),
         consoleErrorCount: Number(r.console_error_count), clickCount: Number(r.click_count), tabIds: [...r.tab_ids],
         userAgent: r.user_agent, browser: r.browser, browserVersion: r.browser_version, os: r.os, device: r.device,

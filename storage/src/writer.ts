@@ -1,5 +1,8 @@
 import { TandemError } from '@tandem/protocol';
-import { deriveRows, emptyRows, sessionRow, type PendingRows, type Row, type SessionState, type TabState } from './derive.js';
+import {
+  addDelta, countersOf, deriveRows, emptyDelta, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
+  type SessionState, type TabState,
+} from './derive.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
 import type { Driver, IngestBatch, SessionStart, WriterStats } from './types.js';
 
@@ -22,7 +25,8 @@ export interface WriterOptions {
 
 interface Group {
   rows: PendingRows;
-  sessions: Set<SessionState>;
+  /** Sessions touched by this group, with what the group adds to each. */
+  sessions: Map<SessionState, SessionDelta>;
   /** Highest seq per tab in this group. */
   tabs: Map<TabState, number>;
   eventCount: number;
@@ -38,7 +42,7 @@ function newGroup(): Group {
   let reject!: (err: unknown) => void;
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
   done.catch(() => {}); // callers see the rejection; this only stops an unawaited one from crashing Node
-  return { rows: emptyRows(), sessions: new Set(), tabs: new Map(), eventCount: 0, ready: false, timer: null, done, resolve, reject };
+  return { rows: emptyRows(), sessions: new Map(), tabs: new Map(), eventCount: 0, ready: false, timer: null, done, resolve, reject };
 }
 
 const isEmpty = (g: Group) => g.sessions.size === 0 && g.tabs.size === 0;
@@ -86,6 +90,12 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     return state;
   }
 
+  function deltaOf(g: Group, session: SessionState): SessionDelta {
+    let d = g.sessions.get(session);
+    if (!d) g.sessions.set(session, (d = emptyDelta()));
+    return d;
+  }
+
   function queued(): number {
     return open.eventCount + (inFlight?.eventCount ?? 0);
   }
@@ -118,11 +128,12 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
 
   async function writeGroup(g: Group): Promise<void> {
     stats.flushes++;
-    // Session rows are built now, before any await: they must show exactly this group's events.
+    // Session rows are built now, before any await: they must show exactly this group's events. They are
+    // deltas: ClickHouse sums them with every other writer's (migration 6), nothing here holds a total.
     const now = Date.now();
-    const sessionRows = [...g.sessions].map((s) => {
+    const sessionRows = [...g.sessions].map(([s, delta]) => {
       lastVersion = Math.max(lastVersion + 1, now * 1000);
-      return sessionRow(s, lastVersion, now);
+      return sessionDeltaRow(s, delta, lastVersion, now);
     });
     const insert = (table: string, rows: Row[]) => {
       if (rows.length === 0) return Promise.resolve();
@@ -132,8 +143,8 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     try {
       // Order matters when one INSERT fails. Derived rows first, then events: ackSeq (here, and after a
       // restart from max(seq) in `events`) never covers an event whose derived rows are missing; a retry
-      // re-derives them and the copies collapse on (tab_id, seq). Session rows last: cached counters are
-      // reloaded from them after a failure, so they must not count events that were not stored.
+      // re-derives them and the copies collapse on (tab_id, seq). Session deltas last: they must not count
+      // events that were not stored (a failure before them loses no count: the retry re-derives it).
       const { events, ...derived } = g.rows;
       await Promise.all(Object.entries(derived).map(([table, rows]) => insert(table, rows)));
       await insert('events', events);
@@ -164,7 +175,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     lastSweep = now;
     const limit = now - IDLE_EVICT_MS;
     const openTabs = new Set([...open.tabs.keys()].map((t) => tabKey(t.projectId, t.sessionId, t.tabId)));
-    const openSessions = new Set([...open.sessions].map((s) => sessionKey(s.projectId, s.sessionId)));
+    const openSessions = new Set([...open.sessions.keys()].map((s) => sessionKey(s.projectId, s.sessionId)));
     for (const [key, p] of tabs) {
       void p.then((t) => {
         if (t.touchedAt < limit && !t.pending && !openTabs.has(key) && tabs.get(key) === p) tabs.delete(key);
@@ -205,11 +216,12 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       }
       const g = open;
       if (!session.tabIds.includes(tabId)) session.tabIds.push(tabId);
+      const before = countersOf(session);
       deriveRows(fresh, tab, session, g.rows);
+      addDelta(deltaOf(g, session), session, before);
       tab.queuedSeq = last;
       tab.pending = g.done;
       g.tabs.set(tab, last);
-      g.sessions.add(session);
       g.eventCount += fresh.length;
       schedule(g);
       await g.done;
@@ -226,7 +238,8 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       applyStart(session, start);
       session.touchedAt = Date.now();
       const g = open;
-      g.sessions.add(session);
+      const delta = deltaOf(g, session);
+      if (start.userId) delta.userIdSet = true;
       schedule(g);
       return g.done;
     }

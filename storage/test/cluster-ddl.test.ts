@@ -38,7 +38,8 @@ describe('cluster DDL', () => {
 
   it('puts every table on the cluster: replicated local tables, Distributed tables under the usual names', async () => {
     const sql = await generate('c1');
-    const creates = sql.filter((s) => s.startsWith('CREATE TABLE'));
+    // The migration-6 lock is a plain table on purpose: its CREATE must fail for every caller but one.
+    const creates = sql.filter((s) => s.startsWith('CREATE TABLE') && !s.includes('migration_6_lock'));
     const locals = creates.filter((s) => /^CREATE TABLE IF NOT EXISTS tandem\.\w+_local ON CLUSTER c1 \(/.test(s));
     const dists = creates.filter((s) => / ENGINE = Distributed\(/.test(s));
     expect(locals.length).toBeGreaterThanOrEqual(14);
@@ -46,8 +47,9 @@ describe('cluster DDL', () => {
     for (const local of locals) {
       const name = /tandem\.(\w+)_local/.exec(local)![1];
       expect(local).toMatch(new RegExp(`ENGINE = Replicated\\w*MergeTree\\('/clickhouse/tables/\\{shard\\}/tandem/${name}_local', '\\{replica\\}'`));
-      // Its Distributed table, named as the single-node table, over this local table.
-      expect(dists.filter((d) => d.startsWith(`CREATE TABLE IF NOT EXISTS tandem.${name} ON CLUSTER c1 AS tandem.${name}_local`))).toHaveLength(1);
+      // Its Distributed table, named as the single-node table, over this local table (made again by migration 6
+      // for the session tables).
+      expect(dists.filter((d) => d.startsWith(`CREATE TABLE IF NOT EXISTS tandem.${name} ON CLUSTER c1 AS tandem.${name}_local`)).length).toBeGreaterThanOrEqual(1);
     }
     for (const s of sql.filter((x) => !x.startsWith('--') && !x.startsWith('INSERT'))) expect(s).toContain(' ON CLUSTER c1');
     expect(sql.join('\n')).not.toMatch(/ENGINE = (?!Replicated|Distributed)\w*MergeTree/);
@@ -71,6 +73,20 @@ describe('cluster DDL', () => {
     expect(sql.filter((s) => s.includes('ADD INDEX'))).toEqual([
       'ALTER TABLE tandem.custom_events_local ON CLUSTER c1 ADD INDEX IF NOT EXISTS name_bf lower(name) TYPE bloom_filter(0.01) GRANULARITY 1',
     ]);
+  });
+
+  it('swaps in the aggregating session tables on every node and re-creates their Distributed tables (migration 6)', async () => {
+    const sql = await generate('c1');
+    const at = (prefix: string) => sql.findIndex((s) => s.startsWith(prefix));
+    const rename = sql.find((s) => s.startsWith('RENAME TABLE'))!;
+    expect(rename.replace(/\s+/g, ' ')).toBe('RENAME TABLE tandem.sessions_local TO tandem.sessions_v5_local, tandem.sessions_v6_local TO tandem.sessions_local, '
+      + 'tandem.session_search_local TO tandem.session_search_v5_local, tandem.session_search_v6_local TO tandem.session_search_local ON CLUSTER c1');
+    expect(sql.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS tandem.sessions_v6_local'))).toMatch(/ENGINE = ReplicatedAggregatingMergeTree\('\/clickhouse\/tables\/\{shard\}\/tandem\/sessions_v6_local', '\{replica\}'\)/);
+    // After the swap the old Distributed table (old columns) is dropped and made again over the new local table.
+    const recreate = sql.findIndex((s, i) => i > at('RENAME TABLE') && s.startsWith('CREATE TABLE IF NOT EXISTS tandem.sessions ON CLUSTER c1 AS tandem.sessions_local'));
+    expect(sql.findIndex((s, i) => i > at('RENAME TABLE') && s === 'DROP TABLE IF EXISTS tandem.sessions ON CLUSTER c1 SYNC')).toBeLessThan(recreate);
+    expect(at('CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv ON CLUSTER c1 TO tandem.session_search_local\n  AS SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, first_event_at'))
+      .toBeGreaterThan(recreate);
   });
 
   it('renders the single-node form without any cluster clause', async () => {
