@@ -100,6 +100,19 @@ export function touchStatement(db: string, shape: SearchDataShape, version: numb
   return sessionRowStatement(db, shape, version, `WHERE ${e.startedMs} > ${shape.now - Math.round(shape.days * 86_400_000 * 0.02)}`);
 }
 
+/**
+ * The same touch for a `sessions` table of migration 6 (AggregatingMergeTree, summed by ClickHouse):
+ * what a writer sends is a delta row (40 more events, a later update), not a whole new version.
+ */
+export function touchDeltaStatement(db: string, shape: SearchDataShape, version: number): string {
+  const e = sessionExprs(shape);
+  const ts = (offsetMs: string) => `fromUnixTimestamp64Milli(${e.startedMs} + ${offsetMs}, 'UTC')`;
+  return `
+    INSERT INTO ${db}.sessions (project_id, session_id, version, updated_at, started_at, event_count, tab_ids)
+    SELECT '${shape.projectId}', ${e.id}, ${version}, ${ts(e.durationMs)}, ${ts('0')}, 40, ['tab-1']
+    FROM numbers(${shape.sessions}) WHERE ${e.startedMs} > ${shape.now - Math.round(shape.days * 86_400_000 * 0.02)}`;
+}
+
 /** `INSERT … SELECT` statements filling `db`'s tables (schema of migrations 1–2 and later). */
 export function generationStatements(db: string, shape: SearchDataShape): string[] {
   const e = sessionExprs(shape);
