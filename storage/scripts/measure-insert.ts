@@ -4,6 +4,8 @@
  * 1. writeBatch: `tabs` simulated trackers post batches of `batch` events concurrently; events/s, ack
  *    latency, longest event-loop stall.
  * 2. raw chDB: the same rows in one driver.insert into a bare copy of `events` (the anchor in DESIGN §10).
+ * With MEASURE_STAND_IN=1 the store is the remote driver over the ClickHouse-HTTP stand-in (its own
+ * process, what several backends share in the cluster tests), so both figures include the HTTP hop.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TandemEvent } from '@tandem/protocol';
 import { chTime } from '../src/encode.js';
 import { openStore } from '../src/index.js';
+import { spawnChdbHttpServer } from '../testing/index.js';
 
 const total = Number(process.argv[2] ?? 100_000);
 const tabs = Number(process.argv[3] ?? 200);
@@ -31,7 +34,9 @@ function event(seq: number, ts: number): TandemEvent {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-measure-'));
-const store = await openStore({ dataDir: dir });
+const standIn = process.env.MEASURE_STAND_IN ? await spawnChdbHttpServer({ dataDir: join(dir, 'stand-in') }) : null;
+const store = await openStore(standIn ? { clickhouseUrl: standIn.url } : { dataDir: dir });
+console.log(standIn ? `store: remote driver over the chDB HTTP stand-in (${standIn.url})` : 'store: embedded chDB');
 try {
   const perTab = Math.ceil(total / tabs);
   const t0 = Date.now();
@@ -74,5 +79,6 @@ try {
   console.log(`events.data on disk: ${(Number(size.disk) / Number(size.raw)).toFixed(3)} of raw JSON (ZSTD(3))`);
 } finally {
   await store.close();
+  await standIn?.close();
   rmSync(dir, { recursive: true, force: true });
 }
