@@ -1,25 +1,39 @@
 /**
- * tracker-overhead: main-thread cost of recording, Tandem tracker vs plain @rrweb/record vs no recording,
- * same browser, same fixtures, same run. See bench/README.md for exactly what is timed.
+ * tracker-overhead: main-thread cost of recording, Tandem tracker vs plain @rrweb/record (with Tandem's
+ * options, and at rrweb's default options) vs no recording, same browser, same fixtures, same run.
+ * Two measures per workload: main-thread CPU (CDP TaskDuration) and start-to-idle (wall time from the
+ * workload's start until MutationObserver work is done and a frame is drawn). See bench/README.md.
  *
- *   node --import tsx bench/src/tracker-overhead.ts        (BENCH_REPS=n to change repetitions)
+ *   node --import tsx bench/src/tracker-overhead.ts        (BENCH_REPS=n to change repetitions,
+ *   OVERHEAD_WORKLOADS=a,b to pick workloads, OVERHEAD_PROFILE=1 for CPU profiles of unminified builds)
  */
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
-import { RRWEB_BASELINE_DESCRIPTION, buildRrwebBundle, ensureTrackerBundle, readText } from './lib/bundles.js';
+import { BROWSER_BUILD, RRWEB_BASELINE_DESCRIPTION, TMP_DIR, TRACKER_DIR, buildRrwebBundle, ensureTrackerBundle, readText } from './lib/bundles.js';
+import { addSelfTimes, addTotalTimes, startProfile, stopProfile, topEntries, type SelfTimes } from './lib/cpu-profile.js';
 import { bigPage, mutationPage } from './lib/fixtures.js';
 import { startFixtureServer, type FixtureServer } from './lib/server.js';
-import { fmtInt, fmtMs, fmtRatio, max, median } from './lib/stats.js';
-import { atMost, recordResults, type ResultRow } from './lib/report.js';
+import { fmtMs } from './lib/stats.js';
+import { recordResults, type ResultRow } from './lib/report.js';
+import { summarizeOverhead } from './lib/overhead-report.js';
 import { startTandemIngest, type TandemIngest } from './lib/tandem.js';
 import { isMain } from './lib/main.js';
 import type { InPageTimes, VariantDriver, VariantName } from './lib/variant.js';
 
 const BENCH = 'tracker-overhead';
-export const MUTATION_WORKLOADS = ['add-1000x10', 'attributes-10000', 'deep-nesting-1000', 'add-remove-churn'] as const;
+export const MUTATION_WORKLOADS = [
+  'add-1000x10',
+  'subtree-10000',
+  'attributes-10000',
+  'deep-nesting-1000',
+  'add-remove-churn',
+  'add-move-1000',
+] as const;
 export const SNAPSHOT_WORKLOAD = 'snapshot-60k';
-type Workload = (typeof MUTATION_WORKLOADS)[number] | typeof SNAPSHOT_WORKLOAD;
-interface RunResult {
+export type Workload = (typeof MUTATION_WORKLOADS)[number] | typeof SNAPSHOT_WORKLOAD;
+export interface RunResult {
   variant: VariantName;
   workload: Workload;
   rep: number;
@@ -33,7 +47,7 @@ interface RunResult {
   windowTaskMs: number;
   /** TaskDuration after t3 (forced flush + settle): the recorder's deferred work */
   laterTaskMs: number;
-  /** t3 - t0 */
+  /** t3 - t0: start-to-idle (workload start → MutationObserver work done → a frame drawn), wall ms */
   wallMs: number;
   /** t2 - t1: the recorder's share of the workload task (its MutationObserver callback) */
   inTaskRecorderMs: number;
@@ -45,6 +59,9 @@ interface RunResult {
   /** rrweb variant: JSON.stringify of the events the workload produced, timed afterwards (wall ms) */
   stringifyMs: number;
   eventBytes: number;
+  /** OVERHEAD_PROFILE: the run's CPU profile, self and total time per function */
+  self?: SelfTimes;
+  total?: SelfTimes;
 }
 
 export interface OverheadOptions {
@@ -104,24 +121,26 @@ function noneVariant(): VariantDriver {
   };
 }
 
-function rrwebVariant(server: FixtureServer): VariantDriver {
+/** rrweb: Tandem's options; rrweb-default: `record({ emit })`. emit pushes to an array, nothing more. */
+function rrwebVariant(server: FixtureServer, name: 'rrweb' | 'rrweb-default'): VariantDriver {
   return {
-    name: 'rrweb',
+    name,
     async load(page) {
       await page.addScriptTag({ url: `${server.url}/rrweb-record.js` });
     },
     async start(page) {
-      return page.evaluate(async () => {
+      return page.evaluate(async (defaults) => {
         const w = window as any;
         w.__events = [];
         const t0 = performance.now();
-        w.__stopRecording = w.rrwebBaseline.start((e: unknown) => w.__events.push(e));
+        const push = (e: unknown) => w.__events.push(e);
+        w.__stopRecording = defaults ? w.rrwebBaseline.startDefault(push) : w.rrwebBaseline.start(push);
         const t1 = performance.now();
         await null;
         const t2 = performance.now();
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
         return { t0, t1, t2, t3: performance.now() };
-      });
+      }, name === 'rrweb-default');
     },
     async events(page) {
       return page.evaluate(() => (window as any).__events.length);
@@ -137,6 +156,7 @@ async function oneRun(
   workload: Workload,
   rep: number,
   settleMs: number,
+  profile: boolean,
 ): Promise<RunResult> {
   let context: BrowserContext | undefined;
   try {
@@ -160,7 +180,10 @@ async function oneRun(
     let times: InPageTimes;
     let m0: Metrics;
     let firstSnapshotDoneAt: number;
+    let eventsBefore = 0;
+    const profiling = profile && variant.name !== 'none';
     if (isSnapshot) {
+      if (profiling) await startProfile(cdp);
       m0 = await metrics(cdp);
       times = await variant.start(page);
       firstSnapshotDoneAt = times.t3;
@@ -171,17 +194,32 @@ async function oneRun(
       await page.waitForTimeout(IDLE_MS);
       firstSnapshotDoneAt = started.t3;
       await page.evaluate(() => ((window as any).__mark = ((window as any).__events ?? []).length));
+      eventsBefore = await variant.events(page);
+      if (profiling) await startProfile(cdp);
       m0 = await metrics(cdp);
       times = await runWorkload(page, workload);
     }
     const mMid = await metrics(cdp);
     // The tracker's deferred work (batch body, hand-off to the compression worker, the request and its
-    // answer) happens at its next flush: force it now instead of waiting for the 2 s timer.
+    // answer) happens at its next flush: force it now instead of waiting for the timer.
     await variant.flush(page);
     await page.waitForTimeout(settleMs);
     const m1 = await metrics(cdp);
+    const prof = profiling ? await stopProfile(cdp) : undefined;
+    // Every recorder must have recorded the workload (a baseline that silently records nothing would
+    // make any ratio look good): a full snapshot for the snapshot page, new events for the mutations.
+    const events = await variant.events(page);
+    if (variant.name !== 'none') {
+      const recorded = isSnapshot
+        ? await page.evaluate(() => {
+            const w = window as any;
+            return Array.isArray(w.__events) ? w.__events.some((e: { type: number }) => e.type === 2) : !!w.__tandemSnapAt;
+          })
+        : events > eventsBefore;
+      if (!recorded) throw new Error(`${variant.name} recorded nothing for ${workload} (events ${eventsBefore} → ${events})`);
+    }
     // Diagnostic, outside the measurement: what serialising the events this workload produced costs
-    // (plain rrweb only; the Tandem tracker does this once per event as it emits).
+    // (plain rrweb only; the Tandem tracker does this once per event).
     const stringify =
       variant.name === 'rrweb'
         ? await page.evaluate(() => {
@@ -194,7 +232,6 @@ async function oneRun(
           })
         : { ms: NaN, bytes: NaN };
     const longtasks: { start: number; dur: number }[] = await page.evaluate(() => (window as any).__longtasks);
-    const events = await variant.events(page);
     // A long task overlapping [t0, t3] is the workload's own task (or its rendering): it starts a little
     // before t0, when the task that runs page.evaluate began.
     const inWindow = (t: { start: number; dur: number }) => t.start <= times.t3 && t.start + t.dur >= times.t0;
@@ -214,10 +251,31 @@ async function oneRun(
       events,
       stringifyMs: stringify.ms,
       eventBytes: stringify.bytes,
+      self: prof ? addSelfTimes(prof, new Map()) : undefined,
+      total: prof ? addTotalTimes(prof, new Map()) : undefined,
     };
   } finally {
     await context?.close().catch(() => {});
   }
+}
+
+/** OVERHEAD_PROFILE: the tracker and rrweb unminified (readable function names in the profiles). */
+async function buildProfileBundles(): Promise<{ tracker: string; rrweb: string }> {
+  const esbuild = await import('esbuild');
+  const tracker = resolve(TMP_DIR, 'tandem-profile.iife.js');
+  await esbuild.build({
+    ...BROWSER_BUILD,
+    minify: false,
+    entryPoints: [resolve(TRACKER_DIR, 'src/snippet.ts')],
+    outfile: tracker,
+    define: { __TANDEM_RTC_VERSION__: '"profile"' },
+    logLevel: 'warning',
+  });
+  const rrwebMin = await buildRrwebBundle();
+  const rrweb = resolve(TMP_DIR, 'rrweb-record-profile.iife.js');
+  await esbuild.build({ ...BROWSER_BUILD, minify: false, entryPoints: [resolve(TMP_DIR, 'rrweb-record-entry.js')], outfile: rrweb, logLevel: 'warning' });
+  void rrwebMin;
+  return { tracker, rrweb };
 }
 
 function shuffle<T>(xs: T[], seed: number): T[] {
@@ -236,18 +294,26 @@ export interface OverheadSummary {
   results: RunResult[];
 }
 
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
 export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<OverheadSummary> {
   const reps = opts.reps ?? Number(process.env.BENCH_REPS ?? 6);
-  const workloads = opts.workloads ?? [...MUTATION_WORKLOADS, SNAPSHOT_WORKLOAD];
+  const picked = process.env.OVERHEAD_WORKLOADS?.split(',').filter(Boolean) as Workload[] | undefined;
+  const workloads = opts.workloads ?? picked ?? [...MUTATION_WORKLOADS, SNAPSHOT_WORKLOAD];
+  const profile = process.env.OVERHEAD_PROFILE === '1';
   const server = await startFixtureServer({ discardIngest: true });
-  const rrwebPath = await buildRrwebBundle();
+  const profileBundles = profile ? await buildProfileBundles() : undefined;
+  const rrwebPath = profileBundles?.rrweb ?? (await buildRrwebBundle());
   server.routes.set('/rrweb-record.js', { type: 'text/javascript', body: readText(rrwebPath) });
   server.routes.set('/mutations.html', { type: 'text/html', body: mutationPage() });
   server.routes.set('/big.html', { type: 'text/html', body: bigPage(60_000) });
 
-  const browser = opts.browser ?? (await launchChromium());
+  // Frames are drawn as soon as the work is done instead of at the next 60 Hz tick: start-to-idle then
+  // measures the work, not where in the vsync period it happened to end (±16.7 ms otherwise).
+  const browser = opts.browser ?? (await launchChromium(['--disable-frame-rate-limit', '--disable-gpu-vsync']));
   let ingest: TandemIngest | undefined;
   const notes: string[] = [];
+  const loadAtStart = load();
   try {
     const variants: VariantDriver[] = [noneVariant()];
     const tracker = ensureTrackerBundle();
@@ -255,18 +321,18 @@ export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<Ov
     if (!tandemError) {
       try {
         ingest = await startTandemIngest(server);
-        server.routes.set('/tandem.js', { type: 'text/javascript', body: readText(tracker.path) });
+        server.routes.set('/tandem.js', { type: 'text/javascript', body: readText(profileBundles?.tracker ?? tracker.path) });
         notes.push(`Tandem ingest: ${ingest.describe}`);
       } catch (err) {
         tandemError = (err as Error).message;
       }
     }
-    variants.push(rrwebVariant(server));
+    variants.push(rrwebVariant(server, 'rrweb'), rrwebVariant(server, 'rrweb-default'));
     if (ingest && !tandemError) variants.push(ingest.variant(server));
     if (opts.variants) variants.splice(0, variants.length, ...variants.filter((v) => opts.variants!.includes(v.name)));
-    notes.push(`plain rrweb options: ${RRWEB_BASELINE_DESCRIPTION}`);
+    notes.push(`plain rrweb options: ${RRWEB_BASELINE_DESCRIPTION}; rrweb-default: record({ emit })`);
     const settleMs = opts.settleMs ?? 500;
-    console.log(`[${BENCH}] chromium ${browser.version()}, ${reps} reps, settle ${settleMs} ms, variants: ${variants.map((v) => v.name).join(', ')}`);
+    console.log(`[${BENCH}] chromium ${browser.version()}, ${reps} reps, settle ${settleMs} ms, variants: ${variants.map((v) => v.name).join(', ')}, load average ${loadAtStart}${profile ? ', PROFILING (unminified builds)' : ''}`);
     for (const n of notes) console.log(`[${BENCH}] ${n}`);
     if (tandemError) console.log(`[${BENCH}] Tandem variant unavailable: ${tandemError}`);
 
@@ -290,17 +356,19 @@ export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<Ov
     for (let rep = 0; rep < reps; rep++) {
       for (const workload of workloads) {
         for (const v of shuffle(variants, rep * 31 + workloads.indexOf(workload))) {
-          const r = await oneRun(browser, server, v, workload, rep, settleMs);
+          const r = await oneRun(browser, server, v, workload, rep, settleMs, profile);
           results.push(r);
           console.log(
-            `[${BENCH}] rep ${rep} ${workload.padEnd(18)} ${v.name.padEnd(6)} task ${fmtMs(r.taskMs).padStart(9)} (window ${fmtMs(r.windowTaskMs).padStart(9)}, later ${fmtMs(r.laterTaskMs).padStart(8)})` +
-              `  recorder JS in task ${fmtMs(r.windowScriptMs).padStart(8)} (wall ${fmtMs(r.inTaskRecorderMs).padStart(8)})  events ${r.events}` +
+            `[${BENCH}] rep ${rep} ${workload.padEnd(18)} ${v.name.padEnd(13)} idle ${fmtMs(r.wallMs).padStart(9)}  task ${fmtMs(r.taskMs).padStart(9)} (window ${fmtMs(r.windowTaskMs).padStart(9)}, later ${fmtMs(r.laterTaskMs).padStart(8)})` +
+              `  recorder JS in task ${fmtMs(r.windowScriptMs).padStart(8)}  events ${r.events}` +
               (r.laterLongTasks.length ? `  later long tasks ${r.laterLongTasks.map((d) => d.toFixed(0)).join(',')}` : ''),
           );
         }
       }
     }
-    return { rows: summarize(results, variants.map((v) => v.name), workloads, tandemError, notes), results };
+    if (profile) printProfiles(results, workloads);
+    const loads = `load average ${loadAtStart} at start, ${load()} at end`;
+    return { rows: summarize(results, variants.map((v) => v.name), workloads, tandemError, notes, loads), results };
   } finally {
     if (!opts.browser) await browser.close().catch(() => {});
     await ingest?.close().catch(() => {});
@@ -308,90 +376,31 @@ export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<Ov
   }
 }
 
-function summarize(results: RunResult[], variants: VariantName[], workloads: Workload[], tandemError: string | undefined, notes: string[]): ResultRow[] {
-  const rows: ResultRow[] = [];
-  const med = (v: VariantName, w: Workload, f: (r: RunResult) => number) =>
-    median(results.filter((r) => r.variant === v && r.workload === w).map(f));
-  const has = (v: VariantName) => variants.includes(v);
-  const reps = Math.max(...results.map((r) => r.rep)) + 1;
-
-  console.log('');
-  console.log('Medians over runs, main-thread CPU ms (CDP TaskDuration, threadTicks) from the workload start to after a forced flush + 500 ms:');
-  console.log(`| workload | none | rrweb | tandem | tandem/rrweb | (tandem-none)/(rrweb-none) | recorder JS in the workload task: rrweb | tandem | deferred work after the task: rrweb | tandem | JSON of rrweb's events: bytes | stringify ms |`);
-  console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
-  const ratios: { w: Workload; r: number }[] = [];
-  let sumT = 0;
-  let sumR = 0;
+/** Per workload: the functions where Tandem's main thread spends more than rrweb's, summed over runs. */
+function printProfiles(results: RunResult[], workloads: Workload[]): void {
   for (const w of workloads) {
-    const n = med('none', w, (r) => r.taskMs);
-    const rr = med('rrweb', w, (r) => r.taskMs);
-    const t = has('tandem') ? med('tandem', w, (r) => r.taskMs) : NaN;
-    ratios.push({ w, r: t / rr });
-    sumT += t;
-    sumR += rr;
-    console.log(
-      `| ${w} | ${n.toFixed(1)} | ${rr.toFixed(1)} | ${t.toFixed(1)} | ${fmtRatio(t / rr)} | ${fmtRatio((t - n) / (rr - n))} | ` +
-        `${med('rrweb', w, (r) => r.windowScriptMs).toFixed(1)} | ${med('tandem', w, (r) => r.windowScriptMs).toFixed(1)} | ` +
-        `${med('rrweb', w, (r) => r.laterTaskMs).toFixed(1)} | ${med('tandem', w, (r) => r.laterTaskMs).toFixed(1)} | ` +
-        `${fmtInt(med('rrweb', w, (r) => r.eventBytes))} | ${med('rrweb', w, (r) => r.stringifyMs).toFixed(1)} |`,
-    );
+    for (const kind of ['self', 'total'] as const) {
+      const sum = (v: VariantName) => {
+        const out: SelfTimes = new Map();
+        const runs = results.filter((r) => r.workload === w && r.variant === v && r[kind]);
+        for (const r of runs) for (const [k, ms] of r[kind]!) out.set(k, (out.get(k) ?? 0) + ms / runs.length);
+        return out;
+      };
+      const t = sum('tandem');
+      const d = sum('rrweb-default');
+      const o = sum('rrweb');
+      console.log(`\n[${BENCH}] profile ${w}, ${kind} time per run (mean), tandem:`);
+      for (const line of topEntries(t, kind === 'self' ? 25 : 40)) console.log(`  ${line}`);
+      console.log(`[${BENCH}] profile ${w}, ${kind} time, rrweb (Tandem options):`);
+      for (const line of topEntries(o, 15)) console.log(`  ${line}`);
+      console.log(`[${BENCH}] profile ${w}, ${kind} time, rrweb-default:`);
+      for (const line of topEntries(d, 15)) console.log(`  ${line}`);
+    }
   }
-  console.log('');
+}
 
-  if (!has('tandem')) {
-    rows.push({
-      bench: BENCH,
-      figure: `Tandem/rrweb main-thread time: not measured (rrweb vs none only: ${workloads
-        .map((w) => `${w} rrweb ${med('rrweb', w, (r) => r.taskMs).toFixed(0)} ms vs none ${med('none', w, (r) => r.taskMs).toFixed(0)} ms`)
-        .join('; ')})`,
-      target: '≤ 1.05× plain @rrweb/record',
-      met: null,
-      gap: tandemError ?? 'Tandem variant not run',
-    });
-    return rows;
-  }
-
-  const worst = ratios.reduce((a, b) => (b.r > a.r ? b : a));
-  const total = sumT / sumR;
-  // Interference from other processes only adds CPU time, so the fastest run is a second estimate.
-  const minOf = (v: VariantName, w: Workload) => Math.min(...results.filter((r) => r.variant === v && r.workload === w).map((r) => r.taskMs));
-  const minRatios = workloads.map((w) => `${w} ${fmtRatio(minOf('tandem', w) / minOf('rrweb', w))}`).join(', ');
-  console.log(`fastest-run ratios Tandem/rrweb: ${minRatios}`);
-  rows.push(
-    atMost(
-      BENCH,
-      `Tandem/rrweb main-thread CPU time (median of ${reps} runs per workload): worst ${fmtRatio(worst.r)} (${worst.w}), all workloads summed ${fmtRatio(total)} ` +
-        `[${ratios.map((x) => `${x.w} ${fmtRatio(x.r)}`).join(', ')}]; fastest run of each instead of median: [${minRatios}]; ingest: ${notes[0]?.includes('real backend') ? 'real backend' : 'discard endpoint'}`,
-      worst.r,
-      1.05,
-      '≤ 1.05× plain @rrweb/record (same options), every workload',
-      '×',
-    ),
-  );
-
-  // Longest tracker task after the first snapshot. Inside each mutation workload's task the recorder
-  // runs its MutationObserver callback (rrweb's work + Tandem's numbering/serialising of the events):
-  // its JS CPU time is windowScriptMs. Separately, any long task (>= 50 ms, Long Tasks API) that started
-  // after the first snapshot outside the workload windows.
-  const mutation = workloads.filter((w) => w !== SNAPSHOT_WORKLOAD);
-  const perW = mutation.map((w) => ({ w, tandem: med('tandem', w, (r) => r.windowScriptMs), rrweb: med('rrweb', w, (r) => r.windowScriptMs) }));
-  const worstTask = perW.reduce((a, b) => (b.tandem > a.tandem ? b : a));
-  const laterBy = (v: VariantName) => max(results.filter((r) => r.variant === v).flatMap((r) => r.laterLongTasks));
-  const later = laterBy('tandem');
-  const longest = Math.max(worstTask.tandem, Number.isFinite(later) ? later : 0);
-  const added = perW.map((x) => `${x.w} ${(x.tandem - x.rrweb).toFixed(0)}`).join(', ');
-  rows.push(
-    atMost(
-      BENCH,
-      `longest tracker task after the first snapshot: ${fmtMs(longest)} = its MutationObserver callback on ${worstTask.w} (median JS CPU; plain rrweb's own callback there: ${fmtMs(worstTask.rrweb)}; ` +
-        `Tandem minus rrweb per workload, ms: ${added}); separate tasks ≥ 50 ms after the snapshot: ${Number.isFinite(later) ? fmtMs(later) : 'none'}`,
-      longest,
-      50,
-      'no tracker task > 50 ms after the first snapshot',
-      ' ms',
-    ),
-  );
-  return rows;
+function summarize(results: RunResult[], variants: VariantName[], workloads: Workload[], tandemError: string | undefined, notes: string[], loads: string): ResultRow[] {
+  return summarizeOverhead({ bench: BENCH, results, variants, workloads, tandemError, notes, loads, snapshotWorkload: SNAPSHOT_WORKLOAD });
 }
 
 if (isMain(import.meta.url)) {

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '@tandem/protocol';
+import { PROTOCOL_VERSION, type TandemEvent } from '@tandem/protocol';
 
 /** Who a batch belongs to, and the token that may write to it. Refreshing the token mutates it. */
 export interface Stream {
@@ -84,15 +84,35 @@ export function splitBatch(b: Batch): [Batch, Batch] | null {
   return [mk(b.events.slice(0, mid)), mk(b.events.slice(mid))];
 }
 
+export interface BatcherOptions {
+  /**
+   * Runs the serialisation of deferred events later (default: at once, synchronously). The tracker
+   * passes an idle-time scheduler: rrweb hands events over inside its MutationObserver callback, and
+   * JSON.stringify of a big mutation there delayed the page's next frame (see docs/decisions.md).
+   */
+  later?: (fn: () => void) => void;
+  /** Called (from `later`'s task) when serialised events reached maxBytes: flush early. */
+  onFull?: () => void;
+  /** An event that cannot be serialised (a cycle a plugin put in a custom payload): dropped, reported. */
+  onError?: (err: unknown) => void;
+}
+
 /**
  * Collects emitted events until the next flush. `add` answers whether the pending bytes reached
- * maxBytes, so the caller flushes early instead of letting one batch grow without bound.
+ * maxBytes, so the caller flushes early instead of letting one batch grow without bound. `defer`
+ * takes the event object and serialises it later (each event is still stringified exactly once);
+ * `drain` serialises whatever is still deferred first, so nothing is lost or reordered.
  */
 export class Batcher {
   private runs: { stream: Stream; events: QueuedEvent[] }[] = [];
   private pendingBytes = 0;
+  private deferred: { stream: Stream; event: TandemEvent }[] = [];
+  private scheduled = false;
 
-  constructor(public maxBytes: number) {}
+  constructor(
+    public maxBytes: number,
+    private readonly opts: BatcherOptions = {},
+  ) {}
 
   add(stream: Stream, seq: number, json: string, ts?: number): boolean {
     let run = this.runs[this.runs.length - 1];
@@ -105,16 +125,53 @@ export class Batcher {
     return this.pendingBytes >= this.maxBytes;
   }
 
+  /**
+   * Keeps the event to serialise later, in order after everything added before. The object must not
+   * change afterwards (rrweb never touches an event it emitted; bus listeners only read).
+   */
+  defer(stream: Stream, event: TandemEvent): void {
+    this.deferred.push({ stream, event });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      if (this.serialize()) this.opts.onFull?.();
+    };
+    if (this.opts.later) this.opts.later(run);
+    else run();
+  }
+
+  /** Stringifies the deferred events; true when the pending bytes reached maxBytes. */
+  serialize(): boolean {
+    const list = this.deferred;
+    if (list.length === 0) return this.pendingBytes >= this.maxBytes;
+    this.deferred = [];
+    let full = false;
+    for (const { stream, event } of list) {
+      let json: string;
+      try {
+        json = JSON.stringify(event);
+      } catch (err) {
+        this.opts.onError?.(err);
+        continue;
+      }
+      full = this.add(stream, event.seq, json, event.timestamp) || full;
+    }
+    return full;
+  }
+
+  /** Bytes of the serialised pending events (deferred ones are counted once serialised). */
   get bytes(): number {
     return this.pendingBytes;
   }
 
   get isEmpty(): boolean {
-    return this.runs.length === 0;
+    return this.runs.length === 0 && this.deferred.length === 0;
   }
 
   /** Everything pending, cut into batches of at most maxBytes, oldest first. */
   drain(): Batch[] {
+    this.serialize();
     const out: Batch[] = [];
     for (const run of this.runs) out.push(...cutBatches(run.stream, run.events, this.maxBytes));
     this.runs = [];

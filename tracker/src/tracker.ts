@@ -35,6 +35,7 @@ import { installPageCapture } from './pages.js';
 import { PendingStore } from './pending-store.js';
 import { buildPrivacyOptions } from './privacy.js';
 import { redactUrl } from './redact.js';
+import { whenIdle } from './idle.js';
 import { Guard } from './safe.js';
 import { Sender, type RefreshOutcome, type SenderStats } from './sender.js';
 import { Sequencer } from './sequencer.js';
@@ -115,7 +116,6 @@ export class Tracker {
   private consoleCapture: ConsoleCapture | null = null;
   private uninstallers: (() => void)[] = [];
   private flushTimer: ReturnType<typeof setInterval> | null = null;
-  private flushSoon = false;
   private readonly plugins: TrackerPlugin[] = [];
   private readonly sessionListeners = new Set<(s: SessionInfo) => void>();
   private readonly stopListeners = new Set<() => void>();
@@ -146,7 +146,13 @@ export class Tracker {
     this.fetchImpl = nativeFetch;
     this.networkIgnore = [`${this.ingestUrl}/ingest/`, `${this.ingestUrl}/socket.io/`];
     this.compressor = new Compressor(this.guard);
-    this.batcher = new Batcher(this.config.maxBatchBytes);
+    // Events are serialised in idle time, not inside rrweb's MutationObserver callback; a batch that
+    // fills up is flushed from that idle task.
+    this.batcher = new Batcher(this.config.maxBatchBytes, {
+      later: (fn) => whenIdle(this.guard.wrap('serialize', fn)),
+      onFull: () => this.flushNow(),
+      onError: (err) => this.guard.report(err, 'serialize'),
+    });
     this.tabStorage = safeStorage(() => (browser ? window.sessionStorage : undefined));
     const local = safeStorage(() => (browser ? window.localStorage : undefined));
     this.ids = new SessionStore(this.projectKey, local, this.tabStorage);
@@ -690,9 +696,8 @@ export class Tracker {
       return;
     }
     const te = this.seq.assign(e);
-    // Serialised once, here, before any bus listener could touch the object.
-    const json = JSON.stringify(te);
-    if (this.batcher.add(stream, te.seq, json, te.timestamp)) this.scheduleFlush();
+    // Serialised once, in idle time (bus listeners only read events; see Batcher.defer).
+    this.batcher.defer(stream, te);
     this.bus.publish(te);
   }
 
@@ -702,19 +707,6 @@ export class Tracker {
     if (this.flushTimer) clearInterval(this.flushTimer);
     const every = this.opts.flushIntervalMs ?? this.config.flushIntervalMs;
     this.flushTimer = setInterval(this.guard.wrap('flush timer', () => this.flushNow()), Math.max(100, every));
-  }
-
-  /** Size-triggered flushes run in their own task, not inside rrweb's observer callback. */
-  private scheduleFlush(): void {
-    if (this.flushSoon) return;
-    this.flushSoon = true;
-    setTimeout(
-      this.guard.wrap('flush', () => {
-        this.flushSoon = false;
-        this.flushNow();
-      }),
-      0,
-    );
   }
 
   private flushNow(): void {

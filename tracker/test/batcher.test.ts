@@ -85,3 +85,55 @@ describe('Batcher', () => {
     expect(batcher.drain()).toEqual([]);
   });
 });
+
+describe('Batcher.defer (serialising later)', () => {
+  const ev = (seq: number) => ({ type: 3, timestamp: 1_000 + seq, seq, data: { source: 0, adds: [] } }) as never;
+
+  it('serialises nothing until its scheduled task runs, then every event once and in order', () => {
+    const tasks: (() => void)[] = [];
+    const b = new Batcher(1e9, { later: (fn) => tasks.push(fn) });
+    b.add(stream, 0, '{"seq":0}');
+    b.defer(stream, ev(1));
+    b.defer(stream, ev(2));
+    expect(tasks).toHaveLength(1); // one task for the burst
+    expect(b.bytes).toBe(10); // the deferred two are not stringified yet
+    expect(b.isEmpty).toBe(false);
+    tasks[0]();
+    expect(b.bytes).toBeGreaterThan(10);
+    expect(b.drain()[0].events.map((e) => [e.seq, JSON.parse(e.json).seq, e.ts])).toEqual([
+      [0, 0, undefined],
+      [1, 1, 1_001],
+      [2, 2, 1_002],
+    ]);
+  });
+
+  it('drain serialises what is still deferred (pagehide, flush timer): nothing waits for the task', () => {
+    const b = new Batcher(1e9, { later: () => {} });
+    b.defer(stream, ev(4));
+    const [batch] = b.drain();
+    expect(batch.events.map((e) => e.seq)).toEqual([4]);
+    expect(b.isEmpty).toBe(true);
+  });
+
+  it('calls onFull from the task when the serialised events reach maxBytes', () => {
+    const tasks: (() => void)[] = [];
+    let full = 0;
+    const b = new Batcher(50, { later: (fn) => tasks.push(fn), onFull: () => full++ });
+    b.defer(stream, ev(1));
+    expect(full).toBe(0);
+    tasks[0]();
+    expect(full).toBe(1);
+  });
+
+  it('drops and reports an event that cannot be serialised, keeping the others', () => {
+    const errors: unknown[] = [];
+    const b = new Batcher(1e9, { onError: (e) => errors.push(e) });
+    const cyclic = ev(2) as unknown as { data: Record<string, unknown> };
+    cyclic.data.self = cyclic;
+    b.defer(stream, ev(1));
+    b.defer(stream, cyclic as never);
+    b.defer(stream, ev(3));
+    expect(b.drain()[0].events.map((e) => e.seq)).toEqual([1, 3]);
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -195,6 +195,15 @@ describe('Sender', () => {
     expect(spilled[0]).toBe(1); // seq 0 is in flight; 1 is the oldest waiting
   });
 
+  it('keeps the next batch in memory while sending works, even one batch past the memory bound', async () => {
+    const { store, puts } = fakeStore();
+    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 0 }), { store });
+    sender.enqueue([mkBatch(stream, 0, 1, MEMORY_MAX_BYTES + 100_000)]); // one big mutation
+    await sender.settled();
+    expect(puts).toEqual([]); // not written to IndexedDB only to be read back at once
+    expect(sent.map((s) => s.body.events[0].seq)).toEqual([0]);
+  });
+
   it('after spilling to IndexedDB while the server was down, delivers every event in seq order', async () => {
     vi.useFakeTimers();
     const { store, puts } = fakeStore([], 500); // a slow IndexedDB write

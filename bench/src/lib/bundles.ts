@@ -37,7 +37,8 @@ function newestMtime(dir: string): number {
  * (tracker/src/tracker.ts startRecording: its privacy options and sampling imported from the tracker's
  * own source, the other flags repeated here), and nothing else: no console/network/error capture, no
  * sequencing, batching, compression or sending. emit pushes to an array.
- * Exposes `window.rrwebBaseline.start(emit)` and `window.rrwebRecord`. Returns the bundle's path.
+ * Exposes `window.rrwebBaseline.start(emit)`, `window.rrwebBaseline.startDefault(emit)` (rrweb's own
+ * defaults: `record({ emit })`) and `window.rrwebRecord`. Returns the bundle's path.
  */
 export const RRWEB_BASELINE_ENTRY = `
 import { record } from '@rrweb/record';
@@ -57,6 +58,8 @@ window.rrwebRecord = record;
 window.rrwebBaseline = {
   options,
   start: (emit, checkoutEveryNms = 120000) => record({ emit, ...options(checkoutEveryNms) }),
+  // rrweb at its own defaults, as a site that just calls record({ emit }) gets it.
+  startDefault: (emit) => record({ emit }),
 };
 `;
 
@@ -69,7 +72,7 @@ export async function buildRrwebBundle(): Promise<string> {
   mkdirSync(TMP_DIR, { recursive: true });
   const out = resolve(TMP_DIR, 'rrweb-record.iife.js');
   const entry = resolve(TMP_DIR, 'rrweb-record-entry.js');
-  const fallback = `import { record } from '@rrweb/record';\nwindow.rrwebRecord = record;\nwindow.rrwebBaseline = { start: (emit, checkoutEveryNms = 120000) => record({ emit, maskAllInputs: true, checkoutEveryNms }) };\n`;
+  const fallback = `import { record } from '@rrweb/record';\nwindow.rrwebRecord = record;\nwindow.rrwebBaseline = { start: (emit, checkoutEveryNms = 120000) => record({ emit, maskAllInputs: true, checkoutEveryNms }), startDefault: (emit) => record({ emit }) };\n`;
   const haveTracker = existsSync(resolve(TRACKER_DIR, 'src/privacy.ts')) && existsSync(resolve(TRACKER_DIR, 'src/options.ts'));
   writeFileSync(entry, haveTracker ? RRWEB_BASELINE_ENTRY : fallback);
   const esbuild = await import('esbuild');

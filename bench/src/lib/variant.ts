@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 
-export type VariantName = 'none' | 'rrweb' | 'tandem';
+/** rrweb: @rrweb/record with Tandem's options; rrweb-default: @rrweb/record at its default options. */
+export type VariantName = 'none' | 'rrweb' | 'rrweb-default' | 'tandem';
 
 /** performance.now() marks taken inside the page. */
 export interface InPageTimes {

@@ -1,0 +1,110 @@
+/** tracker-overhead's summary: the medians table and the BENCHMARKS.md rows (see ../tracker-overhead.ts). */
+import type { RunResult, Workload } from '../tracker-overhead.js';
+import { atMost, type ResultRow } from './report.js';
+import { fmtInt, fmtMs, fmtRatio, max, median } from './stats.js';
+import type { VariantName } from './variant.js';
+
+export interface OverheadInput {
+  bench: string;
+  results: RunResult[];
+  variants: VariantName[];
+  workloads: Workload[];
+  tandemError: string | undefined;
+  notes: string[];
+  /** load averages at the start and end of the run (the machine is shared) */
+  loads: string;
+  snapshotWorkload: Workload;
+}
+
+const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+
+export function summarizeOverhead(inp: OverheadInput): ResultRow[] {
+  const { bench, results, variants, workloads, tandemError, notes, loads } = inp;
+  const rows: ResultRow[] = [];
+  const med = (v: VariantName, w: Workload, f: (r: RunResult) => number) =>
+    median(results.filter((r) => r.variant === v && r.workload === w).map(f));
+  const has = (v: VariantName) => variants.includes(v);
+  const reps = Math.max(...results.map((r) => r.rep)) + 1;
+  const cpu = (r: RunResult) => r.taskMs;
+  const idle = (r: RunResult) => r.wallMs;
+
+  console.log('');
+  console.log('Medians over runs. idle = start-to-idle wall ms (workload start → MutationObserver work done → a frame drawn);');
+  console.log('cpu = main-thread CPU ms (CDP TaskDuration, threadTicks) from the workload start to after a forced flush + settle.');
+  console.log(`| workload | idle: none | rrweb-default | rrweb | tandem | tandem/rrweb-default | tandem/rrweb | cpu: none | rrweb-default | rrweb | tandem | tandem/rrweb | recorder JS in task: rrweb | tandem | deferred after: rrweb | tandem | rrweb's events: bytes | stringify ms |`);
+  console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
+  for (const w of workloads) {
+    const i = (v: VariantName) => med(v, w, idle);
+    const c = (v: VariantName) => med(v, w, cpu);
+    console.log(
+      `| ${w} | ${i('none').toFixed(1)} | ${i('rrweb-default').toFixed(1)} | ${i('rrweb').toFixed(1)} | ${i('tandem').toFixed(1)} | ${fmtRatio(i('tandem') / i('rrweb-default'))} | ${fmtRatio(i('tandem') / i('rrweb'))} | ` +
+        `${c('none').toFixed(1)} | ${c('rrweb-default').toFixed(1)} | ${c('rrweb').toFixed(1)} | ${c('tandem').toFixed(1)} | ${fmtRatio(c('tandem') / c('rrweb'))} | ` +
+        `${med('rrweb', w, (r) => r.windowScriptMs).toFixed(1)} | ${med('tandem', w, (r) => r.windowScriptMs).toFixed(1)} | ` +
+        `${med('rrweb', w, (r) => r.laterTaskMs).toFixed(1)} | ${med('tandem', w, (r) => r.laterTaskMs).toFixed(1)} | ` +
+        `${fmtInt(med('rrweb', w, (r) => r.eventBytes))} | ${med('rrweb', w, (r) => r.stringifyMs).toFixed(1)} |`,
+    );
+  }
+  console.log('');
+
+  if (!has('tandem')) {
+    rows.push({
+      bench,
+      figure: `Tandem/rrweb main-thread time: not measured (${loads})`,
+      target: '≤ 1.05× plain @rrweb/record',
+      met: null,
+      gap: tandemError ?? 'Tandem variant not run',
+    });
+    return rows;
+  }
+
+  /** Tandem / baseline medians per workload, the worst and the geometric mean. */
+  const ratioRow = (base: VariantName, f: (r: RunResult) => number, what: string, target: string) => {
+    const ratios = workloads.map((w) => ({ w, r: med('tandem', w, f) / med(base, w, f) }));
+    const worst = ratios.reduce((a, b) => (b.r > a.r ? b : a));
+    const minOf = (v: VariantName, w: Workload) => Math.min(...results.filter((r) => r.variant === v && r.workload === w).map(f));
+    const fastest = workloads.map((w) => `${w} ${fmtRatio(minOf('tandem', w) / minOf(base, w))}`).join(', ');
+    console.log(`${what}, fastest-run ratios Tandem/${base}: ${fastest}`);
+    return atMost(
+      bench,
+      `${what} Tandem/${base} (median of ${reps} runs per workload): worst ${fmtRatio(worst.r)} (${worst.w}), geometric mean ${fmtRatio(geomean(ratios.map((x) => x.r)))} ` +
+        `[${ratios.map((x) => `${x.w} ${fmtRatio(x.r)}`).join(', ')}]; fastest run of each: [${fastest}]; ${loads}`,
+      worst.r,
+      1.05,
+      target,
+      '×',
+    );
+  };
+  if (has('rrweb-default')) {
+    rows.push(ratioRow('rrweb-default', idle, 'start-to-idle (wall)', '≤ 1.05× plain @rrweb/record at its default options, every workload'));
+  }
+  if (has('rrweb')) {
+    rows.push(ratioRow('rrweb', idle, 'start-to-idle (wall)', '≤ 1.05× @rrweb/record with Tandem\'s options, every workload'));
+    rows.push(ratioRow('rrweb', cpu, 'main-thread CPU (workload + flush + settle)', '≤ 1.05× @rrweb/record with Tandem\'s options, every workload'));
+  }
+  void notes;
+
+  // Longest tracker task after the first snapshot. Inside each mutation workload's task the recorder
+  // runs its MutationObserver callback (rrweb's work + Tandem's numbering/serialising of the events):
+  // its JS CPU time is windowScriptMs. Separately, any long task (>= 50 ms, Long Tasks API) that started
+  // after the first snapshot outside the workload windows.
+  const mutation = workloads.filter((w) => w !== inp.snapshotWorkload);
+  if (mutation.length && has('rrweb')) {
+    const perW = mutation.map((w) => ({ w, tandem: med('tandem', w, (r) => r.windowScriptMs), rrweb: med('rrweb', w, (r) => r.windowScriptMs) }));
+    const worstTask = perW.reduce((a, b) => (b.tandem > a.tandem ? b : a));
+    const later = max(results.filter((r) => r.variant === 'tandem').flatMap((r) => r.laterLongTasks));
+    const longest = Math.max(worstTask.tandem, Number.isFinite(later) ? later : 0);
+    const added = perW.map((x) => `${x.w} ${(x.tandem - x.rrweb).toFixed(0)}`).join(', ');
+    rows.push(
+      atMost(
+        bench,
+        `longest tracker task after the first snapshot: ${fmtMs(longest)} = its MutationObserver callback on ${worstTask.w} (median JS CPU; plain rrweb's own callback there: ${fmtMs(worstTask.rrweb)}; ` +
+          `Tandem minus rrweb per workload, ms: ${added}); separate tasks ≥ 50 ms after the snapshot: ${Number.isFinite(later) ? fmtMs(later) : 'none'}; ${loads}`,
+        longest,
+        50,
+        'no tracker task > 50 ms after the first snapshot',
+        ' ms',
+      ),
+    );
+  }
+  return rows;
+}
