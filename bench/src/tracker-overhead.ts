@@ -5,7 +5,10 @@
  * workload's start until MutationObserver work is done and a frame is drawn). See bench/README.md.
  *
  *   node --import tsx bench/src/tracker-overhead.ts        (BENCH_REPS=n to change repetitions,
- *   OVERHEAD_WORKLOADS=a,b to pick workloads, OVERHEAD_PROFILE=1 for CPU profiles of unminified builds)
+ *   OVERHEAD_WORKLOADS=a,b to pick workloads, OVERHEAD_PROFILE=1 for CPU profiles of unminified builds,
+ *   TANDEM_BUNDLE=path to measure another build of /tracker.js, e.g. an older one; the last two print
+ *   OVERHEAD_COMPARE=path adds that build as a fifth variant, tandem-before, in the same run; these three
+ *   print their results without appending to BENCHMARKS.md)
  */
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -18,7 +21,7 @@ import { startFixtureServer, type FixtureServer } from './lib/server.js';
 import { fmtMs } from './lib/stats.js';
 import { recordResults, type ResultRow } from './lib/report.js';
 import { summarizeOverhead } from './lib/overhead-report.js';
-import { startTandemIngest, type TandemIngest } from './lib/tandem.js';
+import { loadTandem, startTandemIngest, type TandemIngest } from './lib/tandem.js';
 import { isMain } from './lib/main.js';
 import type { InPageTimes, VariantDriver, VariantName } from './lib/variant.js';
 
@@ -321,7 +324,9 @@ export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<Ov
     if (!tandemError) {
       try {
         ingest = await startTandemIngest(server);
-        server.routes.set('/tandem.js', { type: 'text/javascript', body: readText(profileBundles?.tracker ?? tracker.path) });
+        const bundle = profileBundles?.tracker ?? process.env.TANDEM_BUNDLE ?? tracker.path;
+        server.routes.set('/tandem.js', { type: 'text/javascript', body: readText(bundle) });
+        if (bundle !== tracker.path) notes.push(`Tandem bundle: ${bundle}`);
         notes.push(`Tandem ingest: ${ingest.describe}`);
       } catch (err) {
         tandemError = (err as Error).message;
@@ -329,6 +334,13 @@ export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<Ov
     }
     variants.push(rrwebVariant(server, 'rrweb'), rrwebVariant(server, 'rrweb-default'));
     if (ingest && !tandemError) variants.push(ingest.variant(server));
+    const compare = process.env.OVERHEAD_COMPARE;
+    if (ingest && !tandemError && compare) {
+      const ing = ingest;
+      server.routes.set('/tandem-before.js', { type: 'text/javascript', body: readText(compare) });
+      variants.push({ ...ing.variant(server), name: 'tandem-before', load: (page) => loadTandem(page, `${server.url}/tandem-before.js`, ing.projectKey, ing.ingestUrl) });
+      notes.push(`tandem-before: ${compare}`);
+    }
     if (opts.variants) variants.splice(0, variants.length, ...variants.filter((v) => opts.variants!.includes(v.name)));
     notes.push(`plain rrweb options: ${RRWEB_BASELINE_DESCRIPTION}; rrweb-default: record({ emit })`);
     const settleMs = opts.settleMs ?? 500;
@@ -405,5 +417,7 @@ function summarize(results: RunResult[], variants: VariantName[], workloads: Wor
 
 if (isMain(import.meta.url)) {
   const { rows } = await runTrackerOverhead();
-  recordResults(rows);
+  if (process.env.OVERHEAD_PROFILE === '1' || process.env.TANDEM_BUNDLE || process.env.OVERHEAD_COMPARE) {
+    for (const r of rows) console.log(`[${r.met ? 'MET   ' : 'MISSED'}] ${r.figure} | ${r.target}${r.gap ? ` | ${r.gap}` : ''}`);
+  } else recordResults(rows);
 }

@@ -27,6 +27,9 @@ export function summarizeOverhead(inp: OverheadInput): ResultRow[] {
   const reps = Math.max(...results.map((r) => r.rep)) + 1;
   const cpu = (r: RunResult) => r.taskMs;
   const idle = (r: RunResult) => r.wallMs;
+  // Main-thread CPU from the workload's start to the idle point (TaskDuration over [t0, t3]): the same
+  // span as start-to-idle, but without the time the renderer waited for a core on this shared machine.
+  const idleCpu = (r: RunResult) => r.windowTaskMs;
 
   console.log('');
   console.log('Medians over runs. idle = start-to-idle wall ms (workload start → MutationObserver work done → a frame drawn);');
@@ -43,6 +46,21 @@ export function summarizeOverhead(inp: OverheadInput): ResultRow[] {
         `${med('rrweb', w, (r) => r.laterTaskMs).toFixed(1)} | ${med('tandem', w, (r) => r.laterTaskMs).toFixed(1)} | ` +
         `${fmtInt(med('rrweb', w, (r) => r.eventBytes))} | ${med('rrweb', w, (r) => r.stringifyMs).toFixed(1)} |`,
     );
+  }
+  if (has('tandem-before')) {
+    console.log('');
+    console.log('| workload | idle: tandem-before/rrweb-default | tandem/rrweb-default | tandem-before/rrweb | tandem/rrweb | cpu: tandem-before/rrweb | tandem/rrweb | tandem/tandem-before idle | cpu | idle-cpu: before/rrweb-default | tandem/rrweb-default | before/rrweb | tandem/rrweb |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const w of workloads) {
+      const i = (v: VariantName) => med(v, w, idle);
+      const c = (v: VariantName) => med(v, w, cpu);
+      const ic = (v: VariantName) => med(v, w, idleCpu);
+      console.log(
+        `| ${w} | ${fmtRatio(i('tandem-before') / i('rrweb-default'))} | ${fmtRatio(i('tandem') / i('rrweb-default'))} | ${fmtRatio(i('tandem-before') / i('rrweb'))} | ${fmtRatio(i('tandem') / i('rrweb'))} | ` +
+          `${fmtRatio(c('tandem-before') / c('rrweb'))} | ${fmtRatio(c('tandem') / c('rrweb'))} | ${fmtRatio(i('tandem') / i('tandem-before'))} | ${fmtRatio(c('tandem') / c('tandem-before'))} | ` +
+          `${fmtRatio(ic('tandem-before') / ic('rrweb-default'))} | ${fmtRatio(ic('tandem') / ic('rrweb-default'))} | ${fmtRatio(ic('tandem-before') / ic('rrweb'))} | ${fmtRatio(ic('tandem') / ic('rrweb'))} |`,
+      );
+    }
   }
   console.log('');
 
@@ -76,9 +94,11 @@ export function summarizeOverhead(inp: OverheadInput): ResultRow[] {
   };
   if (has('rrweb-default')) {
     rows.push(ratioRow('rrweb-default', idle, 'start-to-idle (wall)', '≤ 1.05× plain @rrweb/record at its default options, every workload'));
+    rows.push(ratioRow('rrweb-default', idleCpu, 'start-to-idle main-thread CPU', '≤ 1.05× plain @rrweb/record at its default options, every workload'));
   }
   if (has('rrweb')) {
     rows.push(ratioRow('rrweb', idle, 'start-to-idle (wall)', '≤ 1.05× @rrweb/record with Tandem\'s options, every workload'));
+    rows.push(ratioRow('rrweb', idleCpu, 'start-to-idle main-thread CPU', '≤ 1.05× @rrweb/record with Tandem\'s options, every workload'));
     rows.push(ratioRow('rrweb', cpu, 'main-thread CPU (workload + flush + settle)', '≤ 1.05× @rrweb/record with Tandem\'s options, every workload'));
   }
   void notes;

@@ -1,7 +1,8 @@
 import type { Page } from 'playwright-core';
 
-/** rrweb: @rrweb/record with Tandem's options; rrweb-default: @rrweb/record at its default options. */
-export type VariantName = 'none' | 'rrweb' | 'rrweb-default' | 'tandem';
+/** rrweb: @rrweb/record with Tandem's options; rrweb-default: @rrweb/record at its default options;
+ * tandem-before: another build of the tracker in the same run (OVERHEAD_COMPARE, before/after a change). */
+export type VariantName = 'none' | 'rrweb' | 'rrweb-default' | 'tandem' | 'tandem-before';
 
 /** performance.now() marks taken inside the page. */
 export interface InPageTimes {
