@@ -40,7 +40,7 @@ export interface RtcController {
   /** `live:stop`: nobody watches this tab any more. */
   liveStopped(): void;
   summary(): RtcSummary;
-  /** The live RTCPeerConnections by peer id (tests and support tooling call getStats on them). */
+  /** The live RTCPeerConnections by peer id, `canvas:<peer id>` for canvas peers (tests and support tooling call getStats on them). */
   connections(): Map<string, RTCPeerConnection>;
   /** Ends everything local (media, peers, UI); the server's state is not touched. */
   dispose(): void;
@@ -54,8 +54,10 @@ export interface RtcModule {
 export interface RtcSummary {
   /** The chunk is loaded and running. */
   loaded: boolean;
-  /** Peer ids (`agent:<socketId>`) with a live simple-peer. */
+  /** Peer ids (`agent:<socketId>`) with a live simple-peer for a call. */
   peers: string[];
+  /** Peer ids with a live canvas-video peer (channel `canvas`, apart from the call's). */
+  canvasPeers: string[];
   /** The user's side of a call is on in this tab. */
   callActive: boolean;
   muted: boolean;
@@ -83,6 +85,7 @@ export interface RtcSummary {
 export const EMPTY_RTC_SUMMARY: RtcSummary = {
   loaded: false,
   peers: [],
+  canvasPeers: [],
   callActive: false,
   muted: false,
   cameraOff: false,

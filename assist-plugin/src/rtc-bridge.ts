@@ -19,6 +19,7 @@ export const RTC_EVENTS: readonly RtcServerEvent[] = [
   'control:input',
   'annotate:stroke',
   'canvas:want',
+  'canvas:stop',
   'assist:refused',
 ];
 
@@ -77,7 +78,7 @@ export class RtcBridge {
   }
 
   summary(): RtcSummary {
-    return this.controller ? this.controller.summary() : { ...EMPTY_RTC_SUMMARY, peers: [], remoteMedia: [], prompts: [], controlRefusals: {} };
+    return this.controller ? this.controller.summary() : { ...EMPTY_RTC_SUMMARY, peers: [], canvasPeers: [], remoteMedia: [], prompts: [], controlRefusals: {} };
   }
 
   connections(): Map<string, RTCPeerConnection> {

@@ -24,6 +24,17 @@ class FakePeer extends EventEmitter {
   streams: unknown[] = [];
   replaced: [unknown, unknown][] = [];
   destroyed = false;
+  /** The RTCPeerConnection part Peers touches: ICE configuration updates. */
+  _pc = {
+    signalingState: 'stable',
+    configs: [] as RTCConfiguration[],
+    getConfiguration(): RTCConfiguration {
+      return this.configs.at(-1) ?? { bundlePolicy: 'max-bundle' };
+    },
+    setConfiguration(c: RTCConfiguration) {
+      this.configs.push(c);
+    },
+  };
   constructor(readonly opts: any) {
     super();
     FakePeer.all.push(this);
@@ -309,18 +320,58 @@ describe('feature registry (the chunk)', () => {
     expect(rtc.summary()).toMatchObject({ callActive: false, peers: [] });
   });
 
-  it('call ended on a peer a canvas watcher also holds: the peer is closed, not left with the call\'s transceivers (removeStream)', async () => {
-    const { rtc, find } = setup();
+  it('canvas video rides on its own peer (channel canvas): the first offer carries the visible canvas, a call ending leaves it alone, canvas:stop closes it', async () => {
+    const { rtc, find, sent, doc } = setup();
+    const canvasStream = fakeStream('canvas-stream');
+    const canvas = doc.add(Object.assign(new FakeEl(doc, 'canvas', 'cv'), { captureStream: () => canvasStream }), { left: 10, top: 10, width: 300, height: 150 });
+    const offscreen = doc.add(Object.assign(new FakeEl(doc, 'canvas', 'below'), { captureStream: () => fakeStream('never') }), { left: 10, top: 2000, width: 300, height: 150 });
     rtc.handle('canvas:want', { agentPeerId: 'agent:S1' });
+    // One peer, created with the visible canvas already on it (one offer, no renegotiation); the one below the fold waits.
     expect(FakePeer.all).toHaveLength(1);
+    expect(FakePeer.all[0]!.streams).toEqual([canvasStream]);
+    expect(sent.find(([n]) => n === 'canvas:streams')).toEqual(['canvas:streams', { streams: [{ nodeId: expect.any(Number), streamId: 'canvas-stream' }] }]);
+    expect(offscreen.isConnected && canvas.isConnected).toBe(true);
+    FakePeer.all[0]!.emit('signal', { type: 'offer', sdp: 'v=0' });
+    expect(sent.at(-1)).toEqual(['rtc:signal', { to: 'agent:S1', signal: { type: 'offer', sdp: 'v=0' }, channel: 'canvas' }]);
+    rtc.handle('rtc:signal', { sessionId: 'sess', from: 'agent:S1', signal: { type: 'answer', sdp: 'canvas' }, channel: 'canvas' });
+    expect(FakePeer.all[0]!.signals).toEqual([{ type: 'answer', sdp: 'canvas' }]);
+
+    // A call with the same agent: a peer of its own; the call's signals never reach the canvas peer.
     rtc.handle('assist:state', state({ call: { tabId: 'T1', agents: [ALICE] } }));
     await new Promise((r) => setTimeout(r, 0)); // getUserMedia
-    expect(FakePeer.all).toHaveLength(1); // the call rides on the canvas peer
-    expect(FakePeer.all[0]!.streams).toHaveLength(1);
+    expect(FakePeer.all).toHaveLength(2);
+    rtc.handle('rtc:signal', { sessionId: 'sess', from: 'agent:S1', signal: { type: 'answer', sdp: 'call' } });
+    expect(FakePeer.all[1]!.signals).toEqual([{ type: 'answer', sdp: 'call' }]);
+    expect(FakePeer.all[0]!.signals).toHaveLength(1);
+    expect(rtc.summary()).toMatchObject({ peers: ['agent:S1'], canvasPeers: ['agent:S1'] });
+    expect([...rtc.connections().keys()]).toEqual(['agent:S1', 'canvas:agent:S1']);
+
+    // Fresh TURN credentials reach both live connections (setConfiguration), not only new peers.
+    const fresh = [{ urls: 'turn:t.example', username: '2:sess', credential: 'new' }];
+    rtc.handle('rtc:config', { iceServers: fresh });
+    expect(FakePeer.all.map((p) => p._pc.configs.at(-1))).toEqual([
+      { bundlePolicy: 'max-bundle', iceServers: fresh },
+      { bundlePolicy: 'max-bundle', iceServers: fresh },
+    ]);
+
+    // Hang up closes the call's peer (never removeStream: dead m-lines), and only that one.
     find('data-tandem-hangup')!.dispatchEvent(new FakeEvent('click'));
-    // removeStream would keep the peer with one more pair of dead m-lines per call (the SDP grew past MAX_SDP_BYTES).
+    expect(FakePeer.all.map((p) => p.destroyed)).toEqual([false, true]);
+    expect(rtc.summary()).toMatchObject({ callActive: false, peers: [], canvasPeers: ['agent:S1'], canvasStreams: 1 });
+
+    // The agent switched to another tab: this one stops streaming to it.
+    rtc.handle('canvas:stop', { agentPeerId: 'agent:S1' });
     expect(FakePeer.all[0]!.destroyed).toBe(true);
-    expect(rtc.summary()).toMatchObject({ callActive: false, peers: [] });
+    expect(canvasStream.getVideoTracks()[0]!.stopped).toBe(true);
+    expect(rtc.summary()).toMatchObject({ canvasPeers: [], canvasStreams: 0, canvasWatchers: 0 });
+  });
+
+  it('no canvas on the page: no canvas peer for a watching agent', () => {
+    const { rtc } = setup();
+    rtc.handle('canvas:want', { agentPeerId: 'agent:S1' });
+    expect(FakePeer.all).toHaveLength(0);
+    expect(rtc.summary()).toMatchObject({ canvasPeers: [], canvasWatchers: 1 });
+    rtc.dispose();
   });
 
   it(`a peer that had more than MAX_REMOVED_STREAMS (${MAX_REMOVED_STREAMS}) streams removed is closed, so dead m-lines stay bounded`, () => {

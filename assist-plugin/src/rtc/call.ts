@@ -38,8 +38,7 @@ export const createCall: FeatureFactory = (ctx) => {
    * The call leaves a peer by closing it, never by `removeStream`: removing a stream leaves its
    * transceivers on the connection (stopped, direction inactive) and the next call adds new ones, so
    * the SDP grew by ~6 KB per call until the server refused it (MAX_SDP_BYTES) around the 10th call
-   * (docs/decisions.md). Canvas streams on the same peer come back on a fresh one: the agent sees
-   * its peer close and asks again (`canvas:want`), the existing recovery path.
+   * (docs/decisions.md). Canvas video rides on its own peer (`ctx.canvasPeers`), so it goes on.
    */
   const dropPeer = (peerId: PeerId) => {
     if (ctx.peers.has(peerId)) ctx.peers.close(peerId);

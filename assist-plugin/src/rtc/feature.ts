@@ -29,7 +29,10 @@ export type FeatureHandlers = {
 
 /** What every feature gets: the core's context, the shared peers and the last state. */
 export interface FeatureContext extends RtcContext {
+  /** The call's peers (one per agent in the call). */
   peers: Peers;
+  /** The canvases' peers (channel `canvas`), apart so a call's end never interrupts canvas video. */
+  canvasPeers: Peers;
   state(): AssistState | null;
   /** Reports an error and keeps going (features never throw into the page). */
   safely(where: string, fn: () => void): void;

@@ -1,9 +1,11 @@
-import type { PeerId, PeerSignal, RtcConfig, SignalIn, TabRtcToServerEvents } from '@tandem/protocol';
+import type { PeerChannel, PeerId, PeerSignal, RtcConfig, SignalIn, TabRtcToServerEvents } from '@tandem/protocol';
 import SimplePeer from 'simple-peer';
 
 /**
- * One simple-peer per agent socket (`agent:<socketId>`), started by this tab (it is the initiator;
- * the agent answers and renegotiates through 'renegotiate' signals when it adds its own media).
+ * One simple-peer per agent socket (`agent:<socketId>`) and channel, started by this tab (it is the
+ * initiator; the agent answers and renegotiates through 'renegotiate' signals when it adds its own
+ * media). Two instances exist: the call's (no channel) and the canvases' (`canvas`), so a call that
+ * closes its peer never interrupts canvas video (signal.ts PeerChannel).
  * Signalling goes only through `rtc:signal`; ICE servers come from `rtc:config` (none in tests).
  *
  * Several features share a peer (the call's stream and the canvases' streams ride on one
@@ -34,6 +36,8 @@ interface Entry {
 
 export interface PeersDeps {
   send(msg: Parameters<TabRtcToServerEvents['rtc:signal']>[0]): void;
+  /** Which of the pair's peers these are (absent: the call's). */
+  channel?: PeerChannel;
   report(err: unknown, where: string): void;
   factory?: PeerFactory;
 }
@@ -44,7 +48,8 @@ export class Peers {
   private readonly entries = new Map<PeerId, Entry>();
   private iceServers: RtcConfig['iceServers'] = [];
   private readonly streamListeners = new Set<Listener<[PeerId, MediaStream]>>();
-  private readonly closeListeners = new Set<Listener<[PeerId]>>();
+  /** `byUs`: this tab closed it (a feature released it, a call ended); false: it closed or failed by itself. */
+  private readonly closeListeners = new Set<Listener<[PeerId, boolean]>>();
   private readonly connectListeners = new Set<Listener<[PeerId]>>();
   private readonly factory: PeerFactory;
 
@@ -52,8 +57,22 @@ export class Peers {
     this.factory = deps.factory ?? ((opts) => new SimplePeer(opts));
   }
 
+  /**
+   * ICE servers for new peers, and for the live ones (`setConfiguration`): the server sends fresh TURN
+   * credentials before the old ones expire, and a long call or canvas stream must keep its relay.
+   */
   setConfig(config: RtcConfig | null | undefined): void {
-    if (config && Array.isArray(config.iceServers)) this.iceServers = config.iceServers;
+    if (!config || !Array.isArray(config.iceServers)) return;
+    this.iceServers = config.iceServers;
+    for (const id of this.ids()) {
+      const pc = this.connection(id);
+      if (!pc || pc.signalingState === 'closed') continue;
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers: this.iceServers as RTCIceServer[] });
+      } catch (err) {
+        this.deps.report(err, 'ice config');
+      }
+    }
   }
 
   ids(): PeerId[] {
@@ -97,11 +116,20 @@ export class Peers {
     if (!entry.users.size) this.close(peerId);
   }
 
-  addStream(peerId: PeerId, stream: MediaStream): void {
+  /** Sends `stream` on the peer; false when it already does (or there is no peer). */
+  addStream(peerId: PeerId, stream: MediaStream): boolean {
     const entry = this.entries.get(peerId);
-    if (!entry || entry.streams.has(stream)) return;
+    if (!entry || entry.streams.has(stream)) return false;
     entry.streams.add(stream);
     entry.peer.addStream(stream);
+    return true;
+  }
+
+  /** The RTCRtpSender carrying `track` of `stream` (its encoding parameters), null if none. */
+  sender(peerId: PeerId, stream: MediaStream, track: MediaStreamTrack): RTCRtpSender | null {
+    const entry = this.entries.get(peerId);
+    const map = (entry?.peer as unknown as { _senderMap?: Map<MediaStreamTrack, Map<MediaStream, RTCRtpSender>> })?._senderMap;
+    return map?.get(track)?.get(stream) ?? null;
   }
 
   removeStream(peerId: PeerId, stream: MediaStream): void {
@@ -109,7 +137,7 @@ export class Peers {
     if (!entry || !entry.streams.has(stream)) return;
     entry.streams.delete(stream);
     if (++entry.removed > MAX_REMOVED_STREAMS) {
-      this.close(peerId);
+      this.close(peerId); // byUs: the feature that removed it starts a fresh one if it still needs one
       return;
     }
     try {
@@ -135,17 +163,18 @@ export class Peers {
 
   /** A signal from the server (`from` set by the server, R5). Signals for a peer we do not have are stale. */
   signal(msg: SignalIn): void {
+    if ((msg?.channel ?? undefined) !== this.deps.channel) return;
     const entry = this.entries.get(msg?.from);
     if (!entry || !msg.signal || typeof msg.signal !== 'object') return;
     entry.peer.signal(msg.signal as SimplePeer.SignalData);
   }
 
-  close(peerId: PeerId): void {
+  close(peerId: PeerId, byUs = true): void {
     const entry = this.entries.get(peerId);
     if (!entry) return;
     this.entries.delete(peerId);
     entry.peer.destroy();
-    for (const fn of this.closeListeners) this.call(fn, 'peer close', peerId);
+    for (const fn of this.closeListeners) this.call(fn, 'peer close', peerId, byUs);
   }
 
   closeAll(): void {
@@ -157,7 +186,7 @@ export class Peers {
     return () => void this.streamListeners.delete(fn);
   }
 
-  onClose(fn: Listener<[PeerId]>): () => void {
+  onClose(fn: Listener<[PeerId, boolean]>): () => void {
     this.closeListeners.add(fn);
     return () => void this.closeListeners.delete(fn);
   }
@@ -170,8 +199,9 @@ export class Peers {
   private wire(peerId: PeerId, entry: Entry): void {
     const { peer } = entry;
     const mine = () => this.entries.get(peerId) === entry;
+    const channel = this.deps.channel;
     peer.on('signal', (signal: PeerSignal) => {
-      if (mine()) this.deps.send({ to: peerId, signal });
+      if (mine()) this.deps.send({ to: peerId, signal, ...(channel ? { channel } : {}) });
     });
     peer.on('connect', () => {
       if (!mine()) return;
@@ -184,11 +214,11 @@ export class Peers {
     });
     // The agent went away or the connection failed: whoever still needs it starts a new one.
     peer.on('close', () => {
-      if (mine()) this.close(peerId);
+      if (mine()) this.close(peerId, false);
     });
     peer.on('error', (err: Error) => {
       this.deps.report(err, 'peer');
-      if (mine()) this.close(peerId);
+      if (mine()) this.close(peerId, false);
     });
   }
 

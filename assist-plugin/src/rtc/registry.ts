@@ -26,6 +26,7 @@ export function createRegistry(ctx: RtcContext, opts: RegistryOptions = {}): Rtc
   let state: AssistState | null = null;
   let disposed = false;
   const peers = new Peers({ send: (msg) => ctx.send('rtc:signal', msg), report: ctx.report, factory: opts.peerFactory });
+  const canvasPeers = new Peers({ send: (msg) => ctx.send('rtc:signal', msg), channel: 'canvas', report: ctx.report, factory: opts.peerFactory });
   const prompts = new Prompts(ctx);
   const safely = (where: string, fn: () => void) => {
     try {
@@ -34,7 +35,7 @@ export function createRegistry(ctx: RtcContext, opts: RegistryOptions = {}): Rtc
       ctx.report(err, where);
     }
   };
-  const fctx: FeatureContext = { ...ctx, ui: ctx.ui, peers, state: () => state, safely };
+  const fctx: FeatureContext = { ...ctx, ui: ctx.ui, peers, canvasPeers, state: () => state, safely };
   ctx.ui.addStyles('rtc', RTC_CSS);
   const features: UserFeature[] = (opts.features ?? FEATURES).map((make) => make(fctx));
 
@@ -55,8 +56,15 @@ export function createRegistry(ctx: RtcContext, opts: RegistryOptions = {}): Rtc
   const builtIn: Partial<Record<RtcServerEvent, (msg: unknown) => void>> = {
     'assist:state': (m) => onState(m as AssistState),
     'assist:request': (m) => onRequest(m as PendingRequest),
-    'rtc:config': (m) => peers.setConfig(m as RtcConfig),
-    'rtc:signal': (m) => peers.signal(m as SignalIn),
+    'rtc:config': (m) => {
+      peers.setConfig(m as RtcConfig);
+      canvasPeers.setConfig(m as RtcConfig);
+    },
+    // Each Peers takes only its own channel's signals.
+    'rtc:signal': (m) => {
+      peers.signal(m as SignalIn);
+      canvasPeers.signal(m as SignalIn);
+    },
   };
 
   return {
@@ -72,7 +80,7 @@ export function createRegistry(ctx: RtcContext, opts: RegistryOptions = {}): Rtc
       for (const f of features) if (f.onLiveStop) safely(`${f.name} live stop`, () => f.onLiveStop!());
     },
     summary(): RtcSummary {
-      const s: RtcSummary = { ...EMPTY_RTC_SUMMARY, loaded: !disposed, peers: peers.ids(), remoteMedia: [], controlRefusals: {}, prompts: prompts.features() };
+      const s: RtcSummary = { ...EMPTY_RTC_SUMMARY, loaded: !disposed, peers: peers.ids(), canvasPeers: canvasPeers.ids(), remoteMedia: [], controlRefusals: {}, prompts: prompts.features() };
       for (const f of features) if (f.summarize) safely(`${f.name} summary`, () => f.summarize!(s));
       return s;
     },
@@ -82,6 +90,10 @@ export function createRegistry(ctx: RtcContext, opts: RegistryOptions = {}): Rtc
         const pc = peers.connection(id);
         if (pc) out.set(id, pc);
       }
+      for (const id of canvasPeers.ids()) {
+        const pc = canvasPeers.connection(id);
+        if (pc) out.set(`canvas:${id}`, pc);
+      }
       return out;
     },
     dispose() {
@@ -90,6 +102,7 @@ export function createRegistry(ctx: RtcContext, opts: RegistryOptions = {}): Rtc
       for (const f of features) safely(`${f.name} dispose`, () => f.dispose());
       prompts.dispose();
       peers.closeAll();
+      canvasPeers.closeAll();
     },
   };
 }

@@ -18,7 +18,7 @@ import { CanvasModule } from './canvas.svelte';
 import { ControlModule } from './control.svelte';
 import { registerAssist } from './hook';
 import type { AssistContext, AssistModule } from './module';
-import { PeerMesh } from './peers';
+import { PeerMesh, peerKey } from './peers';
 import { RecordModule } from './record.svelte';
 import { RemoteStreams } from './remote-streams.svelte';
 import { featureOfEvent, initialStatus, reduceStatus, type AssistStatus, type StatusEvent } from './status';
@@ -52,6 +52,8 @@ export class AssistController {
   #off: (() => void)[] = [];
   #destroyed = false;
   #lastWant = 0;
+  /** The tab this view watches (its canvases are the ones wanted). */
+  #watchedTab: string | null = null;
 
   /** The user's recording mark: anyone's recording of this session's call. */
   recordingMark = $derived(!!this.state?.recording);
@@ -62,12 +64,14 @@ export class AssistController {
     this.#live = socket;
     this.sessionId = sessionId;
     const io = socket.socket;
-    this.mesh = new PeerMesh((to, signal) => io.emit('rtc:signal', { sessionId, to, signal }), {
-      stream: (peerId, stream) => this.streams.add(peerId, stream),
+    this.mesh = new PeerMesh((to, signal, channel) => io.emit('rtc:signal', { sessionId, to, signal, ...(channel ? { channel } : {}) }), {
+      stream: (peerId, stream, key) => this.streams.add(peerId, stream, key),
       streamChanged: (_peerId, stream) => this.streams.changed(stream),
-      closed: (peerId, failed) => {
-        this.streams.dropPeer(peerId);
-        if (failed && peerId.startsWith('tab:')) this.#wantCanvasesAgain();
+      closed: (key, failed) => {
+        this.streams.dropPeer(key);
+        // The watched tab's canvas peer died by itself (a call's peer closing is the call's business:
+        // the tab starts a new one while the call lasts).
+        if (failed && key === this.#canvasKey()) this.#wantCanvasesAgain();
       },
     });
     const ctx: AssistContext = {
@@ -96,7 +100,7 @@ export class AssistController {
       if (feature) this.#status({ kind: 'refused', feature, code: r.code, message: r.message });
     };
     const onConfig = (m: { sessionId: string } & RtcConfig) => mine(m.sessionId) && this.mesh.setConfig(m);
-    const onSignal = (m: SignalIn) => mine(m.sessionId) && this.mesh.signal(m.from, m.signal);
+    const onSignal = (m: SignalIn) => mine(m.sessionId) && this.mesh.signal(m.from, m.signal, m.channel);
     io.on('assist:state', onState);
     io.on('assist:result', onResult);
     io.on('assist:ended', onEnded);
@@ -117,18 +121,36 @@ export class AssistController {
     this.#off.push(registerAssist(this));
   }
 
+  /** The watched tab's canvas peer key, or null before the join says which tab. */
+  #canvasKey(): string | null {
+    return this.#watchedTab ? peerKey(`tab:${this.#watchedTab}`, 'canvas') : null;
+  }
+
   /**
-   * The tab's peer died by itself (network change, the tab's side failed): ask the watched tab to
-   * stream its canvases again (`canvas:want`; a call in progress restarts its peer from the tab's side
-   * too). At most once per CANVAS_WANT_MIN_MS, so a tab that keeps failing is not asked in a loop.
+   * The watched tab's canvas peer died by itself (network change, the tab's side failed): ask the tab
+   * to stream its canvases again (`canvas:want`), unless it already started a new peer (it closes and
+   * restarts its side itself when it had to drop streams). At most once per CANVAS_WANT_MIN_MS, so a
+   * tab that keeps failing is not asked in a loop.
    */
   #wantCanvasesAgain(): void {
     const now = Date.now();
     if (this.#destroyed || now - this.#lastWant < CANVAS_WANT_MIN_MS) return;
     this.#lastWant = now;
     setTimeout(() => {
-      if (!this.#destroyed && this.#live.connected) this.#live.socket.emit('canvas:want', { sessionId: this.sessionId });
+      const key = this.#canvasKey();
+      if (this.#destroyed || !this.#live.connected || !key || this.mesh.has(key)) return;
+      this.#live.socket.emit('canvas:want', { sessionId: this.sessionId });
     }, 500);
+  }
+
+  /**
+   * The view now watches `tabId` (joined, or switched tabs): canvas peers to other tabs close (the
+   * server also tells the old tab `canvas:stop`; closing here frees our side at once).
+   */
+  watching(tabId: string | null): void {
+    this.#watchedTab = tabId;
+    const keep = this.#canvasKey();
+    for (const id of this.mesh.ids()) if (id.startsWith('canvas:tab:') && id !== keep) this.mesh.close(id);
   }
 
   #self(): PeerId | null {
@@ -172,7 +194,10 @@ export class AssistController {
 
   /** The watched tab changed or left: peers to tabs that are gone are closed. */
   tabsChanged(tabIds: string[]): void {
-    for (const id of this.mesh.ids()) if (id.startsWith('tab:') && !tabIds.includes(id.slice(4))) this.mesh.close(id);
+    for (const id of this.mesh.ids()) {
+      const tab = id.startsWith('tab:') ? id.slice(4) : id.startsWith('canvas:tab:') ? id.slice(11) : null;
+      if (tab !== null && !tabIds.includes(tab)) this.mesh.close(id);
+    }
   }
 
   /** Session over (ended, or the view closes). */

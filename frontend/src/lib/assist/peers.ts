@@ -1,28 +1,35 @@
 import './shims';
-import type { PeerId, PeerSignal, RtcConfig } from '@tandem/protocol';
+import type { PeerChannel, PeerId, PeerSignal, RtcConfig } from '@tandem/protocol';
 import SimplePeer from 'simple-peer';
 import { fingerprintOf } from './sdp';
 
 /**
  * The agent's WebRTC peers of one session (simple-peer, trickle ICE), signalled through `rtc:signal`:
  * - towards the user's tab the agent is the non-initiator: the tab starts the peer (an offer arrives)
- *   when it has canvases to stream or a call starts, and the agent answers;
+ *   when it has canvases to stream or a call starts, and the agent answers. A tab has up to two peers
+ *   with us: the call's and the canvases' (channel `canvas`, keyed `canvas:tab:<id>` here), so a call
+ *   closing its peer never interrupts canvas video (signal.ts PeerChannel);
  * - towards another agent in a group call, the peer whose id sorts first initiates (signal.ts R5).
  * The call's own media (`setLocalMedia`) goes to the peers chosen by the call module; adding it to a
  * peer we did not start makes simple-peer ask the other side to renegotiate (`renegotiate` signal).
  */
 export interface PeerMeshEvents {
-  /** A remote stream arrived (call media or a canvas). */
-  stream(peerId: PeerId, stream: MediaStream): void;
+  /** A remote stream arrived (call media or a canvas) on the peer `key` (see peerKey) with `peerId`. */
+  stream(peerId: PeerId, stream: MediaStream, key: string): void;
   /** A remote stream lost or gained tracks. */
   streamChanged(peerId: PeerId, stream: MediaStream): void;
-  /** The peer is gone: `failed` when it closed or failed by itself, not because we closed it. */
-  closed(peerId: PeerId, failed: boolean): void;
+  /** The peer `key` is gone: `failed` when it closed or failed by itself, not because we closed it. */
+  closed(key: string, failed: boolean): void;
 }
+
+/** A peer's key in the mesh: its peer id, prefixed by its channel (`canvas:tab:<id>`) if it has one. */
+export const peerKey = (peerId: PeerId, channel?: PeerChannel): string => (channel ? `${channel}:${peerId}` : peerId);
 
 type Kind = 'audio' | 'video';
 
 interface Entry {
+  peerId: PeerId;
+  channel: PeerChannel | undefined;
   peer: SimplePeer.Instance;
   initiator: boolean;
   /** DTLS fingerprint of the other side: a different one in a new offer means a new peer there (reload). */
@@ -34,35 +41,48 @@ interface Entry {
 export class PeerMesh {
   #peers = new Map<PeerId, Entry>();
   #config: RtcConfig = { iceServers: [] };
-  #send: (to: PeerId, signal: PeerSignal) => void;
+  #send: (to: PeerId, signal: PeerSignal, channel?: PeerChannel) => void;
   #events: PeerMeshEvents;
   #local: MediaStream | null = null;
   #localTargets = new Set<PeerId>();
   #off: Record<Kind, boolean> = { audio: false, video: false };
   #destroyed = false;
 
-  constructor(send: (to: PeerId, signal: PeerSignal) => void, events: PeerMeshEvents) {
+  constructor(send: (to: PeerId, signal: PeerSignal, channel?: PeerChannel) => void, events: PeerMeshEvents) {
     this.#send = send;
     this.#events = events;
   }
 
-  /** ICE servers for peers created from now on (`rtc:config`; an empty list on loopback and in tests). */
+  /**
+   * ICE servers (`rtc:config`; an empty list on loopback and in tests) for new peers and the live ones
+   * (`setConfiguration`): the server sends fresh TURN credentials before the old ones expire.
+   */
   setConfig(config: RtcConfig): void {
     this.#config = { iceServers: config.iceServers ?? [] };
+    for (const entry of this.#peers.values()) {
+      const pc = pcOf(entry.peer);
+      if (!pc || pc.signalingState === 'closed') continue;
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers: this.#config.iceServers });
+      } catch (err) {
+        console.warn('[tandem] could not update the ICE servers of a peer', err);
+      }
+    }
   }
 
-  /** A signal from `from`: answered by its peer, created on an offer if there is none yet. */
-  signal(from: PeerId, signal: PeerSignal): void {
+  /** A signal from `from` (on `channel`): answered by its peer, created on an offer if there is none yet. */
+  signal(from: PeerId, signal: PeerSignal, channel?: PeerChannel): void {
     if (this.#destroyed) return;
-    let entry = this.#peers.get(from);
+    const key = peerKey(from, channel);
+    let entry = this.#peers.get(key);
     if (signal.type === 'offer') {
       const fingerprint = fingerprintOf(signal.sdp);
       if (entry && !entry.initiator && entry.fingerprint && fingerprint && entry.fingerprint !== fingerprint) {
         // The other side started over (the user's page reloaded): this peer is dead, answer with a new one.
-        this.close(from);
+        this.close(key);
         entry = undefined;
       }
-      if (!entry) entry = this.#create(from, false);
+      if (!entry) entry = this.#create(from, false, channel);
       entry.fingerprint = fingerprint ?? entry.fingerprint;
     }
     if (!entry) return; // an answer or candidate for a peer that is gone: stale, nothing to do
@@ -79,22 +99,24 @@ export class PeerMesh {
     this.#create(peerId, true);
   }
 
-  has(peerId: PeerId): boolean {
-    return this.#peers.has(peerId);
+  /** Is there a peer with this key (peerKey)? */
+  has(key: string): boolean {
+    return this.#peers.has(key);
   }
 
-  ids(): PeerId[] {
+  /** The peers' keys (peerKey: `agent:…`, `tab:…`, `canvas:tab:…`). */
+  ids(): string[] {
     return [...this.#peers.keys()];
   }
 
-  close(peerId: PeerId, failed = false): void {
-    const entry = this.#peers.get(peerId);
+  close(key: string, failed = false): void {
+    const entry = this.#peers.get(key);
     if (!entry) return;
-    this.#peers.delete(peerId);
-    console.debug('[tandem] peer', peerId, failed ? 'failed' : 'closed');
+    this.#peers.delete(key);
+    console.debug('[tandem] peer', key, failed ? 'failed' : 'closed');
     entry.peer.removeAllListeners();
     entry.peer.destroy();
-    this.#events.closed(peerId, failed);
+    this.#events.closed(key, failed);
   }
 
   /**
@@ -122,9 +144,9 @@ export class PeerMesh {
     for (const entry of this.#peers.values()) this.#applyKind(entry, kind);
   }
 
-  /** The RTCPeerConnection of every peer (tests read getStats() from them). */
-  connections(): Map<PeerId, RTCPeerConnection> {
-    const out = new Map<PeerId, RTCPeerConnection>();
+  /** The RTCPeerConnection of every peer by key (tests read getStats() from them). */
+  connections(): Map<string, RTCPeerConnection> {
+    const out = new Map<string, RTCPeerConnection>();
     for (const [id, entry] of this.#peers) out.set(id, pcOf(entry.peer));
     return out;
   }
@@ -134,27 +156,29 @@ export class PeerMesh {
     for (const id of [...this.#peers.keys()]) this.close(id);
   }
 
-  #create(peerId: PeerId, initiator: boolean): Entry {
+  #create(peerId: PeerId, initiator: boolean, channel?: PeerChannel): Entry {
+    const key = peerKey(peerId, channel);
     // The config is always passed: without it simple-peer would use public STUN servers.
     const peer = new SimplePeer({ initiator, trickle: true, config: { iceServers: this.#config.iceServers } });
-    console.debug('[tandem] peer', peerId, initiator ? 'started' : 'answering');
-    const entry: Entry = { peer, initiator, fingerprint: null, sending: null };
-    this.#peers.set(peerId, entry);
-    peer.on('signal', (data: SimplePeer.SignalData) => this.#send(peerId, data as PeerSignal));
+    console.debug('[tandem] peer', key, initiator ? 'started' : 'answering');
+    const entry: Entry = { peerId, channel, peer, initiator, fingerprint: null, sending: null };
+    this.#peers.set(key, entry);
+    peer.on('signal', (data: SimplePeer.SignalData) => this.#send(peerId, data as PeerSignal, channel));
     peer.on('stream', (stream: MediaStream) => {
       const changed = () => this.#events.streamChanged(peerId, stream);
       stream.addEventListener('addtrack', changed);
       stream.addEventListener('removetrack', changed);
-      this.#events.stream(peerId, stream);
+      this.#events.stream(peerId, stream, key);
     });
     const gone = (err?: Error) => {
-      if (this.#peers.get(peerId) !== entry) return;
-      if (err) console.warn('[tandem] peer', peerId, 'failed:', err.message);
-      this.close(peerId, true);
+      if (this.#peers.get(key) !== entry) return;
+      if (err) console.warn('[tandem] peer', key, 'failed:', err.message);
+      this.close(key, true);
     };
     peer.on('close', () => gone());
     peer.on('error', (err: Error) => gone(err));
-    if (this.#localTargets.has(peerId)) this.#startSending(entry);
+    // Call media goes on call peers only (targets are peer ids; a canvas peer's key never is one).
+    if (this.#localTargets.has(key)) this.#startSending(entry);
     return entry;
   }
 

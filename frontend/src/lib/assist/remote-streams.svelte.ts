@@ -2,6 +2,8 @@ import type { CanvasStreamInfo, PeerId } from '@tandem/protocol';
 
 export interface RemoteStream {
   peerId: PeerId;
+  /** The peer it came on (peers.ts peerKey: the call's `tab:…` or the canvases' `canvas:tab:…`). */
+  key: string;
   stream: MediaStream;
 }
 
@@ -19,9 +21,9 @@ export class RemoteStreams {
   /** Call media: streams that are not canvases. */
   call = $derived(this.all.filter((r) => !this.#canvasIds.has(r.stream.id)));
 
-  add(peerId: PeerId, stream: MediaStream): void {
+  add(peerId: PeerId, stream: MediaStream, key: string = peerId): void {
     if (this.all.some((r) => r.stream === stream)) return;
-    this.all = [...this.all, { peerId, stream }];
+    this.all = [...this.all, { peerId, key, stream }];
   }
 
   /** A stream lost its last track (the tab stopped a canvas or the call): forget it. */
@@ -30,8 +32,9 @@ export class RemoteStreams {
     else this.all = [...this.all];
   }
 
-  dropPeer(peerId: PeerId): void {
-    this.all = this.all.filter((r) => r.peerId !== peerId);
+  /** The peer `key` closed: its streams are gone (the pair's other peer keeps its own). */
+  dropPeer(key: string): void {
+    this.all = this.all.filter((r) => r.key !== key);
   }
 
   setCanvases(tabId: string, streams: CanvasStreamInfo[]): void {

@@ -246,6 +246,7 @@ export class LiveViewController {
       this.session = result.session;
       this.capabilities = result.capabilities;
       this.watchedTabId = result.tabId;
+      this.assist.watching(result.tabId);
       this.joined = true;
       this.#armWatchdog();
       const early = this.#early;
@@ -366,6 +367,7 @@ export class LiveViewController {
     if (tabId === this.watchedTabId || this.ended || !this.joined) return;
     const previous = this.watchedTabId;
     this.watchedTabId = tabId;
+    this.assist.watching(tabId);
     this.notice = null;
     this.travel.leave();
     this.#seq.reset();
@@ -376,12 +378,16 @@ export class LiveViewController {
     this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:watch-tab', { sessionId: this.sessionId, tabId }, (err, result) => {
       if (this.#destroyed || this.watchedTabId !== tabId) return;
       if (!err && result.ok) {
-        if (result.tabId !== tabId) this.watchedTabId = result.tabId;
+        if (result.tabId !== tabId) {
+          this.watchedTabId = result.tabId;
+          this.assist.watching(result.tabId);
+        }
         return;
       }
       this.notice = `Could not switch tabs: ${err ? 'the server did not answer' : result.ok ? '' : result.error.message}`;
       if (previous) {
         this.watchedTabId = previous;
+        this.assist.watching(previous);
         this.#seq.reset();
         this.#requestResync('tab_switch');
       }
