@@ -6,9 +6,14 @@
  *   `[data-testid=assist-canvas-video]`), ms since the tab's navigation start; CANVAS_REPS joins (the tab
  *   closes between and the bench waits until the user's page stopped streaming). Baseline in the same
  *   joins: the replayed DOM's first frame (the page's heading drawn, as in the join bench).
+ * - **Where the first frame's time goes**: per join, each step in ms since the agent's navigation start
+ *   (join sent, first live:events, the user's canvas:want, offer out / in, answer, ICE and DTLS up, the
+ *   video element, the first frame received and presented, the DOM's first frame), medians printed and
+ *   written in the row.
  * - **Frames per second received**: presented frames of the canvas video over CANVAS_FPS_SECONDS after
  *   the first join has settled, next to the source's own frame rate in the same window (frames drawn on
- *   the user's canvas).
+ *   the user's canvas), the frames the user's encoder produced and the frames the agent decoded
+ *   (getStats), so a shortfall shows where it happens.
  * - **Main-thread CPU of the user's page** (CDP TaskDuration, thread ticks: CPU time, not wall time)
  *   per second while the canvas streams to one agent vs while nobody watches (before and after the
  *   joins, averaged). No target in DESIGN.md §10: reported as the cost of streaming.
@@ -18,7 +23,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { BENCH_PROJECT_KEY } from './lib/backend-child.js';
 import { agentContext, openUser, startLiveEnv, waitFor, liveViewState, type UserTab } from './lib/live-browser.js';
-import { CANVAS_WATCH_INIT, PC_TAP_INIT, canvasUserPage, fpsOf, mainThreadCpuMs, rtcOf, WEBRTC_ARGS } from './lib/assist-bench.js';
+import {
+  AGENT_TIMELINE_RULES, CANVAS_WATCH_INIT, PC_TAP_INIT, USER_TIMELINE_RULES, canvasUserPage, fpsOf, mainThreadCpuMs, rtcOf, timelineInit, WEBRTC_ARGS,
+} from './lib/assist-bench.js';
 import { joinWatchInit } from './lib/live-pages.js';
 import { isMain } from './lib/main.js';
 import { atLeast, atMost, recordResults, type ResultRow } from './lib/report.js';
@@ -44,6 +51,54 @@ async function waitNotStreaming(user: UserTab): Promise<void> {
   }, 20_000, 100);
 }
 
+/** Frames encoded (user, outbound-rtp) or decoded (agent canvas peers, inbound-rtp) so far, from getStats. */
+function framesOf(page: Page, side: 'user' | 'agent'): Promise<number> {
+  return page.evaluate(async (side) => {
+    const w = window as any;
+    let pcs: RTCPeerConnection[] = [];
+    if (side === 'user') pcs = w.__pcs ?? [];
+    else {
+      const peers = w.__tandemAssist?.peers?.() ?? {};
+      const entries: [string, RTCPeerConnection][] = peers instanceof Map ? [...peers.entries()] : Object.entries(peers);
+      pcs = entries.filter(([id]) => id.startsWith('canvas:')).map(([, pc]) => pc);
+    }
+    let n = 0;
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((r: any) => {
+        if (side === 'user' && r.type === 'outbound-rtp' && r.kind === 'video') n += r.framesEncoded ?? 0;
+        if (side === 'agent' && r.type === 'inbound-rtp' && r.kind === 'video') n += r.framesDecoded ?? 0;
+      });
+    }
+    return n;
+  }, side);
+}
+
+/** One join's steps, ms since the agent page's navigation start. */
+type Steps = Record<string, number>;
+
+async function stepsOf(view: Page, user: Page): Promise<Steps> {
+  const agent = await view.evaluate(() => {
+    const w = window as any;
+    return { origin: performance.timeOrigin, tl: w.__tl as [string, number][], dom: w.__firstFrame as number | null, video: w.__canvasVideoAt as number | null, received: w.__canvasFirstReceive as number | null, presented: w.__canvasFirstFrame as number };
+  });
+  const userTl = await user.evaluate(() => (window as any).__tl as [string, number][]);
+  const steps: Steps = {};
+  for (const [name, t] of [...agent.tl, ...userTl]) if (t >= agent.origin) steps[name] ??= t - agent.origin;
+  if (agent.dom !== null) steps['DOM first frame'] = agent.dom;
+  if (agent.video !== null) steps['video element'] = agent.video - agent.origin;
+  if (agent.received !== null) steps['first canvas frame received'] = agent.received - agent.origin;
+  steps['first canvas frame presented'] = agent.presented - agent.origin;
+  return steps;
+}
+
+/** Median of each step over the joins, in time order: "join sent 210, …". */
+function breakdown(all: Steps[]): string {
+  const names = new Set(all.flatMap((s) => Object.keys(s)));
+  const med = [...names].map((n) => [n, percentile(all.map((s) => s[n]).filter((x): x is number => x !== undefined), 50)] as const);
+  return med.sort((a, b) => a[1] - b[1]).map(([n, ms]) => `${n} ${Math.round(ms)}`).join(', ');
+}
+
 async function cpuPerSecond(page: Page, cpu: () => Promise<number>, seconds: number): Promise<number> {
   const c0 = await cpu();
   const t0 = Date.now();
@@ -57,8 +112,11 @@ export async function runCanvasVideo(opts: CanvasVideoOptions = {}): Promise<Res
   const env = await startLiveEnv({ browser: opts.browser, browserArgs: WEBRTC_ARGS });
   try {
     console.log(`[${BENCH}] backend child pid ${env.backend.pid} at ${env.backend.url}; Chromium ${env.browser.version()}; ${reps} joins, ${SOURCE_FPS} fps source`);
-    const user = await openUser(env, { path: '/bench-canvas.html', html: canvasUserPage(BENCH_PROJECT_KEY, SOURCE_FPS), initScripts: [PC_TAP_INIT] });
-    const ctx = await agentContext(env, [CANVAS_WATCH_INIT, joinWatchInit('[data-testid="live-list"]')]);
+    const user = await openUser(env, { path: '/bench-canvas.html', html: canvasUserPage(BENCH_PROJECT_KEY, SOURCE_FPS), initScripts: [PC_TAP_INIT, timelineInit(USER_TIMELINE_RULES)] });
+    const ctx = await agentContext(env, [CANVAS_WATCH_INIT, joinWatchInit('[data-testid="live-list"]'), timelineInit(AGENT_TIMELINE_RULES)]);
+    const joins: Steps[] = [];
+    let encodedFps = NaN;
+    let decodedFps = NaN;
     const firstCanvas: number[] = [];
     const firstDom: number[] = [];
     const errors: string[] = [];
@@ -77,6 +135,7 @@ export async function runCanvasVideo(opts: CanvasVideoOptions = {}): Promise<Res
       for (let i = 0; i < reps; i++) {
         const view = await ctx.newPage();
         try {
+          await user.page.evaluate(() => (window as any).__tlReset());
           await view.goto(`${env.backend.url}/#/live/${encodeURIComponent(user.sessionId)}`);
           await waitFor('the first canvas video frame', () => view.evaluate(() => (window as any).__canvasFirstFrame !== null), 15_000, 50).catch(async (err) => {
             throw new Error(`${(err as Error).message} (${await liveViewState(view)})`);
@@ -84,14 +143,21 @@ export async function runCanvasVideo(opts: CanvasVideoOptions = {}): Promise<Res
           const t = await view.evaluate(() => ({ canvas: (window as any).__canvasFirstFrame - performance.timeOrigin, dom: (window as any).__firstFrame as number | null }));
           firstCanvas.push(t.canvas);
           if (t.dom !== null) firstDom.push(t.dom);
+          const steps = await stepsOf(view, user.page);
+          joins.push(steps);
+          console.log(`[${BENCH}] join ${i}: ${breakdown([steps])}`);
           if (i === 0) {
             // Settle, then frames received and the user's CPU over the same window.
             await view.waitForTimeout(1_000);
             const from = await view.evaluate(() => performance.timeOrigin + performance.now());
             const drawn0 = await user.page.evaluate(() => (window as any).__drawn as number);
+            const [enc0, dec0] = [await framesOf(user.page, 'user'), await framesOf(view, 'agent')];
             const t0 = Date.now();
             cpuStreaming = await cpuPerSecond(user.page, cpu, fpsSeconds);
-            sourceFps = ((await user.page.evaluate(() => (window as any).__drawn as number)) - drawn0) / ((Date.now() - t0) / 1000);
+            const secs = (Date.now() - t0) / 1000;
+            sourceFps = ((await user.page.evaluate(() => (window as any).__drawn as number)) - drawn0) / secs;
+            encodedFps = ((await framesOf(user.page, 'user')) - enc0) / secs;
+            decodedFps = ((await framesOf(view, 'agent')) - dec0) / secs;
             const samples = await view.evaluate((f) => ((window as any).__canvasFrames as [number, number][]).filter(([t]) => t >= f), from);
             fps = fpsOf(samples);
           }
@@ -112,16 +178,18 @@ export async function runCanvasVideo(opts: CanvasVideoOptions = {}): Promise<Res
     const p = (xs: number[], q: number) => percentile(xs, q);
     const rows: ResultRow[] = [];
     const errNote = errors.length ? ` (${errors.length} errors: ${errors[0]})` : '';
+    const steps = joins.length ? `; where it goes (medians, ms since the agent's navigation start): ${breakdown(joins)}` : '';
+    if (steps) console.log(`[${BENCH}] ${steps.slice(2)}`);
     if (firstCanvas.length) {
       const domNote = firstDom.length ? `; baseline in the same joins: replayed DOM first frame p50 ${fmtMs(p(firstDom, 50), 0)}, p95 ${fmtMs(p(firstDom, 95), 0)} → canvas/DOM at p50 ${fmtRatio(p(firstCanvas, 50) / p(firstDom, 50))}` : '';
       rows.push(atMost(
         BENCH,
-        `agent opens the live view (new tab, assets cached) → first canvas video frame presented: p50 ${fmtMs(p(firstCanvas, 50), 0)}, p95 ${fmtMs(p(firstCanvas, 95), 0)}, max ${fmtMs(Math.max(...firstCanvas), 0)} over ${firstCanvas.length} joins${errNote}${domNote}`,
+        `agent opens the live view (new tab, assets cached) → first canvas video frame presented: p50 ${fmtMs(p(firstCanvas, 50), 0)}, p95 ${fmtMs(p(firstCanvas, 95), 0)}, max ${fmtMs(Math.max(...firstCanvas), 0)} over ${firstCanvas.length} joins${errNote}${domNote}${steps}`,
         p(firstCanvas, 95), 1000, TARGET_FIRST, ' ms',
       ));
     } else rows.push({ bench: BENCH, figure: 'first canvas frame: not run', target: TARGET_FIRST, met: null, gap: errors[0] ?? 'no join showed a canvas video' });
     rows.push(Number.isFinite(fps)
-      ? atLeast(BENCH, `canvas video frames presented in the live view: ${fps.toFixed(1)} fps over ${fpsSeconds} s; baseline in the same window: the source canvas drew ${sourceFps.toFixed(1)} fps → received/source ${fmtRatio(fps / sourceFps)}`, fps, 24, TARGET_FPS, ' fps')
+      ? atLeast(BENCH, `canvas video frames presented in the live view: ${fps.toFixed(1)} fps over ${fpsSeconds} s (user's encoder ${encodedFps.toFixed(1)} fps, agent decoded ${decodedFps.toFixed(1)} fps); baseline in the same window: the source canvas drew ${sourceFps.toFixed(1)} fps → received/source ${fmtRatio(fps / sourceFps)}`, fps, 24, TARGET_FPS, ' fps')
       : { bench: BENCH, figure: 'frames per second: not measured', target: TARGET_FPS, met: null, gap: errors[0] ?? 'no frames' });
     const idle = cpuIdle.reduce((a, b) => a + b, 0) / cpuIdle.length;
     rows.push({

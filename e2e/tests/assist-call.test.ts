@@ -44,22 +44,22 @@ interface User {
   close(): Promise<void>;
 }
 
-/** A user (own context = own session) on the control test page, its peer connections tapped. */
-async function newUser(): Promise<User> {
+/** A user (own context = own session) on a test page (the second page of the site), its peer connections tapped. */
+async function newUser(pagePath = '/app/second.html'): Promise<User> {
   const context = patientContext(await e2e.browser.newContext({ viewport: { width: 1100, height: 800 } }));
   await context.addInitScript(PC_TAP_INIT);
   await serveAssistPages(context, e2e.backend.url);
   const page = await context.newPage();
-  await page.goto(`${e2e.backend.url}/app/second.html`);
+  await page.goto(`${e2e.backend.url}${pagePath}`);
   const sessionId = await sessionIdOf(page);
   await waitForAssist(page, 'assist socket connected', (s) => s.connected);
   return { context, page, sessionId, close: () => context.close() };
 }
 
-async function adminView(sessionId: string): Promise<{ context: BrowserContext; view: Page }> {
+async function adminView(sessionId: string, stageText = 'Second page of the site'): Promise<{ context: BrowserContext; view: Page }> {
   const context = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
   const view = await openLiveView(context, e2e.backend.url, sessionId, 45_000);
-  await waitForStageText(view, 'Second page of the site', 45_000);
+  await waitForStageText(view, stageText, 45_000);
   return { context, view };
 }
 
@@ -243,6 +243,50 @@ describe('assist calls over WebRTC', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => 
     expect(await agentStatus(a.view)).not.toBeNull();
     await blakeCtx.close();
     await a.context.close();
+    await user.close();
+  });
+
+  it('a call ending does not interrupt canvas video: the canvases have their own peer, frames keep coming', async () => {
+    const user = await newUser('/app/canvas.html');
+    const { context, view } = await adminView(user.sessionId, 'Canvas page');
+    const CANVAS = 'canvas:tab:';
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video at the agent', { peerPrefix: CANVAS, minBytes: 20_000 });
+    // Mark the canvas peer's connection: the same one must carry the video after the call.
+    const markCanvasPeer = () => view.evaluate((prefix) => {
+      const peers = (window as any).__tandemAssist.peers();
+      const entries: [string, any][] = peers instanceof Map ? [...peers.entries()] : Object.entries(peers);
+      const found = entries.filter(([id]) => id.startsWith(prefix));
+      for (const [, pc] of found) pc.__marked ??= Math.random();
+      return found.map(([, pc]) => pc.__marked as number);
+    }, CANVAS);
+    const before = await markCanvasPeer();
+    expect(before).toHaveLength(1);
+
+    await startCall(user, view); // measured on the call's peer (`tab:`), not the canvas one
+    expect(await markCanvasPeer()).toEqual(before);
+    await user.page.locator('[data-tandem-hangup]').click();
+    const hungUpAt = Date.now();
+    // Canvas frames decoded at the agent, sampled through and after the hang-up: no pause (it was 1-2 s
+    // when the call's closing peer also carried the canvases).
+    const samples: [number, number][] = [];
+    while (Date.now() - hungUpAt < 4_000) {
+      samples.push([Date.now(), (await inbound(view, 'agent', CANVAS)).framesDecoded]);
+      await view.waitForTimeout(150);
+    }
+    let lastChange = samples[0]![0];
+    let longestStill = 0;
+    for (let i = 1; i < samples.length; i++) {
+      if (samples[i]![1] > samples[i - 1]![1]) lastChange = samples[i]![0];
+      longestStill = Math.max(longestStill, samples[i]![0] - lastChange);
+    }
+    console.log(`[assist-call] canvas frames after hang-up: ${samples.at(-1)![1] - samples[0]![1]} in ${samples.at(-1)![0] - samples[0]![0]} ms, longest still ${longestStill} ms`);
+    expect(samples.at(-1)![1] - samples[0]![1]).toBeGreaterThan(40); // two canvases at 30 fps over 4 s, with room for a loaded machine
+    expect(longestStill).toBeLessThan(800);
+    expect(await markCanvasPeer()).toEqual(before);
+    // The call's own peer is gone on both sides.
+    await waitFor('no call peer at the agent', async () => (await inbound(view, 'agent', 'tab:')).peers === 0, 10_000);
+    expect((await rtcState(user.page)).rtc?.peers).toEqual([]);
+    await context.close();
     await user.close();
   });
 });

@@ -20,6 +20,33 @@ beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
 
 interface Box { x: number; y: number; width: number; height: number }
 
+/** The agent's canvas peers (`canvas:tab:<tabId>` in `__tandemAssist.peers()`), apart from a call's `tab:<tabId>`. */
+const CANVAS_PEERS = 'canvas:tab:';
+
+/** Video bytes the user's page sent over its open peer connections (outbound-rtp), and how many are open. */
+async function outbound(page: Page): Promise<{ videoBytes: number; peers: number }> {
+  return page.evaluate(async () => {
+    const out = { videoBytes: 0, peers: 0 };
+    for (const pc of ((window as any).__pcs ?? []) as RTCPeerConnection[]) {
+      if (pc.connectionState === 'closed') continue;
+      out.peers++;
+      (await pc.getStats()).forEach((r: any) => {
+        if (r.type === 'outbound-rtp' && r.kind === 'video') out.videoBytes += r.bytesSent ?? 0;
+      });
+    }
+    return out;
+  });
+}
+
+/** Outbound video bytes over `ms`, after `settleMs` for what was in flight. */
+async function outboundDelta(page: Page, ms: number, settleMs = 500): Promise<{ videoBytes: number; peers: number }> {
+  await page.waitForTimeout(settleMs);
+  const a = await outbound(page);
+  await page.waitForTimeout(ms);
+  const b = await outbound(page);
+  return { videoBytes: b.videoBytes - a.videoBytes, peers: b.peers };
+}
+
 /** Each canvas video of the live view: its node id, its box in the page, frames presented, a pixel. */
 function canvasVideos(view: Page) {
   return view.getByTestId('assist-canvas-video').evaluateAll((els) =>
@@ -81,7 +108,7 @@ describe('canvas video', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
     const agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
     const view = await openLiveView(agent, e2e.backend.url, sessionId, 45_000);
     await waitForStageText(view, 'Canvas page', 45_000);
-    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video bytes at the agent', { peerPrefix: 'tab:', minBytes: 20_000 });
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video bytes at the agent', { peerPrefix: CANVAS_PEERS, minBytes: 20_000 });
     await waitFor('two canvas videos playing', async () => {
       const v = await canvasVideos(view);
       return v.length === 2 && v.every((x) => x.frames > 10);
@@ -121,10 +148,10 @@ describe('canvas video', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
 
     // Off screen the streams pause; back on screen they resume.
     await page.evaluate(() => window.scrollTo(0, 2500));
-    const offscreen = await inboundDelta(view, 'agent', 2_000, 1_500, 'tab:');
+    const offscreen = await inboundDelta(view, 'agent', 2_000, 1_500, CANVAS_PEERS);
     expect(offscreen.framesDecoded).toBeLessThan(6);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video back on screen', { peerPrefix: 'tab:', minBytes: 10_000 });
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video back on screen', { peerPrefix: CANVAS_PEERS, minBytes: 10_000 });
 
     // Nobody watches any more: the tab stops streaming and closes its peer.
     await agent.close();
@@ -133,6 +160,58 @@ describe('canvas video', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
       const open = await page.evaluate(() => (window as any).__pcs.filter((pc: RTCPeerConnection) => pc.connectionState !== 'closed').length);
       return (s.rtc?.canvasStreams ?? 0) === 0 && open === 0;
     }, 25_000);
+    await context.close();
+  });
+
+  it('switching tabs: the old tab stops sending canvas video, the new one sends it; switching back brings it back', async () => {
+    const url = e2e.backend.url;
+    const context = patientContext(await e2e.browser.newContext({ viewport: { width: 1000, height: 700 } }));
+    await context.addInitScript(PC_TAP_INIT);
+    await serveAssistPages(context, url);
+    const one = await context.newPage();
+    await one.goto(`${url}/app/canvas.html`);
+    const sessionId = await sessionIdOf(one);
+    const two = await context.newPage();
+    await two.goto(`${url}/app/canvas.html?tab=2`);
+    expect(await sessionIdOf(two)).toBe(sessionId);
+    await waitForAssist(two, 'tab 2 connected', (s) => s.connected);
+
+    const agent = patientContext(await agentContext(e2e.browser, e2e.backend.url, await e2e.agentCookie()));
+    const view = await openLiveView(agent, url, sessionId, 45_000);
+    await view.getByTestId('live-follow').uncheck().catch(() => {});
+    await waitFor('two tabs listed', async () => (await view.getByTestId('live-tab').count()) === 2, 45_000);
+    const watchers = async (p: Page) => ((await rtcState(p)).rtc as { canvasWatchers?: number } | undefined)?.canvasWatchers ?? 0;
+    const [watched, other] = await waitFor('one tab streams its canvases to the agent', async () => {
+      const [a, b] = [await watchers(one), await watchers(two)];
+      return a + b === 1 ? (a ? [one, two] : [two, one]) : null;
+    }, 45_000);
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video at the agent', { peerPrefix: CANVAS_PEERS, minBytes: 20_000 });
+    expect((await outboundDelta(watched, 1_500)).videoBytes).toBeGreaterThan(10_000);
+
+    const switchTab = async () => {
+      const chip = view.locator('[data-testid="live-tab"]:not([data-watching="true"])').first();
+      const id = await chip.getAttribute('data-tab-id');
+      await chip.click();
+      await waitFor('the view watches the other tab', async () =>
+        (await view.locator(`[data-testid="live-tab"][data-tab-id="${id}"]`).getAttribute('data-watching')) === 'true');
+    };
+
+    // To the other tab: the old one stops (no bytes, no open peer), the new one streams to the agent.
+    await switchTab();
+    await waitFor('the other tab streams, the old one stopped', async () => (await watchers(other)) === 1 && (await watchers(watched)) === 0, 45_000);
+    await waitFor("the old tab's canvas peer closed", async () => (await outbound(watched)).peers === 0, 20_000);
+    const stopped = await outboundDelta(watched, 2_000);
+    expect(stopped.videoBytes).toBe(0);
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'the new tab\'s canvas video at the agent', { peerPrefix: CANVAS_PEERS, minBytes: 20_000 });
+    expect((await outboundDelta(other, 1_500)).videoBytes).toBeGreaterThan(10_000);
+
+    // And back: the first tab is asked again (the server does not skip a watcher it once asked it for).
+    await switchTab();
+    await waitFor('the first tab streams again', async () => (await watchers(watched)) === 1 && (await watchers(other)) === 0, 45_000);
+    expect((await outboundDelta(watched, 1_500)).videoBytes).toBeGreaterThan(10_000);
+    await waitFor("the second tab's canvas peer closed", async () => (await outbound(other)).peers === 0, 20_000);
+    await waitForInboundGrowth(view, 'agent', { video: true }, 'canvas video back at the agent', { peerPrefix: CANVAS_PEERS, minBytes: 20_000 });
+    await agent.close();
     await context.close();
   });
 });

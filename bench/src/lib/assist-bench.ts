@@ -136,18 +136,24 @@ export function fpsOf(samples: [number, number][]): number {
 /**
  * In the agent's page: for every canvas video of the live view (`[data-testid=assist-canvas-video]`),
  * `__canvasFirstFrame` = when the first frame was presented (requestVideoFrameCallback: the compositor
- * showed it), and `__canvasFrames` = [now, presentedFrames] per callback of the first video.
+ * showed it), `__canvasFirstReceive` when that frame's last packet arrived, `__canvasVideoAt` when the first
+ * video element appeared, and `__canvasFrames` = [now, presentedFrames] per callback of the first video.
  */
 export const CANVAS_WATCH_INIT = `(() => {
-  window.__canvasFirstFrame = null; window.__canvasFrames = [];
+  window.__canvasFirstFrame = null; window.__canvasFrames = []; window.__canvasVideoAt = null; window.__canvasFirstReceive = null;
   const watched = new WeakSet();
   const watch = (v) => {
     if (watched.has(v) || !v.requestVideoFrameCallback) return;
     watched.add(v);
+    if (window.__canvasVideoAt === null) window.__canvasVideoAt = performance.timeOrigin + performance.now();
     const first = window.__canvasFrames.length === 0;
     const cb = (now, meta) => {
       const t = performance.timeOrigin + now;
-      if (window.__canvasFirstFrame === null) window.__canvasFirstFrame = t;
+      if (window.__canvasFirstFrame === null) {
+        window.__canvasFirstFrame = t;
+        // When the last packet of that frame arrived (WebRTC sources only).
+        if (meta.receiveTime) window.__canvasFirstReceive = performance.timeOrigin + meta.receiveTime;
+      }
       if (first && window.__canvasFrames.length < 5000) window.__canvasFrames.push([t, meta.presentedFrames]);
       v.requestVideoFrameCallback(cb);
     };
@@ -294,3 +300,65 @@ export function rawWebrtcSetup(page: Page): Promise<number> {
     return ms;
   });
 }
+
+/**
+ * A timeline of one page's assist traffic for the canvas-video breakdown: `__tl` gets `[name, t]` (t =
+ * `performance.timeOrigin + performance.now()`, one clock for every page of the browser) the first time
+ * (per `__tlReset()`) a socket.io frame matching a rule is sent or received, and for the page's
+ * RTCPeerConnections when ICE and the connection are up. Rules: [name, 'send' | 'recv', substrings...].
+ */
+export function timelineInit(rules: [string, 'send' | 'recv', ...string[]][]): string {
+  return `(() => {
+  const RULES = ${JSON.stringify(rules)};
+  const now = () => performance.timeOrigin + performance.now();
+  window.__tl = [];
+  let seen = new Set();
+  window.__tlReset = () => { window.__tl = []; seen = new Set(); };
+  const mark = (name) => { if (!seen.has(name)) { seen.add(name); window.__tl.push([name, now()]); } };
+  const check = (dir, data) => {
+    if (typeof data !== 'string') return;
+    for (const [name, d, ...subs] of RULES) if (d === dir && subs.every((s) => data.indexOf(s) >= 0)) mark(name);
+  };
+  const Orig = window.WebSocket;
+  const send = Orig.prototype.send;
+  Orig.prototype.send = function (data) { check('send', data); return send.call(this, data); };
+  function Tapped(...args) {
+    const ws = new Orig(...args);
+    ws.addEventListener('message', (e) => check('recv', e.data));
+    return ws;
+  }
+  Tapped.prototype = Orig.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Tapped[k] = Orig[k];
+  window.WebSocket = Tapped;
+  const PC = window.RTCPeerConnection;
+  if (PC && !PC.__tl) {
+    class T extends PC {
+      constructor(...a) {
+        super(...a);
+        mark('pc created');
+        this.addEventListener('iceconnectionstatechange', () => { if (this.iceConnectionState === 'connected') mark('ICE connected'); });
+        this.addEventListener('connectionstatechange', () => { if (this.connectionState === 'connected') mark('DTLS connected'); });
+        this.addEventListener('track', () => mark('track'));
+      }
+    }
+    T.__tl = true;
+    window.RTCPeerConnection = T;
+  }
+})();`;
+}
+
+/** The agent page's steps (the dashboard's socket and peers). */
+export const AGENT_TIMELINE_RULES: [string, 'send' | 'recv', ...string[]][] = [
+  ['join sent', 'send', '"live:join"'],
+  ['first live:events', 'recv', '"live:events"'],
+  ['canvas offer in', 'recv', '"rtc:signal"', '"offer"', '"canvas"'],
+  ['canvas answer out', 'send', '"rtc:signal"', '"answer"', '"canvas"'],
+  ['canvas:streams in', 'recv', '"canvas:streams"'],
+];
+/** The user page's steps (the plugin's socket and peers). */
+export const USER_TIMELINE_RULES: [string, 'send' | 'recv', ...string[]][] = [
+  ['user: live:start in', 'recv', '"live:start"'],
+  ['user: canvas:want in', 'recv', '"canvas:want"'],
+  ['user: offer out', 'send', '"rtc:signal"', '"offer"'],
+  ['user: answer in', 'recv', '"rtc:signal"', '"answer"'],
+];
