@@ -22,13 +22,13 @@ beforeAll(async () => {
   client = open();
   await client.command({ query: 'CREATE DATABASE IF NOT EXISTS standin' });
   await client.command({ query: 'CREATE TABLE IF NOT EXISTS standin.t (id UInt32, name String, tags Array(String)) ENGINE = MergeTree ORDER BY id' });
-});
+}, 60_000); // starting a process that loads chDB takes >10 s on a loaded machine
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 30_000);
 
 const tricky = "tab\there, newline\nthere, quote ' backslash \\ and \\N, émoji 🎉";
 
