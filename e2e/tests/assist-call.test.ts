@@ -7,7 +7,7 @@ import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { useBackendAndBrowser } from './support/fixture.js';
+import { signInNewAgent, useBackendAndBrowser } from './support/fixture.js';
 import { waitFor, WEBRTC_CHROMIUM_ARGS } from './support/browser.js';
 import { agentContext, openLiveView, sessionIdOf, stageFrame, waitForAssist, waitForStageText } from './support/live.js';
 import {
@@ -65,18 +65,7 @@ async function adminView(sessionId: string, stageText = 'Second page of the site
 
 /** A second agent of the project (added through the settings API), signed in in its own context. */
 async function secondAgentContext(name: string): Promise<BrowserContext> {
-  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`;
-  const password = 'second-agent-password';
-  const added = await fetch(`${e2e.backend.url}/api/v1/agents`, {
-    method: 'POST',
-    headers: { cookie: await e2e.agentCookie(), 'content-type': 'application/json' },
-    body: JSON.stringify({ email, name, password, role: 'agent' }),
-  });
-  expect(added.status).toBe(200);
-  const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
-  });
-  return patientContext(await agentContext(e2e.browser, e2e.backend.url, login.headers.get('set-cookie')!.split(';')[0]));
+  return patientContext(await agentContext(e2e.browser, e2e.backend.url, await signInNewAgent(e2e, name)));
 }
 
 /** The agent presses Call, the user accepts: resolves once media flows both ways. */

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { WatchUrlResponse } from '@tandem/protocol';
-import { useBackendAndBrowser } from './support/fixture.js';
+import { signInNewAgent, useBackendAndBrowser } from './support/fixture.js';
 import { waitFor, WEBRTC_CHROMIUM_ARGS } from './support/browser.js';
 import { agentContext, openLiveView, sessionIdOf, stageFrame, waitForAssist, waitForStageText } from './support/live.js';
 import {
@@ -65,22 +65,6 @@ const waitText = (page: Page, sel: string, want: string | RegExp, timeoutMs = 10
   }, timeoutMs, 100).catch(async (err) => {
     throw new Error(`${(err as Error).message}; it reads ${JSON.stringify(await text(page, sel))}`);
   });
-
-/** A second agent of the project (settings API), returns its login cookie. */
-async function secondAgentCookie(name: string): Promise<string> {
-  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`;
-  const password = 'second-agent-password';
-  const added = await fetch(`${e2e.backend.url}/api/v1/agents`, {
-    method: 'POST',
-    headers: { cookie: await e2e.agentCookie(), 'content-type': 'application/json' },
-    body: JSON.stringify({ email, name, password, role: 'agent' }),
-  });
-  expect(added.status).toBe(200);
-  const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
-  });
-  return login.headers.get('set-cookie')!.split(';')[0];
-}
 
 describe('remote control from the live view (one granted session, in order)', { timeout: WEBRTC_TEST_TIMEOUT_MS }, () => {
   let user: User;
@@ -306,7 +290,7 @@ describe('the server refuses control it did not grant (raw agent sockets, no UI)
     holder.emit('control:input', { sessionId: user.sessionId, input: { type: 'click', ...(await incPoint()) } });
     await waitText(user.page, '#clicks', 'Clicked 1 times');
 
-    const other = await rawAgent(e2e.backend.url, { cookie: await secondAgentCookie('Casey Other') });
+    const other = await rawAgent(e2e.backend.url, { cookie: await signInNewAgent(e2e, 'Casey Other') });
     sockets.push(other);
     expect((await joinSession(other, user.sessionId)).ok).toBe(true);
     const busy = await requestFeature(other, user.sessionId, 'control');

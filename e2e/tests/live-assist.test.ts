@@ -2,7 +2,7 @@ import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { useBackendAndBrowser } from './support/fixture.js';
+import { signInNewAgent, useBackendAndBrowser } from './support/fixture.js';
 import { waitFor } from './support/browser.js';
 import {
   agentContext,
@@ -55,18 +55,7 @@ async function newAgent() {
 
 /** A second agent of the project (added through the settings API), signed in in its own browser context. */
 async function secondAgent(name: string) {
-  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`;
-  const password = 'second-agent-password';
-  const added = await fetch(`${e2e.backend.url}/api/v1/agents`, {
-    method: 'POST',
-    headers: { cookie: await e2e.agentCookie(), 'content-type': 'application/json' },
-    body: JSON.stringify({ email, name, password, role: 'agent' }),
-  });
-  expect(added.status).toBe(200);
-  const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
-  });
-  return agentContext(e2e.browser, e2e.backend.url, login.headers.get('set-cookie')!.split(';')[0]);
+  return agentContext(e2e.browser, e2e.backend.url, await signInNewAgent(e2e, name));
 }
 
 describe('live assist in real browsers', () => {

@@ -44,6 +44,27 @@ export function useBackendAndBrowser(opts: { env?: Record<string, string>; chrom
   return e2e;
 }
 
+/**
+ * Adds an agent (role `agent`) to the project through the settings API, as the admin, and signs it in:
+ * returns its login cookie (`tandem_agent=...`). The email is unique per call.
+ */
+export async function signInNewAgent(e2e: E2E, name: string): Promise<string> {
+  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`;
+  const password = 'second-agent-password';
+  const added = await fetch(`${e2e.backend.url}/api/v1/agents`, {
+    method: 'POST',
+    headers: { cookie: await e2e.agentCookie(), 'content-type': 'application/json' },
+    body: JSON.stringify({ email, name, password, role: 'agent' }),
+  });
+  if (added.status !== 200) throw new Error(`adding agent ${name} failed with ${added.status}: ${await added.text()}`);
+  const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+  const cookie = login.headers.get('set-cookie');
+  if (login.status !== 200 || !cookie) throw new Error(`signing in agent ${name} failed with ${login.status}`);
+  return cookie.split(';')[0];
+}
+
 /** The stored events of a session, as the dashboard's NDJSON stream returns them. */
 export async function fetchEvents(baseUrl: string, cookie: string, sessionId: string): Promise<string> {
   const res = await fetch(`${baseUrl}/api/v1/sessions/${sessionId}/events`, { headers: { cookie } });
