@@ -65,7 +65,7 @@ async function adminView(sessionId: string, stageText = 'Second page of the site
 
 /** A second agent of the project (added through the settings API), signed in in its own context. */
 async function secondAgentContext(name: string): Promise<BrowserContext> {
-  return patientContext(await agentContext(e2e.browser, e2e.backend.url, await signInNewAgent(e2e, name)));
+  return patientContext(await agentContext(e2e.browser, e2e.backend.url, await signInNewAgent(e2e.backend.url, await e2e.agentCookie(), name)));
 }
 
 /** The agent presses Call, the user accepts: resolves once media flows both ways. */

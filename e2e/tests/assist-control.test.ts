@@ -290,7 +290,7 @@ describe('the server refuses control it did not grant (raw agent sockets, no UI)
     holder.emit('control:input', { sessionId: user.sessionId, input: { type: 'click', ...(await incPoint()) } });
     await waitText(user.page, '#clicks', 'Clicked 1 times');
 
-    const other = await rawAgent(e2e.backend.url, { cookie: await signInNewAgent(e2e, 'Casey Other') });
+    const other = await rawAgent(e2e.backend.url, { cookie: await signInNewAgent(e2e.backend.url, await e2e.agentCookie(), 'Casey Other') });
     sockets.push(other);
     expect((await joinSession(other, user.sessionId)).ok).toBe(true);
     const busy = await requestFeature(other, user.sessionId, 'control');

@@ -55,7 +55,7 @@ async function newAgent() {
 
 /** A second agent of the project (added through the settings API), signed in in its own browser context. */
 async function secondAgent(name: string) {
-  return agentContext(e2e.browser, e2e.backend.url, await signInNewAgent(e2e, name));
+  return agentContext(e2e.browser, e2e.backend.url, await signInNewAgent(e2e.backend.url, await e2e.agentCookie(), name));
 }
 
 describe('live assist in real browsers', () => {

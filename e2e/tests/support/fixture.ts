@@ -45,19 +45,20 @@ export function useBackendAndBrowser(opts: { env?: Record<string, string>; chrom
 }
 
 /**
- * Adds an agent (role `agent`) to the project through the settings API, as the admin, and signs it in:
- * returns its login cookie (`tandem_agent=...`). The email is unique per call.
+ * Adds an agent (role `agent`) to the project through the settings API, as the admin whose cookie is
+ * given, and signs it in at `baseUrl`: returns its login cookie (`tandem_agent=...`). The email is unique
+ * per call.
  */
-export async function signInNewAgent(e2e: E2E, name: string): Promise<string> {
+export async function signInNewAgent(baseUrl: string, adminCookie: string, name: string): Promise<string> {
   const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}@example.com`;
   const password = 'second-agent-password';
-  const added = await fetch(`${e2e.backend.url}/api/v1/agents`, {
+  const added = await fetch(`${baseUrl}/api/v1/agents`, {
     method: 'POST',
-    headers: { cookie: await e2e.agentCookie(), 'content-type': 'application/json' },
+    headers: { cookie: adminCookie, 'content-type': 'application/json' },
     body: JSON.stringify({ email, name, password, role: 'agent' }),
   });
   if (added.status !== 200) throw new Error(`adding agent ${name} failed with ${added.status}: ${await added.text()}`);
-  const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
   });
   const cookie = login.headers.get('set-cookie');
