@@ -36,6 +36,12 @@ interface Entry {
   fingerprint: string | null;
   /** The local stream this peer carries now. */
   sending: MediaStream | null;
+  /**
+   * Remote streams that arrived before our first answer went out (non-initiator): handed on after it,
+   * so the live view's work for them (video elements, layout) does not delay the answer on a busy main
+   * thread. Null once the answer is out (or for peers we start).
+   */
+  held: MediaStream[] | null;
 }
 
 export class PeerMesh {
@@ -161,14 +167,26 @@ export class PeerMesh {
     // The config is always passed: without it simple-peer would use public STUN servers.
     const peer = new SimplePeer({ initiator, trickle: true, config: { iceServers: this.#config.iceServers } });
     console.debug('[tandem] peer', key, initiator ? 'started' : 'answering');
-    const entry: Entry = { peerId, channel, peer, initiator, fingerprint: null, sending: null };
+    const entry: Entry = { peerId, channel, peer, initiator, fingerprint: null, sending: null, held: initiator ? null : [] };
     this.#peers.set(key, entry);
-    peer.on('signal', (data: SimplePeer.SignalData) => this.#send(peerId, data as PeerSignal, channel));
-    peer.on('stream', (stream: MediaStream) => {
+    const deliver = (stream: MediaStream) => {
+      if (this.#peers.get(key) !== entry) return;
       const changed = () => this.#events.streamChanged(peerId, stream);
       stream.addEventListener('addtrack', changed);
       stream.addEventListener('removetrack', changed);
       this.#events.stream(peerId, stream, key);
+    };
+    peer.on('signal', (data: SimplePeer.SignalData) => {
+      this.#send(peerId, data as PeerSignal, channel);
+      if (data.type === 'answer' && entry.held) {
+        const held = entry.held;
+        entry.held = null;
+        setTimeout(() => held.forEach(deliver), 0);
+      }
+    });
+    peer.on('stream', (stream: MediaStream) => {
+      if (entry.held) entry.held.push(stream);
+      else deliver(stream);
     });
     const gone = (err?: Error) => {
       if (this.#peers.get(key) !== entry) return;
