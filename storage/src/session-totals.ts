@@ -89,7 +89,10 @@ async function isEmpty(driver: Driver, ddl: Ddl, name: string): Promise<boolean>
   return Number(rows[0]?.n ?? 0) === 0;
 }
 
-/** A migration holder that has not finished in this long is taken for dead (a backfill of millions of rows fits). */
+/**
+ * A lock older than this is taken for a dead holder's (a crash mid-conversion): the copy of millions of
+ * sessions fits well within it; a backend restarted right after such a crash waits out the rest.
+ */
 const LOCK_STALE_MS = 10 * 60_000;
 const LOCK_POLL_MS = 250;
 
@@ -100,27 +103,34 @@ const LOCK_POLL_MS = 250;
  */
 async function withLock(driver: Driver, ddl: Ddl, done: () => Promise<boolean>, fn: () => Promise<void>): Promise<void> {
   const lock = `${ddl.target.db}.migration_6_lock`;
-  const since = Date.now();
   let tookOver = false;
-  const held = async () => (await driver.query<{ n: number | string }>(
-    "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = 'migration_6_lock'", { db: ddl.target.db }))
-    .some((r) => Number(r.n) > 0);
+  /** How long ago the lock was taken (its table's creation), or null when it is free. */
+  const heldFor = async (): Promise<number | null> => {
+    const rows = await driver.query<{ age_s: number | string }>(
+      `SELECT dateDiff('second', metadata_modification_time, now()) AS age_s FROM system.tables
+       WHERE database = {db:String} AND name = 'migration_6_lock'`, { db: ddl.target.db });
+    return rows.length ? Number(rows[0].age_s) * 1000 : null;
+  };
   for (;;) {
+    let age: number | null = null;
     try {
       // Looking first keeps the common wait quiet (the client logs every refused CREATE as an error).
-      if (!(await held())) {
+      age = await heldFor();
+      if (age === null) {
         await driver.command(`CREATE TABLE ${lock}${ddl.on} (taken_at DateTime) ENGINE = Log`);
         break;
       }
-      throw new Error(`${lock} is held by another migration`);
+      throw new Error(`${lock} is held by another migration (for ${Math.round(age / 1000)} s); drop it if none runs`);
     } catch (err) {
       if (await done()) return;
-      if (Date.now() - since < LOCK_STALE_MS) {
+      // Refused while free: lost a race (wait) or cannot create tables at all (say so).
+      if (age === null && (await heldFor()) === null) throw err;
+      if (age === null || age < LOCK_STALE_MS) {
         await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
         continue;
       }
       if (tookOver) throw err;
-      tookOver = true; // the holder died mid-way: every step below is safe to repeat
+      tookOver = true; // the holder died mid-way (a crash, a kill): every step below is safe to repeat
       await driver.command(`DROP TABLE IF EXISTS ${lock}${ddl.on}`);
     }
   }
