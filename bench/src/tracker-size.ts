@@ -22,6 +22,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from './lib/browser.js';
 import { startBenchBackend } from './lib/backend.js';
 import { isMain } from './lib/main.js';
+import { loadAverage } from './lib/sysload.js';
 import { atMost, recordResults, type ResultRow } from './lib/report.js';
 import { startFixtureServer } from './lib/server.js';
 
@@ -197,7 +198,8 @@ export async function runTrackerSize(opts: { browser?: Browser } = {}): Promise<
       atMost(
         BENCH,
         `first script /tracker.js ${kb(firstBr)} brotli as served (${parts.join('; ')}); ${page}; ${ANCHORS}; ` +
-          (socketInFirst ? 'the socket.io client is inside /tracker.js' : 'no socket.io client in /tracker.js'),
+          (socketInFirst ? 'the socket.io client is inside /tracker.js' : 'no socket.io client in /tracker.js') +
+          ` (load avg ${loadAverage()}: the sizes do not depend on it, the page's times do)`,
         firstBr / 1024,
         LIMIT_KB,
         TARGET,
