@@ -203,12 +203,14 @@ async function oneRun(
       times = await runWorkload(page, workload);
     }
     const mMid = await metrics(cdp);
+    // OVERHEAD_PROFILE_WINDOW=1: the profile covers the workload to idle only (what start-to-idle counts).
+    const windowProf = profiling && process.env.OVERHEAD_PROFILE_WINDOW === '1' ? await stopProfile(cdp) : undefined;
     // The tracker's deferred work (batch body, hand-off to the compression worker, the request and its
     // answer) happens at its next flush: force it now instead of waiting for the timer.
     await variant.flush(page);
     await page.waitForTimeout(settleMs);
     const m1 = await metrics(cdp);
-    const prof = profiling ? await stopProfile(cdp) : undefined;
+    const prof = windowProf ?? (profiling ? await stopProfile(cdp) : undefined);
     // Every recorder must have recorded the workload (a baseline that silently records nothing would
     // make any ratio look good): a full snapshot for the snapshot page, new events for the mutations.
     const events = await variant.events(page);
