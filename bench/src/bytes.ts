@@ -8,6 +8,7 @@
  *   node --import tsx bench/src/bytes.ts        (BYTES_SECONDS=n for a shorter session while developing)
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Browser, Page, Request } from 'playwright-core';
 import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
@@ -125,7 +126,10 @@ function actions(page: Page): (() => Promise<void>)[] {
 
 /** The scripted session's rows, then one row per canvas recording level (canvas-bytes.ts). */
 export async function runBytes(opts: { seconds?: number; browser?: Browser } = {}): Promise<ResultRow[]> {
-  const rows = await runSessionBytes(opts);
+  const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+  const at = load();
+  // The long-task row depends on what else the machine runs: every row says the load it ran under.
+  const rows = (await runSessionBytes(opts)).map((r) => ({ ...r, figure: `${r.figure}; load average ${at} at start, ${load()} at end` }));
   return [...rows, ...(await runCanvasBytes({ browser: opts.browser }))];
 }
 
