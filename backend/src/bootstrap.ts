@@ -16,8 +16,17 @@ export interface BootstrapResult {
 /**
  * First start: creates the default project and an admin agent. Values from the environment win;
  * otherwise random ones are generated (and the password is shown exactly once by the caller).
+ *
+ * Several backends on one database may start at the same moment (a cluster's first start): each would
+ * find no project and create its own, with its own key and admin password. So the look-then-create runs
+ * under a lock shared through the database (`store.exclusive`): the first node creates, the others wait
+ * and then find what it created (and print no password: theirs would not be the one stored).
  */
 export async function bootstrap(store: Store, config: ServerConfig): Promise<BootstrapResult> {
+  return store.exclusive('bootstrap', () => bootstrapNow(store, config));
+}
+
+async function bootstrapNow(store: Store, config: ServerConfig): Promise<BootstrapResult> {
   const projects = await store.listProjects();
   let project = projects[0];
   let createdProject = false;

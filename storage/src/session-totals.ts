@@ -1,4 +1,5 @@
 import { BY_SESSION, type Ddl, run, table, view, type Step } from './ddl.js';
+import { withTableLock } from './lock.js';
 import type { Driver } from './types.js';
 
 /**
@@ -94,52 +95,6 @@ async function isEmpty(driver: Driver, ddl: Ddl, name: string): Promise<boolean>
  * sessions fits well within it; a backend restarted right after such a crash waits out the rest.
  */
 const LOCK_STALE_MS = 10 * 60_000;
-const LOCK_POLL_MS = 250;
-
-/**
- * Runs `fn` while holding a lock table: CREATE TABLE without IF NOT EXISTS succeeds for one caller only,
- * so when several backends start on one fresh database, one converts and the others wait for it (then
- * find the conversion done). `done()` ends the wait early.
- */
-async function withLock(driver: Driver, ddl: Ddl, done: () => Promise<boolean>, fn: () => Promise<void>): Promise<void> {
-  const lock = `${ddl.target.db}.migration_6_lock`;
-  let tookOver = false;
-  /** How long ago the lock was taken (its table's creation), or null when it is free. */
-  const heldFor = async (): Promise<number | null> => {
-    const rows = await driver.query<{ age_s: number | string }>(
-      `SELECT dateDiff('second', metadata_modification_time, now()) AS age_s FROM system.tables
-       WHERE database = {db:String} AND name = 'migration_6_lock'`, { db: ddl.target.db });
-    return rows.length ? Number(rows[0].age_s) * 1000 : null;
-  };
-  for (;;) {
-    let age: number | null = null;
-    try {
-      // Looking first keeps the common wait quiet (the client logs every refused CREATE as an error).
-      age = await heldFor();
-      if (age === null) {
-        await driver.command(`CREATE TABLE ${lock}${ddl.on} (taken_at DateTime) ENGINE = Log`);
-        break;
-      }
-      throw new Error(`${lock} is held by another migration (for ${Math.round(age / 1000)} s); drop it if none runs`);
-    } catch (err) {
-      if (await done()) return;
-      // Refused while free: lost a race (wait) or cannot create tables at all (say so).
-      if (age === null && (await heldFor()) === null) throw err;
-      if (age === null || age < LOCK_STALE_MS) {
-        await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-        continue;
-      }
-      if (tookOver) throw err;
-      tookOver = true; // the holder died mid-way (a crash, a kill): every step below is safe to repeat
-      await driver.command(`DROP TABLE IF EXISTS ${lock}${ddl.on}`);
-    }
-  }
-  try {
-    await fn();
-  } finally {
-    await driver.command(`DROP TABLE IF EXISTS ${lock}${ddl.on}`);
-  }
-}
 
 /**
  * Builds the aggregating tables beside the old ones, copies the old totals in, and swaps names, under
@@ -154,7 +109,8 @@ async function convert(driver: Driver, ddl: Ddl): Promise<void> {
   };
   const drop = (n: string) => `DROP TABLE IF EXISTS ${db}.${n}${ddl.on}${ddl.clustered ? ' SYNC' : ''}`;
   const l = (n: string) => `${db}.${ddl.local(n)}`;
-  await withLock(driver, ddl, done, async () => {
+  const lock = { db, on: ddl.on, name: 'migration_6_lock', staleMs: LOCK_STALE_MS };
+  await withTableLock(driver, lock, async () => {
     if (await done()) return;
     await exec(ddl.render(sessionsTable('sessions_v6')));
     await exec(ddl.render(searchTable('session_search_v6')));
@@ -173,7 +129,7 @@ async function convert(driver: Driver, ddl: Ddl): Promise<void> {
       for (const name of ['sessions', 'session_search']) await exec([drop(name), ddl.distributed(name, BY_SESSION), drop(`${name}_v6`)]);
     }
     await exec([drop(ddl.local('sessions_v5')), drop(ddl.local('session_search_v5'))]);
-  });
+  }, done);
 }
 
 export const SESSION_TOTALS_STEPS: Step[] = [

@@ -1,5 +1,7 @@
 import { createAccounts } from './accounts.js';
 import { checkIdentifier } from './encode.js';
+import { Ddl } from './ddl.js';
+import { withTableLock } from './lock.js';
 import { migrate } from './migrations.js';
 import { createReaders } from './readers.js';
 import { createRecordings } from './recordings.js';
@@ -14,6 +16,12 @@ export const STORE_DEFAULTS = {
   maxQueuedEvents: 200_000,
   database: 'tandem',
 } as const;
+
+/**
+ * store.exclusive(): a holder that died (kill -9 between CREATE and DROP) blocks the others this long.
+ * The work done under it (a start's bootstrap) takes a few queries; a minute covers a very slow server.
+ */
+const EXCLUSIVE_STALE_MS = 60_000;
 
 /** Tandem's Store over any Driver. Does not migrate: call migrate() (openStore does). */
 export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStore {
@@ -32,6 +40,11 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
     driver,
     stats: writer.stats,
     migrate: () => migrate(driver, { db, retentionDays, cluster: opts.cluster }),
+    async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+      const on = new Ddl({ db, days: retentionDays, cluster: opts.cluster ? checkIdentifier(opts.cluster) : undefined }).on;
+      const lock = { db, on, name: `${checkIdentifier(name)}_lock`, staleMs: EXCLUSIVE_STALE_MS };
+      return (await withTableLock(driver, lock, fn)) as T;
+    },
     ...accounts,
     startSession: writer.startSession,
     getAckSeq: writer.getAckSeq,

@@ -178,6 +178,12 @@ export interface Store {
   readonly driver: Driver;
   /** Applies numbered migrations not yet applied (idempotent). */
   migrate(): Promise<void>;
+  /**
+   * Runs `fn` while no other process on this database runs `exclusive` with the same name (a lock
+   * table `<name>_lock`; a holder that died is taken over after a minute). For work several backends
+   * starting together must do once, such as creating the default project.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
 
   /** Creates or replaces (same id) a project. */
   createProject(project: ProjectInput): Promise<void>;
