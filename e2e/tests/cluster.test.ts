@@ -1,0 +1,361 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  ASSIST_NAMESPACE, PROTOCOL_VERSION, type LiveEventsMessage, type LiveSession, type StartResponse, type WatchUrlResponse,
+} from '@tandem/protocol';
+import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
+import { launchChromium, waitFor } from './support/browser.js';
+import { startCluster, redisCli, type Cluster } from './support/cluster.js';
+import { agentContext, openLiveView, openUserPage, sessionIdOf, stageFrame, waitForAssist, waitForLiveState, waitForStageText } from './support/live.js';
+import { answerPrompt, joinSession, nextRefusal, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
+
+/**
+ * Issue 9: two backend processes + Redis + haproxy on loopback act as one product. Tabs go through
+ * haproxy (round robin), so each test first asks which node serves the session ("B") and drives the
+ * agent through the other one ("A") directly. One cluster for the file; the failover and drain tests
+ * come last because they take nodes down (and bring them back).
+ */
+let cluster: Cluster;
+let browser: Browser;
+const cookies = new Map<string, string>();
+const sockets: Socket[] = [];
+
+async function login(nodeUrl: string, who = ADMIN): Promise<string> {
+  const key = `${nodeUrl} ${who.email}`;
+  const hit = cookies.get(key);
+  if (hit) return hit;
+  const res = await fetch(`${nodeUrl}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who),
+  });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  if (!cookie) throw new Error(`login on ${nodeUrl} failed with ${res.status}`);
+  cookies.set(key, cookie);
+  return cookie;
+}
+
+const USER_PAGE = `<h1>Cluster help page</h1><div id="notes" contenteditable="true"></div>
+  <button id="inc" onclick="this.dataset.n = (+(this.dataset.n || 0) + 1); document.getElementById('clicks').textContent = 'Clicked ' + this.dataset.n + ' times'">Add one</button>
+  <p id="clicks">Clicked 0 times</p>`;
+
+interface User { context: BrowserContext; page: Page; sessionId: string; visitorId: string }
+
+async function newUser(): Promise<User> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openUserPage(page, cluster.url, USER_PAGE);
+  const sessionId = await sessionIdOf(page);
+  const visitorId = await page.evaluate(() => new Promise<string>((r) => (window as any).Tandem('onSession', (s: { visitorId: string }) => r(s.visitorId))));
+  await waitForAssist(page, 'assist socket connected', (s) => s.connected, 45_000);
+  return { context, page, sessionId, visitorId };
+}
+
+/** Node indexes: B serves the session, A is the other one. */
+async function sides(sessionId: string): Promise<{ a: number; b: number }> {
+  const b = await cluster.nodeOfSession(sessionId);
+  return { a: b === 0 ? 1 : 0, b };
+}
+
+async function metric(nodeUrl: string, name: string): Promise<number> {
+  const text = await fetch(`${nodeUrl}/metrics`).then((r) => r.text());
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Collects every live:events message an agent socket gets. */
+function collect(socket: AgentSocket): LiveEventsMessage[] {
+  const got: LiveEventsMessage[] = [];
+  socket.on('live:events', (m) => got.push(m));
+  return got;
+}
+
+/** Checks the stream an agent received: from each Meta (type 4) on, seqs are consecutive. */
+function holes(messages: LiveEventsMessage[]): string[] {
+  const problems: string[] = [];
+  let last = -1;
+  for (const m of messages) {
+    const first = m.events[0];
+    if (first.type !== 4 && last >= 0 && first.seq !== last + 1) problems.push(`${last} → ${first.seq}`);
+    for (let i = 1; i < m.events.length; i++) if (m.events[i].seq !== m.events[i - 1].seq + 1) problems.push(`inside: ${m.events[i - 1].seq} → ${m.events[i].seq}`);
+    last = m.events[m.events.length - 1].seq;
+  }
+  return problems;
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 2 });
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await browser?.close();
+  await cluster?.close();
+}, 60_000);
+
+describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
+  let user: User;
+  let agentView: Page;
+
+  it('an agent on node A watches a tab on node B and sees the typing live', async () => {
+    user = await newUser();
+    const { a, b } = await sides(user.sessionId);
+    const A = cluster.nodes[a];
+    const context = await agentContext(browser, A.url, await login(A.url));
+    agentView = await openLiveView(context, A.url, user.sessionId, 45_000);
+    await waitForStageText(agentView, 'Cluster help page', 45_000);
+    await user.page.click('#notes');
+    await user.page.keyboard.type('typed on node B');
+    await waitForStageText(agentView, 'typed on node B', 30_000);
+    // It really crossed nodes: A watches a session served elsewhere, B serves an agent of another node.
+    expect(await metric(A.url, 'tandem_live_proxied_sessions')).toBeGreaterThanOrEqual(1);
+    expect(await metric(cluster.nodes[b].url, 'tandem_live_remote_agents')).toBeGreaterThanOrEqual(1);
+    expect(await metric(A.url, 'tandem_live_tabs')).toBe(0);
+  });
+
+  it("the live list on node A shows node B's sessions (socket and HTTP)", async () => {
+    const { a } = await sides(user.sessionId);
+    const A = cluster.nodes[a];
+    const cookie = await login(A.url);
+    const res = await fetch(`${A.url}/api/v1/live`, { headers: { cookie } });
+    const { sessions } = (await res.json()) as { sessions: LiveSession[] };
+    expect(sessions.map((s) => s.sessionId)).toContain(user.sessionId);
+    const listener = await rawAgent(A.url, { cookie });
+    sockets.push(listener);
+    const listed = await new Promise<any>((r) => listener.emit('live:list:subscribe', r));
+    expect(listed.ok).toBe(true);
+    const mine = (listed.sessions as LiveSession[]).find((s) => s.sessionId === user.sessionId);
+    expect(mine?.agents.map((x) => x.name)).toContain('Admin');
+  });
+
+  it('a watch link minted on node B opens on node A', async () => {
+    const { a, b } = await sides(user.sessionId);
+    const B = cluster.nodes[b];
+    const A = cluster.nodes[a];
+    const cookieB = await login(B.url);
+    const key = await fetch(`${B.url}/api/v1/api-keys`, {
+      method: 'POST', headers: { cookie: cookieB, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'cluster-e2e' }),
+    });
+    const { secret } = (await key.json()) as { secret: string };
+    const minted = await fetch(`${B.url}/api/v1/visitors/${user.visitorId}/watch_url`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: { id: 'helper-7', name: 'Link Helper' } }),
+    });
+    expect(minted.status).toBe(200);
+    const link = (await minted.json()) as WatchUrlResponse;
+    const onA = new URL(new URL(link.watch_url).pathname, A.url).toString();
+    const stranger = await (await browser.newContext()).newPage();
+    await stranger.goto(onA);
+    await waitForLiveState(stranger, 'live', 45_000);
+    await waitForStageText(stranger, 'Cluster help page', 45_000);
+    await user.page.click('#notes');
+    await user.page.keyboard.type(' and the link sees it');
+    await waitForStageText(stranger, 'and the link sees it', 30_000);
+    await stranger.context().close();
+  });
+
+  it('control granted through node A; input from a second agent on node B is refused', async () => {
+    const { a, b } = await sides(user.sessionId);
+    const A = cluster.nodes[a];
+    const B = cluster.nodes[b];
+    const holder = await rawAgent(A.url, { cookie: await login(A.url) });
+    sockets.push(holder);
+    expect((await joinSession(holder, user.sessionId)).ok).toBe(true);
+    const asked = requestFeature(holder, user.sessionId, 'control');
+    await answerPrompt(user.page, true, 'Admin', 45_000);
+    expect((await asked).ok).toBe(true);
+    await user.page.locator('[data-tandem-control]').waitFor({ state: 'visible', timeout: 30_000 });
+    const box = (await user.page.locator('#inc').boundingBox())!;
+    const point = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    holder.emit('control:input', { sessionId: user.sessionId, input: { type: 'click', ...point } });
+    await waitFor('the holder\'s click', async () => (await user.page.textContent('#clicks')) === 'Clicked 1 times', 30_000);
+
+    // A second agent, signed in on node B (where the tab is): busy, and its input refused.
+    const email = `casey-${Date.now()}@example.com`;
+    const added = await fetch(`${B.url}/api/v1/agents`, {
+      method: 'POST', headers: { cookie: await login(B.url), 'content-type': 'application/json' },
+      body: JSON.stringify({ email, name: 'Casey Other', password: 'second-agent-password', role: 'agent' }),
+    });
+    expect(added.status).toBe(200);
+    const other = await rawAgent(B.url, { cookie: await login(B.url, { email, password: 'second-agent-password' }) });
+    sockets.push(other);
+    expect((await joinSession(other, user.sessionId)).ok).toBe(true);
+    const busy = await requestFeature(other, user.sessionId, 'control');
+    expect(busy.ok).toBe(false);
+    if (!busy.ok) expect(busy.error.code).toBe('busy');
+    const refused = nextRefusal(other);
+    other.emit('control:input', { sessionId: user.sessionId, input: { type: 'click', ...point } });
+    expect((await refused).code).toBe('forbidden');
+    await user.page.waitForTimeout(500);
+    expect(await user.page.textContent('#clicks')).toBe('Clicked 1 times');
+    // Who holds control is the same whichever node is asked: the room record in Redis names the holder.
+    const keys = (await redisCli(Number(new URL(cluster.redisUrl).port), ['KEYS', `tandem:live:room:*:${user.sessionId}`])).split('\n').filter(Boolean);
+    const record = JSON.parse(await redisCli(Number(new URL(cluster.redisUrl).port), ['GET', keys[0]]));
+    expect(record.control?.agentPeerId).toBe(`agent:${holder.id}`);
+    holder.disconnect();
+    other.disconnect();
+    await user.page.locator('[data-tandem-control]').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it('kill -9 of node B: the tab is back through node A and the agent keeps seeing new changes, with no hole', async () => {
+    const { a, b } = await sides(user.sessionId);
+    const A = cluster.nodes[a];
+    const B = cluster.nodes[b];
+    const watcher = await rawAgent(A.url, { cookie: await login(A.url) });
+    sockets.push(watcher);
+    const got = collect(watcher);
+    expect((await joinSession(watcher, user.sessionId)).ok).toBe(true);
+    await waitFor('a snapshot before the kill', async () => got.some((m) => m.events.some((e) => e.type === 4)), 30_000);
+    await user.page.click('#notes');
+    await user.page.keyboard.type(' before the crash');
+    await waitForStageText(agentView, 'before the crash', 30_000);
+
+    const killedAt = Date.now();
+    await B.backend.stop('SIGKILL');
+    expect(await cluster.nodeOfSession(user.sessionId)).toBe(a);
+    const backAfterMs = Date.now() - killedAt;
+    await waitForAssist(user.page, 'the tab reconnected', (s) => s.connected, 30_000);
+    const countBefore = got.length;
+    await user.page.click('#notes');
+    await user.page.keyboard.type(' after the crash');
+    // The dashboard on A and the raw agent on A both see the new change.
+    await waitForStageText(agentView, 'after the crash', 30_000);
+    await waitFor('new events after the failover', async () => got.length > countBefore && got.slice(countBefore).some((m) => m.events.some((e) => e.type === 4)), 30_000);
+    expect(holes(got)).toEqual([]);
+    // The session is served by A alone now: A's own tab, no cross-node membership left.
+    expect(await metric(A.url, 'tandem_live_tabs')).toBeGreaterThanOrEqual(1);
+    expect(backAfterMs).toBeLessThan(15_000);
+    await B.backend.start();
+  });
+
+  it('the connect limit is shared by the nodes, refuses a flood of new sockets during a failover, and lets every resuming tab in', async () => {
+    await waitFor('both nodes ready behind haproxy', async () => {
+      const states = await Promise.all(cluster.nodes.map((n) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)));
+      return states.every(Boolean);
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 1_500)); // haproxy's `rise 2` at 500 ms
+    // 24 simulated tabs (real tokens from /ingest/v1/start), each from its own address, through haproxy.
+    const tabs: { socket: Socket; token: string; ip: string; sessionId: string }[] = [];
+    for (let i = 0; i < 24; i++) {
+      const ip = `10.1.${i}.1`;
+      const res = await fetch(`${cluster.url}/ingest/v1/start`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ v: PROTOCOL_VERSION, projectKey: PROJECT_KEY, url: `https://shop.example/cart/${i}`, title: 'Cart', clientTime: Date.now() }),
+      });
+      expect(res.status).toBe(200);
+      const start = (await res.json()) as StartResponse;
+      const socket = tabSocket(start.token, ip, false);
+      sockets.push(socket);
+      tabs.push({ socket, token: start.token, ip, sessionId: start.sessionId });
+    }
+    await Promise.all(tabs.map((t) => connected(t.socket)));
+    // The flood is brand-new tabs of one more session, all from one address.
+    const flooder = (await (await fetch(`${cluster.url}/ingest/v1/start`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.2.0.1' },
+      body: JSON.stringify({ v: PROTOCOL_VERSION, projectKey: PROJECT_KEY, url: 'https://shop.example/flood', clientTime: Date.now() }),
+    })).json()) as StartResponse;
+
+    // The budget is one for the cluster: 80 new sockets from one address, round robin over both
+    // nodes, get the one burst (50), not one per node.
+    const burst = await Promise.all(Array.from({ length: 80 }, () => tryConnect(flooder.token, '10.9.9.9', false)));
+    const admitted = burst.filter((r) => r === 'ok').length;
+    expect(admitted).toBeGreaterThanOrEqual(45);
+    expect(admitted).toBeLessThanOrEqual(55);
+    expect(burst.filter((r) => r === 'rate_limited').length).toBeGreaterThanOrEqual(25);
+
+    // Kill the node serving the first tab; its tabs come back with `resume` from the SAME exhausted
+    // address while a flood of new sockets from there is refused.
+    const victim = await cluster.nodeOfSession(tabs[0].sessionId);
+    const orphans: typeof tabs = [];
+    for (const t of tabs) if ((await cluster.nodeOfSession(t.sessionId)) === victim) orphans.push(t);
+    expect(orphans.length).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    await cluster.nodes[victim].backend.stop('SIGKILL');
+    const flood = Promise.all(Array.from({ length: 60 }, () => tryConnect(flooder.token, '10.9.9.9', false)));
+    const back = await Promise.all(orphans.map(async (t) => {
+      for (;;) {
+        const r = await tryConnect(t.token, '10.9.9.9', true);
+        if (r === 'ok') return Date.now() - killedAt;
+        if (r === 'rate_limited') return -1;
+        if (Date.now() - killedAt > 20_000) return -2;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }));
+    expect(back.filter((ms) => ms < 0)).toEqual([]);
+    expect(Math.max(...back)).toBeLessThan(10_000);
+    const flooded = await flood;
+    expect(flooded.filter((r) => r === 'rate_limited').length).toBeGreaterThanOrEqual(50);
+    await cluster.nodes[victim].backend.start();
+  });
+
+  it('SIGTERM drains a node: its tab moves to the other node before the process exits', async () => {
+    await waitFor('both nodes ready', async () => {
+      const states = await Promise.all(cluster.nodes.map((n) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)));
+      return states.every(Boolean);
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const home = await cluster.nodeOfSession(user.sessionId);
+    const other = home === 0 ? 1 : 0;
+    const watcher = await rawAgent(cluster.nodes[other].url, { cookie: await login(cluster.nodes[other].url) });
+    sockets.push(watcher);
+    const got = collect(watcher);
+    expect((await joinSession(watcher, user.sessionId)).ok).toBe(true);
+    await waitFor('a snapshot', async () => got.some((m) => m.events.some((e) => e.type === 4)), 30_000);
+
+    let movedAt = 0;
+    const redisPort = Number(new URL(cluster.redisUrl).port);
+    const poll = (async () => {
+      const deadline = Date.now() + 20_000;
+      while (!movedAt && Date.now() < deadline) {
+        const keys = (await redisCli(redisPort, ['KEYS', `tandem:live:home:*:${user.sessionId}`])).split('\n').filter(Boolean);
+        const node = keys.length ? (await redisCli(redisPort, ['GET', keys[0]])).trim() : '';
+        if (node === `node-${cluster.nodes[other].name}`) movedAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await cluster.nodes[home].backend.stop('SIGTERM');
+    const exitedAt = Date.now();
+    await poll;
+    expect(movedAt).toBeGreaterThan(0);
+    expect(movedAt).toBeLessThanOrEqual(exitedAt);
+    expect(cluster.nodes[home].backend.output).not.toMatch(/Error|panic/i);
+    const countBefore = got.length;
+    await user.page.click('#notes');
+    await user.page.keyboard.type(' after the drain');
+    await waitFor('events after the drain', async () => got.length > countBefore, 30_000);
+    expect(holes(got)).toEqual([]);
+  });
+});
+
+function tabSocket(token: string, ip: string, resume: boolean): Socket {
+  return io(`${cluster.url}${ASSIST_NAMESPACE}`, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: { role: 'tab', v: PROTOCOL_VERSION, token, resume, page: { url: 'https://shop.example/cart', title: 'Cart', visible: true, focused: true } },
+    extraHeaders: { 'x-forwarded-for': ip },
+  });
+}
+
+function connected(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (err) => reject(err));
+  });
+}
+
+/** One connection attempt: 'ok' (then closed), the refusal's code, or 'network' (no node answered). */
+async function tryConnect(token: string, ip: string, resume: boolean): Promise<string> {
+  const s = tabSocket(token, ip, resume);
+  try {
+    await connected(s);
+    return 'ok';
+  } catch (err) {
+    const e = err as Error & { data?: { code?: string } };
+    return e.data?.code ?? 'network';
+  } finally {
+    if (!resume) s.disconnect();
+    else sockets.push(s);
+  }
+}
