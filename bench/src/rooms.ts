@@ -7,6 +7,13 @@
  * 0 idle sockets and 1 room.
  *
  *   node --import tsx bench/src/rooms.ts     (ROOMS_IDLE=10000 ROOMS_ACTIVE=500 ROOMS_SECONDS=20 ROOMS_PROCS=2)
+ *
+ * Two nodes (ROOMS_NODES=2, or `runRoomsTwoNodes`; issue 9): two backend children sharing Redis
+ * (TANDEM_REDIS_URL) and one store (the chDB HTTP stand-in), M active rooms whose tabs are on node A,
+ * measured twice in the same run: agents on node A (relay within one node) and agents on node B (every
+ * message crosses nodes through the Redis adapter). DESIGN.md §10: cross-node p99 within 2× of one node.
+ *
+ *   ROOMS_NODES=2 node --import tsx bench/src/rooms.ts     (ROOMS2_ACTIVE=100 ROOMS2_SECONDS=15)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -268,9 +275,68 @@ export async function runRooms(opts: RoomsOptions = {}): Promise<ResultRow[]> {
   }
 }
 
+/** Rooms across two nodes: the same rooms relayed within node A, then to agents on node B (see the header). */
+export async function runRoomsTwoNodes(opts: { active?: number; seconds?: number } = {}): Promise<ResultRow[]> {
+  const activeM = opts.active ?? Number(process.env.ROOMS2_ACTIVE ?? 100);
+  const seconds = opts.seconds ?? Number(process.env.ROOMS2_SECONDS ?? 15);
+  const bench = 'rooms-2-nodes';
+  const { startRedis, stopChild } = await import('../../e2e/tests/support/cluster.js');
+  const { freePort } = await import('../../e2e/tests/support/backend-process.js');
+  const { spawnChdbHttpServer } = await import('@tandem/storage/testing');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(resolve(tmpdir(), 'tandem-rooms2-'));
+  const redisPort = await freePort();
+  const redis = await startRedis(redisPort);
+  const chdb = await spawnChdbHttpServer({ dataDir: resolve(dir, 'chdb') });
+  const secret = randomBytes(32).toString('base64url');
+  const unlimited = { perSecond: 1_000_000, burst: 1_000_000 };
+  const shared = {
+    secret, redisUrl: `redis://127.0.0.1:${redisPort}`, clickhouseUrl: chdb.url,
+    startRateLimit: unlimited, liveConnectRateLimit: unlimited, liveProjectConnectRateLimit: unlimited,
+  };
+  const nodes: BackendChild[] = [];
+  const children: IpcChild[] = [];
+  try {
+    nodes.push(await startBackendChild({ overrides: { ...shared, nodeId: 'node-a' } }));
+    nodes.push(await startBackendChild({ overrides: { ...shared, nodeId: 'node-b' } }));
+    const [A, B] = nodes;
+    const cookie = await loginCookie(A.url);
+    const base: Omit<RoomsLoadConfig, 'active'> = {
+      url: A.url, projectKey: A.projectKey, projectId: A.projectId, secret, cookie, idle: 0, idleMint: 'sign',
+      batchesPerSecond: 20, eventsMin: 2, eventsMax: 4, connectConcurrency: 50, mintConcurrency: 64, seed: 1,
+    };
+    const run = async (label: string, agentUrl: string) => {
+      const g = await setupChild(`${bench}-${label}`, { ...base, agentUrl, active: activeM }, 300_000);
+      children.push(g.child);
+      await new Promise((r) => setTimeout(r, 3000));
+      const result = await measure(g.child, seconds * 1000, 2000);
+      await g.child.stop();
+      children.pop();
+      console.log(`[${bench}] ${label}: ${describeRelay(result)}; gaps ${result.gaps}, duplicates ${result.duplicates}, resyncs ${result.resyncs}`);
+      return { result, forwarding: g.ready.forwarding };
+    };
+    const same = await run('within node A', A.url);
+    const cross = await run('tab on A, agent on B', B.url);
+    const ratio = cross.result.latency.p99 / same.result.latency.p99;
+    const load = (await import('node:os')).loadavg()[0].toFixed(1);
+    const figure =
+      `${activeM} rooms at 20 msg/s, tabs on node A, ${seconds} s each, same run: agents on node B (relay crosses nodes through Redis) ` +
+      `${describeRelay(cross.result)} vs agents on node A ${describeRelay(same.result)} → cross-node p99 ${fmtRatio(ratio)} of one node; ` +
+      `gaps ${cross.result.gaps}/${same.result.gaps}, duplicates ${cross.result.duplicates}/${same.result.duplicates}; machine load average ${load}`;
+    return [atMost(bench, figure, ratio, 2, 'two nodes via Redis: cross-node p99 within 2× of one node', '×')];
+  } finally {
+    for (const c of children) await c.stop().catch(() => {});
+    for (const n of nodes) await n.close().catch(() => {});
+    await chdb.close();
+    await stopChild(redis);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (isMain(import.meta.url)) {
   try {
-    recordResults(await runRooms());
+    recordResults(process.env.ROOMS_NODES === '2' ? await runRoomsTwoNodes() : await runRooms());
   } catch (err) {
     console.error(err);
     recordResults([{ bench: BENCH, figure: 'not run', target: `${TARGET_SCALE}; ${TARGET_P99}; ${TARGET_RSS}`, met: null, gap: (err as Error).message.split('\n')[0] }]);

@@ -7,7 +7,8 @@ import { recordResults, type ResultRow } from './lib/report.js';
 import { runTrackerOverhead } from './tracker-overhead.js';
 import { runIngest } from './ingest.js';
 import { runBytes } from './bytes.js';
-import { runRooms } from './rooms.js';
+import { runRooms, runRoomsTwoNodes } from './rooms.js';
+import { runFailover } from './failover.js';
 import { runLiveLatency } from './live-latency.js';
 import { runJoin } from './join.js';
 import { runSearch } from './search.js';
@@ -26,6 +27,8 @@ const benches: { name: string; target: string; run: () => Promise<ResultRow[]> }
   { name: 'bytes', target: 'wire ≤ 10 KB/min after the first snapshot; ≤ 0.10× raw JSON on the wire and on disk', run: () => runBytes() },
   { name: 'ingest', target: '≥ 50,000 events/s, p99 ack ≤ 500 ms, zero lost or duplicated', run: () => runIngest() },
   { name: 'rooms', target: '10,000 idle sockets + 500 active rooms at 20 msg/s on one process; p99 relay ≤ 100 ms; backend RSS ≤ 1.5 GB', run: () => runRooms() },
+  { name: 'rooms-2-nodes', target: 'two nodes via Redis: cross-node relay p99 within 2× of one node', run: () => runRoomsTwoNodes() },
+  { name: 'failover', target: '100% of the killed node\'s tabs back within 10 s, watched sessions drawn again p95 ≤ 3 s, nothing lost or out of order, new connections still rate limited', run: () => runFailover() },
   { name: 'live-latency', target: 'p50 ≤ 50 ms, p95 ≤ 100 ms mutation → drawn; still live with ±60 s clock skew', run: () => runLiveLatency() },
   { name: 'join', target: 'first frame ≤ 1 s p95', run: () => runJoin() },
   { name: 'search', target: 'common filters and free text p95 ≤ 100 ms over 1,000,000 sessions', run: () => runSearch() },

@@ -211,22 +211,28 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
     await user.page.keyboard.type(' before the crash');
     await waitForStageText(agentView, 'before the crash', 30_000);
 
+    const countAtKill = got.length;
     const killedAt = Date.now();
     await B.backend.stop('SIGKILL');
-    expect(await cluster.nodeOfSession(user.sessionId)).toBe(a);
-    const backAfterMs = Date.now() - killedAt;
-    await waitForAssist(user.page, 'the tab reconnected', (s) => s.connected, 30_000);
-    const countBefore = got.length;
-    await user.page.click('#notes');
-    await user.page.keyboard.type(' after the crash');
-    // The dashboard on A and the raw agent on A both see the new change.
-    await waitForStageText(agentView, 'after the crash', 30_000);
-    await waitFor('new events after the failover', async () => got.length > countBefore && got.slice(countBefore).some((m) => m.events.some((e) => e.type === 4)), 30_000);
-    expect(holes(got)).toEqual([]);
-    // The session is served by A alone now: A's own tab, no cross-node membership left.
-    expect(await metric(A.url, 'tandem_live_tabs')).toBeGreaterThanOrEqual(1);
-    expect(backAfterMs).toBeLessThan(15_000);
-    await B.backend.start();
+    try {
+      // The tab reconnects through haproxy to A, which claims the session (its home in Redis).
+      await waitFor('the session served by node A', async () => (await cluster.nodeOfSession(user.sessionId)) === a, 30_000, 50);
+      const backAfterMs = Date.now() - killedAt;
+      await waitForAssist(user.page, 'the tab reconnected', (s) => s.connected, 30_000);
+      const countBefore = got.length;
+      await user.page.click('#notes');
+      await user.page.keyboard.type(' after the crash');
+      // The dashboard on A and the raw agent on A both see the new change.
+      await waitForStageText(agentView, 'after the crash', 30_000);
+      await waitFor('a new snapshot and new events after the failover', async () =>
+        got.length > countBefore && got.slice(countAtKill).some((m) => m.events.some((e) => e.type === 4)), 30_000);
+      expect(holes(got)).toEqual([]);
+      // The session is served by A alone now: A's own tab, no cross-node membership left.
+      expect(await metric(A.url, 'tandem_live_tabs')).toBeGreaterThanOrEqual(1);
+      expect(backAfterMs).toBeLessThan(15_000);
+    } finally {
+      await B.backend.start();
+    }
   });
 
   it('the connect limit is shared by the nodes, refuses a flood of new sockets during a failover, and lets every resuming tab in', async () => {
@@ -272,21 +278,24 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
     expect(orphans.length).toBeGreaterThan(0);
     const killedAt = Date.now();
     await cluster.nodes[victim].backend.stop('SIGKILL');
-    const flood = Promise.all(Array.from({ length: 60 }, () => tryConnect(flooder.token, '10.9.9.9', false)));
-    const back = await Promise.all(orphans.map(async (t) => {
-      for (;;) {
-        const r = await tryConnect(t.token, '10.9.9.9', true);
-        if (r === 'ok') return Date.now() - killedAt;
-        if (r === 'rate_limited') return -1;
-        if (Date.now() - killedAt > 20_000) return -2;
-        await new Promise((res) => setTimeout(res, 200));
-      }
-    }));
-    expect(back.filter((ms) => ms < 0)).toEqual([]);
-    expect(Math.max(...back)).toBeLessThan(10_000);
-    const flooded = await flood;
-    expect(flooded.filter((r) => r === 'rate_limited').length).toBeGreaterThanOrEqual(50);
-    await cluster.nodes[victim].backend.start();
+    try {
+      const flood = Promise.all(Array.from({ length: 60 }, () => tryConnect(flooder.token, '10.9.9.9', false)));
+      const back = await Promise.all(orphans.map(async (t) => {
+        for (;;) {
+          const r = await tryConnect(t.token, '10.9.9.9', true);
+          if (r === 'ok') return Date.now() - killedAt;
+          if (r === 'rate_limited') return -1;
+          if (Date.now() - killedAt > 20_000) return -2;
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      }));
+      expect(back.filter((ms) => ms < 0)).toEqual([]);
+      expect(Math.max(...back)).toBeLessThan(10_000);
+      const flooded = await flood;
+      expect(flooded.filter((r) => r === 'rate_limited').length).toBeGreaterThanOrEqual(50);
+    } finally {
+      await cluster.nodes[victim].backend.start();
+    }
   });
 
   it('SIGTERM drains a node: its tab moves to the other node before the process exits', async () => {
@@ -340,6 +349,7 @@ function tabSocket(token: string, ip: string, resume: boolean): Socket {
 
 function connected(socket: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => reject(err));
   });

@@ -285,9 +285,17 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       log.info({ sockets: nsp.sockets.size }, 'live: draining: moving every socket to the other nodes');
       // Closing the transport (not a socket.io disconnect) is what makes socket.io clients reconnect
       // by themselves; tabs present their token and skip the connect limit wherever they land.
+      const rooms = registry.sessions();
       for (const s of nsp.sockets.values()) s.conn.close();
+      // Done when the sockets are gone and every session served here is served by another node (its
+      // tabs reconnected there after socket.io's reconnection delay, ~0.5-1.5 s), or at the timeout.
       const until = Date.now() + config.drainTimeoutMs;
-      while (nsp.sockets.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const moved = async () => {
+        for (const r of rooms) if ((await state.homeOf(r.projectId, r.sessionId)) === state.nodeId) return false;
+        return true;
+      };
+      while (Date.now() < until && (nsp.sockets.size || !(await moved()))) await new Promise((r) => setTimeout(r, 100));
+      log.info({ sockets: nsp.sockets.size, sessions: rooms.length }, 'live: drained');
     },
     async close() {
       if (closed) return;

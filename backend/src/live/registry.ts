@@ -339,6 +339,13 @@ export class LiveRegistry {
     return { tabs, agents: [...this.agentsByPeer.values()].map((c) => c.peer) };
   }
 
+  /** Every session with a room here (drain waits for them to be served elsewhere). */
+  sessions(): { projectId: string; sessionId: string }[] {
+    const out: { projectId: string; sessionId: string }[] = [];
+    for (const [projectId, p] of this.rooms.projects) for (const sessionId of p.sessions.keys()) out.push({ projectId, sessionId });
+    return out;
+  }
+
   /** Agent sockets here subscribed to the project's live list. */
   listeners(projectId: string): AgentConn[] {
     return [...(this.rooms.projects.get(projectId)?.listeners ?? [])];

@@ -23,6 +23,8 @@ import { RelayTracker, Samples, mutationBatch, percentileSorted, startOfRun } fr
 
 export interface RoomsLoadConfig {
   url: string;
+  /** Where agent sockets connect (another node of a cluster: the rooms' relay crosses nodes); default `url`. */
+  agentUrl?: string;
   projectKey: string;
   projectId: string;
   /** idle tab sockets this process holds */
@@ -190,7 +192,7 @@ function tabSocket(cfg: RoomsLoadConfig, m: Minted, i: number): Socket {
 }
 
 function agentSocket(cfg: RoomsLoadConfig): Socket {
-  return io(cfg.url + ASSIST_NAMESPACE, {
+  return io((cfg.agentUrl ?? cfg.url) + ASSIST_NAMESPACE, {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
