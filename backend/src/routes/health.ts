@@ -26,7 +26,7 @@ export function registerHealthRoutes(app: TemplatedApp, ctx: AppContext): void {
     const live = (await ctx.live?.status()) ?? { redis: 'off' as const, draining: false, node: '' };
     const ready = storage === 'ok' && live.redis !== 'down' && !live.draining;
     const body = { ok: ready, storage, redis: live.redis, draining: live.draining, node: live.node };
-    return { ...json(body, ready ? 200 : 503), headers: { 'cache-control': 'no-store' } };
+    return json(body, ready ? 200 : 503, { 'cache-control': 'no-store' });
   }, { doc: {
     tag: 'meta', summary: 'Readiness for load balancers: storage, Redis (when configured), not draining', auth: ['public'],
     response: { description: '{ok, storage, redis, draining, node}; the same body with status 503 when not ready' }, errors: [],
