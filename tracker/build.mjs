@@ -11,7 +11,6 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { compressFile } from '../scripts/compress-static.mjs';
-import { rrwebPatchStats, rrwebRecordPatch } from './patches/rrweb-record.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const pluginDir = new URL('../assist-plugin/', import.meta.url).pathname;
@@ -83,10 +82,7 @@ const iifeBuild = await build({
   logLevel: 'warning',
   metafile: true,
   define,
-  // rrweb with one closest() per block/mask check instead of two (patches/README.md).
-  plugins: [rrwebRecordPatch],
 });
-if (!rrwebPatchStats.applied) throw new Error('the rrweb patch was not applied to /tracker.js');
 
 await build({
   entryPoints: [here + 'src/index.ts'],
@@ -97,7 +93,6 @@ await build({
   target,
   logLevel: 'warning',
   define,
-  plugins: [rrwebRecordPatch],
 });
 
 // .br/.gz beside the files the backend serves (/tracker.js, /tracker-assist.js, /tracker-gzip.js, /tracker-rtc.js),
