@@ -217,6 +217,26 @@ export const countersOf = (s: SessionState): Counters => ({
   clickCount: s.clickCount, userId: s.userId,
 });
 
+/** What one event counted beyond itself (a page, an error, a console error, a click). */
+export type ExtraCount = Pick<SessionDelta, 'pageCount' | 'errorCount' | 'consoleErrorCount' | 'clickCount'>;
+
+/**
+ * deriveRows, noting in `extras` (by seq) every event that counted more than itself: if another writer
+ * turns out to have stored some of these seqs already, the flush takes exactly their counts back out.
+ */
+export function deriveCounted(events: TandemEvent[], tab: TabState, session: SessionState, out: PendingRows, extras: Map<number, ExtraCount>): void {
+  for (const event of events) {
+    const { pageCount, errorCount, consoleErrorCount, clickCount } = session;
+    deriveRows([event], tab, session, out);
+    if (session.pageCount !== pageCount || session.errorCount !== errorCount || session.consoleErrorCount !== consoleErrorCount || session.clickCount !== clickCount) {
+      extras.set(event.seq, {
+        pageCount: session.pageCount - pageCount, errorCount: session.errorCount - errorCount,
+        consoleErrorCount: session.consoleErrorCount - consoleErrorCount, clickCount: session.clickCount - clickCount,
+      });
+    }
+  }
+}
+
 /** Adds to `d` what changed in `s` since `before` (taken just before deriveRows ran on it). */
 export function addDelta(d: SessionDelta, s: SessionState, before: Counters): void {
   d.pageCount += s.pageCount - before.pageCount;

@@ -168,6 +168,8 @@ export interface WriterStats {
   eventsWritten: number;
   /** Events dropped as already stored or already queued. */
   eventsDropped: number;
+  /** Events written whose seq another writer had stored first (found at flush time): not counted again. */
+  eventsAlreadyStored: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { TandemError } from '@tandem/protocol';
 import {
-  addDelta, countersOf, deriveRows, emptyDelta, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
+  addDelta, countersOf, deriveCounted, emptyDelta, type ExtraCount, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
   type SessionState, type TabState,
 } from './derive.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
@@ -23,8 +23,17 @@ export interface WriterOptions {
   maxQueuedEvents: number;
 }
 
+/** The events a group writes for one tab, and what each counted: see `uncountStored`. */
+interface TabCount {
+  session: SessionState;
+  /** Ascending. */
+  seqs: number[];
+  extras: Map<number, ExtraCount>;
+}
+
 interface Group {
   rows: PendingRows;
+  counted: Map<TabState, TabCount>;
   /** Sessions touched by this group, with what the group adds to each. */
   sessions: Map<SessionState, SessionDelta>;
   /** Highest seq per tab in this group. */
@@ -42,7 +51,7 @@ function newGroup(): Group {
   let reject!: (err: unknown) => void;
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
   done.catch(() => {}); // callers see the rejection; this only stops an unawaited one from crashing Node
-  return { rows: emptyRows(), sessions: new Map(), tabs: new Map(), eventCount: 0, ready: false, timer: null, done, resolve, reject };
+  return { rows: emptyRows(), counted: new Map(), sessions: new Map(), tabs: new Map(), eventCount: 0, ready: false, timer: null, done, resolve, reject };
 }
 
 const isEmpty = (g: Group) => g.sessions.size === 0 && g.tabs.size === 0;
@@ -52,7 +61,7 @@ const IDLE_EVICT_MS = 30 * 60_000;
 const SWEEP_EVERY_MS = 60_000;
 
 export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
-  const stats: WriterStats = { calls: 0, flushes: 0, inserts: 0, failedFlushes: 0, eventsWritten: 0, eventsDropped: 0 };
+  const stats: WriterStats = { calls: 0, flushes: 0, inserts: 0, failedFlushes: 0, eventsWritten: 0, eventsDropped: 0, eventsAlreadyStored: 0 };
   const tabs = new Map<string, Promise<TabState>>();
   const sessions = new Map<string, Promise<SessionState>>();
   let open = newGroup();
@@ -131,10 +140,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     // Session rows are built now, before any await: they must show exactly this group's events. They are
     // deltas: ClickHouse sums them with every other writer's (migration 6), nothing here holds a total.
     const now = Date.now();
-    const sessionRows = [...g.sessions].map(([s, delta]) => {
+    const sessionRows = new Map([...g.sessions].map(([s, delta]) => {
       lastVersion = Math.max(lastVersion + 1, now * 1000);
-      return sessionDeltaRow(s, delta, lastVersion, now);
-    });
+      return [s, sessionDeltaRow(s, delta, lastVersion, now)] as const;
+    }));
     const insert = (table: string, rows: Row[]) => {
       if (rows.length === 0) return Promise.resolve();
       stats.inserts++;
@@ -146,9 +155,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       // re-derives them and the copies collapse on (tab_id, seq). Session deltas last: they must not count
       // events that were not stored (a failure before them loses no count: the retry re-derives it).
       const { events, ...derived } = g.rows;
+      await uncountStored(g, sessionRows);
       await Promise.all(Object.entries(derived).map(([table, rows]) => insert(table, rows)));
       await insert('events', events);
-      await insert('sessions', sessionRows);
+      await insert('sessions', [...sessionRows.values()]);
     } catch (err) {
       stats.failedFlushes++;
       const next = open;
@@ -166,6 +176,47 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     }
     stats.eventsWritten += g.eventCount;
     g.resolve();
+  }
+
+  /**
+   * Another writer may have stored some of this group's events already: a backend killed while its
+   * INSERT was in flight (the INSERT landed, the ack never reached the tab, which re-sent the batch here),
+   * or this process's cached ackSeq went stale while the tab was written elsewhere. `events` collapses the
+   * copies, but counters are sums: looked up now, just before writing, each seq already stored gives its
+   * counts back from the session's delta row. One query per flush, by the events' primary key.
+   */
+  async function uncountStored(g: Group, sessionRows: Map<SessionState, Row>): Promise<void> {
+    const tabsOf = [...g.counted].filter(([, c]) => c.seqs.length > 0);
+    if (tabsOf.length === 0) return;
+    const key = (t: TabState) => `${t.sessionId} ${t.tabId}`; // ids are [A-Za-z0-9_-]: a space separates
+    const stored = await driver.query<{ project_id: string; session_id: string; tab_id: string; seq: number | string }>(
+      `SELECT DISTINCT project_id, session_id, tab_id, seq FROM ${db}.events
+       WHERE project_id IN {p:Array(String)} AND session_id IN {s:Array(String)} AND tab_id IN {t:Array(String)}
+         AND seq BETWEEN {lo:Array(UInt32)}[indexOf({k:Array(String)}, concat(session_id, ' ', tab_id))]
+                     AND {hi:Array(UInt32)}[indexOf({k:Array(String)}, concat(session_id, ' ', tab_id))]`,
+      {
+        p: [...new Set(tabsOf.map(([t]) => t.projectId))], s: [...new Set(tabsOf.map(([t]) => t.sessionId))],
+        t: [...new Set(tabsOf.map(([t]) => t.tabId))], k: tabsOf.map(([t]) => key(t)),
+        lo: tabsOf.map(([, c]) => c.seqs[0]), hi: tabsOf.map(([, c]) => c.seqs[c.seqs.length - 1]),
+      });
+    // The IN lists also match other combinations of these ids (their index is 0: bounds 0..0); the map drops them.
+    const byKey = new Map(tabsOf.map(([t, c]) => [`${t.projectId} ${key(t)}`, { count: c, seqs: new Set(c.seqs) }]));
+    for (const r of stored) {
+      const entry = byKey.get(`${r.project_id} ${r.session_id} ${r.tab_id}`);
+      const seq = Number(r.seq);
+      if (!entry || !entry.seqs.delete(seq)) continue; // once per seq, whatever copies are stored
+      const row = sessionRows.get(entry.count.session);
+      if (!row) continue;
+      row.event_count = Number(row.event_count) - 1;
+      const extra = entry.count.extras.get(seq);
+      if (extra) {
+        row.page_count = Number(row.page_count) - extra.pageCount;
+        row.error_count = Number(row.error_count) - extra.errorCount;
+        row.console_error_count = Number(row.console_error_count) - extra.consoleErrorCount;
+        row.click_count = Number(row.click_count) - extra.clickCount;
+      }
+      stats.eventsAlreadyStored++;
+    }
   }
 
   /** Drops idle state so memory follows the live sessions, not every session since start. */
@@ -217,7 +268,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       const g = open;
       if (!session.tabIds.includes(tabId)) session.tabIds.push(tabId);
       const before = countersOf(session);
-      deriveRows(fresh, tab, session, g.rows);
+      let count = g.counted.get(tab);
+      if (!count) g.counted.set(tab, (count = { session, seqs: [], extras: new Map() }));
+      deriveCounted(fresh, tab, session, g.rows, count.extras);
+      for (const e of fresh) count.seqs.push(e.seq);
       addDelta(deltaOf(g, session), session, before);
       tab.queuedSeq = last;
       tab.pending = g.done;

@@ -124,4 +124,35 @@ describe('session counters with two backend instances on one store', () => {
       });
     }
   });
+
+  it('count a batch once when a second instance writes it again (a failover re-send, a stale ackSeq)', async () => {
+    const [a, b] = stores;
+    const p = uid('p');
+    const T = Date.now() - 60_000;
+    // B looks at the tab first (as a node does when the tab's `start` reaches it): B caches ackSeq -1.
+    expect(await b.getAckSeq(p, 's', 't')).toBe(-1);
+    const first = [meta(0, T, 'https://shop.test/'), click(1, T + 1), consoleLog(2, T + 2, 'error', 'x'), jsError(3, T + 3, 'e'),
+      page(4, T + 4, 'https://shop.test/cart', 'Cart'), mouseMove(5, T + 5)];
+    await a.startSession(start(p, 's', 't', { startedAt: T, url: 'https://shop.test/' }));
+    expect(await a.writeBatch(batch(p, 's', 't', first))).toBe(5);
+    const once = { eventCount: 6, clickCount: 1, consoleErrorCount: 1, errorCount: 1, pageCount: 2, tabCount: 1 };
+    expect(await a.getSession(p, 's')).toMatchObject(once);
+
+    // A's ack never reached the tab (A was killed): the tab re-sends the batch through B, whose cache
+    // still says nothing is stored. Events collapse in `events`; the counters must not add it again.
+    const dropped = b.stats.eventsAlreadyStored;
+    expect(await b.writeBatch(batch(p, 's', 't', first))).toBe(5);
+    expect(b.stats.eventsAlreadyStored - dropped).toBe(6);
+    // A writes on (B's cached ackSeq, 5, is stale again), then B gets a batch that overlaps it: 6 and 7
+    // were stored by A, 8 and 9 are new. Only the new ones count.
+    expect(await a.writeBatch(batch(p, 's', 't', [click(6, T + 6), jsError(7, T + 7, 'f')]))).toBe(7);
+    expect(await b.writeBatch(batch(p, 's', 't', [click(6, T + 6), jsError(7, T + 7, 'f'), click(8, T + 8), mouseMove(9, T + 9)]))).toBe(9);
+    expect(b.stats.eventsAlreadyStored - dropped).toBe(8);
+    const total = { ...once, eventCount: 10, clickCount: 3, errorCount: 2 };
+    for (const s of [a, b]) {
+      expect(await s.getSession(p, 's')).toMatchObject(total);
+      expect((await s.listSessions(p, {})).sessions).toEqual([expect.objectContaining(total)]);
+    }
+  });
 });
+
