@@ -78,3 +78,47 @@ describe('GET /api/v1/sessions/:id/keyframes', () => {
     expect((await getJson(`${server.url}/api/v1/sessions/${sessionId}/keyframes?tabId=../x`, cookie)).status).toBe(400);
   });
 });
+
+describe('GET /api/v1/sessions/:id/timeline', () => {
+  it('lists clicks, custom events and identify calls, and thins input moments to the edges of quiet stretches', async () => {
+    const tab = await startTab(server);
+    const t0 = Date.now() - 120_000;
+    const raw: Omit<TandemEvent, 'seq'>[] = [
+      { type: 4, timestamp: t0, data: { href: 'http://shop.test/', width: 1280, height: 720 } },
+      { type: 2, timestamp: t0 + 1, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } } },
+    ] as any;
+    const mouse = (at: number) => ({ type: 3, timestamp: t0 + at, data: { source: 1, positions: [{ x: 1, y: 2, id: 1, timeOffset: 0 }] } });
+    // Input every 500 ms for 5 s, 30 s of quiet (the page still mutates), input again for 5 s.
+    for (let at = 1000; at <= 6000; at += 500) raw.push(mouse(at) as any);
+    for (let at = 7000; at < 36_000; at += 1000) raw.push({ type: 3, timestamp: t0 + at, data: { source: 0, texts: [], attributes: [], removes: [], adds: [] } } as any);
+    raw.push({ type: 3, timestamp: t0 + 36_000, data: { source: 2, type: 2, id: 1, x: 5, y: 5 } } as any); // a click
+    for (let at = 36_500; at <= 41_000; at += 500) raw.push(mouse(at) as any);
+    raw.push({ type: 5, timestamp: t0 + 37_250, data: { tag: 'tandem/custom@1', payload: { name: 'checkout', payload: { step: 2 } } } } as any);
+    raw.push({ type: 5, timestamp: t0 + 38_250, data: { tag: 'tandem/identify@1', payload: { userId: 'u-7', traits: { plan: 'pro' } } } } as any);
+    raw.push({ type: 5, timestamp: t0 + 38_750, data: { tag: 'tandem/network@1', payload: { url: 'http://shop.test/api', method: 'GET', status: 200 } } } as any);
+    // A click inside an oversized event is not parsed (snapshots and big mutations never are).
+    raw.push({ type: 3, timestamp: t0 + 39_250, data: { source: 2, type: 2, id: 1, x: 1, y: 1, pad: 'x'.repeat(50_000) } } as any);
+    const sorted = raw.sort((a, b) => a.timestamp - b.timestamp).map((e, seq) => ({ ...e, seq }) as TandemEvent);
+    expect((await postBatch(server, tab, sorted)).json).toEqual({ ackSeq: sorted.length - 1 });
+    const seqAt = (at: number) => sorted.find((e) => e.timestamp === t0 + at)!.seq;
+
+    const r = await getJson(`${server.url}/api/v1/sessions/${tab.sessionId}/timeline?tabId=${tab.tabId}`, cookie);
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      tabId: tab.tabId,
+      clicks: [{ ts: t0 + 36_000, seq: seqAt(36_000) }],
+      customs: [{ ts: t0 + 37_250, seq: seqAt(37_250), name: 'checkout', payload: { step: 2 } }],
+      identifies: [{ ts: t0 + 38_250, seq: seqAt(38_250), userId: 'u-7', traits: { plan: 'pro' } }],
+      // first input, the last before the quiet stretch, the click after it, the last input
+      interactions: [t0 + 1000, t0 + 6000, t0 + 36_000, t0 + 41_000],
+      truncated: false,
+    });
+  });
+
+  it('needs a tab id and a signed-in agent', async () => {
+    const r = await getJson(`${server.url}/api/v1/sessions/${sessionId}/timeline`, cookie);
+    expect(r.status).toBe(400);
+    expect(r.json.error.message).toContain('tabId');
+    expect((await fetch(`${server.url}/api/v1/sessions/${sessionId}/timeline?tabId=${tabId}`)).status).toBe(401);
+  });
+});

@@ -155,6 +155,54 @@ export interface KeyframesResponse {
   items: Keyframe[];
 }
 
+/** A click on the replay's timeline (rrweb MouseInteraction Click). */
+export interface TimelineClick {
+  ts: number;
+  seq: number;
+}
+
+/** `Tandem('event', name, payload)`. */
+export interface TimelineCustom {
+  ts: number;
+  seq: number;
+  name: string;
+  payload: unknown;
+}
+
+/** `Tandem('identify', userId, traits)`. */
+export interface TimelineIdentify {
+  ts: number;
+  seq: number;
+  userId: string;
+  traits: Record<string, unknown> | null;
+}
+
+/**
+ * Moments of user input in `TabTimeline.interactions` are thinned to the edges of quiet stretches
+ * longer than this: the first and last input, and both inputs around every gap longer than it. Idle
+ * stretches of this length or more come out the same as from every input (the player's are 10 s).
+ */
+export const TIMELINE_GAP_MS = 10_000;
+
+/**
+ * `GET /api/v1/sessions/:id/timeline?tabId=` (tabId required): what the scrub bar and the Events panel
+ * show about a whole tab, read by the server from the tab's small events so the page never downloads
+ * the whole tab for it. Arrays ascending by time.
+ */
+export interface TabTimeline {
+  tabId: string;
+  clicks: TimelineClick[];
+  customs: TimelineCustom[];
+  identifies: TimelineIdentify[];
+  /** epoch ms of mouse, touch, scroll, resize or input events, thinned (see TIMELINE_GAP_MS) */
+  interactions: number[];
+  /** true when a list reached TIMELINE_MAX_ITEMS and was cut (the newest items are missing) */
+  truncated: boolean;
+}
+
+/** Each timeline list returns at most this many items: one response stays small however busy the tab. */
+export const TIMELINE_MAX_ITEMS = 20_000;
+
 // ------------------------------------------------------------------------------ import / export
 
 /**

@@ -2,6 +2,7 @@ import type {
   ConsoleEntry, ErrorEntry, Keyframe, NetworkEntry, PageVisit, SessionDetail, TabInfo,
 } from '@tandem/protocol';
 import { createSearch, toSummary } from './search.js';
+import { createTimelineReader } from './timeline.js';
 import type { Driver, EventStreamOptions } from './types.js';
 
 /**
@@ -160,6 +161,7 @@ export function createReaders(driver: Driver, db: string) {
   }));
 
   const { listSessions, sessionStats } = createSearch(driver, db);
+  const { getTimeline } = createTimelineReader(driver, db);
 
-  return { listSessions, sessionStats, getSession, latestSessionOfVisitor, streamEvents, getKeyframes, getConsole, getNetwork, getErrors };
+  return { listSessions, sessionStats, getSession, latestSessionOfVisitor, streamEvents, getKeyframes, getTimeline, getConsole, getNetwork, getErrors };
 }

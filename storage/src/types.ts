@@ -5,6 +5,7 @@ import type {
   ErrorEntry,
   EventRangeQuery,
   Keyframe,
+  TabTimeline,
   NetworkEntry,
   SessionDetail,
   SessionListResponse,
@@ -237,6 +238,8 @@ export interface Store {
   streamEvents(projectId: string, sessionId: string, opts?: EventStreamOptions): AsyncIterable<string>;
   /** The session's keyframes (one tab's when tabId is given), ordered by (ts, tabId, seq). */
   getKeyframes(projectId: string, sessionId: string, tabId?: string): Promise<Keyframe[]>;
+  /** One tab's clicks, custom events, identify calls and (thinned) input moments; empty lists for an unknown tab. */
+  getTimeline(projectId: string, sessionId: string, tabId: string): Promise<TabTimeline>;
   getConsole(projectId: string, sessionId: string): Promise<ConsoleEntry[]>;
   getNetwork(projectId: string, sessionId: string): Promise<NetworkEntry[]>;
   getErrors(projectId: string, sessionId: string): Promise<ErrorEntry[]>;

@@ -1,6 +1,6 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { z } from 'zod';
-import { EVENTS_MAX_LIMIT, TandemError, type EventRangeQuery, type KeyframesResponse } from '@tandem/protocol';
+import { EVENTS_MAX_LIMIT, TandemError, type EventRangeQuery, type KeyframesResponse, type TabTimeline } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
@@ -27,6 +27,11 @@ export const eventRangeQuerySchema = tabQuerySchema.extend({
   fromTs: tsBound('fromTs'),
   toTs: tsBound('toTs'),
   limit: queryRange('limit', 1, EVENTS_MAX_LIMIT, 'events at most', { int: true }).optional(),
+});
+
+/** `?tabId=` of the timeline route: required (a timeline is one tab's). */
+export const timelineQuerySchema = z.object({
+  tabId: z.string({ error: 'tabId is required' }).regex(ID_PATTERN, 'tabId is malformed (8-64 characters of [A-Za-z0-9_-])'),
 });
 
 export function optTabId(q: URLSearchParams): string | undefined {
@@ -104,6 +109,16 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
   }, { doc: {
     tag: 'sessions', summary: 'Where the full snapshots are, for seeking', ...SESSION_READERS, query: tabQuerySchema,
     response: { description: 'KeyframesResponse' }, errors: ['bad_request', ...READ_ERRORS],
+  } });
+
+  // The scrub bar's markers, idle stretches and the Events panel for one tab, without its events.
+  route(app, log, 'get', '/api/v1/sessions/:id/timeline', async (req) => {
+    const { projectId, sessionId } = await sessionReader(ctx, req);
+    const { tabId } = parseQuery(req.query, timelineQuerySchema);
+    return json((await store.getTimeline(projectId, sessionId, tabId)) satisfies TabTimeline);
+  }, { doc: {
+    tag: 'sessions', summary: "One tab's clicks, custom events, identify calls and input moments", ...SESSION_READERS,
+    query: timelineQuerySchema, response: { description: 'TabTimeline' }, errors: ['bad_request', ...READ_ERRORS],
   } });
 
   const panels = {

@@ -13,6 +13,7 @@ import type {
   SessionQuery,
   SessionStatsQuery,
   SessionStatsResponse,
+  TabTimeline,
   TandemEvent,
   WatchInfo,
 } from '@tandem/protocol';
@@ -187,6 +188,11 @@ export class ApiClient {
     const response = await this.#request(path, { signal, accept: 'application/x-ndjson' });
     if (!response.body) throw new ApiError('internal', 'The server sent an empty event stream.', response.status);
     return response.body;
+  }
+
+  /** One tab's clicks, custom events, identify calls and input moments, picked out by the server. */
+  timeline(id: string, tabId: string, signal?: AbortSignal): Promise<TabTimeline> {
+    return this.#json(`/api/v1/sessions/${encodeURIComponent(id)}/timeline?tabId=${encodeURIComponent(tabId)}`, { signal });
   }
 
   async console(id: string, signal?: AbortSignal): Promise<ConsoleEntry[]> {

@@ -59,7 +59,8 @@ interface Mounted {
 export class PlayerController {
   /** ms since the tab's first event */
   currentTime = $state(0);
-  totalTime = $state(0);
+  /** ms from the tab's first event to its last */
+  #tabTime = $state(0);
   /** epoch ms of the tab's first event */
   startTime = $state(0);
   /** the viewer's intent: the clock runs (or will, once the window is loaded) */
@@ -73,6 +74,12 @@ export class PlayerController {
    * exactly when the user's page is quiet (they talk), and skipping it would skip the recording.
    */
   media = $state.raw<Period[]>([]);
+  /**
+   * The timeline's length: to the tab's last event, or further to the end of a recorded call that
+   * outlasts it (a user often talks while the page is still, so the call's last minutes have no DOM
+   * event; the replay then shows its last frame while the call plays on).
+   */
+  totalTime = $derived(Math.max(this.#tabTime, ...this.media.map((m) => m.end)));
   skipNote = $state<string | null>(null);
   frame = $state<FrameSize | null>(null);
   /** a window the current moment needs is loading (the first one, or after a far seek) */
@@ -112,7 +119,7 @@ export class PlayerController {
     this.#eventCount = tab.eventCount;
     this.#cache = new WindowCache(fetch, () => this.#updateBuffered());
     this.startTime = tab.startedAt;
-    this.totalTime = Math.max(0, tab.endedAt - tab.startedAt);
+    this.#tabTime = Math.max(0, tab.endedAt - tab.startedAt);
     this.currentTime = 0;
     this.ready = false;
     this.error = null;
@@ -261,7 +268,7 @@ export class PlayerController {
     this.#mounted = mounted;
     this.windowIndex = window.index;
     this.#position(mounted, target);
-    this.#unmount(old);
+    this.#retire(old);
     this.ready = true;
     this.#cache?.keepAround(window.index, this.#windows.length);
   }
@@ -278,6 +285,17 @@ export class PlayerController {
     }
   }
 
+  /**
+   * Takes a replaced Replayer off screen now and destroys it after the next frame: tearing down an
+   * iframe with a rebuilt page costs 5–50 ms (more under load), which need not lengthen the task that
+   * builds and shows the new one (the seek's longest).
+   */
+  #retire(m: Mounted | null): void {
+    if (!m) return;
+    Object.assign(m.host.style, { position: 'absolute', top: '0', left: '0', visibility: 'hidden' });
+    requestAnimationFrame(() => setTimeout(() => this.#unmount(m), 0));
+  }
+
   #unmount(m: Mounted | null): void {
     if (!m) return;
     try {
@@ -289,8 +307,8 @@ export class PlayerController {
   }
 
   #expectedEvents(window: ReplayWindow): number | null {
-    if (this.totalTime <= 0 || this.#eventCount <= 0) return null;
-    return Math.max(1, Math.round((this.#eventCount * (window.end - window.start)) / this.totalTime));
+    if (this.#tabTime <= 0 || this.#eventCount <= 0) return null;
+    return Math.max(1, Math.round((this.#eventCount * (window.end - window.start)) / this.#tabTime));
   }
 
   #updateBuffered(): void {

@@ -1,6 +1,6 @@
 import type { ConsoleEntry, ErrorEntry, NetworkEntry, SessionDetail, TabInfo } from '@tandem/protocol';
 import { isAbort, messageOf, type ApiClient } from '../../lib/api/client';
-import { emptyScan, scanStream, type TimelineScan } from '../../lib/player/scan';
+import { emptyScan, type TimelineScan } from '../../lib/player/scan';
 import { sortByTs } from '../../lib/timeline';
 
 /** Panel data is loaded once per session; `error` is shown in the panel, not over the player. */
@@ -11,8 +11,8 @@ export interface PanelData<T> {
 
 /**
  * Everything the session page loads besides the replayed events (the player fetches those window by
- * window): metadata, the console/network/error panels, and per tab a timeline scan (clicks, custom
- * events, identify calls, user activity) read from the tab's whole event stream without keeping it.
+ * window): metadata, the console/network/error panels, and per tab its timeline (clicks, custom
+ * events, identify calls, user activity), which the server picks out of the tab's events.
  * Big arrays are `$state.raw`: they are replaced, never mutated.
  */
 export class SessionView {
@@ -20,7 +20,7 @@ export class SessionView {
   detailError = $state<string | null>(null);
 
   tabId = $state<string | null>(null);
-  /** the selected tab's timeline; grows while the scan reads */
+  /** the selected tab's timeline (empty until it arrives) */
   scan = $state.raw<TimelineScan>(emptyScan());
   scanDone = $state(false);
 
@@ -75,9 +75,9 @@ export class SessionView {
   }
 
   /**
-   * Starts the panels' loads (once) and the selected tab's timeline scan. The page calls it once the
-   * first frame is drawn: storage answers one query at a time, and the window the viewer is waiting
-   * for must not queue behind the panels or behind the scan, which reads the whole tab.
+   * Starts the panels' loads (once) and the selected tab's timeline. The page calls it once the first
+   * frame is drawn: storage answers one query at a time, and the window the viewer is waiting for must
+   * not queue behind the panels or the timeline.
    */
   ensureScan(): void {
     if (!this.#panelsStarted) {
@@ -96,20 +96,19 @@ export class SessionView {
     const onAbort = () => abort.abort();
     this.#abort.signal.addEventListener('abort', onAbort);
     try {
-      const body = await this.#api.eventStream(this.id, tabId, {}, abort.signal);
-      const scan = await scanStream(body, (partial) => {
-        if (this.tabId === tabId) this.scan = { ...partial, interactions: [...partial.interactions] };
-      });
+      const { clicks, customs, identifies, interactions } = await this.#api.timeline(this.id, tabId, abort.signal);
+      const scan: TimelineScan = { clicks, customs, identifies, interactions };
       this.#scans.set(tabId, scan);
       if (this.tabId === tabId) {
         this.scan = scan;
         this.scanDone = true;
       }
     } catch {
-      // The timeline is an extra: without it the player still plays; the markers it has stay.
+      // The timeline is an extra: without it the player still plays.
       if (this.tabId === tabId) this.scanDone = true;
     } finally {
       this.#abort.signal.removeEventListener('abort', onAbort);
+      if (this.#scanning === tabId) this.#scanning = null;
     }
   }
 
