@@ -80,7 +80,7 @@ describe('GET /api/v1/sessions/:id/keyframes', () => {
 });
 
 describe('GET /api/v1/sessions/:id/timeline', () => {
-  it('lists clicks, custom events and identify calls, and thins input moments to the edges of quiet stretches', async () => {
+  it('lists clicks, custom events and identify calls, and thins input moments to the first and last of each 10 s bucket', async () => {
     const tab = await startTab(server);
     const t0 = Date.now() - 120_000;
     const raw: Omit<TandemEvent, 'seq'>[] = [
@@ -101,6 +101,12 @@ describe('GET /api/v1/sessions/:id/timeline', () => {
     const sorted = raw.sort((a, b) => a.timestamp - b.timestamp).map((e, seq) => ({ ...e, seq }) as TandemEvent);
     expect((await postBatch(server, tab, sorted)).json).toEqual({ ackSeq: sorted.length - 1 });
     const seqAt = (at: number) => sorted.find((e) => e.timestamp === t0 + at)!.seq;
+    // Every input moment (mouse moves and the click), and the first and last of each epoch-aligned 10 s bucket.
+    const inputs = sorted.filter((e) => e.type === 3 && [1, 2].includes((e.data as any).source) && !(e.data as any).pad).map((e) => e.timestamp);
+    const byBucket = new Map<number, number[]>();
+    for (const t of inputs) byBucket.set(Math.floor(t / 10_000), [...(byBucket.get(Math.floor(t / 10_000)) ?? []), t]);
+    const thinned = [...byBucket.values()].flatMap((b) => (b.length > 1 ? [b[0], b.at(-1)!] : b));
+    expect(thinned.length).toBeLessThan(inputs.length);
 
     const r = await getJson(`${server.url}/api/v1/sessions/${tab.sessionId}/timeline?tabId=${tab.tabId}`, cookie);
     expect(r.status).toBe(200);
@@ -109,10 +115,13 @@ describe('GET /api/v1/sessions/:id/timeline', () => {
       clicks: [{ ts: t0 + 36_000, seq: seqAt(36_000) }],
       customs: [{ ts: t0 + 37_250, seq: seqAt(37_250), name: 'checkout', payload: { step: 2 } }],
       identifies: [{ ts: t0 + 38_250, seq: seqAt(38_250), userId: 'u-7', traits: { plan: 'pro' } }],
-      // first input, the last before the quiet stretch, the click after it, the last input
-      interactions: [t0 + 1000, t0 + 6000, t0 + 36_000, t0 + 41_000],
+      interactions: thinned,
       truncated: false,
     });
+    // What the player computes idle stretches from: the same as from every input.
+    const idle = (moments: number[]) => moments.flatMap((t, i) => (i > 0 && t - moments[i - 1] > 10_000 ? [[moments[i - 1], t]] : []));
+    expect(idle(thinned)).toEqual([[t0 + 6000, t0 + 36_000]]);
+    expect(idle(inputs)).toEqual(idle(thinned));
   });
 
   it('needs a tab id and a signed-in agent', async () => {

@@ -178,9 +178,9 @@ export interface TimelineIdentify {
 }
 
 /**
- * Moments of user input in `TabTimeline.interactions` are thinned to the edges of quiet stretches
- * longer than this: the first and last input, and both inputs around every gap longer than it. Idle
- * stretches of this length or more come out the same as from every input (the player's are 10 s).
+ * Moments of user input in `TabTimeline.interactions` are thinned to the first and last input of every
+ * bucket of this many ms (epoch-aligned): quiet stretches of this length or more come out exactly as from
+ * every input (the player's idle threshold is 10 s), from at most two moments per bucket.
  */
 export const TIMELINE_GAP_MS = 10_000;
 
@@ -196,11 +196,11 @@ export interface TabTimeline {
   identifies: TimelineIdentify[];
   /** epoch ms of mouse, touch, scroll, resize or input events, thinned (see TIMELINE_GAP_MS) */
   interactions: number[];
-  /** true when a list reached TIMELINE_MAX_ITEMS and was cut (the newest items are missing) */
+  /** true when a list reached TIMELINE_MAX_ITEMS and was cut (the latest items are missing) */
   truncated: boolean;
 }
 
-/** Each timeline list returns at most this many items: one response stays small however busy the tab. */
+/** Each timeline list (and the input buckets) stops at this many: one response stays small however busy the tab. */
 export const TIMELINE_MAX_ITEMS = 20_000;
 
 // ------------------------------------------------------------------------------ import / export

@@ -239,7 +239,8 @@ export class PlayerController {
     if (!stage) return;
     const host = document.createElement('div');
     host.className = 'replay-host';
-    stage.append(host);
+    // First in the stage: the replaced one (retired below) stays a moment longer, hidden, after it.
+    stage.prepend(host);
     const replayer = new Replayer(events, {
       root: host,
       speed: this.speed,

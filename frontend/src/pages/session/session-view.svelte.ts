@@ -1,5 +1,6 @@
 import type { ConsoleEntry, ErrorEntry, NetworkEntry, SessionDetail, TabInfo } from '@tandem/protocol';
 import { isAbort, messageOf, type ApiClient } from '../../lib/api/client';
+import { takeSession } from '../../lib/api/prefetch';
 import { emptyScan, type TimelineScan } from '../../lib/player/scan';
 import { sortByTs } from '../../lib/timeline';
 
@@ -55,7 +56,8 @@ export class SessionView {
     this.detailError = null;
     const signal = this.#abort.signal;
     try {
-      const detail = await this.#api.session(this.id, signal);
+      const prefetched = takeSession(this.id);
+      const detail = (prefetched ? await prefetched.catch(() => null) : null) ?? (await this.#api.session(this.id, signal));
       this.detail = detail;
       const first = this.tabs.find((t) => t.tabId === tabId) ?? this.tabs[0];
       if (first) this.selectTab(first.tabId);
