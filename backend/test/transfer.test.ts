@@ -50,6 +50,12 @@ async function postGzip(body: unknown, headers: Record<string, string>) {
   return { status: res.status, json: (await res.json()) as any };
 }
 
+/** The events elements of an exported HTML file, one per tab. */
+function htmlTabs(html: string) {
+  const found = [...html.matchAll(/<script type="application\/json" id="([\w-]+)" class="tandem-tab" data-label="([^"]*)">([\s\S]*?)<\/script>/g)];
+  return found.map((m) => ({ id: m[1], label: m[2], json: m[3] }));
+}
+
 async function exportJson(sessionId: string, query = '', headers: Record<string, string> = { cookie }) {
   const res = await fetch(`${server.url}/api/v1/sessions/${sessionId}/export?format=rrweb${query}`, { headers });
   return { status: res.status, headers: res.headers, json: (await res.json()) as any };
@@ -183,10 +189,34 @@ describe('GET /api/v1/sessions/:id/export', () => {
     expect(html).toContain("default-src 'none'");
     expect(html).toContain('rrwebPlayer');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import/i);
-    const json = html.slice(html.indexOf('id="tandem-events">') + 'id="tandem-events">'.length, html.indexOf('</script>', html.indexOf('id="tandem-events">')));
+    const tabs = htmlTabs(html);
+    expect(tabs.map((t) => t.id)).toEqual(['tandem-events']);
+    const { json } = tabs[0];
     // `<` in the recorded text is escaped so it cannot close the script element.
     expect(json).not.toContain('<');
     expect(JSON.parse(json)).toEqual(events);
+  });
+
+  it('puts every tab of a multi-tab session in the HTML file, each with its own events and a button', async () => {
+    const a = await startTab(server);
+    const b = await startTab(server, { sessionId: a.sessionId, visitorId: a.visitorId });
+    const t0 = Date.now();
+    const evA = makeEvents(0, 4, t0);
+    const evB = makeEvents(0, 3, t0 + 5);
+    expect((await postBatch(server, a, evA)).status).toBe(200);
+    expect((await postBatch(server, b, evB)).status).toBe(200);
+    const strip = ({ seq: _s, ...e }: any) => e;
+    const tabsOf = async (query: string) => {
+      const res = await fetch(`${server.url}/api/v1/sessions/${a.sessionId}/export?format=html${query}`, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      return htmlTabs(await res.text()).map((t) => ({ ...t, events: JSON.parse(t.json) }));
+    };
+    const both = await tabsOf('');
+    expect(both.map((t) => t.id)).toEqual(['tandem-events', 'tandem-events-2']);
+    expect(both.map((t) => t.label)).toEqual(['Tab 1 · http://shop.test/', 'Tab 2 · http://shop.test/']);
+    expect(both.map((t) => t.events)).toEqual([evA.map(strip), evB.map(strip)]);
+    const one = await tabsOf(`&tabId=${b.tabId}`);
+    expect(one.map((t) => t.events)).toEqual([evB.map(strip)]);
   });
 
   it('refuses an unknown format, an unknown session and a missing login', async () => {

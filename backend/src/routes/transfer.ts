@@ -9,7 +9,7 @@ import { json } from '../http/reply.js';
 import { route, STREAMED } from '../http/router.js';
 import { JSON_ARRAY, streamLines } from '../http/stream.js';
 import { decodeJsonBody } from '../ingest/decode.js';
-import { escapeEventLine, htmlFraming } from '../transfer/html-export.js';
+import { htmlFraming, htmlTabLines } from '../transfer/html-export.js';
 import { exportLines } from '../transfer/rrweb-export.js';
 import { importSchema, importSession, parseImport } from '../transfer/rrweb-import.js';
 import { requireAgent } from './auth.js';
@@ -26,10 +26,6 @@ async function importer(ctx: AppContext, req: RequestInfo): Promise<string> {
 export const exportQuerySchema = tabQuerySchema.extend({
   format: z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` }).default('rrweb'),
 });
-
-async function* mapLines(lines: AsyncIterable<string>, f: (line: string) => string): AsyncIterable<string> {
-  for await (const line of lines) yield f(line);
-}
 
 export function registerTransferRoutes(app: TemplatedApp, ctx: AppContext): void {
   const { log, store, config } = ctx;
@@ -68,14 +64,18 @@ export function registerTransferRoutes(app: TemplatedApp, ctx: AppContext): void
       }, exportLines(store, projectId, sessionId, tabIds), client, JSON_ARRAY);
       return STREAMED;
     }
-    // rrweb-player plays one document: the given tab, else the one that started first.
-    const tab = tabId ?? session.tabs[0]?.tabId;
-    if (!tab) throw new TandemError('not_found', 'This session has no events to play');
+    // rrweb-player plays one document: the given tab, or every tab with buttons to switch (html-export.ts).
+    const tabs = tabId ? session.tabs.filter((t) => t.tabId === tabId) : session.tabs;
+    if (tabs.length === 0) throw new TandemError('not_found', 'This session has no events to play');
     const framing = htmlFraming({ sessionId, url: session.firstUrl, startedAt: session.startedAt, durationMs: session.durationMs });
+    const label = (tab: (typeof tabs)[number], index: number) => {
+      const page = session.pages.find((p) => p.tabId === tab.tabId);
+      return `Tab ${index + 1}${page ? ` · ${page.title || page.url}` : ''}`;
+    };
     await streamLines(client.res, {
       ...base, 'content-type': 'text/html; charset=utf-8',
       'content-disposition': `attachment; filename="tandem-${sessionId}.html"`,
-    }, mapLines(exportLines(store, projectId, sessionId, [tab]), escapeEventLine), client, framing);
+    }, htmlTabLines(tabs.map((tab, i) => ({ label: label(tab, i), lines: exportLines(store, projectId, sessionId, [tab.tabId]) }))), client, framing);
     return STREAMED;
   }, { doc: {
     tag: 'transfer', summary: 'Download a session: rrweb JSON array (every tab) or a self-contained HTML player (one tab)',
