@@ -239,8 +239,7 @@ export class PlayerController {
     if (!stage) return;
     const host = document.createElement('div');
     host.className = 'replay-host';
-    // First in the stage: the replaced one (retired below) stays a moment longer, hidden, after it.
-    stage.prepend(host);
+    stage.append(host);
     const replayer = new Replayer(events, {
       root: host,
       speed: this.speed,
@@ -269,7 +268,7 @@ export class PlayerController {
     this.#mounted = mounted;
     this.windowIndex = window.index;
     this.#position(mounted, target);
-    this.#retire(old);
+    this.#unmount(old);
     this.ready = true;
     this.#cache?.keepAround(window.index, this.#windows.length);
   }
@@ -284,17 +283,6 @@ export class PlayerController {
       this.#stopClock();
       m.replayer.pause(local);
     }
-  }
-
-  /**
-   * Takes a replaced Replayer off screen now and destroys it after the next frame: tearing down an
-   * iframe with a rebuilt page costs 5–50 ms (more under load), which need not lengthen the task that
-   * builds and shows the new one (the seek's longest).
-   */
-  #retire(m: Mounted | null): void {
-    if (!m) return;
-    Object.assign(m.host.style, { position: 'absolute', top: '0', left: '0', visibility: 'hidden' });
-    requestAnimationFrame(() => setTimeout(() => this.#unmount(m), 0));
   }
 
   #unmount(m: Mounted | null): void {
