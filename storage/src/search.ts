@@ -43,6 +43,8 @@ export function nextSpan(covered: number, found: number, want: number): number {
   const span = (covered * (want - found) * 2) / found;
   return span > MAX_WINDOW ? Infinity : Math.max(Math.ceil(span), DAY); // whole ms: bound as Int64
 }
+/** `duration_ms` (an ALIAS over merged values, session-totals.ts) computed over a group of delta rows. */
+const GROUP_DURATION = `toUInt64(ifNull(greatest(0, toUnixTimestamp64Milli(max(last_event_at)) - toUnixTimestamp64Milli(min(first_event_at))), 0))`;
 /** Child rows are written after their session starts; a day of slack covers clocks of imported sessions. */
 const CHILD_SLACK_MS = DAY;
 /** Stats fill at most this many days with zeros: one response stays small whatever the range. */
@@ -74,6 +76,20 @@ export function toSummary(r: Raw): SessionSummary {
 
 interface Filters {
   where: string[];
+  /**
+   * The same filters for a GROUP BY (started_at, session_id) over delta rows without FINAL: `key` terms
+   * (project, times, child-table IN) go to WHERE as they are; the others become HAVING terms on the
+   * group. A value a merge keeps (max, anyLast) is one of the deltas' values, so "some delta matches"
+   * holds for every session that matches (a superset, re-checked with FINAL); sums and durations are
+   * computed exactly. `exact` says whether the group form is exact for every term.
+   */
+  keyWhere: string[];
+  having: string[];
+  /** The row terms: their OR may also go in WHERE (it keeps every delta a HAVING term counts). */
+  rowTerms: string[];
+  /** A HAVING term needs every delta of the session (a duration): no WHERE on row terms then. */
+  needsAllRows: boolean;
+  exact: boolean;
   params: Record<string, unknown>;
   from?: number;
   to?: number;
@@ -86,6 +102,15 @@ interface Filters {
 function buildFilters(db: string, projectId: string, query: SessionStatsQuery): Filters {
   const params: Record<string, unknown> = { p: projectId, childFrom: 0 };
   const where = ['project_id = {p:String}'];
+  const keyWhere = ['project_id = {p:String}'];
+  const having: string[] = [];
+  let exact = true;
+  /** A filter on one key column or on session_id IN (...): the same on a delta row as on the session. */
+  const key = (term: string) => (where.push(term), keyWhere.push(term));
+  /** A filter on merged columns: some delta row matches (superset unless `isExact`). */
+  const rowTerms: string[] = [];
+  const row = (term: string, isExact = false) =>
+    (where.push(term), rowTerms.push(term), having.push(`countIf(${term}) > 0`), (exact &&= isExact));
   const from = finite(query.from);
   const to = finite(query.to);
   const child = (table: string, condition: string) =>
@@ -93,39 +118,45 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
        AND received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC') AND ${condition})`;
   const has = (column: string, param: string) => `positionCaseInsensitiveUTF8(${column}, {${param}:String}) > 0`;
 
-  if (from !== undefined) (where.push('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
-  if (to !== undefined) (where.push('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
+  if (from !== undefined) (key('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
+  if (to !== undefined) (key('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
   const userId = clean(query.userId);
-  if (userId) (where.push('user_id = {userId:String}'), (params.userId = userId));
+  if (userId) (row('user_id = {userId:String}'), (params.userId = userId));
   const url = clean(query.url);
   if (url) {
     params.url = url;
-    where.push(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${child('page_visits', has('url', 'url'))})`);
+    row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${child('page_visits', has('url', 'url'))})`);
   }
   const q = clean(query.q);
   if (q) {
     params.q = q;
-    where.push(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')}
+    row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')}
       OR session_id = {q:String} OR visitor_id = {q:String})`);
   }
-  if (query.hasErrors) where.push('error_count > 0');
+  // Deltas never subtract, so a session has errors exactly when one of its deltas has.
+  if (query.hasErrors) row('error_count > 0', true);
   const minDuration = finite(query.minDuration);
-  if (minDuration !== undefined && minDuration > 0) (where.push('duration_ms >= {minDuration:UInt64}'), (params.minDuration = Math.floor(minDuration)));
+  if (minDuration !== undefined && minDuration > 0) {
+    (where.push('duration_ms >= {minDuration:UInt64}'), having.push(`${GROUP_DURATION} >= {minDuration:UInt64}`), (params.minDuration = Math.floor(minDuration)));
+  }
   const maxDuration = finite(query.maxDuration);
-  if (maxDuration !== undefined && maxDuration >= 0) (where.push('duration_ms <= {maxDuration:UInt64}'), (params.maxDuration = Math.floor(maxDuration)));
+  if (maxDuration !== undefined && maxDuration >= 0) {
+    (where.push('duration_ms <= {maxDuration:UInt64}'), having.push(`${GROUP_DURATION} <= {maxDuration:UInt64}`), (params.maxDuration = Math.floor(maxDuration)));
+  }
   for (const field of ['browser', 'os', 'device'] as const) {
     const value = clean(query[field]);
     // A prefix, so `Windows` finds `Windows 10` (the OS is stored with its version). LowCardinality
     // columns: lower() runs once per distinct value, not per row.
-    if (value) (where.push(`startsWith(lower(${field}), lower({${field}:String}))`), (params[field] = value));
+    if (value) (row(`startsWith(lower(${field}), lower({${field}:String}))`), (params[field] = value));
   }
   const consoleText = clean(query.console);
-  if (consoleText) (where.push(child('console_logs', has('message', 'console'))), (params.console = consoleText));
+  if (consoleText) (key(child('console_logs', has('message', 'console'))), (params.console = consoleText));
   const event = clean(query.event);
-  if (event) (where.push(child('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
+  if (event) (key(child('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
   const page = clean(query.page);
-  if (page) (where.push(child('page_visits', `(${has('url', 'page')} OR ${has('title', 'page')})`)), (params.page = page));
-  return { where, params, from, to };
+  if (page) (key(child('page_visits', `(${has('url', 'page')} OR ${has('title', 'page')})`)), (params.page = page));
+  const needsAllRows = (minDuration !== undefined && minDuration > 0) || (maxDuration !== undefined && maxDuration >= 0);
+  return { where, keyWhere, having, rowTerms, needsAllRows, exact, params, from, to };
 }
 
 export interface SearchOptions {
@@ -134,6 +165,14 @@ export interface SearchOptions {
    * the newest version of just those rows with FINAL. Same results; measured by bench/src/search.ts.
    */
   prefilter?: boolean;
+  /**
+   * Newest keys first (default on): per window, GROUP BY (started_at, session_id) over the delta rows
+   * reads only the key and filter columns and picks the newest N matching keys; FINAL then reads and
+   * merges just those sessions (their time range, their ids). FINAL over an AggregatingMergeTree merges
+   * every column of every row in the window, which made "newest 50" several times slower after
+   * migration 6. Off: FINAL over the window as before (scripts/measure-list.ts compares both).
+   */
+  candidates?: boolean;
 }
 
 export function createSearch(driver: Driver, db: string, opts: SearchOptions = {}) {
@@ -143,13 +182,17 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     if (query.cursor) {
       const c = decodeCursor(query.cursor);
       if (!c) throw new TandemError('bad_request', 'cursor is malformed');
-      f.where.push('(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})');
+      const term = '(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})';
+      f.where.push(term);
+      f.keyWhere.push(term);
       f.params.cTs = Math.floor(c.startedAt);
       f.params.cId = c.sessionId;
       upper = upper === undefined ? c.startedAt : Math.min(upper, c.startedAt);
     }
     const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(finite(query.limit) ?? DEFAULT_LIMIT)));
     const want = limit + 1; // one more than asked tells whether there is a next page
+    // The prefilter is the older variant of the same idea (kept for bench/src/search.ts): it implies FINAL over the window.
+    const byKeys = opts.candidates ?? (!opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0');
     // Windows back from the newest bound; a session cannot start after the server's now (its start is
     // the server clock), but a second of margin keeps one that started during this call.
     const anchor = upper ?? Date.now() + 1000;
@@ -159,23 +202,27 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     for (;;) {
       let lo: number | undefined = span === Infinity ? undefined : (hi ?? anchor) - span;
       if (f.from !== undefined && (lo === undefined || lo <= f.from)) lo = undefined; // `from` bounds it already
-      const where = [...f.where];
+      const windowTerms: string[] = [];
       const params: Record<string, unknown> = { ...f.params, n: want - rows.length };
-      if (lo !== undefined) (where.push('started_at >= fromUnixTimestamp64Milli({lo:Int64})'), (params.lo = Math.floor(lo)));
-      if (hi !== undefined) (where.push('started_at < fromUnixTimestamp64Milli({hi:Int64})'), (params.hi = Math.floor(hi)));
+      if (lo !== undefined) (windowTerms.push('started_at >= fromUnixTimestamp64Milli({lo:Int64})'), (params.lo = Math.floor(lo)));
+      if (hi !== undefined) (windowTerms.push('started_at < fromUnixTimestamp64Milli({hi:Int64})'), (params.hi = Math.floor(hi)));
       params.childFrom = Math.floor(lo ?? f.from ?? 0) - CHILD_SLACK_MS;
-      // FINAL reads every selected column of every row before it can apply WHERE (a filter must see the
-      // newest version only). The prefilter finds candidate keys from the filter columns alone, so the
-      // FINAL read touches only the granules holding them; the same WHERE then runs on newest versions.
-      const keys = (opts.prefilter ?? process.env.TANDEM_SEARCH_PREFILTER === '1') && where.length > 1
-        ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${db}.session_search WHERE ${where.join(' AND ')})`]
-        : [];
-      const found = await driver.query<Raw>(
-        `SELECT ${SUMMARY_COLUMNS} FROM ${db}.session_search FINAL WHERE ${[...where, ...keys].join(' AND ')}
-         ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
-        params,
-      );
-      rows.push(...found);
+      if (byKeys) {
+        rows.push(...(await newestByKeys(f, windowTerms, params, want - rows.length)));
+      } else {
+        const where = [...f.where, ...windowTerms];
+        // FINAL reads every selected column of every row before it can apply WHERE (a filter must see the
+        // newest version only). The prefilter finds candidate keys from the filter columns alone, so the
+        // FINAL read touches only the granules holding them; the same WHERE then runs on newest versions.
+        const keys = (opts.prefilter ?? process.env.TANDEM_SEARCH_PREFILTER === '1') && where.length > 1
+          ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${db}.session_search WHERE ${where.join(' AND ')})`]
+          : [];
+        rows.push(...(await driver.query<Raw>(
+          `SELECT ${SUMMARY_COLUMNS} FROM ${db}.session_search FINAL WHERE ${[...where, ...keys].join(' AND ')}
+           ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
+          params,
+        )));
+      }
       if (rows.length >= want || lo === undefined) break; // full, or that window reached the oldest allowed
       span = nextSpan((hi ?? anchor) - lo, rows.length, want);
       hi = lo;
@@ -183,6 +230,41 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const sessions = rows.slice(0, limit).map(toSummary);
     const last = sessions[sessions.length - 1];
     return { sessions, nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.sessionId) : null };
+  }
+
+  /**
+   * The newest `need` matching sessions of one window: keys from the delta rows (no FINAL), then FINAL
+   * over those keys only, with every filter checked again on the merged values. When a non-exact group
+   * filter let through keys the merged values reject, the next keys below them are asked for.
+   */
+  async function newestByKeys(f: Filters, windowTerms: string[], params: Record<string, unknown>, need: number): Promise<Raw[]> {
+    const out: Raw[] = [];
+    const below: string[] = [];
+    // Rows no HAVING term would count are skipped before grouping; a single indexed term (user id)
+    // then prunes granules by its bloom filter.
+    const prefilter = f.rowTerms.length && !f.needsAllRows ? [`(${f.rowTerms.join(' OR ')})`] : [];
+    for (;;) {
+      const keys = await driver.query<{ s_ms: number | string; session_id: string }>(
+        `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${db}.session_search
+         WHERE ${[...f.keyWhere, ...prefilter, ...windowTerms, ...below].join(' AND ')}
+         GROUP BY started_at, session_id ${f.having.length ? `HAVING ${f.having.join(' AND ')}` : ''}
+         ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
+        { ...params, n: need - out.length });
+      if (keys.length === 0) return out;
+      const times = keys.map((k) => Number(k.s_ms));
+      const found = await driver.query<Raw>(
+        `SELECT ${SUMMARY_COLUMNS} FROM ${db}.session_search FINAL
+         WHERE ${f.where.join(' AND ')} AND started_at >= fromUnixTimestamp64Milli({kLo:Int64})
+           AND started_at <= fromUnixTimestamp64Milli({kHi:Int64}) AND session_id IN {kIds:Array(String)}
+         ORDER BY started_at DESC, session_id DESC`,
+        { ...params, kLo: Math.min(...times), kHi: Math.max(...times), kIds: keys.map((k) => k.session_id) });
+      out.push(...found);
+      // All kept (always, for exact filters), or the window has no more keys: done.
+      if (f.exact || found.length === keys.length || keys.length < need - out.length + found.length) return out;
+      const last = keys[keys.length - 1];
+      below.splice(0, 1, '(started_at, session_id) < (fromUnixTimestamp64Milli({bTs:Int64}), {bId:String})');
+      params = { ...params, bTs: Number(last.s_ms), bId: last.session_id };
+    }
   }
 
   /** Sessions, sessions with errors and errors per calendar day of `tz`, every day of the range filled. */
