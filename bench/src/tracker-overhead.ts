@@ -7,8 +7,8 @@
  *   node --import tsx bench/src/tracker-overhead.ts        (BENCH_REPS=n to change repetitions,
  *   OVERHEAD_WORKLOADS=a,b to pick workloads, OVERHEAD_PROFILE=1 for CPU profiles of unminified builds,
  *   TANDEM_BUNDLE=path to measure another build of /tracker.js, e.g. an older one; the last two print
- *   OVERHEAD_COMPARE=path adds that build as a fifth variant, tandem-before, in the same run; these three
- *   print their results without appending to BENCHMARKS.md)
+ *   OVERHEAD_COMPARE=path adds that build as a fifth variant, tandem-before, in the same run; profiles and
+ *   TANDEM_BUNDLE print their results without appending to BENCHMARKS.md)
  */
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -419,7 +419,7 @@ function summarize(results: RunResult[], variants: VariantName[], workloads: Wor
 
 if (isMain(import.meta.url)) {
   const { rows } = await runTrackerOverhead();
-  if (process.env.OVERHEAD_PROFILE === '1' || process.env.TANDEM_BUNDLE || process.env.OVERHEAD_COMPARE) {
+  if (process.env.OVERHEAD_PROFILE === '1' || process.env.TANDEM_BUNDLE) {
     for (const r of rows) console.log(`[${r.met ? 'MET   ' : 'MISSED'}] ${r.figure} | ${r.target}${r.gap ? ` | ${r.gap}` : ''}`);
   } else recordResults(rows);
 }
