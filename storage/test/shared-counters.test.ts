@@ -154,5 +154,30 @@ describe('session counters with two backend instances on one store', () => {
       expect((await s.listSessions(p, {})).sessions).toEqual([expect.objectContaining(total)]);
     }
   });
+
+  it('list the newest matches by keys first and re-check them on merged values (a user id that changed)', async () => {
+    const [a] = stores;
+    const p = uid('p');
+    const T = Date.now() - 60_000;
+    // `old` is alice's throughout; `changed` was alice in its first flush and bob in a later one: some
+    // delta row of it says alice, the merged session says bob.
+    for (const [s, at] of [['older', T - 1000], ['old', T], ['changed', T + 1000]] as const) {
+      await a.startSession(start(p, s, 't', { startedAt: at, url: 'https://shop.test/' }));
+      await a.writeBatch(batch(p, s, 't', [meta(0, at, 'https://shop.test/'), identify(1, at + 1, 'alice')]));
+    }
+    await a.writeBatch(batch(p, 'changed', 't', [identify(2, T + 1002, 'bob')]));
+    expect((await a.getSession(p, 'changed'))?.userId).toBe('bob');
+    const ids = async (q: Parameters<TandemStore['listSessions']>[1]) => (await a.listSessions(p, q)).sessions.map((x) => x.sessionId);
+    // limit 1 (2 keys asked: one more tells whether there is a next page): the newest key (changed) is
+    // dropped by the re-check, so the reader asks for the next keys to fill the page and its "more" row.
+    const first = await a.listSessions(p, { userId: 'alice', limit: 1 });
+    expect(first.sessions.map((x) => x.sessionId)).toEqual(['old']);
+    expect(first.nextCursor).not.toBeNull();
+    expect(await ids({ userId: 'alice', limit: 1, cursor: first.nextCursor! })).toEqual(['older']);
+    expect(await ids({ userId: 'alice' })).toEqual(['old', 'older']);
+    expect(await ids({ userId: 'bob' })).toEqual(['changed']);
+    expect(await ids({ q: 'alice' })).toEqual(['old', 'older']);
+    expect(await ids({})).toEqual(['changed', 'old', 'older']);
+  });
 });
 
