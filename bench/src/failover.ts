@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { ASSIST_NAMESPACE, PROTOCOL_VERSION } from '@tandem/protocol';
 import { TokenSigner } from '../../backend/src/auth/tokens.js';
-import { startCluster, type Cluster } from '../../e2e/tests/support/cluster.js';
+import { redisCli, startCluster, type Cluster } from '../../e2e/tests/support/cluster.js';
 import { ADMIN } from '../../e2e/tests/support/backend-process.js';
 import { mutationBatch, percentileSorted, startOfRun } from './lib/live-events.js';
 import { atMost, recordResults, type ResultRow } from './lib/report.js';
@@ -110,8 +110,11 @@ export async function runFailover(): Promise<ResultRow[]> {
 
     // Which tabs does B serve? (The node each tab is on, from its home in Redis.)
     const onB = new Set<number>();
-    const homes = await Promise.all(tabs.map((t) => cluster.nodeOfSession(t.sessionId).catch(() => -1)));
-    homes.forEach((h, i) => h === 1 && onB.add(i));
+    const redisPort = Number(new URL(cluster.redisUrl).port);
+    const keys = (await redisCli(redisPort, ['KEYS', 'tandem:live:home:*'])).split('\n').filter(Boolean);
+    const nodesOf = (await redisCli(redisPort, ['MGET', ...keys])).split('\n');
+    const homeOf = new Map(keys.map((k, i) => [k.split(':').pop()!, nodesOf[i]]));
+    for (const t of tabs) if (homeOf.get(t.sessionId) === 'node-b') onB.add(t.index);
     const orphans = tabs.filter((t) => onB.has(t.index));
     const watchedOrphans = agents.filter((a) => onB.has(a.tab.index));
     console.log(`[${BENCH}] node B serves ${orphans.length} tabs (${watchedOrphans.length} watched); killing it`);
