@@ -159,7 +159,10 @@ export function haproxyConfig(port: number, nodes: { name: string; port: number 
   maxconn ${maxconn}
 defaults
   mode http
-  option forwardfor
+  # Adds the client's address unless the request already names one: tests and benchmarks simulate many
+  # client addresses from one machine with their own X-Forwarded-For (a second header would hide theirs).
+  # In production use plain \`option forwardfor\` (or strip what clients send).
+  option forwardfor if-none
   # A refused connect (a node just killed or draining) is retried on another server at once (every retry
   # may change server, not only the last one).
   option redispatch 1
