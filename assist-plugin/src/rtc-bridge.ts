@@ -3,6 +3,7 @@ import type { Guard, TabToServerEvents } from '@tandem/protocol';
 import type { AssistHost, AssistSession } from './host.js';
 import { EMPTY_RTC_SUMMARY, RTC_GLOBAL, type RtcContext, type RtcController, type RtcModule, type RtcServerEvent, type RtcSummary } from './rtc-api.js';
 import type { AssistUi } from './ui.js';
+import { loadChunkScript } from './chunk-loader.js';
 
 /**
  * The core's side of the WebRTC chunk (in /tracker.js, so it stays small): it listens for the
@@ -128,32 +129,10 @@ export function rtcChunkUrl(ingestUrl: string): string {
   return `${ingestUrl.replace(/\/+$/, '')}/tracker-rtc.js`;
 }
 
-/**
- * Loads the chunk as a classic script (like /tracker.js itself: no CORS needed, the same CSP
- * `script-src` entry allows it). The chunk sets `window[RTC_GLOBAL]`.
- */
+/** Loads the WebRTC chunk (see chunk-loader.ts); the chunk sets `window[RTC_GLOBAL]`. */
 export function loadRtcScript(doc: Document, url: string): Promise<RtcModule> {
-  const win = doc.defaultView as (Window & Record<string, unknown>) | null;
-  const ready = () => win?.[RTC_GLOBAL] as RtcModule | undefined;
-  if (ready()) return Promise.resolve(ready()!);
-  return new Promise<RtcModule>((resolve, reject) => {
-    const script = doc.createElement('script');
-    script.src = url;
-    script.async = true;
-    script.onload = () => {
-      script.remove();
-      const mod = ready();
-      if (mod) resolve(mod);
-      else reject(new Error(`${url} did not register the WebRTC module`));
-    };
-    script.onerror = () => {
-      script.remove();
-      reject(new Error(`could not load ${url}`));
-    };
-    (doc.head || doc.documentElement).appendChild(script);
-  });
+  return loadChunkScript<RtcModule>(doc, url, RTC_GLOBAL, (m) => !!m);
 }
-
 
 export interface RtcWiring {
   doc: Document | null;
