@@ -18,51 +18,37 @@ const pluginDir = new URL('../assist-plugin/', import.meta.url).pathname;
 // that has the APIs we rely on anyway.
 const target = ['es2020'];
 
-const rtcBuild = await build({
-  entryPoints: [pluginDir + 'src/rtc/chunk.ts'],
-  outfile: here + 'dist/tandem-rtc.js',
-  bundle: true,
-  format: 'iife',
-  minify: true,
-  sourcemap: true,
-  target,
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
+/** A minified script-tag bundle (the three chunks and /tracker.js share every option but these). */
+const scriptBundle = (entry, outfile, options = {}) =>
+  build({
+    entryPoints: [entry],
+    outfile: here + outfile,
+    bundle: true,
+    format: 'iife',
+    minify: true,
+    sourcemap: true,
+    target,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    ...options,
+  });
+// Each chunk is asked for as <name>.js?v=<hash of its content>: a cached chunk of another build is never used.
+const versionOf = (file) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
+
+await scriptBundle(pluginDir + 'src/rtc/chunk.ts', 'dist/tandem-rtc.js', {
   // simple-peer is written for Node streams: `process`, `Buffer` and `global` are shimmed (DESIGN.md §8).
   inject: [pluginDir + 'src/rtc/shims.js'],
   define: { global: 'globalThis' },
 });
-// Each chunk is asked for as <name>.js?v=<hash of its content>: a cached chunk of another build is never used.
-const versionOf = (file) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
 const rtcVersion = versionOf(here + 'dist/tandem-rtc.js');
 
-const assistBuild = await build({
-  entryPoints: [pluginDir + 'src/assist-chunk.ts'],
-  outfile: here + 'dist/tandem-assist.js',
-  bundle: true,
-  format: 'iife',
-  minify: true,
-  sourcemap: true,
-  target,
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
+const assistBuild = await scriptBundle(pluginDir + 'src/assist-chunk.ts', 'dist/tandem-assist.js', {
   define: { __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion) },
 });
 const assistVersion = versionOf(here + 'dist/tandem-assist.js');
 
-await build({
-  entryPoints: [here + 'src/gzip-chunk.ts'],
-  outfile: here + 'dist/tandem-gzip.js',
-  bundle: true,
-  format: 'iife',
-  minify: true,
-  sourcemap: true,
-  target,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+await scriptBundle(here + 'src/gzip-chunk.ts', 'dist/tandem-gzip.js');
 const gzipVersion = versionOf(here + 'dist/tandem-gzip.js');
 const define = {
   __TANDEM_RTC_VERSION__: JSON.stringify(rtcVersion),
@@ -70,19 +56,7 @@ const define = {
   __TANDEM_GZIP_VERSION__: JSON.stringify(gzipVersion),
 };
 
-const iifeBuild = await build({
-  entryPoints: [here + 'src/snippet.ts'],
-  outfile: here + 'dist/tandem.iife.js',
-  bundle: true,
-  format: 'iife',
-  minify: true,
-  sourcemap: true,
-  target,
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
-  define,
-});
+const iifeBuild = await scriptBundle(here + 'src/snippet.ts', 'dist/tandem.iife.js', { define });
 
 await build({
   entryPoints: [here + 'src/index.ts'],
@@ -121,7 +95,6 @@ keepOut(iifeBuild, RTC_ONLY, 'WebRTC chunk code', '/tracker.js');
 keepOut(assistBuild, RTC_ONLY, 'WebRTC chunk code', '/tracker-assist.js');
 keepOut(iifeBuild, ASSIST_ONLY, 'The assist chunk (plugin, socket.io-client)', '/tracker.js');
 keepOut(iifeBuild, /node_modules\/fflate\//, 'fflate (the gzip chunk)', '/tracker.js');
-void rtcBuild;
 
 // Bundle analysis of the first script (what every page pays for): the biggest inputs, minified bytes.
 const byPackage = new Map();
