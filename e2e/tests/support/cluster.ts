@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawnChdbHttpServer, type SpawnedChdbHttpServer } from '@tandem/storage/testing';
 import { BackendProcess, freePort, tempDataDir } from './backend-process.js';
+import { StopWaiting, waitFor } from './browser.js';
 
 /**
  * A cluster on loopback, as issue 9 asks to test it: Debian's redis-server on a free port (no
@@ -128,7 +129,7 @@ export async function startRedis(port: number): Promise<ChildProcess> {
   child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
   await waitUntil(`redis-server on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`redis-server exited: ${out}`);
+    if (child.exitCode !== null) throw new StopWaiting(`redis-server exited: ${out}`);
     return redisPing(port);
   });
   return child;
@@ -198,7 +199,7 @@ async function startHaproxy(dir: string, port: number, nodes: { name: string; po
   child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
   await waitUntil(`haproxy on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`haproxy exited: ${out}`);
+    if (child.exitCode !== null) throw new StopWaiting(`haproxy exited: ${out}`);
     return new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       s.once('error', () => resolve(false));
@@ -217,18 +218,7 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-export async function waitUntil<T>(what: string, fn: () => Promise<T | false | null | undefined | 0>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-      if (err instanceof Error && /exited/.test(err.message)) throw err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+/** Cluster processes take longer to come up than a page: a minute, polled every 100 ms. */
+export function waitUntil<T>(what: string, fn: () => Promise<T | false | null | undefined | 0>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  return waitFor(what, fn as () => Promise<T | false | null | undefined>, timeoutMs, everyMs);
 }
