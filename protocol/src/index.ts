@@ -7,3 +7,4 @@ export * from './assist.js';
 export * from './signal.js';
 export * from './guard.js';
 export * from './assets.js';
+export * from './replay-windows.js';

@@ -1,6 +1,6 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { z } from 'zod';
-import { EVENTS_MAX_LIMIT, TandemError, type EventRangeQuery, type KeyframesResponse, type TabTimeline } from '@tandem/protocol';
+import { EVENTS_MAX_LIMIT, TandemError, openTarget, type EventRangeQuery, type KeyframesResponse, type SessionOpenHead, type TabTimeline } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
@@ -32,6 +32,14 @@ export const eventRangeQuerySchema = tabQuerySchema.extend({
 /** `?tabId=` of the timeline route: required (a timeline is one tab's). */
 export const timelineQuerySchema = z.object({
   tabId: z.string({ error: 'tabId is required' }).regex(ID_PATTERN, 'tabId is malformed (8-64 characters of [A-Za-z0-9_-])'),
+});
+
+/**
+ * The open route's query: a share link's moment and tab. `t` is ms since the session's first event
+ * (a share link's own `t`); absent, the tab's start. Strict: a misspelt `t` would silently open at 0.
+ */
+export const openQuerySchema = tabQuerySchema.extend({
+  t: queryRange('t', 0, Number.MAX_SAFE_INTEGER, "ms since the session's first event").optional(),
 });
 
 export function optTabId(q: URLSearchParams): string | undefined {
@@ -99,6 +107,30 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
   }, { doc: {
     tag: 'sessions', summary: 'The stored rrweb events, ordered by (tab, seq)', ...SESSION_READERS, query: eventRangeQuerySchema,
     response: { description: 'One event per line, each with its seq and tabId', type: 'application/x-ndjson' },
+    errors: ['bad_request', ...READ_ERRORS],
+  } });
+
+  // A share link's first frame in one round trip: the session's detail, the window holding the moment
+  // and that window's events (the page would otherwise ask for the detail, wait, then for the window).
+  route(app, log, 'get', '/api/v1/sessions/:id/open', async (req, client) => {
+    const { projectId, sessionId } = await sessionReader(ctx, req);
+    const { t, tabId } = parseQuery(req.query, openQuerySchema, { strict: true });
+    const session = await store.getSession(projectId, sessionId);
+    if (!session) throw new TandemError('not_found', 'No such session');
+    const target = openTarget(session, t ?? null, tabId ?? null);
+    const head: SessionOpenHead = { session, tabId: target?.tab.tabId ?? null, offset: target?.offset ?? 0, window: target?.window ?? null };
+    async function* lines(): AsyncIterable<string> {
+      yield JSON.stringify(head);
+      if (!target) return;
+      const { window } = target;
+      yield* store.streamEvents(projectId, sessionId, { tabId: target.tab.tabId, fromSeq: window.fromSeq, ...(window.toSeq === null ? {} : { toSeq: window.toSeq }) });
+    }
+    await streamLines(client.res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines(), client);
+    return STREAMED;
+  }, { doc: {
+    tag: 'sessions', summary: "A share link's first frame in one answer: the session, the window holding `t` and its events",
+    ...SESSION_READERS, query: openQuerySchema,
+    response: { description: 'NDJSON: a SessionOpenHead line (session, tabId, offset, window), then the window\'s events, one per line', type: 'application/x-ndjson' },
     errors: ['bad_request', ...READ_ERRORS],
   } });
 
