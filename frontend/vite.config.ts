@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 // The backend serves dist/ at `/` and its assets under `/assets/`; in development the Vite server
 // forwards everything the dashboard talks to (API, ingest, tracker, demo site) to a local backend.
@@ -19,8 +19,47 @@ const shims = {
   process: require.resolve('process/browser.js'),
 };
 
+/**
+ * The session page's chunks (its JS, what it imports, their CSS), listed in index.html as
+ * `window.__tandemSessionChunks` so the inline script there preloads them at once on a session link:
+ * the app's own `import()` of the page only runs once the entry chunk has been evaluated, and the
+ * player (rrweb) is most of the JS a shared moment needs. Build only (dev serves modules unbundled).
+ */
+function sessionChunkList(): Plugin {
+  return {
+    name: 'tandem-session-chunks',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const bundle = ctx.bundle;
+        if (!bundle) return [];
+        const page = Object.values(bundle).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith('/pages/session/SessionPage.svelte'));
+        if (!page || page.type !== 'chunk') return [];
+        // What the entry loads itself (its static imports and their CSS) is already in the page.
+        const closure = (from: string[]) => {
+          const files = new Set<string>();
+          const visit = (fileName: string) => {
+            const chunk = bundle[fileName];
+            if (!chunk || chunk.type !== 'chunk' || files.has(fileName)) return;
+            files.add(fileName);
+            for (const css of chunk.viteMetadata?.importedCss ?? []) files.add(css);
+            chunk.imports.forEach(visit);
+          };
+          from.forEach(visit);
+          return files;
+        };
+        const entries = Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry).map((c) => c.fileName);
+        const loaded = closure(entries);
+        const files = [...closure([page.fileName])].filter((f) => !loaded.has(f));
+        return [{ tag: 'script', children: `window.__tandemSessionChunks=${JSON.stringify(files.map((f) => `/${f}`))};`, injectTo: 'head-prepend' }];
+      },
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), sessionChunkList()],
   base: '/',
   resolve: {
     alias: shims,

@@ -48,7 +48,7 @@ const DRAW_TIMEOUT_MS = 60_000;
  * on either side of that second's tick). `__expect` comes from the URL's `t` (opens) or is set by
  * the bench before a seek. The baseline page draws into `#root` instead of the player.
  */
-const DRAWN_INIT = `
+export const DRAWN_INIT = `
   window.__expect = null; window.__drawnAt = null; window.__shown = null;
   (function () {
     const fromUrl = () => {

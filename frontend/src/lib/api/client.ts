@@ -18,6 +18,7 @@ import type {
   WatchInfo,
 } from '@tandem/protocol';
 import { toQueryString } from '../filters';
+import { dropEarly, takeEarly } from './early';
 import { readNdjson, type StreamProgress } from './ndjson';
 
 /** A failed API call, carrying the server's `{error:{code,message}}` when it sent one. */
@@ -60,7 +61,8 @@ export interface RequestOptions {
 export async function apiRequest(path: string, options: RequestOptions, onUnauthorized: () => void): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(path, {
+    const early = (!options.method || options.method === 'GET') && !options.bearer ? takeEarly(path) : null;
+    response = await (early ?? fetch(path, {
       method: options.method ?? 'GET',
       credentials: 'same-origin',
       headers: {
@@ -71,14 +73,17 @@ export async function apiRequest(path: string, options: RequestOptions, onUnauth
       },
       body: options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
       signal: options.signal,
-    });
+    }));
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError('network', 'Cannot reach the Tandem server. Check your connection and try again.', 0);
   }
   if (response.ok) return response;
   const error = await errorFrom(response);
-  if (response.status === 401 && error.code !== 'invalid_credentials') onUnauthorized();
+  if (response.status === 401 && error.code !== 'invalid_credentials') {
+    dropEarly();
+    onUnauthorized();
+  }
   throw error;
 }
 
@@ -164,6 +169,16 @@ export class ApiClient {
     const response = await this.#request(path, { signal, accept: 'application/x-ndjson' });
     if (!response.body) throw new ApiError('internal', 'The server sent an empty event stream.', response.status);
     return readNdjson<TandemEvent>(response.body, onProgress);
+  }
+
+  /**
+   * A share link's first frame in one answer (NDJSON: a SessionOpenHead line, then the window's
+   * events); read it with lib/player/open-stream.ts.
+   */
+  async openSession(path: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.#request(path, { signal, accept: 'application/x-ndjson' });
+    if (!response.body) throw new ApiError('internal', 'The server sent an empty answer.', response.status);
+    return response.body;
   }
 
   /** Proxy links for a recording's asset URLs (see lib/replay/asset-links.ts). */

@@ -269,6 +269,7 @@ export class PlayerController {
     this.windowIndex = window.index;
     this.#position(mounted, target);
     this.#unmount(old);
+    performance.mark('tandem:replayer-positioned');
     this.ready = true;
     this.#cache?.keepAround(window.index, this.#windows.length);
   }

@@ -1,6 +1,9 @@
-import type { ConsoleEntry, ErrorEntry, NetworkEntry, SessionDetail, TabInfo } from '@tandem/protocol';
-import { isAbort, messageOf, type ApiClient } from '../../lib/api/client';
-import { takeSession } from '../../lib/api/prefetch';
+import type { ConsoleEntry, ErrorEntry, NetworkEntry, ReplayWindow, SessionDetail, TabInfo, TandemEvent } from '@tandem/protocol';
+import { ApiError, isAbort, messageOf, type ApiClient } from '../../lib/api/client';
+import { openPath } from '../../lib/api/early';
+import type { StreamProgress } from '../../lib/api/ndjson';
+import { readOpenStream, type OpenStream } from '../../lib/player/open-stream';
+import type { ShareTarget } from '../../lib/player/share';
 import { emptyScan, type TimelineScan } from '../../lib/player/scan';
 import { sortByTs } from '../../lib/timeline';
 
@@ -41,6 +44,8 @@ export class SessionView {
   #scans = new Map<string, TimelineScan>();
   #scanning: string | null = null;
   #panelsStarted = false;
+  /** the first window, streaming in with the detail (open route); taken once by the player */
+  #opened: { tabId: string; window: ReplayWindow; stream: OpenStream } | null = null;
 
   constructor(api: ApiClient, id: string) {
     this.#api = api;
@@ -51,19 +56,49 @@ export class SessionView {
     return this.#api;
   }
 
-  /** Loads the session; `tabId` picks the tab to show first (a share link's), else the first tab. */
-  async open(tabId?: string | null): Promise<void> {
+  /**
+   * Loads the session; `share` (a share link's moment and tab) picks the tab to show first, else the
+   * first tab. The first load goes through the open route: the detail and the window the player
+   * needs first come in one answer (index.html may have asked for it before the app even started).
+   */
+  async open(share: ShareTarget = { t: null, tabId: null }): Promise<void> {
     this.detailError = null;
     const signal = this.#abort.signal;
     try {
-      const prefetched = takeSession(this.id);
-      const detail = (prefetched ? await prefetched.catch(() => null) : null) ?? (await this.#api.session(this.id, signal));
+      const opened = this.detail ? null : await this.#openStream(share, signal);
+      const detail = opened?.head.session ?? (await this.#api.session(this.id, signal));
+      performance.mark('tandem:detail');
+      if (opened?.head.tabId && opened.head.window) this.#opened = { tabId: opened.head.tabId, window: opened.head.window, stream: opened.stream };
       this.detail = detail;
-      const first = this.tabs.find((t) => t.tabId === tabId) ?? this.tabs[0];
+      const first = this.tabs.find((t) => t.tabId === (opened?.head.tabId ?? share.tabId)) ?? this.tabs[0];
       if (first) this.selectTab(first.tabId);
     } catch (err) {
       if (!isAbort(err)) this.detailError = messageOf(err);
     }
+  }
+
+  /** The open route's head and stream; null when it failed in a way the plain detail route may not (it then answers or explains). */
+  async #openStream(share: ShareTarget, signal: AbortSignal) {
+    try {
+      const stream = readOpenStream(await this.#api.openSession(openPath(this.id, share.t, share.tabId), signal));
+      return { head: await stream.head, stream };
+    } catch (err) {
+      if (isAbort(err) || (err instanceof ApiError && (err.status === 401 || err.status === 404))) throw err;
+      return null;
+    }
+  }
+
+  /**
+   * The window that came with the detail, if it is `window` of `tabId` (the player asks for the
+   * window it planned; the server planned it the same way): its events, with progress. Once.
+   */
+  takeOpened(tabId: string, window: Pick<ReplayWindow, 'fromSeq' | 'toSeq'>, onProgress: (p: StreamProgress) => void): Promise<TandemEvent[]> | null {
+    const opened = this.#opened;
+    if (!opened || opened.tabId !== tabId || opened.window.fromSeq !== window.fromSeq || opened.window.toSeq !== window.toSeq) return null;
+    this.#opened = null;
+    opened.stream.onProgress = onProgress;
+    onProgress(opened.stream.progress);
+    return opened.stream.events;
   }
 
   selectTab(tabId: string): void {

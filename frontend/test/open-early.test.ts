@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { openPath } from '../src/lib/api/early';
+import { readOpenStream } from '../src/lib/player/open-stream';
+import { parseShareTime } from '../src/lib/player/share';
+
+/** index.html's inline script, run in a sandbox with `location.hash` set and `fetch` recorded. */
+function earlyRequests(hash: string, chunks: string[] = []): { paths: string[]; links: { rel: string; href: string }[] } {
+  const html = readFileSync(resolve(__dirname, '../index.html'), 'utf8');
+  const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
+  const paths: string[] = [];
+  const links: { rel: string; href: string }[] = [];
+  const window: Record<string, unknown> = { __tandemSessionChunks: chunks };
+  const sandbox = {
+    window,
+    location: { hash },
+    URLSearchParams,
+    isFinite,
+    Number,
+    String,
+    document: { createElement: () => ({}), head: { appendChild: (l: { rel: string; href: string }) => links.push({ rel: l.rel, href: l.href }) } },
+    fetch: (path: string) => (paths.push(path), Promise.resolve(new Response('{}'))),
+  };
+  window.fetch = sandbox.fetch;
+  window.URLSearchParams = URLSearchParams;
+  runInNewContext(script, sandbox);
+  const early = window.__tandemEarly as Record<string, unknown> | undefined;
+  expect(Object.keys(early ?? {}).sort()).toEqual([...paths].sort());
+  return { paths, links };
+}
+
+/** What the app asks for on the same link (SessionView.open → openPath). */
+function appPath(hash: string): string {
+  const m = /^#\/sessions\/([^/?]+)\/?(?:\?(.*))?$/.exec(hash)!;
+  const share = parseShareTime(new URLSearchParams(m[2] ?? ''));
+  return openPath(decodeURIComponent(m[1]), share.t, share.tabId);
+}
+
+describe("index.html's early requests", () => {
+  it('asks on a session link for exactly the paths the app will ask for', () => {
+    for (const hash of [
+      '#/sessions/abc123def456?t=61234',
+      '#/sessions/abc123def456?t=61234.9&tab=tab_00000001',
+      '#/sessions/abc123def456',
+      '#/sessions/abc123def456/?tab=tab-2xxxxxxx',
+      '#/sessions/abc123def456?t=%20300%20',
+      '#/sessions/abc123def456?t=-4',
+      '#/sessions/abc123def456?t=soon&x=1',
+    ]) {
+      const { paths } = earlyRequests(hash);
+      expect(paths, hash).toEqual(['/api/v1/auth/me', appPath(hash)]);
+    }
+  });
+
+  it('asks nothing elsewhere, and preloads the session chunks only on a session link', () => {
+    for (const hash of ['', '#/sessions', '#/sessions?range=7d', '#/live/abc123def456', '#/settings']) {
+      const { paths, links } = earlyRequests(hash, ['/assets/SessionPage-x.js']);
+      expect(paths, hash).toEqual([]);
+      expect(links, hash).toEqual([]);
+    }
+    const { links } = earlyRequests('#/sessions/abc123def456?t=5', ['/assets/SessionPage-x.js', '/assets/SessionPage-x.css']);
+    expect(links).toEqual([
+      { rel: 'modulepreload', href: '/assets/SessionPage-x.js' },
+      { rel: 'stylesheet', href: '/assets/SessionPage-x.css' },
+    ]);
+  });
+});
+
+function streamOf(text: string, cut: number[]): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  const points = [0, ...cut, bytes.length];
+  return new ReadableStream({
+    start(controller) {
+      for (let i = 1; i < points.length; i++) controller.enqueue(bytes.slice(points[i - 1], points[i]));
+      controller.close();
+    },
+  });
+}
+
+describe('readOpenStream', () => {
+  const head = { session: { sessionId: 's1', tabs: [], keyframes: [] }, tabId: 't1', offset: 5, window: { index: 0, fromSeq: 0, toSeq: 2, start: 0, end: 10 } };
+  const body = `${JSON.stringify(head)}\n{"seq":0,"timestamp":30}\n{"seq":1,"timestamp":10}\n{"seq":2,"timestamp":20}\n`;
+
+  it('hands over the head, then the events in timestamp order with progress, whatever the chunking', async () => {
+    for (const cut of [[], [3], [body.indexOf('\n') + 1], [body.indexOf('\n') - 1, body.length - 4]]) {
+      const stream = readOpenStream(streamOf(body, cut));
+      expect(await stream.head).toEqual(head);
+      const seen: number[] = [];
+      stream.onProgress = (p) => seen.push(p.items);
+      const events = await stream.events;
+      expect(events.map((e) => e.seq), String(cut)).toEqual([1, 2, 0]);
+      expect(stream.progress.items).toBe(3);
+      expect(stream.progress.bytes).toBe(new TextEncoder().encode(body).length);
+    }
+  });
+
+  it('rejects the head when the answer ends before it', async () => {
+    const stream = readOpenStream(streamOf('', []));
+    await expect(stream.head).rejects.toThrow(/ended/);
+    await expect(stream.events).rejects.toThrow(/ended/);
+  });
+});
