@@ -3,7 +3,7 @@ import { io as realIo } from 'socket.io-client';
 import { measureClock, type ClockOffset } from './clock.js';
 import { Forwarder, createMacrotask } from './forwarder.js';
 import { assistGuard } from './guard.js';
-import { ResumeFlags, buildTabHandshake, socketOptions, socketTarget } from './handshake.js';
+import { ResumeFlags, buildTabHandshake, paceReconnect, socketOptions, socketTarget } from './handshake.js';
 import type { AssistHost, AssistSession } from './host.js';
 import { PageInfo } from './page-info.js';
 import { classifyConnectError, connectErrorCode, retryDelay, type ConnectFailureKind } from './retry.js';
@@ -236,6 +236,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     if (agentsTimer) clearTimeout(agentsTimer);
     agentsTimer = null;
     if (session) resume?.mark(session.tabId);
+    if (socket?.io) paceReconnect(socket.io, false);
     // The handshake carried the page: only changes from here on are sent.
     if (!unsubPage && host) unsubPage = host.bus.subscribe(guard.wrap('page bus', page.onBus) as (e: TandemEvent) => void);
     measure(socket!);
@@ -245,6 +246,8 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   const onDisconnect = (reason: string) => {
     connected = false;
     clockRun++;
+    // Forwarding now means someone watches: that tab reconnects ahead of the others (handshake.ts).
+    if (socket?.io) paceReconnect(socket.io, unsubForward !== null);
     stopForwarding();
     // Nothing stale is replayed on reconnect: the server sends live:start again and a new snapshot repairs it.
     if (socket) socket.sendBuffer = [];

@@ -16,6 +16,17 @@ export class FakeSocket {
   connectCalls = 0;
   disconnectCalls = 0;
   handshakes: any[] = [];
+  /** The socket.io Manager's reconnection pace setters, as the plugin sets them (handshake.ts paceReconnect). */
+  io = {
+    delay: 1_000,
+    jitter: 0.5,
+    reconnectionDelay(ms: number) {
+      this.delay = ms;
+    },
+    randomizationFactor(f: number) {
+      this.jitter = f;
+    },
+  };
 
   constructor(
     readonly url: string,

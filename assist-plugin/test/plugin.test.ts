@@ -205,6 +205,24 @@ describe('assist plugin', () => {
     expect(sock().liveBatches()).toEqual([[4, 5]]);
   });
 
+  it('a watched tab whose connection is cut reconnects first (0–200 ms); an unwatched one keeps the normal pace', () => {
+    const { host, sock } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().serverDrop();
+    expect(sock().io).toMatchObject({ delay: 1_000, jitter: 0.5 });
+    sock().accept();
+    sock().fire('live:start', { reason: 'join' });
+    sock().serverDrop();
+    expect(sock().io).toMatchObject({ delay: 100, jitter: 1 });
+    sock().accept(); // back: its next cut is judged afresh
+    expect(sock().io).toMatchObject({ delay: 1_000, jitter: 0.5 });
+    sock().fire('live:start', { reason: 'join' });
+    sock().fire('live:stop');
+    sock().serverDrop();
+    expect(sock().io).toMatchObject({ delay: 1_000, jitter: 0.5 });
+  });
+
   it('measures the clock after connecting: best of a few pings, then clock:offset', async () => {
     const { host, sock, plugin } = setup();
     host.setSession(S1);

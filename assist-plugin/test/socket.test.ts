@@ -122,6 +122,30 @@ describe('assist plugin with a real socket.io server', () => {
     expect(h.handshakes.filter((x) => x.token === 'good').length).toBe(2);
   });
 
+  it('a watched tab is back within 0.2 s of a dropped connection, an unwatched one after 0.5 s or more', async () => {
+    const h = await startServer();
+    const { host, plugin } = pluginFor(h);
+    host.setSession(S1);
+    await until(() => plugin.assistState().connected);
+    const dropAndTime = async () => {
+      const n = h.sockets.length;
+      h.sockets[n - 1].conn.close();
+      const cutAt = Date.now();
+      await until(() => h.sockets.length > n, 5_000);
+      return Date.now() - cutAt;
+    };
+    const unwatched = await dropAndTime();
+    expect(unwatched).toBeGreaterThanOrEqual(500); // RECONNECT: 1 s ± 50 %
+    h.sockets.at(-1)!.emit('live:start', { reason: 'join' });
+    await until(() => plugin.assistState().forwarding);
+    const watched = await dropAndTime();
+    // WATCHED_RECONNECT: 0–200 ms, plus a handshake (slow on a loaded CI machine, hence the margin).
+    expect(watched).toBeLessThan(Math.min(700, unwatched));
+    expect(h.handshakes.at(-1)?.resume).toBe(true);
+    // Back on the normal pace once connected: nobody asked it to forward on the new socket.
+    expect(await dropAndTime()).toBeGreaterThanOrEqual(500);
+  });
+
   it('after a dropped connection socket.io reconnects with resume = true and nothing stale is replayed', async () => {
     const h = await startServer();
     const { host, plugin } = pluginFor(h);

@@ -8,7 +8,8 @@
  * Baseline in the same run: one tab whose connection is cut (no failover) reconnecting through haproxy.
  *
  * Tabs are simulated socket.io clients (as bench/src/rooms.ts does) behaving like the assist plugin:
- * socket.io's reconnection (1 s delay, ×0.5 randomisation), `resume: true` after the first connect,
+ * socket.io's reconnection with the plugin's pace (assist-plugin/src/handshake.ts: 1 s ± 50 %, a watched
+ * tab 0–200 ms), `resume: true` after the first connect,
  * a Meta + FullSnapshot on `live:start`, then 5 incremental events/s while forwarding.
  *
  *   node --import tsx bench/src/failover.ts     (FAILOVER_TABS=2000 FAILOVER_WATCHED=50 FAILOVER_FLOOD=300)
@@ -16,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { ASSIST_NAMESPACE, PROTOCOL_VERSION } from '@tandem/protocol';
+import { RECONNECT, paceReconnect } from '../../assist-plugin/src/handshake.js';
 import { TokenSigner } from '../../backend/src/auth/tokens.js';
 import { redisCli, startCluster, type Cluster } from '../../e2e/tests/support/cluster.js';
 import { ADMIN } from '../../e2e/tests/support/backend-process.js';
@@ -42,6 +44,9 @@ interface SimTab {
   connectedAt: number;
   reconnectedAt: number;
   connects: number;
+  /** Failover steps of this tab (0 = not yet): its socket closed, and the next live:start it got. */
+  closedAt: number;
+  startedAt: number;
 }
 
 const newId = () => randomBytes(12).toString('base64url');
@@ -128,7 +133,7 @@ export async function runFailover(): Promise<ResultRow[]> {
     await sleep(1000);
 
     // ---- the kill, the reconnect storm and a flood of brand-new sockets from one address
-    for (const t of orphans) t.reconnectedAt = 0;
+    for (const t of orphans) Object.assign(t, { reconnectedAt: 0, closedAt: 0, startedAt: 0 });
     killedAt = Date.now();
     await B.backend.stop('SIGKILL');
     const flooderToken = (await signer.signSession({ pid: project.id, sid: newId(), tid: newId(), vid: newId() })).token;
@@ -160,7 +165,8 @@ export async function runFailover(): Promise<ResultRow[]> {
     const load = (await import('node:os')).loadavg()[0].toFixed(1);
     const backNote = `${within10}/${orphans.length} orphaned tabs (of ${tabs.length}) back within 10 s; p50 ${pct(back, 50).toFixed(0)} ms, p95 ${pct(back, 95).toFixed(0)} ms, max ${back.length ? back[back.length - 1] : NaN} ms; baseline (one cut connection, no failover) ${baselineMs} ms → p95 ratio ${(pct(back, 95) / baselineMs).toFixed(2)}×; machine load average ${load}`;
     console.log(`[${BENCH}] ${backNote}`);
-    const drawNote = `${draw.filter(Number.isFinite).length}/${watchedOrphans.length} watched sessions of the killed node drawn again (a new snapshot at their agent on node A): p50 ${pct(draw, 50).toFixed(0)} ms, p95 ${pct(draw, 95).toFixed(0)} ms after the kill`;
+    const stepsNote = steps(watchedOrphans.map((a) => ({ ...a.tab, drawnAt: a.stream.firstMetaAfterKill })), killedAt);
+    const drawNote = `${draw.filter(Number.isFinite).length}/${watchedOrphans.length} watched sessions of the killed node drawn again (a new snapshot at their agent on node A): p50 ${pct(draw, 50).toFixed(0)} ms, p95 ${pct(draw, 95).toFixed(0)} ms after the kill (steps p50/p95: ${stepsNote})`;
     console.log(`[${BENCH}] ${drawNote}`);
     const orderNote = `${events} events at ${agents.length} agents: ${lost} lost and ${outOfOrder} out of order inside their streams (each restart from a snapshot is a resync, not a loss); flood of ${floodN} brand-new sockets from one address during the storm: ${flood.admitted} admitted, ${flood.refused} refused rate_limited, ${flood.other} other`;
     console.log(`[${BENCH}] ${orderNote}`);
@@ -184,28 +190,32 @@ export async function runFailover(): Promise<ResultRow[]> {
     const ip = `10.${100 + Math.floor(index / TABS_PER_ADDRESS / 250)}.${Math.floor(index / TABS_PER_ADDRESS) % 250}.1`;
     let resume = false;
     const socket = io(c.url + ASSIST_NAMESPACE, {
-      transports: ['websocket'], forceNew: true, reconnection: true, reconnectionDelay: 1_000, reconnectionDelayMax: 30_000,
-      randomizationFactor: 0.5, timeout: 20_000, extraHeaders: { 'x-forwarded-for': ip },
+      transports: ['websocket'], forceNew: true, reconnection: true, reconnectionDelay: RECONNECT.delayMs, reconnectionDelayMax: RECONNECT.maxMs,
+      randomizationFactor: RECONNECT.jitter, timeout: 20_000, extraHeaders: { 'x-forwarded-for': ip },
       auth: (cb) => cb({ role: 'tab', v: PROTOCOL_VERSION, token, resume, page: { url: 'https://shop.example.com/cart', title: 'Cart', visible: true, focused: true } }),
     });
-    const tab: SimTab = { index, sessionId, socket, ip, seq: 0, forwarding: false, connectedAt: 0, reconnectedAt: 0, connects: 0 };
+    const tab: SimTab = { index, sessionId, socket, ip, seq: 0, forwarding: false, connectedAt: 0, reconnectedAt: 0, connects: 0, closedAt: 0, startedAt: 0 };
     const nextId = { value: 100 };
     socket.on('connect', () => {
       tab.connects++;
       if (!tab.connectedAt) tab.connectedAt = Date.now();
       else tab.reconnectedAt = Date.now();
       resume = true; // as the plugin: once connected, later handshakes resume
+      paceReconnect(socket.io, false);
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       const code = err.data?.code ?? err.message;
       refusals[code] = (refusals[code] ?? 0) + 1;
     });
     socket.on('disconnect', () => {
+      if (!tab.closedAt) tab.closedAt = Date.now();
+      paceReconnect(socket.io, tab.forwarding); // as the plugin: a watched tab comes back first
       tab.forwarding = false;
       if (tab.timer) clearInterval(tab.timer);
     });
     socket.on('live:start', () => {
       const now = Date.now();
+      if (tab.reconnectedAt && !tab.startedAt) tab.startedAt = now;
       socket.emit('live:events', { events: startOfRun(tab.seq, now) });
       tab.seq += 2;
       if (tab.timer) clearInterval(tab.timer);
@@ -224,6 +234,24 @@ export async function runFailover(): Promise<ResultRow[]> {
     });
     return tab;
   }
+}
+
+/**
+ * Where a watched session's time goes, p50/p95 of each step: kill → the tab's socket closes →
+ * the tab is connected again (reconnection delay + handshake through haproxy) → the new home asks it
+ * for a snapshot (claim, `live:home`, the agent re-joined) → the snapshot reaches the agent.
+ */
+function steps(tabs: (SimTab & { drawnAt: number })[], killedAt: number): string {
+  const span = (from: (t: SimTab & { drawnAt: number }) => number, to: (t: SimTab & { drawnAt: number }) => number) => {
+    const d = tabs.filter((t) => from(t) > 0 && to(t) > 0).map((t) => to(t) - from(t)).sort((x, y) => x - y);
+    return d.length ? `${percentileSorted(Float64Array.from(d), 50).toFixed(0)}/${percentileSorted(Float64Array.from(d), 95).toFixed(0)} ms` : 'n/a';
+  };
+  return [
+    `kill → socket closed ${span(() => killedAt, (t) => t.closedAt)}`,
+    `closed → reconnected ${span((t) => t.closedAt, (t) => t.reconnectedAt)}`,
+    `reconnected → snapshot asked ${span((t) => t.reconnectedAt, (t) => t.startedAt)}`,
+    `asked → drawn at the agent ${span((t) => t.startedAt, (t) => t.drawnAt)}`,
+  ].join(', ');
 }
 
 async function pool<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
