@@ -270,12 +270,14 @@ export class ClusterLink implements RoomObserver {
 
   private async claim(room: LiveRoom, openedNow: boolean): Promise<void> {
     const { state, registry } = this.deps;
-    if (openedNow) {
-      // Came from another node (failover, drain, a second tab): the user's consent holds here too.
-      const record = await state.loadRoom(room.projectId, room.sessionId);
-      if (record && record.node !== this.node) registry.restoreConsent(room.projectId, room.sessionId, record.consent);
-    }
-    const previous = await state.claimHome(room.projectId, room.sessionId);
+    // Both at once (one round trip, not two: after a failover this is on the path to the agent's new
+    // snapshot). The consent is restored before anyone re-joins: that happens after `live:home` below.
+    const [record, previous] = await Promise.all([
+      openedNow ? state.loadRoom(room.projectId, room.sessionId) : null,
+      state.claimHome(room.projectId, room.sessionId),
+    ]);
+    // Came from another node (failover, drain, a second tab): the user's consent holds here too.
+    if (record && record.node !== this.node) registry.restoreConsent(room.projectId, room.sessionId, record.consent);
     if (previous === this.node) return;
     const m = { projectId: room.projectId, sessionId: room.sessionId, node: this.node };
     this.deps.nsp.serverSideEmit('live:home', m);
