@@ -6,6 +6,7 @@ import { AssistHub } from './assist-hub.js';
 import { AssistSockets } from './assist-socket.js';
 import { bufferedBytes } from './backpressure.js';
 import { ClusterLink, REMOTE_TIMEOUT_MS } from './cluster-link.js';
+import { ClusterRelay } from './cluster-relay.js';
 import { ConsentPolicy } from './consent.js';
 import { createHandshake } from './handshake.js';
 import { rtcConfigFor, rtcRefreshMs } from './ice.js';
@@ -78,19 +79,24 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       consent: new ConsentPolicy(ctx.projects, ctx.store),
       lookup,
       multicast: (peers: AgentPeer[], msg: LiveEventsMessage) => {
+        // Agents on other nodes: one publish per edge node (cluster-relay.ts), not the adapter.
+        const local = cluster && peers.some((p) => p.remote) ? cluster.relayEvents(peers, msg) : peers;
         // One encode for all recipients (socket.io's broadcast), still in order per socket. Sockets
-        // all on this node skip the adapter (no Redis round trip); any on another node go through it.
-        if (peers.length === 1) peers[0].emit('live:events', msg);
-        else (peers.some((p) => p.remote) ? nsp : nsp.local).to(peers.map((p) => p.id)).emit('live:events', msg);
+        // all on this node skip the adapter (no Redis round trip); any left on another node go through it.
+        if (local.length === 1) local[0].emit('live:events', msg);
+        else if (local.length) (local.some((p) => p.remote) ? nsp : nsp.local).to(local.map((p) => p.id)).emit('live:events', msg);
       },
       hooks: assist,
     },
   );
   assist.attach(registry);
   const assistSockets = new AssistSockets(assist, log);
+  const relay = shared.redis
+    ? new ClusterRelay({ nodeId: state.nodeId, ...shared.redis, server: io, nsp, log, onError: (op) => metrics.redisErrors.inc({ op }) })
+    : undefined;
   const cluster = state.shared
     ? new ClusterLink({
-      nsp, state, registry, log, metrics, graceMs: config.liveGraceMs,
+      nsp, state, registry, log, metrics, graceMs: config.liveGraceMs, relay,
       dispatchAgent: (socketId, event, args, refuse) => assistSockets.dispatchAgent(socketId, event, args, refuse),
       projectChanged: (projectId) => registry.projectChanged(projectId),
       control: (room) => {
@@ -302,6 +308,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       closed = true;
       clearInterval(recheck);
       cluster?.close();
+      relay?.close();
       registry.close();
       lookup.close();
       await io.close();

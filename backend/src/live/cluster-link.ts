@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { AckResult, AgentPresence, JoinResult, LiveSession } from '@tandem/protocol';
+import type { AckResult, AgentPresence, JoinResult, LiveEventsMessage, LiveSession } from '@tandem/protocol';
 import type { Metrics } from '../metrics.js';
+import type { ClusterRelay } from './cluster-relay.js';
 import type { LiveRegistry, RoomObserver } from './registry.js';
 import { presence, type AgentConn, type LiveRoom } from './rooms.js';
 import { mergeSessions, type LiveState, type RoomRecord } from './state/live-state.js';
@@ -61,6 +62,8 @@ export interface ClusterLinkDeps {
   projectChanged(projectId: string): void;
   /** Assist state to copy into the room record (control holder). */
   control(room: LiveRoom): RoomRecord['control'];
+  /** Live batches to agents of other nodes, once per edge (cluster-relay.ts); without it, the adapter. */
+  relay?: ClusterRelay;
 }
 
 /** Agent events that name a session and belong to that session's home. */
@@ -238,6 +241,29 @@ export class ClusterLink implements RoomObserver {
         this.deps.dispatchAgent(m.socketId, m.event, ack ? [...m.args, ack] : m.args, (event, refusal) =>
           this.deps.nsp.to(m.socketId).emit('assist:refused', refusal as never));
     }
+  }
+
+  /**
+   * Sends a live batch to the agents of `peers` that are on other nodes, one message per edge node;
+   * answers the peers left to send to (this node's, and any whose edge is not known).
+   */
+  relayEvents(peers: AgentPeer[], msg: LiveEventsMessage): AgentPeer[] {
+    const relay = this.deps.relay;
+    if (!relay) return peers;
+    const rest: AgentPeer[] = [];
+    const byEdge = new Map<string, AgentPeer[]>();
+    for (const p of peers) {
+      const edge = p.remote ? this.remote.get(p.id) : undefined;
+      if (!edge) {
+        rest.push(p);
+        continue;
+      }
+      const list = byEdge.get(edge);
+      if (list) list.push(p);
+      else byEdge.set(edge, [p]);
+    }
+    for (const [edge, list] of byEdge) if (!relay.send(edge, list.map((p) => p.id), msg)) rest.push(...list);
+    return rest;
   }
 
   /** An agent socket of another node, as the registry sees it: everything it is sent goes through the adapter. */

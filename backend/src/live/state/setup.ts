@@ -16,6 +16,8 @@ export interface LiveStateSetup {
   state: LiveState;
   /** socket.io's Redis adapter (undefined: the default in-memory adapter). */
   adapter?: ReturnType<typeof createAdapter>;
+  /** The adapter's publish and subscriber connections (cluster-relay.ts sends on them, for order). */
+  redis?: { pub: Redis; sub: Redis };
   /** Resolves once Redis answers and this node is registered. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export function setupLiveState(config: ServerConfig, log: Logger, metrics: Metri
   return {
     state,
     adapter,
+    redis: { pub: cmd, sub },
     ready,
     async close() {
       await state.close();

@@ -1,0 +1,78 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { LiveEventsMessage } from '@tandem/protocol';
+import type { AssistNamespace, AssistServer } from './types.js';
+
+/**
+ * Live event batches to agents whose sockets are on another node (issue 9, the rooms-2-nodes bench).
+ *
+ * Through socket.io's Redis adapter (`nsp.to(id).emit`) one batch costs: a msgpack encode of the
+ * whole packet on the home, a JSON encode there too for the local sockets of the room (there are none:
+ * the adapter encodes before it looks), a msgpack decode on the edge and a JSON encode again for the
+ * agent's socket. Here the home encodes the socket.io packet once, exactly as socket.io would for a
+ * local socket (the server's own encoder), and publishes it with the recipients' ids, once per batch
+ * and edge node, on that node's own channel; the edge writes the same string to each socket's
+ * engine.io connection (what socket.io itself does with an encoded packet). Nothing is decoded on the way.
+ *
+ * Order: the adapter's messages and these leave on the same Redis connection (the adapter's publish
+ * client) and arrive on the same subscriber connection, and Redis delivers one connection's publishes
+ * to a subscriber in the order they were made; so a batch never overtakes, nor is overtaken by, any
+ * other message to the same agent (`agents`, `live:ended`...). The per-tab `seq` checks it anyway.
+ */
+export class ClusterRelay {
+  private readonly channel: string;
+  private readonly onMessage = (channel: string, payload: string) => {
+    if (channel === this.channel) this.deliver(payload);
+  };
+
+  constructor(private readonly deps: {
+    nodeId: string;
+    /** The adapter's publish connection (order with the adapter's own messages, see above). */
+    pub: Redis;
+    /** The adapter's subscriber connection. */
+    sub: Redis;
+    server: AssistServer;
+    nsp: AssistNamespace;
+    log: Logger;
+    onError(op: string): void;
+  }) {
+    this.channel = relayChannel(deps.nodeId);
+    deps.sub.on('message', this.onMessage);
+    deps.sub.subscribe(this.channel).catch((err: unknown) => {
+      deps.onError('relay-subscribe');
+      deps.log.error({ err }, 'live: cannot subscribe to the relay channel');
+    });
+  }
+
+  /**
+   * Sends a batch to agent sockets of `edge`. False when the packet cannot go this way (binary
+   * attachments, which socket.io sends as several frames): the caller uses the adapter.
+   */
+  send(edge: string, socketIds: string[], msg: LiveEventsMessage): boolean {
+    const encoded = this.deps.server.encoder.encode({ type: EVENT, nsp: this.deps.nsp.name, data: ['live:events', msg] });
+    if (encoded.length !== 1 || typeof encoded[0] !== 'string') return false;
+    // Socket ids are base64url (socket.io's ids): no comma, no newline.
+    void this.deps.pub.publish(relayChannel(edge), `${socketIds.join(',')}\n${encoded[0]}`).catch(() => this.deps.onError('relay-publish'));
+    return true;
+  }
+
+  private deliver(payload: string): void {
+    const nl = payload.indexOf('\n');
+    if (nl < 0) return;
+    const packet = payload.slice(nl + 1);
+    for (const id of payload.slice(0, nl).split(',')) {
+      const socket = this.deps.nsp.sockets.get(id);
+      // As socket.io's own send: nothing is written to a connection that is no longer open.
+      if (socket?.connected && socket.conn.readyState === 'open') socket.conn.write(packet);
+    }
+  }
+
+  close(): void {
+    this.deps.sub.off('message', this.onMessage);
+  }
+}
+
+/** socket.io-parser's PacketType.EVENT (not a dependency of ours: the encoder is the server's). */
+const EVENT = 2;
+
+export const relayChannel = (nodeId: string) => `tandem:relay#${nodeId}`;
