@@ -378,10 +378,20 @@ async function setupActive(): Promise<{ connected: number; joined: number; forwa
     watchDisconnects(agent);
     sockets.push(agent);
     room.agent = agent;
-    const res = await agent
-      .timeout(30_000)
-      .emitWithAck('live:join', { sessionId: room.minted.sessionId })
-      .catch((e: Error) => ({ ok: false, error: { code: 'timeout', message: e.message } }));
+    // A join through another node (agentUrl on node B) can find the session not claimed yet, or its
+    // node slow to answer on a loaded machine: retried for up to 20 s, so every room is measured.
+    const deadline = performance.now() + 20_000;
+    let res: { ok: boolean; error?: { code?: string; message?: string } };
+    for (;;) {
+      res = await agent
+        .timeout(30_000)
+        .emitWithAck('live:join', { sessionId: room.minted.sessionId })
+        .catch((e: Error) => ({ ok: false, error: { code: 'timeout', message: e.message } }));
+      const retryable = res?.error?.code === 'not_found' || res?.error?.code === 'unavailable';
+      if (res?.ok || !retryable || performance.now() > deadline) break;
+      count(errors, `live:join retried after ${res.error?.code}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     if (res?.ok) joined++;
     else count(errors, `live:join ${res?.error?.code ?? 'no answer'}: ${String(res?.error?.message ?? '').slice(0, 80)}`);
   });
