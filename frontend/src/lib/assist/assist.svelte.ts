@@ -18,7 +18,7 @@ import { CanvasModule } from './canvas.svelte';
 import { ControlModule } from './control.svelte';
 import { registerAssist } from './hook';
 import type { AssistContext, AssistModule } from './module';
-import { PeerMesh, peerKey } from './peers';
+import { PeerMesh, canvasPeerKey } from './peers';
 import { RecordModule } from './record.svelte';
 import { RemoteStreams } from './remote-streams.svelte';
 import { featureOfEvent, initialStatus, reduceStatus, type AssistStatus, type StatusEvent } from './status';
@@ -123,7 +123,7 @@ export class AssistController {
 
   /** The watched tab's canvas peer key, or null before the join says which tab. */
   #canvasKey(): string | null {
-    return this.#watchedTab ? peerKey(`tab:${this.#watchedTab}`, 'canvas') : null;
+    return this.#watchedTab ? canvasPeerKey(this.#watchedTab) : null;
   }
 
   /**
@@ -143,14 +143,10 @@ export class AssistController {
     }, 500);
   }
 
-  /**
-   * The view now watches `tabId` (joined, or switched tabs): canvas peers to other tabs close (the
-   * server also tells the old tab `canvas:stop`; closing here frees our side at once).
-   */
+  /** The view now watches `tabId` (joined, or switched tabs): PeerMesh.watchCanvasesOf. */
   watching(tabId: string | null): void {
     this.#watchedTab = tabId;
-    const keep = this.#canvasKey();
-    for (const id of this.mesh.ids()) if (id.startsWith('canvas:tab:') && id !== keep) this.mesh.close(id);
+    this.mesh.watchCanvasesOf(tabId);
   }
 
   #self(): PeerId | null {

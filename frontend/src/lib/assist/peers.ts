@@ -25,6 +25,12 @@ export interface PeerMeshEvents {
 /** A peer's key in the mesh: its peer id, prefixed by its channel (`canvas:tab:<id>`) if it has one. */
 export const peerKey = (peerId: PeerId, channel?: PeerChannel): string => (channel ? `${channel}:${peerId}` : peerId);
 
+/** The key of the canvas peer with the user's tab `tabId`. */
+export const canvasPeerKey = (tabId: string): string => peerKey(`tab:${tabId}`, 'canvas');
+
+/** Makes the simple-peer instances (tests hand in a stand-in; the live view uses simple-peer itself). */
+export type PeerFactory = (opts: SimplePeer.Options) => SimplePeer.Instance;
+
 type Kind = 'audio' | 'video';
 
 interface Entry {
@@ -53,10 +59,12 @@ export class PeerMesh {
   #localTargets = new Set<PeerId>();
   #off: Record<Kind, boolean> = { audio: false, video: false };
   #destroyed = false;
+  #factory: PeerFactory;
 
-  constructor(send: (to: PeerId, signal: PeerSignal, channel?: PeerChannel) => void, events: PeerMeshEvents) {
+  constructor(send: (to: PeerId, signal: PeerSignal, channel?: PeerChannel) => void, events: PeerMeshEvents, factory?: PeerFactory) {
     this.#send = send;
     this.#events = events;
+    this.#factory = factory ?? ((opts) => new SimplePeer(opts));
   }
 
   /**
@@ -103,6 +111,21 @@ export class PeerMesh {
   connect(peerId: PeerId): void {
     if (this.#destroyed || this.#peers.has(peerId)) return;
     this.#create(peerId, true);
+  }
+
+  /**
+   * The live view watches the user's tab `tabId` now (null: none). Canvas peers with other tabs close
+   * (the server also tells the old tab `canvas:stop`; closing here frees our side at once), and the
+   * tab's canvas peer is made ready to answer: its RTCPeerConnection (the page's first one sets up
+   * Chromium's WebRTC stack: tens of ms, more under load) is built now, while the view waits for the
+   * user's snapshot and offer, instead of when the offer arrives on a main thread busy drawing the
+   * snapshot. A tab with no canvas never offers; its ready peer costs an idle connection object.
+   */
+  watchCanvasesOf(tabId: string | null): void {
+    if (this.#destroyed) return;
+    const keep = tabId === null ? null : canvasPeerKey(tabId);
+    for (const id of this.ids()) if (id.startsWith('canvas:tab:') && id !== keep) this.close(id);
+    if (tabId !== null && keep && !this.#peers.has(keep)) this.#create(`tab:${tabId}`, false, 'canvas');
   }
 
   /** Is there a peer with this key (peerKey)? */
@@ -165,7 +188,7 @@ export class PeerMesh {
   #create(peerId: PeerId, initiator: boolean, channel?: PeerChannel): Entry {
     const key = peerKey(peerId, channel);
     // The config is always passed: without it simple-peer would use public STUN servers.
-    const peer = new SimplePeer({ initiator, trickle: true, config: { iceServers: this.#config.iceServers } });
+    const peer = this.#factory({ initiator, trickle: true, config: { iceServers: this.#config.iceServers } });
     console.debug('[tandem] peer', key, initiator ? 'started' : 'answering');
     const entry: Entry = { peerId, channel, peer, initiator, fingerprint: null, sending: null, held: initiator ? null : [] };
     this.#peers.set(key, entry);

@@ -14,6 +14,8 @@ interface Picture {
   baseline: number;
   /** performance.now() at startLive: "now" on the Replayer's own timer, immune to wall-clock steps */
   perfBase: number;
+  /** built ahead (`prepare`), nothing given to it yet: the next snapshot is drawn in it */
+  fresh: boolean;
 }
 
 /**
@@ -54,9 +56,28 @@ export class LivePicture {
     this.#root = root;
   }
 
+  /**
+   * Builds the Replayer (its sandboxed iframe, rrweb's styles) before the snapshot arrives: ~20 ms on
+   * a quiet machine and several times that under load, spent while the view waits on the network
+   * (the join, the user's snapshot) instead of after the snapshot arrived. The next `start` uses it.
+   */
+  prepare(): void {
+    if (this.#picture) return;
+    this.#create(true);
+  }
+
   /** A fresh Replayer (a Meta that does not follow on, or the first one). */
   start(): void {
+    const ready = this.#picture;
+    if (ready?.fresh) {
+      ready.fresh = false;
+      return;
+    }
     this.destroy();
+    this.#create(false);
+  }
+
+  #create(fresh: boolean): void {
     const root = this.#root;
     if (!root?.isConnected) return;
     const replayer = new Replayer([], {
@@ -72,7 +93,7 @@ export class LivePicture {
     const baseline = Date.now();
     const perfBase = performance.now();
     replayer.startLive(baseline);
-    this.#picture = { replayer, baseline, perfBase };
+    this.#picture = { replayer, baseline, perfBase, fresh };
     this.drawn = false;
     replayer.on('resize', (size) => {
       const { width, height } = size as FrameSize;
@@ -94,6 +115,7 @@ export class LivePicture {
   feed(event: TandemEvent, tabClockOffsetMs: number): void {
     const live = this.#picture;
     if (!live) return;
+    live.fresh = false;
     const agentTs = userToAgent(event.timestamp, tabClockOffsetMs, this.#agentOffsetMs());
     const now = live.baseline + (performance.now() - live.perfBase);
     // A copy: the Replayer writes `delay` on events and filters `data.removes` in place, and the
