@@ -87,13 +87,26 @@ interface Filters {
   having: string[];
   /** The row terms: their OR may also go in WHERE (it keeps every delta a HAVING term counts). */
   rowTerms: string[];
+  /** The HAVING terms of the row terms alone (`having` without the duration terms). */
+  rowHaving: string[];
   /** A HAVING term needs every delta of the session (a duration): no WHERE on row terms then. */
   needsAllRows: boolean;
   exact: boolean;
+  /**
+   * The terms the merged (FINAL) rows of candidate keys are checked against: the row terms (child
+   * subqueries in them bounded to the candidates' ids, `{kIds}`) and durations. Key terms are exact on
+   * delta rows already: checking them again would only re-read child tables.
+   */
+  recheck: string[];
   params: Record<string, unknown>;
   from?: number;
   to?: number;
 }
+
+/** Where a child subquery gets its extra bound: none in the key step, the candidates' ids in the re-check. */
+const KEYS = '$KEYS';
+const unbounded = (term: string) => term.split(KEYS).join('');
+const toCandidates = (term: string) => term.split(KEYS).join('AND session_id IN {kIds:Array(String)}');
 
 /**
  * WHERE terms over `session_search` for every filter of the query. User input only ever travels as
@@ -106,16 +119,21 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
   const having: string[] = [];
   let exact = true;
   /** A filter on one key column or on session_id IN (...): the same on a delta row as on the session. */
-  const key = (term: string) => (where.push(term), keyWhere.push(term));
+  const key = (term: string) => (where.push(unbounded(term)), keyWhere.push(unbounded(term)));
   /** A filter on merged columns: some delta row matches (superset unless `isExact`). */
   const rowTerms: string[] = [];
-  const row = (term: string, isExact = false) =>
-    (where.push(term), rowTerms.push(term), having.push(`countIf(${term}) > 0`), (exact &&= isExact));
+  const rowHaving: string[] = [];
+  const recheck: string[] = [];
+  const row = (bounded: string, isExact = false) => {
+    const term = unbounded(bounded);
+    (where.push(term), rowTerms.push(term), recheck.push(toCandidates(bounded)));
+    (having.push(`countIf(${term}) > 0`), rowHaving.push(`countIf(${term}) > 0`), (exact &&= isExact));
+  };
   const from = finite(query.from);
   const to = finite(query.to);
   const child = (table: string, condition: string) =>
     `session_id IN (SELECT session_id FROM ${db}.${table} WHERE project_id = {p:String}
-       AND received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC') AND ${condition})`;
+       AND received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC') ${KEYS} AND ${condition})`;
   const has = (column: string, param: string) => `positionCaseInsensitiveUTF8(${column}, {${param}:String}) > 0`;
 
   if (from !== undefined) (key('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
@@ -137,11 +155,11 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
   if (query.hasErrors) row('error_count > 0', true);
   const minDuration = finite(query.minDuration);
   if (minDuration !== undefined && minDuration > 0) {
-    (where.push('duration_ms >= {minDuration:UInt64}'), having.push(`${GROUP_DURATION} >= {minDuration:UInt64}`), (params.minDuration = Math.floor(minDuration)));
+    (where.push('duration_ms >= {minDuration:UInt64}'), recheck.push('duration_ms >= {minDuration:UInt64}'), having.push(`${GROUP_DURATION} >= {minDuration:UInt64}`), (params.minDuration = Math.floor(minDuration)));
   }
   const maxDuration = finite(query.maxDuration);
   if (maxDuration !== undefined && maxDuration >= 0) {
-    (where.push('duration_ms <= {maxDuration:UInt64}'), having.push(`${GROUP_DURATION} <= {maxDuration:UInt64}`), (params.maxDuration = Math.floor(maxDuration)));
+    (where.push('duration_ms <= {maxDuration:UInt64}'), recheck.push('duration_ms <= {maxDuration:UInt64}'), having.push(`${GROUP_DURATION} <= {maxDuration:UInt64}`), (params.maxDuration = Math.floor(maxDuration)));
   }
   for (const field of ['browser', 'os', 'device'] as const) {
     const value = clean(query[field]);
@@ -156,7 +174,7 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
   const page = clean(query.page);
   if (page) (key(child('page_visits', `(${has('url', 'page')} OR ${has('title', 'page')})`)), (params.page = page));
   const needsAllRows = (minDuration !== undefined && minDuration > 0) || (maxDuration !== undefined && maxDuration >= 0);
-  return { where, keyWhere, having, rowTerms, needsAllRows, exact, params, from, to };
+  return { where, keyWhere, having, rowTerms, rowHaving, needsAllRows, exact, recheck, params, from, to };
 }
 
 export interface SearchOptions {
@@ -176,6 +194,7 @@ export interface SearchOptions {
 }
 
 export function createSearch(driver: Driver, db: string, opts: SearchOptions = {}) {
+  const SS = `${db}.session_search`;
   async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
     const f = buildFilters(db, projectId, query);
     let upper = f.to;
@@ -215,10 +234,10 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         // newest version only). The prefilter finds candidate keys from the filter columns alone, so the
         // FINAL read touches only the granules holding them; the same WHERE then runs on newest versions.
         const keys = (opts.prefilter ?? process.env.TANDEM_SEARCH_PREFILTER === '1') && where.length > 1
-          ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${db}.session_search WHERE ${where.join(' AND ')})`]
+          ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${SS} WHERE ${where.join(' AND ')})`]
           : [];
         rows.push(...(await driver.query<Raw>(
-          `SELECT ${SUMMARY_COLUMNS} FROM ${db}.session_search FINAL WHERE ${[...where, ...keys].join(' AND ')}
+          `SELECT ${SUMMARY_COLUMNS} FROM ${SS} FINAL WHERE ${[...where, ...keys].join(' AND ')}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
           params,
         )));
@@ -240,24 +259,34 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   async function newestByKeys(f: Filters, windowTerms: string[], params: Record<string, unknown>, need: number): Promise<Raw[]> {
     const out: Raw[] = [];
     const below: string[] = [];
-    // Rows no HAVING term would count are skipped before grouping; a single indexed term (user id)
-    // then prunes granules by its bloom filter.
-    const prefilter = f.rowTerms.length && !f.needsAllRows ? [`(${f.rowTerms.join(' OR ')})`] : [];
+    const keyed = [...f.keyWhere, ...windowTerms];
+    const rowOr = f.rowTerms.length ? `(${f.rowTerms.join(' OR ')})` : '';
+    // Which delta rows the grouping reads. Rows no HAVING term counts are skipped (a single indexed term,
+    // the user id, then prunes granules by its bloom filter). A duration needs every delta of a session,
+    // so then the rows are those of the sessions whose deltas pass the other terms: a set built from the
+    // filter columns alone (a rare browser with errors: a few thousand of a million), instead of
+    // grouping every session of the window.
+    const narrow = !rowOr ? []
+      : !f.needsAllRows ? [rowOr]
+        : [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${SS} WHERE ${[...keyed, rowOr].join(' AND ')}
+             GROUP BY started_at, session_id HAVING ${f.rowHaving.join(' AND ')})`];
     for (;;) {
       const keys = await driver.query<{ s_ms: number | string; session_id: string }>(
-        `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${db}.session_search
-         WHERE ${[...f.keyWhere, ...prefilter, ...windowTerms, ...below].join(' AND ')}
+        `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SS}
+         WHERE ${[...keyed, ...narrow, ...below].join(' AND ')}
          GROUP BY started_at, session_id ${f.having.length ? `HAVING ${f.having.join(' AND ')}` : ''}
          ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
         { ...params, n: need - out.length });
       if (keys.length === 0) return out;
-      const times = keys.map((k) => Number(k.s_ms));
+      // FINAL over exactly these keys: `(started_at, session_id) IN set` is a primary-key condition, so only
+      // the granules holding them are read and merged (a time range from the oldest to the newest key would
+      // merge every session between them: seconds when a rare filter's keys span the whole table).
       const found = await driver.query<Raw>(
-        `SELECT ${SUMMARY_COLUMNS} FROM ${db}.session_search FINAL
-         WHERE ${f.where.join(' AND ')} AND started_at >= fromUnixTimestamp64Milli({kLo:Int64})
-           AND started_at <= fromUnixTimestamp64Milli({kHi:Int64}) AND session_id IN {kIds:Array(String)}
+        `SELECT ${SUMMARY_COLUMNS} FROM ${SS} FINAL
+         WHERE ${['project_id = {p:String}', ...f.recheck].join(' AND ')} AND (started_at, session_id) IN (
+           SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))
          ORDER BY started_at DESC, session_id DESC`,
-        { ...params, kLo: Math.min(...times), kHi: Math.max(...times), kIds: keys.map((k) => k.session_id) });
+        { ...params, kTs: keys.map((k) => Number(k.s_ms)), kIds: keys.map((k) => k.session_id) });
       out.push(...found);
       // All kept (always, for exact filters), or the window has no more keys: done.
       if (f.exact || found.length === keys.length || keys.length < need - out.length + found.length) return out;
@@ -276,7 +305,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const rows = await driver.query<Raw>(
       `SELECT toString(toDate(started_at, {tz:String})) AS day, count() AS sessions,
               countIf(error_count > 0) AS with_errors, sum(error_count) AS errors
-       FROM ${db}.session_search FINAL WHERE ${f.where.join(' AND ')}
+       FROM ${SS} FINAL WHERE ${f.where.join(' AND ')}
        GROUP BY day ORDER BY day`,
       f.params,
     );
