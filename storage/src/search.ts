@@ -279,12 +279,15 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         { ...params, n: need - out.length });
       if (keys.length === 0) return out;
       // FINAL over exactly these keys: `(started_at, session_id) IN set` is a primary-key condition, so only
-      // the granules holding them are read and merged (a time range from the oldest to the newest key would
-      // merge every session between them: seconds when a rare filter's keys span the whole table).
+      // the granules holding them are read (a time range from the oldest to the newest key would merge every
+      // session between them: seconds when a rare filter's keys span the whole table). As PREWHERE it also
+      // drops the granules' other rows before FINAL merges them (key columns only, so it holds for every
+      // delta of a session alike); in WHERE, FINAL merged whole granules first (~3× the CPU).
       const found = await driver.query<Raw>(
         `SELECT ${SUMMARY_COLUMNS} FROM ${SS} FINAL
-         WHERE ${['project_id = {p:String}', ...f.recheck].join(' AND ')} AND (started_at, session_id) IN (
+         PREWHERE project_id = {p:String} AND (started_at, session_id) IN (
            SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))
+         ${f.recheck.length ? `WHERE ${f.recheck.join(' AND ')}` : ''}
          ORDER BY started_at DESC, session_id DESC`,
         { ...params, kTs: keys.map((k) => Number(k.s_ms)), kIds: keys.map((k) => k.session_id) });
       out.push(...found);
