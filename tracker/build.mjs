@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { compressFile } from '../scripts/compress-static.mjs';
+import { rrwebSelectorMemoPlugin } from '../patches/rrweb-record-selector-memo.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const pluginDir = new URL('../assist-plugin/', import.meta.url).pathname;
@@ -31,6 +32,8 @@ const scriptBundle = (entry, outfile, options = {}) =>
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
+    // @rrweb/record with the mask/block memo for mutation batches (patches/README.md).
+    plugins: [rrwebSelectorMemoPlugin()],
     ...options,
   });
 // Each chunk is asked for as <name>.js?v=<hash of its content>: a cached chunk of another build is never used.
@@ -67,6 +70,8 @@ await build({
   target,
   logLevel: 'warning',
   define,
+  metafile: true,
+  plugins: [rrwebSelectorMemoPlugin()],
 });
 
 // .br/.gz beside the files the backend serves (/tracker.js, /tracker-assist.js, /tracker-gzip.js, /tracker-rtc.js),

@@ -23,6 +23,7 @@ import { recordResults, type ResultRow } from './lib/report.js';
 import { summarizeOverhead } from './lib/overhead-report.js';
 import { loadTandem, startTandemIngest, type TandemIngest } from './lib/tandem.js';
 import { isMain } from './lib/main.js';
+import { rrwebSelectorMemoPlugin } from '../../patches/rrweb-record-selector-memo.mjs';
 import type { InPageTimes, VariantDriver, VariantName } from './lib/variant.js';
 
 const BENCH = 'tracker-overhead';
@@ -275,6 +276,9 @@ async function buildProfileBundles(): Promise<{ tracker: string; rrweb: string }
     outfile: tracker,
     define: { __TANDEM_RTC_VERSION__: '"profile"' },
     logLevel: 'warning',
+    metafile: true,
+    // As tracker/build.mjs: @rrweb/record with Tandem's patch (the plain-rrweb baselines stay unpatched).
+    plugins: [rrwebSelectorMemoPlugin()],
   });
   const rrwebMin = await buildRrwebBundle();
   const rrweb = resolve(TMP_DIR, 'rrweb-record-profile.iife.js');

@@ -1,0 +1,165 @@
+// A build-time patch of @rrweb/record 2.1.6 (dist/record.js): within one MutationObserver batch, the
+// "is this node or an ancestor masked / blocked?" answers are remembered per element, so each added
+// node costs one matches() against its parent's remembered answer instead of a closest() walk to the
+// root. Why, what exactly, and how to send it upstream: patches/README.md.
+//
+// Applied by an esbuild plugin (tracker/build.mjs), not to node_modules: the benches' "plain
+// @rrweb/record" baseline bundles the same package and must stay unpatched.
+import { readFileSync } from 'node:fs';
+
+export const RRWEB_RECORD_VERSION = '2.1.6';
+export const PATCH_NAME = 'rrweb-record-selector-memo';
+/** Marker the patched source carries (tests and the build check for it). */
+export const PATCH_MARKER = '/* tandem patch: rrweb-record-selector-memo */';
+
+const MEMO_HELPERS = `${PATCH_MARKER}
+// While a mutation batch is processed (MutationBuffer.processMutations), the DOM does not change, so
+// "el or an ancestor matches" is the same for every node under el: remember it per element.
+let selectorMemo = null;
+function openSelectorMemo() {
+  if (selectorMemo) return false;
+  selectorMemo = { mask: new Map(), block: new Map() };
+  return true;
+}
+function closeSelectorMemo() {
+  selectorMemo = null;
+}
+// test(el, checkAncestors): the unpatched check. A parent's remembered answer turns the ancestor walk
+// into a check of el alone: el or an ancestor matches = the parent's answer, or el itself matches.
+function memoSelfOrAncestor(memo, el, test) {
+  let r = memo.get(el);
+  if (r !== void 0) return r;
+  const parent = index.parentElement(el);
+  const known = parent ? memo.get(parent) : void 0;
+  r = known === true || (known === false ? test(el, false) : test(el, true));
+  memo.set(el, r);
+  return r;
+}
+`;
+
+/** Exact texts of 2.1.6's dist/record.js and what replaces them; each must occur exactly once. */
+const EDITS = [
+  {
+    what: 'needMaskingText: ancestor checks through the memo',
+    find: `  } else {
+    el = index.parentElement(node);
+  }
+  try {
+    if (typeof maskTextClass === "string") {
+      if (checkAncestors) {
+        if (el.closest(\`.\${maskTextClass}\`)) return true;`,
+    replace: `  } else {
+    el = index.parentElement(node);
+  }
+  if (checkAncestors && selectorMemo) {
+    return memoSelfOrAncestor(selectorMemo.mask, el, (e, anc) => maskTextMatches(e, maskTextClass, maskTextSelector, anc));
+  }
+  return maskTextMatches(el, maskTextClass, maskTextSelector, checkAncestors);
+}
+function maskTextMatches(el, maskTextClass, maskTextSelector, checkAncestors) {
+  try {
+    if (typeof maskTextClass === "string") {
+      if (checkAncestors) {
+        if (el.closest(\`.\${maskTextClass}\`)) return true;`,
+  },
+  {
+    what: 'isBlocked: ancestor checks through the memo',
+    find: `  const el = closestElementOfNode(node);
+  if (!el) {
+    return false;
+  }
+  try {
+    if (typeof blockClass === "string") {`,
+    replace: `  const el = closestElementOfNode(node);
+  if (!el) {
+    return false;
+  }
+  if (checkAncestors && selectorMemo) {
+    return memoSelfOrAncestor(selectorMemo.block, el, (e, anc) => elementBlocked(e, blockClass, blockSelector, anc));
+  }
+  return elementBlocked(el, blockClass, blockSelector, checkAncestors);
+}
+function elementBlocked(el, blockClass, blockSelector, checkAncestors) {
+  try {
+    if (typeof blockClass === "string") {`,
+  },
+  {
+    what: 'the memo helpers, before isBlocked',
+    find: `function closestElementOfNode(node) {`,
+    replace: `${MEMO_HELPERS}function closestElementOfNode(node) {`,
+  },
+  {
+    what: 'processMutations: the memo lives for one batch',
+    find: `    __publicField(this, "processMutations", (mutations) => {
+      mutations.forEach(this.processMutation);
+      this.emit();
+    });`,
+    replace: `    __publicField(this, "processMutations", (mutations) => {
+      const memoOwner = openSelectorMemo();
+      try {
+        mutations.forEach(this.processMutation);
+        this.emit();
+      } finally {
+        if (memoOwner) closeSelectorMemo();
+      }
+    });`,
+  },
+  {
+    what: 'emit: the memo ends before the page\'s emit callback runs (it may change the DOM)',
+    find: `      this.movedMap = {};
+      this.mutationCb(payload);`,
+    replace: `      this.movedMap = {};
+      closeSelectorMemo();
+      this.mutationCb(payload);`,
+  },
+];
+
+/** The patched source; throws (naming the edit) when the source is not the one this patch was written for. */
+export function patchRrwebRecord(source) {
+  if (source.includes(PATCH_MARKER)) return source;
+  let out = source;
+  for (const e of EDITS) {
+    const at = out.indexOf(e.find);
+    if (at < 0 || out.indexOf(e.find, at + 1) >= 0) {
+      throw new Error(`${PATCH_NAME}: "${e.what}" does not apply to this @rrweb/record (written for ${RRWEB_RECORD_VERSION}); update patches/`);
+    }
+    out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
+  }
+  return out;
+}
+
+const RECORD_DIST = /[\\/]@rrweb[\\/]record[\\/]dist[\\/]record\.js$/;
+const ANY_RECORD_DIST = /[\\/]@rrweb[\\/]record[\\/]dist[\\/]/;
+
+/**
+ * esbuild plugin: patches @rrweb/record's ESM build as it is bundled. Fails the build when the
+ * package is not the version the patch was written for, or when rrweb got bundled from another file
+ * of the package (the patch would silently not apply).
+ */
+export function rrwebSelectorMemoPlugin() {
+  return {
+    name: PATCH_NAME,
+    setup(build) {
+      let applied = false;
+      build.onStart(() => {
+        applied = false;
+      });
+      build.onLoad({ filter: RECORD_DIST }, (args) => {
+        const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${args.path}`), 'utf8'));
+        if (pkg.version !== RRWEB_RECORD_VERSION) {
+          throw new Error(`${PATCH_NAME}: written for @rrweb/record ${RRWEB_RECORD_VERSION}, found ${pkg.version}; update patches/`);
+        }
+        applied = true;
+        return { contents: patchRrwebRecord(readFileSync(args.path, 'utf8')), loader: 'js' };
+      });
+      build.onEnd((result) => {
+        const inputs = Object.keys(result.metafile?.inputs ?? {});
+        const other = inputs.filter((i) => ANY_RECORD_DIST.test(i) && !RECORD_DIST.test(i));
+        if (other.length && !applied) {
+          return { errors: [{ text: `${PATCH_NAME}: @rrweb/record was bundled from ${other.join(', ')}, which the patch does not cover` }] };
+        }
+        return undefined;
+      });
+    },
+  };
+}

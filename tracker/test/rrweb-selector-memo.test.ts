@@ -1,0 +1,151 @@
+/**
+ * The @rrweb/record patch of patches/rrweb-record-selector-memo.mjs, in real Chromium: the same page
+ * and mutations recorded by rrweb bundled with and without the patch (the tracker's privacy options)
+ * must give identical events (masking and blocking unchanged), while the patched one walks ancestors
+ * (Element.closest) a bounded number of times instead of once or twice per added node.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { patchRrwebRecord, rrwebSelectorMemoPlugin } from '../../patches/rrweb-record-selector-memo.mjs';
+
+const trackerDir = fileURLToPath(new URL('..', import.meta.url));
+const DEPTH = 400;
+
+const ENTRY = `
+import { record } from '@rrweb/record';
+import { buildPrivacyOptions } from './src/privacy.ts';
+window.startRecording = (emit) => record({ emit, ...buildPrivacyOptions({}), slimDOMOptions: true, inlineStylesheet: true });
+`;
+
+async function bundle(patched: boolean): Promise<string> {
+  const out = await build({
+    stdin: { contents: ENTRY, resolveDir: trackerDir, loader: 'js' },
+    bundle: true,
+    format: 'iife',
+    target: ['es2020'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: patched ? [rrwebSelectorMemoPlugin()] : [],
+  });
+  return out.outputFiles[0].text;
+}
+
+const PAGE = `<!doctype html><html><head><title>memo</title></head><body>
+<div id="root">
+  <div id="masked" data-tandem-mask><p>secret text</p></div>
+  <div id="blocked" data-tandem-block><span>hidden</span></div>
+  <div id="plain"><p>visible</p></div>
+  <form><input id="pw" type="password" value="hunter2"><input id="name" value="Ada"></form>
+</div></body></html>`;
+
+interface Outcome {
+  events: unknown[];
+  closest: number;
+}
+
+/** Loads the page, starts rrweb, then runs mutations whose answers depend on ancestors; counts closest(). */
+async function recordWith(browser: Browser, script: string): Promise<Outcome> {
+  const page = await browser.newPage();
+  try {
+    await page.setContent(PAGE);
+    await page.addScriptTag({ content: script });
+    return await page.evaluate(async (depth) => {
+      const w = window as unknown as { startRecording(emit: (e: unknown) => void): () => void };
+      const events: { type: number; timestamp?: number; data: unknown }[] = [];
+      const stop = w.startRecording((e) => events.push(e as (typeof events)[number]));
+      await new Promise((r) => setTimeout(r, 50));
+      let closest = 0;
+      const original = Element.prototype.closest;
+      Element.prototype.closest = function (this: Element, sel: string) {
+        closest++;
+        return original.call(this, sel);
+      } as typeof original;
+      const chain = (parent: Element, n: number, text: string) => {
+        let at = parent;
+        for (let i = 0; i < n; i++) {
+          const el = document.createElement(i % 2 ? 'span' : 'div');
+          el.setAttribute('data-level', String(i));
+          if (i % 50 === 0) el.appendChild(document.createTextNode(`${text} ${i}`));
+          at.appendChild(el);
+          at = el;
+        }
+        return at;
+      };
+      // Deep chains appended level by level while attached: plain, masked, blocked.
+      const plainLeaf = chain(document.getElementById('plain')!, depth, 'plain words');
+      const maskedLeaf = chain(document.getElementById('masked')!, depth / 4, 'masked words');
+      chain(document.getElementById('blocked')!, 20, 'blocked words');
+      // A detached subtree attached at once, half of it under a masked element.
+      const sub = document.createElement('section');
+      for (let i = 0; i < 50; i++) {
+        const li = document.createElement('div');
+        if (i === 25) li.setAttribute('data-tandem-mask', '');
+        li.innerHTML = `<b>item ${i}</b><i><u>deep ${i}</u></i>`;
+        sub.appendChild(li);
+      }
+      plainLeaf.appendChild(sub);
+      // Text and attribute changes under masked and plain ancestors, and new inputs.
+      (document.querySelector('#masked p')!.firstChild as Text).data = 'new secret';
+      (document.querySelector('#plain p')!.firstChild as Text).data = 'new visible';
+      maskedLeaf.appendChild(document.createTextNode('leaf secret'));
+      const pw = document.createElement('input');
+      pw.type = 'password';
+      pw.value = 'new password';
+      plainLeaf.appendChild(pw);
+      await new Promise((r) => setTimeout(r, 50));
+      Element.prototype.closest = original;
+      stop();
+      // Timestamps differ between the two pages; everything else must not.
+      return { events: events.filter((e) => e.type === 3).map((e) => ({ ...e, timestamp: 0 })), closest };
+    }, DEPTH);
+  } finally {
+    await page.close();
+  }
+}
+
+describe('rrweb patch: mask/block answers remembered per mutation batch', () => {
+  let browser: Browser;
+  let plain: Outcome;
+  let patched: Outcome;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
+    const [a, b] = await Promise.all([bundle(false), bundle(true)]);
+    expect(a).not.toContain('memoSelfOrAncestor');
+    expect(b).toContain('memoSelfOrAncestor'); // (comments, the marker included, do not survive bundling)
+    plain = await recordWith(browser, a);
+    patched = await recordWith(browser, b);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('records exactly the same events (masking, blocking and passwords unchanged)', () => {
+    expect(plain.events.length).toBeGreaterThan(0);
+    expect(patched.events).toEqual(plain.events);
+    const json = JSON.stringify(patched.events);
+    expect(json).toContain('plain words 50');
+    expect(json).toContain('new visible');
+    for (const secret of ['masked words', 'secret', 'blocked words', 'new password', 'deep 25', 'item 25']) expect(json).not.toContain(secret);
+    expect(json).toContain('deep 24');
+  });
+
+  it('walks ancestors a bounded number of times instead of per added node', () => {
+    // Unpatched: a closest() per added node for the mask selector and per mutation for the block one.
+    expect(plain.closest).toBeGreaterThan(DEPTH * 2);
+    // Patched: only where no parent answer is known yet (the first node of each batch's subtree).
+    expect(patched.closest).toBeLessThan(40);
+  });
+
+  it('fails loudly on an rrweb build it was not written for, and applies once', () => {
+    expect(() => patchRrwebRecord('function needMaskingText() {}')).toThrow(/does not apply/);
+    const src = readFileSync(fileURLToPath(import.meta.resolve('@rrweb/record')), 'utf8');
+    const once = patchRrwebRecord(src);
+    expect(patchRrwebRecord(once)).toBe(once);
+  });
+});
