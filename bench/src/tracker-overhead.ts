@@ -105,6 +105,28 @@ async function runWorkload(page: Page, name: string): Promise<InPageTimes> {
   }, name);
 }
 
+/**
+ * Tandem on the snapshot page, timed as the rrweb variants are: start() takes the first full snapshot
+ * in its synchronous part (rrweb's record() inside it), so start-to-idle runs from start() to the frame
+ * after that task. The session request, and the snapshot's publishing once the session is known, come
+ * at the next idle moment and are counted in the workload + flush + settle CPU. A build that does not
+ * take the snapshot synchronously is waited for until it publishes it (the previous measure).
+ */
+async function startTandemSnapshot(page: Page): Promise<InPageTimes> {
+  return page.evaluate(async () => {
+    const w = window as any;
+    const t0 = performance.now();
+    void w.Tandem.tracker.start();
+    const t1 = performance.now();
+    const mirror = w.Tandem.tracker.getMirror?.();
+    const taken = !!mirror && mirror.getId(document.documentElement) > 0;
+    if (!taken) await w.__tandemSnapshot;
+    const t2 = performance.now();
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    return { t0, t1, t2, t3: performance.now() };
+  });
+}
+
 function noneVariant(): VariantDriver {
   return {
     name: 'none',
@@ -173,6 +195,7 @@ async function oneRun(
     // 2-core machine (the backend, other jobs) do not inflate them.
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     const isSnapshot = workload === SNAPSHOT_WORKLOAD;
+    const isTandem = variant.name === 'tandem' || variant.name === 'tandem-before';
     await page.goto(`${server.url}/${isSnapshot ? 'big.html' : 'mutations.html'}`, { waitUntil: 'load' });
     if (!isSnapshot) {
       await page.evaluate((name) => (window as any).__workloads[name].setup?.(), workload);
@@ -189,7 +212,7 @@ async function oneRun(
     if (isSnapshot) {
       if (profiling) await startProfile(cdp);
       m0 = await metrics(cdp);
-      times = await variant.start(page);
+      times = await (isTandem ? startTandemSnapshot(page) : variant.start(page));
       firstSnapshotDoneAt = times.t3;
     } else {
       const started = await variant.start(page);
@@ -206,6 +229,8 @@ async function oneRun(
     const mMid = await metrics(cdp);
     // OVERHEAD_PROFILE_WINDOW=1: the profile covers the workload to idle only (what start-to-idle counts).
     const windowProf = profiling && process.env.OVERHEAD_PROFILE_WINDOW === '1' ? await stopProfile(cdp) : undefined;
+    // The snapshot is sent once the session is known (start request at idle): wait for it to be published.
+    if (isSnapshot && isTandem) await page.evaluate(() => (window as any).__tandemSnapshot);
     // The tracker's deferred work (batch body, hand-off to the compression worker, the request and its
     // answer) happens at its next flush: force it now instead of waiting for the timer.
     await variant.flush(page);

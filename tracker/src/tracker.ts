@@ -399,6 +399,11 @@ export class Tracker {
     // trip (the first click on a fast page, more on a slow network) waits in preStart until the
     // session is known, instead of never being recorded.
     this.startRecording();
+    // The start request leaves at the first idle moment after the first snapshot's task, not inside
+    // it: building it reads the time zone (Intl's first use loads ICU data, 10–50 ms of main thread)
+    // and the page's first frame after start() should wait for rrweb's snapshot only. The snapshot
+    // and anything recorded meanwhile wait in preStart; idle comes within IDLE_MAX_WAIT_MS.
+    await new Promise<void>((resolve) => whenIdle(resolve));
     // Batches left by an earlier page are read once the session is known: its ackSeq tells which
     // of them (copies stored at unload) the server already has.
     const result = await this.openSession(false);
