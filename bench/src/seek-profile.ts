@@ -66,7 +66,7 @@ async function withProfile<T>(page: Page, what: string, fn: () => Promise<T>): P
 const be = await startBenchBackend();
 const browser = await launchChromium();
 try {
-  const ids = { projectId: be.projectId!, sessionId: `prof${minutes}m`, tabId: `proftab${minutes}m` };
+  const ids = { projectId: be.projectId!, sessionId: `profile${minutes}min`, tabId: `profiletab${minutes}min` };
   const t0 = Date.now();
   const written = await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
   console.log(`wrote ${written.events} events ${written.bytes} B in ${Date.now() - t0} ms`);
