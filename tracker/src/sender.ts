@@ -71,6 +71,8 @@ export class Sender {
   private storeMayHaveData = true;
   /** A spill to IndexedDB still being written. */
   private persisting: Promise<void> | null = null;
+  /** The batch that was in flight when newer ones were spilled: if it is sent again, it goes before them. */
+  private spilledAfter: Batch | null = null;
   private handoffTaken = false;
   private waiters: (() => void)[] = [];
   private readonly now: () => number;
@@ -261,6 +263,7 @@ export class Sender {
   }
 
   private remove(batch: Batch): void {
+    if (batch === this.spilledAfter) this.spilledAfter = null;
     const i = this.queue.indexOf(batch);
     if (i < 0) return;
     this.queue.splice(i, 1);
@@ -287,8 +290,10 @@ export class Sender {
       }
       const known = this.queue.map((b) => b.stream);
       const batches = recordsToBatches(records, this.deps.currentStream(), known);
-      // Stored data is older than anything in memory: it goes first.
-      this.queue.unshift(...batches);
+      // Stored data is older than anything in memory: it goes first, after a batch that was in flight
+      // when it was spilled and has to be sent again (a retry).
+      const at = this.spilledAfter !== null && this.queue[0] === this.spilledAfter ? 1 : 0;
+      this.queue.splice(at, 0, ...batches);
       for (const b of batches) {
         this.queueBytes += b.bytes;
         this.stats.restoredEvents += b.events.length;
@@ -300,22 +305,34 @@ export class Sender {
   }
 
   /**
-   * Moves the oldest batches past the memory bound to IndexedDB: not the one in flight, and not the
-   * next one to send while sending works (no backoff). Writing that one only to read it back at once
-   * cost ~120 ms of main thread for one 2 MB mutation (structured clone in and out of IndexedDB).
+   * Moves the oldest batches past the memory bound to IndexedDB. IndexedDB must only hold batches
+   * older than every waiting batch in memory (the loop reads it first), so a spill is always the
+   * oldest waiting batches, in order: it skips the one in flight (see spilledAfter) and restored ones,
+   * and **stops** at the next batch to send while sending works (no backoff). Writing that one only to
+   * read it back at once cost ~120 ms of main thread for one 2 MB mutation (structured clone in and
+   * out of IndexedDB); spilling the batches behind it instead sent them first (the server then drops
+   * the older seqs as duplicates: a big page's first snapshot spilled behind its Meta event lost the
+   * Meta). So while sending works, memory may exceed the bound by the batches behind the next one
+   * until that one is in flight (the next enqueue spills them).
    */
   private enforceMemoryBound(): void {
     if (this.queueBytes <= MEMORY_MAX_BYTES) return;
-    const next = this.retryTimer === null ? this.queue[0] : undefined;
+    const next = this.retryTimer === null && this.inFlight === null ? this.queue[0] : undefined;
     const spill: Batch[] = [];
+    let skippedInFlight: Batch | null = null;
     for (const b of [...this.queue]) {
-      if (this.queueBytes <= MEMORY_MAX_BYTES) break;
+      if (this.queueBytes <= MEMORY_MAX_BYTES || b === next) break;
+      if (b === this.inFlight) {
+        skippedInFlight = b;
+        continue;
+      }
       // Restored batches stay: they were just read back, spilling them would ping-pong.
-      if (b === this.inFlight || b === next || b.restored) continue;
+      if (b.restored) continue;
       this.remove(b);
       spill.push(b);
     }
     if (spill.length === 0) return;
+    if (skippedInFlight) this.spilledAfter = skippedInFlight;
     // Set now, not when the write is done: the loop must not send newer batches from memory before
     // these older ones are back (it waits for the write, see loadFromStore).
     this.storeMayHaveData = true;

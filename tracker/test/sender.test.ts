@@ -204,6 +204,46 @@ describe('Sender', () => {
     expect(sent.map((s) => s.body.events[0].seq)).toEqual([0]);
   });
 
+  it('keeps order when the batch behind the next one is past the memory bound (a big first snapshot behind its Meta)', async () => {
+    const { store, puts } = fakeStore();
+    const { sender, stream, sent } = setup(() => ({ kind: 'ok', ackSeq: 0 }), { store });
+    await new Promise((r) => setTimeout(r, 5)); // the store is open
+    const events = [
+      { seq: 0, json: '{"seq":0}' },
+      { seq: 1, json: '{"seq":1}' },
+      { seq: 2, json: JSON.stringify({ seq: 2, pad: 'x'.repeat(MEMORY_MAX_BYTES + 1000) }) },
+    ];
+    sender.enqueue(cutBatches(stream, events, 512 * 1024)); // [0, 1] and [2]
+    await new Promise((r) => setTimeout(r, 20));
+    await sender.settled();
+    // Spilling [2] behind [0, 1] sent it first (read back from the store), and the server drops 0 and 1.
+    expect(sent.map((s) => s.body.events.map((e) => e.seq))).toEqual([[0, 1], [2]]);
+    expect(puts).toEqual([]);
+  });
+
+  it('a batch in flight during a spill that must be sent again still goes before the spilled ones', async () => {
+    vi.useFakeTimers();
+    const { store, puts } = fakeStore();
+    const delivered: number[] = [];
+    let release: (r: SendResult) => void = () => {};
+    let n = 0;
+    const { sender, stream } = setup((b) => {
+      n++;
+      if (n === 1) return new Promise<SendResult>((r) => (release = r)); // seq 0 in flight, answered later
+      delivered.push(...b.events.map((e) => e.seq));
+      return { kind: 'ok', ackSeq: b.events.at(-1)!.seq };
+    }, { store });
+    await vi.advanceTimersByTimeAsync(0);
+    sender.enqueue([mkBatch(stream, 0, 1, 100_000)]);
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 1; i < 30; i++) sender.enqueue([mkBatch(stream, i, 1, 100_000)]); // 3 MB: spilled behind seq 0
+    await vi.advanceTimersByTimeAsync(0);
+    expect(puts.length).toBeGreaterThan(0);
+    release({ kind: 'retry', status: 503, message: 'down' }); // seq 0 failed: sent again after the backoff
+    for (let i = 0; i < 100; i++) await vi.advanceTimersByTimeAsync(100);
+    expect(delivered).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
   it('after spilling to IndexedDB while the server was down, delivers every event in seq order', async () => {
     vi.useFakeTimers();
     const { store, puts } = fakeStore([], 500); // a slow IndexedDB write
