@@ -13,7 +13,8 @@ import type { Driver } from './types.js';
  *   sql(text)                                     DML (INSERT ... SELECT): same text in both forms, it reads
  *                                                 and writes through the table names readers use
  *   run(fn)                                       a step that must look before it acts (fn gets the renderer)
- * `$db` and `$days` in any text are replaced with the (checked) database and retention.
+ * `$db`, `$days` and `$recompress` in any text are replaced with the (checked) database, retention and
+ * recompression delay (minutes).
  *
  * Single node: `CREATE TABLE $db.t (...) ENGINE = ReplacingMergeTree(v) ...`, exactly the SQL the store
  * always ran. Cluster `c`:
@@ -30,6 +31,8 @@ export interface DdlTarget {
   days: number;
   /** A cluster name from the servers' `remote_servers`; unset = one server. */
   cluster?: string;
+  /** `$recompress` in any text: minutes before event data is recompressed at rest (migration 8; default 60). */
+  recompressAfterMinutes?: number;
 }
 
 /** A `*MergeTree` engine as written for one server, e.g. `ReplacingMergeTree(version)`. */
@@ -61,7 +64,8 @@ export class Ddl {
 
   /** `$db`/`$days` substituted. */
   text(s: string): string {
-    return s.replaceAll('$db', this.target.db).replaceAll('$days', String(this.target.days));
+    return s.replaceAll('$db', this.target.db).replaceAll('$days', String(this.target.days))
+      .replaceAll('$recompress', String(this.target.recompressAfterMinutes ?? 60));
   }
 
   /** ` ON CLUSTER c` or nothing. */

@@ -1,5 +1,5 @@
 import { chTime, checkIdentifier } from './encode.js';
-import { BY_SESSION, Ddl, alter, sql, table, view, type DdlTarget, type Step } from './ddl.js';
+import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
 
@@ -32,7 +32,8 @@ SETTINGS ttl_only_drop_parts = 1`, BY_SESSION);
 /** Tables whose TTL follows retentionDays, with their TTL expression. */
 export const TTL_TABLES: Record<string, string> = {
   sessions: 'toDateTime(updated_at) + INTERVAL $days DAY',
-  events: 'received_at + INTERVAL $days DAY',
+  // Migration 8: event JSON is recompressed with ZSTD(19) once it is $recompress minutes old (see EVENTS_AT_REST).
+  events: 'received_at + INTERVAL $recompress MINUTE RECOMPRESS CODEC(ZSTD(19)), received_at + INTERVAL $days DAY',
   keyframes: 'received_at + INTERVAL $days DAY',
   console_logs: 'received_at + INTERVAL $days DAY',
   network_requests: 'received_at + INTERVAL $days DAY',
@@ -47,6 +48,33 @@ export const TTL_TABLES: Record<string, string> = {
 const SEARCH_COLUMNS = `project_id, session_id, version, updated_at, visitor_id, user_id, started_at, ended_at, duration_ms,
   first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
   user_agent, browser, browser_version, os, device, screen, country`;
+
+/**
+ * Migration 8 (issue 8, bytes on disk ≤ 0.10× raw JSON): the events table at rest. Measured on the bytes
+ * bench's minute (one session alone in the table, one part; docs/decisions.md "Bytes on disk"):
+ * - `auto_statistics_types = ''`: ClickHouse 25+ writes column statistics (`basic, uniq_v2`) into every
+ *   part, 3.5 KB per part here (0.028× of the session's JSON) that no events query uses (they all read by
+ *   primary key).
+ * - inserts keep ZSTD(3) (`default_compression_codec`: ZSTD(19) compresses at a few MB/s, far below what
+ *   ingest writes); parts `$recompress` minutes old are recompressed with ZSTD(19) at their next merge
+ *   (TTL … RECOMPRESS; it only applies to columns without a CODEC of their own, hence REMOVE CODEC on `data`).
+ * Both settings are recent: on a server that lacks one, its part is skipped (looked up first), and `data`
+ * keeps its own CODEC(ZSTD(3)) unless inserts can get ZSTD(3) another way.
+ */
+const EVENTS_AT_REST: Step = run(async (driver, ddl) => {
+  const known = new Set((await driver.query<{ name: string }>(
+    `SELECT name FROM system.merge_tree_settings WHERE name IN ('auto_statistics_types', 'default_compression_codec')`,
+  )).map((r) => r.name));
+  const steps: Step[] = [];
+  if (known.has('auto_statistics_types')) steps.push(alter('events', "MODIFY SETTING auto_statistics_types = ''"));
+  if (known.has('default_compression_codec')) {
+    steps.push(alter('events', "MODIFY SETTING default_compression_codec = 'ZSTD(3)'"), alter('events', 'MODIFY COLUMN data REMOVE CODEC'));
+  }
+  // Not materialized: rewriting every stored part at ZSTD(19) at once would stall a big install's start;
+  // each part takes the rule at its next merge (merges compute TTLs anew).
+  steps.push(alter('events', `MODIFY TTL ${TTL_TABLES.events} SETTINGS materialize_ttl_after_modify = 0`));
+  for (const step of steps) for (const statement of ddl.render(step)) await driver.command(statement);
+});
 
 export interface Migration {
   version: number;
@@ -164,6 +192,11 @@ export const MIGRATIONS: Migration[] = [
     name: 'sessions: counters aggregated in ClickHouse',
     steps: SESSION_TOTALS_STEPS,
   },
+  {
+    version: 8,
+    name: 'events at rest: no column statistics, ZSTD(19) recompression after an hour',
+    steps: [EVENTS_AT_REST],
+  },
 ];
 
 /** Every statement migrate() would send for `m`, in order (run steps excluded): tests and snapshots. */
@@ -181,6 +214,8 @@ export interface MigrateOptions {
   retentionDays: number;
   /** Cluster name (CLICKHOUSE_CLUSTER): replicated local tables + Distributed tables, DDL ON CLUSTER. */
   cluster?: string;
+  /** Minutes before event data is recompressed at rest (StoreOptions.recompressAfterMinutes; default 60). */
+  recompressAfterMinutes?: number;
 }
 
 export async function migrate(driver: Driver, opts: MigrateOptions): Promise<void> {
@@ -188,7 +223,9 @@ export async function migrate(driver: Driver, opts: MigrateOptions): Promise<voi
   if (opts.cluster !== undefined) checkIdentifier(opts.cluster);
   const days = Math.floor(opts.retentionDays);
   if (!(days >= 1 && days <= 36500)) throw new Error(`retentionDays must be 1..36500, got ${opts.retentionDays}`);
-  const ddl = new Ddl({ db, days, cluster: opts.cluster || undefined });
+  const recompress = Math.floor(opts.recompressAfterMinutes ?? 60);
+  if (!(recompress >= 0 && recompress <= 525_600)) throw new Error(`recompressAfterMinutes must be 0..525600, got ${opts.recompressAfterMinutes}`);
+  const ddl = new Ddl({ db, days, cluster: opts.cluster || undefined, recompressAfterMinutes: recompress });
   await driver.command(ddl.createDatabase());
   for (const statement of ddl.render(SCHEMA_MIGRATIONS)) await driver.command(statement);
   const done = new Set(
@@ -205,18 +242,38 @@ export async function migrate(driver: Driver, opts: MigrateOptions): Promise<voi
   await applyRetention(driver, ddl);
 }
 
-/** Tables are created with the retention of their first run; a changed setting is applied with MODIFY TTL. */
+/**
+ * Tables are created with the retention (and events' recompression delay) of their first run; a changed
+ * setting is applied with MODIFY TTL.
+ */
 async function applyRetention(driver: Driver, ddl: Ddl): Promise<void> {
   const { db, days } = ddl.target;
-  const rows = await driver.query<{ value: string }>(
-    `SELECT argMax(value, updated_at) AS value FROM ${db}.store_settings WHERE name = 'retention_days' GROUP BY name`,
+  const recompress = ddl.target.recompressAfterMinutes ?? 60;
+  const rows = await driver.query<{ name: string; value: string }>(
+    `SELECT name, argMax(value, updated_at) AS value FROM ${db}.store_settings
+     WHERE name IN ('retention_days', 'recompress_after_minutes') GROUP BY name`,
   );
-  const current = rows.length ? Number(rows[0].value) : null;
-  if (current === days) return;
-  if (current !== null) {
-    for (const [name, ttl] of Object.entries(TTL_TABLES)) {
-      for (const statement of ddl.render(alter(name, `MODIFY TTL ${ttl}`))) await driver.command(statement);
+  const stored = (name: string) => {
+    const row = rows.find((r) => r.name === name);
+    return row ? Number(row.value) : null;
+  };
+  const current = stored('retention_days');
+  // Null: migration 8 has just written the events TTL with today's delay (or this is a new install).
+  const currentRecompress = stored('recompress_after_minutes');
+  const settings = [];
+  if (current !== days) {
+    if (current !== null) {
+      for (const [name, ttl] of Object.entries(TTL_TABLES)) {
+        for (const statement of ddl.render(alter(name, `MODIFY TTL ${ttl}`))) await driver.command(statement);
+      }
     }
+    settings.push({ name: 'retention_days', value: String(days), updated_at: chTime(Date.now()) });
   }
-  await driver.insert(`${db}.store_settings`, [{ name: 'retention_days', value: String(days), updated_at: chTime(Date.now()) }]);
+  if (currentRecompress !== recompress) {
+    if (currentRecompress !== null && current === days) {
+      for (const statement of ddl.render(alter('events', `MODIFY TTL ${TTL_TABLES.events}`))) await driver.command(statement);
+    }
+    settings.push({ name: 'recompress_after_minutes', value: String(recompress), updated_at: chTime(Date.now()) });
+  }
+  if (settings.length) await driver.insert(`${db}.store_settings`, settings);
 }

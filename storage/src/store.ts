@@ -11,6 +11,7 @@ import { createWriter } from './writer.js';
 /** Defaults, with the reason for each in types.ts (StoreOptions). */
 export const STORE_DEFAULTS = {
   retentionDays: 30,
+  recompressAfterMinutes: 60,
   maxPendingEvents: 5_000,
   maxDelayMs: 50,
   maxQueuedEvents: 200_000,
@@ -39,7 +40,9 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
   return {
     driver,
     stats: writer.stats,
-    migrate: () => migrate(driver, { db, retentionDays, cluster: opts.cluster }),
+    migrate: () => migrate(driver, {
+      db, retentionDays, cluster: opts.cluster, recompressAfterMinutes: opts.recompressAfterMinutes ?? STORE_DEFAULTS.recompressAfterMinutes,
+    }),
     async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
       const on = new Ddl({ db, days: retentionDays, cluster: opts.cluster ? checkIdentifier(opts.cluster) : undefined }).on;
       const lock = { db, on, name: `${checkIdentifier(name)}_lock`, staleMs: EXCLUSIVE_STALE_MS };

@@ -132,6 +132,12 @@ export type StoredKeyframe = Keyframe;
 export interface StoreOptions {
   /** Data retention in days for the TTL of every table (default 30). */
   retentionDays?: number;
+  /**
+   * Event JSON older than this is recompressed with ZSTD(19) at its next merge (migration 8; default 60
+   * minutes). Inserts stay at ZSTD(3): ZSTD(19) compresses at a few MB/s, far below what ingest writes.
+   * The bytes bench sets 0 to measure the at-rest size at once.
+   */
+  recompressAfterMinutes?: number;
   /** The writer flushes when this many events are pending (default 5,000) ... */
   maxPendingEvents?: number;
   /** ... or this long after the first pending one (default 50 ms): bounds ack latency. */

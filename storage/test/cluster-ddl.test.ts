@@ -9,12 +9,18 @@ import type { Driver } from '../src/types.js';
  * what every chDB and stand-in test runs.
  */
 
-/** A driver that records what migrate() sends to a fresh database. */
+/**
+ * A driver that records what migrate() sends to a fresh database. It answers that the server knows the
+ * MergeTree settings migration 8 looks up (a current ClickHouse), so its statements are in the snapshot.
+ */
 function recorder(): { driver: Driver; statements: string[] } {
   const statements: string[] = [];
   const driver: Driver = {
     kind: 'remote',
-    async query() { return []; },
+    async query<T>(sql: string) {
+      const known = [{ name: 'auto_statistics_types' }, { name: 'default_compression_codec' }];
+      return (sql.includes('system.merge_tree_settings') ? known : []) as T[];
+    },
     async *queryLines() {},
     async command(sql: string) { statements.push(sql); },
     async insert(table: string, rows: Record<string, unknown>[]) { statements.push(`-- INSERT INTO ${table}: ${rows.length} row(s)`); },
@@ -87,6 +93,17 @@ describe('cluster DDL', () => {
     expect(sql.findIndex((s, i) => i > at('RENAME TABLE') && s === 'DROP TABLE IF EXISTS tandem.sessions ON CLUSTER c1 SYNC')).toBeLessThan(recreate);
     expect(at('CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv ON CLUSTER c1 TO tandem.session_search_local\n  AS SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, first_event_at'))
       .toBeGreaterThan(recreate);
+  });
+
+  it('keeps event data small at rest on the local tables (migration 8)', async () => {
+    const sql = await generate('c1');
+    const at = sql.findIndex((s) => s.includes('auto_statistics_types'));
+    expect(sql.slice(at, at + 4)).toEqual([
+      "ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY SETTING auto_statistics_types = ''",
+      "ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY SETTING default_compression_codec = 'ZSTD(3)'",
+      'ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY COLUMN data REMOVE CODEC',
+      'ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY TTL received_at + INTERVAL 60 MINUTE RECOMPRESS CODEC(ZSTD(19)), received_at + INTERVAL 30 DAY SETTINGS materialize_ttl_after_modify = 0',
+    ]);
   });
 
   it('renders the single-node form without any cluster clause', async () => {

@@ -71,6 +71,53 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
       }
     });
 
+    it('migration 8 on an existing install: events recompressed at rest, no statistics, every event read back as written', async () => {
+      const db = `tandem_rest_${Math.floor(Math.random() * 1e9)}`;
+      const d = store.driver;
+      await d.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+      try {
+        // An install at migration 6, holding a session written before the upgrade.
+        const old = createStore(d, { database: db, maxDelayMs: 0 });
+        const migrations = MIGRATIONS.splice(MIGRATIONS.findIndex((m) => m.version === 8), 1);
+        try {
+          await old.migrate();
+        } finally {
+          MIGRATIONS.push(...migrations);
+          MIGRATIONS.sort((a, b) => a.version - b.version);
+        }
+        const p = uid('p');
+        const T = Date.now();
+        const before = [meta(0, T, 'https://a.test/'), fullSnapshot(1, T + 1), ...moves(2, 5, T + 2)];
+        await old.writeBatch(batch(p, 's', 't', before));
+        await old.flush();
+        expect(await d.query(`SELECT value FROM system.merge_tree_settings WHERE name = 'auto_statistics_types'`)).toHaveLength(1);
+
+        // The upgrade (default delay: an hour). Fresh parts stay at ZSTD(3), the cost of an insert.
+        const upgraded = createStore(d, { database: db, maxDelayMs: 0 });
+        await upgraded.migrate();
+        const after = [click(7, T + 7), ...moves(8, 3, T + 8)];
+        await upgraded.writeBatch(batch(p, 's', 't', after));
+        await upgraded.flush();
+        const [create] = await d.query<{ statement: string }>(`SHOW CREATE TABLE ${db}.events`);
+        expect(create.statement).toMatch(/auto_statistics_types = ''/);
+        expect(create.statement).toMatch(/toIntervalMinute\(60\) RECOMPRESS CODEC\(ZSTD\(19\)\)/);
+        expect(create.statement).not.toMatch(/`data` String CODEC/);
+        const codecs = async () => (await d.query<{ codec: string }>(
+          `SELECT default_compression_codec AS codec FROM system.parts WHERE database = {db:String} AND table = 'events' AND active`, { db })).map((r) => r.codec);
+        expect(await codecs()).toContain('ZSTD(3)');
+        // A start with another delay moves the rule (0 here: every part is "an hour old"); the next merge applies it.
+        await createStore(d, { database: db, recompressAfterMinutes: 0 }).migrate();
+        await d.command(`OPTIMIZE TABLE ${db}.events FINAL`);
+        expect(await codecs()).toEqual(['ZSTD(19)']);
+        const [moved] = await d.query<{ statement: string }>(`SHOW CREATE TABLE ${db}.events`);
+        expect(moved.statement).toMatch(/toIntervalMinute\(0\) RECOMPRESS CODEC\(ZSTD\(19\)\), received_at \+ toIntervalDay\(30\)/);
+        expect(await collect(upgraded.streamEvents(p, 's'))).toEqual(lines([...before, ...after]));
+        expect((await upgraded.getKeyframes(p, 's')).map((k) => k.seq)).toEqual([1]);
+      } finally {
+        await d.command(`DROP DATABASE IF EXISTS ${db}`);
+      }
+    });
+
     it('streams written events back as the exact JSON, ordered by tab then seq', async () => {
       const p = uid('p');
       const T = Date.now();

@@ -269,4 +269,14 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv TO tandem.sessio
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
--- INSERT INTO tandem.store_settings: 1 row(s);
+ALTER TABLE tandem.events MODIFY SETTING auto_statistics_types = '';
+
+ALTER TABLE tandem.events MODIFY SETTING default_compression_codec = 'ZSTD(3)';
+
+ALTER TABLE tandem.events MODIFY COLUMN data REMOVE CODEC;
+
+ALTER TABLE tandem.events MODIFY TTL received_at + INTERVAL 60 MINUTE RECOMPRESS CODEC(ZSTD(19)), received_at + INTERVAL 30 DAY SETTINGS materialize_ttl_after_modify = 0;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
+-- INSERT INTO tandem.store_settings: 2 row(s);
