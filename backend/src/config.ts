@@ -36,6 +36,11 @@ export interface ServerConfig {
   secret?: string;
   retentionDays: number;
   /**
+   * Minutes before stored event JSON is recompressed with ZSTD(19) (storage migration 8; default 60):
+   * inserts stay cheap at ZSTD(3), a session's data shrinks once it is at rest.
+   */
+  recompressAfterMinutes?: number;
+  /**
    * Origins allowed to send ingest requests for the default project (empty = any). Undefined when
    * TANDEM_ALLOWED_ORIGINS is unset: then the project's stored setting (editable in Settings) stands.
    */
@@ -177,6 +182,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     adminPassword: env.TANDEM_ADMIN_PASSWORD || undefined,
     secret: env.TANDEM_SECRET || undefined,
     retentionDays: num(env.TANDEM_RETENTION_DAYS, 30),
+    recompressAfterMinutes: env.TANDEM_RECOMPRESS_AFTER_MINUTES ? num(env.TANDEM_RECOMPRESS_AFTER_MINUTES, 60) : undefined,
     // Set (even to a lone comma) means "these origins"; unset or empty leaves the stored setting alone.
     allowedOrigins: env.TANDEM_ALLOWED_ORIGINS ? env.TANDEM_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     publicUrl: env.TANDEM_PUBLIC_URL ? publicOrigin(env.TANDEM_PUBLIC_URL) : undefined,

@@ -53,7 +53,8 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
   const config = withDefaults({ ...configFromEnv(env), ...options });
   const uws = loadUws();
   const log = createLogger(config.logLevel);
-  const store = await openStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, retentionDays: config.retentionDays });
+  const store = await openStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, retentionDays: config.retentionDays,
+    recompressAfterMinutes: config.recompressAfterMinutes });
   let closeLive: (() => Promise<void>) | undefined;
   try {
     const boot = await bootstrap(store, config);

@@ -65,15 +65,29 @@ const EVENTS_AT_REST: Step = run(async (driver, ddl) => {
   const known = new Set((await driver.query<{ name: string }>(
     `SELECT name FROM system.merge_tree_settings WHERE name IN ('auto_statistics_types', 'default_compression_codec')`,
   )).map((r) => r.name));
-  const steps: Step[] = [];
-  if (known.has('auto_statistics_types')) steps.push(alter('events', "MODIFY SETTING auto_statistics_types = ''"));
+  const apply = async (step: Step) => {
+    for (const statement of ddl.render(step)) await driver.command(statement);
+  };
+  if (known.has('auto_statistics_types')) await apply(alter('events', "MODIFY SETTING auto_statistics_types = ''"));
   if (known.has('default_compression_codec')) {
-    steps.push(alter('events', "MODIFY SETTING default_compression_codec = 'ZSTD(3)'"), alter('events', 'MODIFY COLUMN data REMOVE CODEC'));
+    await apply(alter('events', "MODIFY SETTING default_compression_codec = 'ZSTD(3)'"));
+    // REMOVE CODEC fails on a column without one: look first, and again after a failure (another
+    // instance migrating at the same moment may have removed it in between).
+    const dataCodec = async () => (await driver.query<{ codec: string }>(
+      `SELECT compression_codec AS codec FROM system.columns WHERE database = {db:String} AND table = {t:String} AND name = 'data'`,
+      { db: ddl.target.db, t: ddl.local('events') },
+    ))[0]?.codec ?? '';
+    if (await dataCodec()) {
+      try {
+        await apply(alter('events', 'MODIFY COLUMN data REMOVE CODEC'));
+      } catch (err) {
+        if (await dataCodec()) throw err;
+      }
+    }
   }
   // Not materialized: rewriting every stored part at ZSTD(19) at once would stall a big install's start;
   // each part takes the rule at its next merge (merges compute TTLs anew).
-  steps.push(alter('events', `MODIFY TTL ${TTL_TABLES.events} SETTINGS materialize_ttl_after_modify = 0`));
-  for (const step of steps) for (const statement of ddl.render(step)) await driver.command(statement);
+  await apply(alter('events', `MODIFY TTL ${TTL_TABLES.events} SETTINGS materialize_ttl_after_modify = 0`));
 });
 
 export interface Migration {
