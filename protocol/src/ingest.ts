@@ -45,6 +45,11 @@ export interface TrackerServerConfig {
   checkoutEveryNms: number;
   /** The project's canvas recording level (absent from older servers: off). */
   canvas?: CanvasRecording;
+  /**
+   * The batch packing version the server unpacks (backend/src/ingest/unpack.ts); absent from older
+   * servers, which then get batches unpacked.
+   */
+  pack?: number;
 }
 
 /**

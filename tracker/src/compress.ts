@@ -33,6 +33,12 @@ export class Compressor {
   private nextId = 1;
   private readonly jobs = new Map<number, Job>();
   private url: string | null = null;
+  /**
+   * Pack batches before gzip (pack-source.ts) — set from the server's start answer (`config.pack`), since
+   * only a server that unpacks may receive them. Only the worker packs: on the main thread the parse and
+   * rewrite would cost the page what the worker exists to spare it, so those paths send gzip alone.
+   */
+  pack = false;
 
   constructor(private readonly guard: Guard) {}
 
@@ -95,7 +101,7 @@ export class Compressor {
       }, WORKER_TIMEOUT_MS);
       this.jobs.set(id, { resolve, text, timer });
       try {
-        worker.postMessage({ id, text });
+        worker.postMessage({ id, text, pack: this.pack });
       } catch {
         this.breakWorker();
       }

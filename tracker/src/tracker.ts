@@ -534,6 +534,7 @@ export class Tracker {
     this.config = { ...DEFAULT_SERVER_CONFIG, canvas: 'off', ...res.config };
     this.canvasMemory.remember(this.config.canvas ?? 'off');
     this.batcher.maxBytes = this.config.maxBatchBytes;
+    this.compressor.pack = this.config.pack === 1;
     this.ids.save(res);
     if (!this.seq.ready) this.seq.reset(res.ackSeq, this.ids.lastSeq(res)); // rotation kept the ids
     const held = this.preStart;
