@@ -63,12 +63,18 @@ const SEARCH_COLUMNS = `project_id, session_id, version, updated_at, visitor_id,
  */
 const EVENTS_AT_REST: Step = run(async (driver, ddl) => {
   const known = new Set((await driver.query<{ name: string }>(
-    `SELECT name FROM system.merge_tree_settings WHERE name IN ('auto_statistics_types', 'default_compression_codec')`,
+    `SELECT name FROM system.merge_tree_settings WHERE name IN ('auto_statistics_types', 'default_compression_codec', 'string_serialization_version')`,
   )).map((r) => r.name));
   const apply = async (step: Step) => {
     for (const statement of ddl.render(step)) await driver.command(statement);
   };
   if (known.has('auto_statistics_types')) await apply(alter('events', "MODIFY SETTING auto_statistics_types = ''"));
+  // String lengths inline with the text (the format before ClickHouse 25.x) rather than in a stream of
+  // their own: 0.2 KB less for the bench's minute at ZSTD(19), and every events read takes the text anyway.
+  if (known.has('string_serialization_version')) await apply(alter('events', "MODIFY SETTING string_serialization_version = 'single_stream'"));
+  // Timestamps grow steadily within a tab: DoubleDelta stores them smaller than Delta (a codec change
+  // applies to new and merged parts, it rewrites nothing).
+  await apply(alter('events', "MODIFY COLUMN ts DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1))"));
   if (known.has('default_compression_codec')) {
     await apply(alter('events', "MODIFY SETTING default_compression_codec = 'ZSTD(3)'"));
     // REMOVE CODEC fails on a column without one: look first, and again after a failure (another
@@ -208,7 +214,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 8,
-    name: 'events at rest: no column statistics, ZSTD(19) recompression after an hour',
+    name: 'events at rest: no column statistics, inline string sizes, DoubleDelta ts, ZSTD(19) recompression after an hour',
     steps: [EVENTS_AT_REST],
   },
 ];

@@ -18,7 +18,7 @@ function recorder(): { driver: Driver; statements: string[] } {
   const driver: Driver = {
     kind: 'remote',
     async query<T>(sql: string) {
-      const known = [{ name: 'auto_statistics_types' }, { name: 'default_compression_codec' }];
+      const known = [{ name: 'auto_statistics_types' }, { name: 'default_compression_codec' }, { name: 'string_serialization_version' }];
       if (sql.includes('system.merge_tree_settings')) return known as T[];
       // events.data still has the CODEC(ZSTD(3)) migration 1 gave it.
       if (sql.includes('compression_codec')) return [{ codec: 'CODEC(ZSTD(3))' }] as T[];
@@ -101,8 +101,10 @@ describe('cluster DDL', () => {
   it('keeps event data small at rest on the local tables (migration 8)', async () => {
     const sql = await generate('c1');
     const at = sql.findIndex((s) => s.includes('auto_statistics_types'));
-    expect(sql.slice(at, at + 4)).toEqual([
+    expect(sql.slice(at, at + 6)).toEqual([
       "ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY SETTING auto_statistics_types = ''",
+      "ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY SETTING string_serialization_version = 'single_stream'",
+      "ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY COLUMN ts DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1))",
       "ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY SETTING default_compression_codec = 'ZSTD(3)'",
       'ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY COLUMN data REMOVE CODEC',
       'ALTER TABLE tandem.events_local ON CLUSTER c1 MODIFY TTL received_at + INTERVAL 60 MINUTE RECOMPRESS CODEC(ZSTD(19)), received_at + INTERVAL 30 DAY SETTINGS materialize_ttl_after_modify = 0',

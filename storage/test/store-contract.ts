@@ -102,6 +102,10 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
         expect(create.statement).toMatch(/auto_statistics_types = ''/);
         expect(create.statement).toMatch(/toIntervalMinute\(60\) RECOMPRESS CODEC\(ZSTD\(19\)\)/);
         expect(create.statement).not.toMatch(/`data` String CODEC/);
+        expect(create.statement).toMatch(/`ts` DateTime64\(3, 'UTC'\) CODEC\(DoubleDelta, ZSTD\(1\)\)/);
+        expect(create.statement).toMatch(/string_serialization_version = 'single_stream'/);
+        // Codec and setting changes rewrite nothing that is stored.
+        expect(await d.query(`SELECT 1 FROM system.mutations WHERE database = {db:String} AND table = 'events'`, { db })).toEqual([]);
         const codecs = async () => (await d.query<{ codec: string }>(
           `SELECT default_compression_codec AS codec FROM system.parts WHERE database = {db:String} AND table = 'events' AND active`, { db })).map((r) => r.codec);
         expect(await codecs()).toContain('ZSTD(3)');

@@ -345,6 +345,10 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv ON CLUSTER tande
 
 ALTER TABLE tandem.events_local ON CLUSTER tandem_cluster MODIFY SETTING auto_statistics_types = '';
 
+ALTER TABLE tandem.events_local ON CLUSTER tandem_cluster MODIFY SETTING string_serialization_version = 'single_stream';
+
+ALTER TABLE tandem.events_local ON CLUSTER tandem_cluster MODIFY COLUMN ts DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1));
+
 ALTER TABLE tandem.events_local ON CLUSTER tandem_cluster MODIFY SETTING default_compression_codec = 'ZSTD(3)';
 
 ALTER TABLE tandem.events_local ON CLUSTER tandem_cluster MODIFY COLUMN data REMOVE CODEC;

@@ -271,6 +271,10 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv TO tandem.sessio
 
 ALTER TABLE tandem.events MODIFY SETTING auto_statistics_types = '';
 
+ALTER TABLE tandem.events MODIFY SETTING string_serialization_version = 'single_stream';
+
+ALTER TABLE tandem.events MODIFY COLUMN ts DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1));
+
 ALTER TABLE tandem.events MODIFY SETTING default_compression_codec = 'ZSTD(3)';
 
 ALTER TABLE tandem.events MODIFY COLUMN data REMOVE CODEC;
