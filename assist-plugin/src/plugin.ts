@@ -127,6 +127,10 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     guard.run('snapshot', () => {
       if (!host!.setLiveSampling?.(true)) host!.takeFullSnapshot();
     });
+    // The snapshot leaves now rather than on the forwarder's next task: the server sends `canvas:want`
+    // right behind `live:start`, and that message's WebRTC set-up (capture, peer connection) would run
+    // first and hold the agent's first picture back by tens of ms.
+    guard.run('snapshot flush', () => forwarder!.flush());
   };
 
   /** Created on the first live message, not before: nothing is set up while nobody watches. */

@@ -130,7 +130,7 @@ describe('assist plugin', () => {
     expect(sock().liveBatches()).toEqual([[0, 1], [2, 3]]);
   });
 
-  it('live:start: takes a full snapshot and forwards from its Meta on, one message per macrotask', () => {
+  it('live:start: takes a full snapshot and sends it at once, then forwards from its Meta on, one message per macrotask', () => {
     const { host, sock, tick, plugin } = setup();
     host.setSession(S1);
     sock().accept();
@@ -138,19 +138,21 @@ describe('assist plugin', () => {
     host.publish();
     sock().fire('live:start', { reason: 'join' });
     expect(host.snapshots).toBe(1);
+    // The snapshot (Meta + FullSnapshot) is on the wire before anything queued behind live:start runs.
+    expect(sock().liveBatches()).toEqual([[2, 3]]);
     host.publish();
     host.publish();
     tick();
-    expect(sock().liveBatches()).toEqual([[2, 3, 4, 5]]);
+    expect(sock().liveBatches()).toEqual([[2, 3], [4, 5]]);
     host.publish();
     tick();
-    expect(sock().liveBatches()).toEqual([[2, 3, 4, 5], [6]]);
-    expect(plugin.assistState()).toMatchObject({ forwarding: true, lastForwardedSeq: 6, sentMessages: 2, sentEvents: 5, runs: 1 });
+    expect(sock().liveBatches()).toEqual([[2, 3], [4, 5], [6]]);
+    expect(plugin.assistState()).toMatchObject({ forwarding: true, lastForwardedSeq: 6, sentMessages: 3, sentEvents: 5, runs: 1 });
 
     sock().fire('live:stop');
     host.publish();
     tick();
-    expect(sock().liveBatches().length).toBe(2);
+    expect(sock().liveBatches().length).toBe(3);
     expect(plugin.assistState().forwarding).toBe(false);
     expect(host.listeners.size).toBe(1); // only the cheap page-visit listener is left
   });
@@ -189,20 +191,21 @@ describe('assist plugin', () => {
     host.setSession(S1);
     sock().accept();
     sock().fire('live:start', { reason: 'join' });
+    expect(sock().liveBatches()).toEqual([[0, 1]]); // the snapshot goes at once
     host.publish();
     sock().sendBuffer.push({ stale: true });
     sock().serverDrop();
     tick();
     expect(sock().sendBuffer).toEqual([]);
-    expect(sock().liveBatches()).toEqual([]); // the queued events were dropped, not sent on reconnect
+    expect(sock().liveBatches()).toEqual([[0, 1]]); // the queued event was dropped, not sent on reconnect
     expect(plugin.assistState()).toMatchObject({ connected: false, forwarding: false });
     sock().accept();
     host.publish();
     tick();
-    expect(sock().liveBatches()).toEqual([]);
+    expect(sock().liveBatches()).toEqual([[0, 1]]);
     sock().fire('live:start', { reason: 'join' });
     tick();
-    expect(sock().liveBatches()).toEqual([[4, 5]]);
+    expect(sock().liveBatches()).toEqual([[0, 1], [4, 5]]);
   });
 
   it('a watched tab whose connection is cut reconnects first (0–200 ms); an unwatched one keeps the normal pace', () => {
@@ -352,11 +355,12 @@ describe('assist plugin', () => {
     sock().accept();
     sock().fire('agents', [{ id: 'a1', name: 'Alice', via: 'login' }]);
     sock().fire('live:start', { reason: 'join' });
+    expect(sock().liveBatches()).toEqual([[0, 1]]); // the snapshot went at once
     plugin.stop();
     host.publish();
     tick();
     expect(sock().names()).toContain('user:stop');
-    expect(sock().liveBatches()).toEqual([]);
+    expect(sock().liveBatches()).toEqual([[0, 1]]); // nothing after the stop
     expect(plugin.assistState().forwarding).toBe(false);
   });
 
