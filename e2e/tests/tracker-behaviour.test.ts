@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { PROJECT_KEY } from './support/backend-process.js';
 import { fetchEvents, useBackendAndBrowser } from './support/fixture.js';
@@ -64,6 +65,49 @@ describe('tracker in a real browser', () => {
     expect(stored).not.toContain('Strictly private heading');
     expect(stored).not.toContain('1,234.56');
     await page.close();
+  });
+
+  it('packs its batches (issue 8) and the server stores the same snapshot as from an unpacked batch', async () => {
+    // Two tabs on the same page: one as shipped, one whose start answer hides `config.pack` (an older
+    // server), so its batches go unpacked. The page is the same, so rrweb gives both the same snapshot.
+    const body = `<h1>Packed heading</h1><ul>${Array.from({ length: 30 }, (_, i) => `<li class="i${i}">Item ${i}</li>`).join('')}</ul>
+      <svg viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"></circle></svg><p>Tail text</p>`;
+    const snapshotOf = async (packing: boolean) => {
+      const context = await e2e.browser.newContext();
+      const page = await context.newPage();
+      const bodies: Record<string, unknown>[] = [];
+      page.on('request', (req) => {
+        const buf = req.postDataBuffer();
+        if (!req.url().includes('/ingest/v1/batch') || !buf) return;
+        bodies.push(JSON.parse((buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8')));
+      });
+      if (!packing) {
+        await page.route(`${e2e.backend.url}/ingest/v1/start`, async (route) => {
+          const res = await route.fetch();
+          const json = await res.json();
+          delete json.config.pack;
+          await route.fulfill({ response: res, json });
+        });
+      }
+      await openFixture(page, body);
+      const sessionId = await sessionIdOf(page);
+      await flush(page);
+      const stored = await waitFor('full snapshot stored', async () => {
+        const t = await storedEvents(sessionId);
+        return t.includes('"type":2') ? t : null;
+      });
+      await context.close();
+      const snapshot = stored.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 2);
+      return { snapshot, bodies };
+    };
+    const packed = await snapshotOf(true);
+    const plain = await snapshotOf(false);
+    expect(packed.bodies.length).toBeGreaterThan(0);
+    expect(packed.bodies.every((b) => b.pack === 1)).toBe(true);
+    expect(plain.bodies.every((b) => b.pack === undefined)).toBe(true);
+    expect(JSON.stringify(packed.bodies)).not.toContain('"textContent":"Item 7"'); // text nodes went as strings
+    expect(JSON.stringify(packed.snapshot)).toContain('"textContent":"Item 7"');
+    expect(packed.snapshot.data).toEqual(plain.snapshot.data);
   });
 
   it('keeps events while the browser is offline and sends them when it is back', async () => {
