@@ -24,14 +24,15 @@ function openSelectorMemo() {
 function closeSelectorMemo() {
   selectorMemo = null;
 }
-// test(el, checkAncestors): the unpatched check. A parent's remembered answer turns the ancestor walk
-// into a check of el alone: el or an ancestor matches = the parent's answer, or el itself matches.
-function memoSelfOrAncestor(memo, el, test) {
+// test(el, cls, selector, checkAncestors): the unpatched check (arguments passed through: no closure
+// per call). A parent's remembered answer turns the ancestor walk into a check of el alone: el or an
+// ancestor matches = the parent's answer, or el itself matches.
+function memoSelfOrAncestor(memo, el, test, cls, selector) {
   let r = memo.get(el);
   if (r !== void 0) return r;
   const parent = index.parentElement(el);
   const known = parent ? memo.get(parent) : void 0;
-  r = known === true || (known === false ? test(el, false) : test(el, true));
+  r = known === true || test(el, cls, selector, known !== false);
   memo.set(el, r);
   return r;
 }
@@ -52,7 +53,7 @@ const EDITS = [
     el = index.parentElement(node);
   }
   if (checkAncestors && selectorMemo) {
-    return memoSelfOrAncestor(selectorMemo.mask, el, (e, anc) => maskTextMatches(e, maskTextClass, maskTextSelector, anc));
+    return memoSelfOrAncestor(selectorMemo.mask, el, maskTextMatches, maskTextClass, maskTextSelector);
   }
   return maskTextMatches(el, maskTextClass, maskTextSelector, checkAncestors);
 }
@@ -75,7 +76,7 @@ function maskTextMatches(el, maskTextClass, maskTextSelector, checkAncestors) {
     return false;
   }
   if (checkAncestors && selectorMemo) {
-    return memoSelfOrAncestor(selectorMemo.block, el, (e, anc) => elementBlocked(e, blockClass, blockSelector, anc));
+    return memoSelfOrAncestor(selectorMemo.block, el, elementBlocked, blockClass, blockSelector);
   }
   return elementBlocked(el, blockClass, blockSelector, checkAncestors);
 }
