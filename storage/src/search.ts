@@ -226,6 +226,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       if (lo !== undefined) (windowTerms.push('started_at >= fromUnixTimestamp64Milli({lo:Int64})'), (params.lo = Math.floor(lo)));
       if (hi !== undefined) (windowTerms.push('started_at < fromUnixTimestamp64Milli({hi:Int64})'), (params.hi = Math.floor(hi)));
       params.childFrom = Math.floor(lo ?? f.from ?? 0) - CHILD_SLACK_MS;
+      const before = rows.length;
       if (byKeys) {
         rows.push(...(await newestByKeys(f, windowTerms, params, want - rows.length)));
       } else {
@@ -243,7 +244,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         )));
       }
       if (rows.length >= want || lo === undefined) break; // full, or that window reached the oldest allowed
-      span = nextSpan((hi ?? anchor) - lo, rows.length, want);
+      // Sized from everything covered so far (the last window alone made a page that cannot be filled crawl
+      // back a day at a time, forever); a window that found nothing new means the rest is sparse: one scan.
+      span = rows.length === before ? Infinity : nextSpan(anchor - lo, rows.length, want);
       hi = lo;
     }
     const sessions = rows.slice(0, limit).map(toSummary);

@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionQuery } from '@tandem/protocol';
+import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
+import { chTime } from '../src/encode.js';
+
+/**
+ * The sessions list over *unmerged delta rows* (migration 6: each flush writes a delta, merges combine
+ * them eventually), checked against a brute-force answer on the same data. Merges are stopped, so every
+ * session keeps 1–4 deltas in different parts, written the ways writers write them: attributes on every
+ * delta or only on some ('' elsewhere), the user id set by one delta and changed by a later one, errors
+ * in one delta, and durations that no single delta spans (two writers each saw part of the session).
+ * The brute force merges with FINAL over the whole table (no windows, no candidate keys) and filters in
+ * JavaScript; listSessions must return exactly the same sessions in the same order, page after page.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'tandem-search-deltas-'));
+const DB = 'tandem';
+const P = 'p-deltas';
+const DAY = 86_400_000;
+const NOW = Date.now();
+const SESSIONS = 300;
+let driver: Driver;
+let store: TandemStore;
+let queries = 0;
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure is reproducible. */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(42);
+const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+
+interface Child { sessionId: string; url?: string; title?: string; message?: string; name?: string; at: number }
+const pages: Child[] = [];
+const consoles: Child[] = [];
+const customs: Child[] = [];
+
+/** Delta rows per insert round (round r holds each session's r-th delta: different parts). */
+function generate(): Record<string, unknown>[][] {
+  const rounds: Record<string, unknown>[][] = [[], [], [], []];
+  for (let i = 0; i < SESSIONS; i++) {
+    const id = `s-${String(i).padStart(4, '0')}`;
+    // Spread over 28 days (within the 30 days of retention: older child partitions would expire), a few
+    // sessions sharing a start time (the key's tie-break is the id).
+    const startedAt = i % 25 === 0 ? NOW - 3 * DAY : NOW - Math.floor(rand() * 28 * DAY);
+    const browser = pick(['Chrome', 'Firefox', 'Safari', 'Samsung Internet']);
+    const os = pick(['Windows 10', 'macOS', 'iOS', 'Android']);
+    const device = pick(['desktop', 'mobile', 'tablet']);
+    const firstUrl = `https://shop.test/${pick(['home', 'pricing', 'blog/1', 'blog/2', 'products/7'])}`;
+    const length = Math.floor(rand() * 40 * 60_000);
+    const deltas = 1 + Math.floor(rand() * 4);
+    const users = [null, null, `user-${i % 37}`, `user-${(i * 7) % 41}`];
+    for (let d = 0; d < deltas; d++) {
+      // Delta d saw [lo, hi] of the session; a later writer may not know the first event (lo > 0).
+      const lo = d === 0 ? 0 : Math.floor((length * d) / (deltas + 1));
+      const hi = Math.floor((length * (d + 1)) / deltas);
+      const knowsAttributes = d === 0 || rand() < 0.7;
+      rounds[d].push({
+        project_id: P, session_id: id, version: d + 1, updated_at: chTime(startedAt + hi),
+        visitor_id: knowsAttributes ? `v-${i % 50}` : '', user_id: d === 0 ? null : pick(users),
+        started_at: chTime(startedAt), first_event_at: chTime(startedAt + lo), last_event_at: chTime(startedAt + hi),
+        first_url: knowsAttributes ? firstUrl : '', last_url: d === deltas - 1 ? `https://shop.test/${pick(['done', 'cart', 'checkout'])}` : null,
+        referrer: '', page_count: 1, event_count: 10 + d, error_count: rand() < 0.15 ? 1 + d : 0, console_error_count: 0, click_count: d,
+        tab_ids: [`t${d % 2}`], user_agent: '', browser: knowsAttributes ? browser : '', browser_version: '120',
+        os: knowsAttributes ? os : '', device: knowsAttributes ? device : '', screen: '', language: '', timezone: '', country: '',
+      });
+    }
+    const at = startedAt + 1000;
+    if (rand() < 0.3) pages.push({ sessionId: id, url: `https://shop.test/${pick(['cart', 'checkout', 'blog/3'])}`, title: pick(['Cart', 'Order confirmed', 'Blog']), at });
+    if (rand() < 0.3) consoles.push({ sessionId: id, message: pick(['Payment declined by issuer', 'issuer ready', 'hello']), at });
+    if (rand() < 0.2) customs.push({ sessionId: id, name: pick(['coupon_applied', 'purchase']), at });
+  }
+  return rounds;
+}
+
+const child = (c: Child, seq: number) => ({
+  project_id: P, session_id: c.sessionId, tab_id: 't0', seq, ts: chTime(c.at), received_at: chTime(c.at).slice(0, 19),
+});
+
+beforeAll(async () => {
+  const raw = createChdbDriver(dir);
+  // Counts the queries a listing costs (one page must stay a handful of queries).
+  driver = { ...raw, query: async (sql, params) => ((queries += 1), raw.query(sql, params)) } as Driver;
+  store = createStore(driver, { database: DB });
+  await store.migrate();
+  for (const table of ['sessions', 'session_search']) await driver.command(`SYSTEM STOP MERGES ${DB}.${table}`);
+  for (const round of generate()) if (round.length) await driver.insert(`${DB}.sessions`, round);
+  await driver.insert(`${DB}.page_visits`, pages.map((c, i) => ({ ...child(c, i), url: c.url, title: c.title, referrer: '', via: 'pushState' })));
+  await driver.insert(`${DB}.console_logs`, consoles.map((c, i) => ({ ...child(c, i), level: 'log', message: c.message, trace: '' })));
+  await driver.insert(`${DB}.custom_events`, customs.map((c, i) => ({ ...child(c, i), name: c.name, payload: '{}' })));
+}, 120_000);
+
+afterAll(async () => {
+  await driver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Truth { id: string; started: number; user: string; visitor: string; first: string; last: string; browser: string; os: string; device: string; errors: number; duration: number }
+
+/** Every session merged by FINAL over the whole table: what the list must agree with. */
+async function everySession(): Promise<Truth[]> {
+  const rows = await driver.query<Record<string, string | number>>(
+    `SELECT session_id, toUnixTimestamp64Milli(started_at) AS s, ifNull(user_id, '') AS u, visitor_id, first_url, ifNull(last_url, '') AS l,
+       browser, os, device, error_count, duration_ms FROM ${DB}.session_search FINAL WHERE project_id = {p:String}`, { p: P });
+  return rows.map((r) => ({
+    id: String(r.session_id), started: Number(r.s), user: String(r.u), visitor: String(r.visitor_id), first: String(r.first_url),
+    last: String(r.l), browser: String(r.browser), os: String(r.os), device: String(r.device), errors: Number(r.error_count), duration: Number(r.duration_ms),
+  }));
+}
+
+const has = (s: string | undefined, needle: string) => !!s && s.toLowerCase().includes(needle.toLowerCase());
+const starts = (s: string, needle: string) => s.toLowerCase().startsWith(needle.toLowerCase());
+const childOf = (rows: Child[], ok: (c: Child) => boolean) => new Set(rows.filter(ok).map((c) => c.sessionId));
+
+function bruteForce(all: Truth[], q: SessionQuery): string[] {
+  const visited = q.url ? childOf(pages, (c) => has(c.url, q.url!)) : null;
+  const logged = q.console ? childOf(consoles, (c) => has(c.message, q.console!)) : null;
+  const tracked = q.event ? childOf(customs, (c) => c.name!.toLowerCase() === q.event!.toLowerCase()) : null;
+  const paged = q.page ? childOf(pages, (c) => has(c.url, q.page!) || has(c.title, q.page!)) : null;
+  return all.filter((s) =>
+    (q.from === undefined || s.started >= q.from) && (q.to === undefined || s.started <= q.to)
+    && (!q.userId || s.user === q.userId)
+    && (!q.url || has(s.first, q.url) || has(s.last, q.url) || visited!.has(s.id))
+    && (!q.q || [s.user, s.first, s.last, s.browser, s.os, s.device].some((v) => has(v, q.q!)) || s.id === q.q || s.visitor === q.q)
+    && (!q.hasErrors || s.errors > 0)
+    && (q.minDuration === undefined || s.duration >= q.minDuration) && (q.maxDuration === undefined || s.duration <= q.maxDuration)
+    && (!q.browser || starts(s.browser, q.browser)) && (!q.os || starts(s.os, q.os)) && (!q.device || starts(s.device, q.device))
+    && (!logged || logged.has(s.id)) && (!tracked || tracked.has(s.id)) && (!paged || paged.has(s.id)))
+    .sort((a, b) => b.started - a.started || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0))
+    .map((s) => s.id);
+}
+
+/** Every page of listSessions for `q`, following the cursor. */
+async function listAll(q: SessionQuery): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  for (let guard = 0; guard < 100; guard++) {
+    const before = queries;
+    const page = await store.listSessions(P, { ...q, cursor, limit: q.limit ?? 200 });
+    // Windows widen from what they found: a page that cannot be filled once crawled back a day at a time.
+    expect(queries - before).toBeLessThanOrEqual(16);
+    ids.push(...page.sessions.map((s) => s.sessionId));
+    if (!page.nextCursor) return ids;
+    cursor = page.nextCursor;
+  }
+  throw new Error('too many pages');
+}
+
+describe('listSessions over unmerged delta rows equals a brute-force merge of the same data', () => {
+  const cases: [string, SessionQuery][] = [
+    ['everything', {}],
+    ['errors', { hasErrors: true }],
+    ['duration ≥ 20 min (spanned by no single delta for many)', { minDuration: 20 * 60_000 }],
+    ['duration 5–15 min', { minDuration: 5 * 60_000, maxDuration: 15 * 60_000 }],
+    ['browser + errors + duration', { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 }],
+    ['OS prefix and device', { os: 'windows', device: 'desktop' }],
+    ['user id (the newest one only)', { userId: 'user-3' }],
+    ['user id, rare', { userId: 'user-40' }],
+    ['URL (landing, exit or visited)', { url: 'checkout' }],
+    ['URL, rare', { url: 'blog/2' }],
+    ['free text', { q: 'user-1' }],
+    ['free text: session id', { q: 's-0123' }],
+    ['free text: no match', { q: 'zzqx' }],
+    ['console text', { console: 'issuer' }],
+    ['custom event', { event: 'PURCHASE' }],
+    ['visited page by title', { page: 'order confirmed' }],
+    ['page + errors + user prefix of OS', { page: 'cart', hasErrors: true, os: 'i' }],
+    ['time range', { from: NOW - 10 * DAY, to: NOW - 2 * DAY }],
+    ['time range + browser', { from: NOW - 20 * DAY, browser: 'firefox' }],
+  ];
+  for (const [name, q] of cases) {
+    it(name, async () => {
+      const expected = bruteForce(await everySession(), q);
+      expect(await listAll(q)).toEqual(expected);
+      // Small pages (a cursor every 25 rows) give the same sequence.
+      expect(await listAll({ ...q, limit: 25 })).toEqual(expected);
+    }, 120_000);
+  }
+
+  it('the data really is unmerged, and some durations are spanned by no single delta', async () => {
+    const [parts] = await driver.query<{ rows: number | string; sessions: number | string }>(
+      `SELECT count() AS rows, uniqExact(session_id) AS sessions FROM ${DB}.session_search WHERE project_id = {p:String}`, { p: P });
+    expect(Number(parts.sessions)).toBe(SESSIONS);
+    expect(Number(parts.rows)).toBeGreaterThan(SESSIONS * 2);
+    const [spans] = await driver.query<{ n: number | string }>(
+      `SELECT count() AS n FROM (SELECT session_id,
+         max(toUnixTimestamp64Milli(last_event_at)) - min(toUnixTimestamp64Milli(first_event_at)) AS merged,
+         max(toUnixTimestamp64Milli(last_event_at) - toUnixTimestamp64Milli(first_event_at)) AS widest
+       FROM ${DB}.session_search WHERE project_id = {p:String} GROUP BY session_id HAVING merged > widest)`, { p: P });
+    expect(Number(spans.n)).toBeGreaterThan(20);
+  });
+
+  it('the sessions list shows the merged values (summed counters, newest user id, every tab)', async () => {
+    const all = await everySession();
+    const withErrors = all.filter((s) => s.errors > 0).length;
+    expect(withErrors).toBeGreaterThan(10);
+    const listed = new Map((await store.listSessions(P, { limit: 200 })).sessions.map((s) => [s.sessionId, s]));
+    for (const truth of all.sort((a, b) => b.started - a.started).slice(0, 50)) {
+      const s = listed.get(truth.id);
+      expect(s, truth.id).toBeDefined();
+      expect([s!.userId, s!.errorCount, s!.durationMs, s!.browser, s!.firstUrl]).toEqual([truth.user, truth.errors, truth.duration, truth.browser, truth.first]);
+    }
+  });
+});
