@@ -162,3 +162,34 @@ export async function generate(driver: Sql, db: string, shape: SearchDataShape, 
   for (const sql of generationStatements(db, shape)) await driver.command(sql);
   if (withCustomEvents) await driver.command(customEventStatement(db, shape));
 }
+
+/** How many delta rows the writer-like data gives each session (see deltaStatements). */
+export const DELTAS_PER_SESSION = 3;
+
+/**
+ * The sessions of `srcDb` (old schema: one whole row per version, read with FINAL) written into `dstDb`'s
+ * aggregating `sessions` (migration 6) the way writers send them: DELTAS_PER_SESSION delta rows per
+ * session, one INSERT per delta round (so each session's deltas sit in different parts, unmerged until a
+ * background merge runs). Delta j carries what the writer knew at j/k of the session: the attributes, the
+ * first event time and the last one so far; counters are split between the deltas (errors in the last one,
+ * the user id in the middle one, the exit URL in the last one). Merged, they give the source's totals.
+ */
+export function deltaStatements(srcDb: string, dstDb: string): string[] {
+  const k = DELTAS_PER_SESSION;
+  const part = (col: string, j: number) => (j < k - 1 ? `intDiv(${col}, ${k})` : `${col} - ${k - 1} * intDiv(${col}, ${k})`);
+  // The landing page in the first delta, the other pages spread over the rest.
+  const pages = (j: number) => (j === 0 ? 'toUInt32(1)' : j < k - 1 ? `intDiv(page_count - 1, ${k - 1})`
+    : `page_count - 1 - ${k - 2} * intDiv(page_count - 1, ${k - 1})`);
+  const at = (j: number) => (j === k - 1 ? 'ended_at'
+    : `fromUnixTimestamp64Milli(toUnixTimestamp64Milli(first_event_at) + intDiv(toInt64(duration_ms) * ${j + 1}, ${k}), 'UTC')`);
+  return Array.from({ length: k }, (_, j) => `
+    INSERT INTO ${dstDb}.sessions (project_id, session_id, version, updated_at, visitor_id, user_id, started_at, first_event_at,
+      last_event_at, first_url, last_url, referrer, page_count, event_count, error_count, console_error_count, click_count, tab_ids,
+      user_agent, browser, browser_version, os, device, screen, language, timezone, country)
+    SELECT project_id, session_id, ${j + 1}, ${at(j)}, visitor_id, ${j === 1 ? "nullIf(user_id, '')" : 'NULL'}, started_at, first_event_at,
+      ${at(j)}, first_url, ${j === k - 1 ? "nullIf(last_url, '')" : 'NULL'}, referrer,
+      ${pages(j)}, ${part('event_count', j)},
+      ${j === k - 1 ? 'error_count' : '0'}, ${j === 1 ? 'console_error_count' : '0'}, ${part('click_count', j)}, tab_ids,
+      user_agent, browser, browser_version, os, device, screen, language, timezone, country
+    FROM ${srcDb}.sessions FINAL`);
+}
