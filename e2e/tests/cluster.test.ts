@@ -198,6 +198,55 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'detached', timeout: 30_000 });
   });
 
+  it('a tab whose connection drops and comes back through the other node keeps its watcher, and new joins on the first node reach it', async () => {
+    const start = (await (await fetch(`${cluster.url}/ingest/v1/start`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.3.0.1' },
+      body: JSON.stringify({ v: PROTOCOL_VERSION, projectKey: PROJECT_KEY, url: 'https://shop.example/moving', title: 'Moving', clientTime: Date.now() }),
+    })).json()) as StartResponse;
+    const [first, second] = cluster.nodes;
+    // A simulated tab straight on one node, then on the other (as a round robin balancer may send it).
+    let seq = 0;
+    const tabOn = (nodeUrl: string, resume: boolean) => {
+      const tab = io(`${nodeUrl}${ASSIST_NAMESPACE}`, {
+        transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': '10.3.0.1' },
+        auth: { role: 'tab', v: PROTOCOL_VERSION, token: start.token, resume, page: { url: 'https://shop.example/moving', title: 'Moving', visible: true, focused: true } },
+      });
+      sockets.push(tab);
+      // On each live:start: a Meta and a (tiny) full snapshot, as the plugin sends.
+      tab.on('live:start', () => {
+        const now = Date.now();
+        tab.emit('live:events', { events: [
+          { seq: seq++, type: 4, timestamp: now, data: { href: 'https://shop.example/moving', width: 800, height: 600 } },
+          { seq: seq++, type: 2, timestamp: now, data: { node: { type: 0, id: 1, childNodes: [] }, initialOffset: { top: 0, left: 0 } } },
+        ] });
+      });
+      return tab;
+    };
+    const metas = (got: LiveEventsMessage[]) => got.flatMap((m) => m.events).filter((e) => e.type === 4).length;
+    let tab = tabOn(first.url, false);
+    await connected(tab);
+    const watcher = await rawAgent(first.url, { cookie: await login(first.url) });
+    sockets.push(watcher);
+    const seen = collect(watcher);
+    expect(await joinSession(watcher, start.sessionId)).toMatchObject({ ok: true });
+    await waitFor('the first snapshot at the agent', async () => metas(seen) === 1, 30_000);
+
+    tab.disconnect();
+    tab = tabOn(second.url, true);
+    await connected(tab);
+    expect(await cluster.nodeOfSession(start.sessionId)).toBe(1);
+    // The watcher on the first node follows the session to the second and gets a fresh snapshot.
+    await waitFor('a fresh snapshot after the move', async () => metas(seen) >= 2, 30_000);
+    expect(holes(seen)).toEqual([]);
+    // A new agent on the first node, within the tab's grace period there, joins it where it is now.
+    const late = await rawAgent(first.url, { cookie: await login(first.url) });
+    sockets.push(late);
+    const lateSeen = collect(late);
+    expect(await joinSession(late, start.sessionId)).toMatchObject({ ok: true });
+    await waitFor('the late agent streaming', async () => metas(lateSeen) >= 1, 30_000);
+    tab.disconnect();
+  });
+
   it('kill -9 of node B: the tab is back through node A and the agent keeps seeing new changes, with no hole', async () => {
     const { a, b } = await sides(user.sessionId);
     const A = cluster.nodes[a];

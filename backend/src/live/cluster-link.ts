@@ -187,8 +187,9 @@ export class ClusterLink implements RoomObserver {
     if (tellHome && entry.orphanSince === undefined) this.send(entry.home, socketId, 'live:leave', [{ sessionId }]);
   }
 
-  /** A node now serves a session: agents here that watched it elsewhere follow it there. */
+  /** A node now serves a session: agents here that watched it elsewhere, or here, follow it there. */
   private onHome(m: { projectId: string; sessionId: string; node: string }): void {
+    if (m.node !== this.node) this.handOver(m);
     for (const [socketId, map] of [...this.proxied]) {
       const entry = map.get(m.sessionId);
       const socket = this.edgeSockets.get(socketId);
@@ -204,6 +205,28 @@ export class ClusterLink implements RoomObserver {
           if (!r.ok) socket.emit('live:ended', { sessionId: m.sessionId, reason: 'session_gone' });
         });
       }
+    }
+  }
+
+  /**
+   * The session's tab left this node for another one: the room here (a grace-period shell) goes and
+   * the agents of this node that watched it join it there, restarting from a fresh snapshot. Without
+   * this they would wait here for a tab that is not coming back, and any agent joining here within the
+   * grace period would join the shell.
+   */
+  private handOver(m: { projectId: string; sessionId: string; node: string }): void {
+    const moved = this.deps.registry.movedAway(m.projectId, m.sessionId);
+    for (const { peerId, tabId, remote } of moved ?? []) {
+      if (remote) {
+        // Its edge moves it on `live:home`; this node no longer holds anything of it for this session.
+        if (!this.deps.registry.agentConn(peerId)?.memberships.size) this.dropRemote(peerId);
+        continue;
+      }
+      const socket = this.deps.nsp.sockets.get(peerId);
+      if (!socket?.connected) continue;
+      void this.joinAt(socket, m.node, m.sessionId, tabId).then((r) => {
+        if (!r.ok) socket.emit('live:ended', { sessionId: m.sessionId, reason: 'session_gone' });
+      });
     }
   }
 

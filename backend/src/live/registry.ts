@@ -423,6 +423,27 @@ export class LiveRegistry {
     this.rooms.changed(room, true);
   }
 
+  /**
+   * Another node now serves this session (its tab reconnected there: a network blip through a round
+   * robin balancer, a drain). If no tab of it is connected here any more, the room here is only a
+   * grace-period shell: it goes, without `live:ended`, and its agents are answered so that they can
+   * follow the session there (agents of other nodes follow by themselves on `live:home`). Null when
+   * the room stays: unknown here, or a tab of it is still connected here (a session open on two
+   * nodes at once, see docs/decisions.md).
+   */
+  movedAway(projectId: string, sessionId: string): { peerId: string; tabId: string; remote: boolean }[] | null {
+    const room = this.rooms.room(projectId, sessionId);
+    if (!room || [...room.tabs.values()].some((t) => t.peer)) return null;
+    const members = [...room.members.values()];
+    const moved = members.map((m) => ({ peerId: m.conn.peer.id, tabId: m.tab.tabId, remote: !!m.conn.peer.remote }));
+    for (const m of members) this.members.detach(m);
+    for (const tab of room.tabs.values()) if (tab.graceTimer) clearTimeout(tab.graceTimer);
+    this.deps.hooks?.roomEnded(room);
+    this.rooms.removeRoom(room);
+    this.observer?.roomEnded(room);
+    return moved;
+  }
+
   private endRoom(room: LiveRoom): void {
     this.deps.hooks?.roomEnded(room);
     for (const member of [...room.members.values()]) {
