@@ -7,7 +7,8 @@
  * of brand-new sockets from one address while the orphans resume, some from that same address).
  * Baseline in the same run: one tab whose connection is cut (no failover) reconnecting through haproxy.
  *
- * Tabs are simulated socket.io clients (as bench/src/rooms.ts does) behaving like the assist plugin:
+ * Tabs are simulated socket.io clients (lib/failover-tabs.ts; the unwatched ones in a child process, so
+ * their storm does not stall the clock of the process measuring the watched ones) behaving like the assist plugin:
  * socket.io's reconnection with the plugin's pace (assist-plugin/src/handshake.ts: 1 s ± 50 %, a watched
  * tab 0–200 ms), `resume: true` after the first connect,
  * a Meta + FullSnapshot on `live:start`, then 5 incremental events/s while forwarding.
@@ -15,13 +16,15 @@
  *   node --import tsx bench/src/failover.ts     (FAILOVER_TABS=2000 FAILOVER_WATCHED=50 FAILOVER_FLOOD=300)
  */
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { ASSIST_NAMESPACE, PROTOCOL_VERSION } from '@tandem/protocol';
-import { RECONNECT, paceReconnect } from '../../assist-plugin/src/handshake.js';
 import { TokenSigner } from '../../backend/src/auth/tokens.js';
 import { redisCli, startCluster, type Cluster } from '../../e2e/tests/support/cluster.js';
 import { ADMIN } from '../../e2e/tests/support/backend-process.js';
-import { mutationBatch, percentileSorted, startOfRun } from './lib/live-events.js';
+import { percentileSorted } from './lib/live-events.js';
+import { openTabs, type SimTab, type TabTimes } from './lib/failover-tabs.js';
+import { forkChild, type IpcChild } from './lib/live-common.js';
 import { atMost, recordResults, type ResultRow } from './lib/report.js';
 import { isMain } from './lib/main.js';
 import { rng } from './ingest-load.js';
@@ -31,27 +34,8 @@ const TARGET_BACK = '100% of its tabs back within 10 s';
 const TARGET_DRAW = 'watched sessions drawn again p95 ≤ 3 s';
 const TARGET_ORDER = 'nothing lost or out of order; new connections still rate limited';
 /** Brand-new tab sockets per address before the connect limit (config.liveConnectRateLimit burst 50). */
-const TABS_PER_ADDRESS = 40;
-
-interface SimTab {
-  index: number;
-  sessionId: string;
-  socket: Socket;
-  ip: string;
-  seq: number;
-  forwarding: boolean;
-  timer?: NodeJS.Timeout;
-  connectedAt: number;
-  reconnectedAt: number;
-  connects: number;
-  /** Failover steps of this tab (0 = not yet): its socket closed, and the next live:start it got. */
-  closedAt: number;
-  startedAt: number;
-}
-
+const TABS_FILE = fileURLToPath(new URL('./lib/failover-tabs.ts', import.meta.url));
 const newId = () => randomBytes(12).toString('base64url');
-/** Handshake refusals the tabs got, by code (connect limit, drain, network). */
-const refusals: Record<string, number> = {};
 
 export async function runFailover(): Promise<ResultRow[]> {
   const tabsN = Number(process.env.FAILOVER_TABS ?? 2000);
@@ -59,6 +43,7 @@ export async function runFailover(): Promise<ResultRow[]> {
   const floodN = Number(process.env.FAILOVER_FLOOD ?? 300);
   const cluster = await startCluster({ nodes: 2, maxconn: Math.max(5_000, tabsN * 2 + 500), log: (l) => console.log(`[${BENCH}] ${l}`) });
   const sockets: Socket[] = [];
+  const children: IpcChild[] = [];
   let killedAt = 0;
   try {
     const [A, B] = cluster.nodes;
@@ -67,23 +52,20 @@ export async function runFailover(): Promise<ResultRow[]> {
     const signer = new TokenSigner(cluster.secret);
     const r = rng(7);
 
-    // ---- tabs through haproxy, TABS_PER_ADDRESS per client address (the real connect limit applies)
+    // ---- tabs through haproxy, TABS_PER_ADDRESS per client address (the real connect limit applies):
+    // the W watched ones here, the others in a child process (see lib/failover-tabs.ts for why).
     const tabs: SimTab[] = [];
+    const refusals: Record<string, number> = {};
     const connectStart = Date.now();
-    // Ramped 100 at a time (each batch connected before the next): a real site's tabs arrive over time,
-    // and 2,000 handshakes at once on a loaded 2-core machine only measure socket.io's connect timeout.
-    for (let i = 0; i < tabsN; i += 100) {
-      const batch = await Promise.all(Array.from({ length: Math.min(100, tabsN - i) }, (_, k) => openTab(cluster, signer, project.id, i + k, r)));
-      tabs.push(...batch);
-      sockets.push(...batch.map((t) => t.socket));
-      await waitAll(batch.map((t) => t.socket), 120_000).catch((err) => {
-        throw new Error(`${(err as Error).message} (${tabs.filter((t) => t.socket.connected).length} of ${tabs.length} connected; refusals ${JSON.stringify(refusals)})`);
-      });
-    }
-    console.log(`[${BENCH}] ${tabs.length} tabs connected through haproxy in ${((Date.now() - connectStart) / 1000).toFixed(1)} s`);
+    await openTabs({ url: cluster.url, signer, projectId: project.id, r, refusals }, 0, watchedN, tabs);
+    const others = forkChild(TABS_FILE, { TANDEM_FAILOVER_TABS_CHILD: '1' }, `${BENCH}-tabs`);
+    children.push(others);
+    const { tabs: otherTabs } = await others.request<{ tabs: TabTimes[] }>(
+      { type: 'open', url: cluster.url, secret: cluster.secret, projectId: project.id, from: watchedN, to: tabsN, seed: 8 }, 'opened', 600_000);
+    console.log(`[${BENCH}] ${tabs.length + otherTabs.length} tabs connected through haproxy in ${((Date.now() - connectStart) / 1000).toFixed(1)} s (${otherTabs.length} in a child process)`);
 
     // ---- baseline: one tab's connection cut (the node stays up), time to be back through haproxy
-    const probe = tabs[tabs.length - 1];
+    const probe = tabs[tabs.length - 1]; // not watched yet: the normal reconnection pace
     const cutAt = Date.now();
     probe.reconnectedAt = 0;
     (probe.socket.io as unknown as { engine: { close(): void } }).engine.close();
@@ -92,7 +74,7 @@ export async function runFailover(): Promise<ResultRow[]> {
     console.log(`[${BENCH}] baseline: a cut connection (no failover) is back in ${baselineMs} ms`);
 
     // ---- watchers: agents on node A, one per watched session (the first W tabs)
-    const watched = tabs.slice(0, watchedN);
+    const watched = tabs;
     // Five at a time: each agent handshake reads the agent from the store (one query queue in the stand-in).
     const agents = await pool(watched, 5, async (t) => {
       const s = io(A.url + ASSIST_NAMESPACE, {
@@ -118,7 +100,10 @@ export async function runFailover(): Promise<ResultRow[]> {
       if (!joined.ok) throw new Error(`agent could not join ${t.sessionId}: ${JSON.stringify(joined)}`);
       return { tab: t, socket: s, stream };
     });
-    await waitUntil('every watched session streaming', () => agents.every((a) => a.stream.metas > 0), 60_000);
+    await waitUntil('every watched session streaming', () => agents.every((a) => a.stream.metas > 0), 60_000).catch((err) => {
+      const idle = agents.filter((a) => !a.stream.metas).map((a) => `tab ${a.tab.index} (connected ${a.tab.socket.connected}, forwarding ${a.tab.forwarding}, events ${a.stream.events})`);
+      throw new Error(`${(err as Error).message}: ${idle.join('; ')}`);
+    });
 
     // Which tabs does B serve? (The node each tab is on, from its home in Redis.)
     const onB = new Set<number>();
@@ -126,10 +111,12 @@ export async function runFailover(): Promise<ResultRow[]> {
     const keys = (await redisCli(redisPort, ['KEYS', 'tandem:live:home:*'])).split('\n').filter(Boolean);
     const nodesOf = (await redisCli(redisPort, ['MGET', ...keys])).split('\n');
     const homeOf = new Map(keys.map((k, i) => [k.split(':').pop()!, nodesOf[i]]));
-    for (const t of tabs) if (homeOf.get(t.sessionId) === 'node-b') onB.add(t.index);
+    for (const t of [...tabs, ...otherTabs]) if (homeOf.get(t.sessionId) === 'node-b') onB.add(t.index);
     const orphans = tabs.filter((t) => onB.has(t.index));
+    const otherOrphans = otherTabs.filter((t) => onB.has(t.index)).length;
     const watchedOrphans = agents.filter((a) => onB.has(a.tab.index));
-    console.log(`[${BENCH}] node B serves ${orphans.length} tabs (${watchedOrphans.length} watched); killing it`);
+    console.log(`[${BENCH}] node B serves ${orphans.length + otherOrphans} tabs (${watchedOrphans.length} watched); killing it`);
+    await others.request({ type: 'reset' }, 'reset', 10_000);
     await sleep(1000);
 
     // ---- the kill, the reconnect storm and a flood of brand-new sockets from one address
@@ -150,12 +137,19 @@ export async function runFailover(): Promise<ResultRow[]> {
       }
       await sleep(3_000);
     })();
-    await waitUntil('every orphaned tab back', () => orphans.every((t) => t.reconnectedAt > 0), 30_000).catch(() => {});
+    // The child's tabs are asked for their times every half second (a light IPC message).
+    let otherTimes: TabTimes[] = [];
+    const othersBack = async () => {
+      otherTimes = (await others.request<{ times: TabTimes[] }>({ type: 'report' }, 'report', 10_000)).times.filter((t) => onB.has(t.index));
+      return otherTimes.every((t) => t.reconnectedAt > 0);
+    };
+    for (const until = Date.now() + 30_000; Date.now() < until && !(orphans.every((t) => t.reconnectedAt > 0) && (await othersBack()));) await sleep(500);
     await waitUntil('every watched orphan drawn again', () => watchedOrphans.every((a) => a.stream.firstMetaAfterKill > 0), 15_000).catch(() => {});
     await floodDone;
     await sleep(2_000); // a little more streaming after the storm, to count holes
+    await othersBack();
 
-    const back = orphans.map((t) => (t.reconnectedAt ? t.reconnectedAt - killedAt : Infinity)).sort((x, y) => x - y);
+    const back = [...orphans, ...otherTimes].map((t) => (t.reconnectedAt ? t.reconnectedAt - killedAt : Infinity)).sort((x, y) => x - y);
     const within10 = back.filter((ms) => ms <= 10_000).length;
     const draw = watchedOrphans.map((a) => (a.stream.firstMetaAfterKill ? a.stream.firstMetaAfterKill - killedAt : Infinity)).sort((x, y) => x - y);
     const lost = agents.reduce((n, a) => n + a.stream.lost, 0);
@@ -163,7 +157,7 @@ export async function runFailover(): Promise<ResultRow[]> {
     const events = agents.reduce((n, a) => n + a.stream.events, 0);
     const pct = (s: number[], p: number) => percentileSorted(Float64Array.from(s.filter(Number.isFinite)), p);
     const load = (await import('node:os')).loadavg()[0].toFixed(1);
-    const backNote = `${within10}/${orphans.length} orphaned tabs (of ${tabs.length}) back within 10 s; p50 ${pct(back, 50).toFixed(0)} ms, p95 ${pct(back, 95).toFixed(0)} ms, max ${back.length ? back[back.length - 1] : NaN} ms; baseline (one cut connection, no failover) ${baselineMs} ms → p95 ratio ${(pct(back, 95) / baselineMs).toFixed(2)}×; machine load average ${load}`;
+    const backNote = `${within10}/${back.length} orphaned tabs (of ${tabs.length + otherTabs.length}) back within 10 s; p50 ${pct(back, 50).toFixed(0)} ms, p95 ${pct(back, 95).toFixed(0)} ms, max ${back.length ? back[back.length - 1] : NaN} ms; baseline (one cut connection, no failover) ${baselineMs} ms → p95 ratio ${(pct(back, 95) / baselineMs).toFixed(2)}×; machine load average ${load}`;
     console.log(`[${BENCH}] ${backNote}`);
     const stepsNote = steps(watchedOrphans.map((a) => ({ ...a.tab, drawnAt: a.stream.firstMetaAfterKill })), killedAt);
     const drawNote = `${draw.filter(Number.isFinite).length}/${watchedOrphans.length} watched sessions of the killed node drawn again (a new snapshot at their agent on node A): p50 ${pct(draw, 50).toFixed(0)} ms, p95 ${pct(draw, 95).toFixed(0)} ms after the kill (steps p50/p95: ${stepsNote})`;
@@ -171,7 +165,7 @@ export async function runFailover(): Promise<ResultRow[]> {
     const orderNote = `${events} events at ${agents.length} agents: ${lost} lost and ${outOfOrder} out of order inside their streams (each restart from a snapshot is a resync, not a loss); flood of ${floodN} brand-new sockets from one address during the storm: ${flood.admitted} admitted, ${flood.refused} refused rate_limited, ${flood.other} other`;
     console.log(`[${BENCH}] ${orderNote}`);
     return [
-      { ...atMost(BENCH, backNote, orphans.length - within10, 0, TARGET_BACK, ' tabs late'), figure: backNote },
+      { ...atMost(BENCH, backNote, back.length - within10, 0, TARGET_BACK, ' tabs late'), figure: backNote },
       atMost(BENCH, drawNote, pct(draw, 95), 3_000, TARGET_DRAW, ' ms'),
       {
         bench: BENCH, figure: orderNote, target: TARGET_ORDER,
@@ -181,58 +175,8 @@ export async function runFailover(): Promise<ResultRow[]> {
     ];
   } finally {
     for (const s of sockets) s.disconnect();
+    for (const c of children) await c.stop().catch(() => {});
     await cluster.close();
-  }
-
-  async function openTab(c: Cluster, signer: TokenSigner, projectId: string, index: number, r: () => number): Promise<SimTab> {
-    const sessionId = newId();
-    const { token } = await signer.signSession({ pid: projectId, sid: sessionId, tid: newId(), vid: newId() });
-    const ip = `10.${100 + Math.floor(index / TABS_PER_ADDRESS / 250)}.${Math.floor(index / TABS_PER_ADDRESS) % 250}.1`;
-    let resume = false;
-    const socket = io(c.url + ASSIST_NAMESPACE, {
-      transports: ['websocket'], forceNew: true, reconnection: true, reconnectionDelay: RECONNECT.delayMs, reconnectionDelayMax: RECONNECT.maxMs,
-      randomizationFactor: RECONNECT.jitter, timeout: 20_000, extraHeaders: { 'x-forwarded-for': ip },
-      auth: (cb) => cb({ role: 'tab', v: PROTOCOL_VERSION, token, resume, page: { url: 'https://shop.example.com/cart', title: 'Cart', visible: true, focused: true } }),
-    });
-    const tab: SimTab = { index, sessionId, socket, ip, seq: 0, forwarding: false, connectedAt: 0, reconnectedAt: 0, connects: 0, closedAt: 0, startedAt: 0 };
-    const nextId = { value: 100 };
-    socket.on('connect', () => {
-      tab.connects++;
-      if (!tab.connectedAt) tab.connectedAt = Date.now();
-      else tab.reconnectedAt = Date.now();
-      resume = true; // as the plugin: once connected, later handshakes resume
-      paceReconnect(socket.io, false);
-    });
-    socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
-      const code = err.data?.code ?? err.message;
-      refusals[code] = (refusals[code] ?? 0) + 1;
-    });
-    socket.on('disconnect', () => {
-      if (!tab.closedAt) tab.closedAt = Date.now();
-      paceReconnect(socket.io, tab.forwarding); // as the plugin: a watched tab comes back first
-      tab.forwarding = false;
-      if (tab.timer) clearInterval(tab.timer);
-    });
-    socket.on('live:start', () => {
-      const now = Date.now();
-      if (tab.reconnectedAt && !tab.startedAt) tab.startedAt = now;
-      socket.emit('live:events', { events: startOfRun(tab.seq, now) });
-      tab.seq += 2;
-      if (tab.timer) clearInterval(tab.timer);
-      tab.forwarding = true;
-      // 5 batches/s of 1–2 small mutations while someone watches.
-      tab.timer = setInterval(() => {
-        if (!socket.connected) return;
-        const n = 1 + Math.floor(r() * 2);
-        socket.emit('live:events', { events: mutationBatch(r, tab.seq, Date.now(), n, nextId) });
-        tab.seq += n;
-      }, 200);
-    });
-    socket.on('live:stop', () => {
-      tab.forwarding = false;
-      if (tab.timer) clearInterval(tab.timer);
-    });
-    return tab;
   }
 }
 
@@ -291,10 +235,6 @@ function once(s: Socket, event: 'connect', timeoutMs: number): Promise<void> {
       reject(err);
     });
   });
-}
-
-async function waitAll(sockets: Socket[], timeoutMs: number): Promise<void> {
-  await waitUntil(`${sockets.length} sockets connected`, () => sockets.every((s) => s.connected), timeoutMs);
 }
 
 async function waitUntil(what: string, fn: () => boolean, timeoutMs: number): Promise<void> {
