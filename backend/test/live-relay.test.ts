@@ -66,8 +66,8 @@ async function node(id: string): Promise<Node> {
   closers.push(async () => {
     relay.close();
     await server.close();
-    pub.disconnect();
-    sub.disconnect();
+    // QUIT after what is pending (the adapter unsubscribes as it closes): nothing is cut mid-command.
+    await Promise.all([pub.quit(), sub.quit()]).catch(() => {});
   });
   // The subscription is made asynchronously: wait until Redis counts it.
   for (let i = 0; i < 100 && !(await pub.pubsub('NUMSUB', `tandem:relay#${id}`).then((r) => Number(r[1]))); i++) await sleep(20);
