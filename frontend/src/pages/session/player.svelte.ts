@@ -5,7 +5,6 @@ import { isAbort, messageOf } from '../../lib/api/client';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
 import { REPLAY_STYLE_RULES, replayPlugins } from '../../lib/replay';
-import { lastBefore, walkTo } from '../../lib/player/stepwise';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
 import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
 import type { Period } from '../../lib/timeline';
@@ -39,10 +38,6 @@ interface Mounted {
   replayer: Replayer;
   host: HTMLElement;
   window: ReplayWindow;
-  /** its events (timestamp order) */
-  events: TandemEvent[];
-  /** the recorded viewport, from its Meta event (kept until it is on screen) */
-  size: FrameSize | null;
   /** ms since the tab's start of this Replayer's time 0 (its first event) */
   base: number;
   /** its last event has been played: the clock runs on without it until the next window */
@@ -205,18 +200,7 @@ export class PlayerController {
     const m = this.#mounted;
     if (m && m.window.index === window.index) {
       this.loading = null;
-      // Forward in the window on screen: walk it there. Backward, rrweb would rebuild the snapshot and
-      // replay everything up to the target in one task: a fresh Replayer is walked there off screen.
-      const local = target - m.base;
-      if (m.finished || local >= m.replayer.getCurrentTime()) {
-        this.#stopClock();
-        m.replayer.pause();
-        const from = m.finished ? m.events.length - 1 : lastBefore(m.events, m.events[0].timestamp + m.replayer.getCurrentTime());
-        if (!(await walkTo(m.replayer, m.events, from, local, () => token === this.#token))) return;
-        this.#position(m, target);
-        return;
-      }
-      await this.#swap(window, m.events, target, token);
+      this.#position(m, target);
       return;
     }
     this.#stopClock();
@@ -246,20 +230,15 @@ export class PlayerController {
       return;
     }
     this.error = null;
-    await this.#swap(window, events, target, token);
+    this.#swap(window, events, target);
   }
 
-  /**
-   * Builds a Replayer for `window` off screen, walks it to `target` in short tasks (lib/player/stepwise.ts),
-   * then shows it and removes the old one in one task, so no blank or half-built frame shows. A newer
-   * move (`token`) arriving meanwhile drops it.
-   */
-  async #swap(window: ReplayWindow, events: TandemEvent[], target: number, token: number): Promise<void> {
+  /** Builds a Replayer for `window`, positions it at `target`, then removes the old one (same task). */
+  #swap(window: ReplayWindow, events: TandemEvent[], target: number): void {
     const stage = this.#stage;
     if (!stage) return;
     const host = document.createElement('div');
     host.className = 'replay-host';
-    host.style.visibility = 'hidden';
     stage.append(host);
     const replayer = new Replayer(events, {
       root: host,
@@ -277,27 +256,18 @@ export class PlayerController {
       // Recorded canvas frames drawn by the dashboard's own script: the iframe keeps no allow-scripts.
       plugins: replayPlugins(),
     });
-    const mounted: Mounted = { replayer, host, window, events, size: null, base: events[0].timestamp - this.startTime, finished: false };
+    const mounted: Mounted = { replayer, host, window, base: events[0].timestamp - this.startTime, finished: false };
     replayer.on('resize', (size) => {
       const { width, height } = size as FrameSize;
-      if (width <= 0 || height <= 0) return;
-      mounted.size = { width, height };
-      if (this.#mounted === mounted) this.frame = mounted.size;
+      if (this.#mounted === mounted && width > 0 && height > 0) this.frame = { width, height };
     });
     replayer.on('finish', () => {
       if (this.#mounted === mounted) mounted.finished = true;
     });
-    const local = Math.max(0, target - mounted.base);
-    if (!(await walkTo(replayer, events, -1, local, () => token === this.#token && this.#stage === stage))) {
-      this.#unmount(mounted);
-      return;
-    }
     const old = this.#mounted;
     this.#mounted = mounted;
     this.windowIndex = window.index;
-    if (mounted.size) this.frame = mounted.size;
     this.#position(mounted, target);
-    host.style.visibility = '';
     this.#unmount(old);
     performance.mark('tandem:replayer-positioned');
     this.ready = true;
