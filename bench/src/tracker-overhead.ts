@@ -79,6 +79,25 @@ export interface OverheadOptions {
 
 
 type Metrics = { task: number; script: number };
+
+/**
+ * Idle callbacks wait from t3 (a frame drawn after the workload) until the CPU window is read. Without
+ * this the page goes idle at t3, a recorder's idle callback (the tracker serialises events and sends its
+ * start request there) starts at once, and CDP's getMetrics, which reaches the page a round trip later,
+ * waits for it: work done after the page was idle counted in start-to-idle. Held callbacks run after the
+ * read and count in the workload + flush + settle CPU. Plain rrweb schedules none, so it is unaffected.
+ */
+const IDLE_HOLD = `(() => {
+  const real = window.requestIdleCallback && window.requestIdleCallback.bind(window);
+  if (!real) return;
+  let held = null;
+  window.__holdIdle = () => { held = held || []; };
+  window.__releaseIdle = () => { const h = held || []; held = null; for (const f of h) f(); };
+  window.requestIdleCallback = (cb, opts) => real(function run(deadline) {
+    if (held) held.push(() => real(run, opts)); else cb(deadline);
+  }, opts);
+})();`;
+const releaseIdle = (page: Page) => page.evaluate(() => (window as any).__releaseIdle?.());
 /** Idle time after loading/starting before anything is measured. */
 const IDLE_MS = 300;
 
@@ -99,7 +118,7 @@ async function runWorkload(page: Page, name: string): Promise<InPageTimes> {
     // continuation: when it resumes, every recorder's MO callback has run.
     await null;
     const t2 = performance.now();
-    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(() => ((window as any).__holdIdle?.(), r(null)), 0)));
     const t3 = performance.now();
     return { t0, t1, t2, t3 };
   }, name);
@@ -122,7 +141,7 @@ async function startTandemSnapshot(page: Page): Promise<InPageTimes> {
     const taken = !!mirror && mirror.getId(document.documentElement) > 0;
     if (!taken) await w.__tandemSnapshot;
     const t2 = performance.now();
-    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(() => ((window as any).__holdIdle?.(), r(null)), 0)));
     return { t0, t1, t2, t3: performance.now() };
   });
 }
@@ -136,7 +155,7 @@ function noneVariant(): VariantDriver {
         const t0 = performance.now();
         await null;
         const t2 = performance.now();
-        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(() => ((window as any).__holdIdle?.(), r(null)), 0)));
         return { t0, t1: t0, t2, t3: performance.now() };
       });
     },
@@ -164,7 +183,7 @@ function rrwebVariant(server: FixtureServer, name: 'rrweb' | 'rrweb-default'): V
         const t1 = performance.now();
         await null;
         const t2 = performance.now();
-        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(() => ((window as any).__holdIdle?.(), r(null)), 0)));
         return { t0, t1, t2, t3: performance.now() };
       }, name === 'rrweb-default');
     },
@@ -189,7 +208,7 @@ async function oneRun(
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     page.on('pageerror', (e) => console.warn(`[${variant.name}/${workload}] page error: ${e.message}`));
-    await page.addInitScript(EVALUATE_SHIM + LONGTASK_INIT);
+    await page.addInitScript(EVALUATE_SHIM + LONGTASK_INIT + IDLE_HOLD);
     const cdp = await context.newCDPSession(page);
     // threadTicks: durations are the renderer main thread's CPU time, so other processes on this shared
     // 2-core machine (the backend, other jobs) do not inflate them.
@@ -216,6 +235,7 @@ async function oneRun(
       firstSnapshotDoneAt = times.t3;
     } else {
       const started = await variant.start(page);
+      await releaseIdle(page);
       // Send the first snapshot now and let the page go idle before the workload.
       await variant.flush(page);
       await page.waitForTimeout(IDLE_MS);
@@ -227,6 +247,7 @@ async function oneRun(
       times = await runWorkload(page, workload);
     }
     const mMid = await metrics(cdp);
+    await releaseIdle(page);
     // OVERHEAD_PROFILE_WINDOW=1: the profile covers the workload to idle only (what start-to-idle counts).
     const windowProf = profiling && process.env.OVERHEAD_PROFILE_WINDOW === '1' ? await stopProfile(cdp) : undefined;
     // The snapshot is sent once the session is known (start request at idle): wait for it to be published.
