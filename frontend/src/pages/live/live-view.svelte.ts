@@ -127,7 +127,7 @@ export class LiveViewController {
   #seq = new LiveSequencer();
   #streamed = new StreamedBuffer();
   #early: LiveEventsMessage[] = [];
-  /** Messages that came before `attach` (the view was started early, live-boot.ts); null once attached. */
+  /** Messages that came before `attach` (when `start` is called before it); null once attached. */
   #beforeAttach: LiveEventsMessage[] | null = [];
   #earlyCount = 0;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -174,8 +174,8 @@ export class LiveViewController {
   }
 
   /**
-   * Joins (on every connect) and listens, before the page is drawn: live-boot.ts starts a view while
-   * the app still checks the sign-in. What arrives before `attach` waits for it.
+   * Joins (on every connect) and listens, before the page is drawn. What arrives before `attach` waits
+   * for it.
    */
   start(): void {
     if (this.#started || this.#destroyed) return;
