@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server as HttpServer } from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Redis } from 'ioredis';
@@ -10,6 +10,7 @@ import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { ASSIST_NAMESPACE, type LiveEventsMessage } from '@tandem/protocol';
 import { ClusterRelay } from '../src/live/cluster-relay.js';
 import type { AssistNamespace, AssistServer } from '../src/live/types.js';
+import { startTestRedis } from './redis-server.js';
 
 /**
  * Live batches to another node's agents (cluster-relay.ts) against a real redis-server and two real
@@ -21,31 +22,13 @@ let port: number;
 const closers: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    const ok = await probe.connect().then(() => true, () => false);
-    probe.disconnect();
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  ({ child: redis, port } = await startTestRedis());
 });
 
 afterAll(async () => {
   for (const c of closers.reverse()) await c();
   redis?.kill('SIGKILL');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 interface Node {
   nsp: AssistNamespace;

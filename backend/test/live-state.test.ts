@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Redis } from 'ioredis';
@@ -7,6 +6,7 @@ import type { LiveSession } from '@tandem/protocol';
 import { MemoryLiveState } from '../src/live/state/memory-state.js';
 import { RedisLiveState } from '../src/live/state/redis-state.js';
 import { mergeSessions, type LiveState } from '../src/live/state/live-state.js';
+import { startTestRedis } from './redis-server.js';
 
 /**
  * The shared room state (issue 9) against a real redis-server on a free loopback port: two nodes'
@@ -18,21 +18,7 @@ const clients: Redis[] = [];
 const states: LiveState[] = [];
 
 beforeAll(async () => {
-  port = await new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    const ok = await probe.connect().then(() => true, () => false);
-    probe.disconnect();
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  ({ child: redis, port } = await startTestRedis());
 });
 
 afterAll(async () => {

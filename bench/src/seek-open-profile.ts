@@ -8,7 +8,8 @@
  */
 import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
-import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
+import { launchChromium } from './lib/browser.js';
+import { signedInDashboard } from './lib/dashboard.js';
 import { writeGeneratedSession } from './lib/seek-session.js';
 import { percentile } from './lib/stats.js';
 import { DRAWN_INIT } from './seek.js';
@@ -24,17 +25,7 @@ try {
   const ids = { projectId: be.projectId!, sessionId: `openprof${minutes}m`, tabId: `openproftab${minutes}m` };
   const written = await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
   console.log(`wrote ${written.events} events, ${written.bytes} B`);
-  const login = await fetch(`${be.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.com', password: 'bench-password-123' }) });
-  const [name, value] = login.headers.get('set-cookie')!.split(';')[0].split('=');
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  await ctx.addCookies([{ name, value, url: be.url }]);
-  await ctx.addInitScript(EVALUATE_SHIM);
-  await ctx.addInitScript(LONGTASK_INIT);
-  await ctx.addInitScript(DRAWN_INIT);
-  const warm = await ctx.newPage();
-  await warm.goto(`${be.url}/#/sessions`);
-  await warm.waitForTimeout(1500);
-  await warm.close();
+  const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
   const byStep = new Map<string, number[]>();
   const add = (k: string, v: number) => byStep.set(k, [...(byStep.get(k) ?? []), v]);
   let seed = 777;

@@ -7,7 +7,8 @@
  */
 import type { Page } from 'playwright-core';
 import { startBenchBackend } from './lib/backend.js';
-import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
+import { launchChromium } from './lib/browser.js';
+import { signedInDashboard } from './lib/dashboard.js';
 import { writeGeneratedSession } from './lib/seek-session.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
@@ -70,16 +71,7 @@ try {
   const t0 = Date.now();
   const written = await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
   console.log(`wrote ${written.events} events ${written.bytes} B in ${Date.now() - t0} ms`);
-  const login = await fetch(`${be.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.com', password: 'bench-password-123' }) });
-  const [name, value] = login.headers.get('set-cookie')!.split(';')[0].split('=');
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  await ctx.addCookies([{ name, value, url: be.url }]);
-  await ctx.addInitScript(EVALUATE_SHIM);
-  await ctx.addInitScript(LONGTASK_INIT);
-  const warm = await ctx.newPage();
-  await warm.goto(`${be.url}/#/sessions`);
-  await warm.waitForTimeout(1500);
-  await warm.close();
+  const ctx = await signedInDashboard(browser, be);
 
   const page = await ctx.newPage();
   page.on('console', (m) => { if (m.text().startsWith('PROF')) console.log('  ' + m.text()); });

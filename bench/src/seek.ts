@@ -24,7 +24,8 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startBenchBackend, type BenchBackend } from './lib/backend.js';
-import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
+import { launchChromium } from './lib/browser.js';
+import { signedInDashboard } from './lib/dashboard.js';
 import { BROWSER_BUILD, TMP_DIR } from './lib/bundles.js';
 import { isMain } from './lib/main.js';
 import { atLeast, atMost, recordResults, type ResultRow } from './lib/report.js';
@@ -276,25 +277,10 @@ export async function runSeek(opts: { seeks?: number; opens?: number; minutes?: 
       console.log(`[${BENCH}] wrote the ${name} session: ${written.events} events, ${fmtBytes(written.bytes)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       sessions.push({ name, minutes: m, sessionId: ids.sessionId, tabId: ids.tabId, ...written });
     }
-    const login = await fetch(`${be.url}/api/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.com', password: 'bench-password-123' }),
-    });
-    const cookie = login.headers.get('set-cookie')?.split(';')[0];
-    if (!cookie) throw new Error(`login failed: ${login.status}`);
-    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const [name, value] = cookie.split('=');
-    await ctx.addCookies([{ name, value, url: be.url }]);
-    await ctx.addInitScript(EVALUATE_SHIM);
-    await ctx.addInitScript(LONGTASK_INIT);
-    await ctx.addInitScript(DRAWN_INIT);
+    const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
     const replayJs = await buildReplayBundle();
     await ctx.route(`${be.url}/__bench/rrweb-replay.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: replayJs }));
     await ctx.route(`${be.url}/__bench/seek-baseline.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BASELINE_HTML }));
-    // Warm the dashboard's assets into the cache, as an agent who has the dashboard open would have them.
-    const warm = await ctx.newPage();
-    await warm.goto(`${be.url}/#/sessions`);
-    await warm.waitForTimeout(1500);
-    await warm.close();
     let seed = 12345;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
     const results: Measured[] = [];
