@@ -111,8 +111,7 @@ export class LiveViewController {
   });
 
   readonly sessionId: string;
-  /** The signed-in agent's id (set by the page when a view started before the sign-in check answered). */
-  selfId: string | undefined;
+  readonly selfId: string | undefined;
 
   /** other agents watching (names) */
   get otherAgents(): string[] {
@@ -127,8 +126,6 @@ export class LiveViewController {
   #seq = new LiveSequencer();
   #streamed = new StreamedBuffer();
   #early: LiveEventsMessage[] = [];
-  /** Messages that came before `attach` (when `start` is called before it); null once attached. */
-  #beforeAttach: LiveEventsMessage[] | null = [];
   #earlyCount = 0;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #ticker: ReturnType<typeof setInterval> | undefined;
@@ -173,12 +170,11 @@ export class LiveViewController {
     return this.picture.replayer;
   }
 
-  /**
-   * Joins (on every connect) and listens, before the page is drawn. What arrives before `attach` waits
-   * for it.
-   */
-  start(): void {
-    if (this.#started || this.#destroyed) return;
+  /** Where the Replayers draw: both must be in the document (rrweb builds its iframe in them). */
+  attach(liveRoot: HTMLElement, travelRoot: HTMLElement | null): void {
+    this.picture.setRoot(liveRoot);
+    this.travel.setRoot(travelRoot);
+    if (this.#started) return;
     this.#started = true;
     this.#unsubscribe.push(
       this.socket.listen(this.sessionId, {
@@ -190,19 +186,9 @@ export class LiveViewController {
     );
     this.#ticker = setInterval(() => (this.now = this.socket.serverNow()), 1_000);
     this.now = this.socket.serverNow();
-  }
-
-  /** Where the Replayers draw: both must be in the document (rrweb builds its iframe in them). */
-  attach(liveRoot: HTMLElement, travelRoot: HTMLElement | null): void {
-    this.picture.setRoot(liveRoot);
-    this.travel.setRoot(travelRoot);
-    this.start();
     // After the join left (when the socket is already up): the Replayer is built while the server
     // and the user's tab work on the snapshot, not after it arrived.
     this.picture.prepare();
-    const waiting = this.#beforeAttach;
-    this.#beforeAttach = null;
-    for (const message of waiting ?? []) this.#onEvents(message);
   }
 
   destroy(): void {
@@ -309,11 +295,6 @@ export class LiveViewController {
 
   #onEvents(message: LiveEventsMessage): void {
     if (this.#destroyed || this.ended) return;
-    if (this.#beforeAttach) {
-      // Nowhere to draw yet: kept in order for attach (a snapshot and what follows; bounded).
-      if (this.#beforeAttach.length < EARLY_MAX) this.#beforeAttach.push(message);
-      return;
-    }
     if (!this.joined) {
       // Before the join's answer we do not know the watched tab yet: keep a bounded few.
       if (this.#earlyCount + message.events.length <= EARLY_MAX) {
