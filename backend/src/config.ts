@@ -196,6 +196,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Ser
     demo: env.TANDEM_DEMO !== 'false',
     redisUrl: env.TANDEM_REDIS_URL || undefined,
     nodeId: env.TANDEM_NODE_ID || undefined,
+    liveBackpressureBytes: env.TANDEM_LIVE_BACKPRESSURE_KB ? num(env.TANDEM_LIVE_BACKPRESSURE_KB, 4096) * 1024 : undefined,
     assetProxy: assetProxyFromEnv(env),
   };
 }

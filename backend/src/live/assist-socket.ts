@@ -48,13 +48,37 @@ export class AssistSockets {
     this.control = new ControlForwarder(hub);
   }
 
+  /** A tab socket's assist messages, by event: what limits them and what handles them. */
+  private readonly tabHandlers: Record<string, { kind: Kind; handle(id: string, msg: unknown): void }> = {
+    'assist:answer': { kind: 'click', handle: (id, m) => this.requests.answer(id, m) },
+    'assist:end': { kind: 'click', handle: (id, m) => this.requests.endFromTab(id, m) },
+    'rtc:signal': { kind: 'signal', handle: (id, m) => this.relay.fromTab(id, m) },
+    'canvas:streams': { kind: 'canvas', handle: (id, m) => this.relay.canvasStreams(id, m) },
+  };
+
   bindTab(socket: AssistSocket): void {
     const id = socket.id;
     const on = this.guard(socket, 'tab');
-    on('assist:answer', 'click', (m) => this.requests.answer(id, m));
-    on('assist:end', 'click', (m) => this.requests.endFromTab(id, m));
-    on('rtc:signal', 'signal', (m) => this.relay.fromTab(id, m));
-    on('canvas:streams', 'canvas', (m) => this.relay.canvasStreams(id, m));
+    for (const [event, h] of Object.entries(this.tabHandlers)) on(event, h.kind, (m) => h.handle(id, m));
+  }
+
+  /**
+   * An assist message of a tab socket on another node whose session this node serves (cluster-tabs.ts),
+   * under the same limits as a local one.
+   */
+  dispatchTab(socketId: string, event: string, msg: unknown, refuse: (event: string, refusal: unknown) => void): void {
+    const h = this.tabHandlers[event];
+    if (!h) return;
+    if (!this.limits[h.kind].take(`${socketId}:${h.kind}`)) {
+      this.hub.deps.metrics.assistRefused.inc({ event, code: 'rate_limited' });
+      refuse(event, { event, code: 'rate_limited', message: `Too many ${event} messages; slow down` });
+      return;
+    }
+    try {
+      h.handle(socketId, msg);
+    } catch (err) {
+      this.log.error({ err, event, role: 'tab' }, 'assist: handler failed');
+    }
   }
 
   /** An agent socket's assist messages, by event: what limits them and what handles them. */

@@ -92,11 +92,15 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
   assist.attach(registry);
   const assistSockets = new AssistSockets(assist, log);
   const relay = shared.redis
-    ? new ClusterRelay({ nodeId: state.nodeId, ...shared.redis, server: io, nsp, log, onError: (op) => metrics.redisErrors.inc({ op }) })
+    ? new ClusterRelay({
+      nodeId: state.nodeId, ...shared.redis, server: io, nsp, log, onError: (op) => metrics.redisErrors.inc({ op }),
+      limitBytes: config.liveBackpressureBytes, onFull: (socket) => cluster?.agentFull(socket),
+    })
     : undefined;
   const cluster = state.shared
     ? new ClusterLink({
-      nsp, state, registry, log, metrics, graceMs: config.liveGraceMs, relay,
+      nsp, state, registry, log, metrics, graceMs: config.liveGraceMs, relay, backpressureBytes: config.liveBackpressureBytes,
+      dispatchTab: (socketId, event, msg, refuse) => assistSockets.dispatchTab(socketId, event, msg, refuse),
       dispatchAgent: (socketId, event, args, refuse) => assistSockets.dispatchAgent(socketId, event, args, refuse),
       projectChanged: (projectId) => registry.projectChanged(projectId),
       control: (room) => {
@@ -108,6 +112,8 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
   registry.observe(cluster);
   metrics.liveCounts.read = () => ({
     ...registry.counts(),
+    // Tab sockets on this node whose session another node serves count here, where the socket is.
+    ...(cluster ? { tabs: registry.counts().tabs + cluster.tabs.counts().away } : {}),
     remoteAgents: cluster?.remoteCount() ?? 0,
     proxiedSessions: cluster?.proxiedCount() ?? 0,
     draining: draining ? 1 : 0,
@@ -292,6 +298,8 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       // Closing the transport (not a socket.io disconnect) is what makes socket.io clients reconnect
       // by themselves; tabs present their token and skip the connect limit wherever they land.
       const rooms = registry.sessions();
+      // Tabs hosted here for other nodes go back to them first (their sockets are not ours to close).
+      cluster?.drain();
       for (const s of nsp.sockets.values()) s.conn.close();
       // Done when the sockets are gone and every session served here is served by another node (its
       // tabs reconnected there after socket.io's reconnection delay, ~0.5-1.5 s), or at the timeout.

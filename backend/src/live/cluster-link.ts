@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { AckResult, AgentPresence, JoinResult, LiveEventsMessage, LiveSession } from '@tandem/protocol';
 import type { Metrics } from '../metrics.js';
+import { RemoteBuffers } from './cluster-buffers.js';
 import type { ClusterRelay } from './cluster-relay.js';
+import { ClusterTabs, type TabInterServerEvents } from './cluster-tabs.js';
 import type { LiveRegistry, RoomObserver } from './registry.js';
 import { presence, type AgentConn, type LiveRoom } from './rooms.js';
 import { mergeSessions, type LiveState, type RoomRecord } from './state/live-state.js';
@@ -30,7 +32,7 @@ const LIVENESS_MS = 1_000;
 /** Merged live lists at most this often per project (as the single-node list throttle). */
 const LIST_INTERVAL_MS = 250;
 
-export interface InterServerEvents {
+export interface InterServerEvents extends TabInterServerEvents {
   'live:remote-join': (m: { to: string; from: string; socketId: string; identity: AgentIdentity; req: { sessionId: string; tabId?: string } },
     ack: (r: AckResult<JoinResult> | null) => void) => void;
   'live:remote-event': (m: { to: string; socketId: string; event: string; args: unknown[] }, ack?: (r: unknown) => void) => void;
@@ -38,6 +40,8 @@ export interface InterServerEvents {
   'live:home': (m: { projectId: string; sessionId: string; node: string }) => void;
   'live:list-changed': (projectId: string) => void;
   'live:project-changed': (projectId: string) => void;
+  /** An edge's agent socket crossed a backpressure threshold (cluster-buffers.ts). */
+  'live:remote-buffered': (m: { to: string; socketId: string; bytes: number }) => void;
 }
 
 /** An agent's membership of a session served by another node, kept by the agent's edge. */
@@ -56,6 +60,10 @@ export interface ClusterLinkDeps {
   metrics: Metrics;
   /** The tab grace period: how long an agent whose session's home died waits for it to come back. */
   graceMs: number;
+  /** Queue size above which an agent is behind (config.liveBackpressureBytes), for agents on this node watching elsewhere. */
+  backpressureBytes: number;
+  /** Runs an assist message of a tab of another node whose session this node serves. */
+  dispatchTab(socketId: string, event: string, msg: unknown, refuse: (event: string, refusal: unknown) => void): void;
   /** Runs an assist message of an agent of another node (same handlers and limits as a local socket). */
   dispatchAgent(socketId: string, event: string, args: unknown[], refuse: (event: string, refusal: unknown) => void): void;
   /** The project's consent policy (settings changed on another node). */
@@ -83,10 +91,16 @@ export class ClusterLink implements RoomObserver {
   private readonly timer: NodeJS.Timeout;
   private lastAlive = new Set<string>();
   private closed = false;
+  /** Tabs of a session on another node than its home (cluster-tabs.ts). */
+  readonly tabs: ClusterTabs;
+  /** Queues of agents on other nodes (cluster-buffers.ts). */
+  readonly buffers: RemoteBuffers;
 
   constructor(private readonly deps: ClusterLinkDeps) {
     this.node = deps.state.nodeId;
     const nsp = deps.nsp;
+    this.tabs = new ClusterTabs({ nsp, node: this.node, registry: deps.registry, log: deps.log, dispatchTab: deps.dispatchTab });
+    this.buffers = new RemoteBuffers({ nsp, node: this.node, limitBytes: deps.backpressureBytes, proxied: () => this.proxiedSockets() });
     nsp.on('live:remote-join', (m, ack) => void this.onRemoteJoin(m).then(ack, (err) => {
       deps.log.error({ err }, 'live: remote join failed');
       ack({ ok: false, error: { code: 'internal', message: 'Internal server error' } });
@@ -165,7 +179,22 @@ export class ClusterLink implements RoomObserver {
     if (!map) return;
     this.proxied.delete(socketId);
     this.edgeSockets.delete(socketId);
+    this.buffers.forgetLocal(socketId);
     for (const home of new Set([...map.values()].map((p) => p.home))) this.deps.nsp.serverSideEmit('live:remote-gone', { to: home, socketId });
+  }
+
+  /** Agent sockets here in sessions served elsewhere, with those sessions' homes (backpressure reports). */
+  private *proxiedSockets(): Iterable<[AssistSocket, Iterable<string>]> {
+    for (const [socketId, map] of this.proxied) {
+      const socket = this.edgeSockets.get(socketId);
+      if (socket) yield [socket, [...map.values()].filter((p) => p.orphanSince === undefined).map((p) => p.home)];
+    }
+  }
+
+  /** The relay found an agent socket here over its limit: its homes hear it now, not at the next poll. */
+  agentFull(socket: AssistSocket): void {
+    const map = this.proxied.get(socket.id);
+    if (map) this.buffers.full(socket, [...map.values()].map((p) => p.home));
   }
 
   /** Sessions of an agent socket here that other nodes serve (for counts). */
@@ -183,6 +212,7 @@ export class ClusterLink implements RoomObserver {
     if (!map.size) {
       this.proxied.delete(socketId);
       this.edgeSockets.delete(socketId);
+      this.buffers.forgetLocal(socketId);
     }
     if (tellHome && entry.orphanSince === undefined) this.send(entry.home, socketId, 'live:leave', [{ sessionId }]);
   }
@@ -190,6 +220,7 @@ export class ClusterLink implements RoomObserver {
   /** A node now serves a session: agents here that watched it elsewhere, or here, follow it there. */
   private onHome(m: { projectId: string; sessionId: string; node: string }): void {
     if (m.node !== this.node) this.handOver(m);
+    this.tabs.onHome(m);
     for (const [socketId, map] of [...this.proxied]) {
       const entry = map.get(m.sessionId);
       const socket = this.edgeSockets.get(socketId);
@@ -216,7 +247,13 @@ export class ClusterLink implements RoomObserver {
    */
   private handOver(m: { projectId: string; sessionId: string; node: string }): void {
     const moved = this.deps.registry.movedAway(m.projectId, m.sessionId);
-    for (const { peerId, tabId, remote } of moved ?? []) {
+    if (!moved) return;
+    // Tabs first: the agents' joins below must find them at the new home (same Redis connection, in order).
+    for (const tab of moved.tabs) {
+      if (tab.remote) this.tabs.dropHosted(tab.peerId, false); // its own node moves it on `live:home`
+      else this.tabs.sendAway(tab.peerId, tab.page, tab.clockOffsetMs, m.node);
+    }
+    for (const { peerId, tabId, remote } of moved.agents) {
       if (remote) {
         // Its edge moves it on `live:home`; this node no longer holds anything of it for this session.
         if (!this.deps.registry.agentConn(peerId)?.memberships.size) this.dropRemote(peerId);
@@ -296,13 +333,14 @@ export class ClusterLink implements RoomObserver {
       id: socketId,
       remote: true,
       emit: (event, ...args) => (nsp.to(socketId).emit as (ev: string, ...a: unknown[]) => boolean)(event as string, ...args),
-      // Its queue is on its own node: backpressure there is not visible here (docs/decisions.md).
-      bufferedBytes: () => 0,
+      // Its queue is on its own node, which reports it when it crosses a threshold (cluster-buffers.ts).
+      bufferedBytes: () => this.buffers.bytesOf(socketId),
     };
   }
 
   private dropRemote(socketId: string): void {
     if (!this.remote.delete(socketId)) return;
+    this.buffers.forgetRemote(socketId);
     this.deps.registry.agentDisconnected(socketId);
   }
 
@@ -389,6 +427,7 @@ export class ClusterLink implements RoomObserver {
     const alive = await this.deps.state.aliveNodes();
     const now = Date.now();
     for (const [socketId, edge] of [...this.remote]) if (!alive.has(edge)) this.dropRemote(socketId);
+    this.tabs.checkLiveness(alive);
     for (const [socketId, map] of [...this.proxied]) {
       const socket = this.edgeSockets.get(socketId);
       for (const [sessionId, entry] of [...map]) {
@@ -434,9 +473,15 @@ export class ClusterLink implements RoomObserver {
     }
   }
 
+  /** This node drains: the tabs it hosts for other nodes go back to them (they serve those sessions now). */
+  drain(): void {
+    this.tabs.releaseAll();
+  }
+
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    this.buffers.close();
     for (const t of this.listThrottles.values()) t.cancel();
   }
 }

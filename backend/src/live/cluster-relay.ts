@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LiveEventsMessage } from '@tandem/protocol';
-import type { AssistNamespace, AssistServer } from './types.js';
+import { bufferedBytes } from './backpressure.js';
+import type { AssistNamespace, AssistServer, AssistSocket } from './types.js';
 
 /**
  * Live event batches to agents whose sockets are on another node (issue 9, the rooms-2-nodes bench).
@@ -35,6 +36,13 @@ export class ClusterRelay {
     nsp: AssistNamespace;
     log: Logger;
     onError(op: string): void;
+    /**
+     * Queue size above which an agent is behind (config.liveBackpressureBytes). A socket already over
+     * it gets no more batches here: its home marks it behind once told (`onFull`, cluster-buffers.ts),
+     * and uWS, whose own buffer is only a little larger, would otherwise drop what comes meanwhile.
+     */
+    limitBytes?: number;
+    onFull?(socket: AssistSocket): void;
   }) {
     this.channel = relayChannel(deps.nodeId);
     deps.sub.on('message', this.onMessage);
@@ -63,7 +71,13 @@ export class ClusterRelay {
     for (const id of payload.slice(0, nl).split(',')) {
       const socket = this.deps.nsp.sockets.get(id);
       // As socket.io's own send: nothing is written to a connection that is no longer open.
-      if (socket?.connected && socket.conn.readyState === 'open') socket.conn.write(packet);
+      if (!socket?.connected || socket.conn.readyState !== 'open') continue;
+      const limit = this.deps.limitBytes;
+      if (limit !== undefined && bufferedBytes(socket, limit) > limit) {
+        this.deps.onFull?.(socket);
+        continue;
+      }
+      socket.conn.write(packet);
     }
   }
 

@@ -38,6 +38,13 @@ export interface RoomObserver {
   listChanged(projectId: string, sessions: LiveSession[], listeners: AgentConn[]): void;
 }
 
+/** What a room that moved to another node had here (registry.movedAway). */
+export interface MovedRoom {
+  agents: { peerId: string; tabId: string; remote: boolean }[];
+  /** Its tabs still connected (here, or hosted for another node when `remote`). */
+  tabs: { peerId: string; tabId: string; page: TabPage; clockOffsetMs: number; remote: boolean }[];
+}
+
 export interface LiveRegistryDeps {
   log: Logger;
   metrics: Metrics;
@@ -393,8 +400,14 @@ export class LiveRegistry {
 
   counts(): Pick<LiveCounts, 'tabs' | 'agents' | 'forwardingTabs' | 'sessions'> {
     let forwardingTabs = 0;
-    for (const tab of this.tabsByPeer.values()) if (tab.forwarding) forwardingTabs++;
-    return { tabs: this.tabsByPeer.size, agents: this.agentsByPeer.size, forwardingTabs, sessions: this.rooms.sessionCount() };
+    let tabs = 0;
+    for (const tab of this.tabsByPeer.values()) {
+      // Tab sockets on this node only: a tab hosted for another node counts there.
+      if (tab.peer?.remote) continue;
+      tabs++;
+      if (tab.forwarding) forwardingTabs++;
+    }
+    return { tabs, agents: this.agentsByPeer.size, forwardingTabs, sessions: this.rooms.sessionCount() };
   }
 
   /** Stops every timer; the sockets are closed by socket.io. */
@@ -424,24 +437,35 @@ export class LiveRegistry {
   }
 
   /**
-   * Another node now serves this session (its tab reconnected there: a network blip through a round
-   * robin balancer, a drain). If no tab of it is connected here any more, the room here is only a
-   * grace-period shell: it goes, without `live:ended`, and its agents are answered so that they can
-   * follow the session there (agents of other nodes follow by themselves on `live:home`). Null when
-   * the room stays: unknown here, or a tab of it is still connected here (a session open on two
-   * nodes at once, see docs/decisions.md).
+   * Another node now serves this session (a tab of it connected there: a second tab, a network blip
+   * through a round robin balancer, a drain). The room here goes, without `live:ended`: its agents are
+   * answered so that they can follow the session there (agents of other nodes follow by themselves on
+   * `live:home`), and so are its tabs still connected, which the caller hands to the new home (a
+   * session whose tabs sit on two nodes is one room, at its home; cluster-tabs.ts). A tab that was
+   * streaming is told to stop: the new home starts it again for its watchers. Null when unknown here.
    */
-  movedAway(projectId: string, sessionId: string): { peerId: string; tabId: string; remote: boolean }[] | null {
+  movedAway(projectId: string, sessionId: string): MovedRoom | null {
     const room = this.rooms.room(projectId, sessionId);
-    if (!room || [...room.tabs.values()].some((t) => t.peer)) return null;
+    if (!room) return null;
     const members = [...room.members.values()];
-    const moved = members.map((m) => ({ peerId: m.conn.peer.id, tabId: m.tab.tabId, remote: !!m.conn.peer.remote }));
+    const agents = members.map((m) => ({ peerId: m.conn.peer.id, tabId: m.tab.tabId, remote: !!m.conn.peer.remote }));
     for (const m of members) this.members.detach(m);
-    for (const tab of room.tabs.values()) if (tab.graceTimer) clearTimeout(tab.graceTimer);
+    const tabs: MovedRoom['tabs'] = [];
+    for (const tab of room.tabs.values()) {
+      if (tab.graceTimer) clearTimeout(tab.graceTimer);
+      tab.graceTimer = undefined;
+      const peer = tab.peer;
+      if (!peer) continue;
+      if (tab.forwarding) peer.emit('live:stop');
+      tabs.push({ peerId: peer.id, tabId: tab.tabId, page: tab.page, clockOffsetMs: tab.clockOffsetMs, remote: !!peer.remote });
+      this.tabsByPeer.delete(peer.id);
+      tab.peer = undefined;
+      tab.forwarding = false;
+    }
     this.deps.hooks?.roomEnded(room);
     this.rooms.removeRoom(room);
     this.observer?.roomEnded(room);
-    return moved;
+    return { agents, tabs };
   }
 
   private endRoom(room: LiveRoom): void {

@@ -44,6 +44,8 @@ type Emitter<Events> = <E extends keyof Events>(event: E, ...args: Events[E] ext
  */
 export interface TabPeer {
   readonly id: string;
+  /** A tab socket on another node, reached through the Redis adapter (cluster-tabs.ts). */
+  readonly remote?: boolean;
   emit: Emitter<ServerToTabEvents>;
   /** Closes the connection (a newer socket replaced this one). */
   disconnect(): void;

@@ -1,0 +1,234 @@
+import type { Socket as NetSocket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import {
+  ASSIST_NAMESPACE, PROTOCOL_VERSION, type JoinResult, type LiveEventsMessage, type LiveSession, type PendingRequest,
+  type StartResponse, type TandemEvent,
+} from '@tandem/protocol';
+import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
+import { waitFor } from './support/browser.js';
+import { startCluster, type Cluster } from './support/cluster.js';
+import { joinSession, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
+
+/**
+ * Issue 9, what the first cluster tests left out: one session whose tabs sit on two nodes at once, and
+ * agents on another node than the session that fall behind. Raw sockets straight to each node (a
+ * round robin balancer may put a user's two tabs on two nodes; here it is forced), one cluster for the
+ * file, with a small backpressure limit so a slow agent falls behind after a few hundred KB.
+ */
+const LIMIT_KB = 256;
+let cluster: Cluster;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 2, env: { TANDEM_LIVE_BACKPRESSURE_KB: String(LIMIT_KB) } });
+}, 180_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await cluster?.close();
+}, 60_000);
+
+async function login(nodeUrl: string): Promise<string> {
+  const res = await fetch(`${nodeUrl}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
+  });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  if (!cookie) throw new Error(`login on ${nodeUrl} failed with ${res.status}`);
+  return cookie;
+}
+
+async function start(ip: string, path: string, session?: { sessionId: string; visitorId: string }): Promise<StartResponse> {
+  const res = await fetch(`${cluster.url}/ingest/v1/start`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+    body: JSON.stringify({ v: PROTOCOL_VERSION, projectKey: PROJECT_KEY, url: `https://shop.example${path}`, title: path, clientTime: Date.now(), ...session }),
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as StartResponse;
+}
+
+interface Tab {
+  socket: Socket;
+  tabId: string;
+  seq: number;
+  starts: { reason: string }[];
+  requests: PendingRequest[];
+  inputs: unknown[];
+  /** Sends `count` events from the next seq; a Meta (with this tab's href) + FullSnapshot first when `meta`. */
+  send(count: number, meta: boolean, padBytes?: number): void;
+}
+
+/** A simulated tab on one node: on each live:start it sends a Meta naming its page and a tiny snapshot, as the plugin does. */
+function tabOn(nodeUrl: string, s: StartResponse, ip: string, path: string): Tab {
+  const socket = io(`${nodeUrl}${ASSIST_NAMESPACE}`, {
+    transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': ip },
+    auth: { role: 'tab', v: PROTOCOL_VERSION, token: s.token, page: { url: `https://shop.example${path}`, title: path, visible: true, focused: true } },
+  });
+  sockets.push(socket);
+  const tab: Tab = {
+    socket, tabId: s.tabId, seq: 0, starts: [], requests: [], inputs: [],
+    send(count, meta, padBytes = 0) {
+      const now = Date.now();
+      const events = Array.from({ length: count }, (_, i) => {
+        const seq = tab.seq++;
+        if (meta && i === 0) return { seq, type: 4, timestamp: now, data: { href: `https://shop.example${path}`, width: 800, height: 600 } };
+        if (meta && i === 1) return { seq, type: 2, timestamp: now, data: { node: { type: 0, id: 1, childNodes: [] }, initialOffset: { top: 0, left: 0 } } };
+        return { seq, type: 5, timestamp: now, data: { tag: 'pad', payload: 'x'.repeat(padBytes) } };
+      });
+      socket.emit('live:events', { events });
+    },
+  };
+  socket.on('live:start', (info: { reason: string }) => {
+    tab.starts.push(info);
+    tab.send(2, true);
+  });
+  socket.on('assist:request', (req: PendingRequest) => tab.requests.push(req));
+  socket.on('control:input', (m: unknown) => tab.inputs.push(m));
+  return tab;
+}
+
+function connected(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+}
+
+function collect(socket: AgentSocket): LiveEventsMessage[] {
+  const got: LiveEventsMessage[] = [];
+  socket.on('live:events', (m) => got.push(m));
+  return got;
+}
+
+const hrefsOf = (got: LiveEventsMessage[], tabId: string) =>
+  got.filter((m) => m.tabId === tabId).flatMap((m) => m.events).filter((e) => e.type === 4).map((e) => (e.data as { href: string }).href);
+
+async function metric(nodeUrl: string, name: string): Promise<number> {
+  const text = await fetch(`${nodeUrl}/metrics`).then((r) => r.text());
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe('a session spread over two nodes is one live room', { timeout: 180_000 }, () => {
+  it('an agent sees both tabs, switches between them, and gets events, snapshots and control of the tab it watches', async () => {
+    const [A, B] = cluster.nodes;
+    const ip = '10.7.0.1';
+    const first = await start(ip, '/one');
+    const second = await start(ip, '/two', { sessionId: first.sessionId, visitorId: first.visitorId });
+    expect(second.sessionId).toBe(first.sessionId);
+    expect(second.tabId).not.toBe(first.tabId);
+    // Tab 1 on node A, then tab 2 on node B: B serves the session (its newest tab), A's tab is hosted there.
+    const one = tabOn(A.url, first, ip, '/one');
+    await connected(one.socket);
+    expect(await cluster.nodeOfSession(first.sessionId)).toBe(0);
+    const two = tabOn(B.url, second, ip, '/two');
+    await connected(two.socket);
+    await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
+
+    // An agent on node A (where tab 1's socket is) sees both tabs.
+    const cookie = await login(A.url);
+    const agent = await rawAgent(A.url, { cookie });
+    sockets.push(agent);
+    const got = collect(agent);
+    const joined = (await waitFor('a join that sees both tabs', async () => {
+      const r = await joinSession(agent, first.sessionId);
+      if (r.ok && r.session.tabs.length === 2) return r;
+      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
+      return null;
+    }, 30_000, 200)) as JoinResult;
+    expect(joined.session.tabs.map((t) => t.tabId).sort()).toEqual([first.tabId, second.tabId].sort());
+    // The live list (HTTP, any node) has the session once, with both tabs.
+    const listed = (await (await fetch(`${A.url}/api/v1/live`, { headers: { cookie } })).json()) as { sessions: LiveSession[] };
+    expect(listed.sessions.filter((s) => s.sessionId === first.sessionId).map((s) => s.tabs.length)).toEqual([2]);
+
+    // It watches tab 1 (socket on A, room on B): a snapshot from tab 1, then its events in order.
+    const watch = await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r));
+    expect(watch).toEqual({ ok: true, tabId: first.tabId });
+    await waitFor('tab 1 snapshot at the agent', async () => hrefsOf(got, first.tabId).includes('https://shop.example/one'), 30_000);
+    const fromSeq = one.seq;
+    one.send(5, false);
+    await waitFor('tab 1 events at the agent', async () =>
+      got.filter((m) => m.tabId === first.tabId).flatMap((m) => m.events).some((e) => e.seq === fromSeq + 4), 30_000);
+    const seqs = got.filter((m) => m.tabId === first.tabId).flatMap((m) => m.events.map((e: TandemEvent) => e.seq));
+    expect(seqs.slice(seqs.indexOf(fromSeq))).toEqual([fromSeq, fromSeq + 1, fromSeq + 2, fromSeq + 3, fromSeq + 4]);
+
+    // Control of tab 1: the request reaches tab 1 on node A, its answer goes to the room on node B, the
+    // agent's input comes back to tab 1.
+    const asked = requestFeature(agent, first.sessionId, 'control');
+    const req = await waitFor('the control request at tab 1', async () => one.requests.find((r) => r.feature === 'control'), 30_000);
+    one.socket.emit('assist:answer', { requestId: req.requestId, accepted: true });
+    expect((await asked).ok).toBe(true);
+    agent.emit('control:input', { sessionId: first.sessionId, input: { type: 'click', x: 10, y: 20 } });
+    await waitFor('the agent\'s click at tab 1', async () => one.inputs.length >= 1, 30_000);
+    expect(one.inputs[0]).toMatchObject({ input: { type: 'click', x: 10, y: 20 } });
+    expect(two.inputs).toEqual([]);
+    agent.emit('assist:end', { sessionId: first.sessionId, feature: 'control' });
+
+    // Switch to tab 2 (socket on B): its snapshot arrives.
+    const back = await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: second.tabId }, r));
+    expect(back).toEqual({ ok: true, tabId: second.tabId });
+    await waitFor('tab 2 snapshot at the agent', async () => hrefsOf(got, second.tabId).includes('https://shop.example/two'), 30_000);
+    // Counted where the sockets are: one tab on each node.
+    expect(await metric(A.url, 'tandem_live_tabs')).toBe(1);
+    expect(await metric(B.url, 'tandem_live_tabs')).toBe(1);
+
+    // Tab 2 closes: tab 1 stays watchable (the room keeps it; the agent follows the user to it).
+    two.socket.emit('tab:leave');
+    two.socket.disconnect();
+    await waitFor('tab 1 streaming again after tab 2 left', async () => hrefsOf(got, first.tabId).length >= 2, 30_000);
+    agent.disconnect();
+    one.socket.disconnect();
+  });
+
+  it('an agent on another node than the session that reads too slowly is marked behind, then restarts from a fresh snapshot', async () => {
+    const [A, B] = cluster.nodes;
+    const ip = '10.7.0.2';
+    const s = await start(ip, '/slow');
+    const tab = tabOn(B.url, s, ip, '/slow');
+    await connected(tab.socket);
+    expect(await cluster.nodeOfSession(s.sessionId)).toBe(1);
+    const cookie = await login(A.url);
+    const slow = await rawAgent(A.url, { cookie });
+    const fast = await rawAgent(A.url, { cookie });
+    sockets.push(slow, fast);
+    const slowGot = collect(slow);
+    const fastGot = collect(fast);
+    expect((await joinSession(slow, s.sessionId)).ok).toBe(true);
+    expect((await joinSession(fast, s.sessionId)).ok).toBe(true);
+    await waitFor('both agents streaming', async () => slowGot.length >= 1 && fastGot.length >= 1, 30_000);
+
+    // The slow agent stops reading its TCP socket: the kernel buffers fill, then node A's queue.
+    const raw = (slow.io as unknown as { engine: { transport: { ws: { _socket: NetSocket } } } }).engine.transport.ws._socket;
+    raw.pause();
+    const behindBefore = await metric(B.url, 'tandem_live_behind_total');
+    // ~16 KB events, 8 a batch (128 KB, under the limit, so the fast agent stays under it), paced;
+    // up to ~40 MB, stopping as soon as node B (the home) has marked someone behind.
+    for (let i = 0; i < 320; i++) {
+      tab.send(8, false, 16 * 1024);
+      await new Promise((r) => setTimeout(r, 10));
+      if (i % 8 === 7 && (await metric(B.url, 'tandem_live_behind_total')) > behindBefore) break;
+    }
+    expect(await metric(B.url, 'tandem_live_behind_total')).toBeGreaterThan(behindBefore);
+    const startsBefore = tab.starts.length;
+    raw.resume();
+    // Once node A reports its queue drained, node B asks the tab for a snapshot for it (`behind`).
+    await waitFor('live:start behind', async () => tab.starts.slice(startsBefore).some((x) => x.reason === 'behind'), 30_000);
+    const last = tab.seq - 1;
+    await waitFor('the slow agent restarted from the snapshot', async () =>
+      slowGot.flatMap((m) => m.events).some((e) => e.seq === last - 1 && e.type === 4), 30_000);
+    // What it got: runs of consecutive events (each from a Meta) up to where it fell behind, then
+    // nothing but the new run from the Meta taken for it.
+    const events = slowGot.flatMap((m) => m.events);
+    const restart = events.findIndex((e) => e.seq === last - 1);
+    expect(events[restart].type).toBe(4);
+    expect(events.slice(restart).map((e) => e.seq)).toEqual([last - 1, last]);
+    const holes = events.slice(1, restart).filter((e, i) => e.type !== 4 && e.seq !== events[i].seq + 1);
+    expect(holes).toEqual([]);
+    expect(restart).toBeLessThan(last - 1);
+    // The fast agent, on the same node, got every event in order.
+    await waitFor('fast agent complete', async () => fastGot.flatMap((m) => m.events).some((e) => e.seq === last), 30_000);
+    const fastSeqs = fastGot.flatMap((m) => m.events.map((e: TandemEvent) => e.seq));
+    expect(fastSeqs).toEqual(Array.from({ length: last - fastSeqs[0] + 1 }, (_, i) => fastSeqs[0] + i));
+  });
+});
