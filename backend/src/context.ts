@@ -25,12 +25,12 @@ export interface AppContext {
   assist?: AssistDirectory;
 }
 
-/** What the recording routes may know and do about live assist grants. */
+/** What the recording routes may know and do about live assist grants (on a cluster, asked of the session's home). */
 export interface AssistDirectory {
   /** The session's live recording grant if it is this agent's, else null. */
-  recordingGrant(projectId: string, sessionId: string, agent: { id: string; via: 'login' | 'watch-link' }): RecordingState | null;
+  recordingGrant(projectId: string, sessionId: string, agent: { id: string; via: 'login' | 'watch-link' }): RecordingState | null | Promise<RecordingState | null>;
   /** The granted recording got its id (the agent started uploading): everyone's `assist:state` shows it. */
-  recordingStarted(projectId: string, sessionId: string, recordingId: string): void;
+  recordingStarted(projectId: string, sessionId: string, recordingId: string): void | Promise<void>;
   /** Called with the id of a started recording whose grant ended (stopped, hung up, agent gone, session gone). */
   onRecordingEnded(listener: (recordingId: string) => void): void;
 }

@@ -2,8 +2,8 @@ import type { Socket as NetSocket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import {
-  ASSIST_NAMESPACE, PROTOCOL_VERSION, type JoinResult, type LiveEventsMessage, type LiveSession, type PendingRequest,
-  type StartResponse, type TandemEvent,
+  ASSIST_NAMESPACE, PROTOCOL_VERSION, RECORDING_ROUTES, type AssistState, type JoinResult, type LiveEventsMessage, type LiveSession, type PendingRequest,
+  type RecordingListResponse, type StartRecordingResponse, type StartResponse, type TandemEvent,
 } from '@tandem/protocol';
 import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
@@ -230,5 +230,56 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     await waitFor('fast agent complete', async () => fastGot.flatMap((m) => m.events).some((e) => e.seq === last), 30_000);
     const fastSeqs = fastGot.flatMap((m) => m.events.map((e: TandemEvent) => e.seq));
     expect(fastSeqs).toEqual(Array.from({ length: last - fastSeqs[0] + 1 }, (_, i) => fastSeqs[0] + i));
+  });
+  it("an agent on node A records a call with a user whose session node B serves: the grant is asked of B, chunks are stored by A", async () => {
+    const [A, B] = cluster.nodes;
+    const ip = '10.7.0.3';
+    const s = await start(ip, '/call');
+    const tab = tabOn(B.url, s, ip, '/call');
+    await connected(tab.socket);
+    expect(await cluster.nodeOfSession(s.sessionId)).toBe(1);
+    const cookie = await login(A.url);
+    const agent = await rawAgent(A.url, { cookie });
+    sockets.push(agent);
+    const states: AssistState[] = [];
+    agent.on('assist:state', (st) => states.push(st));
+    expect((await joinSession(agent, s.sessionId)).ok).toBe(true);
+    // Before any consent, node A refuses the start (it asked node B, which has no grant).
+    const early = await fetch(`${A.url}${RECORDING_ROUTES.list(s.sessionId)}`, { method: 'POST', headers: { cookie } });
+    expect(early.status).toBe(403);
+    for (const feature of ['call', 'record'] as const) {
+      const asked = requestFeature(agent, s.sessionId, feature);
+      const req = await waitFor(`the ${feature} request at the tab`, async () => tab.requests.find((r) => r.feature === feature), 30_000);
+      tab.socket.emit('assist:answer', { requestId: req.requestId, accepted: true });
+      expect((await asked).ok).toBe(true);
+    }
+    await waitFor('the record grant', async () => states.some((st) => st.recording?.agent.name === 'Admin'), 30_000);
+
+    const started = await fetch(`${A.url}${RECORDING_ROUTES.list(s.sessionId)}`, {
+      method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ mimeType: 'video/webm' }),
+    });
+    expect(started.status).toBe(200);
+    const { recordingId } = (await started.json()) as StartRecordingResponse;
+    // Node B (the room) knows the recording's id: everyone's assist:state shows it.
+    await waitFor('the recording id in assist:state', async () => states.some((st) => st.recording?.recordingId === recordingId), 30_000);
+    const chunks = [Buffer.alloc(3000, 1), Buffer.alloc(2000, 2)];
+    for (const [i, chunk] of chunks.entries()) {
+      const put = await fetch(`${A.url}${RECORDING_ROUTES.chunk(recordingId, i)}`, {
+        method: 'PUT', headers: { cookie, 'content-type': 'video/webm' }, body: new Uint8Array(chunk),
+      });
+      expect(put.status).toBe(200);
+    }
+    const fin = await fetch(`${A.url}${RECORDING_ROUTES.finish(recordingId)}`, {
+      method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ durationMs: 2000 }),
+    });
+    expect(fin.status).toBe(200);
+    const media = await fetch(`${A.url}${RECORDING_ROUTES.media(recordingId)}`, { headers: { cookie } });
+    expect(media.status).toBe(200);
+    expect(Buffer.from(await media.arrayBuffer()).equals(Buffer.concat(chunks))).toBe(true);
+    // The metadata is in the shared store: node B lists it too (its media needs the shared volume, docs/deploy.md).
+    const listed = (await (await fetch(`${B.url}${RECORDING_ROUTES.list(s.sessionId)}`, { headers: { cookie: await login(B.url) } })).json()) as RecordingListResponse;
+    expect(listed.items).toEqual([expect.objectContaining({ recordingId, bytes: 5000, complete: true })]);
+    agent.disconnect();
+    tab.socket.disconnect();
   });
 });

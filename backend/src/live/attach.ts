@@ -6,6 +6,7 @@ import { AssistHub } from './assist-hub.js';
 import { AssistSockets } from './assist-socket.js';
 import { bufferedBytes } from './backpressure.js';
 import { ClusterLink, REMOTE_TIMEOUT_MS } from './cluster-link.js';
+import { clusterRecordings } from './cluster-recordings.js';
 import { ClusterRelay } from './cluster-relay.js';
 import { ConsentPolicy } from './consent.js';
 import { createHandshake } from './handshake.js';
@@ -277,7 +278,8 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     },
   };
 
-  const assistDirectory: AssistDirectory = {
+  // On a cluster the grant is asked of the session's home (cluster-recordings.ts).
+  const assistDirectory: AssistDirectory = cluster ? clusterRecordings({ nsp, state, assist, log }) : {
     recordingGrant: (projectId, sessionId, agent) => assist.recordingGrant(projectId, sessionId, agent),
     recordingStarted: (projectId, sessionId, recordingId) => assist.recordingStarted(projectId, sessionId, recordingId),
     onRecordingEnded: (listener) => assist.onRecordingEnded((rec) => listener(rec.recordingId)),

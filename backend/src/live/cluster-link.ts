@@ -3,6 +3,7 @@ import type { AckResult, AgentPresence, JoinResult, LiveEventsMessage, LiveSessi
 import type { Metrics } from '../metrics.js';
 import { RemoteBuffers } from './cluster-buffers.js';
 import type { ClusterRelay } from './cluster-relay.js';
+import type { RecordingInterServerEvents } from './cluster-recordings.js';
 import { ClusterTabs, type TabInterServerEvents } from './cluster-tabs.js';
 import type { LiveRegistry, RoomObserver } from './registry.js';
 import { presence, type AgentConn, type LiveRoom } from './rooms.js';
@@ -32,7 +33,7 @@ const LIVENESS_MS = 1_000;
 /** Merged live lists at most this often per project (as the single-node list throttle). */
 const LIST_INTERVAL_MS = 250;
 
-export interface InterServerEvents extends TabInterServerEvents {
+export interface InterServerEvents extends TabInterServerEvents, RecordingInterServerEvents {
   'live:remote-join': (m: { to: string; from: string; socketId: string; identity: AgentIdentity; req: { sessionId: string; tabId?: string } },
     ack: (r: AckResult<JoinResult> | null) => void) => void;
   'live:remote-event': (m: { to: string; socketId: string; event: string; args: unknown[] }, ack?: (r: unknown) => void) => void;

@@ -90,7 +90,7 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
     const who = await caller(ctx, req);
     const sessionId = param(req, 0, 'session');
     checkSession(who, sessionId);
-    const grant = ctx.assist?.recordingGrant(who.projectId, sessionId, { id: who.agentId, via: who.via });
+    const grant = await ctx.assist?.recordingGrant(who.projectId, sessionId, { id: who.agentId, via: who.via });
     if (!grant) throw new TandemError('forbidden', 'No recording consent: the user must accept your recording request in this live session first');
     if (grant.recordingId) throw new TandemError('busy', `This consent already has a recording (${grant.recordingId}); ask again for another`);
     const raw = req.body?.length ? await decodeJsonBody(req.body, 4 * 1024) : {};
@@ -102,9 +102,9 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
       throw new TandemError('bad_request', 'startedAt must be between the consent and now (server clock, epoch ms)');
     }
     const started = await uploads.start(who, sessionId, Math.round(startedAt), parsed.data.mimeType ?? 'video/webm');
-    ctx.assist?.recordingStarted(who.projectId, sessionId, started.recordingId);
+    await ctx.assist?.recordingStarted(who.projectId, sessionId, started.recordingId);
     // The consent may have ended while the file was being created: then only the tail is taken.
-    if (ctx.assist?.recordingGrant(who.projectId, sessionId, { id: who.agentId, via: who.via })?.recordingId !== started.recordingId) {
+    if ((await ctx.assist?.recordingGrant(who.projectId, sessionId, { id: who.agentId, via: who.via }))?.recordingId !== started.recordingId) {
       uploads.grantEnded(started.recordingId);
     }
     return json(started);
