@@ -18,23 +18,14 @@ import { StreamedBuffer } from '../../lib/live/merge';
 import { LiveSequencer } from '../../lib/live/sequencer';
 import type { LiveSocket } from '../../lib/live/socket.svelte';
 import type { FrameSize } from '../../lib/stage';
+import { EarlyEvents, PictureWatchdog, REJOIN_EVERY_MS, RejoinGrace } from './join-policy';
 import { LivePicture } from './live-picture.svelte';
 import { TimeTravel } from './time-travel.svelte';
 
 export type LiveState = 'connecting' | 'waiting-consent' | 'live' | 'time-travel' | 'ended' | 'error';
 
-/** After joining, switching tabs or asking for a resync: how long to wait for a picture before asking (again). */
-const NO_PICTURE_MS = 3_000;
-const NO_PICTURE_MAX_MS = 15_000;
+/** A join or tab switch the server does not answer within this is shown as an error (try again). */
 const ACK_TIMEOUT_MS = 10_000;
-/**
- * After a reconnect (a server restart, a network blip) the user's tabs may come back a little after us:
- * "not live" then means "not back yet". Keep asking this long before calling it gone.
- */
-const REJOIN_GRACE_MS = 45_000;
-const REJOIN_EVERY_MS = 2_000;
-/** Events that arrive before the join's answer (kept, then sorted out once we know the watched tab). */
-const EARLY_MAX = 2_000;
 
 /**
  * One joined live session: the join, the watched tab's stream in seq order into the live picture
@@ -43,7 +34,7 @@ const EARLY_MAX = 2_000;
  * events of the watched tab (time-travel.svelte.ts), and assist over WebRTC (lib/assist/).
  *
  * Two Replayers can exist at once: the live one keeps drawing (hidden) during time travel, so going
- * back to live is instant.
+ * back to live is instant. The waiting rules (watchdog, rejoin grace, early events) are in join-policy.ts.
  */
 export class LiveViewController {
   session = $state.raw<LiveSession | null>(null);
@@ -78,24 +69,8 @@ export class LiveViewController {
   /** server-clock now, ticking once a second (durations, the time-travel range) */
   now = $state(Date.now());
 
-  /** Looking back within the session (time-travel.svelte.ts). */
+  /** Looking back within the session (time-travel.svelte.ts): its `at` is null while live. */
   readonly travel: TimeTravel;
-  /** server-clock ms shown in time travel; null while live */
-  get travelAt(): number | null {
-    return this.travel.at;
-  }
-  get travelLoading(): boolean {
-    return this.travel.loading;
-  }
-  get travelError(): string | null {
-    return this.travel.error;
-  }
-  get travelPlaying(): boolean {
-    return this.travel.playing;
-  }
-  get travelFrame(): FrameSize | null {
-    return this.travel.frame;
-  }
 
   watchedTab = $derived<LiveTab | null>(this.session?.tabs.find((t) => t.tabId === this.watchedTabId) ?? null);
   tabConsole = $derived(this.consoleEntries.filter((e) => e.tabId === this.watchedTabId));
@@ -103,7 +78,7 @@ export class LiveViewController {
   state = $derived.by<LiveState>(() => {
     if (this.error) return 'error';
     // Going back in time still works once the session ended (the recording is all there).
-    if (this.travelAt !== null) return 'time-travel';
+    if (this.travel.at !== null) return 'time-travel';
     if (this.ended) return 'ended';
     if (this.session?.awaitingConsent && !this.drawn) return 'waiting-consent';
     if (this.drawn && this.socket.connected) return 'live';
@@ -125,15 +100,14 @@ export class LiveViewController {
   #initialTabId: string | undefined;
   #seq = new LiveSequencer();
   #streamed = new StreamedBuffer();
-  #early: LiveEventsMessage[] = [];
-  #earlyCount = 0;
-  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #early = new EarlyEvents();
+  readonly #watchdog: PictureWatchdog;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void)[] = [];
   #started = false;
   #destroyed = false;
   #everJoined = false;
-  #rejoinSince = 0;
+  #rejoinGrace = new RejoinGrace();
   #rejoinTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(socket: LiveSocket, api: ApiClient, sessionId: string, options: { tabId?: string; selfId?: string } = {}) {
@@ -143,7 +117,13 @@ export class LiveViewController {
     this.#initialTabId = options.tabId;
     this.selfId = options.selfId;
     this.assist = new AssistController(socket, api, sessionId);
-    this.picture = new LivePicture(() => this.socket.agentOffsetMs, () => clearTimeout(this.#watchdog));
+    this.#watchdog = new PictureWatchdog({
+      idle: () => this.#destroyed || !!this.ended || !!this.error || !this.joined,
+      satisfied: () => !this.#seq.waitingForMeta && this.drawn,
+      holdOff: () => !!this.session?.awaitingConsent || !this.socket.connected,
+      ask: () => this.#requestResync('behind'),
+    });
+    this.picture = new LivePicture(() => this.socket.agentOffsetMs, () => this.#watchdog.clear());
     const view = this;
     this.travel = new TimeTravel({
       api,
@@ -196,7 +176,7 @@ export class LiveViewController {
     this.#destroyed = true;
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
-    clearTimeout(this.#watchdog);
+    this.#watchdog.clear();
     clearTimeout(this.#rejoinTimer);
     clearInterval(this.#ticker);
     if (this.socket.connected && this.joined && !this.ended) this.socket.socket.emit('live:leave', { sessionId: this.sessionId });
@@ -219,8 +199,7 @@ export class LiveViewController {
     this.joined = false;
     // Keep the picture on screen while we rejoin; the next Meta starts a fresh one.
     this.#seq.reset();
-    this.#early = [];
-    this.#earlyCount = 0;
+    this.#early.clear();
     const tabId = this.watchedTabId ?? this.#initialTabId;
     this.watchedTabId = null;
     this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId: this.sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
@@ -230,7 +209,7 @@ export class LiveViewController {
         return;
       }
       if (!result.ok) {
-        if (result.error.code === 'not_found' && this.#everJoined && this.#rejoinAllowed()) {
+        if (result.error.code === 'not_found' && this.#everJoined && this.#rejoinGrace.allowed()) {
           // We were watching: wait for the user's tab to come back rather than give up at once.
           this.rejoining = true;
           this.#rejoinTimer = setTimeout(() => {
@@ -244,27 +223,18 @@ export class LiveViewController {
       }
       this.error = null;
       this.#everJoined = true;
-      this.#rejoinSince = 0;
+      this.#rejoinGrace.reset();
       this.rejoining = false;
       this.session = result.session;
       this.capabilities = result.capabilities;
       this.watchedTabId = result.tabId;
       this.assist.watching(result.tabId);
       this.joined = true;
-      this.#armWatchdog();
-      const early = this.#early;
-      this.#early = [];
-      this.#earlyCount = 0;
-      for (const message of early) this.#onEvents(message);
+      this.#watchdog.arm();
+      for (const message of this.#early.take()) this.#onEvents(message);
       // The user may already be on another tab than the one we got.
       if (this.follow) this.#followActive();
     });
-  }
-
-  #rejoinAllowed(): boolean {
-    const now = Date.now();
-    if (!this.#rejoinSince) this.#rejoinSince = now;
-    return now - this.#rejoinSince < REJOIN_GRACE_MS;
   }
 
   // ------------------------------------------------------------------------------- live stream
@@ -279,7 +249,7 @@ export class LiveViewController {
   #followActive(): void {
     const session = this.session;
     // Not while the agent looks back in time: following catches up on the way back to live.
-    if (!session || this.travelAt !== null) return;
+    if (!session || this.travel.at !== null) return;
     const active = session.tabs.find((t) => t.tabId === session.activeTabId);
     if (active && active.tabId !== this.watchedTabId) this.#switchTab(active.tabId);
   }
@@ -289,7 +259,7 @@ export class LiveViewController {
     this.ended = reason;
     this.endedAt = this.socket.serverNow();
     this.travel.pause();
-    clearTimeout(this.#watchdog);
+    this.#watchdog.clear();
     this.assist.end();
   }
 
@@ -297,10 +267,7 @@ export class LiveViewController {
     if (this.#destroyed || this.ended) return;
     if (!this.joined) {
       // Before the join's answer we do not know the watched tab yet: keep a bounded few.
-      if (this.#earlyCount + message.events.length <= EARLY_MAX) {
-        this.#early.push(message);
-        this.#earlyCount += message.events.length;
-      }
+      this.#early.push(message);
       return;
     }
     if (message.tabId !== this.watchedTabId) return;
@@ -335,22 +302,7 @@ export class LiveViewController {
     if (!tabId || !this.joined || this.ended) return;
     this.socket.socket.emit('live:resync', { sessionId: this.sessionId, tabId, reason });
     this.resyncs++;
-    this.#armWatchdog();
-  }
-
-  /** No picture within a few seconds of asking for one: ask again, less and less often. */
-  #armWatchdog(delay = NO_PICTURE_MS): void {
-    clearTimeout(this.#watchdog);
-    this.#watchdog = setTimeout(() => {
-      if (this.#destroyed || this.ended || this.error || !this.joined) return;
-      if (!this.#seq.waitingForMeta && this.drawn) return;
-      if (this.session?.awaitingConsent || !this.socket.connected) {
-        this.#armWatchdog(delay);
-        return;
-      }
-      this.#requestResync('behind');
-      this.#armWatchdog(Math.min(delay * 2, NO_PICTURE_MAX_MS));
-    }, delay);
+    this.#watchdog.arm();
   }
 
   // ------------------------------------------------------------------------------------- tabs
@@ -378,7 +330,7 @@ export class LiveViewController {
     this.picture.destroy();
     this.picture.frame = null;
     this.picture.prepare();
-    this.#armWatchdog();
+    this.#watchdog.arm();
     this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:watch-tab', { sessionId: this.sessionId, tabId }, (err, result) => {
       if (this.#destroyed || this.watchedTabId !== tabId) return;
       if (!err && result.ok) {
@@ -407,19 +359,6 @@ export class LiveViewController {
 
   get liveEdge(): number {
     return this.endedAt ?? this.now;
-  }
-
-  /** Shows the watched tab as it was at `serverTs` (server clock), paused. */
-  travelTo(serverTs: number): void {
-    this.travel.to(serverTs);
-  }
-
-  playTravel(): void {
-    this.travel.play();
-  }
-
-  pauseTravel(): void {
-    this.travel.pause();
   }
 
   /** Back to the live picture, which kept drawing all along. */
