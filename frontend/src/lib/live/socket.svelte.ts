@@ -66,8 +66,11 @@ export class LiveSocket {
     this.socket.on('connect', () => {
       this.connected = true;
       this.error = null;
-      void this.measureClock();
+      // Joins first: an emit right behind another one waits in engine.io's buffer for a microtask, i.e.
+      // behind the Svelte updates this connect set off; the clock pings are in no hurry (the first
+      // events are placed on the agent's clock, clamped, whatever the offset says).
       for (const fn of [...this.#connectListeners]) fn();
+      void this.measureClock();
     });
     this.socket.on('disconnect', () => {
       this.connected = false;

@@ -166,9 +166,6 @@ export class LiveViewController {
     );
     this.#ticker = setInterval(() => (this.now = this.socket.serverNow()), 1_000);
     this.now = this.socket.serverNow();
-    // After the join left (when the socket is already up): the Replayer is built while the server
-    // and the user's tab work on the snapshot, not after it arrived.
-    this.picture.prepare();
   }
 
   destroy(): void {
@@ -202,6 +199,12 @@ export class LiveViewController {
     this.#early.clear();
     const tabId = this.watchedTabId ?? this.#initialTabId;
     this.watchedTabId = null;
+    // The Replayer (its sandboxed iframe, rrweb's styles) is built while the server and the user's tab
+    // work on the snapshot: in a task of its own after the join is written, so it never holds the
+    // join back (built at attach, it ran while the socket's handshake waited for the main thread).
+    setTimeout(() => {
+      if (!this.#destroyed) this.picture.prepare();
+    }, 0);
     this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId: this.sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
       if (this.#destroyed) return;
       if (err) {
