@@ -121,3 +121,54 @@ describe('agent peer mesh: canvas and call peers with one tab', () => {
     expect(mesh.ids().sort()).toEqual(['canvas:tab:T1', 'tab:T1']);
   });
 });
+
+describe('agent peer mesh: WebRTC warm-up', () => {
+  it('builds one throwaway RTCPeerConnection, closes it at once, and never a second; no peer is added', () => {
+    const { mesh, made } = setup();
+    const built: { closed: boolean; config: unknown }[] = [];
+    const g = globalThis as { RTCPeerConnection?: unknown };
+    const before = g.RTCPeerConnection;
+    g.RTCPeerConnection = class {
+      rec: { closed: boolean; config: unknown };
+      constructor(config: unknown) {
+        this.rec = { closed: false, config };
+        built.push(this.rec);
+      }
+      close() {
+        this.rec.closed = true;
+      }
+    };
+    try {
+      mesh.warmUp();
+      mesh.warmUp();
+      expect(built).toEqual([{ closed: true, config: { iceServers: [] } }]);
+      expect(mesh.ids()).toEqual([]);
+      expect(made).toHaveLength(0);
+    } finally {
+      g.RTCPeerConnection = before;
+    }
+  });
+
+  it('does nothing without WebRTC or once destroyed', () => {
+    const { mesh } = setup();
+    const g = globalThis as { RTCPeerConnection?: unknown };
+    const before = g.RTCPeerConnection;
+    delete g.RTCPeerConnection;
+    try {
+      expect(() => mesh.warmUp()).not.toThrow();
+      let n = 0;
+      g.RTCPeerConnection = class {
+        constructor() {
+          n++;
+        }
+        close() {}
+      };
+      const other = setup().mesh;
+      other.destroy();
+      other.warmUp();
+      expect(n).toBe(0);
+    } finally {
+      g.RTCPeerConnection = before;
+    }
+  });
+});

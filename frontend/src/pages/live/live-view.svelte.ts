@@ -205,6 +205,10 @@ export class LiveViewController {
     setTimeout(() => {
       if (!this.#destroyed) this.picture.prepare();
     }, 0);
+    // Then, in a task of its own (the join's answer may come in between), WebRTC's set-up.
+    setTimeout(() => {
+      if (!this.#destroyed) this.assist.mesh.warmUp();
+    }, 0);
     this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId: this.sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
       if (this.#destroyed) return;
       if (err) {
