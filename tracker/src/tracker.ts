@@ -1,7 +1,5 @@
-import { record } from '@rrweb/record';
 import type { eventWithTime } from '@rrweb/types';
 import {
-  PROTOCOL_VERSION,
   RRWEB_EVENT,
   RRWEB_SOURCE,
   TANDEM_EVENT,
@@ -14,33 +12,26 @@ import {
   type TandemCustomEventMap,
   type TrackerServerConfig,
 } from '@tandem/protocol';
-import { backoffDelay } from './backoff.js';
 import { Batcher, type Stream } from './batcher.js';
 import { EventBus } from './bus.js';
 import { UnloadHandoff } from './handoff.js';
 import { Compressor } from './compress.js';
-import { createConsoleCapture, type ConsoleCapture } from './console.js';
 import { installErrorCapture } from './errors.js';
+import { installLifecycle } from './lifecycle.js';
 import { installNetworkCapture } from './network.js';
-import {
-  CUSTOM_PAYLOAD_MAX_BYTES,
-  DEFAULT_SERVER_CONFIG,
-  PRESTART_MAX_EVENTS,
-  LIVE_SAMPLING,
-  SAMPLING,
-  STOP_FLUSH_TIMEOUT_MS,
-  type TrackerOptions,
-} from './options.js';
+import { CUSTOM_PAYLOAD_MAX_BYTES, DEFAULT_SERVER_CONFIG, PRESTART_MAX_EVENTS, STOP_FLUSH_TIMEOUT_MS, type TrackerOptions } from './options.js';
 import { installPageCapture } from './pages.js';
 import { PendingStore } from './pending-store.js';
-import { buildPrivacyOptions } from './privacy.js';
+import { Recorder, type NodeMirror } from './recorder.js';
 import { redactUrl } from './redact.js';
 import { whenIdle } from './idle.js';
 import { Guard } from './safe.js';
 import { Sender, type RefreshOutcome, type SenderStats } from './sender.js';
 import { Sequencer } from './sequencer.js';
+import { SessionOpener, type OpenResult } from './session-opener.js';
 import { SessionStore, safeStorage, type KeyValueStore } from './session.js';
-import { CanvasLevelMemory, canvasRecordOptions } from './canvas.js';
+import { CanvasLevelMemory } from './canvas.js';
+import { cleanTraits, startRequest } from './start-request.js';
 import { Transport } from './transport.js';
 import { jsonSafe, safeString, truncate } from './truncate.js';
 import { requestWatchLink } from './watch-link.js';
@@ -56,8 +47,6 @@ export interface SessionInfo {
   visitorId: string;
   token: string;
 }
-
-type OpenResult = 'first' | 'same' | 'new' | 'failed' | 'fatal';
 
 /** rrweb incremental sources that mean a person is there (keeps the session alive). */
 const ACTIVITY_SOURCES = new Set<number>([
@@ -83,8 +72,8 @@ export class Tracker {
   private readonly ids: SessionStore;
   private readonly tabStorage: KeyValueStore;
   private readonly canvasMemory: CanvasLevelMemory;
-  /** The canvas level the running rrweb recording was started with. */
-  private recordingCanvas: CanvasRecording = 'off';
+  private readonly recorder: Recorder;
+  private readonly opener: SessionOpener;
   private readonly seq = new Sequencer();
   private readonly batcher: Batcher;
   private readonly transport: Transport;
@@ -99,21 +88,9 @@ export class Tracker {
 
   private running = false;
   private startPromise: Promise<void> | null = null;
-  private opening: Promise<OpenResult> | null = null;
-  private fatal = false;
-  private sessionRetryTimer: ReturnType<typeof setTimeout> | null = null;
-  private sessionAttempt = 0;
 
   private preStart: eventWithTime[] = [];
   private preStartOverflow = false;
-  private recording = false;
-  /** The keyframe interval the running rrweb recording was started with. */
-  private recordingCheckoutMs = 0;
-  /** Live viewers want every input event (setLiveSampling); the recorder running has it when Active. */
-  private liveSampling = false;
-  private liveSamplingActive = false;
-  private stopRecord: (() => void) | undefined;
-  private consoleCapture: ConsoleCapture | null = null;
   private uninstallers: (() => void)[] = [];
   private flushTimer: ReturnType<typeof setInterval> | null = null;
   private readonly plugins: TrackerPlugin[] = [];
@@ -123,9 +100,6 @@ export class Tracker {
   private readonly fetchImpl: typeof fetch;
   /** URL prefixes network capture skips; plugins add theirs (`ignoreNetwork`). Read per request. */
   private readonly networkIgnore: string[];
-  /** getWatchLink() calls waiting for a session: rejected if the server refuses the tracker for good. */
-  private readonly sessionWaiters = new Set<(err: unknown) => void>();
-  private fatalError: unknown;
 
   constructor(options: TrackerOptions) {
     this.opts = { ...options };
@@ -159,6 +133,15 @@ export class Tracker {
     this.canvasMemory = new CanvasLevelMemory(local, `tandem:${this.projectKey}:canvas`);
     this.config.canvas = this.canvasMemory.recall();
     this.userId = this.ids.resumeIds().userId;
+    this.recorder = new Recorder(this.opts, this.guard, (e) => this.onRecordEvent(e), (tag, payload) => this.emitCustom(tag, payload));
+    this.opener = new SessionOpener({
+      guard: this.guard,
+      transport: this.transport,
+      request: (fresh) => this.startRequest(fresh),
+      apply: (res) => this.applySession(res),
+      after: (result, fresh) => this.afterOpen(result, fresh),
+      active: () => this.running,
+    });
   }
 
   // ---------------------------------------------------------------- public API
@@ -205,8 +188,7 @@ export class Tracker {
       for (const u of this.uninstallers.splice(0)) this.guard.run('uninstall', u);
       if (this.flushTimer) clearInterval(this.flushTimer);
       this.flushTimer = null;
-      if (this.sessionRetryTimer) clearTimeout(this.sessionRetryTimer);
-      this.sessionRetryTimer = null;
+      this.opener.cancelRetry();
       this.flushNow();
     });
     const sender = this.sender;
@@ -253,19 +235,16 @@ export class Tracker {
    */
   setLiveSampling(on: boolean): boolean {
     return this.guard.run('live sampling', () => {
-      if (this.liveSampling === on) return false;
-      this.liveSampling = on;
-      if (!on || !this.recording || this.liveSamplingActive) return false;
+      if (!this.recorder.wantLiveSampling(on)) return false;
       this.stopRecording();
       this.startRecording();
-      return this.recording;
+      return this.recorder.recording;
     }) ?? false;
   }
 
   /** A new Meta + FullSnapshot now (the assist plugin calls it when an agent joins). */
   takeFullSnapshot(): void {
-    if (!this.recording) return;
-    this.guard.run('snapshot', () => record.takeFullSnapshot(true));
+    this.recorder.takeFullSnapshot();
   }
 
   /**
@@ -273,8 +252,8 @@ export class Tracker {
    * The assist plugin maps a controlling agent's node ids to elements with it (the ids the agent's
    * replay shows are this recorder's) and names streamed canvases by it.
    */
-  getMirror(): { getId(node: Node | null | undefined): number; getNode(id: number): Node | null } | null {
-    return this.recording ? record.mirror : null;
+  getMirror(): NodeMirror | null {
+    return this.recorder.mirror();
   }
 
   /** Sends everything pending now; resolves when sent or when sending has to wait (offline). */
@@ -360,16 +339,16 @@ export class Tracker {
     const now = this.sessionInfo();
     if (now) return Promise.resolve(now);
     if (this.disabled) return Promise.reject(new TandemError('bad_request', 'tandem: tracker disabled (no browser or no projectKey)', 0));
-    if (this.fatal) return Promise.reject(this.fatalError ?? new TandemError('unauthorized', 'tandem: the server refused this tracker', 0));
+    if (this.opener.fatal) return Promise.reject(this.opener.fatalError ?? new TandemError('unauthorized', 'tandem: the server refused this tracker', 0));
     return new Promise((resolve, reject) => {
       let off: (() => void) | undefined;
       const fail = (err: unknown) => {
         off?.();
         reject(err);
       };
-      this.sessionWaiters.add(fail);
+      const unwait = this.opener.onRefusal(fail);
       off = this.onSession((s) => {
-        this.sessionWaiters.delete(fail);
+        unwait();
         off?.();
         resolve(s);
       });
@@ -406,7 +385,7 @@ export class Tracker {
     await new Promise<void>((resolve) => whenIdle(resolve));
     // Batches left by an earlier page are read once the session is known: its ackSeq tells which
     // of them (copies stored at unload) the server already has.
-    const result = await this.openSession(false);
+    const result = await this.opener.open(false);
     this.afterOpen(result, false);
   }
 
@@ -429,88 +408,37 @@ export class Tracker {
   }
 
   private installLifecycle(): void {
-    const onHide = this.guard.wrap('pagehide', () => this.onHide());
-    const onVisibility = this.guard.wrap('visibility', () => {
-      if (document.visibilityState === 'hidden') this.onHide();
-    });
-    const onOnline = this.guard.wrap('online', () => {
-      this.sender?.retryNow();
-      if (!this.stream && this.sessionRetryTimer) {
-        clearTimeout(this.sessionRetryTimer);
-        this.sessionRetryTimer = null;
-        this.sessionAttempt = 0;
-        void this.retrySession();
-      }
-    });
-    // Back from the back/forward cache: this page's memory is as it was, but the tab may have
-    // numbered events on other pages meanwhile. Continue after them, and draw a new baseline.
-    const onShow = this.guard.wrap('pageshow', (e: PageTransitionEvent) => {
-      if (!e.persisted || !this.stream || !this.seq.ready) return;
-      const stored = this.ids.lastSeq(this.stream);
-      if (stored > this.seq.last) this.seq.reset(-1, stored);
-      this.sender?.reclaimHandoff();
-      if (this.recording) this.newBaseline();
-    });
-    window.addEventListener('pageshow', onShow as EventListener);
-    window.addEventListener('pagehide', onHide);
-    document.addEventListener('visibilitychange', onVisibility);
-    window.addEventListener('online', onOnline);
-    this.uninstallers.push(() => {
-      window.removeEventListener('pagehide', onHide);
-      window.removeEventListener('pageshow', onShow as EventListener);
-      document.removeEventListener('visibilitychange', onVisibility);
-      window.removeEventListener('online', onOnline);
-    });
+    this.uninstallers.push(
+      installLifecycle(this.guard, {
+        hide: () => this.onHide(),
+        online: () => {
+          this.sender?.retryNow();
+          if (!this.stream) this.opener.retrySoon();
+        },
+        // Back from the back/forward cache: this page's memory is as it was, but the tab may have
+        // numbered events on other pages meanwhile. Continue after them, and draw a new baseline.
+        restored: () => {
+          if (!this.stream || !this.seq.ready) return;
+          const stored = this.ids.lastSeq(this.stream);
+          if (stored > this.seq.last) this.seq.reset(-1, stored);
+          this.sender?.reclaimHandoff();
+          if (this.recorder.recording) this.newBaseline();
+        },
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- session
 
-  private openSession(fresh: boolean): Promise<OpenResult> {
-    if (this.fatal) return Promise.resolve('fatal');
-    this.opening ??= this.requestSession(fresh).finally(() => {
-      this.opening = null;
-    });
-    return this.opening;
-  }
-
-  private async requestSession(fresh: boolean): Promise<OpenResult> {
+  /** The start request's ids: a token refresh keeps this tab's ids even if another tab has since moved to a newer session. */
+  private startRequest(fresh: boolean): StartRequest {
     const stored = this.ids.resumeIds();
-    const req: StartRequest = {
-      v: PROTOCOL_VERSION,
-      projectKey: this.projectKey,
-      url: redactUrl(location.href),
-      clientTime: Date.now(),
-    };
-    const visitorId = this.visitor ?? stored.visitorId;
-    if (visitorId) req.visitorId = visitorId;
-    if (!fresh) {
-      // A token refresh keeps this tab's ids even if another tab has since moved to a newer session.
-      const sessionId = this.stream?.sessionId ?? stored.sessionId;
-      const tabId = this.stream?.tabId ?? stored.tabId;
-      if (sessionId) req.sessionId = sessionId;
-      if (tabId) req.tabId = tabId;
-    }
-    if (this.userId) req.userId = this.userId;
-    this.guard.run('start request', () => fillEnvironment(req));
-
-    let res: StartResponse;
-    try {
-      res = await this.transport.start(req);
-    } catch (err) {
-      const status = err instanceof TandemError ? err.status : 0;
-      // A wrong key, a refused origin or an unsupported version will not fix itself: stop asking.
-      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        this.fatal = true;
-        this.fatalError = err;
-        for (const fail of this.sessionWaiters) fail(err);
-        this.sessionWaiters.clear();
-        this.guard.report(err, 'start refused');
-        return 'fatal';
-      }
-      this.guard.report(err, 'start failed');
-      return 'failed';
-    }
-    return this.guard.run('apply session', () => this.applySession(res)) ?? 'failed';
+    return startRequest(this.projectKey, {
+      visitorId: this.visitor ?? stored.visitorId,
+      sessionId: fresh ? undefined : (this.stream?.sessionId ?? stored.sessionId),
+      tabId: fresh ? undefined : (this.stream?.tabId ?? stored.tabId),
+      userId: this.userId,
+    });
   }
 
   /** Synchronous on purpose: no event may be numbered between the seq reset and the pre-start drain. */
@@ -553,7 +481,7 @@ export class Tracker {
   private continueAfterOpen(result: OpenResult, fresh: boolean): void {
     if (!this.running) return;
     if (result === 'failed') {
-      this.scheduleSessionRetry(fresh);
+      this.opener.scheduleRetry(fresh);
       return;
     }
     if (result === 'fatal') {
@@ -562,38 +490,25 @@ export class Tracker {
       this.preStart = [];
       return;
     }
-    this.sessionAttempt = 0;
+    this.opener.succeeded();
     this.sender?.kick();
     const checkoutMs = this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms;
-    if (this.recording && (checkoutMs !== this.recordingCheckoutMs || this.canvasLevel() !== this.recordingCanvas)) {
+    const recording = this.recorder.recording;
+    if (recording && (checkoutMs !== this.recorder.checkoutMs || this.canvasLevel() !== this.recorder.canvas)) {
       // The server asked for another keyframe interval or canvas level than the recording started
       // with; rrweb reads both only at record(), so restart (which also draws a new baseline).
       this.stopRecording();
       this.startRecording();
-    } else if (!this.recording) this.startRecording();
+    } else if (!recording) this.startRecording();
     else if (result === 'new' || this.preStartOverflow) this.newBaseline();
     this.preStartOverflow = false;
     this.startFlushTimer();
   }
 
-  private scheduleSessionRetry(fresh: boolean): void {
-    if (this.sessionRetryTimer || !this.running) return;
-    const delay = backoffDelay(this.sessionAttempt++);
-    this.sessionRetryTimer = setTimeout(() => {
-      this.sessionRetryTimer = null;
-      void this.retrySession(fresh);
-    }, delay);
-  }
-
-  private async retrySession(fresh = false): Promise<void> {
-    const result = await this.openSession(fresh);
-    this.afterOpen(result, fresh);
-  }
-
   /** The sender's 401 / near-expiry path: a new token for `stream`, or word that it is gone. */
   private async refresh(stream: Stream): Promise<RefreshOutcome> {
     if (stream !== this.stream) return 'dead';
-    const result = await this.openSession(false);
+    const result = await this.opener.open(false);
     if (result === 'failed') return 'later';
     if (result === 'fatal') return 'dead';
     if (this.stream === stream) return 'ok';
@@ -603,10 +518,10 @@ export class Tracker {
 
   /** The visitor came back after the idle limit: close this session's data, open a new one. */
   private rotate(): void {
-    if (this.opening || !this.seq.ready) return;
+    if (this.opener.busy || !this.seq.ready) return;
     this.flushNow();
     this.seq.unset(); // events wait in preStart until the new session's numbering starts
-    void this.openSession(true).then((result) => this.afterOpen(result, true));
+    void this.opener.open(true).then((result) => this.afterOpen(result, true));
   }
 
   private sessionInfo(): SessionInfo | undefined {
@@ -618,38 +533,7 @@ export class Tracker {
   // ---------------------------------------------------------------- recording
 
   private startRecording(): void {
-    const privacy = buildPrivacyOptions(this.opts);
-    this.consoleCapture =
-      this.opts.captureConsole !== false
-        ? createConsoleCapture(this.guard, (dropped) => this.emitCustom(TANDEM_EVENT.consoleCapped, { dropped }))
-        : null;
-    const onEvent = this.guard.wrap('record emit', (e: eventWithTime) => this.onRecordEvent(e));
-    this.recordingCheckoutMs = this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms;
-    this.recordingCanvas = this.canvasLevel();
-    const { canvasFps, ...canvas } = canvasRecordOptions(this.recordingCanvas);
-    const sampling = this.liveSampling ? { ...LIVE_SAMPLING } : { ...SAMPLING };
-    const stop = record({
-      emit: onEvent,
-      ...privacy,
-      checkoutEveryNms: this.recordingCheckoutMs,
-      inlineStylesheet: true,
-      ...canvas,
-      collectFonts: false,
-      // Drops scripts, comments and head meta noise: replay never runs them and they cost bytes.
-      slimDOMOptions: true,
-      sampling: canvasFps ? { ...sampling, canvas: canvasFps } : sampling,
-      // @rrweb/record's typings come from the `rrweb` package's own copy of @rrweb/types: same shape.
-      plugins: (this.consoleCapture ? [this.consoleCapture.plugin] : []) as never[],
-      // rrweb calls this for failures inside its observers; true = handled, do not rethrow into the page.
-      errorHandler: (err: unknown) => {
-        this.guard.report(err, 'rrweb');
-        return true;
-      },
-    });
-    this.stopRecord = stop ?? undefined;
-    this.recording = !!stop;
-    this.liveSamplingActive = this.recording && this.liveSampling;
-    this.consoleCapture?.installGate();
+    this.recorder.start(this.opts.checkoutEveryNms ?? this.config.checkoutEveryNms, this.canvasLevel());
   }
 
   private canvasLevel(): CanvasRecording {
@@ -657,11 +541,7 @@ export class Tracker {
   }
 
   private stopRecording(): void {
-    this.consoleCapture?.uninstall();
-    this.consoleCapture = null;
-    if (this.stopRecord) this.guard.run('record stop', this.stopRecord);
-    this.stopRecord = undefined;
-    this.recording = false;
+    this.recorder.stop();
   }
 
   private onRecordEvent(e: eventWithTime): void {
@@ -682,14 +562,8 @@ export class Tracker {
   }
 
   private emitCustom<K extends keyof TandemCustomEventMap>(tag: K, payload: TandemCustomEventMap[K]): void {
-    if (this.recording) {
-      try {
-        record.addCustomEvent(tag, payload);
-        return;
-      } catch {
-        /* rrweb not yet past its load wait: build the event ourselves */
-      }
-    }
+    // rrweb not yet past its load wait (or not recording): build the event ourselves.
+    if (this.recorder.addCustomEvent(tag, payload)) return;
     this.emit({ type: RRWEB_EVENT.Custom, data: { tag, payload }, timestamp: Date.now() } as eventWithTime);
   }
 
@@ -731,35 +605,4 @@ export class Tracker {
     this.rememberSeq();
     this.sender.flushForUnload(this.batcher.drain());
   }
-}
-
-function fillEnvironment(req: StartRequest): void {
-  if (document.referrer) req.referrer = redactUrl(document.referrer);
-  if (document.title) req.title = truncate(document.title, 300);
-  if (typeof navigator !== 'undefined') {
-    req.userAgent = navigator.userAgent;
-    req.language = navigator.language;
-  }
-  if (typeof screen !== 'undefined') req.screen = { width: screen.width, height: screen.height };
-  req.viewport = { width: window.innerWidth, height: window.innerHeight };
-  try {
-    req.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  } catch {
-    /* old engines */
-  }
-}
-
-/** Traits: at most 50 keys of primitives, strings cut to 1 KB. */
-function cleanTraits(traits: unknown): IdentifyPayload['traits'] | undefined {
-  if (!traits || typeof traits !== 'object') return undefined;
-  const out: NonNullable<IdentifyPayload['traits']> = {};
-  let n = 0;
-  for (const [k, v] of Object.entries(traits as Record<string, unknown>)) {
-    if (n++ >= 50) break;
-    const key = truncate(k, 100);
-    if (v === null || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
-    else if (typeof v === 'string') out[key] = truncate(v, 1_000);
-    else if (v !== undefined) out[key] = safeString(jsonSafe(v, 1_000) ?? '', 1_000);
-  }
-  return out;
 }
