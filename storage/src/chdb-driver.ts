@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { toJsonEachRow, toTabSeparated } from './encode.js';
+import { inlineParams } from './inline-params.js';
 import type { Driver, LineFormat } from './types.js';
 
 /**
@@ -31,13 +32,17 @@ export function createChdbDriver(path: string): Driver {
   const streamSlot = makeLock();
   // libchdb keeps bound parameters in state that concurrent bound queries clobber (chdb serializes its
   // own queryBindAsync calls for that reason, but not queryStreamBind), so every bound call of this
-  // driver, streams included, runs alone.
+  // driver, streams included, runs alone. Most queries never get here: their parameters are written in
+  // as literals (inline-params.ts) and they run unbound, side by side (a session's detail queries, an
+  // auth lookup and a window's events no longer queue behind each other: issue 10, open ≤ 1 s).
   const boundSlot = makeLock();
-  const hasParams = (params?: Record<string, unknown>): params is Record<string, unknown> =>
-    !!params && Object.keys(params).length > 0;
+  /** The SQL to run unbound, or null when it must be bound. */
+  const unbound = (sql: string, params?: Record<string, unknown>): string | null =>
+    !params || Object.keys(params).length === 0 ? sql : inlineParams(sql, params);
 
   async function run(sql: string, params: Record<string, unknown> | undefined, format: string): Promise<string> {
-    if (!hasParams(params)) return (await session.queryAsync(sql, { format })).text();
+    const plain = unbound(sql, params);
+    if (plain !== null) return (await session.queryAsync(plain, { format })).text();
     const release = await boundSlot();
     try {
       return (await session.queryBindAsync(sql, params, { format })).text();
@@ -58,11 +63,11 @@ export function createChdbDriver(path: string): Driver {
 
     /** Holds the session's stream slot (and, when bound, the bound slot) until drained: consume promptly. */
     async *queryLines(sql: string, params?: Record<string, unknown>, format: LineFormat = 'JSONEachRow') {
-      const bound = hasParams(params);
-      const releaseBound = bound ? await boundSlot() : () => {};
+      const plain = unbound(sql, params);
+      const releaseBound = plain === null ? await boundSlot() : () => {};
       const releaseStream = await streamSlot();
       try {
-        const stream = bound ? session.queryStreamBind(sql, params, { format }) : session.queryStream(sql, { format });
+        const stream = plain === null ? session.queryStreamBind(sql, params, { format }) : session.queryStream(plain, { format });
         try {
           let rest = '';
           for await (const chunk of stream) {
