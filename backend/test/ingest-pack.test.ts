@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, TandemError, type StartResponse } from '@tandem/protocol';
 import { PACK_SOURCE } from '../../tracker/src/pack-source.js';
@@ -112,7 +112,9 @@ describe('batch packing (tracker worker → backend unpack)', () => {
       }
       return 'accepted';
     };
-    expect(refused({ pack: 2, events: [] })).toBe('bad_request');
+    expect(refused({ pack: 3, events: [] })).toBe('bad_request');
+    expect(refused({ pack: 2, sessionId: 's0123456789', events: [] })).toBe('accepted'); // without the token's ids: left as they are
+    expect(() => unpackBatch({ pack: 2, sessionId: 'other-session', events: [] }, { sessionId: 's0123456789', tabId: 't0123456789' })).toThrow(/from the token/);
     expect(refused({ pack: PACK_VERSION, events: [{ type: 3, timestamp: 1 }] })).toBe('bad_request');
     expect(refused({ pack: PACK_VERSION, events: [{ type: 2, seq: 0, timestamp: 1, data: { node: ['div', {}] } }] })).toBe('bad_request');
     expect(refused({ pack: PACK_VERSION, events: [{ type: 2, seq: 0, timestamp: 1, data: { node: 'text without id' } }] })).toBe('bad_request');
@@ -127,9 +129,9 @@ describe('POST /ingest/v1/batch with a packed body', () => {
   }, 60_000);
   afterAll(async () => server?.dispose(), 30_000);
 
-  const post = async (tab: StartResponse, body: string) => {
+  const post = async (tab: StartResponse, body: string, compress: (b: string) => Buffer = gzipSync) => {
     const res = await fetch(`${server.url}/ingest/v1/batch?token=${encodeURIComponent(tab.token)}`, {
-      method: 'POST', headers: { 'content-type': 'text/plain' }, body: gzipSync(body),
+      method: 'POST', headers: { 'content-type': 'text/plain' }, body: new Uint8Array(compress(body)),
     });
     return { status: res.status, json: (await res.json()) as any };
   };
@@ -150,6 +152,40 @@ describe('POST /ingest/v1/batch with a packed body', () => {
     // The envelope check puts seq/type/timestamp first (both ways alike); the events are the page's.
     expect(await stored(packedTab)).toEqual(await stored(plainTab));
     expect((await stored(packedTab)).map((l) => JSON.parse(l))).toEqual(jsons.map((j) => JSON.parse(j)));
+  });
+
+  it('version 2: no ids in the envelope (the token\'s are used), zlib-compressed; stores what version 1 stores', async () => {
+    const jsons = session().slice(0, 5);
+    const body = (tab: StartResponse) => `{"v":${PROTOCOL_VERSION},"sessionId":"${tab.sessionId}","tabId":"${tab.tabId}","events":[${jsons.join(',')}]}`;
+    const stored = async (tab: StartResponse) => {
+      const lines: string[] = [];
+      for await (const line of server.store.streamEvents(server.projectId, tab.sessionId, { tabId: tab.tabId })) lines.push(line);
+      return lines;
+    };
+    const v2Tab = await startTab(server);
+    const v1Tab = await startTab(server);
+    const v2 = tandemPack(JSON.parse(body(v2Tab)))!;
+    delete v2.sessionId;
+    delete v2.tabId;
+    v2.pack = 2;
+    expect(await post(v2Tab, JSON.stringify(v2), deflateSync)).toEqual({ status: 200, json: { ackSeq: 4 } });
+    expect(await post(v1Tab, JSON.stringify(tandemPack(JSON.parse(body(v1Tab)))))).toEqual({ status: 200, json: { ackSeq: 4 } });
+    expect(await stored(v2Tab)).toEqual(await stored(v1Tab));
+    // Ids in a version 2 envelope are refused rather than checked: the format has none.
+    const withIds = { ...tandemPack(JSON.parse(body(v2Tab)))!, pack: 2 };
+    const r = await post(v2Tab, JSON.stringify(withIds), deflateSync);
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('bad_request');
+  });
+
+  it('answers a zlib body that inflates past the limit with 413 and broken zlib with 400 bad_json', async () => {
+    const tab = await startTab(server);
+    const big = await post(tab, `{"pad":"${'x'.repeat(17 * 1024 * 1024)}"}`, deflateSync);
+    expect(big.status).toBe(413);
+    expect(big.json.error.code).toBe('payload_too_large');
+    const broken = await post(tab, '', () => Buffer.from([0x78, 0x9c, 1, 2, 3, 4]));
+    expect(broken.status).toBe(400);
+    expect(broken.json.error.code).toBe('bad_json');
   });
 
   it('answers a malformed packed batch with 400 bad_request', async () => {

@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import type { Browser, Page, Request } from 'playwright-core';
 import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
 import { ensureTrackerBundle, readText } from './lib/bundles.js';
@@ -42,7 +42,9 @@ interface DecodedBatch extends Captured {
 
 function decode(c: Captured): DecodedBatch {
   const gz = c.body[0] === 0x1f && c.body[1] === 0x8b;
-  const text = (gz ? gunzipSync(c.body) : c.body).toString('utf8');
+  // zlib (pack 2): CM 8 in the low nibble of the first byte (JSON's first byte never has it).
+  const zlib = (c.body[0] & 0x0f) === 8;
+  const text = (gz ? gunzipSync(c.body) : zlib ? inflateSync(c.body) : c.body).toString('utf8');
   const body = JSON.parse(text) as { pack?: number; events: { seq: number; type: number }[] };
   const packed = body.pack !== undefined;
   // The server's own unpacking: each event comes back as the object the page recorded.

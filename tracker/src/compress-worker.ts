@@ -6,16 +6,23 @@ import { PACK_SOURCE } from './pack-source.js';
  * refers to helpers outside the worker. Every failure is answered as a message: a Worker error
  * must never surface in the page.
  *
- * With `pack` (the server's start answer said it unpacks, `config.pack`), the batch is packed first
- * (pack-source.ts): JSON.parse + rewrite + JSON.stringify here, off the page's main thread. A batch that
- * cannot be packed exactly is gzipped as it came.
+ * With `pack` (a version the server's start answer said it unpacks, `config.pack`), the batch is packed
+ * first (pack-source.ts): JSON.parse + rewrite + JSON.stringify here, off the page's main thread. A batch
+ * that cannot be packed exactly is compressed as it came. Version 2 also leaves out the envelope's ids
+ * (the server takes them from the token) and uses zlib ('deflate'), which such a server reads as well.
  */
 export const COMPRESS_WORKER_SOURCE = `
 ${PACK_SOURCE}
-function packText(text) {
+function packText(text, version) {
   try {
     var packed = tandemPack(JSON.parse(text));
-    return packed ? JSON.stringify(packed) : text;
+    if (!packed) return text;
+    if (version >= 2) {
+      delete packed.sessionId;
+      delete packed.tabId;
+      packed.pack = 2;
+    }
+    return JSON.stringify(packed);
   } catch (err) {
     return text;
   }
@@ -23,8 +30,9 @@ function packText(text) {
 self.onmessage = function (ev) {
   var id = ev.data && ev.data.id;
   try {
-    var text = ev.data.pack ? packText(ev.data.text) : ev.data.text;
-    var stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+    var version = ev.data.pack || 0;
+    var text = version ? packText(ev.data.text, version) : ev.data.text;
+    var stream = new Blob([text]).stream().pipeThrough(new CompressionStream(version >= 2 ? 'deflate' : 'gzip'));
     new Response(stream).arrayBuffer().then(
       function (buf) { self.postMessage({ id: id, buf: buf }, [buf]); },
       function (err) { self.postMessage({ id: id, error: String(err) }); }

@@ -34,11 +34,12 @@ export class Compressor {
   private readonly jobs = new Map<number, Job>();
   private url: string | null = null;
   /**
-   * Pack batches before gzip (pack-source.ts) — set from the server's start answer (`config.pack`), since
-   * only a server that unpacks may receive them. Only the worker packs: on the main thread the parse and
-   * rewrite would cost the page what the worker exists to spare it, so those paths send gzip alone.
+   * The packing version for batches (pack-source.ts; 0: none) — set from the server's start answer
+   * (`config.pack`, packVersionFor), since only a server that unpacks may receive them. Only the worker packs:
+   * on the main thread the parse and rewrite would cost the page what the worker exists to spare it, so
+   * those paths send gzip alone.
    */
-  pack = false;
+  pack = 0;
 
   constructor(private readonly guard: Guard) {}
 

@@ -16,6 +16,7 @@ import { Batcher, type Stream } from './batcher.js';
 import { EventBus } from './bus.js';
 import { UnloadHandoff } from './handoff.js';
 import { Compressor } from './compress.js';
+import { packVersionFor } from './pack-source.js';
 import { installErrorCapture } from './errors.js';
 import { installLifecycle } from './lifecycle.js';
 import { installNetworkCapture } from './network.js';
@@ -462,7 +463,7 @@ export class Tracker {
     this.config = { ...DEFAULT_SERVER_CONFIG, canvas: 'off', ...res.config };
     this.canvasMemory.remember(this.config.canvas ?? 'off');
     this.batcher.maxBytes = this.config.maxBatchBytes;
-    this.compressor.pack = this.config.pack === 1;
+    this.compressor.pack = packVersionFor(this.config.pack);
     this.ids.save(res);
     if (!this.seq.ready) this.seq.reset(res.ackSeq, this.ids.lastSeq(res)); // rotation kept the ids
     const held = this.preStart;

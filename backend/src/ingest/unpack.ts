@@ -7,7 +7,9 @@ import { TandemError } from '@tandem/protocol';
  * JSON the page produced (the bytes bench checks it event by event). Why: per-request gzip of rrweb JSON
  * stopped at 0.134× of the raw JSON; these steps took the bench's minute to 0.098× (docs/decisions.md, issue 8).
  *
- * The envelope carries `pack: 1`. In `events`, in order:
+ * The envelope carries `pack: 1` or `pack: 2`. Version 2 is version 1 without the envelope's `sessionId` and
+ * `tabId`: they are the session token's (the route checked they matched it anyway), ~500 of 12,800 bytes
+ * on the bytes bench's minute, where random ids are what gzip cannot shrink. In `events`, in order:
  * - `timestamp` is the difference from the previous event's timestamp (the first: from 0);
  * - `seq` is absent when it is the previous event's seq + 1 (the first event always has it); it goes back
  *   as the last key, where the tracker's events have it;
@@ -19,7 +21,8 @@ import { TandemError } from '@tandem/protocol';
  * - mouse/touch moves and drags (type 3, sources 1, 6, 12): a position `{x,y,id,timeOffset}` is `[x,y,id,timeOffset]`.
  * Anything that does not fit a rule is left as it was, so an unpacked event is always valid input.
  */
-export const PACK_VERSION = 1;
+/** The newest packing version this server unpacks (announced in the start answer's `config.pack`); 1 is still read. */
+export const PACK_VERSION = 2;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -28,10 +31,18 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const bad = (message: string) => new TandemError('bad_request', `packed batch: ${message}`);
 const MOVE_SOURCES = new Set([1, 6, 12]);
 
-/** Undoes packing in place when the body says `pack: 1`; any other body is returned untouched. */
-export function unpackBatch(body: unknown): unknown {
+/**
+ * Undoes packing in place when the body says `pack: 1` or `2`; any other body is returned untouched. `ids`
+ * (the session token's) fill in a version 2 envelope's sessionId and tabId; without them they stay absent.
+ */
+export function unpackBatch(body: unknown, ids?: { sessionId: string; tabId: string }): unknown {
   if (!isObj(body) || body.pack === undefined) return body;
-  if (body.pack !== PACK_VERSION) throw bad(`unknown pack version ${JSON.stringify(body.pack)}`);
+  if (body.pack !== 1 && body.pack !== 2) throw bad(`unknown pack version ${JSON.stringify(body.pack)}`);
+  if (body.pack === 2 && ids) {
+    if (body.sessionId !== undefined || body.tabId !== undefined) throw bad('version 2 takes sessionId and tabId from the token');
+    body.sessionId = ids.sessionId;
+    body.tabId = ids.tabId;
+  }
   delete body.pack;
   const events = body.events;
   if (!Array.isArray(events)) return body; // the schema reports it

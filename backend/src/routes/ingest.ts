@@ -130,7 +130,7 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
     if (!project) throw new TandemError('unauthorized', 'Project no longer exists');
     checkOrigin(project.allowedOrigins, req.headers.origin);
     const receivedAt = performance.now();
-    const parsed = batchRequestSchema.safeParse(unpackBatch(await decodeJsonBody(req.body, config.maxBatchDecodedBytes)));
+    const parsed = batchRequestSchema.safeParse(unpackBatch(await decodeJsonBody(req.body, config.maxBatchDecodedBytes), { sessionId: claims.sid, tabId: claims.tid }));
     if (!parsed.success) throw new TandemError('bad_request', describeIssues(parsed.error));
     const batch = parsed.data;
     checkVersion(batch.v);
@@ -152,7 +152,7 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
     return json(response);
   }, { bodyLimit: config.maxBatchBytes, headers: (r) => corsHeaders(r.headers.origin), onDone, doc: {
     tag: 'ingest', summary: 'Store a batch of events; answers once they are durable', auth: ['sessionToken'],
-    body: { schema: batchRequestSchema, types: INGEST_TYPES, description: 'JSON, optionally gzipped (detected by its magic bytes), optionally packed (`pack: 1`, see backend/src/ingest/unpack.ts)' },
+    body: { schema: batchRequestSchema, types: INGEST_TYPES, description: 'JSON, optionally gzip- or zlib-compressed (detected by its first bytes), optionally packed (`pack: 1` or `2`, see backend/src/ingest/unpack.ts)' },
     response: { description: 'BatchResponse: {ackSeq}, the highest seq stored for the tab' },
     errors: ['bad_json', 'bad_request', 'unsupported_version', 'origin_not_allowed', 'session_mismatch', 'rate_limited', 'unavailable'],
   } });
