@@ -267,7 +267,7 @@ export async function runSessionBytes(opts: { seconds?: number; browser?: Browse
     return [
       atMost(
         BENCH,
-        `wire after the first snapshot: ${kb(perMin).toFixed(1)} KB/min (${fmtBytes(wireAfter)} in ${after.length} gzip batches, ${after.filter((b) => b.packed).length} packed, over ${minutesAfter.toFixed(2)} min; their JSON ${fmtBytes(rawAfter)})`,
+        `wire after the first snapshot: ${kb(perMin).toFixed(1)} KB/min (${fmtBytes(wireAfter)} in ${after.length} compressed batches (gzip or zlib), ${after.filter((b) => b.packed).length} packed, over ${minutesAfter.toFixed(2)} min; their JSON ${fmtBytes(rawAfter)})`,
         kb(perMin),
         8,
         '≤ 8 KB/min after the first snapshot',
@@ -275,7 +275,7 @@ export async function runSessionBytes(opts: { seconds?: number; browser?: Browse
       ),
       atMost(
         BENCH,
-        `total wire ${fmtBytes(wireTotal)} / raw JSON ${fmtBytes(rawJson)} = ${fmtRatio(wireTotal / rawJson, 3)} (packed + gzip: ${batches.filter((b) => b.packed).length} of ${batches.length} batches; ${unique.size} events in ${seconds} s incl. a ${fmtBytes(snapshotEvent ? Buffer.byteLength(snapshotEvent.json) : NaN)} full snapshot; one gzip stream over the whole session: ${fmtRatio(wholeGzip / rawJson, 3)})`,
+        `total wire ${fmtBytes(wireTotal)} / raw JSON ${fmtBytes(rawJson)} = ${fmtRatio(wireTotal / rawJson, 3)} (packed + compressed: ${batches.filter((b) => b.packed).length} of ${batches.length} batches; ${unique.size} events in ${seconds} s incl. a ${fmtBytes(snapshotEvent ? Buffer.byteLength(snapshotEvent.json) : NaN)} full snapshot; one gzip stream over the whole session: ${fmtRatio(wholeGzip / rawJson, 3)})`,
         wireTotal / rawJson,
         0.1,
         'total wire ≤ 0.10× raw JSON',
