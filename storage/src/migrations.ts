@@ -1,5 +1,6 @@
 import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
+import { SESSION_ATTRS_STEPS } from './session-attrs.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
 
@@ -42,6 +43,9 @@ export const TTL_TABLES: Record<string, string> = {
   call_recordings: 'toDateTime(received_at) + INTERVAL $days DAY',
   custom_events: 'received_at + INTERVAL $days DAY',
   session_search: 'toDateTime(updated_at) + INTERVAL $days DAY',
+  session_attrs: 'toDateTime(updated_at) + INTERVAL $days DAY',
+  page_texts: 'last_seen + INTERVAL $days DAY',
+  page_sessions: 'received_at + INTERVAL $days DAY',
 };
 
 /** The `sessions` columns the list shows or filters on, copied into `session_search` (migration 4). */
@@ -216,6 +220,12 @@ export const MIGRATIONS: Migration[] = [
     version: 8,
     name: 'events at rest: no column statistics, inline string sizes, DoubleDelta ts, ZSTD(19) recompression after an hour',
     steps: [EVENTS_AT_REST],
+  },
+  {
+    // One row per session for the searched attributes, and visited pages by text: see session-attrs.ts.
+    version: 10,
+    name: 'search: session_attrs (one row per session), page_texts and page_sessions',
+    steps: SESSION_ATTRS_STEPS,
   },
 ];
 

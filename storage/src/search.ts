@@ -76,22 +76,19 @@ export function toSummary(r: Raw): SessionSummary {
 
 interface Filters {
   where: string[];
+  /** Project, time range and cursor: exact on every table keyed by (project_id, started_at, session_id). */
+  bounds: string[];
+  /** Child-table terms (`session_id IN (...)`): exact on any row of a session. */
+  children: string[];
   /**
-   * The same filters for a GROUP BY (started_at, session_id) over delta rows without FINAL: `key` terms
-   * (project, times, child-table IN) go to WHERE as they are; the others become HAVING terms on the
-   * group. A value a merge keeps (max, anyLast) is one of the deltas' values, so "some delta matches"
-   * holds for every session that matches (a superset, re-checked with FINAL); sums and durations are
-   * computed exactly. `exact` says whether the group form is exact for every term.
+   * Terms over `session_attrs` (migration 10, one row per session): a superset of the sessions whose merged
+   * values match (any version of the row may match; the candidates are re-checked on merged values).
    */
-  keyWhere: string[];
-  having: string[];
-  /** The row terms: their OR may also go in WHERE (it keeps every delta a HAVING term counts). */
-  rowTerms: string[];
-  /** The HAVING terms of the row terms alone (`having` without the duration terms). */
-  rowHaving: string[];
-  /** A HAVING term needs every delta of the session (a duration): no WHERE on row terms then. */
-  needsAllRows: boolean;
-  exact: boolean;
+  attr: string[];
+  /** hasErrors: some delta row has errors (deltas never subtract, so exact per row). */
+  errors: boolean;
+  /** Duration terms over a group of delta rows (GROUP_DURATION): they need every delta of a session. */
+  durations: string[];
   /**
    * The terms the merged (FINAL) rows of candidate keys are checked against: the row terms (child
    * subqueries in them bounded to the candidates' ids, `{kIds}`) and durations. Key terms are exact on
@@ -109,72 +106,81 @@ const unbounded = (term: string) => term.split(KEYS).join('');
 const toCandidates = (term: string) => term.split(KEYS).join('AND session_id IN {kIds:Array(String)}');
 
 /**
- * WHERE terms over `session_search` for every filter of the query. User input only ever travels as
- * bound parameters. Child subqueries read `{childFrom:Int64}` (set per window).
+ * WHERE terms for every filter of the query, over `session_search` (merged values: the stats and the
+ * re-check) and over `session_attrs` (the key step). User input only ever travels as bound parameters.
+ * Child subqueries read `{childFrom:Int64}` (set per window).
  */
 function buildFilters(db: string, projectId: string, query: SessionStatsQuery): Filters {
   const params: Record<string, unknown> = { p: projectId, childFrom: 0 };
   const where = ['project_id = {p:String}'];
-  const keyWhere = ['project_id = {p:String}'];
-  const having: string[] = [];
-  let exact = true;
-  /** A filter on one key column or on session_id IN (...): the same on a delta row as on the session. */
-  const key = (term: string) => (where.push(unbounded(term)), keyWhere.push(unbounded(term)));
-  /** A filter on merged columns: some delta row matches (superset unless `isExact`). */
-  const rowTerms: string[] = [];
-  const rowHaving: string[] = [];
+  const bounds = ['project_id = {p:String}'];
+  const children: string[] = [];
+  const attr: string[] = [];
+  const durations: string[] = [];
   const recheck: string[] = [];
-  const row = (bounded: string, isExact = false) => {
-    const term = unbounded(bounded);
-    (where.push(term), rowTerms.push(term), recheck.push(toCandidates(bounded)));
-    (having.push(`countIf(${term}) > 0`), rowHaving.push(`countIf(${term}) > 0`), (exact &&= isExact));
+  const bound = (term: string) => (where.push(term), bounds.push(term));
+  const child = (term: string) => (where.push(unbounded(term)), children.push(unbounded(term)));
+  /** A filter on merged columns, with its superset form on `session_attrs` (none: counters only). */
+  const row = (bounded: string, attrTerm?: string) => {
+    (where.push(unbounded(bounded)), recheck.push(toCandidates(bounded)));
+    if (attrTerm) attr.push(attrTerm);
   };
   const from = finite(query.from);
   const to = finite(query.to);
-  const child = (table: string, condition: string) =>
-    `session_id IN (SELECT session_id FROM ${db}.${table} WHERE project_id = {p:String}
-       AND received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC') ${KEYS} AND ${condition})`;
+  const childFrom = `received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC')`;
+  const childIn = (table: string, condition: string) =>
+    `session_id IN (SELECT session_id FROM ${db}.${table} WHERE project_id = {p:String} AND ${childFrom} ${KEYS} AND ${condition})`;
+  /**
+   * Sessions that visited a page whose URL or title contains the needle: the needle is matched against the
+   * project's distinct page texts (page_texts), the sessions read by primary key (page_sessions).
+   */
+  const visited = (param: string) =>
+    `session_id IN (SELECT session_id FROM ${db}.page_sessions WHERE project_id = {p:String} AND ${childFrom} ${KEYS}
+       AND text IN (SELECT text FROM ${db}.page_texts WHERE project_id = {p:String} AND ${has('text', param)}))`;
   const has = (column: string, param: string) => `positionCaseInsensitiveUTF8(${column}, {${param}:String}) > 0`;
 
-  if (from !== undefined) (key('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
-  if (to !== undefined) (key('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
+  if (from !== undefined) (bound('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
+  if (to !== undefined) (bound('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
   const userId = clean(query.userId);
-  if (userId) (row('user_id = {userId:String}'), (params.userId = userId));
+  if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId));
   const url = clean(query.url);
   if (url) {
     params.url = url;
-    row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${child('page_visits', has('url', 'url'))})`);
+    // The exit URL is always a visited page's (the writer sets it only with a page visit): `visited` finds it.
+    row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${childIn('page_visits', has('url', 'url'))})`,
+      `(${has('first_url', 'url')} OR ${unbounded(visited('url'))})`);
   }
   const q = clean(query.q);
   if (q) {
     params.q = q;
-    row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')}
-      OR session_id = {q:String} OR visitor_id = {q:String})`);
+    const exact = 'session_id = {q:String} OR visitor_id = {q:String}';
+    row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact})`,
+      `(${['user_id', 'first_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact} OR ${unbounded(visited('q'))})`);
   }
   // Deltas never subtract, so a session has errors exactly when one of its deltas has.
-  if (query.hasErrors) row('error_count > 0', true);
+  if (query.hasErrors) row('error_count > 0');
   const minDuration = finite(query.minDuration);
   if (minDuration !== undefined && minDuration > 0) {
-    (where.push('duration_ms >= {minDuration:UInt64}'), recheck.push('duration_ms >= {minDuration:UInt64}'), having.push(`${GROUP_DURATION} >= {minDuration:UInt64}`), (params.minDuration = Math.floor(minDuration)));
+    (where.push('duration_ms >= {minDuration:UInt64}'), recheck.push('duration_ms >= {minDuration:UInt64}'), durations.push(`${GROUP_DURATION} >= {minDuration:UInt64}`), (params.minDuration = Math.floor(minDuration)));
   }
   const maxDuration = finite(query.maxDuration);
   if (maxDuration !== undefined && maxDuration >= 0) {
-    (where.push('duration_ms <= {maxDuration:UInt64}'), recheck.push('duration_ms <= {maxDuration:UInt64}'), having.push(`${GROUP_DURATION} <= {maxDuration:UInt64}`), (params.maxDuration = Math.floor(maxDuration)));
+    (where.push('duration_ms <= {maxDuration:UInt64}'), recheck.push('duration_ms <= {maxDuration:UInt64}'), durations.push(`${GROUP_DURATION} <= {maxDuration:UInt64}`), (params.maxDuration = Math.floor(maxDuration)));
   }
   for (const field of ['browser', 'os', 'device'] as const) {
     const value = clean(query[field]);
     // A prefix, so `Windows` finds `Windows 10` (the OS is stored with its version). LowCardinality
     // columns: lower() runs once per distinct value, not per row.
-    if (value) (row(`startsWith(lower(${field}), lower({${field}:String}))`), (params[field] = value));
+    const term = `startsWith(lower(${field}), lower({${field}:String}))`;
+    if (value) (row(term, term), (params[field] = value));
   }
   const consoleText = clean(query.console);
-  if (consoleText) (key(child('console_logs', has('message', 'console'))), (params.console = consoleText));
+  if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText));
   const event = clean(query.event);
-  if (event) (key(child('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
+  if (event) (child(childIn('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
   const page = clean(query.page);
-  if (page) (key(child('page_visits', `(${has('url', 'page')} OR ${has('title', 'page')})`)), (params.page = page));
-  const needsAllRows = (minDuration !== undefined && minDuration > 0) || (maxDuration !== undefined && maxDuration >= 0);
-  return { where, keyWhere, having, rowTerms, rowHaving, needsAllRows, exact, recheck, params, from, to };
+  if (page) (child(visited('page')), (params.page = page));
+  return { where, bounds, children, attr, errors: !!query.hasErrors, durations, recheck, params, from, to };
 }
 
 export interface SearchOptions {
@@ -195,6 +201,7 @@ export interface SearchOptions {
 
 export function createSearch(driver: Driver, db: string, opts: SearchOptions = {}) {
   const SS = `${db}.session_search`;
+  const SA = `${db}.session_attrs`;
   async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
     const f = buildFilters(db, projectId, query);
     let upper = f.to;
@@ -203,7 +210,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       if (!c) throw new TandemError('bad_request', 'cursor is malformed');
       const term = '(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})';
       f.where.push(term);
-      f.keyWhere.push(term);
+      f.bounds.push(term);
       f.params.cTs = Math.floor(c.startedAt);
       f.params.cId = c.sessionId;
       upper = upper === undefined ? c.startedAt : Math.min(upper, c.startedAt);
@@ -255,32 +262,45 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   }
 
   /**
-   * The newest `need` matching sessions of one window: keys from the delta rows (no FINAL), then FINAL
-   * over those keys only, with every filter checked again on the merged values. When a non-exact group
-   * filter let through keys the merged values reject, the next keys below them are asked for.
+   * The newest `need` matching sessions of one window: candidate keys first, then FINAL over those keys
+   * only, with every row filter checked again on the merged values. Candidates come from `session_attrs`
+   * (one row per session: a plain ordered read, bloom filters on ids) unless a counter filter (errors,
+   * duration) needs the delta rows; then the deltas are grouped, narrowed to the attribute matches by key.
+   * When the re-check drops candidates (an older attribute version matched), the next keys are asked for.
    */
   async function newestByKeys(f: Filters, windowTerms: string[], params: Record<string, unknown>, need: number): Promise<Raw[]> {
     const out: Raw[] = [];
     const below: string[] = [];
-    const keyed = [...f.keyWhere, ...windowTerms];
-    const rowOr = f.rowTerms.length ? `(${f.rowTerms.join(' OR ')})` : '';
-    // Which delta rows the grouping reads. Rows no HAVING term counts are skipped (a single indexed term,
-    // the user id, then prunes granules by its bloom filter). A duration needs every delta of a session,
-    // so then the rows are those of the sessions whose deltas pass the other terms: a set built from the
-    // filter columns alone (a rare browser with errors: a few thousand of a million), instead of
-    // grouping every session of the window.
-    const narrow = !rowOr ? []
-      : !f.needsAllRows ? [rowOr]
-        : [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${SS} WHERE ${[...keyed, rowOr].join(' AND ')}
-             GROUP BY started_at, session_id HAVING ${f.rowHaving.join(' AND ')})`];
+    const counters = f.errors || f.durations.length > 0;
     for (;;) {
-      const keys = await driver.query<{ s_ms: number | string; session_id: string }>(
-        `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SS}
-         WHERE ${[...keyed, ...narrow, ...below].join(' AND ')}
-         GROUP BY started_at, session_id ${f.having.length ? `HAVING ${f.having.join(' AND ')}` : ''}
-         ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`,
-        { ...params, n: need - out.length });
+      const bounded = [...f.bounds, ...windowTerms, ...below];
+      const attrWhere = [...bounded, ...f.children, ...f.attr];
+      let keys: { s_ms: number | string; session_id: string }[];
+      let asked: number;
+      if (!counters) {
+        // A session may have a few versions of its row: ask for more, keep each key once.
+        asked = Math.min(2 * (need - out.length) + 8, 2 * MAX_LIMIT + 8);
+        keys = await driver.query(
+          `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}
+           ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+      } else {
+        asked = need - out.length;
+        // The deltas of the attribute (and child) matches only, by key: a primary-key condition.
+        const narrow = f.attr.length || f.children.length
+          ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')})`] : [];
+        // A duration needs every delta of a session: with errors too, the sessions whose deltas have errors.
+        const rows = f.durations.length && f.errors
+          ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${SS} WHERE ${[...bounded, ...narrow, 'error_count > 0'].join(' AND ')})`]
+          : f.errors ? ['error_count > 0'] : [];
+        keys = await driver.query(
+          `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SS}
+           WHERE ${[...bounded, ...narrow, ...rows].join(' AND ')}
+           GROUP BY started_at, session_id ${f.durations.length ? `HAVING ${f.durations.join(' AND ')}` : ''}
+           ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+      }
       if (keys.length === 0) return out;
+      const seen = new Set<string>();
+      const unique = keys.filter((k) => !seen.has(k.session_id) && seen.add(k.session_id));
       // FINAL over exactly these keys: `(started_at, session_id) IN set` is a primary-key condition, so only
       // the granules holding them are read (a time range from the oldest to the newest key would merge every
       // session between them: seconds when a rare filter's keys span the whole table). As PREWHERE it also
@@ -292,10 +312,10 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
            SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))
          ${f.recheck.length ? `WHERE ${f.recheck.join(' AND ')}` : ''}
          ORDER BY started_at DESC, session_id DESC`,
-        { ...params, kTs: keys.map((k) => Number(k.s_ms)), kIds: keys.map((k) => k.session_id) });
+        { ...params, kTs: unique.map((k) => Number(k.s_ms)), kIds: unique.map((k) => k.session_id) });
       out.push(...found);
-      // All kept (always, for exact filters), or the window has no more keys: done.
-      if (f.exact || found.length === keys.length || keys.length < need - out.length + found.length) return out;
+      // Enough, or the window has no more keys: done.
+      if (out.length >= need || keys.length < asked) return out;
       const last = keys[keys.length - 1];
       below.splice(0, 1, '(started_at, session_id) < (fromUnixTimestamp64Milli({bTs:Int64}), {bId:String})');
       params = { ...params, bTs: Number(last.s_ms), bId: last.session_id };

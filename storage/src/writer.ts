@@ -3,6 +3,7 @@ import {
   addDelta, countersOf, deriveCounted, emptyDelta, type ExtraCount, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
   type SessionState, type TabState,
 } from './derive.js';
+import { attrsRow, attrsSignature } from './session-attrs.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
 import type { Driver, IngestBatch, SessionStart, WriterStats } from './types.js';
 
@@ -69,6 +70,12 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   let lastVersion = 0;
   let lastSweep = Date.now();
   const load = createStateLoader(driver, db);
+  /**
+   * What `session_attrs` holds for each cached session (attrsSignature), so a row is written on a session's
+   * first flush and again only when an attribute changes (session-attrs.ts). A session loaded from storage
+   * has its row already (written by its first writer, or by migration 10's backfill).
+   */
+  const attrsWritten = new WeakMap<SessionState, string>();
 
   const sessionKey = (p: string, s: string) => `${p}\u0000${s}`;
   const tabKey = (p: string, s: string, t: string) => `${p}\u0000${s}\u0000${t}`;
@@ -91,7 +98,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     let state = sessions.get(key);
     if (!state) {
       // Created inside the shared promise so concurrent first touches get the same object.
-      state = load.session(p, s).then((found) => found ?? newSession(p, s, startedAt));
+      state = load.session(p, s).then((found) => {
+        if (found) attrsWritten.set(found, attrsSignature(found));
+        return found ?? newSession(p, s, startedAt);
+      });
       sessions.set(key, state);
       const loading = state;
       loading.catch(() => sessions.get(key) === loading && sessions.delete(key));
@@ -140,8 +150,11 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     // Session rows are built now, before any await: they must show exactly this group's events. They are
     // deltas: ClickHouse sums them with every other writer's (migration 6), nothing here holds a total.
     const now = Date.now();
+    const attrs: { session: SessionState; signature: string; row: Row }[] = [];
     const sessionRows = new Map([...g.sessions].map(([s, delta]) => {
       lastVersion = Math.max(lastVersion + 1, now * 1000);
+      const signature = attrsSignature(s);
+      if (attrsWritten.get(s) !== signature) attrs.push({ session: s, signature, row: attrsRow(s, lastVersion, now) });
       return [s, sessionDeltaRow(s, delta, lastVersion, now)] as const;
     }));
     const insert = (table: string, rows: Row[]) => {
@@ -156,7 +169,9 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       // events that were not stored (a failure before them loses no count: the retry re-derives it).
       const { events, ...derived } = g.rows;
       await uncountStored(g, sessionRows);
-      await Promise.all(Object.entries(derived).map(([table, rows]) => insert(table, rows)));
+      // session_attrs with the derived rows, before the delta: were it lost after the delta was stored, a
+      // reload would find the session and never write it (a second copy collapses on the same key and version).
+      await Promise.all([...Object.entries(derived), ['session_attrs', attrs.map((a) => a.row)] as const].map(([table, rows]) => insert(table, rows)));
       await insert('events', events);
       await insert('sessions', [...sessionRows.values()]);
     } catch (err) {
@@ -170,6 +185,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       next.reject(err);
       return;
     }
+    for (const a of attrs) attrsWritten.set(a.session, a.signature);
     for (const [tab, maxSeq] of g.tabs) {
       if (maxSeq > tab.ackSeq) tab.ackSeq = maxSeq;
       if (tab.pending === g.done) tab.pending = null;

@@ -43,9 +43,15 @@ const pages: Child[] = [];
 const consoles: Child[] = [];
 const customs: Child[] = [];
 
-/** Delta rows per insert round (round r holds each session's r-th delta: different parts). */
-function generate(): Record<string, unknown>[][] {
-  const rounds: Record<string, unknown>[][] = [[], [], [], []];
+type Rows = Record<string, unknown>[];
+/**
+ * Delta rows per insert round (round r holds each session's r-th delta: different parts), and the
+ * `session_attrs` rows a writer writes beside them (migration 10): one with the first delta, another
+ * each time the user id changes. The exit URL is a visited page's (the writer sets it only with a visit).
+ */
+function generate(): { rounds: Rows[]; attrs: Rows[] } {
+  const rounds: Rows[] = [[], [], [], []];
+  const attrs: Rows[] = [[], [], [], []];
   for (let i = 0; i < SESSIONS; i++) {
     const id = `s-${String(i).padStart(4, '0')}`;
     // Spread over 28 days (within the 30 days of retention: older child partitions would expire), a few
@@ -58,16 +64,28 @@ function generate(): Record<string, unknown>[][] {
     const length = Math.floor(rand() * 40 * 60_000);
     const deltas = 1 + Math.floor(rand() * 4);
     const users = [null, null, `user-${i % 37}`, `user-${(i * 7) % 41}`];
+    let user = '';
     for (let d = 0; d < deltas; d++) {
       // Delta d saw [lo, hi] of the session; a later writer may not know the first event (lo > 0).
       const lo = d === 0 ? 0 : Math.floor((length * d) / (deltas + 1));
       const hi = Math.floor((length * (d + 1)) / deltas);
       const knowsAttributes = d === 0 || rand() < 0.7;
+      const userId = d === 0 ? null : pick(users);
+      const lastUrl = d === deltas - 1 ? `https://shop.test/${pick(['done', 'cart', 'checkout'])}` : null;
+      if (lastUrl) pages.push({ sessionId: id, url: lastUrl, title: '', at: startedAt + hi });
+      if (d === 0 || (userId !== null && userId !== user)) {
+        user = userId ?? user;
+        attrs[d].push({
+          project_id: P, session_id: id, version: d + 1, updated_at: chTime(startedAt + hi), started_at: chTime(startedAt),
+          visitor_id: `v-${i % 50}`, user_id: user, first_url: firstUrl, user_agent: '', browser, browser_version: '120',
+          os, device, screen: '', country: '',
+        });
+      }
       rounds[d].push({
         project_id: P, session_id: id, version: d + 1, updated_at: chTime(startedAt + hi),
-        visitor_id: knowsAttributes ? `v-${i % 50}` : '', user_id: d === 0 ? null : pick(users),
+        visitor_id: knowsAttributes ? `v-${i % 50}` : '', user_id: userId,
         started_at: chTime(startedAt), first_event_at: chTime(startedAt + lo), last_event_at: chTime(startedAt + hi),
-        first_url: knowsAttributes ? firstUrl : '', last_url: d === deltas - 1 ? `https://shop.test/${pick(['done', 'cart', 'checkout'])}` : null,
+        first_url: knowsAttributes ? firstUrl : '', last_url: lastUrl,
         referrer: '', page_count: 1, event_count: 10 + d, error_count: rand() < 0.15 ? 1 + d : 0, console_error_count: 0, click_count: d,
         tab_ids: [`t${d % 2}`], user_agent: '', browser: knowsAttributes ? browser : '', browser_version: '120',
         os: knowsAttributes ? os : '', device: knowsAttributes ? device : '', screen: '', language: '', timezone: '', country: '',
@@ -78,7 +96,7 @@ function generate(): Record<string, unknown>[][] {
     if (rand() < 0.3) consoles.push({ sessionId: id, message: pick(['Payment declined by issuer', 'issuer ready', 'hello']), at });
     if (rand() < 0.2) customs.push({ sessionId: id, name: pick(['coupon_applied', 'purchase']), at });
   }
-  return rounds;
+  return { rounds, attrs };
 }
 
 const child = (c: Child, seq: number) => ({
@@ -91,8 +109,10 @@ beforeAll(async () => {
   driver = { ...raw, query: async (sql, params) => ((queries += 1), raw.query(sql, params)) } as Driver;
   store = createStore(driver, { database: DB });
   await store.migrate();
-  for (const table of ['sessions', 'session_search']) await driver.command(`SYSTEM STOP MERGES ${DB}.${table}`);
-  for (const round of generate()) if (round.length) await driver.insert(`${DB}.sessions`, round);
+  for (const table of ['sessions', 'session_search', 'session_attrs']) await driver.command(`SYSTEM STOP MERGES ${DB}.${table}`);
+  const { rounds, attrs } = generate();
+  for (const round of rounds) if (round.length) await driver.insert(`${DB}.sessions`, round);
+  for (const round of attrs) if (round.length) await driver.insert(`${DB}.session_attrs`, round);
   await driver.insert(`${DB}.page_visits`, pages.map((c, i) => ({ ...child(c, i), url: c.url, title: c.title, referrer: '', via: 'pushState' })));
   await driver.insert(`${DB}.console_logs`, consoles.map((c, i) => ({ ...child(c, i), level: 'log', message: c.message, trace: '' })));
   await driver.insert(`${DB}.custom_events`, customs.map((c, i) => ({ ...child(c, i), name: c.name, payload: '{}' })));
