@@ -39,7 +39,7 @@ import { cpuBetween, loadAverage, sampleCpu } from './lib/sysload.js';
 import { fmtRatio, percentile } from './lib/stats.js';
 import { isMain } from './lib/main.js';
 import {
-  DELTAS_PER_SESSION, customEventStatement, deltaStatements, generationStatements, touchDeltaStatement, touchStatement, type SearchDataShape,
+  DELTAS_PER_SESSION, attrsStatements, customEventStatement, deltaStatements, generationStatements, touchDeltaStatement, touchStatement, type SearchDataShape,
 } from './lib/search-data.js';
 
 const BENCH = 'search';
@@ -163,14 +163,18 @@ interface CacheMeta {
  * per process: stopped again at every run); when an earlier process merged some, the deltas are written anew.
  */
 async function deltaRows(driver: Driver, sessions: number, rewrite: boolean): Promise<void> {
-  for (const table of ['sessions', 'session_search']) await driver.command(`SYSTEM STOP MERGES search_new.${table}`);
-  const [row] = await driver.query<{ n: number | string }>('SELECT count() AS n FROM search_new.session_search');
-  if (!rewrite && Number(row?.n) >= sessions * DELTAS_PER_SESSION) return;
-  console.log(`search: writing the sessions as ${DELTAS_PER_SESSION} delta rows each (merges stopped)…`);
-  await driver.command('TRUNCATE TABLE search_new.sessions');
-  await driver.command('TRUNCATE TABLE search_new.session_search');
+  for (const table of SESSION_TABLES) await driver.command(`SYSTEM STOP MERGES search_new.${table}`);
+  const [row] = await driver.query<{ n: number | string; attrs: number | string; parts: number | string }>(
+    `SELECT (SELECT count() FROM search_new.session_search) AS n, (SELECT count() FROM search_new.session_attrs) AS attrs,
+       (SELECT count() FROM system.parts WHERE database = 'search_new' AND table = 'session_attrs' AND active) AS parts`);
+  if (!rewrite && Number(row?.n) === sessions * DELTAS_PER_SESSION && Number(row?.parts) >= 2 && Number(row?.attrs) > sessions) return;
+  console.log(`search: writing the sessions as ${DELTAS_PER_SESSION} delta rows each and their session_attrs rows (merges stopped)…`);
+  for (const table of SESSION_TABLES) await driver.command(`TRUNCATE TABLE search_new.${table}`);
   for (const sql of deltaStatements('search_base', 'search_new')) await driver.command(sql); // session_search_mv copies them
+  for (const sql of attrsStatements('search_base', 'search_new')) await driver.command(sql);
 }
+/** The tables the writer writes per session (and the list's copy): merges stopped while measuring unmerged. */
+const SESSION_TABLES = ['sessions', 'session_search', 'session_attrs'];
 
 /** Creates both databases (or finds them cached), returns the shape of the data. */
 async function prepare(driver: Driver, sessions: number): Promise<CacheMeta> {
@@ -183,7 +187,11 @@ async function prepare(driver: Driver, sessions: number): Promise<CacheMeta> {
       `SELECT count() AS n FROM system.tables WHERE database IN ('search_base', 'search_new') AND name IN ('sessions', 'session_search')`);
     if (ok && Number(tables[0]?.n) === 3) {
       console.log(`search: reusing the cached data of ${meta.day} (${CACHE_DIR})`);
-      await deltaRows(driver, sessions, false);
+      // Migrations added since the cache was made (their backfills are then replaced by writer-like rows).
+      const before = await driver.query<{ n: number | string }>('SELECT count() AS n FROM search_new.schema_migrations');
+      await createStore(driver, { database: 'search_new' }).migrate();
+      const after = await driver.query<{ n: number | string }>('SELECT count() AS n FROM search_new.schema_migrations');
+      await deltaRows(driver, sessions, Number(after[0]?.n) !== Number(before[0]?.n));
       return meta;
     }
   }
@@ -262,13 +270,13 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
     for (const state of states) {
       if (state === 'merged') {
         const t = performance.now();
-        for (const table of ['sessions', 'session_search']) {
+        for (const table of SESSION_TABLES) {
           await driver.command(`SYSTEM START MERGES search_new.${table}`);
           await driver.command(`OPTIMIZE TABLE search_new.${table} FINAL`);
         }
         console.log(`search: merged the deltas (OPTIMIZE FINAL) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
         // The newest 2 % are still being written: one more unmerged version each, as in the first pass.
-        for (const table of ['sessions', 'session_search']) await driver.command(`SYSTEM STOP MERGES search_new.${table}`);
+        for (const table of SESSION_TABLES) await driver.command(`SYSTEM STOP MERGES search_new.${table}`);
         await driver.command(touchStatement('search_base', shape, version + 1));
         await driver.command(touchDeltaStatement('search_new', shape, version + 1));
       }

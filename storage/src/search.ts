@@ -286,15 +286,19 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       } else {
         asked = need - out.length;
         // The deltas of the attribute (and child) matches only, by key: a primary-key condition.
-        const narrow = f.attr.length || f.children.length
-          ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')})`] : [];
-        // A duration needs every delta of a session: with errors too, the sessions whose deltas have errors.
-        const rows = f.durations.length && f.errors
-          ? [`(started_at, session_id) IN (SELECT started_at, session_id FROM ${SS} WHERE ${[...bounded, ...narrow, 'error_count > 0'].join(' AND ')})`]
-          : f.errors ? ['error_count > 0'] : [];
+        let set = f.attr.length || f.children.length ? `SELECT started_at, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}` : '';
+        let rows: string[];
+        if (f.durations.length) {
+          // A duration needs every delta of a session: only those of the sessions whose deltas pass the other
+          // terms (with errors: a delta with errors, a few percent of the rows, then the attributes among them).
+          if (f.errors) set = `SELECT started_at, session_id FROM ${SS} WHERE ${[...bounded, 'error_count > 0', ...(set ? [`(started_at, session_id) IN (${set})`] : [])].join(' AND ')}`;
+          rows = set ? [`(started_at, session_id) IN (${set})`] : [];
+        } else {
+          rows = [...(set ? [`(started_at, session_id) IN (${set})`] : []), 'error_count > 0'];
+        }
         keys = await driver.query(
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SS}
-           WHERE ${[...bounded, ...narrow, ...rows].join(' AND ')}
+           WHERE ${[...bounded, ...rows].join(' AND ')}
            GROUP BY started_at, session_id ${f.durations.length ? `HAVING ${f.durations.join(' AND ')}` : ''}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
       }

@@ -193,3 +193,19 @@ export function deltaStatements(srcDb: string, dstDb: string): string[] {
       user_agent, browser, browser_version, os, device, screen, language, timezone, country
     FROM ${srcDb}.sessions FINAL`);
 }
+
+/**
+ * `dstDb.session_attrs` (migration 10) as writers leave it: a row per session at its first flush (no user
+ * id yet: the generated user id is set by the middle delta, see deltaStatements), then one more version
+ * for each identified session when the user id is set, in a separate INSERT (so in another part).
+ */
+export function attrsStatements(srcDb: string, dstDb: string): string[] {
+  const columns = `project_id, session_id, version, updated_at, started_at, visitor_id, user_id, first_url, user_agent, browser,
+      browser_version, os, device, screen, country`;
+  const row = (version: number, user: string) => `
+    INSERT INTO ${dstDb}.session_attrs (${columns})
+    SELECT project_id, session_id, ${version}, started_at, started_at, visitor_id, ${user}, first_url, user_agent, browser,
+      browser_version, os, device, screen, country
+    FROM ${srcDb}.sessions FINAL${version > 1 ? " WHERE user_id != ''" : ''}`;
+  return [row(1, "''"), row(2, 'user_id')];
+}

@@ -283,4 +283,45 @@ ALTER TABLE tandem.events MODIFY TTL received_at + INTERVAL 60 MINUTE RECOMPRESS
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.session_attrs (
+  project_id LowCardinality(String), session_id String, version UInt64, updated_at DateTime64(3, 'UTC'),
+  started_at DateTime64(3, 'UTC'), visitor_id String, user_id String, first_url String, user_agent String,
+  browser LowCardinality(String), browser_version LowCardinality(String), os LowCardinality(String), device LowCardinality(String), screen LowCardinality(String), country LowCardinality(String),
+  INDEX user_bf user_id TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX visitor_bf visitor_id TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX session_bf session_id TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (project_id, started_at, session_id)
+TTL toDateTime(updated_at) + INTERVAL 30 DAY;
+
+INSERT INTO tandem.session_attrs (project_id, session_id, version, updated_at, started_at, visitor_id, user_id, first_url, user_agent, browser, browser_version, os, device, screen, country)
+  SELECT project_id, session_id, max(version), max(updated_at), started_at, max(visitor_id),
+    ifNull(argMaxIf(user_id, version, user_id IS NOT NULL), ''), max(first_url), max(user_agent),
+    max(browser), max(browser_version), max(os), max(device), max(screen), max(country)
+  FROM tandem.session_search GROUP BY project_id, started_at, session_id;
+
+CREATE TABLE IF NOT EXISTS tandem.page_texts (
+  project_id LowCardinality(String), text String, last_seen DateTime('UTC')
+) ENGINE = ReplacingMergeTree(last_seen)
+ORDER BY (project_id, text)
+TTL last_seen + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.page_sessions (
+  project_id LowCardinality(String), text String, received_at DateTime('UTC'), session_id String
+) ENGINE = ReplacingMergeTree
+ORDER BY (project_id, text, received_at, session_id)
+TTL received_at + INTERVAL 30 DAY;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.page_texts_mv TO tandem.page_texts
+  AS SELECT project_id, text, received_at AS last_seen FROM tandem.page_visits ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [url, title])) AS text;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.page_sessions_mv TO tandem.page_sessions
+  AS SELECT project_id, text, received_at, session_id FROM tandem.page_visits ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [url, title])) AS text;
+
+INSERT INTO tandem.page_texts (project_id, text, last_seen) SELECT project_id, text, received_at AS last_seen FROM tandem.page_visits ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [url, title])) AS text;
+
+INSERT INTO tandem.page_sessions (project_id, text, received_at, session_id) SELECT project_id, text, received_at, session_id FROM tandem.page_visits ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [url, title])) AS text;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
