@@ -365,8 +365,10 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
         const figure = `${label}: worst p95 ${p95(worst.name, 'chosen').toFixed(0)} ms (${worst.name}) over ${sessions.toLocaleString('en-US')} sessions `
           + `[${each}]; baseline (old schema and query) worst p95 ${p95(worstBase.name, 'baseline').toFixed(0)} ms (${worstBase.name}), `
           + `worst-to-worst ratio ${fmtRatio(p95(worst.name, 'chosen') / p95(worstBase.name, 'baseline'))}${sortedPart}. `
-          + `Technique: session_search (copy ordered by start, MV) + widening time windows + bloom filters on ids; child tables IN with received_at partition pruning; `
-          + `per window the newest keys from the delta rows (GROUP BY), then FINAL over exactly those keys (key set in PREWHERE). `
+          + `Technique: widening time windows; per window the newest candidate keys from session_attrs (migration 10: one row per session, `
+          + `written by the writer at a session's first flush and on identify; bloom filters on ids), or with errors/duration from the delta rows `
+          + `(GROUP BY) narrowed to the attribute matches by key; visited pages by text (page_texts: distinct URLs/titles, page_sessions by primary key); `
+          + `console/custom-event filters IN over their tables with received_at partition pruning; then FINAL over exactly those keys (key set in PREWHERE). `
           + `Data: ${DATA_STATE[state]}. `
           + `${load}${mismatched.length ? `; RESULT MISMATCH: ${mismatched.join(', ')}` : ''}`;
         const limit = targeted ? LIMIT_MS : LIMIT_MS * 2;
