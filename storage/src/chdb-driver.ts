@@ -28,13 +28,53 @@ export function createChdbDriver(path: string): Driver {
       return release;
     };
   }
-  // chDB allows one active queryStream per session (a second one throws), so streams take turns.
-  const streamSlot = makeLock();
+  /**
+   * Shared or exclusive turns, first come first served: a waiting exclusive turn holds back later shared
+   * ones (a stream is not starved by a steady flow of queries).
+   */
+  function makeSharedLock() {
+    let sharedHolders = 0;
+    let exclusiveHeld = false;
+    const waiting: { exclusive: boolean; go: () => void }[] = [];
+    const pump = () => {
+      while (waiting.length > 0) {
+        const next = waiting[0];
+        if (exclusiveHeld || (next.exclusive && sharedHolders > 0)) return;
+        waiting.shift();
+        if (next.exclusive) exclusiveHeld = true;
+        else sharedHolders++;
+        next.go();
+      }
+    };
+    const take = (exclusive: boolean) => new Promise<() => void>((resolve) => {
+      waiting.push({
+        exclusive,
+        go: () => {
+          let released = false;
+          resolve(() => {
+            if (released) return;
+            released = true;
+            if (exclusive) exclusiveHeld = false;
+            else sharedHolders--;
+            pump();
+          });
+        },
+      });
+      pump();
+    });
+    return { shared: () => take(false), exclusive: () => take(true) };
+  }
+  // The session's connection, shared: queries run side by side, a stream runs alone. chDB allows one
+  // active stream per session (a second one throws), and a query run on the connection while a stream is
+  // open ends that stream in libchdb (its next fetch fails with "No active streaming query"; seen in the
+  // seek bench once queries stopped taking turns with streams behind the bound lock below).
+  const connection = makeSharedLock();
   // libchdb keeps bound parameters in state that concurrent bound queries clobber (chdb serializes its
   // own queryBindAsync calls for that reason, but not queryStreamBind), so every bound call of this
   // driver, streams included, runs alone. Most queries never get here: their parameters are written in
   // as literals (inline-params.ts) and they run unbound, side by side (a session's detail queries, an
   // auth lookup and a window's events no longer queue behind each other: issue 10, open ≤ 1 s).
+  // Taken before `connection`, always, so the two locks cannot wait on each other.
   const boundSlot = makeLock();
   /** The SQL to run unbound, or null when it must be bound. */
   const unbound = (sql: string, params?: Record<string, unknown>): string | null =>
@@ -42,12 +82,15 @@ export function createChdbDriver(path: string): Driver {
 
   async function run(sql: string, params: Record<string, unknown> | undefined, format: string): Promise<string> {
     const plain = unbound(sql, params);
-    if (plain !== null) return (await session.queryAsync(plain, { format })).text();
-    const release = await boundSlot();
+    const releaseBound = plain === null ? await boundSlot() : () => {};
+    const release = await connection.shared();
     try {
-      return (await session.queryBindAsync(sql, params, { format })).text();
+      return plain !== null
+        ? (await session.queryAsync(plain, { format })).text()
+        : (await session.queryBindAsync(sql, params, { format })).text();
     } finally {
       release();
+      releaseBound();
     }
   }
 
@@ -61,11 +104,11 @@ export function createChdbDriver(path: string): Driver {
       return rows;
     },
 
-    /** Holds the session's stream slot (and, when bound, the bound slot) until drained: consume promptly. */
+    /** Holds the connection alone (and, when bound, the bound slot) until drained: consume promptly. */
     async *queryLines(sql: string, params?: Record<string, unknown>, format: LineFormat = 'JSONEachRow') {
       const plain = unbound(sql, params);
       const releaseBound = plain === null ? await boundSlot() : () => {};
-      const releaseStream = await streamSlot();
+      const releaseStream = await connection.exclusive();
       try {
         const stream = plain === null ? session.queryStreamBind(sql, params, { format }) : session.queryStream(plain, { format });
         try {

@@ -86,6 +86,22 @@ describe('chDB driver with written-in parameters', () => {
     expect(Number(all[0].c)).toBe(HOSTILE.length);
   });
 
+  it('keeps a stream whole while queries run at the same time (a query on the connection would end it)', async () => {
+    const queries = Array.from({ length: 40 }, (_, i) => driver.query<{ v: string }>('SELECT {s:String} AS v', { s: HOSTILE[i % HOSTILE.length] }));
+    let n = 0;
+    let sum = 0;
+    // Small blocks: many fetches, each a chance for a concurrent query to land between them.
+    for await (const line of driver.queryLines('SELECT number AS x FROM numbers(200000) SETTINGS max_block_size = 1000', { unused: 1 })) {
+      n++;
+      sum += Number(JSON.parse(line).x);
+      if (n % 20000 === 0) queries.push(driver.query('SELECT {n:UInt32} AS n', { n }));
+    }
+    expect(n).toBe(200000);
+    expect(sum).toBe((199999 * 200000) / 2);
+    const answers = await Promise.all(queries);
+    answers.slice(0, 40).forEach((rows, i) => expect((rows as { v: string }[])[0].v).toBe(HOSTILE[i % HOSTILE.length]));
+  });
+
   it('still binds what it cannot write in (a Float64, an out-of-range integer)', async () => {
     const rows = await driver.query<{ f: number; s: string }>('SELECT {f:Float64} AS f, {s:String} AS s', { f: 1.5, s: "'" });
     expect(rows).toEqual([{ f: 1.5, s: "'" }]);
