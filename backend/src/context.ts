@@ -4,7 +4,6 @@ import type { ProjectRecord, Store } from '@tandem/storage';
 import type { ServerConfig } from './config.js';
 import type { TokenSigner } from './auth/tokens.js';
 import type { Metrics } from './metrics.js';
-import { RateLimiter } from './rate-limit.js';
 import type { AssetProxy } from './assets/proxy.js';
 import type { AssetLinkSigner } from './assets/signing.js';
 
@@ -15,7 +14,11 @@ export interface AppContext {
   store: Store;
   signer: TokenSigner;
   metrics: Metrics;
-  limits: { start: RateLimiter; batch: RateLimiter; login: RateLimiter };
+  /**
+   * Per-address and per-tab budgets. On a cluster `start` and `login` are one budget for all nodes (Redis,
+   * live/state): a client must not get N times the sign-in attempts by being balanced over N nodes.
+   */
+  limits: { start: Limiter; batch: Limiter; login: Limiter };
   projects: ProjectCache;
   /** The replay asset proxy and the signer of its links. */
   assets?: { proxy: AssetProxy; signer: AssetLinkSigner };
@@ -23,6 +26,11 @@ export interface AppContext {
   live?: LiveDirectory;
   /** Assist grants HTTP routes check (call recordings). */
   assist?: AssistDirectory;
+}
+
+/** A token bucket by key: in memory (RateLimiter), or shared by the nodes (live/state SharedLimiter). */
+export interface Limiter {
+  take(key: string): boolean | Promise<boolean>;
 }
 
 /** What the recording routes may know and do about live assist grants (on a cluster, asked of the session's home). */

@@ -83,6 +83,11 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     await live.ready;
     ctx.live = live.directory;
     ctx.assist = live.assistDirectory;
+    if (live.clustered) {
+      // One budget for the cluster (per-tab batch budgets stay per node: a tab writes through one node at a time).
+      ctx.limits.start = live.limiter('start-ip', config.startRateLimit);
+      ctx.limits.login = live.limiter('login-ip', config.loginRateLimit);
+    }
     registerLiveRoutes(app, ctx);
     registerIngestRoutes(app, ctx);
     registerAuthRoutes(app, ctx);

@@ -282,4 +282,17 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     agent.disconnect();
     tab.socket.disconnect();
   });
+  it('the sign-in budget of an address is one for the cluster, not one per node', async () => {
+    const [A, B] = cluster.nodes;
+    // 20 wrong passwords at once from one address, 10 through each node: one node's burst (10) each, so
+    // per-node budgets would refuse none; one shared budget (burst 10, 0.5/s) refuses about half. At once,
+    // because each attempt costs a password hash that takes ~1 s on a loaded machine (the budget refills).
+    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      fetch(`${(i % 2 ? B : A).url}/api/v1/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.8.0.1' },
+        body: JSON.stringify({ email: ADMIN.email, password: 'not-the-password' }),
+      }).then((r) => r.status)));
+    expect(codes.filter((c) => c === 429).length, JSON.stringify(codes)).toBeGreaterThanOrEqual(5);
+    expect(codes.filter((c) => c !== 429).every((c) => c === 401), JSON.stringify(codes)).toBe(true);
+  });
 });

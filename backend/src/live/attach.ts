@@ -14,7 +14,8 @@ import { rtcConfigFor, rtcRefreshMs } from './ice.js';
 import { LiveRegistry } from './registry.js';
 import { parseOffset, parsePage } from './schemas.js';
 import { StoredSessionLookup } from './session-info.js';
-import { mergeSessions } from './state/live-state.js';
+import { mergeSessions, type SharedLimiter } from './state/live-state.js';
+import type { RateLimitConfig } from '../config.js';
 import { setupLiveState } from './state/setup.js';
 import type { AgentIdentity, AgentPeer, AssistNamespace, AssistServer, AssistSocket, TabIdentity } from './types.js';
 
@@ -31,6 +32,8 @@ export interface LiveServer {
   ready: Promise<void>;
   /** Rooms are shared with other nodes (TANDEM_REDIS_URL). */
   clustered: boolean;
+  /** A token bucket shared by every node (Redis), or this process's own without TANDEM_REDIS_URL. */
+  limiter(name: string, config: RateLimitConfig): SharedLimiter;
   /**
    * SIGTERM on a node of a cluster: refuse new sockets, close every socket's transport so its client
    * reconnects at once (through the load balancer, to another node), and wait until they are gone.
@@ -294,6 +297,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     assistDirectory,
     ready: shared.ready,
     clustered: state.shared,
+    limiter: (name, cfg) => state.limiter(name, cfg),
     async drain() {
       draining = true;
       log.info({ sockets: nsp.sockets.size }, 'live: draining: moving every socket to the other nodes');

@@ -30,7 +30,7 @@ export function registerAuthRoutes(app: TemplatedApp, ctx: AppContext): void {
   const secure = (req: RequestInfo) => req.headers['x-forwarded-proto'] === 'https';
 
   route(app, log, 'post', '/api/v1/auth/login', async (req) => {
-    if (!limits.login.take(req.ip)) throw new TandemError('rate_limited', 'Too many sign-in attempts; wait a minute');
+    if (!(await limits.login.take(req.ip))) throw new TandemError('rate_limited', 'Too many sign-in attempts; wait a minute');
     const parsed = loginSchema.safeParse(await decodeJsonBody(req.body, 16 * 1024));
     if (!parsed.success) throw new TandemError('bad_request', describeIssues(parsed.error));
     const { email, password } = parsed.data;

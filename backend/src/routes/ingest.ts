@@ -80,7 +80,7 @@ export function registerIngestRoutes(app: TemplatedApp, ctx: AppContext): void {
     { undocumented: 'CORS preflight of the ingest routes' });
 
   route(app, log, 'post', '/ingest/v1/start', async (req) => {
-    if (!limits.start.take(req.ip)) throw new TandemError('rate_limited', 'Too many new sessions from this address');
+    if (!(await limits.start.take(req.ip))) throw new TandemError('rate_limited', 'Too many new sessions from this address');
     const parsed = startRequestSchema.safeParse(await decodeJsonBody(req.body, 64 * 1024));
     if (!parsed.success) throw new TandemError('bad_request', describeIssues(parsed.error));
     const body = parsed.data;
