@@ -295,4 +295,47 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     expect(codes.filter((c) => c === 429).length, JSON.stringify(codes)).toBeGreaterThanOrEqual(5);
     expect(codes.filter((c) => c !== 429).every((c) => c === 401), JSON.stringify(codes)).toBe(true);
   });
+  it('kill -9 of the node serving a spread session: the tab on the other node is served there, and its watcher restarts from a snapshot', async () => {
+    const [A, B] = cluster.nodes;
+    const ip = '10.7.0.4';
+    const first = await start(ip, '/left');
+    const second = await start(ip, '/right', { sessionId: first.sessionId, visitorId: first.visitorId });
+    const one = tabOn(A.url, first, ip, '/left');
+    await connected(one.socket);
+    await waitFor('node A serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
+    const two = tabOn(B.url, second, ip, '/right');
+    await connected(two.socket);
+    await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
+    const agent = await rawAgent(A.url, { cookie: await login(A.url) });
+    sockets.push(agent);
+    const got = collect(agent);
+    await waitFor('a join that sees both tabs', async () => {
+      const r = await joinSession(agent, first.sessionId);
+      if (r.ok && r.session.tabs.length === 2) return r;
+      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
+      return null;
+    }, 30_000, 200);
+    expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
+    await waitFor('tab 1 snapshot', async () => hrefsOf(got, first.tabId).length >= 1, 30_000);
+
+    await B.backend.stop('SIGKILL');
+    try {
+      // Node A learns from the missing heartbeats (3 s) that B is gone, serves tab 1 itself, and the
+      // agent (on A) restarts from a new snapshot of it.
+      await waitFor('node A serving the session again', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 100);
+      await waitFor('a new snapshot of tab 1', async () => hrefsOf(got, first.tabId).length >= 2, 30_000);
+      const fromSeq = one.seq;
+      one.send(3, false);
+      await waitFor('tab 1 events after the failover', async () => got.flatMap((m) => m.events).some((e) => e.seq === fromSeq + 2), 30_000);
+      const events = got.filter((m) => m.tabId === first.tabId).flatMap((m) => m.events);
+      const holes = events.slice(1).filter((e, i) => e.type !== 4 && e.seq !== events[i].seq + 1);
+      expect(holes).toEqual([]);
+      expect(await metric(A.url, 'tandem_live_tabs')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await B.backend.start();
+      agent.disconnect();
+      one.socket.disconnect();
+      two.socket.disconnect();
+    }
+  });
 });
