@@ -7,7 +7,8 @@ import type { Driver } from './types.js';
 
 /**
  * The sessions list search and its per-day counts, over `session_search` (migration 4: a copy of
- * `sessions` ordered by (project_id, started_at, session_id), kept by a materialized view).
+ * `sessions` ordered by (project_id, started_at, session_id), kept by a materialized view) and, for the
+ * list's candidate keys, `session_attrs` and the visited-page tables (migration 10, session-attrs.ts).
  *
  * Why windows: the list is "the newest N sessions that match". Ordered by start, a query bounded to a
  * time window reads only that window's granules, and FINAL (needed: each flush writes a new version of
@@ -85,6 +86,8 @@ interface Filters {
    * values match (any version of the row may match; the candidates are re-checked on merged values).
    */
   attr: string[];
+  /** Whether `attr` is exact on the newest version of a session's row (URL and free text match titles too). */
+  attrExact: boolean;
   /** hasErrors: some delta row has errors (deltas never subtract, so exact per row). */
   errors: boolean;
   /** Duration terms over a group of delta rows (GROUP_DURATION): they need every delta of a session. */
@@ -180,7 +183,7 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
   if (event) (child(childIn('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
   const page = clean(query.page);
   if (page) (child(visited('page')), (params.page = page));
-  return { where, bounds, children, attr, errors: !!query.hasErrors, durations, recheck, params, from, to };
+  return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, recheck, params, from, to };
 }
 
 export interface SearchOptions {
@@ -190,9 +193,9 @@ export interface SearchOptions {
    */
   prefilter?: boolean;
   /**
-   * Newest keys first (default on): per window, GROUP BY (started_at, session_id) over the delta rows
-   * reads only the key and filter columns and picks the newest N matching keys; FINAL then reads and
-   * merges just those sessions (their time range, their ids). FINAL over an AggregatingMergeTree merges
+   * Newest keys first (default on): per window, the newest N candidate keys (from session_attrs, or a
+   * GROUP BY (started_at, session_id) over the delta rows for counter filters); FINAL then reads and
+   * merges just those sessions (their keys). FINAL over an AggregatingMergeTree merges
    * every column of every row in the window, which made "newest 50" several times slower after
    * migration 6. Off: FINAL over the window as before (scripts/measure-list.ts compares both).
    */
@@ -326,19 +329,48 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     }
   }
 
+  /**
+   * The per-day counts without FINAL over the delta rows: sessions from `session_attrs` (one row per session;
+   * FINAL keeps its newest version, so the attribute terms are exact), errors from the delta rows that have
+   * errors (a few percent; sums and "has errors" are exact on deltas, which never subtract). FINAL over
+   * every delta of the range cost ~0.5 s at 1M sessions. Skip indexes are off for the FINAL read: one could
+   * drop the granule of a newer version and leave an older one standing in for the session.
+   */
+  async function statsByAttrs(f: Filters): Promise<Raw[]> {
+    const attrWhere = [...f.bounds, ...f.children, ...f.attr];
+    const withErrors = `SELECT started_at, session_id FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')}`;
+    const attrKeys = `SELECT started_at, session_id FROM ${SA} FINAL WHERE ${attrWhere.join(' AND ')}`;
+    const day = 'toString(toDate(started_at, {tz:String}))';
+    return driver.query<Raw>(
+      `SELECT day, sum(sessions) AS sessions, sum(with_errors) AS with_errors, sum(errors) AS errors FROM (
+         SELECT ${day} AS day, count() AS sessions, toUInt64(0) AS with_errors, toUInt64(0) AS errors
+         FROM ${SA} FINAL WHERE ${[...attrWhere, ...(f.errors ? [`(started_at, session_id) IN (${withErrors})`] : [])].join(' AND ')}
+         GROUP BY day
+         UNION ALL
+         SELECT ${day} AS day, toUInt64(0) AS sessions, toUInt64(uniqExact(session_id)) AS with_errors, toUInt64(sum(error_count)) AS errors
+         FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0', ...(attrWhere.length > f.bounds.length ? [`(started_at, session_id) IN (${attrKeys})`] : [])].join(' AND ')}
+         GROUP BY day)
+       GROUP BY day ORDER BY day
+       SETTINGS use_skip_indexes_if_final = 0`,
+      f.params,
+    );
+  }
+
   /** Sessions, sessions with errors and errors per calendar day of `tz`, every day of the range filled. */
   async function sessionStats(projectId: string, query: SessionStatsQuery): Promise<SessionStatsResponse> {
     const tz = query.tz || 'UTC';
     const f = buildFilters(db, projectId, query);
     f.params.tz = tz;
     f.params.childFrom = Math.floor(f.from ?? 0) - CHILD_SLACK_MS;
-    const rows = await driver.query<Raw>(
-      `SELECT toString(toDate(started_at, {tz:String})) AS day, count() AS sessions,
-              countIf(error_count > 0) AS with_errors, sum(error_count) AS errors
-       FROM ${SS} FINAL WHERE ${f.where.join(' AND ')}
-       GROUP BY day ORDER BY day`,
-      f.params,
-    );
+    const rows = f.attrExact && f.durations.length === 0 && !opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0'
+      ? await statsByAttrs(f)
+      : await driver.query<Raw>(
+        `SELECT toString(toDate(started_at, {tz:String})) AS day, count() AS sessions,
+                countIf(error_count > 0) AS with_errors, sum(error_count) AS errors
+         FROM ${SS} FINAL WHERE ${f.where.join(' AND ')}
+         GROUP BY day ORDER BY day`,
+        f.params,
+      );
     const found = new Map(rows.map((r) => [text(r.day), r]));
     const first = f.from !== undefined ? dayIn(f.from, tz) : rows[0] ? text(rows[0].day) : dayIn(Date.now(), tz);
     const last = dayIn(Math.min(f.to ?? Date.now(), Date.now()), tz);

@@ -205,6 +205,28 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     }, 120_000);
   }
 
+  const statsCases: [string, SessionQuery][] = [
+    ['everything', {}], ['errors', { hasErrors: true }], ['browser + errors', { browser: 'safari', hasErrors: true }],
+    ['user id (the newest one only)', { userId: 'user-3' }], ['OS prefix and device', { os: 'windows', device: 'desktop' }],
+    ['custom event + time range', { event: 'purchase', from: NOW - 20 * DAY }], ['visited page', { page: 'cart' }],
+    ['URL (the FINAL path)', { url: 'checkout' }], ['duration (the FINAL path)', { minDuration: 20 * 60_000 }],
+  ];
+  for (const [name, q] of statsCases) {
+    it(`per-day stats: ${name}`, async () => {
+      const all = await everySession();
+      const ids = new Set(bruteForce(all, q));
+      const expected = new Map<string, { sessions: number; sessionsWithErrors: number; errors: number }>();
+      for (const s of all.filter((x) => ids.has(x.id))) {
+        const d = expected.get(new Date(s.started).toISOString().slice(0, 10)) ?? { sessions: 0, sessionsWithErrors: 0, errors: 0 };
+        (d.sessions += 1), (d.sessionsWithErrors += s.errors > 0 ? 1 : 0), (d.errors += s.errors);
+        expected.set(new Date(s.started).toISOString().slice(0, 10), d);
+      }
+      const { days } = await store.sessionStats(P, { ...q, tz: 'UTC' });
+      const got = new Map(days.filter((d) => d.sessions > 0 || d.errors > 0).map(({ day, ...rest }) => [day, rest]));
+      expect(got).toEqual(expected);
+    }, 60_000);
+  }
+
   it('the data really is unmerged, and some durations are spanned by no single delta', async () => {
     const [parts] = await driver.query<{ rows: number | string; sessions: number | string }>(
       `SELECT count() AS rows, uniqExact(session_id) AS sessions FROM ${DB}.session_search WHERE project_id = {p:String}`, { p: P });
