@@ -239,7 +239,8 @@ export class PlayerController {
     if (!stage) return;
     const host = document.createElement('div');
     host.className = 'replay-host';
-    stage.append(host);
+    // First in the stage: the replaced one stays (hidden) until its own task removes it (#retire).
+    stage.prepend(host);
     const replayer = new Replayer(events, {
       root: host,
       speed: this.speed,
@@ -268,7 +269,7 @@ export class PlayerController {
     this.#mounted = mounted;
     this.windowIndex = window.index;
     this.#position(mounted, target);
-    this.#unmount(old);
+    this.#retire(old);
     performance.mark('tandem:replayer-positioned');
     this.ready = true;
     this.#cache?.keepAround(window.index, this.#windows.length);
@@ -284,6 +285,17 @@ export class PlayerController {
       this.#stopClock();
       m.replayer.pause(local);
     }
+  }
+
+  /**
+   * Takes a replaced Replayer off screen now and tears it down in a task of its own: removing an iframe
+   * holding a rebuilt page (~1,500 nodes) costs 5–300 ms, and in the swap's task it made the longest task of
+   * a seek (rrweb's rebuild and positioning, then this). Hidden first, so the new frame is the only one shown.
+   */
+  #retire(m: Mounted | null): void {
+    if (!m) return;
+    m.host.style.display = 'none'; // already paused by #goto
+    setTimeout(() => this.#unmount(m), 0);
   }
 
   #unmount(m: Mounted | null): void {
