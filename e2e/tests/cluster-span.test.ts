@@ -338,4 +338,54 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
       two.socket.disconnect();
     }
   });
+  it('SIGTERM of the node serving a spread session: the tab it hosted goes back to its own node before the exit', async () => {
+    const [A, B] = cluster.nodes;
+    await waitFor('both nodes ready', async () => (await Promise.all(cluster.nodes.map((n) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), 60_000);
+    const ip = '10.7.0.5';
+    const first = await start(ip, '/up');
+    const second = await start(ip, '/down', { sessionId: first.sessionId, visitorId: first.visitorId });
+    const one = tabOn(A.url, first, ip, '/up');
+    await connected(one.socket);
+    await waitFor('node A serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
+    const two = tabOn(B.url, second, ip, '/down');
+    await connected(two.socket);
+    await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
+    const agent = await rawAgent(A.url, { cookie: await login(A.url) });
+    sockets.push(agent);
+    const got = collect(agent);
+    await waitFor('a join that sees both tabs', async () => {
+      const r = await joinSession(agent, first.sessionId);
+      if (r.ok && r.session.tabs.length === 2) return r;
+      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
+      return null;
+    }, 30_000, 200);
+    expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
+    await waitFor('tab 1 snapshot', async () => hrefsOf(got, first.tabId).length >= 1, 30_000);
+
+    let servedByA = 0;
+    const poll = (async () => {
+      const until = Date.now() + 20_000;
+      while (!servedByA && Date.now() < until) {
+        if ((await cluster.nodeOfSession(first.sessionId).catch(() => -1)) === 0) servedByA = Date.now();
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await B.backend.stop('SIGTERM');
+    const exitedAt = Date.now();
+    try {
+      await poll;
+      // Released by the drain, not found dead 3 s after the exit.
+      expect(servedByA).toBeGreaterThan(0);
+      expect(servedByA).toBeLessThanOrEqual(exitedAt);
+      await waitFor('a new snapshot of tab 1', async () => hrefsOf(got, first.tabId).length >= 2, 30_000);
+      const fromSeq = one.seq;
+      one.send(3, false);
+      await waitFor('tab 1 events after the drain', async () => got.flatMap((m) => m.events).some((e) => e.seq === fromSeq + 2), 30_000);
+    } finally {
+      await B.backend.start();
+      agent.disconnect();
+      one.socket.disconnect();
+      two.socket.disconnect();
+    }
+  });
 });
