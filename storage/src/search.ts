@@ -338,9 +338,27 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
    */
   async function statsByAttrs(f: Filters): Promise<Raw[]> {
     const attrWhere = [...f.bounds, ...f.children, ...f.attr];
-    const withErrors = `SELECT started_at, session_id FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')}`;
-    const attrKeys = `SELECT started_at, session_id FROM ${SA} FINAL WHERE ${attrWhere.join(' AND ')}`;
     const day = 'toString(toDate(started_at, {tz:String}))';
+    const settings = 'SETTINGS use_skip_indexes_if_final = 0, join_use_nulls = 0';
+    if (attrWhere.length > f.bounds.length) {
+      // Attribute or child terms: the matching sessions joined with the error totals of the sessions that have
+      // errors (a hash table of a few percent of the sessions). Measured at 1M sessions (CPU ms, unmerged):
+      // Safari + errors 241 this way, 1,382 with the two halves below (an IN set of every Safari session).
+      return driver.query<Raw>(
+        `SELECT day, count() AS sessions, countIf(errs > 0) AS with_errors, sum(errs) AS errors FROM (
+           SELECT ${day.replace('started_at', 'a.started_at')} AS day, e.errs AS errs
+           FROM (SELECT started_at, session_id FROM ${SA} FINAL WHERE ${attrWhere.join(' AND ')}) AS a
+           LEFT JOIN (SELECT started_at, session_id, sum(error_count) AS errs FROM ${SS}
+                      WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')} GROUP BY started_at, session_id) AS e
+           USING (started_at, session_id)
+           ${f.errors ? 'WHERE errs > 0' : ''})
+         GROUP BY day ORDER BY day ${settings}`,
+        f.params,
+      );
+    }
+    // Only the time range (and errors): sessions per day and errors per day apart, no join (all days: 205 ms
+    // CPU this way, 398 joined).
+    const withErrors = `SELECT started_at, session_id FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')}`;
     return driver.query<Raw>(
       `SELECT day, sum(sessions) AS sessions, sum(with_errors) AS with_errors, sum(errors) AS errors FROM (
          SELECT ${day} AS day, count() AS sessions, toUInt64(0) AS with_errors, toUInt64(0) AS errors
@@ -348,10 +366,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
          GROUP BY day
          UNION ALL
          SELECT ${day} AS day, toUInt64(0) AS sessions, toUInt64(uniqExact(session_id)) AS with_errors, toUInt64(sum(error_count)) AS errors
-         FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0', ...(attrWhere.length > f.bounds.length ? [`(started_at, session_id) IN (${attrKeys})`] : [])].join(' AND ')}
+         FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')}
          GROUP BY day)
-       GROUP BY day ORDER BY day
-       SETTINGS use_skip_indexes_if_final = 0`,
+       GROUP BY day ORDER BY day ${settings}`,
       f.params,
     );
   }
