@@ -87,7 +87,7 @@ export function createChdbDriver(path: string): Driver {
     try {
       return plain !== null
         ? (await session.queryAsync(plain, { format })).text()
-        : (await session.queryBindAsync(sql, params, { format })).text();
+        : (await session.queryBindAsync(sql, params!, { format })).text();
     } finally {
       release();
       releaseBound();
@@ -110,7 +110,7 @@ export function createChdbDriver(path: string): Driver {
       const releaseBound = plain === null ? await boundSlot() : () => {};
       const releaseStream = await connection.exclusive();
       try {
-        const stream = plain === null ? session.queryStreamBind(sql, params, { format }) : session.queryStream(plain, { format });
+        const stream = plain === null ? session.queryStreamBind(sql, params!, { format }) : session.queryStream(plain, { format });
         try {
           let rest = '';
           for await (const chunk of stream) {
@@ -139,10 +139,17 @@ export function createChdbDriver(path: string): Driver {
       // giant INSERT ... VALUES string on the main thread instead (measured 2-3x more main-thread time).
       const columns = Object.keys(rows[0]);
       const tsv = toTabSeparated(rows, columns);
-      if (tsv !== null) {
-        await session.insert({ table, values: Buffer.from(tsv), format: 'TabSeparated', columns });
-      } else {
-        await session.insert({ table, values: Buffer.from(toJsonEachRow(rows)), format: 'JSONEachRow' });
+      const values = tsv !== null ? Buffer.from(tsv) : Buffer.from(toJsonEachRow(rows));
+      // An insert is a query on the connection too: run while a stream is open, it ends that stream
+      // (checked: the stream's next fetch fails with "No active streaming query"). Streams hold the
+      // connection only while one page drains (readers.ts), so an insert waits milliseconds, not for a
+      // slow HTTP reader.
+      const release = await connection.shared();
+      try {
+        if (tsv !== null) await session.insert({ table, values, format: 'TabSeparated', columns });
+        else await session.insert({ table, values, format: 'JSONEachRow' });
+      } finally {
+        release();
       }
     },
 

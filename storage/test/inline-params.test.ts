@@ -102,6 +102,21 @@ describe('chDB driver with written-in parameters', () => {
     answers.slice(0, 40).forEach((rows, i) => expect((rows as { v: string }[])[0].v).toBe(HOSTILE[i % HOSTILE.length]));
   });
 
+  it('keeps a stream whole while rows are inserted at the same time (an insert would end it too)', async () => {
+    await driver.command('CREATE TABLE IF NOT EXISTS inl.ins (n UInt64) ENGINE = MergeTree ORDER BY n');
+    const inserts: Promise<void>[] = [];
+    let n = 0;
+    for await (const line of driver.queryLines('SELECT number AS x FROM numbers(100000) SETTINGS max_block_size = 1000')) {
+      n++;
+      if (n % 10000 === 0) inserts.push(driver.insert('inl.ins', [{ n }]));
+      void line;
+    }
+    expect(n).toBe(100000);
+    await Promise.all(inserts);
+    const rows = await driver.query<{ c: string }>('SELECT count() AS c FROM inl.ins');
+    expect(Number(rows[0].c)).toBe(10);
+  });
+
   it('still binds what it cannot write in (a Float64, an out-of-range integer)', async () => {
     const rows = await driver.query<{ f: number; s: string }>('SELECT {f:Float64} AS f, {s:String} AS s', { f: 1.5, s: "'" });
     expect(rows).toEqual([{ f: 1.5, s: "'" }]);
