@@ -261,7 +261,7 @@ describe('live assist in real browsers', () => {
   });
 
   it('watches up to 4 live sessions in a grid and opens one full size', async () => {
-    const users = [];
+    const users: Awaited<ReturnType<typeof newUser>>[] = [];
     for (let i = 0; i < 4; i++) users.push(await newUser());
     const agent = await newAgent();
     const grid = await agent.newPage();

@@ -28,7 +28,7 @@ async function post(url: string, body: unknown): Promise<any> {
 }
 
 /** One recorded session: start with its user agent, then a batch of real-shaped rrweb events. */
-async function record(userAgent: string, userId: string, extra: (t: number) => unknown[]): Promise<string> {
+async function record(userAgent: string, userId: string, extra: (t: number) => object[]): Promise<string> {
   const base = e2e.backend.url;
   const start = await post(`${base}/ingest/v1/start`, { v: PROTOCOL_VERSION, projectKey: PROJECT_KEY, url: 'https://shop.test/', clientTime: Date.now(), userAgent, userId });
   const t = Date.now();

@@ -13,6 +13,7 @@
  * - a console line every 30 s, a request every 20 s (one in five fails), a custom event every 5 minutes,
  *   an error every 10 minutes, an identify call at 30 s and a page visit every 10 minutes.
  */
+import type { TandemStore } from '@tandem/storage';
 
 export const CHECKOUT_MS = 2 * 60_000;
 const PRODUCTS = 300;
@@ -195,11 +196,8 @@ export function* generateSession(opts: GenerateOptions): Generator<GeneratedEven
   if (batch.length) yield batch;
 }
 
-/** The store surface this needs (storage's `Store`). */
-interface StoreLike {
-  startSession(start: Record<string, unknown>): Promise<void>;
-  writeBatch(batch: { projectId: string; sessionId: string; tabId: string; events: unknown[] }): Promise<number>;
-}
+/** The store surface this needs. */
+type StoreLike = Pick<TandemStore, 'startSession' | 'writeBatch'>;
 
 /** Writes a generated tab through the storage writer; resolves with its event count and JSON bytes. */
 export async function writeGeneratedSession(

@@ -9,6 +9,7 @@ export interface AssistState {
   agents: { id: string; name: string }[];
   lastForwardedSeq: number;
   sentMessages: number;
+  consentPending: boolean;
 }
 
 /**
