@@ -43,6 +43,9 @@ export async function runFailover(): Promise<ResultRow[]> {
   const floodN = Number(process.env.FAILOVER_FLOOD ?? 300);
   const cluster = await startCluster({ nodes: 2, maxconn: Math.max(5_000, tabsN * 2 + 500), log: (l) => console.log(`[${BENCH}] ${l}`) });
   const sockets: Socket[] = [];
+  // The watched tabs live in this process: their sockets must be closed too, or after the cluster
+  // stops they try to reconnect forever and `npm run bench` never exits.
+  const tabs: SimTab[] = [];
   const children: IpcChild[] = [];
   let killedAt = 0;
   try {
@@ -54,7 +57,6 @@ export async function runFailover(): Promise<ResultRow[]> {
 
     // ---- tabs through haproxy, TABS_PER_ADDRESS per client address (the real connect limit applies):
     // the W watched ones here, the others in a child process (see lib/failover-tabs.ts for why).
-    const tabs: SimTab[] = [];
     const refusals: Record<string, number> = {};
     const connectStart = Date.now();
     await openTabs({ url: cluster.url, signer, projectId: project.id, r, refusals }, 0, watchedN, tabs);
@@ -175,6 +177,7 @@ export async function runFailover(): Promise<ResultRow[]> {
     ];
   } finally {
     for (const s of sockets) s.disconnect();
+    for (const t of tabs) t.socket.disconnect();
     for (const c of children) await c.stop().catch(() => {});
     await cluster.close();
   }
