@@ -59,7 +59,6 @@ export class PeerMesh {
   #localTargets = new Set<PeerId>();
   #off: Record<Kind, boolean> = { audio: false, video: false };
   #destroyed = false;
-  #warmed = false;
   #factory: PeerFactory;
 
   constructor(send: (to: PeerId, signal: PeerSignal, channel?: PeerChannel) => void, events: PeerMeshEvents, factory?: PeerFactory) {
@@ -127,23 +126,6 @@ export class PeerMesh {
     const keep = tabId === null ? null : canvasPeerKey(tabId);
     for (const id of this.ids()) if (id.startsWith('canvas:tab:') && id !== keep) this.close(id);
     if (tabId !== null && keep && !this.#peers.has(keep)) this.#create(`tab:${tabId}`, false, 'canvas');
-  }
-
-  /**
-   * Sets up Chromium's WebRTC stack ahead of the first real peer: a page's first RTCPeerConnection
-   * costs tens of ms on the main thread (~70 ms measured at load 20), and the live view's first one
-   * is the watched tab's canvas answerer, built when the join's answer arrives, right before the
-   * user's snapshot. Called while the view waits on the network after its join left; a throwaway
-   * connection, closed at once (the stack stays for the page).
-   */
-  warmUp(): void {
-    if (this.#warmed || this.#destroyed || typeof RTCPeerConnection === 'undefined') return;
-    this.#warmed = true;
-    try {
-      new RTCPeerConnection({ iceServers: [] }).close();
-    } catch {
-      // no WebRTC here: the peers will say so when they are built
-    }
   }
 
   /** Is there a peer with this key (peerKey)? */

@@ -199,16 +199,9 @@ export class LiveViewController {
     this.#early.clear();
     const tabId = this.watchedTabId ?? this.#initialTabId;
     this.watchedTabId = null;
-    // The Replayer (its sandboxed iframe, rrweb's styles) is built while the server and the user's tab
-    // work on the snapshot: in a task of its own after the join is written, so it never holds the
-    // join back (built at attach, it ran while the socket's handshake waited for the main thread).
-    setTimeout(() => {
-      if (!this.#destroyed) this.picture.prepare();
-    }, 0);
-    // Then, in a task of its own (the join's answer may come in between), WebRTC's set-up.
-    setTimeout(() => {
-      if (!this.#destroyed) this.assist.mesh.warmUp();
-    }, 0);
+    // Nothing else runs before the snapshot arrives: the Replayer is built when it lands (measured,
+    // docs/decisions.md: built ahead — at attach or in a task after the join — it held the handshake or
+    // the snapshot's handling on the main thread).
     this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId: this.sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
       if (this.#destroyed) return;
       if (err) {
