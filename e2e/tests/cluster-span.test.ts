@@ -110,6 +110,34 @@ async function metric(nodeUrl: string, name: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * One session spread over the two nodes, tab 1 on A then tab 2 on B (so B serves it and hosts tab 1),
+ * and an agent on A watching tab 1 from its first snapshot.
+ */
+async function spreadAndWatch(ip: string, path1: string, path2: string) {
+  const [A, B] = cluster.nodes;
+  const first = await start(ip, path1);
+  const second = await start(ip, path2, { sessionId: first.sessionId, visitorId: first.visitorId });
+  const one = tabOn(A.url, first, ip, path1);
+  await connected(one.socket);
+  await waitFor('node A serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
+  const two = tabOn(B.url, second, ip, path2);
+  await connected(two.socket);
+  await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
+  const agent = await rawAgent(A.url, { cookie: await login(A.url) });
+  sockets.push(agent);
+  const got = collect(agent);
+  await waitFor('a join that sees both tabs', async () => {
+    const r = await joinSession(agent, first.sessionId);
+    if (r.ok && r.session.tabs.length === 2) return r;
+    if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
+    return null;
+  }, 30_000, 200);
+  expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
+  await waitFor('tab 1 snapshot', async () => hrefsOf(got, first.tabId).length >= 1, 30_000);
+  return { first, one, two, agent, got };
+}
+
 describe('a session spread over two nodes is one live room', { timeout: 180_000 }, () => {
   it('an agent sees both tabs, switches between them, and gets events, snapshots and control of the tab it watches', async () => {
     const [A, B] = cluster.nodes;
@@ -297,26 +325,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
   });
   it('kill -9 of the node serving a spread session: the tab on the other node is served there, and its watcher restarts from a snapshot', async () => {
     const [A, B] = cluster.nodes;
-    const ip = '10.7.0.4';
-    const first = await start(ip, '/left');
-    const second = await start(ip, '/right', { sessionId: first.sessionId, visitorId: first.visitorId });
-    const one = tabOn(A.url, first, ip, '/left');
-    await connected(one.socket);
-    await waitFor('node A serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
-    const two = tabOn(B.url, second, ip, '/right');
-    await connected(two.socket);
-    await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
-    const agent = await rawAgent(A.url, { cookie: await login(A.url) });
-    sockets.push(agent);
-    const got = collect(agent);
-    await waitFor('a join that sees both tabs', async () => {
-      const r = await joinSession(agent, first.sessionId);
-      if (r.ok && r.session.tabs.length === 2) return r;
-      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
-      return null;
-    }, 30_000, 200);
-    expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
-    await waitFor('tab 1 snapshot', async () => hrefsOf(got, first.tabId).length >= 1, 30_000);
+    const { first, one, two, agent, got } = await spreadAndWatch('10.7.0.4', '/left', '/right');
 
     await B.backend.stop('SIGKILL');
     try {
@@ -341,26 +350,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
   it('SIGTERM of the node serving a spread session: the tab it hosted goes back to its own node before the exit', async () => {
     const [A, B] = cluster.nodes;
     await waitFor('both nodes ready', async () => (await Promise.all(cluster.nodes.map((n) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), 60_000);
-    const ip = '10.7.0.5';
-    const first = await start(ip, '/up');
-    const second = await start(ip, '/down', { sessionId: first.sessionId, visitorId: first.visitorId });
-    const one = tabOn(A.url, first, ip, '/up');
-    await connected(one.socket);
-    await waitFor('node A serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
-    const two = tabOn(B.url, second, ip, '/down');
-    await connected(two.socket);
-    await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
-    const agent = await rawAgent(A.url, { cookie: await login(A.url) });
-    sockets.push(agent);
-    const got = collect(agent);
-    await waitFor('a join that sees both tabs', async () => {
-      const r = await joinSession(agent, first.sessionId);
-      if (r.ok && r.session.tabs.length === 2) return r;
-      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
-      return null;
-    }, 30_000, 200);
-    expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
-    await waitFor('tab 1 snapshot', async () => hrefsOf(got, first.tabId).length >= 1, 30_000);
+    const { first, one, two, agent, got } = await spreadAndWatch('10.7.0.5', '/up', '/down');
 
     let servedByA = 0;
     const poll = (async () => {

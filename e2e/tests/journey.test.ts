@@ -69,16 +69,21 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
     await loginDashboard(page);
     const row = page.locator(`[data-testid=session-row][data-session-id="${sessionId}"]`);
     await row.waitFor({ timeout: 20_000 });
-    // Counts settle as the last batches land; poll the row rather than sleeping.
+    // Counts settle as the last batches land; poll the row rather than sleeping (the last counts seen go
+    // into the failure message, so a late or lost batch can be told from a wrong count).
+    let seen = 'none read';
     await waitFor('error and page counts', async () => {
       await page.reload();
       await row.waitFor();
       const errors = Number((await row.getByTestId('session-errors').innerText()).trim());
       const pages = Number((await row.getByTestId('session-pages').innerText()).trim());
       const clicks = Number((await row.getByTestId('session-clicks').innerText()).trim());
+      seen = `errors ${errors}, pages ${pages}, clicks ${clicks}`;
       // log, fetch, error, SPA link, add, add, remove, submit; index, #section-2, list, form.
       return errors === 1 && pages === 4 && clicks === 8;
-    }, 30_000, 1000);
+    }, 30_000, 1000).catch((err: Error) => {
+      throw new Error(`${err.message} (expected errors 1, pages 4, clicks 8; last seen: ${seen})`);
+    });
     expect(await row.getByTestId('session-browser').innerText()).toMatch(/Chrom/i);
     await page.screenshot({ path: path.join(ARTIFACTS, 'sessions.png'), fullPage: true });
 

@@ -205,7 +205,9 @@ describe('player: long sessions, share links, timeline, keyboard, panels', () =>
     await expect(current.innerText()).resolves.toMatch(/cart:\s*\d/);
 
     await page.getByTestId('console-filter').locator('[data-value=warn]').click();
-    const levels = await entries.locator('.level').allInnerTexts();
+    // Text content, not innerText: rows far out of view are not rendered (content-visibility: auto), and
+    // innerText of an unrendered row is empty although the row is there (and found by find-in-page).
+    const levels = (await entries.locator('.level').allTextContents()).map((l) => l.trim());
     expect(levels.length).toBe(26); // every 90 s over 40 minutes
     expect(new Set(levels.map((l) => l.toLowerCase()))).toEqual(new Set(['warn']));
     await page.getByTestId('console-filter').locator('[data-value=all]').click();
