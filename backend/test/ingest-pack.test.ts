@@ -136,14 +136,19 @@ describe('POST /ingest/v1/batch with a packed body', () => {
     return { status: res.status, json: (await res.json()) as any };
   };
 
+  /** A plain batch body for this tab with these events (JSON texts). */
+  const batchBody = (tab: StartResponse, jsons: string[]) =>
+    `{"v":${PROTOCOL_VERSION},"sessionId":"${tab.sessionId}","tabId":"${tab.tabId}","events":[${jsons.join(',')}]}`;
+  /** What the store gives back for the tab, line by line. */
+  const stored = async (tab: StartResponse) => {
+    const lines: string[] = [];
+    for await (const line of server.store.streamEvents(server.projectId, tab.sessionId, { tabId: tab.tabId })) lines.push(line);
+    return lines;
+  };
+
   it('announces packing in the start answer and stores exactly what the same batch unpacked stores', async () => {
     const jsons = session().slice(0, 5);
-    const body = (tab: StartResponse) => `{"v":${PROTOCOL_VERSION},"sessionId":"${tab.sessionId}","tabId":"${tab.tabId}","events":[${jsons.join(',')}]}`;
-    const stored = async (tab: StartResponse) => {
-      const lines: string[] = [];
-      for await (const line of server.store.streamEvents(server.projectId, tab.sessionId, { tabId: tab.tabId })) lines.push(line);
-      return lines;
-    };
+    const body = (tab: StartResponse) => batchBody(tab, jsons);
     const packedTab = await startTab(server);
     const plainTab = await startTab(server);
     expect(packedTab.config.pack).toBe(PACK_VERSION);
@@ -156,12 +161,7 @@ describe('POST /ingest/v1/batch with a packed body', () => {
 
   it('version 2: no ids in the envelope (the token\'s are used), zlib-compressed; stores what version 1 stores', async () => {
     const jsons = session().slice(0, 5);
-    const body = (tab: StartResponse) => `{"v":${PROTOCOL_VERSION},"sessionId":"${tab.sessionId}","tabId":"${tab.tabId}","events":[${jsons.join(',')}]}`;
-    const stored = async (tab: StartResponse) => {
-      const lines: string[] = [];
-      for await (const line of server.store.streamEvents(server.projectId, tab.sessionId, { tabId: tab.tabId })) lines.push(line);
-      return lines;
-    };
+    const body = (tab: StartResponse) => batchBody(tab, jsons);
     const v2Tab = await startTab(server);
     const v1Tab = await startTab(server);
     const v2 = tandemPack(JSON.parse(body(v2Tab)))!;
