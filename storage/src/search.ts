@@ -205,6 +205,8 @@ export interface SearchOptions {
 export function createSearch(driver: Driver, db: string, opts: SearchOptions = {}) {
   const SS = `${db}.session_search`;
   const SA = `${db}.session_attrs`;
+  // The prefilter is the older variant of the same idea (kept for bench/src/search.ts): it implies FINAL over the window.
+  const byKeys = opts.candidates ?? (!opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0');
   async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
     const f = buildFilters(db, projectId, query);
     let upper = f.to;
@@ -220,8 +222,6 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     }
     const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(finite(query.limit) ?? DEFAULT_LIMIT)));
     const want = limit + 1; // one more than asked tells whether there is a next page
-    // The prefilter is the older variant of the same idea (kept for bench/src/search.ts): it implies FINAL over the window.
-    const byKeys = opts.candidates ?? (!opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0');
     // Windows back from the newest bound; a session cannot start after the server's now (its start is
     // the server clock), but a second of margin keeps one that started during this call.
     const anchor = upper ?? Date.now() + 1000;
@@ -340,6 +340,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const attrWhere = [...f.bounds, ...f.children, ...f.attr];
     const day = 'toString(toDate(started_at, {tz:String}))';
     const settings = 'SETTINGS use_skip_indexes_if_final = 0, join_use_nulls = 0';
+    /** The delta rows with errors in the range (a few percent of them). */
+    const errorRows = [...f.bounds, 'error_count > 0'].join(' AND ');
     if (attrWhere.length > f.bounds.length) {
       // Attribute or child terms: the matching sessions joined with the error totals of the sessions that have
       // errors (a hash table of a few percent of the sessions). Measured at 1M sessions (CPU ms, unmerged):
@@ -349,7 +351,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
            SELECT ${day.replace('started_at', 'a.started_at')} AS day, e.errs AS errs
            FROM (SELECT started_at, session_id FROM ${SA} FINAL WHERE ${attrWhere.join(' AND ')}) AS a
            LEFT JOIN (SELECT started_at, session_id, sum(error_count) AS errs FROM ${SS}
-                      WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')} GROUP BY started_at, session_id) AS e
+                      WHERE ${errorRows} GROUP BY started_at, session_id) AS e
            USING (started_at, session_id)
            ${f.errors ? 'WHERE errs > 0' : ''})
          GROUP BY day ORDER BY day ${settings}`,
@@ -358,7 +360,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     }
     // Only the time range (and errors): sessions per day and errors per day apart, no join (all days: 205 ms
     // CPU this way, 398 joined).
-    const withErrors = `SELECT started_at, session_id FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')}`;
+    const withErrors = `SELECT started_at, session_id FROM ${SS} WHERE ${errorRows}`;
     return driver.query<Raw>(
       `SELECT day, sum(sessions) AS sessions, sum(with_errors) AS with_errors, sum(errors) AS errors FROM (
          SELECT ${day} AS day, count() AS sessions, toUInt64(0) AS with_errors, toUInt64(0) AS errors
@@ -366,7 +368,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
          GROUP BY day
          UNION ALL
          SELECT ${day} AS day, toUInt64(0) AS sessions, toUInt64(uniqExact(session_id)) AS with_errors, toUInt64(sum(error_count)) AS errors
-         FROM ${SS} WHERE ${[...f.bounds, 'error_count > 0'].join(' AND ')}
+         FROM ${SS} WHERE ${errorRows}
          GROUP BY day)
        GROUP BY day ORDER BY day ${settings}`,
       f.params,
@@ -379,7 +381,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const f = buildFilters(db, projectId, query);
     f.params.tz = tz;
     f.params.childFrom = Math.floor(f.from ?? 0) - CHILD_SLACK_MS;
-    const rows = f.attrExact && f.durations.length === 0 && !opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0'
+    const rows = byKeys && f.attrExact && f.durations.length === 0
       ? await statsByAttrs(f)
       : await driver.query<Raw>(
         `SELECT toString(toDate(started_at, {tz:String})) AS day, count() AS sessions,
