@@ -12,8 +12,8 @@ import { ConsentPolicy } from './consent.js';
 import { createHandshake } from './handshake.js';
 import { rtcConfigFor, rtcRefreshMs } from './ice.js';
 import { LiveRegistry } from './registry.js';
-import { parseOffset, parsePage } from './schemas.js';
 import { StoredSessionLookup } from './session-info.js';
+import { TAB_ROOM_EVENTS, localTabPeer, tabMessageToRegistry } from './tab-messages.js';
 import { mergeSessions, type SharedLimiter } from './state/live-state.js';
 import type { RateLimitConfig } from '../config.js';
 import { setupLiveState } from './state/setup.js';
@@ -114,14 +114,17 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     })
     : undefined;
   registry.observe(cluster);
-  metrics.liveCounts.read = () => ({
-    ...registry.counts(),
-    // Tab sockets on this node whose session another node serves count here, where the socket is.
-    ...(cluster ? { tabs: registry.counts().tabs + cluster.tabs.counts().away } : {}),
-    remoteAgents: cluster?.remoteCount() ?? 0,
-    proxiedSessions: cluster?.proxiedCount() ?? 0,
-    draining: draining ? 1 : 0,
-  });
+  metrics.liveCounts.read = () => {
+    const counts = registry.counts();
+    return {
+      ...counts,
+      // Tab sockets on this node whose session another node serves count here, where the socket is.
+      tabs: counts.tabs + (cluster?.tabs.counts().away ?? 0),
+      remoteAgents: cluster?.remoteCount() ?? 0,
+      proxiedSessions: cluster?.proxiedCount() ?? 0,
+      draining: draining ? 1 : 0,
+    };
+  };
 
   nsp.use(createHandshake(ctx, {
     ip: state.limiter('connect-ip', config.liveConnectRateLimit),
@@ -143,27 +146,11 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     socket.conn.on('packet', (p: { data?: unknown }) => {
       packetBytes = typeof p.data === 'string' ? p.data.length : 0;
     });
-    registry.tabConnected(identity, {
-      id,
-      emit: (event, ...args) => untypedEmit(socket, event, args),
-      disconnect: () => socket.disconnect(true),
-    });
-    socket.on('tab:page', (page) => {
-      const parsed = parsePage(page);
-      if (parsed) registry.tabPage(id, parsed);
-    });
-    socket.on('live:events', (batch) => registry.tabEvents(id, batch, packetBytes));
-    socket.on('user:stop', () => registry.userStop(id));
-    socket.on('tab:leave', () => registry.tabLeft(id));
-    socket.on('consent:answer', (answer) => {
-      if (typeof answer?.accepted === 'boolean') registry.consentAnswer(id, answer.accepted);
-    });
+    registry.tabConnected(identity, localTabPeer(socket));
+    const on = socket.on as (event: string, listener: (msg: unknown) => void) => AssistSocket;
+    for (const event of TAB_ROOM_EVENTS) on.call(socket, event, (msg) => tabMessageToRegistry(registry, id, event, msg, packetBytes));
     socket.on('clock:ping', (_clientTime, ack) => {
       if (typeof ack === 'function') ack(Date.now());
-    });
-    socket.on('clock:offset', (m) => {
-      const offset = parseOffset(m);
-      if (offset !== null) registry.tabClockOffset(id, offset);
     });
     assistSockets.bindTab(socket);
     socket.on('disconnect', () => registry.tabDisconnected(id));

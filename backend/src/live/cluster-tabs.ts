@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { TabPage } from '@tandem/protocol';
 import type { LiveRegistry } from './registry.js';
 import { parseOffset, parsePage } from './schemas.js';
+import { isTabRoomEvent, localTabPeer, tabMessageToRegistry } from './tab-messages.js';
 import type { AssistNamespace, AssistSocket, TabIdentity, TabPeer } from './types.js';
 
 /**
@@ -118,7 +119,7 @@ export class ClusterTabs {
     this.away.delete(socketId);
     const { socket, identity, clockOffsetMs } = away;
     if (!socket.connected) return;
-    this.deps.registry.tabConnected(identity, localPeer(socket));
+    this.deps.registry.tabConnected(identity, localTabPeer(socket));
     if (clockOffsetMs) this.deps.registry.tabClockOffset(socket.id, clockOffsetMs);
   }
 
@@ -157,33 +158,12 @@ export class ClusterTabs {
     const { registry } = this.deps;
     const id = m.socketId;
     const [msg] = m.args as [unknown];
-    switch (m.event) {
-      case 'live:events':
-        return registry.tabEvents(id, msg);
-      case 'tab:page': {
-        const page = parsePage(msg);
-        if (page) registry.tabPage(id, page);
-        return;
-      }
-      case 'clock:offset': {
-        const offset = parseOffset(msg);
-        if (offset !== null) registry.tabClockOffset(id, offset);
-        return;
-      }
-      case 'consent:answer': {
-        const answer = msg as { accepted?: unknown } | undefined;
-        if (typeof answer?.accepted === 'boolean') registry.consentAnswer(id, answer.accepted);
-        return;
-      }
-      case 'user:stop':
-        return registry.userStop(id);
-      case 'tab:leave':
-        this.hosted.delete(id);
-        return registry.tabLeft(id);
-      default:
-        this.deps.dispatchTab(id, m.event, msg, (_event, refusal) =>
-          (this.deps.nsp.to(id).emit as (ev: string, ...a: unknown[]) => boolean)('assist:refused', refusal));
+    if (isTabRoomEvent(m.event)) {
+      if (m.event === 'tab:leave') this.hosted.delete(id);
+      return tabMessageToRegistry(registry, id, m.event, msg);
     }
+    this.deps.dispatchTab(id, m.event, msg, (_event, refusal) =>
+      (this.deps.nsp.to(id).emit as (ev: string, ...a: unknown[]) => boolean)('assist:refused', refusal));
   }
 
   /** A hosted tab is no longer ours: its socket closed (grace period here), or its room moved on. */
@@ -217,11 +197,3 @@ export class ClusterTabs {
   }
 }
 
-/** A tab socket of this node, as the registry sees it (as attach.ts makes it). */
-function localPeer(socket: AssistSocket): TabPeer {
-  return {
-    id: socket.id,
-    emit: (event, ...args) => (socket.emit as (ev: string, ...a: unknown[]) => boolean).call(socket, event as string, ...args),
-    disconnect: () => socket.disconnect(true),
-  };
-}
