@@ -1,5 +1,6 @@
 import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
+import { SEARCH_GRANULES_STEPS } from './search-granules.js';
 import { SESSION_ATTRS_STEPS } from './session-attrs.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
@@ -226,6 +227,12 @@ export const MIGRATIONS: Migration[] = [
     version: 10,
     name: 'search: session_attrs (one row per session), page_texts and page_sessions',
     steps: SESSION_ATTRS_STEPS,
+  },
+  {
+    // Smaller granules for the list's re-check of candidate keys: see search-granules.ts.
+    version: 11,
+    name: 'search: session_search rebuilt with 1,024-row granules',
+    steps: SEARCH_GRANULES_STEPS,
   },
 ];
 

@@ -66,8 +66,9 @@ const SEARCH_COLUMNS = `project_id ${LC}, session_id String,
 
 const sessionsTable = (name: string) => table(name, SESSION_COLUMNS, 'AggregatingMergeTree', `ORDER BY (project_id, session_id)
 TTL toDateTime(updated_at) + INTERVAL $days DAY`, BY_SESSION);
-const searchTable = (name: string) => table(name, SEARCH_COLUMNS, 'AggregatingMergeTree', `ORDER BY (project_id, started_at, session_id)
-TTL toDateTime(updated_at) + INTERVAL $days DAY`, BY_SESSION);
+/** The list's copy; `granuleRows` sets index_granularity (migration 11: see search-granules.ts). */
+export const searchTable = (name: string, granuleRows?: number) => table(name, SEARCH_COLUMNS, 'AggregatingMergeTree', `ORDER BY (project_id, started_at, session_id)
+TTL toDateTime(updated_at) + INTERVAL $days DAY${granuleRows ? `\nSETTINGS index_granularity = ${granuleRows}` : ''}`, BY_SESSION);
 
 /** Old (ReplacingMergeTree, one full row per version) → one delta row holding the newest totals. */
 const BACKFILL_SELECT = `project_id, session_id, version, updated_at, visitor_id, nullIf(user_id, ''), started_at,
@@ -132,7 +133,7 @@ async function convert(driver: Driver, ddl: Ddl): Promise<void> {
   }, done);
 }
 
-export const SESSION_TOTALS_STEPS: Step[] = [
-  run(convert),
-  view('session_search_mv', 'session_search', `SELECT ${SEARCH_COPY_COLUMNS} FROM $db.sessions`),
-];
+/** What copies each delta written to `sessions` into the list's copy. */
+export const SEARCH_COPY_VIEW = view('session_search_mv', 'session_search', `SELECT ${SEARCH_COPY_COLUMNS} FROM $db.sessions`);
+
+export const SESSION_TOTALS_STEPS: Step[] = [run(convert), SEARCH_COPY_VIEW];

@@ -407,4 +407,55 @@ INSERT INTO tandem.page_sessions (project_id, text, received_at, session_id) SEL
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE tandem.migration_11_lock ON CLUSTER tandem_cluster (taken_at DateTime) ENGINE = Log;
+
+DROP TABLE IF EXISTS tandem.session_search_v11 ON CLUSTER tandem_cluster SYNC;
+
+DROP TABLE IF EXISTS tandem.session_search_v11_local ON CLUSTER tandem_cluster SYNC;
+
+CREATE TABLE IF NOT EXISTS tandem.session_search_v11_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), session_id String,
+  version SimpleAggregateFunction(max, UInt64), updated_at SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+  visitor_id SimpleAggregateFunction(max, String), user_id SimpleAggregateFunction(anyLast, Nullable(String)),
+  started_at DateTime64(3, 'UTC'), first_event_at SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))), last_event_at SimpleAggregateFunction(max, Nullable(DateTime64(3, 'UTC'))),
+  first_url SimpleAggregateFunction(max, String), last_url SimpleAggregateFunction(anyLast, Nullable(String)),
+  page_count SimpleAggregateFunction(sum, UInt64), event_count SimpleAggregateFunction(sum, UInt64), error_count SimpleAggregateFunction(sum, UInt64), console_error_count SimpleAggregateFunction(sum, UInt64), click_count SimpleAggregateFunction(sum, UInt64),
+  tab_ids SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+  user_agent SimpleAggregateFunction(max, String), browser SimpleAggregateFunction(max, LowCardinality(String)), browser_version SimpleAggregateFunction(max, LowCardinality(String)),
+  os SimpleAggregateFunction(max, LowCardinality(String)), device SimpleAggregateFunction(max, LowCardinality(String)), screen SimpleAggregateFunction(max, LowCardinality(String)), country SimpleAggregateFunction(max, LowCardinality(String)),
+  ended_at DateTime64(3, 'UTC') ALIAS ifNull(last_event_at, started_at),
+  duration_ms UInt64 ALIAS if(isNull(first_event_at) OR isNull(last_event_at), 0,
+    toUInt64(greatest(0, toUnixTimestamp64Milli(assumeNotNull(last_event_at)) - toUnixTimestamp64Milli(assumeNotNull(first_event_at))))),
+  tab_count UInt16 ALIAS toUInt16(least(length(tab_ids), 65535)),
+  INDEX user_bf user_id TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX visitor_bf visitor_id TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX session_bf session_id TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/tandem/session_search_v11_local', '{replica}')
+ORDER BY (project_id, started_at, session_id)
+TTL toDateTime(updated_at) + INTERVAL 30 DAY
+SETTINGS index_granularity = 1024;
+
+CREATE TABLE IF NOT EXISTS tandem.session_search_v11 ON CLUSTER tandem_cluster AS tandem.session_search_v11_local
+  ENGINE = Distributed(tandem_cluster, tandem, session_search_v11_local, cityHash64(project_id, session_id));
+
+DROP VIEW IF EXISTS tandem.session_search_mv ON CLUSTER tandem_cluster;
+
+INSERT INTO tandem.session_search_v11 (project_id, session_id, version, updated_at, visitor_id, user_id, started_at, first_event_at,
+  last_event_at, first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_ids, user_agent, browser, browser_version, os, device, screen, country) SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, first_event_at,
+  last_event_at, first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_ids, user_agent, browser, browser_version, os, device, screen, country FROM tandem.session_search;
+
+RENAME TABLE tandem.session_search_local TO tandem.session_search_v10_local, tandem.session_search_v11_local TO tandem.session_search_local ON CLUSTER tandem_cluster;
+
+DROP TABLE IF EXISTS tandem.session_search_v11 ON CLUSTER tandem_cluster SYNC;
+
+DROP TABLE IF EXISTS tandem.migration_11_lock ON CLUSTER tandem_cluster;
+
+DROP TABLE IF EXISTS tandem.session_search_v10_local ON CLUSTER tandem_cluster SYNC;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv ON CLUSTER tandem_cluster TO tandem.session_search_local
+  AS SELECT project_id, session_id, version, updated_at, visitor_id, user_id, started_at, first_event_at,
+  last_event_at, first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_ids, user_agent, browser, browser_version, os, device, screen, country FROM tandem.sessions_local;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
