@@ -1,11 +1,13 @@
 import { TandemError } from '@tandem/protocol';
 import { backoffDelay } from './backoff.js';
-import { batchBody, mergeBatches, splitBatch, type Batch, type Stream } from './batcher.js';
-import { SYNC_GZIP_MAX_BYTES, type Compressor } from './compress.js';
+import { batchBody, splitBatch, type Batch, type Stream } from './batcher.js';
+import type { Compressor } from './compress.js';
 import type { UnloadHandoff } from './handoff.js';
 import { recordsToBatches, type PendingStore } from './pending-store.js';
 import type { Guard } from './safe.js';
-import { KEEPALIVE_MAX_BYTES, type Transport } from './transport.js';
+import { chooseSpill, storeBatches } from './spill.js';
+import type { Transport } from './transport.js';
+import { KeepaliveBudget, sendAtUnload } from './unload-send.js';
 
 /**
  * Unsent batches kept in memory: 2 MB covers minutes of a busy page offline without weighing on
@@ -61,8 +63,7 @@ export class Sender {
   private queue: Batch[] = [];
   private queueBytes = 0;
   private inFlight: Batch | null = null;
-  private inFlightKeepalive = false;
-  private keepaliveBytes = 0;
+  private readonly keepalive = new KeepaliveBudget();
   private attempt = 0;
   private unauthorizedStreak = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -183,16 +184,13 @@ export class Sender {
     const body = await this.deps.compressor.compress(batchBody(batch));
     const size = typeof body === 'string' ? body.length : body.byteLength;
     // keepalive lets the request outlive a navigation that happens while it is in flight.
-    const keepalive = this.keepaliveBytes + size <= KEEPALIVE_MAX_BYTES;
-    this.inFlightKeepalive = keepalive;
-    if (keepalive) this.keepaliveBytes += size;
+    const keepalive = this.keepalive.take(size);
     let res;
     try {
       res = await this.deps.transport.sendBatch(stream.token, body, keepalive);
     } finally {
-      if (keepalive) this.keepaliveBytes -= size;
+      if (keepalive) this.keepalive.release(size);
       this.inFlight = null;
-      this.inFlightKeepalive = false;
     }
 
     switch (res.kind) {
@@ -304,34 +302,13 @@ export class Sender {
     }
   }
 
-  /**
-   * Moves the oldest batches past the memory bound to IndexedDB. IndexedDB must only hold batches
-   * older than every waiting batch in memory (the loop reads it first), so a spill is always the
-   * oldest waiting batches, in order: it skips the one in flight (see spilledAfter) and restored ones,
-   * and **stops** at the next batch to send while sending works (no backoff). Writing that one only to
-   * read it back at once cost ~120 ms of main thread for one 2 MB mutation (structured clone in and
-   * out of IndexedDB); spilling the batches behind it instead sent them first (the server then drops
-   * the older seqs as duplicates: a big page's first snapshot spilled behind its Meta event lost the
-   * Meta). So while sending works, memory may exceed the bound by the batches behind the next one
-   * until that one is in flight (the next enqueue spills them).
-   */
+  /** Moves the oldest batches past the memory bound to IndexedDB (chooseSpill says which). */
   private enforceMemoryBound(): void {
     if (this.queueBytes <= MEMORY_MAX_BYTES) return;
     const next = this.retryTimer === null && this.inFlight === null ? this.queue[0] : undefined;
-    const spill: Batch[] = [];
-    let skippedInFlight: Batch | null = null;
-    for (const b of [...this.queue]) {
-      if (this.queueBytes <= MEMORY_MAX_BYTES || b === next) break;
-      if (b === this.inFlight) {
-        skippedInFlight = b;
-        continue;
-      }
-      // Restored batches stay: they were just read back, spilling them would ping-pong.
-      if (b.restored) continue;
-      this.remove(b);
-      spill.push(b);
-    }
+    const { spill, skippedInFlight } = chooseSpill(this.queue, this.queueBytes, MEMORY_MAX_BYTES, this.inFlight, next);
     if (spill.length === 0) return;
+    for (const b of spill) this.remove(b);
     if (skippedInFlight) this.spilledAfter = skippedInFlight;
     // Set now, not when the write is done: the loop must not send newer batches from memory before
     // these older ones are back (it waits for the write, see loadFromStore).
@@ -343,26 +320,12 @@ export class Sender {
   }
 
   /** Saves batches to IndexedDB; without a store they are dropped and counted. */
-  private async persist(batches: Batch[]): Promise<void> {
-    if (batches.length === 0) return;
-    const n = batches.reduce((s, b) => s + b.events.length, 0);
-    try {
-      const store = await this.deps.store;
-      if (!store) {
-        this.countDropped(n);
-        this.deps.guard.report(new Error('tandem: offline buffer full and no IndexedDB; events dropped'), 'dropped: memory full');
-        return;
-      }
-      this.storeMayHaveData = true;
-      const dropped = await store.putMany(batches, this.now());
-      if (dropped > 0) {
-        this.countDropped(dropped);
-        this.deps.guard.report(new Error(`tandem: offline store full; ${dropped} oldest events dropped`), 'dropped: store full');
-      }
-    } catch (err) {
-      this.countDropped(n);
-      this.deps.guard.report(err, 'pending store write');
-    }
+  private persist(batches: Batch[]): Promise<void> {
+    if (batches.length > 0) this.storeMayHaveData = true;
+    return storeBatches(this.deps.store, batches, this.now(), (events, err, kind) => {
+      this.countDropped(events);
+      this.deps.guard.report(err, kind);
+    });
   }
 
   /**
@@ -398,36 +361,21 @@ export class Sender {
     }
     // While backing off (server down, offline) a send now would most likely fail: the copy will do.
     if (this.retryTimer !== null) return;
-    const streams: Stream[] = [];
-    for (const b of all) if (!streams.includes(b.stream)) streams.push(b.stream);
-    for (const stream of streams) {
-      if (this.inFlight?.stream === stream) continue;
-      const mine = all.filter((b) => b.stream === stream); // in seq order: restored (older) first
-      // Only a prefix: the body must stay within what sync gzip handles quickly and the server takes.
-      const prefix: Batch[] = [];
-      let raw = 0;
-      for (const b of mine) {
-        if (prefix.length > 0 && raw + b.bytes > Math.min(SYNC_GZIP_MAX_BYTES, this.deps.maxBatchBytes?.() ?? Infinity)) break;
-        prefix.push(b);
-        raw += b.bytes;
-      }
-      const merged = mergeBatches(prefix);
-      const body = this.deps.compressor.compressSync(batchBody(merged));
-      const size = typeof body === 'string' ? body.length : body.byteLength;
-      if (this.keepaliveBytes + size > KEEPALIVE_MAX_BYTES) continue;
-      this.keepaliveBytes += size;
-      this.deps.transport
-        .sendBatch(stream.token, body, true)
-        .then((res) => {
-          this.keepaliveBytes -= size;
-          if (res.kind !== 'ok') return; // the stored copy will be sent from the store
-          stream.ackSeq = Math.max(stream.ackSeq, res.ackSeq);
-          this.stats.sentBatches++;
-          this.stats.sentEvents += merged.events.length;
-          if (!store) for (const b of prefix) this.remove(b);
-        })
-        .catch((err) => this.deps.guard.report(err, 'unload send'));
-    }
+    const { transport, compressor, guard, maxBatchBytes } = this.deps;
+    sendAtUnload(all, {
+      transport,
+      compressor,
+      guard,
+      maxBatchBytes,
+      keepalive: this.keepalive,
+      inFlightStream: this.inFlight?.stream,
+      onSent: (stream, sent, events, ackSeq) => {
+        stream.ackSeq = Math.max(stream.ackSeq, ackSeq);
+        this.stats.sentBatches++;
+        this.stats.sentEvents += events;
+        if (!store) for (const b of sent) this.remove(b);
+      },
+    });
   }
 
   /** On stop: anything still unsent goes to IndexedDB for a later page load. */
