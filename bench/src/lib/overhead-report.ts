@@ -1,7 +1,7 @@
 /** tracker-overhead's summary: the medians table and the BENCHMARKS.md rows (see ../tracker-overhead.ts). */
 import type { RunResult, Workload } from '../tracker-overhead.js';
 import { atMost, type ResultRow } from './report.js';
-import { fmtInt, fmtMs, fmtRatio, max, median } from './stats.js';
+import { fmtInt, fmtMs, fmtRatio, max, median, percentile } from './stats.js';
 import type { VariantName } from './variant.js';
 
 export interface OverheadInput {
@@ -75,17 +75,42 @@ export function summarizeOverhead(inp: OverheadInput): ResultRow[] {
     return rows;
   }
 
-  /** Tandem / baseline medians per workload, the worst and the geometric mean. */
+  /**
+   * Tandem / baseline per workload, as the median of per-round ratios: in each repetition of a workload
+   * every variant runs once, in shuffled order, within a few seconds of the others, so a round's ratio
+   * pairs runs made under the same machine load and the load's drift over the run cancels out (a ratio of
+   * the two medians pairs a quiet-minute run of one variant with a busy-minute run of the other). The
+   * ratio of medians and the fastest run of each are printed beside it; the worst workload is checked.
+   */
+  const roundRatios = (v: VariantName, base: VariantName, w: Workload, f: (r: RunResult) => number) => {
+    const out: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      const a = results.find((r) => r.variant === v && r.workload === w && r.rep === rep);
+      const b = results.find((r) => r.variant === base && r.workload === w && r.rep === rep);
+      if (a && b && f(b) > 0) out.push(f(a) / f(b));
+    }
+    return out;
+  };
+  /** middle half of the per-round ratios: how far one round's ratio can be from the figure */
+  const spread = (xs: number[]) => `${fmtRatio(percentile(xs, 25))}–${fmtRatio(percentile(xs, 75))}`;
   const ratioRow = (base: VariantName, f: (r: RunResult) => number, what: string, target: string) => {
-    const ratios = workloads.map((w) => ({ w, r: med('tandem', w, f) / med(base, w, f) }));
+    const ratios = workloads.map((w) => {
+      const rounds = roundRatios('tandem', base, w, f);
+      return { w, r: median(rounds), rounds, ofMedians: med('tandem', w, f) / med(base, w, f) };
+    });
     const worst = ratios.reduce((a, b) => (b.r > a.r ? b : a));
     const minOf = (v: VariantName, w: Workload) => Math.min(...results.filter((r) => r.variant === v && r.workload === w).map(f));
     const fastest = workloads.map((w) => `${w} ${fmtRatio(minOf('tandem', w) / minOf(base, w))}`).join(', ');
-    console.log(`${what}, fastest-run ratios Tandem/${base}: ${fastest}`);
+    console.log(`${what}, Tandem/${base}: ratio of medians: ${ratios.map((x) => `${x.w} ${fmtRatio(x.ofMedians)}`).join(', ')}; fastest-run ratios: ${fastest}`);
+    // The two plain-rrweb variants differ by options only: their per-round ratio shows how far apart two
+    // recorders that cost about the same measure in this run (the figure's resolution).
+    const other: VariantName = base === 'rrweb' ? 'rrweb-default' : 'rrweb';
+    const control = has(other) ? median(roundRatios(other, base, worst.w, f)) : NaN;
     return atMost(
       bench,
-      `${what} Tandem/${base} (median of ${reps} runs per workload): worst ${fmtRatio(worst.r)} (${worst.w}), geometric mean ${fmtRatio(geomean(ratios.map((x) => x.r)))} ` +
-        `[${ratios.map((x) => `${x.w} ${fmtRatio(x.r)}`).join(', ')}]; fastest run of each: [${fastest}]; ${loads}`,
+      `${what} Tandem/${base} (median of per-round ratios, ${reps} rounds per workload): worst ${fmtRatio(worst.r)} (${worst.w}; middle half of its rounds ${spread(worst.rounds)}; ` +
+        `${other}/${base} on it ${fmtRatio(control)}), geometric mean ${fmtRatio(geomean(ratios.map((x) => x.r)))} ` +
+        `[${ratios.map((x) => `${x.w} ${fmtRatio(x.r)}`).join(', ')}]; ratio of medians [${ratios.map((x) => `${x.w} ${fmtRatio(x.ofMedians)}`).join(', ')}]; ${loads}`,
       worst.r,
       1.05,
       target,
