@@ -4,10 +4,11 @@ import type { LiveCounts, Metrics } from '../metrics.js';
 import { TabForwarding } from './forwarding.js';
 import { Memberships, fail } from './memberships.js';
 import { RoomDirectory } from './room-directory.js';
-import { AgentConn, TabRoom, presence, toLiveSession, type ConsentState, type LiveRoom, type ProjectRooms } from './rooms.js';
+import { AgentConn, toLiveSession, type ConsentState, type LiveRoom, type ProjectRooms, type TabRoom } from './rooms.js';
 import { isId, isResyncReason } from './schemas.js';
 import type { StoredSessionInfo } from './session-info.js';
 import type { RoomHooks } from './room-hooks.js';
+import { TabSockets, type MovedTab } from './tab-sockets.js';
 import type { AgentIdentity, AgentPeer, TabIdentity, TabPeer } from './types.js';
 
 export interface LiveRegistryOptions {
@@ -42,7 +43,7 @@ export interface RoomObserver {
 export interface MovedRoom {
   agents: { peerId: string; tabId: string; remote: boolean }[];
   /** Its tabs still connected (here, or hosted for another node when `remote`). */
-  tabs: { peerId: string; tabId: string; page: TabPage; clockOffsetMs: number; remote: boolean }[];
+  tabs: MovedTab[];
 }
 
 export interface LiveRegistryDeps {
@@ -64,11 +65,11 @@ export interface LiveRegistryDeps {
  * that was replaced (same tab, newer socket) can no longer act on the room. An agent on another node
  * is an AgentPeer like any other (cluster-link.ts).
  *
- * Split by concern: room-directory.ts (where rooms are, lists, throttles), memberships.ts (agents in
- * sessions), forwarding.ts (what flows). Every lookup starts from the caller's project.
+ * Split by concern: room-directory.ts (where rooms are, lists, throttles), tab-sockets.ts (tabs and
+ * their sockets), memberships.ts (agents in sessions), forwarding.ts (what flows). Every lookup starts from the caller's project.
  */
 export class LiveRegistry {
-  private readonly tabsByPeer = new Map<string, TabRoom>();
+  private readonly tabs: TabSockets;
   private readonly agentsByPeer = new Map<string, AgentConn>();
   private readonly fwd: TabForwarding;
   private readonly rooms: RoomDirectory;
@@ -93,6 +94,12 @@ export class LiveRegistry {
       },
     );
     this.members = new Memberships({ maxSessionsPerAgent: this.opts.maxSessionsPerAgent }, this.rooms, this.fwd, deps.hooks);
+    this.tabs = new TabSockets({
+      rooms: this.rooms, fwd: this.fwd, members: this.members, hooks: deps.hooks, graceMs: this.opts.graceMs,
+      closed: () => this.closed,
+      attached: (room, openedNow) => this.observer?.tabAttached(room, openedNow),
+      endRoom: (room) => this.endRoom(room),
+    });
   }
 
   /** The cluster side, set once it exists (it needs the registry first). */
@@ -104,109 +111,34 @@ export class LiveRegistry {
 
   /** A tab socket passed the handshake. A newer socket for the same tab replaces the older one. */
   tabConnected(identity: TabIdentity, peer: TabPeer): void {
-    const now = Date.now();
-    const project = this.rooms.project(identity.projectId);
-    const existing = project.sessions.get(identity.sessionId);
-    const room = existing ?? this.rooms.openRoom(project, identity, now);
-    let tab = room.tabs.get(identity.tabId);
-    if (tab) {
-      if (tab.graceTimer) clearTimeout(tab.graceTimer);
-      tab.graceTimer = undefined;
-      const old = tab.peer;
-      if (old && old.id !== peer.id) {
-        this.tabsByPeer.delete(old.id);
-        old.disconnect();
-      }
-      tab.page = identity.page;
-      tab.updatedAt = now;
-    } else {
-      tab = new TabRoom(room, identity.tabId, identity.page, now);
-      room.tabs.set(identity.tabId, tab);
-    }
-    tab.peer = peer;
-    this.tabsByPeer.set(peer.id, tab);
-    // A new socket is a new plugin instance (reload) or a reconnect: it forwards nothing yet, and
-    // whoever watched must start over from a snapshot.
-    tab.forwarding = false;
-    tab.lastSeq = -1;
-    tab.snapshotAskedAt = 0;
-    for (const m of tab.watchers.keys()) {
-      this.fwd.forget(m);
-      tab.watchers.set(m, 'awaiting');
-    }
-    if (identity.page.userId) room.userId = identity.page.userId;
-    room.lastConnectAt = now;
-    if (room.members.size) {
-      const agents = presence(room);
-      peer.emit('agents', agents);
-      if (room.consent === 'pending') peer.emit('consent:request', { agents });
-    }
-    this.fwd.reconcile(tab, 'join');
-    this.deps.hooks?.tabAttached(tab);
-    this.observer?.tabAttached(room, !existing);
-    this.rooms.changed(room, true);
+    this.tabs.connected(identity, peer);
   }
 
   /** The tab keeps its place (and its watchers) for the grace period, then leaves. */
   tabDisconnected(peerId: string): void {
-    const tab = this.detachTabPeer(peerId);
-    if (!tab) return;
-    tab.graceTimer = setTimeout(() => this.removeTab(tab), this.opts.graceMs);
-    tab.graceTimer.unref();
-    this.rooms.changed(tab.session, false);
+    this.tabs.disconnected(peerId);
   }
 
   /** The tab left on purpose (`tab:leave`: the site stopped the tracker): gone now, no grace period. */
   tabLeft(peerId: string): void {
-    const tab = this.detachTabPeer(peerId);
-    if (tab) this.removeTab(tab);
-  }
-
-  /** The tab's socket is gone: it forwards nothing now. Returns the tab unless unknown or shutting down. */
-  private detachTabPeer(peerId: string): TabRoom | undefined {
-    const tab = this.tabsByPeer.get(peerId);
-    if (!tab) return undefined;
-    this.tabsByPeer.delete(peerId);
-    tab.peer = undefined;
-    tab.forwarding = false;
-    return this.closed ? undefined : tab;
+    this.tabs.left(peerId);
   }
 
   tabPage(peerId: string, page: TabPage): void {
-    const tab = this.tabsByPeer.get(peerId);
-    if (!tab) return;
-    tab.page = page;
-    tab.updatedAt = Date.now();
-    if (page.userId) tab.session.userId = page.userId;
-    this.rooms.changed(tab.session, true);
+    this.tabs.page(peerId, page);
   }
 
   tabClockOffset(peerId: string, offsetMs: number): void {
-    const tab = this.tabsByPeer.get(peerId);
-    if (!tab || tab.clockOffsetMs === offsetMs) return;
-    tab.clockOffsetMs = offsetMs;
-    this.rooms.changed(tab.session, false);
+    this.tabs.clockOffset(peerId, offsetMs);
   }
 
   /** `live:events` from a tab; `packetBytes` is the size of the message as received (for metrics). */
   tabEvents(peerId: string, raw: unknown, packetBytes = 0): void {
-    const tab = this.tabsByPeer.get(peerId);
-    if (!tab) return;
-    tab.lastPacketBytes = packetBytes;
-    this.fwd.relay(tab, raw);
+    this.tabs.events(peerId, raw, packetBytes);
   }
 
   consentAnswer(peerId: string, accepted: boolean): void {
-    const room = this.tabsByPeer.get(peerId)?.session;
-    if (!room || room.consent !== 'pending') return;
-    if (accepted) {
-      room.consent = 'accepted';
-      for (const tab of room.tabs.values()) this.fwd.reconcile(tab, 'join');
-      this.rooms.changed(room, true);
-    } else {
-      room.consent = 'none';
-      this.members.dismiss(room, 'consent_declined');
-    }
+    this.tabs.consentAnswer(peerId, accepted);
   }
 
   /**
@@ -223,10 +155,7 @@ export class LiveRegistry {
 
   /** The user pressed stop on the banner: every agent leaves; a consent project will ask again. */
   userStop(peerId: string): void {
-    const room = this.tabsByPeer.get(peerId)?.session;
-    if (!room) return;
-    room.consent = 'none';
-    this.members.dismiss(room, 'user_stopped');
+    this.tabs.userStop(peerId);
   }
 
   // ---------------------------------------------------------------------------------------- agents
@@ -331,7 +260,7 @@ export class LiveRegistry {
 
   /** The tab whose current socket this is. */
   tabOfPeer(peerId: string): TabRoom | undefined {
-    return this.tabsByPeer.get(peerId);
+    return this.tabs.ofPeer(peerId);
   }
 
   /** A live session of this project (never another project's). */
@@ -341,9 +270,7 @@ export class LiveRegistry {
 
   /** Every tab socket and agent socket connected here (drain tells them to move). */
   peers(): { tabs: TabPeer[]; agents: AgentPeer[] } {
-    const tabs: TabPeer[] = [];
-    for (const tab of this.tabsByPeer.values()) if (tab.peer) tabs.push(tab.peer);
-    return { tabs, agents: [...this.agentsByPeer.values()].map((c) => c.peer) };
+    return { tabs: this.tabs.peers(), agents: [...this.agentsByPeer.values()].map((c) => c.peer) };
   }
 
   /** Every session with a room here (drain waits for them to be served elsewhere). */
@@ -399,15 +326,7 @@ export class LiveRegistry {
   }
 
   counts(): Pick<LiveCounts, 'tabs' | 'agents' | 'forwardingTabs' | 'sessions'> {
-    let forwardingTabs = 0;
-    let tabs = 0;
-    for (const tab of this.tabsByPeer.values()) {
-      // Tab sockets on this node only: a tab hosted for another node counts there.
-      if (tab.peer?.remote) continue;
-      tabs++;
-      if (tab.forwarding) forwardingTabs++;
-    }
-    return { tabs, agents: this.agentsByPeer.size, forwardingTabs, sessions: this.rooms.sessionCount() };
+    return { ...this.tabs.counts(), agents: this.agentsByPeer.size, sessions: this.rooms.sessionCount() };
   }
 
   /** Stops every timer; the sockets are closed by socket.io. */
@@ -415,26 +334,11 @@ export class LiveRegistry {
     this.closed = true;
     this.fwd.stop();
     this.rooms.close();
-    this.tabsByPeer.clear();
+    this.tabs.clear();
     this.agentsByPeer.clear();
   }
 
   // ------------------------------------------------------------------------------------- internals
-
-  /** Grace period over: the tab is gone. Its watchers follow the user to the tab they are on now. */
-  private removeTab(tab: TabRoom): void {
-    tab.graceTimer = undefined;
-    const room = tab.session;
-    if (room.tabs.get(tab.tabId) !== tab || tab.peer) return;
-    room.tabs.delete(tab.tabId);
-    this.deps.hooks?.tabRemoved(tab);
-    if (!room.tabs.size) {
-      this.endRoom(room);
-      return;
-    }
-    this.members.followUser(room, tab);
-    this.rooms.changed(room, true);
-  }
 
   /**
    * Another node now serves this session (a tab of it connected there: a second tab, a network blip
@@ -450,18 +354,7 @@ export class LiveRegistry {
     const members = [...room.members.values()];
     const agents = members.map((m) => ({ peerId: m.conn.peer.id, tabId: m.tab.tabId, remote: !!m.conn.peer.remote }));
     for (const m of members) this.members.detach(m);
-    const tabs: MovedRoom['tabs'] = [];
-    for (const tab of room.tabs.values()) {
-      if (tab.graceTimer) clearTimeout(tab.graceTimer);
-      tab.graceTimer = undefined;
-      const peer = tab.peer;
-      if (!peer) continue;
-      if (tab.forwarding) peer.emit('live:stop');
-      tabs.push({ peerId: peer.id, tabId: tab.tabId, page: tab.page, clockOffsetMs: tab.clockOffsetMs, remote: !!peer.remote });
-      this.tabsByPeer.delete(peer.id);
-      tab.peer = undefined;
-      tab.forwarding = false;
-    }
+    const tabs = this.tabs.releaseRoom(room);
     this.deps.hooks?.roomEnded(room);
     this.rooms.removeRoom(room);
     this.observer?.roomEnded(room);
