@@ -60,6 +60,10 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    // Every pub/sub message this node's Redis subscriber hears: on its own channels (`node`: messages
+    // addressed to it, cluster-bus.ts and cluster-relay.ts) or on the adapter's channels every node hears (`shared`).
+    clusterMessages: new Counter({ name: 'tandem_cluster_messages_received_total', help: 'Messages from other nodes heard by this node, by channel (node: addressed to it; shared: heard by every node)',
+      labelNames: ['channel'] as const, registers: [registry] }),
     redisErrors: new Counter({ name: 'tandem_redis_errors_total', help: 'Redis errors (connection errors and failed commands), by operation',
       labelNames: ['op'] as const, registers: [registry] }),
     liveRelayedMessages: new Counter({ name: 'tandem_live_relayed_messages_total', help: 'live:events messages sent to agents (one per agent)', registers: [registry] }),

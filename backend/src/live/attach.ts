@@ -5,6 +5,7 @@ import type { AppContext, AssistDirectory, LiveDirectory } from '../context.js';
 import { AssistHub } from './assist-hub.js';
 import { AssistSockets } from './assist-socket.js';
 import { bufferedBytes } from './backpressure.js';
+import { NodeBus } from './cluster-bus.js';
 import { ClusterLink, REMOTE_TIMEOUT_MS } from './cluster-link.js';
 import { clusterRecordings } from './cluster-recordings.js';
 import { ClusterRelay } from './cluster-relay.js';
@@ -101,9 +102,13 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       limitBytes: config.liveBackpressureBytes, onFull: (socket) => cluster?.agentFull(socket),
     })
     : undefined;
-  const cluster = state.shared
+  // Messages for one node go on its own channel, not to every node (cluster-bus.ts).
+  const bus = shared.redis
+    ? new NodeBus({ nodeId: state.nodeId, ...shared.redis, log, onError: (op) => metrics.redisErrors.inc({ op }), timeoutMs: REMOTE_TIMEOUT_MS })
+    : undefined;
+  const cluster = relay && bus
     ? new ClusterLink({
-      nsp, state, registry, log, metrics, graceMs: config.liveGraceMs, relay, backpressureBytes: config.liveBackpressureBytes,
+      nsp, state, registry, log, metrics, graceMs: config.liveGraceMs, relay, bus, backpressureBytes: config.liveBackpressureBytes,
       dispatchTab: (socketId, event, msg, refuse) => assistSockets.dispatchTab(socketId, event, msg, refuse),
       dispatchAgent: (socketId, event, args, refuse) => assistSockets.dispatchAgent(socketId, event, args, refuse),
       projectChanged: (projectId) => registry.projectChanged(projectId),
@@ -269,7 +274,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
   };
 
   // On a cluster the grant is asked of the session's home (cluster-recordings.ts).
-  const assistDirectory: AssistDirectory = cluster ? clusterRecordings({ nsp, state, assist, log }) : {
+  const assistDirectory: AssistDirectory = cluster && bus ? clusterRecordings({ nsp, bus, state, assist, log }) : {
     recordingGrant: (projectId, sessionId, agent) => assist.recordingGrant(projectId, sessionId, agent),
     recordingStarted: (projectId, sessionId, recordingId) => assist.recordingStarted(projectId, sessionId, recordingId),
     onRecordingEnded: (listener) => assist.onRecordingEnded((rec) => listener(rec.recordingId)),

@@ -22,8 +22,8 @@ export interface HostedAgentsDeps {
   nsp: AssistNamespace;
   registry: LiveRegistry;
   buffers: RemoteBuffers;
-  /** Live batches to agents of other nodes, once per edge (cluster-relay.ts); without it, the adapter. */
-  relay?: ClusterRelay;
+  /** Live batches and other messages to agents of other nodes, on their edge's channel (cluster-relay.ts). */
+  relay: ClusterRelay;
   /** Runs an assist message of an agent of another node (same handlers and limits as a local socket). */
   dispatchAgent(socketId: string, event: string, args: unknown[], refuse: (event: string, refusal: unknown) => void): void;
 }
@@ -63,7 +63,7 @@ export class HostedAgents {
         return;
       default:
         this.deps.dispatchAgent(m.socketId, m.event, ack ? [...m.args, ack] : m.args, (_event, refusal) =>
-          this.deps.nsp.to(m.socketId).emit('assist:refused', refusal as never));
+          this.emitTo(m.socketId, 'assist:refused', [refusal]));
     }
   }
 
@@ -73,7 +73,6 @@ export class HostedAgents {
    */
   relayEvents(peers: AgentPeer[], msg: LiveEventsMessage): AgentPeer[] {
     const relay = this.deps.relay;
-    if (!relay) return peers;
     const rest: AgentPeer[] = [];
     const byEdge = new Map<string, AgentPeer[]>();
     for (const p of peers) {
@@ -90,13 +89,22 @@ export class HostedAgents {
     return rest;
   }
 
-  /** An agent socket of another node, as the registry sees it: everything it is sent goes through the adapter. */
+  /** A message to a hosted agent: on its edge's channel, or through the adapter (edge unknown, binary packet). */
+  private emitTo(socketId: string, event: string, args: unknown[]): void {
+    const edge = this.edges.get(socketId);
+    if (edge && this.deps.relay.emit(edge, [socketId], event, args)) return;
+    (this.deps.nsp.to(socketId).emit as (ev: string, ...a: unknown[]) => boolean)(event, ...args);
+  }
+
+  /** An agent socket of another node, as the registry sees it: everything it is sent goes to its edge. */
   private peer(socketId: string): AgentPeer {
-    const nsp = this.deps.nsp;
     return {
       id: socketId,
       remote: true,
-      emit: (event, ...args) => (nsp.to(socketId).emit as (ev: string, ...a: unknown[]) => boolean)(event as string, ...args),
+      emit: (event, ...args) => {
+        this.emitTo(socketId, event as string, args);
+        return true;
+      },
       // Its queue is on its own node, which reports it when it crosses a threshold (cluster-buffers.ts).
       bufferedBytes: () => this.deps.buffers.bytesOf(socketId),
     };

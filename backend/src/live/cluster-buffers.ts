@@ -1,5 +1,6 @@
 import { bufferedBytes } from './backpressure.js';
-import type { AssistNamespace, AssistSocket } from './types.js';
+import type { NodeBus } from './cluster-bus.js';
+import type { AssistSocket } from './types.js';
 
 /**
  * Backpressure of agents on another node (issue 9). Within one node the home reads an agent socket's
@@ -19,7 +20,6 @@ import type { AssistNamespace, AssistSocket } from './types.js';
 const POLL_MS = 100;
 
 export interface BufferReport {
-  to: string;
   socketId: string;
   bytes: number;
 }
@@ -34,14 +34,13 @@ export class RemoteBuffers {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly deps: {
-    nsp: AssistNamespace;
-    node: string;
+    /** Reports go to the home's own channel (cluster-bus.ts). */
+    bus: NodeBus;
     limitBytes: number;
     /** Edge side: this node's agent sockets in sessions served elsewhere, with the homes they are in. */
     proxied(): Iterable<[AssistSocket, Iterable<string>]>;
   }) {
-    (deps.nsp as unknown as { on(ev: string, fn: (m: BufferReport) => void): void }).on('live:remote-buffered', (m) => {
-      if (m.to !== deps.node) return;
+    deps.bus.on('live:remote-buffered', (m: BufferReport) => {
       if (m.bytes > 0) this.heard.set(m.socketId, m.bytes);
       else this.heard.delete(m.socketId);
     });
@@ -85,8 +84,8 @@ export class RemoteBuffers {
     if ((this.reported.get(socket.id) ?? 0) === level) return;
     this.reported.set(socket.id, level);
     for (const to of new Set(homes)) {
-      const m: BufferReport = { to, socketId: socket.id, bytes: level === 0 ? 0 : bytes };
-      (this.deps.nsp as unknown as { serverSideEmit(ev: string, m: unknown): void }).serverSideEmit('live:remote-buffered', m);
+      const m: BufferReport = { socketId: socket.id, bytes: level === 0 ? 0 : bytes };
+      this.deps.bus.send(to, 'live:remote-buffered', m);
     }
   }
 }

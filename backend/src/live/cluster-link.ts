@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import type { AckResult, AgentPresence, JoinResult, LiveEventsMessage, LiveSession } from '@tandem/protocol';
 import type { Metrics } from '../metrics.js';
 import { AgentsAway } from './cluster-agents-away.js';
+import type { NodeBus } from './cluster-bus.js';
 import { HostedAgents, type RemoteJoin } from './cluster-agents-hosted.js';
 import { RemoteBuffers } from './cluster-buffers.js';
 import { ClusterLists } from './cluster-lists.js';
 import type { ClusterRelay } from './cluster-relay.js';
 import type { RecordingInterServerEvents } from './cluster-recordings.js';
-import { ClusterTabs, type TabInterServerEvents } from './cluster-tabs.js';
+import { ClusterTabs } from './cluster-tabs.js';
 import type { LiveRegistry, RoomObserver } from './registry.js';
 import { presence, type AgentConn, type LiveRoom } from './rooms.js';
 import type { LiveState, RoomRecord } from './state/live-state.js';
@@ -38,16 +39,17 @@ export const REMOTE_TIMEOUT_MS = 3_000;
 /** Node liveness is checked this often (heartbeats expire after 3 s, see redis-state.ts). */
 const LIVENESS_MS = 1_000;
 
-export interface InterServerEvents extends TabInterServerEvents, RecordingInterServerEvents {
-  'live:remote-join': (m: { to: string; from: string; socketId: string; identity: AgentIdentity; req: { sessionId: string; tabId?: string } },
-    ack: (r: AckResult<JoinResult> | null) => void) => void;
-  'live:remote-event': (m: { to: string; socketId: string; event: string; args: unknown[] }, ack?: (r: unknown) => void) => void;
-  'live:remote-gone': (m: { to: string; socketId: string }) => void;
+/**
+ * What every node hears (socket.io adapter's broadcast). Messages for one node go on that node's own
+ * channel instead (cluster-bus.ts): `live:remote-join`, `live:remote-event`, `live:remote-gone`
+ * (agents), `live:tab-*` (cluster-tabs.ts), `live:remote-buffered` (cluster-buffers.ts), `live:rec-grant`
+ * and `live:rec-started` (cluster-recordings.ts).
+ */
+export interface InterServerEvents extends RecordingInterServerEvents {
+  /** A node now serves a session: edges with agents or tabs of it follow. */
   'live:home': (m: { projectId: string; sessionId: string; node: string }) => void;
   'live:list-changed': (projectId: string) => void;
   'live:project-changed': (projectId: string) => void;
-  /** An edge's agent socket crossed a backpressure threshold (cluster-buffers.ts). */
-  'live:remote-buffered': (m: { to: string; socketId: string; bytes: number }) => void;
 }
 
 export interface ClusterLinkDeps {
@@ -68,8 +70,10 @@ export interface ClusterLinkDeps {
   projectChanged(projectId: string): void;
   /** Assist state to copy into the room record (control holder). */
   control(room: LiveRoom): RoomRecord['control'];
-  /** Live batches to agents of other nodes, once per edge (cluster-relay.ts); without it, the adapter. */
-  relay?: ClusterRelay;
+  /** Live batches and other messages to sockets of other nodes, once per edge (cluster-relay.ts). */
+  relay: ClusterRelay;
+  /** Messages to one named node (cluster-bus.ts). */
+  bus: NodeBus;
 }
 
 export class ClusterLink implements RoomObserver {
@@ -89,32 +93,24 @@ export class ClusterLink implements RoomObserver {
 
   constructor(private readonly deps: ClusterLinkDeps) {
     this.node = deps.state.nodeId;
-    const { nsp, registry, state, log } = deps;
-    this.tabs = new ClusterTabs({ nsp, node: this.node, registry, log, dispatchTab: deps.dispatchTab });
-    this.buffers = new RemoteBuffers({ nsp, node: this.node, limitBytes: deps.backpressureBytes, proxied: () => this.away.socketsWithHomes() });
+    const { nsp, registry, state, log, bus, relay } = deps;
+    this.tabs = new ClusterTabs({ nsp, bus, relay, node: this.node, registry, log, dispatchTab: deps.dispatchTab });
+    this.buffers = new RemoteBuffers({ bus, limitBytes: deps.backpressureBytes, proxied: () => this.away.socketsWithHomes() });
     this.away = new AgentsAway({
       state, registry, log, buffers: this.buffers,
       send: (home, socketId, event, args, ack) => this.send(home, socketId, event, args, ack),
-      requestJoin: (home, socket, req) => this.request<AckResult<JoinResult>>('live:remote-join', {
-        to: home, from: this.node, socketId: socket.id, identity: socket.data as AgentIdentity, req,
-      }),
+      requestJoin: (home, socket, req) => bus.request<AckResult<JoinResult>>(home, 'live:remote-join', {
+        from: this.node, socketId: socket.id, identity: socket.data as AgentIdentity, req,
+      } satisfies RemoteJoin),
     });
-    this.hosted = new HostedAgents({ nsp, registry, buffers: this.buffers, relay: deps.relay, dispatchAgent: deps.dispatchAgent });
+    this.hosted = new HostedAgents({ nsp, registry, buffers: this.buffers, relay, dispatchAgent: deps.dispatchAgent });
     this.lists = new ClusterLists({ state, registry, announce: (projectId) => nsp.serverSideEmit('live:list-changed', projectId) });
-    nsp.on('live:remote-join', (m, ack) => {
-      if (m.to !== this.node) return ack(null);
-      void this.hosted.join(m as RemoteJoin).then(ack, (err) => {
-        log.error({ err }, 'live: remote join failed');
-        ack({ ok: false, error: { code: 'internal', message: 'Internal server error' } });
-      });
-    });
-    nsp.on('live:remote-event', (m, ack) => {
-      if (m.to !== this.node) return ack?.(null);
-      this.hosted.event(m, ack);
-    });
-    nsp.on('live:remote-gone', (m) => {
-      if (m.to === this.node) this.hosted.drop(m.socketId);
-    });
+    bus.on('live:remote-join', (m: RemoteJoin, reply) => void this.hosted.join(m).then(reply, (err) => {
+      log.error({ err }, 'live: remote join failed');
+      reply?.({ ok: false, error: { code: 'internal', message: 'Internal server error' } });
+    }));
+    bus.on('live:remote-event', (m: { socketId: string; event: string; args: unknown[] }, reply) => this.hosted.event(m, reply));
+    bus.on('live:remote-gone', (m: { socketId: string }) => this.hosted.drop(m.socketId));
     nsp.on('live:home', (m) => this.onHome(m));
     nsp.on('live:list-changed', (projectId) => this.lists.schedule(projectId));
     nsp.on('live:project-changed', (projectId) => deps.projectChanged(projectId));
@@ -131,7 +127,7 @@ export class ClusterLink implements RoomObserver {
 
   /** An agent socket here disconnected: the homes of its sessions drop it. */
   agentGone(socketId: string): void {
-    for (const home of this.away.gone(socketId)) this.deps.nsp.serverSideEmit('live:remote-gone', { to: home, socketId });
+    for (const home of this.away.gone(socketId)) this.deps.bus.send(home, 'live:remote-gone', { socketId });
   }
 
   /** The relay found an agent socket here over its limit: its homes hear it now, not at the next poll. */
@@ -255,28 +251,12 @@ export class ClusterLink implements RoomObserver {
 
   // ------------------------------------------------------------------------------------- plumbing
 
+  /** An agent's message for the session's home; with an ack, the home's answer (or `unavailable`). */
   private send(home: string, socketId: string, event: string, args: unknown[], ack?: (r: unknown) => void): void {
-    const m = { to: home, socketId, event, args };
-    if (!ack) {
-      this.deps.nsp.serverSideEmit('live:remote-event', m);
-      return;
-    }
-    void this.request('live:remote-event', m).then((r) =>
+    const m = { socketId, event, args };
+    if (!ack) return this.deps.bus.send(home, 'live:remote-event', m);
+    void this.deps.bus.request(home, 'live:remote-event', m).then((r) =>
       ack(r ?? { ok: false, error: { code: 'unavailable', message: 'The server of this session does not answer; try again' } }));
-  }
-
-  /** A request to every other node; the addressed one answers, the others answer null. */
-  private async request<T>(event: 'live:remote-join' | 'live:remote-event', m: unknown): Promise<T | null> {
-    try {
-      // Bounded by the adapter's requestsTimeout (REMOTE_TIMEOUT_MS, set in attach.ts).
-      const replies = await (this.deps.nsp as unknown as {
-        serverSideEmitWithAck(ev: string, m: unknown): Promise<unknown[]>;
-      }).serverSideEmitWithAck(event, m);
-      return (replies.find((r) => r !== null && r !== undefined) as T | undefined) ?? null;
-    } catch (err) {
-      this.deps.log.warn({ err, event }, 'live: no answer from the other nodes');
-      return null;
-    }
   }
 
   /** This node drains: the tabs it hosts for other nodes go back to them (they serve those sessions now). */
@@ -289,5 +269,6 @@ export class ClusterLink implements RoomObserver {
     clearInterval(this.timer);
     this.buffers.close();
     this.lists.close();
+    this.deps.bus.close();
   }
 }

@@ -5,7 +5,7 @@ import { bufferedBytes } from './backpressure.js';
 import type { AssistNamespace, AssistServer, AssistSocket } from './types.js';
 
 /**
- * Live event batches to agents whose sockets are on another node (issue 9, the rooms-2-nodes bench).
+ * Live event batches (and every other message) to sockets on another node (issue 9, the rooms-2-nodes bench).
  *
  * Through socket.io's Redis adapter (`nsp.to(id).emit`) one batch costs: a msgpack encode of the
  * whole packet on the home, a JSON encode there too for the local sockets of the room (there are none:
@@ -57,10 +57,21 @@ export class ClusterRelay {
    * attachments, which socket.io sends as several frames): the caller uses the adapter.
    */
   send(edge: string, socketIds: string[], msg: LiveEventsMessage): boolean {
-    const encoded = this.deps.server.encoder.encode({ type: EVENT, nsp: this.deps.nsp.name, data: ['live:events', msg] });
+    return this.emit(edge, socketIds, 'live:events', [msg]);
+  }
+
+  /**
+   * Any message to sockets of `edge` (a tab hosted here, an agent watching here: their socket is
+   * there), instead of the adapter's broadcast that every node would hear. False as `send`.
+   * Only live batches are held back from a socket over the limit (their gap is repaired by a resync);
+   * anything else is written, as socket.io would.
+   */
+  emit(edge: string, socketIds: string[], event: string, args: unknown[]): boolean {
+    const encoded = this.deps.server.encoder.encode({ type: EVENT, nsp: this.deps.nsp.name, data: [event, ...args] });
     if (encoded.length !== 1 || typeof encoded[0] !== 'string') return false;
+    const kind = event === 'live:events' ? BATCH : OTHER;
     // Socket ids are base64url (socket.io's ids): no comma, no newline.
-    void this.deps.pub.publish(relayChannel(edge), `${socketIds.join(',')}\n${encoded[0]}`).catch(() => this.deps.onError('relay-publish'));
+    void this.deps.pub.publish(relayChannel(edge), `${kind}${socketIds.join(',')}\n${encoded[0]}`).catch(() => this.deps.onError('relay-publish'));
     return true;
   }
 
@@ -68,12 +79,13 @@ export class ClusterRelay {
     const nl = payload.indexOf('\n');
     if (nl < 0) return;
     const packet = payload.slice(nl + 1);
-    for (const id of payload.slice(0, nl).split(',')) {
+    const batch = payload[0] === BATCH;
+    for (const id of payload.slice(1, nl).split(',')) {
       const socket = this.deps.nsp.sockets.get(id);
       // As socket.io's own send: nothing is written to a connection that is no longer open.
       if (!socket?.connected || socket.conn.readyState !== 'open') continue;
       const limit = this.deps.limitBytes;
-      if (limit !== undefined && bufferedBytes(socket, limit) > limit) {
+      if (batch && limit !== undefined && bufferedBytes(socket, limit) > limit) {
         this.deps.onFull?.(socket);
         continue;
       }
@@ -88,5 +100,8 @@ export class ClusterRelay {
 
 /** socket.io-parser's PacketType.EVENT (not a dependency of ours: the encoder is the server's). */
 const EVENT = 2;
+/** First character of a relayed message: a live batch (held back from a socket over its limit), or anything else. */
+const BATCH = 'b';
+const OTHER = 'm';
 
 export const relayChannel = (nodeId: string) => `tandem:relay#${nodeId}`;

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { TabPage } from '@tandem/protocol';
+import type { NodeBus } from './cluster-bus.js';
+import type { ClusterRelay } from './cluster-relay.js';
 import type { LiveRegistry } from './registry.js';
 import { parseOffset, parsePage } from './schemas.js';
 import { isTabRoomEvent, localTabPeer, tabMessageToRegistry } from './tab-messages.js';
@@ -8,8 +10,8 @@ import type { AssistNamespace, AssistSocket, TabIdentity, TabPeer } from './type
 /**
  * Tabs of one session on two nodes at once (issue 9): a session has one room, at its home (the node
  * its newest tab connected to, cluster-link.ts). A tab whose socket is on another node is *hosted*
- * by the home: the home's registry holds it as a TabPeer like any other and reaches it through the
- * Redis adapter (`to(socketId).emit`), and the tab's node (here called its *edge*) forwards what the
+ * by the home: the home's registry holds it as a TabPeer like any other and reaches it on its node's
+ * own channel (cluster-relay.ts), and the tab's node (here called its *edge*) forwards what the
  * tab sends for the room to the home. So the agent sees every tab of the session, can switch between
  * them, and gets events, snapshots, control and calls for the one it watches, whatever node each tab's
  * socket is on; control, consent and the order of events are still decided in one place.
@@ -26,6 +28,10 @@ import type { AssistNamespace, AssistSocket, TabIdentity, TabPeer } from './type
 
 export interface ClusterTabsDeps {
   nsp: AssistNamespace;
+  /** Messages between the tab's node and the home, on the addressed node's channel (cluster-bus.ts). */
+  bus: NodeBus;
+  /** What the home sends a hosted tab, on the tab's node's channel. */
+  relay: ClusterRelay;
   node: string;
   registry: LiveRegistry;
   log: Logger;
@@ -33,11 +39,12 @@ export interface ClusterTabsDeps {
   dispatchTab(socketId: string, event: string, msg: unknown, refuse: (event: string, refusal: unknown) => void): void;
 }
 
-export interface TabInterServerEvents {
-  'live:tab-host': (m: { to: string; from: string; socketId: string; identity: TabIdentity; clockOffsetMs: number }) => void;
-  'live:tab-event': (m: { to: string; socketId: string; event: string; args: unknown[] }) => void;
-  'live:tab-gone': (m: { to: string; socketId: string }) => void;
-  'live:tab-release': (m: { to: string; socketId: string }) => void;
+/** Node messages of hosted tabs (cluster-bus.ts), each for one node. */
+export interface TabNodeMessages {
+  'live:tab-host': { from: string; socketId: string; identity: TabIdentity; clockOffsetMs: number };
+  'live:tab-event': { socketId: string; event: string; args: unknown[] };
+  'live:tab-gone': { socketId: string };
+  'live:tab-release': { socketId: string };
 }
 
 /** A tab socket here whose session another node serves. */
@@ -60,15 +67,10 @@ export class ClusterTabs {
   private readonly hosted = new Map<string, string>();
 
   constructor(private readonly deps: ClusterTabsDeps) {
-    const nsp = deps.nsp as unknown as { on(ev: string, fn: (m: never) => void): void };
-    nsp.on('live:tab-host', (m: Parameters<TabInterServerEvents['live:tab-host']>[0]) => this.onHost(m));
-    nsp.on('live:tab-event', (m: Parameters<TabInterServerEvents['live:tab-event']>[0]) => this.onEvent(m));
-    nsp.on('live:tab-gone', (m: { to: string; socketId: string }) => {
-      if (m.to === deps.node) this.dropHosted(m.socketId, true);
-    });
-    nsp.on('live:tab-release', (m: { to: string; socketId: string }) => {
-      if (m.to === deps.node) this.attachHere(m.socketId);
-    });
+    deps.bus.on('live:tab-host', (m: TabNodeMessages['live:tab-host']) => this.onHost(m));
+    deps.bus.on('live:tab-event', (m: TabNodeMessages['live:tab-event']) => this.onEvent(m));
+    deps.bus.on('live:tab-gone', (m: TabNodeMessages['live:tab-gone']) => this.dropHosted(m.socketId, true));
+    deps.bus.on('live:tab-release', (m: TabNodeMessages['live:tab-release']) => this.attachHere(m.socketId));
   }
 
   // ------------------------------------------------------------------------------- edge (tab here)
@@ -84,7 +86,7 @@ export class ClusterTabs {
       socket.use((packet, next) => this.route(socket, packet as unknown[], next));
       socket.on('disconnect', () => this.gone(socket.id));
     }
-    this.emit('live:tab-host', { to: home, from: this.deps.node, socketId, identity, clockOffsetMs });
+    this.send(home, 'live:tab-host', { from: this.deps.node, socketId, identity, clockOffsetMs });
   }
 
   /** socket.use middleware of a tab socket: while its session is served elsewhere, its messages go there. */
@@ -102,14 +104,14 @@ export class ClusterTabs {
       this.away.delete(socket.id);
     }
     const args = typeof packet[packet.length - 1] === 'function' ? packet.slice(1, -1) : packet.slice(1);
-    this.emit('live:tab-event', { to: away.home, socketId: socket.id, event, args });
+    this.send(away.home, 'live:tab-event', { socketId: socket.id, event, args });
   }
 
   private gone(socketId: string): void {
     const away = this.away.get(socketId);
     if (!away) return;
     this.away.delete(socketId);
-    this.emit('live:tab-gone', { to: away.home, socketId });
+    this.send(away.home, 'live:tab-gone', { socketId });
   }
 
   /** The tab's session is served here again (its home died, drained, or moved here): the room here takes it. */
@@ -132,29 +134,31 @@ export class ClusterTabs {
         this.attachHere(socketId);
       } else {
         away.home = m.node;
-        this.emit('live:tab-host', { to: m.node, from: this.deps.node, socketId, identity: away.identity, clockOffsetMs: away.clockOffsetMs });
+        this.send(m.node, 'live:tab-host', { from: this.deps.node, socketId, identity: away.identity, clockOffsetMs: away.clockOffsetMs });
       }
     }
   }
 
   // ---------------------------------------------------------------------------- home (rooms here)
 
-  private onHost(m: Parameters<TabInterServerEvents['live:tab-host']>[0]): void {
-    if (m.to !== this.deps.node) return;
+  private onHost(m: TabNodeMessages['live:tab-host']): void {
     const nsp = this.deps.nsp;
     this.hosted.set(m.socketId, m.from);
     const peer: TabPeer = {
       id: m.socketId,
       remote: true,
-      emit: (event, ...args) => (nsp.to(m.socketId).emit as (ev: string, ...a: unknown[]) => boolean)(event as string, ...args),
+      emit: (event, ...args) => {
+        this.emitTo(m.socketId, event as string, args);
+        return true;
+      },
       disconnect: () => nsp.in(m.socketId).disconnectSockets(true),
     };
     this.deps.registry.tabConnected(m.identity, peer);
     if (m.clockOffsetMs) this.deps.registry.tabClockOffset(m.socketId, m.clockOffsetMs);
   }
 
-  private onEvent(m: Parameters<TabInterServerEvents['live:tab-event']>[0]): void {
-    if (m.to !== this.deps.node || !this.hosted.has(m.socketId)) return;
+  private onEvent(m: TabNodeMessages['live:tab-event']): void {
+    if (!this.hosted.has(m.socketId)) return;
     const { registry } = this.deps;
     const id = m.socketId;
     const [msg] = m.args as [unknown];
@@ -162,8 +166,14 @@ export class ClusterTabs {
       if (m.event === 'tab:leave') this.hosted.delete(id);
       return tabMessageToRegistry(registry, id, m.event, msg);
     }
-    this.deps.dispatchTab(id, m.event, msg, (_event, refusal) =>
-      (this.deps.nsp.to(id).emit as (ev: string, ...a: unknown[]) => boolean)('assist:refused', refusal));
+    this.deps.dispatchTab(id, m.event, msg, (_event, refusal) => this.emitTo(id, 'assist:refused', [refusal]));
+  }
+
+  /** A message to a hosted tab: on its node's channel, or through the adapter (node unknown, binary packet). */
+  private emitTo(socketId: string, event: string, args: unknown[]): void {
+    const edge = this.hosted.get(socketId);
+    if (edge && this.deps.relay.emit(edge, [socketId], event, args)) return;
+    (this.deps.nsp.to(socketId).emit as (ev: string, ...a: unknown[]) => boolean)(event, ...args);
   }
 
   /** A hosted tab is no longer ours: its socket closed (grace period here), or its room moved on. */
@@ -183,7 +193,7 @@ export class ClusterTabs {
   /** This node drains: tabs it hosts go back to their own nodes, which serve their sessions from now on. */
   releaseAll(): void {
     for (const [socketId, edge] of [...this.hosted]) {
-      this.emit('live:tab-release', { to: edge, socketId });
+      this.send(edge, 'live:tab-release', { socketId });
     }
   }
 
@@ -192,8 +202,8 @@ export class ClusterTabs {
     return { away: this.away.size, hosted: this.hosted.size };
   }
 
-  private emit(event: keyof TabInterServerEvents, m: unknown): void {
-    (this.deps.nsp as unknown as { serverSideEmit(ev: string, m: unknown): void }).serverSideEmit(event, m);
+  private send<E extends keyof TabNodeMessages>(to: string, event: E, m: TabNodeMessages[E]): void {
+    this.deps.bus.send(to, event, m);
   }
 }
 

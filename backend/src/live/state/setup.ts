@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../../config.js';
 import type { Metrics } from '../../metrics.js';
+import { nodeChannel } from '../cluster-bus.js';
+import { relayChannel } from '../cluster-relay.js';
 import type { LiveState } from './live-state.js';
 import { MemoryLiveState } from './memory-state.js';
 import { RedisLiveState } from './redis-state.js';
@@ -48,6 +50,10 @@ export function setupLiveState(config: ServerConfig, log: Logger, metrics: Metri
       }
     });
   }
+  // Counted so that what a node hears of rooms it has no part in can be seen (and tested: cluster-3-nodes).
+  const own = new Set([nodeChannel(nodeId), relayChannel(nodeId)]);
+  sub.on('messageBuffer', (channel: Buffer) => metrics.clusterMessages.inc({ channel: own.has(channel.toString()) ? 'node' : 'shared' }));
+  sub.on('pmessageBuffer', () => metrics.clusterMessages.inc({ channel: 'shared' }));
   const state = new RedisLiveState(cmd, nodeId, { log, onError: errors });
   const adapter = createAdapter(cmd, sub, { key: 'tandem:sio', requestsTimeout });
   const ready = (async () => {
