@@ -308,6 +308,10 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       if (keys.length === 0) return out;
       const seen = new Set<string>();
       const unique = keys.filter((k) => !seen.has(k.session_id) && seen.add(k.session_id));
+      // The newest `need` keys only: extra keys were asked for in case versions repeat a session, and each
+      // one re-checked costs granules of every part (the re-check is most of a rare filter's time). When the
+      // re-check drops some, the next round starts below the last key checked.
+      const checked = unique.slice(0, need - out.length);
       // FINAL over exactly these keys: `(started_at, session_id) IN set` is a primary-key condition, so only
       // the granules holding them are read (a time range from the oldest to the newest key would merge every
       // session between them: seconds when a rare filter's keys span the whole table). As PREWHERE it also
@@ -319,11 +323,11 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
            SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))
          ${f.recheck.length ? `WHERE ${f.recheck.join(' AND ')}` : ''}
          ORDER BY started_at DESC, session_id DESC`,
-        { ...params, kTs: unique.map((k) => Number(k.s_ms)), kIds: unique.map((k) => k.session_id) });
+        { ...params, kTs: checked.map((k) => Number(k.s_ms)), kIds: checked.map((k) => k.session_id) });
       out.push(...found);
-      // Enough, or the window has no more keys: done.
-      if (out.length >= need || keys.length < asked) return out;
-      const last = keys[keys.length - 1];
+      // Enough, or every key of the window was checked: done.
+      if (out.length >= need || (keys.length < asked && checked.length === unique.length)) return out;
+      const last = checked.length < unique.length ? checked[checked.length - 1] : keys[keys.length - 1];
       below.splice(0, 1, '(started_at, session_id) < (fromUnixTimestamp64Milli({bTs:Int64}), {bId:String})');
       params = { ...params, bTs: Number(last.s_ms), bId: last.session_id };
     }
