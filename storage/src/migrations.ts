@@ -231,7 +231,7 @@ export const MIGRATIONS: Migration[] = [
   {
     // Smaller granules for the list's re-check of candidate keys: see search-granules.ts.
     version: 11,
-    name: 'search: session_search rebuilt with 1,024-row granules',
+    name: 'search: session_search rebuilt with 256-row granules',
     steps: SEARCH_GRANULES_STEPS,
   },
 ];

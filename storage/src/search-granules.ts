@@ -4,16 +4,17 @@ import { SEARCH_COPY_COLUMNS, SEARCH_COPY_VIEW, searchTable } from './session-to
 import type { Driver } from './types.js';
 
 /**
- * Migration 11 (issue 10, search in 100 ms): `session_search` rebuilt with granules of 1,024 rows instead
+ * Migration 11 (issue 10, search in 100 ms): `session_search` rebuilt with granules of 256 rows instead
  * of ClickHouse's 8,192.
  *
  * Why: the list re-checks its candidate sessions with FINAL over their exact keys (search.ts,
  * newestByKeys). ClickHouse reads whole granules, so each key costs a granule of every part that holds
  * one of its delta rows, with every summary column: 50 keys spread over a month read ~40 % of an
- * unmerged 3M-row table at 8,192 rows a granule. At 1,024 the same keys read an eighth of that. Measured
- * on 1M generated sessions (unmerged, 3 delta rows each; docs/decisions.md, sixth session). Not smaller:
- * 256 gained little more in the last session's measurement, and marks (and the bloom filters, one per
- * granule) grow as granules shrink.
+ * unmerged 3M-row table at 8,192 rows a granule. Measured on 1M generated sessions (unmerged, 3 delta rows
+ * each; docs/decisions.md, sixth session), 256 beat 1,024 on the rare filters (q "user-4242" 529 → 345 ms
+ * CPU, Samsung + errors + ≥ 25 min 976 → 775) and matched it on scans and the chart. Not smaller: marks,
+ * the primary index and the bloom filters (one per granule) grow as granules shrink (at 256 rows: ~12k
+ * granules and ~6 MB of marks per million delta rows).
  *
  * The setting is fixed when a table is created, so the table is built anew beside the old one, filled with
  * its rows (delta rows as they are: nothing is merged, nothing counted twice) and swapped in by one RENAME,
@@ -21,7 +22,7 @@ import type { Driver } from './types.js';
  * migrating. As with migration 6, an install upgrades with one backend first: a backend still running the
  * old code while the copy runs would write deltas that reach `sessions` but not the new copy.
  */
-export const SEARCH_GRANULE_ROWS = 1024;
+export const SEARCH_GRANULE_ROWS = 256;
 
 /** A lock older than this is a dead holder's (the copy of a few million delta rows takes well under it). */
 const LOCK_STALE_MS = 10 * 60_000;

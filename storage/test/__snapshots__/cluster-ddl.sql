@@ -433,7 +433,7 @@ CREATE TABLE IF NOT EXISTS tandem.session_search_v11_local ON CLUSTER tandem_clu
 ) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/tandem/session_search_v11_local', '{replica}')
 ORDER BY (project_id, started_at, session_id)
 TTL toDateTime(updated_at) + INTERVAL 30 DAY
-SETTINGS index_granularity = 1024;
+SETTINGS index_granularity = 256;
 
 CREATE TABLE IF NOT EXISTS tandem.session_search_v11 ON CLUSTER tandem_cluster AS tandem.session_search_v11_local
   ENGINE = Distributed(tandem_cluster, tandem, session_search_v11_local, cityHash64(project_id, session_id));

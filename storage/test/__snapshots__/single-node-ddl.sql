@@ -348,7 +348,7 @@ CREATE TABLE IF NOT EXISTS tandem.session_search_v11 (
 ) ENGINE = AggregatingMergeTree
 ORDER BY (project_id, started_at, session_id)
 TTL toDateTime(updated_at) + INTERVAL 30 DAY
-SETTINGS index_granularity = 1024;
+SETTINGS index_granularity = 256;
 
 DROP VIEW IF EXISTS tandem.session_search_mv;
 
