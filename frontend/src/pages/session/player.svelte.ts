@@ -5,6 +5,7 @@ import { isAbort, messageOf } from '../../lib/api/client';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
 import { REPLAY_STYLE_RULES, replayPlugins } from '../../lib/replay';
+import { withDeferredScrolls } from '../../lib/player/deferred-scroll';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
 import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
 import type { Period } from '../../lib/timeline';
@@ -278,13 +279,11 @@ export class PlayerController {
   #position(m: Mounted, target: number): void {
     m.finished = false;
     const local = Math.max(0, target - m.base);
-    if (this.playing) {
-      m.replayer.play(local);
-      this.#startClock();
-    } else {
-      this.#stopClock();
-      m.replayer.pause(local);
-    }
+    const playing = this.playing;
+    if (!playing) this.#stopClock();
+    // One layout for the whole positioning instead of one per recorded scroll (lib/player/deferred-scroll.ts).
+    withDeferredScrolls(m.replayer.iframe.contentWindow, () => (playing ? m.replayer.play(local) : m.replayer.pause(local)));
+    if (playing) this.#startClock();
   }
 
   /**

@@ -1,0 +1,155 @@
+/**
+ * Where an open's main-thread time goes (a tool, not a bench): writes one generated session, opens a
+ * share link OPEN_CPU_OPENS times in new tabs (assets cached, as in bench/src/seek.ts) with the CDP
+ * sampling profiler on from before navigation to the drawn frame, and prints, summed over the opens
+ * after the first (cold caches), self time by script and by function, and the page's `tandem:*` marks.
+ *
+ * With OPEN_AB=<flag>, an A/B instead (no profiler): opens alternate between `window.__tandemAb = {<flag>: true}`
+ * (A) and none (B), and the drawn times of each are printed (the page code reads the flag while a change is
+ * being measured; the flag is removed once decided).
+ *
+ *   PROFILE_MINUTES=360 OPEN_CPU_OPENS=6 node --import tsx bench/src/seek-open-cpu.ts
+ */
+import { loadavg } from 'node:os';
+import { startBenchBackend } from './lib/backend.js';
+import { launchChromium } from './lib/browser.js';
+import { signedInDashboard } from './lib/dashboard.js';
+import { writeGeneratedSession } from './lib/seek-session.js';
+import { DRAWN_INIT } from './seek.js';
+
+const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
+const opens = Number(process.env.OPEN_CPU_OPENS ?? 6);
+const ab = process.env.OPEN_AB ?? '';
+const drawn: Record<'A' | 'B', number[]> = { A: [], B: [] };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((q / 100) * xs.length) - 1)] ?? NaN;
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number }
+
+const byFile = new Map<string, number>();
+const byFn = new Map<string, number>();
+const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+
+const traced = new Map<string, number>();
+let tracedOpens = 0;
+/**
+ * A devtools timeline trace of one open: the renderer main thread's time by event name up to the drawn
+ * frame, counting each event's self time (its duration minus its children's on the same thread).
+ */
+async function traceOpen(page: import('playwright-core').Page, url: string, count: boolean): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  const events: any[] = [];
+  cdp.on('Tracing.dataCollected', (e: any) => events.push(...e.value));
+  const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
+  await cdp.send('Tracing.start', { categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline,blink.user_timing', transferMode: 'ReportEvents' } as any);
+  await page.goto(url);
+  await page.waitForFunction(() => (window as any).__drawnAt !== null, null, { timeout: 60_000, polling: 20 });
+  const drawn = await page.evaluate(() => (window as any).__drawnAt as number);
+  await cdp.send('Tracing.end');
+  await done;
+  await cdp.detach();
+  const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const nav = events.find((e) => e.name === 'navigationStart' && main.has(`${e.pid}:${e.tid}`) && e.args?.data?.documentLoaderURL?.startsWith('http'));
+  if (!nav) return console.log('  (no navigationStart in the trace)');
+  const key = `${nav.pid}:${nav.tid}`;
+  const end = nav.ts + drawn * 1000;
+  const xs = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key && e.ts >= nav.ts && e.ts < end && e.dur).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const self = new Map<string, number>();
+  const stack: any[] = [];
+  let busy = 0;
+  for (const e of xs) {
+    while (stack.length && stack.at(-1).ts + stack.at(-1).dur <= e.ts) stack.pop();
+    const parent = stack.at(-1);
+    if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - Math.min(e.dur, parent.ts + parent.dur - e.ts));
+    else busy += e.dur;
+    self.set(e.name, (self.get(e.name) ?? 0) + e.dur);
+    stack.push(e);
+  }
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`).join(', ');
+  console.log(`  drawn ${drawn.toFixed(0)} ms, main thread busy ${(busy / 1000).toFixed(0)} ms: ${top}`);
+  if (!count) return;
+  tracedOpens++;
+  for (const [k, v] of self) traced.set(k, (traced.get(k) ?? 0) + v);
+  traced.set('(busy)', (traced.get('(busy)') ?? 0) + busy);
+  traced.set('(drawn)', (traced.get('(drawn)') ?? 0) + drawn * 1000);
+}
+
+const be = await startBenchBackend();
+const browser = await launchChromium();
+try {
+  const ids = { projectId: be.projectId!, sessionId: `opencpu${minutes}m`, tabId: `opencputab${minutes}m` };
+  const written = await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
+  console.log(`wrote ${written.events} events, ${written.bytes} B`);
+  const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
+  let seed = 4242;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  let t = 0;
+  for (let i = 0; i < opens; i++) {
+    // A/B: each moment is opened once per variant, one after the other.
+    if (!ab || i % 2 === 0) t = Math.floor(random() * (minutes * 60_000 - 2000)) + 1000;
+    const page = await ctx.newPage();
+    const variant = i % 2 === 0 ? 'A' : 'B';
+    if (ab) {
+      if (variant === 'A') await page.addInitScript(`window.__tandemAb = { ${JSON.stringify(ab)}: true };`);
+      await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=${t}`);
+      await page.waitForFunction(() => (window as any).__drawnAt !== null, null, { timeout: 60_000, polling: 20 });
+      const info = await page.evaluate(() => ({ drawn: (window as any).__drawnAt as number, marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('tandem:')).map((m) => `${m.name.slice(7)} ${m.startTime.toFixed(0)}`).join(', ') }));
+      if (i > 0) drawn[variant].push(info.drawn);
+      console.log(`${variant} open ${i + 1} at ${t} (load ${loadavg()[0].toFixed(1)}): drawn ${info.drawn.toFixed(0)} ms; ${info.marks}`);
+      await page.close();
+      continue;
+    }
+    if (process.env.OPEN_TRACE === '1') {
+      await traceOpen(page, `${be.url}/#/sessions/${ids.sessionId}?t=${t}`, i > 0);
+      await page.close();
+      continue;
+    }
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+    await cdp.send('Profiler.start');
+    await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=${t}`);
+    await page.waitForFunction(() => (window as any).__drawnAt !== null, null, { timeout: 60_000, polling: 20 });
+    const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: Profile };
+    const info = await page.evaluate(() => ({
+      drawn: (window as any).__drawnAt as number,
+      origin: performance.timeOrigin,
+      marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('tandem:')).map((m) => `${m.name.slice(7)} ${m.startTime.toFixed(0)}`).join(', '),
+    }));
+    console.log(`open ${i + 1} at ${t} (${t % 120_000} ms past a keyframe; load ${loadavg()[0].toFixed(1)}): drawn ${info.drawn.toFixed(0)} ms; ${info.marks}`);
+    if (i > 0) {
+      // Samples up to the drawn frame only (profile times are µs on the monotonic clock, like timeOrigin + now).
+      const self = new Map<number, number>();
+      let at = profile.startTime;
+      const end = (info.origin + info.drawn) * 1000;
+      profile.samples.forEach((id, k) => {
+        at += profile.timeDeltas[k] ?? 0;
+        if (at <= end) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[k] ?? 0));
+      });
+      for (const n of profile.nodes) {
+        const us = self.get(n.id) ?? 0;
+        if (!us) continue;
+        const f = n.callFrame;
+        const file = f.url.split('/').pop() || f.functionName;
+        add(byFile, file, us);
+        add(byFn, `${f.functionName || '(anon)'} ${file}:${f.lineNumber}`, us);
+      }
+    }
+    await cdp.detach();
+    await page.close();
+  }
+  if (tracedOpens) {
+    console.log(`\nmain thread self time per open (mean over ${tracedOpens}):\n${[...traced].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => `  ${(v / 1000 / tracedOpens).toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
+  }
+  if (ab) {
+    for (const v of ['A', 'B'] as const) console.log(`${v}${v === 'A' ? ` (${ab})` : ''}: n ${drawn[v].length} median ${median(drawn[v]).toFixed(0)} p75 ${p(drawn[v], 75).toFixed(0)} p90 ${p(drawn[v], 90).toFixed(0)} max ${Math.max(...drawn[v]).toFixed(0)} ms`);
+  }
+  const n = Math.max(1, opens - 1);
+  const show = (m: Map<string, number>, top: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `  ${(us / 1000 / n).toFixed(1).padStart(8)} ms  ${k}`).join('\n');
+  console.log(`\nself time per open up to the drawn frame (mean over ${n} opens), by script:\n${show(byFile, 15)}\nby function:\n${show(byFn, 40)}`);
+  await ctx.close();
+} finally {
+  await browser.close();
+  await be.close();
+}
