@@ -266,6 +266,7 @@ export class PlayerController {
     replayer.on('finish', () => {
       if (this.#mounted === mounted) mounted.finished = true;
     });
+    performance.mark('tandem:replayer-built');
     const old = this.#mounted;
     this.#mounted = mounted;
     this.windowIndex = window.index;
