@@ -18,7 +18,7 @@ const MEMO_HELPERS = `${PATCH_MARKER}
 let selectorMemo = null;
 function openSelectorMemo() {
   if (selectorMemo) return false;
-  selectorMemo = { mask: new Map(), block: new Map() };
+  selectorMemo = { mask: new Map(), block: new Map(), lastEl: null, lastBlocked: false };
   return true;
 }
 function closeSelectorMemo() {
@@ -75,8 +75,15 @@ function maskTextMatches(el, maskTextClass, maskTextSelector, checkAncestors) {
   if (!el) {
     return false;
   }
-  if (checkAncestors && selectorMemo) {
-    return memoSelfOrAncestor(selectorMemo.block, el, elementBlocked, blockClass, blockSelector);
+  if (selectorMemo) {
+    if (checkAncestors) return memoSelfOrAncestor(selectorMemo.block, el, elementBlocked, blockClass, blockSelector);
+    // Attribute records: a page that sets several attributes of one element in a row gives one record
+    // each, and every one asked el.matches(blockSelector) again. The last element's answer is kept.
+    if (selectorMemo.lastEl === el) return selectorMemo.lastBlocked;
+    const blocked = elementBlocked(el, blockClass, blockSelector, false);
+    selectorMemo.lastEl = el;
+    selectorMemo.lastBlocked = blocked;
+    return blocked;
   }
   return elementBlocked(el, blockClass, blockSelector, checkAncestors);
 }

@@ -45,7 +45,11 @@ const PAGE = `<!doctype html><html><head><title>memo</title></head><body>
 interface Outcome {
   events: unknown[];
   closest: number;
+  /** Element.matches calls during the attribute storm (one batch) */
+  stormMatches: number;
 }
+
+const STORM = 300;
 
 /** Loads the page, starts rrweb, then runs mutations whose answers depend on ancestors; counts closest(). */
 async function recordWith(browser: Browser, script: string): Promise<Outcome> {
@@ -53,7 +57,7 @@ async function recordWith(browser: Browser, script: string): Promise<Outcome> {
   try {
     await page.setContent(PAGE);
     await page.addScriptTag({ content: script });
-    return await page.evaluate(async (depth) => {
+    return await page.evaluate(async ([depth, STORM]) => {
       const w = window as unknown as { startRecording(emit: (e: unknown) => void): () => void };
       const events: { type: number; timestamp?: number; data: unknown }[] = [];
       const stop = w.startRecording((e) => events.push(e as (typeof events)[number]));
@@ -98,10 +102,36 @@ async function recordWith(browser: Browser, script: string): Promise<Outcome> {
       plainLeaf.appendChild(pw);
       await new Promise((r) => setTimeout(r, 50));
       Element.prototype.closest = original;
+      // Attribute storm, one batch: elements each given three attributes in a row (one record each),
+      // under plain, masked and blocked parents, one blocked itself and one that becomes blocked midway.
+      const hosts = ['plain', 'masked', 'blocked'].map((id) => document.getElementById(id)!);
+      const els: HTMLElement[] = [];
+      for (let i = 0; i < STORM; i++) {
+        const el = document.createElement('em');
+        el.textContent = `storm ${i}`;
+        hosts[i % 3].appendChild(el);
+        els.push(el);
+      }
+      els[3].setAttribute('data-tandem-block', '');
+      await new Promise((r) => setTimeout(r, 50));
+      let stormMatches = 0;
+      const originalMatches = Element.prototype.matches;
+      Element.prototype.matches = function (this: Element, sel: string) {
+        stormMatches++;
+        return originalMatches.call(this, sel);
+      } as typeof originalMatches;
+      els.forEach((el, i) => {
+        el.setAttribute('data-a', `a${i}`);
+        if (i === 6) el.setAttribute('data-tandem-block', '');
+        el.className = `c${i}`;
+        el.setAttribute('title', `storm title ${i}`);
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      Element.prototype.matches = originalMatches;
       stop();
       // Timestamps differ between the two pages; everything else must not.
-      return { events: events.filter((e) => e.type === 3).map((e) => ({ ...e, timestamp: 0 })), closest };
-    }, DEPTH);
+      return { events: events.filter((e) => e.type === 3).map((e) => ({ ...e, timestamp: 0 })), closest, stormMatches };
+    }, [DEPTH, STORM]);
   } finally {
     await page.close();
   }
@@ -133,6 +163,15 @@ describe('rrweb patch: mask/block answers remembered per mutation batch', () => 
     expect(json).toContain('new visible');
     for (const secret of ['masked words', 'secret', 'blocked words', 'new password', 'deep 25', 'item 25']) expect(json).not.toContain(secret);
     expect(json).toContain('deep 24');
+    // The storm: recorded for plain elements, never for the blocked ones (itself, or since midway).
+    expect(json).toContain('storm title 0');
+    for (const blocked of ['storm title 3"', 'storm title 6"']) expect(json).not.toContain(blocked);
+  });
+
+  it('asks matches(blockSelector) once per element for consecutive attribute records, not once per record', () => {
+    // Unpatched: one matches() per record (3 per element); patched: the last element's answer is reused.
+    expect(plain.stormMatches).toBeGreaterThanOrEqual(STORM * 3);
+    expect(patched.stormMatches).toBeLessThanOrEqual(STORM + 5);
   });
 
   it('walks ancestors a bounded number of times instead of per added node', () => {
