@@ -141,4 +141,80 @@ describe('three nodes: a room is heard only by the nodes that have a part in it'
     expect(dB.shared).toBeLessThanOrEqual(2);
     console.log(`[cluster-3-nodes] heard during the room's traffic: A ${JSON.stringify(dA)}, B ${JSON.stringify(dB)}, C ${JSON.stringify(dC)}`);
   });
+
+  it('a home left with only hosted tabs hands the session to a node that still has a tab; the agent watching keeps watching', async () => {
+    const [A, B, C] = cluster.nodes;
+    const ip = '10.9.0.2';
+    const startTab = async (path: string, session?: { sessionId: string; visitorId: string }) => {
+      const res = await fetch(`${cluster.url}/ingest/v1/start`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ v: PROTOCOL_VERSION, projectKey: PROJECT_KEY, url: `https://shop.example${path}`, title: path, clientTime: Date.now(), ...session }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as StartResponse;
+    };
+    const tabOn = async (nodeUrl: string, st: StartResponse, path: string) => {
+      const socket = io(`${nodeUrl}${ASSIST_NAMESPACE}`, {
+        transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': ip },
+        auth: { role: 'tab', v: PROTOCOL_VERSION, token: st.token, page: { url: `https://shop.example${path}`, title: path, visible: true, focused: true } },
+      });
+      sockets.push(socket);
+      const tab = { socket, seq: 0, starts: 0, send(count: number) {
+        const now = Date.now();
+        socket.emit('live:events', { events: Array.from({ length: count }, () => ({ seq: tab.seq++, type: 5, timestamp: now, data: { tag: 'pad', payload: 'x' } })) });
+      } };
+      socket.on('live:start', () => {
+        tab.starts++;
+        const now = Date.now();
+        socket.emit('live:events', { events: [
+          { seq: tab.seq++, type: 4, timestamp: now, data: { href: `https://shop.example${path}`, width: 800, height: 600 } },
+          { seq: tab.seq++, type: 2, timestamp: now, data: { node: { type: 0, id: 1, childNodes: [] }, initialOffset: { top: 0, left: 0 } } },
+        ] });
+      });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      return tab;
+    };
+    // Tab 1 on A, then tab 2 on B: B serves the session and hosts tab 1.
+    const first = await startTab('/one');
+    const second = await startTab('/two', { sessionId: first.sessionId, visitorId: first.visitorId });
+    const one = await tabOn(A.url, first, '/one');
+    await waitFor('node A serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
+    const two = await tabOn(B.url, second, '/two');
+    await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
+
+    // An agent on C watches tab 1.
+    const agent = await rawAgent(C.url, { cookie: await login(C.url) });
+    sockets.push(agent);
+    const got: LiveEventsMessage[] = [];
+    agent.on('live:events', (m) => got.push(m));
+    await waitFor('a join that sees both tabs', async () => {
+      const r = await joinSession(agent, first.sessionId);
+      if (r.ok && r.session.tabs.length === 2) return r;
+      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
+      return null;
+    }, 30_000, 200);
+    expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
+    const snapshots = () => got.filter((m) => m.tabId === first.tabId && m.events.some((e) => e.type === 2)).length;
+    await waitFor('tab 1 snapshot at the agent', async () => snapshots() >= 1, 30_000);
+    const startsBefore = one.starts;
+    const snapshotsBefore = snapshots();
+
+    // Tab 2 closes: B has only tab 1, hosted for A; A serves the session now, and the agent on C
+    // restarts from a fresh snapshot of tab 1 and sees its new events.
+    two.socket.emit('tab:leave');
+    two.socket.disconnect();
+    await waitFor('node A serving the session again', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
+    await waitFor('a fresh snapshot of tab 1 at the agent', async () => one.starts > startsBefore && snapshots() > snapshotsBefore, 30_000);
+    const from = one.seq;
+    one.send(5);
+    await waitFor('tab 1 events at the agent', async () => got.some((m) => m.events.some((e) => e.seq === from + 4)), 30_000);
+    const seqs = got.filter((m) => m.tabId === first.tabId).flatMap((m) => m.events.map((e) => e.seq));
+    expect(seqs.slice(seqs.lastIndexOf(from))).toEqual([from, from + 1, from + 2, from + 3, from + 4]);
+    // B no longer holds the room: its count of live sessions is back to none.
+    const bMetrics = await fetch(`${B.url}/metrics`).then((r) => r.text());
+    expect(/^tandem_live_sessions (\S+)$/m.exec(bMetrics)?.[1]).toBe('0');
+  });
 });

@@ -10,7 +10,7 @@ import type { ClusterRelay } from './cluster-relay.js';
 import type { RecordingInterServerEvents } from './cluster-recordings.js';
 import { ClusterTabs } from './cluster-tabs.js';
 import type { LiveRegistry, RoomObserver } from './registry.js';
-import { presence, type AgentConn, type LiveRoom } from './rooms.js';
+import { activeTab, presence, type AgentConn, type LiveRoom, type TabRoom } from './rooms.js';
 import type { LiveState, RoomRecord } from './state/live-state.js';
 import type { AgentIdentity, AgentPeer, AssistNamespace, AssistSocket } from './types.js';
 
@@ -211,6 +211,25 @@ export class ClusterLink implements RoomObserver {
     const m = { projectId: room.projectId, sessionId: room.sessionId, node: this.node };
     this.deps.nsp.serverSideEmit('live:home', m);
     this.onHome(m);
+  }
+
+  /**
+   * A tab of a room here left for good. When the tabs left are all hosted for other nodes, one of
+   * them (the user's current tab if it is one) goes back to its own node, which then serves the
+   * session (`live:home`): its tab, and the agents watching, move there from a fresh snapshot, as
+   * on a drain. Otherwise this node would keep serving a session none of whose sockets it holds,
+   * every event of it crossing Redis twice, until one of its tabs connected somewhere again.
+   */
+  tabRemoved(room: LiveRoom): void {
+    const hosted: TabRoom[] = [];
+    for (const tab of room.tabs.values()) {
+      if (!tab.peer) continue; // in its grace period: it may come back anywhere
+      if (!tab.peer.remote) return; // a tab socket here still: this node stays the home
+      hosted.push(tab);
+    }
+    const current = activeTab(room);
+    const tab = current && hosted.includes(current) ? current : hosted[0];
+    if (tab?.peer) this.tabs.release(tab.peer.id);
   }
 
   roomChanged(room: LiveRoom): void {

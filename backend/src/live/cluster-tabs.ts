@@ -190,6 +190,12 @@ export class ClusterTabs {
     for (const [socketId, away] of [...this.away]) if (!alive.has(away.home)) this.attachHere(socketId);
   }
 
+  /** A hosted tab goes back to its own node, which serves its session from then on (cluster-link.ts tabRemoved). */
+  release(socketId: string): void {
+    const edge = this.hosted.get(socketId);
+    if (edge) this.send(edge, 'live:tab-release', { socketId });
+  }
+
   /** This node drains: tabs it hosts go back to their own nodes, which serve their sessions from now on. */
   releaseAll(): void {
     for (const [socketId, edge] of [...this.hosted]) {

@@ -31,6 +31,8 @@ export interface LiveRegistryOptions {
 export interface RoomObserver {
   /** A tab socket attached here: this node serves its session now. */
   tabAttached(room: LiveRoom, openedNow: boolean): void;
+  /** A tab of the room left for good (grace over, or `tab:leave`) and the room still has tabs. */
+  tabRemoved(room: LiveRoom): void;
   /** The room changed (throttled like `live:session`). */
   roomChanged(room: LiveRoom): void;
   /** The room is gone from this node (its last tab here left). */
@@ -98,6 +100,7 @@ export class LiveRegistry {
       rooms: this.rooms, fwd: this.fwd, members: this.members, hooks: deps.hooks, graceMs: this.opts.graceMs,
       closed: () => this.closed,
       attached: (room, openedNow) => this.observer?.tabAttached(room, openedNow),
+      removed: (room) => this.observer?.tabRemoved(room),
       endRoom: (room) => this.endRoom(room),
     });
   }

@@ -27,6 +27,8 @@ export interface TabSocketsDeps {
   closed(): boolean;
   /** A tab attached: the cluster side (if any) is told (registry's RoomObserver). */
   attached(room: LiveRoom, openedNow: boolean): void;
+  /** A tab left for good and the room still has tabs (the cluster side may move the room). */
+  removed(room: LiveRoom): void;
   /** The room's last tab left. */
   endRoom(room: LiveRoom): void;
 }
@@ -216,5 +218,6 @@ export class TabSockets {
     }
     this.deps.members.followUser(room, tab);
     this.deps.rooms.changed(room, true);
+    this.deps.removed(room);
   }
 }
