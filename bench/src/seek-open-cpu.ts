@@ -23,6 +23,9 @@ const ab = process.env.OPEN_AB ?? '';
 const drawn: Record<'A' | 'B', number[]> = { A: [], B: [] };
 /** ms from the Replayer built to positioned (the one task that applies the snapshot and the events up to t) */
 const positioning: Record<'A' | 'B', number[]> = { A: [], B: [] };
+const layouts: Record<'A' | 'B', number[]> = { A: [], B: [] };
+const layoutMs: Record<'A' | 'B', number[]> = { A: [], B: [] };
+const taskMs: Record<'A' | 'B', number[]> = { A: [], B: [] };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((q / 100) * xs.length) - 1)] ?? NaN;
 
@@ -94,14 +97,22 @@ try {
     const variant = i % 2 === 0 ? 'A' : 'B';
     if (ab) {
       if (variant === 'A') await page.addInitScript(`window.__tandemAb = { ${JSON.stringify(ab)}: true };`);
+      const perf = await ctx.newCDPSession(page);
+      await perf.send('Performance.enable');
       await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=${t}`);
       await page.waitForFunction(() => (window as any).__drawnAt !== null, null, { timeout: 60_000, polling: 20 });
+      // Counts do not depend on the machine's load, durations do (Chrome's own metrics of the page).
+      const { metrics } = (await perf.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      const metric = (name: string) => metrics.find((x) => x.name === name)?.value ?? NaN;
+      const counts = `layouts ${metric('LayoutCount')} (${(metric('LayoutDuration') * 1000).toFixed(0)} ms), style recalcs ${metric('RecalcStyleCount')} (${(metric('RecalcStyleDuration') * 1000).toFixed(0)} ms), script ${(metric('ScriptDuration') * 1000).toFixed(0)} ms, tasks ${(metric('TaskDuration') * 1000).toFixed(0)} ms`;
+      if (i > 0) (layoutMs[variant].push(metric('LayoutDuration') * 1000), layouts[variant].push(metric('LayoutCount')), taskMs[variant].push(metric('TaskDuration') * 1000));
+      await perf.detach();
       const info = await page.evaluate(() => ({
         drawn: (window as any).__drawnAt as number,
         positioning: performance.getEntriesByName('tandem:replayer-positioned')[0]!.startTime - performance.getEntriesByName('tandem:replayer-built')[0]!.startTime,
         marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('tandem:')).map((m) => `${m.name.slice(7)} ${m.startTime.toFixed(0)}`).join(', ') }));
       if (i > 0) (drawn[variant].push(info.drawn), positioning[variant].push(info.positioning));
-      console.log(`${variant} open ${i + 1} at ${t} (${t % 120_000} ms past a keyframe; positioning ${info.positioning.toFixed(0)} ms; load ${loadavg()[0].toFixed(1)}): drawn ${info.drawn.toFixed(0)} ms; ${info.marks}`);
+      console.log(`${variant} open ${i + 1} at ${t} (${t % 120_000} ms past a keyframe; positioning ${info.positioning.toFixed(0)} ms; ${counts}; load ${loadavg()[0].toFixed(1)}): drawn ${info.drawn.toFixed(0)} ms; ${info.marks}`);
       await page.close();
       continue;
     }
@@ -148,7 +159,7 @@ try {
     console.log(`\nmain thread self time per open (mean over ${tracedOpens}):\n${[...traced].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => `  ${(v / 1000 / tracedOpens).toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
   }
   if (ab) {
-    for (const v of ['A', 'B'] as const) console.log(`${v}${v === 'A' ? ` (${ab})` : ''}: n ${drawn[v].length} median ${median(drawn[v]).toFixed(0)} p75 ${p(drawn[v], 75).toFixed(0)} p90 ${p(drawn[v], 90).toFixed(0)} max ${Math.max(...drawn[v]).toFixed(0)} ms; positioning median ${median(positioning[v]).toFixed(0)} p90 ${p(positioning[v], 90).toFixed(0)} ms`);
+    for (const v of ['A', 'B'] as const) console.log(`${v}${v === 'A' ? ` (${ab})` : ''}: n ${drawn[v].length} median ${median(drawn[v]).toFixed(0)} p75 ${p(drawn[v], 75).toFixed(0)} p90 ${p(drawn[v], 90).toFixed(0)} max ${Math.max(...drawn[v]).toFixed(0)} ms; positioning median ${median(positioning[v]).toFixed(0)} p90 ${p(positioning[v], 90).toFixed(0)} ms; layouts median ${median(layouts[v])}, layout ms median ${median(layoutMs[v]).toFixed(0)}, main-thread task ms median ${median(taskMs[v]).toFixed(0)}`);
   }
   const n = Math.max(1, opens - 1);
   const show = (m: Map<string, number>, top: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `  ${(us / 1000 / n).toFixed(1).padStart(8)} ms  ${k}`).join('\n');
