@@ -1,8 +1,12 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ERROR_CODES } from '@tandem/protocol';
 import { openApiPath } from '../src/http/openapi.js';
-import { getJson, login, startTestServer, type TestServer } from './helpers.js';
+import { getJson, login, makeEvents, postBatch, startTab, startTestServer, type TestServer } from './helpers.js';
+import {
+  liveListResponseSchema, sessionDetailSchema, sessionListResponseSchema, watchInfoSchema, watchUrlResponseSchema,
+} from '../src/http/openapi-responses.js';
 
 /** GET /api/v1/openapi.json against a real backend: a valid OpenAPI 3.1 document of every route the router has. */
 let server: TestServer;
@@ -119,5 +123,50 @@ describe('GET /api/v1/openapi.json', () => {
     const unknown = await getJson(`${server.url}/api/v1/nope`, cookie);
     expect(unknown.status).toBe(404);
     expect(unknown.json.error.code).toBe('not_found');
+  });
+
+  it('describes the success bodies of the main public routes with their zod schemas, and real answers match them', async () => {
+    // The document: a schema with every field (a component for the shared shapes), not a sentence.
+    const ok = (path: string, method: string) => op(path, method).responses['200'].content['application/json'].schema;
+    const resolve = (schema: any) => (schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema);
+    const list = resolve(ok('/api/v1/sessions', 'get'));
+    expect(list.required).toEqual(expect.arrayContaining(['sessions', 'nextCursor']));
+    const summary = resolve(list.properties.sessions.items);
+    expect(summary.required).toEqual(expect.arrayContaining(['sessionId', 'startedAt', 'durationMs', 'eventCount', 'errorCount', 'browser']));
+    expect(summary.required).not.toContain('country');
+    const detail = resolve(ok('/api/v1/sessions/{id}', 'get'));
+    expect(Object.keys(detail.properties)).toEqual(expect.arrayContaining(['sessionId', 'tabs', 'pages', 'keyframes']));
+    const live = resolve(ok('/api/v1/live', 'get'));
+    expect(resolve(live.properties.sessions.items).required).toEqual(expect.arrayContaining(['sessionId', 'tabs', 'agents', 'awaitingConsent']));
+    for (const path of ['/api/v1/visitors/{visitorId}/watch_url', '/ingest/v1/watch_url']) {
+      expect(resolve(ok(path, 'post')).required).toEqual(expect.arrayContaining(['watch_url', 'embed_url', 'sessionId', 'expiresAt']));
+    }
+    expect(resolve(ok('/api/v1/watch', 'get')).properties.capabilities.items.enum).toEqual(['view', 'annotate', 'call', 'control', 'record']);
+
+    // The server's real answers have exactly these fields (strict: an extra or missing field fails).
+    const tab = await startTab(server);
+    expect((await postBatch(server, tab, makeEvents(0, 5))).status).toBe(200);
+    const cookie = await login(server);
+    let listed: any;
+    for (let i = 0; i < 100 && !listed?.sessions?.length; i++) {
+      listed = (await getJson(`${server.url}/api/v1/sessions`, cookie)).json;
+      if (!listed.sessions?.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed.sessions.length).toBeGreaterThan(0);
+    sessionListResponseSchema.extend({ sessions: z.array(sessionListResponseSchema.shape.sessions.element.strict()) }).strict().parse(listed);
+    const got = await getJson(`${server.url}/api/v1/sessions/${tab.sessionId}`, cookie);
+    expect(got.status).toBe(200);
+    sessionDetailSchema.strict().parse(got.json);
+    liveListResponseSchema.strict().parse((await getJson(`${server.url}/api/v1/live`, cookie)).json);
+    const link = await fetch(`${server.url}/ingest/v1/watch_url?token=${encodeURIComponent(tab.token)}`, { method: 'POST', body: '' });
+    expect(link.status).toBe(200);
+    const minted = watchUrlResponseSchema.strict().parse(await link.json());
+    const token = minted.watch_url.split('/watch/')[1];
+    const info = await fetch(`${server.url}/api/v1/watch`, { headers: { authorization: `Bearer ${token}` } });
+    expect(info.status).toBe(200);
+    expect(watchInfoSchema.strict().parse(await info.json())).toMatchObject({ sessionId: tab.sessionId, capabilities: ['view'] });
+    // And the schemas are a real check: a summary without its sessionId is refused.
+    const { sessionId: _drop, ...noId } = listed.sessions[0];
+    expect(sessionListResponseSchema.safeParse({ sessions: [noId], nextCursor: null }).success).toBe(false);
   });
 });

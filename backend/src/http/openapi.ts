@@ -9,8 +9,9 @@ import { STATUS_TEXT } from './reply.js';
  * The OpenAPI 3.1 document of the backend's public HTTP surface, built from the router's own table:
  * every route registered with a `doc` appears, with the zod schemas its handler validates with, and
  * every error it may answer as `{error:{code,message}}` (codes of protocol/src/errors.ts, grouped by status).
- * Success bodies are described in words and by their protocol type name: those types are TypeScript
- * interfaces in protocol/, not zod schemas, and restating them here by hand is what this avoids.
+ * Success bodies: the main public routes (sessions list and detail, live list, watch links) carry a zod
+ * schema of their answer (openapi-responses.ts, checked against the protocol interfaces at compile
+ * time); the others are still described in words and by their protocol type name.
  */
 
 export interface OpenApiInfo {

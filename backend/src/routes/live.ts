@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { json } from '../http/reply.js';
 import { route } from '../http/router.js';
 import { requireAgent } from './auth.js';
+import { liveListResponseSchema } from '../http/openapi-responses.js';
 
 /** `GET /api/v1/live`: the signed-in agent's project's live sessions now, on every node (the socket's `live:list` without a socket). */
 export function registerLiveRoutes(app: TemplatedApp, ctx: AppContext): void {
@@ -14,6 +15,6 @@ export function registerLiveRoutes(app: TemplatedApp, ctx: AppContext): void {
     return json({ sessions }, 200, { 'cache-control': 'no-store' });
   }, { doc: {
     tag: 'live', summary: 'Live sessions now, with user, page, tabs and agents present', auth: ['agent'],
-    response: { description: '{sessions: LiveSession[]}' }, errors: [],
+    response: { description: '{sessions: LiveSession[]}', schema: liveListResponseSchema }, errors: [],
   } });
 }

@@ -6,6 +6,7 @@ import { parseQuery, queryRange } from '../http/query.js';
 import { json } from '../http/reply.js';
 import { route } from '../http/router.js';
 import { requireAgent } from './auth.js';
+import { sessionListResponseSchema } from '../http/openapi-responses.js';
 
 /**
  * The sessions list search and its per-day chart: `GET /api/v1/sessions` and `GET /api/v1/sessions/stats`.
@@ -93,7 +94,7 @@ export function registerSessionSearchRoutes(app: TemplatedApp, ctx: AppContext):
     return json(await store.listSessions(agent.projectId, parseSessionQuery(req.query)));
   }, { doc: {
     tag: 'sessions', summary: 'Search recorded sessions, newest first', auth: ['agent'], query: sessionListQuerySchema,
-    response: { description: 'A page of sessions and the cursor of the next page (SessionListResponse)' }, errors: searchErrors,
+    response: { description: 'A page of sessions and the cursor of the next page (SessionListResponse)', schema: sessionListResponseSchema }, errors: searchErrors,
   } });
 
   route(app, log, 'get', '/api/v1/sessions/stats', async (req) => {

@@ -11,6 +11,7 @@ import { parseQuery, queryNumber, queryRange } from '../http/query.js';
 import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
 import { requireAgent } from './auth.js';
 import { watchTokenOf } from './watch.js';
+import { sessionDetailSchema } from '../http/openapi-responses.js';
 
 /** `?tabId=`: one tab of the session (absent: every tab). */
 export const tabQuerySchema = z.object({
@@ -96,7 +97,7 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
     return json(session);
   }, { doc: {
     tag: 'sessions', summary: 'One session: tabs, pages, counts, duration, user, device', ...SESSION_READERS,
-    response: { description: 'SessionDetail' }, errors: READ_ERRORS,
+    response: { description: 'SessionDetail', schema: sessionDetailSchema }, errors: READ_ERRORS,
   } });
 
   route(app, log, 'get', '/api/v1/sessions/:id/events', async (req, client) => {

@@ -17,6 +17,7 @@ import { decodeJsonBody } from '../ingest/decode.js';
 import { describeIssues, idSchema } from '../ingest/schemas.js';
 import { requireApiKey } from '../auth/api-keys.js';
 import { bearer, checkOrigin, corsHeaders } from './ingest.js';
+import { watchInfoSchema, watchUrlResponseSchema } from '../http/openapi-responses.js';
 
 /**
  * Watch links: a signed token (audience `watch`) naming one session, the agent shown to the user, the
@@ -109,7 +110,7 @@ export function registerWatchRoutes(app: TemplatedApp, ctx: AppContext): void {
   }, { bodyLimit: 16 * 1024, onDone, doc: {
     tag: 'watch links', summary: "Mint a signed, expiring watch link to a visitor's session (live now, else the latest stored)",
     auth: ['apiKey'], params: visitorParamsSchema, body: { schema: watchUrlRequestSchema },
-    response: { description: 'WatchUrlResponse: watch_url, embed_url, sessionId, expiresAt' },
+    response: { description: 'WatchUrlResponse: watch_url, embed_url, sessionId, expiresAt', schema: watchUrlResponseSchema },
     errors: ['bad_json', 'bad_request', 'not_found'],
   } });
 
@@ -128,7 +129,7 @@ export function registerWatchRoutes(app: TemplatedApp, ctx: AppContext): void {
   }, { bodyLimit: 4 * 1024, headers: (r) => corsHeaders(r.headers.origin), onDone, doc: {
     tag: 'watch links', summary: "The tracker's own view-only link to its session (Tandem('getWatchLink'))", auth: ['sessionToken'],
     body: { required: false, types: ['text/plain'], description: 'Ignored (a CORS simple request like a batch)' },
-    response: { description: 'WatchUrlResponse' }, errors: ['bad_request', 'origin_not_allowed', 'rate_limited'],
+    response: { description: 'WatchUrlResponse', schema: watchUrlResponseSchema }, errors: ['bad_request', 'origin_not_allowed', 'rate_limited'],
   } });
 
   // What the watch view needs to start.
@@ -142,6 +143,6 @@ export function registerWatchRoutes(app: TemplatedApp, ctx: AppContext): void {
     return json(info, 200, { 'cache-control': 'no-store' });
   }, { doc: {
     tag: 'watch links', summary: 'What the watch view needs to start: session, agent shown, capabilities, expiry', auth: ['watchLink'],
-    response: { description: 'WatchInfo' }, errors: [],
+    response: { description: 'WatchInfo', schema: watchInfoSchema }, errors: [],
   } });
 }
