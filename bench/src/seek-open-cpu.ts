@@ -8,13 +8,16 @@
  * (A) and none (B), and the drawn times of each are printed (the page code reads the flag while a change is
  * being measured; the flag is removed once decided).
  *
+ * With OPEN_SCROLL_CHECK=1, each open also checks that the replayed page is scrolled where the recording was
+ * at that moment (the last scroll since the window's keyframe, clamped to the page's height).
+ *
  *   PROFILE_MINUTES=360 OPEN_CPU_OPENS=6 node --import tsx bench/src/seek-open-cpu.ts
  */
 import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
-import { writeGeneratedSession } from './lib/seek-session.js';
+import { CHECKOUT_MS, generateSession, writeGeneratedSession } from './lib/seek-session.js';
 import { DRAWN_INIT } from './seek.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
@@ -84,7 +87,17 @@ const be = await startBenchBackend();
 const browser = await launchChromium();
 try {
   const ids = { projectId: be.projectId!, sessionId: `opencpu${minutes}m`, tabId: `opencputab${minutes}m` };
-  const written = await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
+  const genOpts = { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes };
+  const written = await writeGeneratedSession(be.store, ids, genOpts);
+  // Every recorded scroll of the document (offset, y), to say where the page should be at a moment.
+  const scrolls: { at: number; y: number }[] = [];
+  if (process.env.OPEN_SCROLL_CHECK === '1') {
+    for (const batch of generateSession(genOpts)) {
+      for (const e of batch) if (e.type === 3 && (e.data as { source?: number }).source === 3) scrolls.push({ at: e.timestamp - genOpts.startedAt, y: (e.data as { y: number }).y });
+    }
+  }
+  let scrollChecks = 0;
+  let scrollWrong = 0;
   console.log(`wrote ${written.events} events, ${written.bytes} B`);
   const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
   let seed = 4242;
@@ -111,6 +124,19 @@ try {
         drawn: (window as any).__drawnAt as number,
         positioning: performance.getEntriesByName('tandem:replayer-positioned')[0]!.startTime - performance.getEntriesByName('tandem:replayer-built')[0]!.startTime,
         marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('tandem:')).map((m) => `${m.name.slice(7)} ${m.startTime.toFixed(0)}`).join(', ') }));
+      if (scrolls.length) {
+        // The snapshot's initialOffset is 0 in the generated session: the window's own scrolls decide.
+        const keyframe = Math.floor(t / CHECKOUT_MS) * CHECKOUT_MS;
+        const last = scrolls.filter((x) => x.at > keyframe && x.at <= t).at(-1);
+        const got = await page.evaluate(() => {
+          const win = (document.querySelector('[data-testid=player] iframe') as HTMLIFrameElement).contentWindow!;
+          return { y: win.scrollY, max: win.document.documentElement.scrollHeight - win.innerHeight };
+        });
+        const want = Math.min(last?.y ?? 0, got.max);
+        scrollChecks++;
+        if (Math.abs(got.y - want) > 1) scrollWrong++;
+        console.log(`  scroll: shown ${got.y}, recorded ${last?.y ?? 0} (max ${got.max}) ${Math.abs(got.y - want) > 1 ? 'WRONG' : 'ok'}`);
+      }
       if (i > 0) (drawn[variant].push(info.drawn), positioning[variant].push(info.positioning));
       console.log(`${variant} open ${i + 1} at ${t} (${t % 120_000} ms past a keyframe; positioning ${info.positioning.toFixed(0)} ms; ${counts}; load ${loadavg()[0].toFixed(1)}): drawn ${info.drawn.toFixed(0)} ms; ${info.marks}`);
       await page.close();
@@ -158,6 +184,7 @@ try {
   if (tracedOpens) {
     console.log(`\nmain thread self time per open (mean over ${tracedOpens}):\n${[...traced].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => `  ${(v / 1000 / tracedOpens).toFixed(1).padStart(8)} ms  ${k}`).join('\n')}`);
   }
+  if (scrollChecks) console.log(`scroll positions: ${scrollChecks - scrollWrong} of ${scrollChecks} right`);
   if (ab) {
     for (const v of ['A', 'B'] as const) console.log(`${v}${v === 'A' ? ` (${ab})` : ''}: n ${drawn[v].length} median ${median(drawn[v]).toFixed(0)} p75 ${p(drawn[v], 75).toFixed(0)} p90 ${p(drawn[v], 90).toFixed(0)} max ${Math.max(...drawn[v]).toFixed(0)} ms; positioning median ${median(positioning[v]).toFixed(0)} p90 ${p(positioning[v], 90).toFixed(0)} ms; layouts median ${median(layouts[v])}, layout ms median ${median(layoutMs[v]).toFixed(0)}, main-thread task ms median ${median(taskMs[v]).toFixed(0)}`);
   }
