@@ -18,6 +18,7 @@ import { StreamedBuffer } from '../../lib/live/merge';
 import { LiveSequencer } from '../../lib/live/sequencer';
 import type { LiveSocket } from '../../lib/live/socket.svelte';
 import type { FrameSize } from '../../lib/stage';
+import type { EarlyJoin, JoinCallback } from './early-join';
 import { EarlyEvents, PictureWatchdog, REJOIN_EVERY_MS, RejoinGrace } from './join-policy';
 import { LivePicture } from './live-picture.svelte';
 import { TimeTravel } from './time-travel.svelte';
@@ -109,13 +110,21 @@ export class LiveViewController {
   #everJoined = false;
   #rejoinGrace = new RejoinGrace();
   #rejoinTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The join sent while the app started (early-join.ts), used by the first join. */
+  #earlyJoin: Pick<EarlyJoin, 'take'> | null;
 
-  constructor(socket: LiveSocket, api: ApiClient, sessionId: string, options: { tabId?: string; selfId?: string } = {}) {
+  constructor(
+    socket: LiveSocket,
+    api: ApiClient,
+    sessionId: string,
+    options: { tabId?: string; selfId?: string; early?: Pick<EarlyJoin, 'take'> } = {},
+  ) {
     this.socket = socket;
     this.#api = api;
     this.sessionId = sessionId;
     this.#initialTabId = options.tabId;
     this.selfId = options.selfId;
+    this.#earlyJoin = options.early ?? null;
     this.assist = new AssistController(socket, api, sessionId);
     this.#watchdog = new PictureWatchdog({
       idle: () => this.#destroyed || !!this.ended || !!this.error || !this.joined,
@@ -202,39 +211,45 @@ export class LiveViewController {
     // Nothing else runs before the snapshot arrives: the Replayer is built when it lands (measured,
     // docs/decisions.md: built ahead — at attach or in a task after the join — it held the handshake or
     // the snapshot's handling on the main thread).
-    this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId: this.sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
-      if (this.#destroyed) return;
-      if (err) {
-        this.error = { code: 'timeout', message: 'The Tandem server did not answer the join. Try again.' };
+    const answer: JoinCallback = (err, result) => this.#joinAnswered(err, result);
+    const early = this.#earlyJoin;
+    this.#earlyJoin = null;
+    if (early?.take(answer)) return;
+    this.socket.socket.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId: this.sessionId, ...(tabId ? { tabId } : {}) }, answer);
+  }
+
+  #joinAnswered(err: Error | null, result: Parameters<JoinCallback>[1]): void {
+    if (this.#destroyed) return;
+    if (err) {
+      this.error = { code: 'timeout', message: 'The Tandem server did not answer the join. Try again.' };
+      return;
+    }
+    if (!result.ok) {
+      if (result.error.code === 'not_found' && this.#everJoined && this.#rejoinGrace.allowed()) {
+        // We were watching: wait for the user's tab to come back rather than give up at once.
+        this.rejoining = true;
+        this.#rejoinTimer = setTimeout(() => {
+          if (this.socket.connected) this.#join();
+        }, REJOIN_EVERY_MS);
         return;
       }
-      if (!result.ok) {
-        if (result.error.code === 'not_found' && this.#everJoined && this.#rejoinGrace.allowed()) {
-          // We were watching: wait for the user's tab to come back rather than give up at once.
-          this.rejoining = true;
-          this.#rejoinTimer = setTimeout(() => {
-            if (this.socket.connected) this.#join();
-          }, REJOIN_EVERY_MS);
-          return;
-        }
-        this.rejoining = false;
-        this.error = { code: result.error.code, message: result.error.message };
-        return;
-      }
-      this.error = null;
-      this.#everJoined = true;
-      this.#rejoinGrace.reset();
       this.rejoining = false;
-      this.session = result.session;
-      this.capabilities = result.capabilities;
-      this.watchedTabId = result.tabId;
-      this.assist.watching(result.tabId);
-      this.joined = true;
-      this.#watchdog.arm();
-      for (const message of this.#early.take()) this.#onEvents(message);
-      // The user may already be on another tab than the one we got.
-      if (this.follow) this.#followActive();
-    });
+      this.error = { code: result.error.code, message: result.error.message };
+      return;
+    }
+    this.error = null;
+    this.#everJoined = true;
+    this.#rejoinGrace.reset();
+    this.rejoining = false;
+    this.session = result.session;
+    this.capabilities = result.capabilities;
+    this.watchedTabId = result.tabId;
+    this.assist.watching(result.tabId);
+    this.joined = true;
+    this.#watchdog.arm();
+    for (const message of this.#early.take()) this.#onEvents(message);
+    // The user may already be on another tab than the one we got.
+    if (this.follow) this.#followActive();
   }
 
   // ------------------------------------------------------------------------------- live stream

@@ -1,0 +1,126 @@
+import type { AgentToServerEvents } from '@tandem/protocol';
+import { LiveSocket } from '../../lib/live/socket.svelte';
+
+/**
+ * A tab opened on `#/live/<id>` joins while the app checks the sign-in and loads the live view's
+ * chunk (rrweb): App.svelte imports this small module (socket.io only) as it starts, its socket
+ * connects and sends `live:join` at once, and what the server sends back (the join's answer, the
+ * user's snapshot, the watched tab's canvas offer…) is kept in arrival order until the live view is
+ * attached and replays it (`take`). Before, `live:join` left only once the sign-in check answered,
+ * the page's chunk had loaded and the socket's handshake was done, one after the other.
+ *
+ * (An earlier early boot, removed in be5d015, built the whole view first and so joined only once the
+ * view's chunk had loaded: later than without it. Here nothing waits for that chunk.)
+ *
+ * Safe before the app's own check: the server authenticates the socket itself (agent cookie,
+ * same-origin check); a signed-out agent's socket is refused, and a join nobody claims is closed.
+ */
+
+/** A join no live page claimed by then (signed out, or the agent went elsewhere) is closed. */
+const UNCLAIMED_MS = 15_000;
+/** As the view's own join (live-view.svelte.ts): an unanswered join is an error to show. */
+const ACK_TIMEOUT_MS = 10_000;
+
+type JoinAnswer = Parameters<Parameters<AgentToServerEvents['live:join']>[1]>[0];
+export type JoinCallback = (err: Error | null, result: JoinAnswer) => void;
+
+type Entry = { kind: 'answer'; err: Error | null; result: JoinAnswer } | { kind: 'event'; name: string; args: unknown[] };
+
+export class EarlyJoin {
+  readonly socket = new LiveSocket();
+  readonly sessionId: string;
+  readonly tabId: string | undefined;
+  #log: Entry[] = [];
+  #record = (name: string, ...args: unknown[]) => this.#log.push({ kind: 'event', name, args });
+  /** The join went out on the socket's first connection and that connection still stands. */
+  #usable = false;
+  #taken: JoinCallback | null = null;
+  #done = false;
+
+  constructor(sessionId: string, tabId: string | undefined) {
+    this.sessionId = sessionId;
+    this.tabId = tabId;
+    const io = this.socket.socket;
+    io.onAny(this.#record);
+    const offConnect = this.socket.onConnect(() => {
+      offConnect();
+      this.#usable = true;
+      io.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
+        if (this.#taken) this.#taken(err, result);
+        else this.#log.push({ kind: 'answer', err, result });
+      });
+    });
+    // A reconnect needs a new join: the view makes it (its own connect listener).
+    io.on('disconnect', () => this.#stop());
+  }
+
+  /**
+   * Called by the view's first join: true when this join stands for it. Then `answer` gets the
+   * join's answer, after what came before it has been handed to the socket's listeners (the view's
+   * and the assist modules' are registered by now) in arrival order; from here on messages flow to
+   * them directly. False: the view sends its own join.
+   */
+  take(answer: JoinCallback): boolean {
+    if (!this.#usable || this.#done) {
+      this.#stop();
+      return false;
+    }
+    this.#stop();
+    this.#taken = answer;
+    const io = this.socket.socket as unknown as { listeners(name: string): ((...a: unknown[]) => void)[] };
+    const log = this.#log;
+    this.#log = [];
+    for (const entry of log) {
+      if (entry.kind === 'answer') {
+        answer(entry.err, entry.result);
+        continue;
+      }
+      for (const fn of io.listeners(entry.name)) {
+        try {
+          fn(...entry.args);
+        } catch (err) {
+          console.error('[tandem] live view handler failed', err);
+        }
+      }
+    }
+    return true;
+  }
+
+  #stop(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.socket.socket.offAny(this.#record);
+  }
+}
+
+let early: EarlyJoin | null = null;
+/** A page claimed before any early join started: none may start after it (it would join twice). */
+let pageFirst = false;
+let timer: ReturnType<typeof setTimeout> | undefined;
+
+/** Starts the early join of the live view the tab opened on (App.svelte, at start). */
+export function startEarlyJoin(sessionId: string, tabId: string | undefined): void {
+  if (pageFirst || early) return;
+  const started = new EarlyJoin(sessionId, tabId);
+  early = started;
+  timer = setTimeout(() => {
+    if (early !== started) return;
+    early = null;
+    started.socket.close();
+  }, UNCLAIMED_MS);
+}
+
+/**
+ * The early join for this live page (same session and tab), or null: the page then makes its own
+ * socket. Claimed once; an early join for another page is closed.
+ */
+export function claimEarlyJoin(sessionId: string, tabId: string | undefined): EarlyJoin | null {
+  const slot = early;
+  early = null;
+  pageFirst = true;
+  clearTimeout(timer);
+  if (!slot) return null;
+  if (slot.sessionId === sessionId && slot.tabId === tabId) return slot;
+  slot.socket.close();
+  return null;
+}
