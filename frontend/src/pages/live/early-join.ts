@@ -26,8 +26,11 @@ export type JoinCallback = (err: Error | null, result: JoinAnswer) => void;
 
 type Entry = { kind: 'answer'; err: Error | null; result: JoinAnswer } | { kind: 'event'; name: string; args: unknown[] };
 
-export class EarlyJoin {
-  readonly socket = new LiveSocket();
+/** What an early join needs of its socket (a LiveSocket; a fake in unit tests). */
+export type EarlySocket = Pick<LiveSocket, 'socket' | 'onConnect' | 'close'>;
+
+export class EarlyJoin<S extends EarlySocket = LiveSocket> {
+  readonly socket: S;
   readonly sessionId: string;
   readonly tabId: string | undefined;
   #log: Entry[] = [];
@@ -36,19 +39,23 @@ export class EarlyJoin {
   #usable = false;
   #taken: JoinCallback | null = null;
   #done = false;
+  #offConnect: () => void = () => {};
 
-  constructor(sessionId: string, tabId: string | undefined) {
+  constructor(socket: S, sessionId: string, tabId: string | undefined) {
+    this.socket = socket;
     this.sessionId = sessionId;
     this.tabId = tabId;
     const io = this.socket.socket;
     io.onAny(this.#record);
-    const offConnect = this.socket.onConnect(() => {
-      offConnect();
+    this.#offConnect = this.socket.onConnect(() => {
+      // Only the first connection's: a reconnect needs the view's own join.
+      if (this.#usable || this.#done) return;
       this.#usable = true;
       io.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
         if (this.#taken) this.#taken(err, result);
         else this.#log.push({ kind: 'answer', err, result });
       });
+      this.#offConnect();
     });
     // A reconnect needs a new join: the view makes it (its own connect listener).
     io.on('disconnect', () => this.#stop());
@@ -89,6 +96,7 @@ export class EarlyJoin {
   #stop(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#offConnect();
     this.socket.socket.offAny(this.#record);
   }
 }
@@ -101,7 +109,7 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 /** Starts the early join of the live view the tab opened on (App.svelte, at start). */
 export function startEarlyJoin(sessionId: string, tabId: string | undefined): void {
   if (pageFirst || early) return;
-  const started = new EarlyJoin(sessionId, tabId);
+  const started = new EarlyJoin(new LiveSocket(), sessionId, tabId);
   early = started;
   timer = setTimeout(() => {
     if (early !== started) return;
