@@ -21,6 +21,7 @@ function fakeSocket() {
     timeout: () => ({ emit: (name: string, arg: unknown, ack: Fn) => void sent.push({ name, arg, ack }) }),
   };
   const live = {
+    joinInHandshake: false,
     socket: io,
     onConnect(fn: () => void) {
       connectListeners.add(fn);
@@ -51,7 +52,22 @@ function fakeSocket() {
 const answer = { ok: true, tabId: 't1' } as never;
 
 describe('early join (a live view opened in a new tab joins before its view exists)', () => {
-  it('sends live:join on the first connect, then replays what arrived to the view in arrival order', () => {
+  it('takes the join the server made while accepting the socket (live:joined), replayed in arrival order', () => {
+    const s = fakeSocket();
+    (s.live as { joinInHandshake: boolean }).joinInHandshake = true;
+    const early = new EarlyJoin(s.live, 'session-1', undefined);
+    s.connect();
+    expect(s.sent).toHaveLength(0);
+    s.receive('live:joined', { sessionId: 'other-session', result: { ok: true, tabId: 'x' } });
+    s.receive('live:joined', { sessionId: 'session-1', result: answer });
+    s.receive('live:events', 'snapshot');
+    const seen: string[] = [];
+    s.live.socket.on('live:events', ((m: string) => seen.push(`events ${m}`)) as never);
+    expect(early.take((err, result) => seen.push(`answer ${err} ${JSON.stringify(result)}`))).toBe(true);
+    expect(seen).toEqual([`answer null ${JSON.stringify(answer)}`, 'events snapshot']);
+  });
+
+  it('sends live:join on the first connect when its handshake did not carry the join, then replays what arrived to the view in arrival order', () => {
     const s = fakeSocket();
     const early = new EarlyJoin(s.live, 'session-1', 'tab-1');
     expect(s.sent).toHaveLength(0);

@@ -56,6 +56,12 @@ export interface AgentHandshake {
   v: number;
   /** A watch-link token: limits this socket to that session and its capabilities. Absent: login cookie. */
   watchToken?: string;
+  /**
+   * Join this session as soon as the socket is accepted, as `live:join` would (the answer comes as
+   * `live:joined`): a live view opened in a new tab then joins without waiting for its page's main
+   * thread to handle the connect. Sent on the first connection only (a reconnect joins by `live:join`).
+   */
+  join?: { sessionId: string; tabId?: string };
 }
 
 export type AssistHandshake = TabHandshake | AgentHandshake;
@@ -183,6 +189,8 @@ export interface ServerToAgentEvents extends ServerToAgentRtcEvents {
   'live:session': (session: LiveSession) => void;
   'live:events': (msg: LiveEventsMessage) => void;
   'live:ended': (info: { sessionId: string; reason: LiveEndReason }) => void;
+  /** The answer to the handshake's `join` (AgentHandshake), as `live:join`'s ack would be. */
+  'live:joined': (msg: { sessionId: string; result: AckResult<JoinResult> }) => void;
 }
 
 export type ClientToServerEvents = TabToServerEvents & AgentToServerEvents;

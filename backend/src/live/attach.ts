@@ -1,6 +1,6 @@
 import { Server } from 'socket.io';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type LiveEventsMessage } from '@tandem/protocol';
+import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type AckResult, type JoinResult, type LiveEventsMessage } from '@tandem/protocol';
 import type { AppContext, AssistDirectory, LiveDirectory } from '../context.js';
 import { AssistHub } from './assist-hub.js';
 import { AssistSockets } from './assist-socket.js';
@@ -188,12 +188,14 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       cluster.sessions(identity.projectId).then((sessions) => ack({ ok: true, sessions }), () => ack(result));
     });
     socket.on('live:list:unsubscribe', () => registry.unsubscribeList(id));
-    socket.on('live:join', (req, ack) => {
-      if (typeof ack !== 'function') return;
+    const join = (req: { sessionId?: unknown; tabId?: unknown } | undefined, ack: (result: AckResult<JoinResult>) => void) => {
       registry.join(id, req).then(ack, (err) => {
         log.error({ err }, 'live: join failed');
         ack({ ok: false, error: { code: 'internal', message: 'Internal server error' } });
       });
+    };
+    socket.on('live:join', (req, ack) => {
+      if (typeof ack === 'function') join(req, ack);
     });
     socket.on('live:watch-tab', (req, ack) => {
       const result = registry.watchTab(id, req);
@@ -205,6 +207,17 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     socket.on('clock:ping', (_agentTime, ack) => {
       if (typeof ack === 'function') ack(Date.now());
     });
+    // The handshake's join (AgentHandshake.join): as a `live:join` packet would go, through the cluster
+    // route first (the session may be served by another node), answered with `live:joined`.
+    const early = (socket.handshake.auth as { join?: unknown } | undefined)?.join;
+    if (early && typeof early === 'object') {
+      const req = early as { sessionId?: unknown; tabId?: unknown };
+      const answer = (result: AckResult<JoinResult>) => {
+        if (socket.connected) socket.emit('live:joined', { sessionId: String(req.sessionId), result });
+      };
+      if (cluster) cluster.route(socket, ['live:join', req, answer], () => join(req, answer));
+      else join(req, answer);
+    }
     socket.on('disconnect', () => {
       if (expiry) clearTimeout(expiry);
       cluster?.agentGone(id);

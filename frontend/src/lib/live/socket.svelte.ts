@@ -52,11 +52,21 @@ export class LiveSocket {
   #clockTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  constructor(options: { watchToken?: string } = {}) {
+  /** The handshake of the connection being made carried `join` (only the first attempt's does). */
+  joinInHandshake = false;
+
+  constructor(options: { watchToken?: string; join?: AgentHandshake['join'] } = {}) {
     this.watchToken = options.watchToken;
     const auth: AgentHandshake = { role: 'agent', v: PROTOCOL_VERSION, ...(options.watchToken ? { watchToken: options.watchToken } : {}) };
+    let join = options.join;
     this.socket = io(ASSIST_NAMESPACE, {
-      auth: auth as unknown as Record<string, unknown>,
+      // Read at every connection attempt: a join rides on the first one only (a reconnect's views
+      // join by `live:join`).
+      auth: (cb: (data: object) => void) => {
+        this.joinInHandshake = !!join;
+        cb(join ? { ...auth, join } : auth);
+        join = undefined;
+      },
       withCredentials: true,
       // WebSocket first (one hop less for every frame); long-polling only where it cannot open.
       transports: ['websocket', 'polling'],

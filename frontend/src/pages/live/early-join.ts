@@ -3,8 +3,10 @@ import { LiveSocket } from '../../lib/live/socket.svelte';
 
 /**
  * A tab opened on `#/live/<id>` joins while the app checks the sign-in and loads the live view's
- * chunk (rrweb): App.svelte imports this small module (socket.io only) as it starts, its socket
- * connects and sends `live:join` at once, and what the server sends back (the join's answer, the
+ * chunk (rrweb): App.svelte imports this small module (socket.io only) as it starts, its socket's
+ * handshake carries the join (AgentHandshake.join: the server joins as it accepts the socket, not
+ * when this page's busy main thread gets to handle the connect), and what the server sends back (the
+ * join's answer `live:joined`, the
  * user's snapshot, the watched tab's canvas offer…) is kept in arrival order until the live view is
  * attached and replays it (`take`). Before, `live:join` left only once the sign-in check answered,
  * the page's chunk had loaded and the socket's handshake was done, one after the other.
@@ -27,7 +29,7 @@ export type JoinCallback = (err: Error | null, result: JoinAnswer) => void;
 type Entry = { kind: 'answer'; err: Error | null; result: JoinAnswer } | { kind: 'event'; name: string; args: unknown[] };
 
 /** What an early join needs of its socket (a LiveSocket; a fake in unit tests). */
-export type EarlySocket = Pick<LiveSocket, 'socket' | 'onConnect' | 'close'>;
+export type EarlySocket = Pick<LiveSocket, 'socket' | 'onConnect' | 'close' | 'joinInHandshake'>;
 
 export class EarlyJoin<S extends EarlySocket = LiveSocket> {
   readonly socket: S;
@@ -39,6 +41,7 @@ export class EarlyJoin<S extends EarlySocket = LiveSocket> {
   #usable = false;
   #taken: JoinCallback | null = null;
   #done = false;
+  #answered = false;
   #offConnect: () => void = () => {};
 
   constructor(socket: S, sessionId: string, tabId: string | undefined) {
@@ -47,15 +50,35 @@ export class EarlyJoin<S extends EarlySocket = LiveSocket> {
     this.tabId = tabId;
     const io = this.socket.socket;
     io.onAny(this.#record);
+    const answered = (err: Error | null, result: JoinAnswer) => {
+      if (this.#taken) this.#taken(err, result);
+      else this.#log.push({ kind: 'answer', err, result });
+    };
+    // The server joins while accepting the socket (AgentHandshake.join) and answers with `live:joined`.
+    io.on('live:joined', (msg) => {
+      if (msg.sessionId === sessionId && this.#usable && !this.#answered) {
+        this.#answered = true;
+        answered(null, msg.result);
+      }
+    });
     this.#offConnect = this.socket.onConnect(() => {
       // Only the first connection's: a reconnect needs the view's own join.
       if (this.#usable || this.#done) return;
       this.#usable = true;
-      io.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
-        if (this.#taken) this.#taken(err, result);
-        else this.#log.push({ kind: 'answer', err, result });
-      });
       this.#offConnect();
+      if (this.socket.joinInHandshake) {
+        const timer = setTimeout(() => {
+          if (!this.#answered) answered(new Error('live:joined timed out'), undefined as never);
+          this.#answered = true;
+        }, ACK_TIMEOUT_MS);
+        io.on('live:joined', () => clearTimeout(timer));
+        return;
+      }
+      // That connection's handshake did not carry the join (its first attempt failed): join now.
+      io.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
+        if (!this.#answered) answered(err, result);
+        this.#answered = true;
+      });
     });
     // A reconnect needs a new join: the view makes it (its own connect listener).
     io.on('disconnect', () => this.#stop());
@@ -109,7 +132,7 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 /** Starts the early join of the live view the tab opened on (App.svelte, at start). */
 export function startEarlyJoin(sessionId: string, tabId: string | undefined): void {
   if (pageFirst || early) return;
-  const started = new EarlyJoin(new LiveSocket(), sessionId, tabId);
+  const started = new EarlyJoin(new LiveSocket({ join: { sessionId, ...(tabId ? { tabId } : {}) } }), sessionId, tabId);
   early = started;
   timer = setTimeout(() => {
     if (early !== started) return;
