@@ -350,6 +350,8 @@ export function timelineInit(rules: [string, 'send' | 'recv', ...string[]][]): s
 /** The agent page's steps (the dashboard's socket and peers). */
 export const AGENT_TIMELINE_RULES: [string, 'send' | 'recv', ...string[]][] = [
   ['join sent', 'send', '"live:join"'],
+  // The early join rides on the namespace handshake (AgentHandshake.join): the first of the two counts.
+  ['join sent', 'send', '"role":"agent"', '"join":{'],
   ['first live:events', 'recv', '"live:events"'],
   ['canvas offer in', 'recv', '"rtc:signal"', '"offer"', '"canvas"'],
   ['canvas answer out', 'send', '"rtc:signal"', '"answer"', '"canvas"'],

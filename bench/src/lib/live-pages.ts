@@ -265,7 +265,8 @@ export const JOIN_WS_TAP_INIT = `(() => {
   const Orig = window.WebSocket;
   const send = Orig.prototype.send;
   Orig.prototype.send = function (data) {
-    if (window.__joinSent === null && typeof data === 'string' && data.indexOf('"live:join"') >= 0) window.__joinSent = performance.now();
+    // live:join, or the namespace handshake carrying the join (AgentHandshake.join, early-join.ts).
+    if (window.__joinSent === null && typeof data === 'string' && (data.indexOf('"live:join"') >= 0 || (data.startsWith('40') && data.indexOf('"join":{') >= 0))) window.__joinSent = performance.now();
     return send.call(this, data);
   };
   function Tapped(...args) {
