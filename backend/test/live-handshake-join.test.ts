@@ -19,6 +19,9 @@ afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
 
+/** The first `name` message recorded, once there is one. */
+const first = (rec: ReturnType<typeof record>, name: string): Promise<any> => waitFor(() => rec.of(name)[0], 3_000, name);
+
 function agentJoining(join: unknown): Client {
   const sock = io(server.url + ASSIST_NAMESPACE, {
     path: ASSIST_SOCKET_PATH,
@@ -47,13 +50,13 @@ describe('join in the agent handshake', () => {
     const agent = agentJoining({ sessionId: tab.sessionId });
     const rec = record(agent, ['live:joined', 'live:events']);
     await connected(agent);
-    const [joined] = await waitFor(() => rec.of('live:joined').length && rec.of('live:joined'), 3_000, 'live:joined');
+    const joined = await first(rec, 'live:joined');
     expect(joined).toMatchObject({ sessionId: tab.sessionId, result: { ok: true, tabId: tab.tabId } });
     expect(joined.result.session.agents).toEqual([{ id: expect.any(String), name: 'Admin', via: 'login' }]);
     await waitFor(() => tabRec.of('live:start').length === 1, 3_000, 'live:start');
     expect(tabRec.of('live:start')).toEqual([{ reason: 'join' }]);
     tabSock.emit('live:events', { events: snapshot() });
-    const [batch] = await waitFor(() => rec.of('live:events').length && rec.of('live:events'), 3_000, 'live:events');
+    const batch = await first(rec, 'live:events');
     expect(batch.events.map((e: TandemEvent) => e.seq)).toEqual([0, 1]);
   });
 
@@ -61,13 +64,13 @@ describe('join in the agent handshake', () => {
     const notLive = agentJoining({ sessionId: 'no-such-session-1234' });
     const a = record(notLive, ['live:joined']);
     await connected(notLive);
-    const [r1] = await waitFor(() => a.of('live:joined').length && a.of('live:joined'), 3_000, 'live:joined');
+    const r1 = await first(a, 'live:joined');
     expect(r1).toEqual({ sessionId: 'no-such-session-1234', result: { ok: false, error: { code: 'not_found', message: expect.any(String) } } });
 
     const malformed = agentJoining({ sessionId: 42 });
     const b = record(malformed, ['live:joined']);
     await connected(malformed);
-    const [r2] = await waitFor(() => b.of('live:joined').length && b.of('live:joined'), 3_000, 'live:joined');
+    const r2 = await first(b, 'live:joined');
     expect(r2.result).toEqual({ ok: false, error: { code: 'bad_request', message: expect.any(String) } });
   });
 });
