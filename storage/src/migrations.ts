@@ -1,7 +1,7 @@
 import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
 import { SEARCH_GRANULES_STEPS } from './search-granules.js';
-import { SESSION_ATTRS_STEPS } from './session-attrs.js';
+import { SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
 
@@ -233,6 +233,12 @@ export const MIGRATIONS: Migration[] = [
     version: 11,
     name: 'search: session_search rebuilt with 256-row granules',
     steps: SEARCH_GRANULES_STEPS,
+  },
+  {
+    // A free-text needle no session holds skips session_attrs' granules: see session-attrs.ts.
+    version: 12,
+    name: 'search: n-gram indexes on session_attrs text columns',
+    steps: SESSION_ATTRS_TEXT_STEPS,
   },
 ];
 

@@ -3,6 +3,7 @@ import type {
   SessionDayStats, SessionListResponse, SessionQuery, SessionStatsQuery, SessionStatsResponse, SessionSummary,
 } from '@tandem/protocol';
 import { decodeCursor, encodeCursor } from './encode.js';
+import { ATTR_TEXT_COLUMNS } from './session-attrs.js';
 import type { Driver } from './types.js';
 
 /**
@@ -157,8 +158,12 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
   if (q) {
     params.q = q;
     const exact = 'session_id = {q:String} OR visitor_id = {q:String}';
+    // On session_attrs as `lowerUTF8(col) LIKE '%q%'`, which its n-gram indexes answer (migration 12): a needle no
+    // session holds skips every granule. The same match as positionCaseInsensitiveUTF8 but for rare Unicode case
+    // pairs JavaScript and ClickHouse lower differently.
+    params.qLike = `%${q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
     row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact})`,
-      `(${['user_id', 'first_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact} OR ${unbounded(visited('q'))})`);
+      `(${ATTR_TEXT_COLUMNS.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ')} OR ${exact} OR ${unbounded(visited('q'))})`);
   }
   // Deltas never subtract, so a session has errors exactly when one of its deltas has.
   if (query.hasErrors) row('error_count > 0');

@@ -1,4 +1,4 @@
-import { BY_SESSION, sql, table, view, type Step } from './ddl.js';
+import { BY_SESSION, alter, sql, table, view, type Step } from './ddl.js';
 import { chTime } from './encode.js';
 import type { Row, SessionState } from './derive.js';
 
@@ -69,6 +69,26 @@ export const SESSION_ATTRS_STEPS: Step[] = [
   sql(`INSERT INTO $db.page_texts (project_id, text, last_seen) ${PAGE_TEXT_SELECT('project_id, text, received_at AS last_seen')}`),
   sql(`INSERT INTO $db.page_sessions (project_id, text, received_at, session_id) ${PAGE_TEXT_SELECT('project_id, text, received_at, session_id')}`),
 ];
+
+/**
+ * Migration 12: n-gram bloom filters over the lower-cased text columns that free text searches, so a needle
+ * that no session holds skips every granule instead of scanning 1M rows × 5 columns (search.ts matches them with
+ * `lowerUTF8(col) LIKE '%needle%'`, the form the index can answer; an OR prunes only when every branch has an
+ * index, so browser/OS/device have one too, small: a granule holds a handful of distinct values). A needle found
+ * in most granules (a URL path segment, "user-") prunes nothing and costs the scan as before (the issue-10 entry of
+ * docs/decisions.md: URL-like data). Sizes: ~8,192 landing URLs per granule give ~10–30k distinct 3-grams, so
+ * 32 KB (262k bits, 2 hashes) keeps a 7-gram needle's false positives negligible; user ids need less.
+ * New parts get them; stored parts when a merge rewrites them (read as before until then). Not MATERIALIZE INDEX:
+ * a mutation over every stored part would hold up the upgrade's start (chDB waits for it; with merges stopped,
+ * forever).
+ */
+const TEXT_INDEXES: [string, string, number][] = [
+  ['user_ng', 'user_id', 8192], ['first_url_ng', 'first_url', 32768], ['browser_ng', 'browser', 256], ['os_ng', 'os', 256], ['device_ng', 'device', 256],
+];
+export const SESSION_ATTRS_TEXT_STEPS: Step[] = TEXT_INDEXES.map(([name, column, bytes]) =>
+  alter('session_attrs', `ADD INDEX IF NOT EXISTS ${name} lowerUTF8(${column}) TYPE ngrambf_v1(3, ${bytes}, 2, 0) GRANULARITY 1`));
+/** The columns free text matches in `session_attrs`, each covered by a TEXT_INDEXES entry. */
+export const ATTR_TEXT_COLUMNS = TEXT_INDEXES.map(([, column]) => column);
 
 /** The values `session_attrs` holds: when they differ from the last row written, the writer writes a new one. */
 export function attrsSignature(s: SessionState): string {

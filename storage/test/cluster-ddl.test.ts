@@ -81,6 +81,9 @@ describe('cluster DDL', () => {
     expect(sql).toContain('ALTER TABLE tandem.projects ON CLUSTER c1 ADD COLUMN IF NOT EXISTS require_consent UInt8 DEFAULT 0');
     expect(sql.filter((s) => s.includes('ADD INDEX'))).toEqual([
       'ALTER TABLE tandem.custom_events_local ON CLUSTER c1 ADD INDEX IF NOT EXISTS name_bf lower(name) TYPE bloom_filter(0.01) GRANULARITY 1',
+      ...['user_ng lowerUTF8(user_id) TYPE ngrambf_v1(3, 8192', 'first_url_ng lowerUTF8(first_url) TYPE ngrambf_v1(3, 32768',
+        'browser_ng lowerUTF8(browser) TYPE ngrambf_v1(3, 256', 'os_ng lowerUTF8(os) TYPE ngrambf_v1(3, 256', 'device_ng lowerUTF8(device) TYPE ngrambf_v1(3, 256']
+        .map((i) => `ALTER TABLE tandem.session_attrs_local ON CLUSTER c1 ADD INDEX IF NOT EXISTS ${i}, 2, 0) GRANULARITY 1`),
     ]);
   });
 

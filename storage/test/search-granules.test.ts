@@ -94,6 +94,10 @@ describe('migration 11 on an existing install', () => {
       `SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name LIKE 'session_search_v%'`, { db: DB });
     expect(Number(left.n)).toBe(0);
     expect(await answers(a)).toEqual(before);
+    // Migration 12 on the same upgrade: the n-gram indexes free text uses on session_attrs.
+    const indexes = await driver.query<{ name: string }>(
+      `SELECT name FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'session_attrs' AND type = 'ngrambf_v1' ORDER BY name`, { db: DB });
+    expect(indexes.map((i) => i.name)).toEqual(['browser_ng', 'device_ng', 'first_url_ng', 'os_ng', 'user_ng']);
     await a.migrate(); // applied once: a no-op
     expect(await totals()).toEqual(totalsBefore);
   }, 120_000);

@@ -458,4 +458,16 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_search_mv ON CLUSTER tande
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+ALTER TABLE tandem.session_attrs_local ON CLUSTER tandem_cluster ADD INDEX IF NOT EXISTS user_ng lowerUTF8(user_id) TYPE ngrambf_v1(3, 8192, 2, 0) GRANULARITY 1;
+
+ALTER TABLE tandem.session_attrs_local ON CLUSTER tandem_cluster ADD INDEX IF NOT EXISTS first_url_ng lowerUTF8(first_url) TYPE ngrambf_v1(3, 32768, 2, 0) GRANULARITY 1;
+
+ALTER TABLE tandem.session_attrs_local ON CLUSTER tandem_cluster ADD INDEX IF NOT EXISTS browser_ng lowerUTF8(browser) TYPE ngrambf_v1(3, 256, 2, 0) GRANULARITY 1;
+
+ALTER TABLE tandem.session_attrs_local ON CLUSTER tandem_cluster ADD INDEX IF NOT EXISTS os_ng lowerUTF8(os) TYPE ngrambf_v1(3, 256, 2, 0) GRANULARITY 1;
+
+ALTER TABLE tandem.session_attrs_local ON CLUSTER tandem_cluster ADD INDEX IF NOT EXISTS device_ng lowerUTF8(device) TYPE ngrambf_v1(3, 256, 2, 0) GRANULARITY 1;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
