@@ -177,6 +177,8 @@ export interface WriterStats {
   eventsDropped: number;
   /** Events written whose seq another writer had stored first (found at flush time): not counted again. */
   eventsAlreadyStored: number;
+  /** Session delta rows whose INSERT failed after their events were stored, kept for a later flush. */
+  deltaRowsCarried: number;
 }
 
 /**

@@ -16,6 +16,8 @@ import type { Driver, IngestBatch, SessionStart, WriterStats } from './types.js'
  * Failure: the failed group and the one queued behind it are rejected, and all cached state is dropped
  * (counters and seqs were advanced optimistically when the calls were queued), to be reloaded from
  * storage on next touch. Trackers retry; the retried events are then still new and get written.
+ * One exception: when only the session delta INSERT (the last one) fails, the group's events are stored,
+ * so the group succeeds and its delta rows are carried to the next flush (see `writeDeltas`).
  */
 
 export interface WriterOptions {
@@ -60,15 +62,33 @@ const isEmpty = (g: Group) => g.sessions.size === 0 && g.tabs.size === 0;
 /** Tabs and sessions idle this long leave the cache (trackers start a new session after 30 min idle). */
 const IDLE_EVICT_MS = 30 * 60_000;
 const SWEEP_EVERY_MS = 60_000;
+/**
+ * A failed session delta INSERT is tried again this soon within its flush (a blip: a merge, a busy
+ * server), then its rows wait for the next flush, which is scheduled after CARRY_RETRY_MS, doubling up to
+ * CARRY_RETRY_MAX_MS while it keeps failing (ClickHouse down for minutes must not be hammered).
+ */
+const DELTA_RETRY_DELAYS_MS = [100, 400];
+const CARRY_RETRY_MS = 1_000;
+const CARRY_RETRY_MAX_MS = 30_000;
 
 export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
-  const stats: WriterStats = { calls: 0, flushes: 0, inserts: 0, failedFlushes: 0, eventsWritten: 0, eventsDropped: 0, eventsAlreadyStored: 0 };
+  const stats: WriterStats = {
+    calls: 0, flushes: 0, inserts: 0, failedFlushes: 0, eventsWritten: 0, eventsDropped: 0, eventsAlreadyStored: 0, deltaRowsCarried: 0,
+  };
   const tabs = new Map<string, Promise<TabState>>();
   const sessions = new Map<string, Promise<SessionState>>();
   let open = newGroup();
   let inFlight: Group | null = null;
   let lastVersion = 0;
   let lastSweep = Date.now();
+  /**
+   * Session delta rows whose events are stored but whose own INSERT failed. They are counts nobody else
+   * holds (a re-sent batch finds its events stored and counts nothing: `uncountStored`), so they go with
+   * the next flush; a process that dies first loses them (docs/decisions.md).
+   */
+  let carried: Row[] = [];
+  let carryDelay = CARRY_RETRY_MS;
+  let carryTimer: ReturnType<typeof setTimeout> | null = null;
   const load = createStateLoader(driver, db);
   /**
    * What `session_attrs` holds for each cached session (attrsSignature), so a row is written on a session's
@@ -130,7 +150,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   }
 
   async function runFlushes(): Promise<void> {
-    while (!inFlight && open.ready && !isEmpty(open)) {
+    while (!inFlight && open.ready && (!isEmpty(open) || carried.length > 0)) {
       const g = open;
       open = newGroup();
       if (g.timer) clearTimeout(g.timer);
@@ -173,7 +193,6 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       // reload would find the session and never write it (a second copy collapses on the same key and version).
       await Promise.all([...Object.entries(derived), ['session_attrs', attrs.map((a) => a.row)] as const].map(([table, rows]) => insert(table, rows)));
       await insert('events', events);
-      await insert('sessions', [...sessionRows.values()]);
     } catch (err) {
       stats.failedFlushes++;
       const next = open;
@@ -185,6 +204,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       next.reject(err);
       return;
     }
+    await writeDeltas([...carried.splice(0), ...sessionRows.values()], insert);
     for (const a of attrs) attrsWritten.set(a.session, a.signature);
     for (const [tab, maxSeq] of g.tabs) {
       if (maxSeq > tab.ackSeq) tab.ackSeq = maxSeq;
@@ -192,6 +212,31 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     }
     stats.eventsWritten += g.eventCount;
     g.resolve();
+  }
+
+  /**
+   * The session delta rows, once every other row of their group is stored. Tried a few times; rows still
+   * unwritten are carried to a flush scheduled for them. The group does not fail: its events are stored,
+   * and failing it would make the tracker re-send a batch that then counts nothing.
+   */
+  async function writeDeltas(rows: Row[], insert: (table: string, rows: Row[]) => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await insert('sessions', rows);
+        carryDelay = CARRY_RETRY_MS;
+        return;
+      } catch {
+        if (attempt >= DELTA_RETRY_DELAYS_MS.length) break;
+        await new Promise((r) => setTimeout(r, DELTA_RETRY_DELAYS_MS[attempt]));
+      }
+    }
+    carried = [...rows, ...carried];
+    stats.deltaRowsCarried += rows.length;
+    if (!carryTimer) {
+      carryTimer = setTimeout(() => ((carryTimer = null), requestFlush()), carryDelay);
+      carryTimer.unref?.();
+      carryDelay = Math.min(carryDelay * 2, CARRY_RETRY_MAX_MS);
+    }
   }
 
   /**
@@ -319,15 +364,19 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     return (await tabState(projectId, sessionId, tabId)).ackSeq;
   }
 
-  /** Writes everything queued now; rejects if one of those writes failed. */
+  /** Writes everything queued now; rejects if one of those writes failed (carried delta rows included). */
   async function flush(): Promise<void> {
+    let carriedTried = false;
     for (;;) {
-      if (!isEmpty(open)) {
+      if (!isEmpty(open) || (carried.length > 0 && !inFlight && !carriedTried)) {
+        carriedTried ||= isEmpty(open);
         const g = open;
         requestFlush();
         await g.done;
       } else if (inFlight) {
         await inFlight.done;
+      } else if (carried.length > 0) {
+        throw new TandemError('unavailable', `${carried.length} session counter rows could not be written`);
       } else {
         return;
       }
