@@ -45,6 +45,8 @@ import {
 const BENCH = 'search';
 const TARGET = 'common filters and free text p95 ≤ 100 ms over 1,000,000 sessions';
 const LIMIT_MS = 100;
+/** Issue 10 lists console text, custom event name and page visited among the searches held to 100 ms. */
+const CHILD_TARGET = 'console text, custom event and page visited p95 ≤ 100 ms over 1,000,000 sessions (issue 10; DESIGN §10 names common filters and free text)';
 const CACHE_DIR = resolve(BENCH_ROOT, '.tmp/search-cache');
 /** Bumped when the generator changes, so a stale cache is rebuilt. */
 const GENERATOR_VERSION = 3;
@@ -354,7 +356,7 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
       const load = `machine ${cpu.machineCores.toFixed(2)} of ${cpu.totalCores} cores busy, others ${cpu.otherCores.toFixed(2)}; load avg ${loadAverage()}`;
       console.log(`\n${state}: ${load}; ${reps} reps per case`);
 
-      const groupRow = (kind: Kind, label: string, targeted: boolean) => {
+      const groupRow = (kind: Kind, label: string, targeted: boolean, targetText = TARGET) => {
         const group = all.filter((c) => c.kind === kind);
         const worst = group.reduce((a, c) => (p95(c.name, 'chosen') > p95(a.name, 'chosen') ? c : a));
         const worstBase = group.reduce((a, c) => (p95(c.name, 'baseline') > p95(a.name, 'baseline') ? c : a));
@@ -372,12 +374,12 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
           + `Data: ${DATA_STATE[state]}. `
           + `${load}${mismatched.length ? `; RESULT MISMATCH: ${mismatched.join(', ')}` : ''}`;
         const limit = targeted ? LIMIT_MS : LIMIT_MS * 2;
-        const target = targeted ? TARGET : 'no DESIGN target; reported beside it (≤ 200 ms here)';
+        const target = targeted ? targetText : 'no DESIGN target; reported beside it (≤ 200 ms here)';
         rows.push(atMost(BENCH, figure, p95(worst.name, 'chosen'), limit, target, ' ms'));
       };
       groupRow('common', `${state}: common filters`, true);
       groupRow('free text', `${state}: free text`, true);
-      groupRow('child table', `${state}: child-table filters (console text, custom event, visited page)`, false);
+      groupRow('child table', `${state}: child-table filters (console text, custom event, visited page)`, true, CHILD_TARGET);
       groupRow('stats', `${state}: per-day chart (sessions/stats)`, false);
     }
     rows.push({
