@@ -207,6 +207,12 @@ export interface SearchOptions {
   candidates?: boolean;
 }
 
+/**
+ * The lowest pass rate a round's key count is sized by: a filter whose candidates mostly fail the re-check
+ * still checks at most 10× the rows it needs per round (each key checked costs granules of every part).
+ */
+const MIN_PASS_RATE = 0.1;
+
 export function createSearch(driver: Driver, db: string, opts: SearchOptions = {}) {
   const SS = `${db}.session_search`;
   const SA = `${db}.session_attrs`;
@@ -280,19 +286,25 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const out: Raw[] = [];
     const below: string[] = [];
     const counters = f.errors || f.durations.length > 0;
+    // How many re-checked keys passed so far: a round checks as many keys as that rate says it needs (a loose
+    // candidate set, e.g. older attribute versions matching a common needle, took one round per few rows).
+    let checkedSoFar = 0;
+    let passedSoFar = 0;
     for (;;) {
+      const rate = checkedSoFar > 0 ? Math.max(passedSoFar / checkedSoFar, MIN_PASS_RATE) : 1;
+      const want = Math.min(Math.ceil((need - out.length) / rate), MAX_LIMIT + 1);
       const bounded = [...f.bounds, ...windowTerms, ...below];
       const attrWhere = [...bounded, ...f.children, ...f.attr];
       let keys: { s_ms: number | string; session_id: string }[];
       let asked: number;
       if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
-        asked = Math.min(2 * (need - out.length) + 8, 2 * MAX_LIMIT + 8);
+        asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
         keys = await driver.query(
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
       } else {
-        asked = need - out.length;
+        asked = want;
         // The deltas of the attribute (and child) matches only, by key: a primary-key condition.
         let set = f.attr.length || f.children.length ? `SELECT started_at, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}` : '';
         let rows: string[];
@@ -313,10 +325,10 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       if (keys.length === 0) return out;
       const seen = new Set<string>();
       const unique = keys.filter((k) => !seen.has(k.session_id) && seen.add(k.session_id));
-      // The newest `need` keys only: extra keys were asked for in case versions repeat a session, and each
+      // The newest `want` keys only: extra keys were asked for in case versions repeat a session, and each
       // one re-checked costs granules of every part (the re-check is most of a rare filter's time). When the
       // re-check drops some, the next round starts below the last key checked.
-      const checked = unique.slice(0, need - out.length);
+      const checked = unique.slice(0, want);
       // FINAL over exactly these keys: `(started_at, session_id) IN set` is a primary-key condition, so only
       // the granules holding them are read (a time range from the oldest to the newest key would merge every
       // session between them: seconds when a rare filter's keys span the whole table). As PREWHERE it also
@@ -330,6 +342,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
          ORDER BY started_at DESC, session_id DESC`,
         { ...params, kTs: checked.map((k) => Number(k.s_ms)), kIds: checked.map((k) => k.session_id) });
       out.push(...found);
+      checkedSoFar += checked.length;
+      passedSoFar += found.length;
       // Enough, or every key of the window was checked: done.
       if (out.length >= need || (keys.length < asked && checked.length === unique.length)) return out;
       const last = checked.length < unique.length ? checked[checked.length - 1] : keys[keys.length - 1];

@@ -72,6 +72,31 @@ describe('session_attrs: one row per session, written by the writer', () => {
     expect(await ids({ url: 'blog/4321' })).toEqual(['s-known', 's-plain']);
     expect(await ids({ page: 'no such page' })).toEqual([]);
   });
+
+  it('pages through a loose candidate set: older attribute versions match, the re-check drops them', async () => {
+    const T = Date.now() - 3_600_000;
+    const want: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const id = `s-loose-${String(i).padStart(2, '0')}`;
+      const t0 = T + i * 10_000;
+      await store.startSession(start(P, id, 'tab', { startedAt: t0, userAgent: FIREFOX_UA, url: 'https://shop.test/x' }));
+      await store.writeBatch(batch(P, id, 'tab', [meta(0, t0, 'https://shop.test/x'), identify(1, t0 + 1, `tmpuser-${i}`)]));
+      // Three in four are identified again: their first attribute row still says tmpuser (merges are stopped).
+      if (i % 4 !== 0) await store.writeBatch(batch(P, id, 'tab', [identify(2, t0 + 2, `final-${i}`)]));
+      else want.push(id);
+    }
+    const [stale] = await driver.query<{ n: string | number }>(
+      `SELECT count() AS n FROM ${DB}.session_attrs WHERE project_id = {p:String} AND startsWith(user_id, 'tmpuser')`, { p: P });
+    expect(Number(stale.n)).toBe(24);
+    const got: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listSessions(P, { q: 'tmpuser', limit: 2, cursor });
+      got.push(...page.sessions.map((s) => s.sessionId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(got).toEqual([...want].reverse());
+  });
 });
 
 describe('migration 10 on an existing install', () => {
