@@ -292,8 +292,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     let passedSoFar = 0;
     for (;;) {
       // Not on the counter path: its keys come from the deltas grouped with their counters, so few fail the
-      // re-check, and the one bench run with it there was slower (Samsung + errors + ≥ 25 min, unmerged: p50
-      // 396 → 518 ms, not interleaved); kept as it was until an A/B says otherwise.
+      // re-check. (A bench run with it there was slower on Samsung + errors + ≥ 25 min unmerged, p50 396 → 518
+      // ms, but the next run without it was slower still, 617 ms: run-to-run noise, no evidence either way.)
       const rate = checkedSoFar > 0 && !counters ? Math.max(passedSoFar / checkedSoFar, MIN_PASS_RATE) : 1;
       const want = Math.min(Math.ceil((need - out.length) / rate), MAX_LIMIT + 1);
       const bounded = [...f.bounds, ...windowTerms, ...below];
