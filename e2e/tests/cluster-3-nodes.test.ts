@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { ASSIST_NAMESPACE, PROTOCOL_VERSION, type LiveEventsMessage, type PendingRequest, type StartResponse } from '@tandem/protocol';
-import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
+import { PROJECT_KEY } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
-import { startCluster, type Cluster } from './support/cluster.js';
+import { loginOn, startCluster, type Cluster } from './support/cluster.js';
 import { joinSession, rawAgent, requestFeature } from './support/assist.js';
 
 /**
@@ -25,14 +25,7 @@ afterAll(async () => {
   await cluster?.close();
 }, 60_000);
 
-async function login(nodeUrl: string): Promise<string> {
-  const res = await fetch(`${nodeUrl}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
-  });
-  const cookie = res.headers.get('set-cookie')?.split(';')[0];
-  if (!cookie) throw new Error(`login on ${nodeUrl} failed with ${res.status}`);
-  return cookie;
-}
+const login = (nodeUrl: string) => loginOn(nodeUrl);
 
 /** Messages from other nodes this node heard, by channel (node: addressed to it; shared: heard by every node). */
 async function heard(nodeUrl: string): Promise<{ node: number; shared: number }> {

@@ -7,7 +7,7 @@ import {
 } from '@tandem/protocol';
 import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
-import { startCluster, type Cluster } from './support/cluster.js';
+import { loginOn, nodeMetric, startCluster, type Cluster } from './support/cluster.js';
 import { joinSession, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
 
 /**
@@ -29,14 +29,7 @@ afterAll(async () => {
   await cluster?.close();
 }, 60_000);
 
-async function login(nodeUrl: string): Promise<string> {
-  const res = await fetch(`${nodeUrl}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
-  });
-  const cookie = res.headers.get('set-cookie')?.split(';')[0];
-  if (!cookie) throw new Error(`login on ${nodeUrl} failed with ${res.status}`);
-  return cookie;
-}
+const login = (nodeUrl: string) => loginOn(nodeUrl);
 
 async function start(ip: string, path: string, session?: { sessionId: string; visitorId: string }): Promise<StartResponse> {
   const res = await fetch(`${cluster.url}/ingest/v1/start`, {
@@ -104,11 +97,7 @@ function collect(socket: AgentSocket): LiveEventsMessage[] {
 const hrefsOf = (got: LiveEventsMessage[], tabId: string) =>
   got.filter((m) => m.tabId === tabId).flatMap((m) => m.events).filter((e) => e.type === 4).map((e) => (e.data as { href: string }).href);
 
-async function metric(nodeUrl: string, name: string): Promise<number> {
-  const text = await fetch(`${nodeUrl}/metrics`).then((r) => r.text());
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
+const metric = (nodeUrl: string, name: string) => nodeMetric(nodeUrl, name, 0);
 
 /**
  * One session spread over the two nodes, tab 1 on A then tab 2 on B (so B serves it and hosts tab 1),

@@ -6,7 +6,7 @@ import {
 } from '@tandem/protocol';
 import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
 import { launchChromium, waitFor } from './support/browser.js';
-import { startCluster, redisCli, type Cluster } from './support/cluster.js';
+import { loginOn, nodeMetric, startCluster, redisCli, type Cluster } from './support/cluster.js';
 import { agentContext, openLiveView, openUserPage, sessionIdOf, stageFrame, waitForAssist, waitForLiveState, waitForStageText } from './support/live.js';
 import { answerPrompt, joinSession, nextRefusal, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
 
@@ -25,11 +25,7 @@ async function login(nodeUrl: string, who = ADMIN): Promise<string> {
   const key = `${nodeUrl} ${who.email}`;
   const hit = cookies.get(key);
   if (hit) return hit;
-  const res = await fetch(`${nodeUrl}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who),
-  });
-  const cookie = res.headers.get('set-cookie')?.split(';')[0];
-  if (!cookie) throw new Error(`login on ${nodeUrl} failed with ${res.status}`);
+  const cookie = await loginOn(nodeUrl, who);
   cookies.set(key, cookie);
   return cookie;
 }
@@ -56,11 +52,7 @@ async function sides(sessionId: string): Promise<{ a: number; b: number }> {
   return { a: b === 0 ? 1 : 0, b };
 }
 
-async function metric(nodeUrl: string, name: string): Promise<number> {
-  const text = await fetch(`${nodeUrl}/metrics`).then((r) => r.text());
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
+const metric = (nodeUrl: string, name: string) => nodeMetric(nodeUrl, name);
 
 /** Collects every live:events message an agent socket gets. */
 function collect(socket: AgentSocket): LiveEventsMessage[] {

@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { spawnChdbHttpServer, type SpawnedChdbHttpServer } from '@tandem/storage/testing';
-import { BackendProcess, freePort, tempDataDir } from './backend-process.js';
+import { ADMIN, BackendProcess, freePort, tempDataDir } from './backend-process.js';
 import { StopWaiting, waitFor } from './browser.js';
 
 /**
@@ -221,4 +221,21 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 /** Cluster processes take longer to come up than a page: a minute, polled every 100 ms. */
 export function waitUntil<T>(what: string, fn: () => Promise<T | false | null | undefined | 0>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   return waitFor(what, fn as () => Promise<T | false | null | undefined>, timeoutMs, everyMs);
+}
+
+/** Signs in on one node directly (not through haproxy); the session cookie. */
+export async function loginOn(nodeUrl: string, who: { email: string; password: string } = ADMIN): Promise<string> {
+  const res = await fetch(`${nodeUrl}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who),
+  });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  if (!cookie) throw new Error(`login on ${nodeUrl} failed with ${res.status}`);
+  return cookie;
+}
+
+/** One unlabelled value of a node's /metrics, or `missing` when the node does not print it. */
+export async function nodeMetric(nodeUrl: string, name: string, missing = Number.NaN): Promise<number> {
+  const text = await fetch(`${nodeUrl}/metrics`).then((r) => r.text());
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : missing;
 }
