@@ -50,16 +50,16 @@ export class EarlyJoin<S extends EarlySocket = LiveSocket> {
     this.tabId = tabId;
     const io = this.socket.socket;
     io.onAny(this.#record);
+    /** The join's one answer (the first of `live:joined`, the timeout, or `live:join`'s ack). */
     const answered = (err: Error | null, result: JoinAnswer) => {
+      if (this.#answered) return;
+      this.#answered = true;
       if (this.#taken) this.#taken(err, result);
       else this.#log.push({ kind: 'answer', err, result });
     };
     // The server joins while accepting the socket (AgentHandshake.join) and answers with `live:joined`.
     io.on('live:joined', (msg) => {
-      if (msg.sessionId === sessionId && this.#usable && !this.#answered) {
-        this.#answered = true;
-        answered(null, msg.result);
-      }
+      if (msg.sessionId === sessionId && this.#usable) answered(null, msg.result);
     });
     this.#offConnect = this.socket.onConnect(() => {
       // Only the first connection's: a reconnect needs the view's own join.
@@ -67,18 +67,12 @@ export class EarlyJoin<S extends EarlySocket = LiveSocket> {
       this.#usable = true;
       this.#offConnect();
       if (this.socket.joinInHandshake) {
-        const timer = setTimeout(() => {
-          if (!this.#answered) answered(new Error('live:joined timed out'), undefined as never);
-          this.#answered = true;
-        }, ACK_TIMEOUT_MS);
+        const timer = setTimeout(() => answered(new Error('live:joined timed out'), undefined as never), ACK_TIMEOUT_MS);
         io.on('live:joined', () => clearTimeout(timer));
         return;
       }
       // That connection's handshake did not carry the join (its first attempt failed): join now.
-      io.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId, ...(tabId ? { tabId } : {}) }, (err, result) => {
-        if (!this.#answered) answered(err, result);
-        this.#answered = true;
-      });
+      io.timeout(ACK_TIMEOUT_MS).emit('live:join', { sessionId, ...(tabId ? { tabId } : {}) }, answered);
     });
     // A reconnect needs a new join: the view makes it (its own connect listener).
     io.on('disconnect', () => this.#stop());
