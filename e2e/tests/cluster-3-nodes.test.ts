@@ -25,7 +25,6 @@ afterAll(async () => {
   await cluster?.close();
 }, 60_000);
 
-const login = (nodeUrl: string) => loginOn(nodeUrl);
 
 /** Messages from other nodes this node heard, by channel (node: addressed to it; shared: heard by every node). */
 async function heard(nodeUrl: string): Promise<{ node: number; shared: number }> {
@@ -82,7 +81,7 @@ describe('three nodes: a room is heard only by the nodes that have a part in it'
     await waitFor('node C serving the session', async () => (await cluster.nodeOfSession(s.sessionId)) === 2, 30_000, 50);
 
     // An agent on node A joins and watches it.
-    const agent = await rawAgent(A.url, { cookie: await login(A.url) });
+    const agent = await rawAgent(A.url, { cookie: await loginOn(A.url) });
     sockets.push(agent);
     const got: LiveEventsMessage[] = [];
     agent.on('live:events', (m) => got.push(m));
@@ -179,7 +178,7 @@ describe('three nodes: a room is heard only by the nodes that have a part in it'
     await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
 
     // An agent on C watches tab 1.
-    const agent = await rawAgent(C.url, { cookie: await login(C.url) });
+    const agent = await rawAgent(C.url, { cookie: await loginOn(C.url) });
     sockets.push(agent);
     const got: LiveEventsMessage[] = [];
     agent.on('live:events', (m) => got.push(m));

@@ -29,7 +29,6 @@ afterAll(async () => {
   await cluster?.close();
 }, 60_000);
 
-const login = (nodeUrl: string) => loginOn(nodeUrl);
 
 async function start(ip: string, path: string, session?: { sessionId: string; visitorId: string }): Promise<StartResponse> {
   const res = await fetch(`${cluster.url}/ingest/v1/start`, {
@@ -113,7 +112,7 @@ async function spreadAndWatch(ip: string, path1: string, path2: string) {
   const two = tabOn(B.url, second, ip, path2);
   await connected(two.socket);
   await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
-  const agent = await rawAgent(A.url, { cookie: await login(A.url) });
+  const agent = await rawAgent(A.url, { cookie: await loginOn(A.url) });
   sockets.push(agent);
   const got = collect(agent);
   await waitFor('a join that sees both tabs', async () => {
@@ -144,7 +143,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
 
     // An agent on node A (where tab 1's socket is) sees both tabs.
-    const cookie = await login(A.url);
+    const cookie = await loginOn(A.url);
     const agent = await rawAgent(A.url, { cookie });
     sockets.push(agent);
     const got = collect(agent);
@@ -205,7 +204,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     const tab = tabOn(B.url, s, ip, '/slow');
     await connected(tab.socket);
     expect(await cluster.nodeOfSession(s.sessionId)).toBe(1);
-    const cookie = await login(A.url);
+    const cookie = await loginOn(A.url);
     const slow = await rawAgent(A.url, { cookie });
     const fast = await rawAgent(A.url, { cookie });
     sockets.push(slow, fast);
@@ -255,7 +254,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     const tab = tabOn(B.url, s, ip, '/call');
     await connected(tab.socket);
     expect(await cluster.nodeOfSession(s.sessionId)).toBe(1);
-    const cookie = await login(A.url);
+    const cookie = await loginOn(A.url);
     const agent = await rawAgent(A.url, { cookie });
     sockets.push(agent);
     const states: AssistState[] = [];
@@ -294,7 +293,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     expect(media.status).toBe(200);
     expect(Buffer.from(await media.arrayBuffer()).equals(Buffer.concat(chunks))).toBe(true);
     // The metadata is in the shared store: node B lists it too (its media needs the shared volume, docs/deploy.md).
-    const listed = (await (await fetch(`${B.url}${RECORDING_ROUTES.list(s.sessionId)}`, { headers: { cookie: await login(B.url) } })).json()) as RecordingListResponse;
+    const listed = (await (await fetch(`${B.url}${RECORDING_ROUTES.list(s.sessionId)}`, { headers: { cookie: await loginOn(B.url) } })).json()) as RecordingListResponse;
     expect(listed.items).toEqual([expect.objectContaining({ recordingId, bytes: 5000, complete: true })]);
     agent.disconnect();
     tab.socket.disconnect();
