@@ -60,6 +60,7 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
         try {
           await writer.flush();
         } finally {
+          writer.stop();
           await driver.close();
         }
       })();

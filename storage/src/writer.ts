@@ -89,6 +89,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   let carried: Row[] = [];
   let carryDelay = CARRY_RETRY_MS;
   let carryTimer: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
   const load = createStateLoader(driver, db);
   /**
    * What `session_attrs` holds for each cached session (attrsSignature), so a row is written on a session's
@@ -232,7 +233,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     }
     carried = [...rows, ...carried];
     stats.deltaRowsCarried += rows.length;
-    if (!carryTimer) {
+    if (!carryTimer && !stopped) {
       carryTimer = setTimeout(() => ((carryTimer = null), requestFlush()), carryDelay);
       carryTimer.unref?.();
       carryDelay = Math.min(carryDelay * 2, CARRY_RETRY_MAX_MS);
@@ -383,7 +384,14 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     }
   }
 
-  return { writeBatch, startSession, getAckSeq, flush, stats };
+  /** The store is closing: no flush of carried rows is scheduled on its closed driver any more. */
+  function stop(): void {
+    if (carryTimer) clearTimeout(carryTimer);
+    carryTimer = null;
+    stopped = true;
+  }
+
+  return { writeBatch, startSession, getAckSeq, flush, stop, stats };
 }
 
 export type Writer = ReturnType<typeof createWriter>;

@@ -94,4 +94,17 @@ describe('a failed session delta insert', () => {
     await store.flush();
     expect(await store.getSession(p, 's')).toMatchObject({ eventCount: 2, clickCount: 1 });
   });
+
+  // Last: it closes the store.
+  it('a closed store schedules no more flushes of carried rows on its closed driver', async () => {
+    const p = uid('p');
+    const T = Date.now();
+    await store.startSession(start(p, 's', 't', { startedAt: T }));
+    failSessions = 1_000;
+    expect(await store.writeBatch(batch(p, 's', 't', [meta(0, T, 'https://c.test/')]))).toBe(0);
+    await expect(store.close()).rejects.toThrow(/could not be written/);
+    const attempts = sessionInserts;
+    await new Promise((r) => setTimeout(r, 2_500)); // past the carried rows' scheduled flush (1 s)
+    expect(sessionInserts).toBe(attempts);
+  });
 });
