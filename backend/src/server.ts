@@ -26,6 +26,7 @@ import { attachLive } from './live/index.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { AssetProxy } from './assets/proxy.js';
 import { AssetLinkSigner } from './assets/signing.js';
+import { createRedisSeqClaimer } from './ingest/seq-claims.js';
 
 /** uWS.js accepts (host, port, options, cb) though its typings list options only without a host. */
 /** uWS's ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT (an enum in its typings, not exported as a value). */
@@ -56,6 +57,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
   const store = await openStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, retentionDays: config.retentionDays,
     recompressAfterMinutes: config.recompressAfterMinutes });
   let closeLive: (() => Promise<void>) | undefined;
+  let seqClaims: ReturnType<typeof createRedisSeqClaimer> | undefined;
   try {
     const boot = await bootstrap(store, config);
     const secret = await loadOrCreateSecret(config.dataDir, config.secret);
@@ -87,6 +89,9 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
       // One budget for the cluster (per-tab batch budgets stay per node: a tab writes through one node at a time).
       ctx.limits.start = live.limiter('start-ip', config.startRateLimit);
       ctx.limits.login = live.limiter('login-ip', config.loginRateLimit);
+      // Two nodes storing one tab's seq at the same moment: exactly one counts it (storage/src/writer.ts).
+      seqClaims = createRedisSeqClaimer(config.redisUrl!, (op) => ctx.metrics.redisErrors.inc({ op }));
+      store.setSeqClaimer(seqClaims.claim);
     }
     registerLiveRoutes(app, ctx);
     registerIngestRoutes(app, ctx);
@@ -132,13 +137,16 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
         recordings.close();
         await live.close();
         await ctx.assets?.proxy.close();
+        // Flushed with its claims still answering, then the claimer goes.
         await store.close();
+        seqClaims?.close();
         log.info('tandem backend stopped');
       },
     };
   } catch (err) {
     await closeLive?.().catch(() => {});
     await store.close().catch(() => {});
+    seqClaims?.close();
     throw err;
   }
 }

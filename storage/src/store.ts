@@ -53,6 +53,7 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
     getAckSeq: writer.getAckSeq,
     writeBatch: writer.writeBatch,
     flush: writer.flush,
+    setSeqClaimer: writer.setSeqClaimer,
     ...readers,
     ...createRecordings(driver, db),
     close() {

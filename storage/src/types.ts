@@ -179,7 +179,27 @@ export interface WriterStats {
   eventsAlreadyStored: number;
   /** Session delta rows whose INSERT failed after their events were stored, kept for a later flush. */
   deltaRowsCarried: number;
+  /** Events written whose (tab, seq) another writer claimed first (`SeqClaimer`): not counted again. */
+  eventsClaimedElsewhere: number;
+  /** Claims that failed (the claimer threw): their events were counted as if no claimer were set. */
+  seqClaimFailures: number;
 }
+
+/** A tab's seqs to claim, as ascending disjoint inclusive ranges `[lo, hi]`. */
+export interface SeqClaim {
+  projectId: string;
+  sessionId: string;
+  tabId: string;
+  ranges: [number, number][];
+}
+
+/**
+ * Claims (tab, seq) pairs for counting, atomically across every writer of the database (the backend's is
+ * in Redis): resolves, per claim in order, with the ranges THIS call won; a seq claimed before by anyone is
+ * not in them. Two writers storing the same seq at the same moment both pass the `events` lookup (each
+ * looks before the other's INSERT lands); the claim makes exactly one of them count it.
+ */
+export type SeqClaimer = (claims: SeqClaim[]) => Promise<[number, number][][]>;
 
 /**
  * Tandem's storage API. One implementation over any Driver; a contract test suite runs it on every driver.
@@ -261,6 +281,11 @@ export interface Store {
 
   /** Writes everything pending now. */
   flush(): Promise<void>;
+  /**
+   * Counts only the seqs this claimer grants (set by a clustered backend before it takes traffic; null:
+   * the `events` lookup alone decides, enough for one writer). Optional for stand-in Stores.
+   */
+  setSeqClaimer?(claimer: SeqClaimer | null): void;
   /** Writer counters (optional so stand-in Stores need not provide them; createStore always does). */
   readonly stats?: WriterStats;
   /** Flushes, then closes the driver. */
@@ -270,4 +295,5 @@ export interface Store {
 /** What createStore/openStore return: a Store whose counters are always there. */
 export interface TandemStore extends Store {
   readonly stats: WriterStats;
+  setSeqClaimer(claimer: SeqClaimer | null): void;
 }

@@ -5,7 +5,7 @@ import {
 } from './derive.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
-import type { Driver, IngestBatch, SessionStart, WriterStats } from './types.js';
+import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from './types.js';
 
 /**
  * The batching writer. Many concurrent writeBatch/startSession calls land in one open *group*; a group
@@ -74,7 +74,10 @@ const CARRY_RETRY_MAX_MS = 30_000;
 export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   const stats: WriterStats = {
     calls: 0, flushes: 0, inserts: 0, failedFlushes: 0, eventsWritten: 0, eventsDropped: 0, eventsAlreadyStored: 0, deltaRowsCarried: 0,
+    eventsClaimedElsewhere: 0, seqClaimFailures: 0,
   };
+  /** Set by a clustered backend (Redis): see `uncountClaimedElsewhere`. */
+  let claimer: SeqClaimer | null = null;
   const tabs = new Map<string, Promise<TabState>>();
   const sessions = new Map<string, Promise<SessionState>>();
   let open = newGroup();
@@ -183,13 +186,14 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       stats.inserts++;
       return driver.insert(`${db}.${table}`, rows);
     };
+    let unstored: Map<TabState, number[]>;
     try {
       // Order matters when one INSERT fails. Derived rows first, then events: ackSeq (here, and after a
       // restart from max(seq) in `events`) never covers an event whose derived rows are missing; a retry
       // re-derives them and the copies collapse on (tab_id, seq). Session deltas last: they must not count
       // events that were not stored (a failure before them loses no count: the retry re-derives it).
       const { events, ...derived } = g.rows;
-      await uncountStored(g, sessionRows);
+      unstored = await uncountStored(g, sessionRows);
       // session_attrs with the derived rows, before the delta: were it lost after the delta was stored, a
       // reload would find the session and never write it (a second copy collapses on the same key and version).
       await Promise.all([...Object.entries(derived), ['session_attrs', attrs.map((a) => a.row)] as const].map(([table, rows]) => insert(table, rows)));
@@ -205,6 +209,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       next.reject(err);
       return;
     }
+    await uncountClaimedElsewhere(g, sessionRows, unstored);
     await writeDeltas([...carried.splice(0), ...sessionRows.values()], insert);
     for (const a of attrs) attrsWritten.set(a.session, a.signature);
     for (const [tab, maxSeq] of g.tabs) {
@@ -246,10 +251,12 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
    * or this process's cached ackSeq went stale while the tab was written elsewhere. `events` collapses the
    * copies, but counters are sums: looked up now, just before writing, each seq already stored gives its
    * counts back from the session's delta row. One query per flush, by the events' primary key.
+   * Returns, per tab, the seqs still counted (not found stored), ascending.
    */
-  async function uncountStored(g: Group, sessionRows: Map<SessionState, Row>): Promise<void> {
+  async function uncountStored(g: Group, sessionRows: Map<SessionState, Row>): Promise<Map<TabState, number[]>> {
     const tabsOf = [...g.counted].filter(([, c]) => c.seqs.length > 0);
-    if (tabsOf.length === 0) return;
+    const left = new Map<TabState, number[]>();
+    if (tabsOf.length === 0) return left;
     const key = (t: TabState) => `${t.sessionId} ${t.tabId}`; // ids are [A-Za-z0-9_-]: a space separates
     const stored = await driver.query<{ project_id: string; session_id: string; tab_id: string; seq: number | string }>(
       `SELECT DISTINCT project_id, session_id, tab_id, seq FROM ${db}.events
@@ -262,22 +269,59 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
         lo: tabsOf.map(([, c]) => c.seqs[0]), hi: tabsOf.map(([, c]) => c.seqs[c.seqs.length - 1]),
       });
     // The IN lists also match other combinations of these ids (their index is 0: bounds 0..0); the map drops them.
-    const byKey = new Map(tabsOf.map(([t, c]) => [`${t.projectId} ${key(t)}`, { count: c, seqs: new Set(c.seqs) }]));
+    const byKey = new Map(tabsOf.map(([t, c]) => [`${t.projectId} ${key(t)}`, { tab: t, count: c, seqs: new Set(c.seqs) }]));
     for (const r of stored) {
       const entry = byKey.get(`${r.project_id} ${r.session_id} ${r.tab_id}`);
       const seq = Number(r.seq);
       if (!entry || !entry.seqs.delete(seq)) continue; // once per seq, whatever copies are stored
-      const row = sessionRows.get(entry.count.session);
-      if (!row) continue;
-      row.event_count = Number(row.event_count) - 1;
-      const extra = entry.count.extras.get(seq);
-      if (extra) {
-        row.page_count = Number(row.page_count) - extra.pageCount;
-        row.error_count = Number(row.error_count) - extra.errorCount;
-        row.console_error_count = Number(row.console_error_count) - extra.consoleErrorCount;
-        row.click_count = Number(row.click_count) - extra.clickCount;
-      }
+      uncount(sessionRows, entry.count, seq);
       stats.eventsAlreadyStored++;
+    }
+    for (const { tab, seqs } of byKey.values()) left.set(tab, [...seqs]); // a Set keeps insertion order: ascending
+    return left;
+  }
+
+  /**
+   * Two writers flushing the same seq at the same moment (a killed node's in-flight INSERT landing while
+   * the tab re-sends the batch through another node) both pass `uncountStored`: each looked before the
+   * other's INSERT landed. With a claimer (Redis, shared by every backend), each seq left counted is claimed
+   * once its event is stored; a seq someone else claimed gives its counts back. Claimed only after the events
+   * INSERT: a writer that fails (or dies) before it claims nothing, so the tab's re-send is counted. A failed
+   * claim counts the seqs anyway (a rare double count beats failing a batch whose events are stored).
+   */
+  async function uncountClaimedElsewhere(g: Group, sessionRows: Map<SessionState, Row>, unstored: Map<TabState, number[]>): Promise<void> {
+    if (!claimer) return;
+    const tabsOf = [...unstored].filter(([, seqs]) => seqs.length > 0);
+    if (tabsOf.length === 0) return;
+    let won: [number, number][][];
+    try {
+      won = await claimer(tabsOf.map(([t, seqs]) => ({ projectId: t.projectId, sessionId: t.sessionId, tabId: t.tabId, ranges: toRanges(seqs) })));
+    } catch {
+      stats.seqClaimFailures++;
+      return;
+    }
+    tabsOf.forEach(([tab, seqs], i) => {
+      const count = g.counted.get(tab)!;
+      const ranges = won[i] ?? [];
+      for (const seq of seqs) {
+        if (ranges.some(([lo, hi]) => seq >= lo && seq <= hi)) continue;
+        uncount(sessionRows, count, seq);
+        stats.eventsClaimedElsewhere++;
+      }
+    });
+  }
+
+  /** Takes one seq's counts (events, pages, errors, console errors, clicks) back out of its session's delta row. */
+  function uncount(sessionRows: Map<SessionState, Row>, count: TabCount, seq: number): void {
+    const row = sessionRows.get(count.session);
+    if (!row) return;
+    row.event_count = Number(row.event_count) - 1;
+    const extra = count.extras.get(seq);
+    if (extra) {
+      row.page_count = Number(row.page_count) - extra.pageCount;
+      row.error_count = Number(row.error_count) - extra.errorCount;
+      row.console_error_count = Number(row.console_error_count) - extra.consoleErrorCount;
+      row.click_count = Number(row.click_count) - extra.clickCount;
     }
   }
 
@@ -391,7 +435,19 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     stopped = true;
   }
 
-  return { writeBatch, startSession, getAckSeq, flush, stop, stats };
+  const setSeqClaimer = (c: SeqClaimer | null) => void (claimer = c);
+  return { writeBatch, startSession, getAckSeq, flush, stop, setSeqClaimer, stats };
 }
 
 export type Writer = ReturnType<typeof createWriter>;
+
+/** Ascending seqs as ascending disjoint inclusive ranges: a batch's seqs are mostly one run. */
+export function toRanges(seqs: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const s of seqs) {
+    const last = out[out.length - 1];
+    if (last && s === last[1] + 1) last[1] = s;
+    else out.push([s, s]);
+  }
+  return out;
+}
