@@ -93,6 +93,8 @@ interface Filters {
   errors: boolean;
   /** Duration terms over a group of delta rows (GROUP_DURATION): they need every delta of a session. */
   durations: string[];
+  /** maxDuration is set: a term that more delta rows can make fail, so grouping by start alone is no superset. */
+  hasMaxDuration: boolean;
   /**
    * The terms the merged (FINAL) rows of candidate keys are checked against: the row terms (child
    * subqueries in them bounded to the candidates' ids, `{kIds}`) and durations. Key terms are exact on
@@ -188,7 +190,7 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
   if (event) (child(childIn('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
   const page = clean(query.page);
   if (page) (child(visited('page')), (params.page = page));
-  return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, recheck, params, from, to };
+  return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params, recheck, params, from, to };
 }
 
 export interface SearchOptions {
@@ -276,6 +278,28 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   }
 
   /**
+   * The newest starts (`started_at`) of sessions that may pass the counter filters (errors, a minimum duration),
+   * grouping the delta rows by start alone. Grouped by (started_at, session_id), every selected granule also read
+   * its session ids (32 bytes a row, most of the bytes) and hashed pairs; by start alone the key step reads 8-byte
+   * starts and the counters (Samsung + errors + ≥ 25 min over the whole unmerged table: ~300 → ~90 ms CPU per
+   * grouping form measured, docs/decisions.md). Sessions that started in the same millisecond fall into one group:
+   * "has errors" and "duration ≥ X" only get truer with more rows, so a group holding a matching session passes
+   * (a superset); the re-check by start (FINAL, every term and the cursor) drops the others. Not with a maximum
+   * duration (more rows can make it fail), child-table terms or a URL (their re-check needs the ids).
+   */
+  function counterStartsSql(f: Filters, bounded: string[], attrWhere: string[]): string {
+    const inAttrs = f.attr.length ? [`started_at IN (SELECT started_at FROM ${SA} WHERE ${attrWhere.join(' AND ')})`] : [];
+    const having = [...(f.errors ? ['max(error_count) > 0'] : []), ...f.durations];
+    // A duration needs every delta of a session: with errors, those of the starts that have a delta with errors
+    // (a few percent of the rows) among the attribute matches; without, every delta of the window's matches.
+    const narrow = !f.durations.length ? ['error_count > 0', ...inAttrs]
+      : f.errors ? [`started_at IN (SELECT started_at FROM ${SS} WHERE ${[...bounded, 'error_count > 0', ...inAttrs].join(' AND ')})`]
+        : inAttrs;
+    return `SELECT toUnixTimestamp64Milli(started_at) AS s_ms FROM ${SS} PREWHERE ${[...bounded, ...narrow].join(' AND ')}
+      GROUP BY started_at HAVING ${having.join(' AND ')} ORDER BY started_at DESC LIMIT {n:UInt32}`;
+  }
+
+  /**
    * The newest `need` matching sessions of one window: candidate keys first, then FINAL over those keys
    * only, with every row filter checked again on the merged values. Candidates come from `session_attrs`
    * (one row per session: a plain ordered read, bloom filters on ids) unless a counter filter (errors,
@@ -286,6 +310,12 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const out: Raw[] = [];
     const below: string[] = [];
     const counters = f.errors || f.durations.length > 0;
+    // Counter filters group the delta rows by start alone when that stays a superset (see counterStartsSql).
+    const byStart = counters && f.children.length === 0 && !f.hasMaxDuration && !f.recheck.some((t) => t.includes('{kIds:'));
+    // By start, a key may stand for two sessions that started in the same millisecond: the re-check applies the
+    // bounds (cursor) too.
+    const recheck = byStart ? [...f.bounds, ...f.recheck] : f.recheck;
+    const keyOf = (k: { s_ms: number | string; session_id?: string }) => (byStart ? String(k.s_ms) : k.session_id ?? '');
     // How many re-checked keys passed so far: a round checks as many keys as that rate says it needs (a loose
     // candidate set, e.g. older attribute versions matching a common needle, took one round per few rows).
     let checkedSoFar = 0;
@@ -298,7 +328,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       const want = Math.min(Math.ceil((need - out.length) / rate), MAX_LIMIT + 1);
       const bounded = [...f.bounds, ...windowTerms, ...below];
       const attrWhere = [...bounded, ...f.children, ...f.attr];
-      let keys: { s_ms: number | string; session_id: string }[];
+      let keys: { s_ms: number | string; session_id?: string }[];
       let asked: number;
       if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
@@ -306,6 +336,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         keys = await driver.query(
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+      } else if (byStart) {
+        asked = want;
+        keys = await driver.query(counterStartsSql(f, bounded, attrWhere), { ...params, n: asked });
       } else {
         asked = want;
         // The deltas of the attribute (and child) matches only, by key: a primary-key condition.
@@ -327,7 +360,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       }
       if (keys.length === 0) return out;
       const seen = new Set<string>();
-      const unique = keys.filter((k) => !seen.has(k.session_id) && seen.add(k.session_id));
+      const unique = keys.filter((k) => !seen.has(keyOf(k)) && seen.add(keyOf(k)));
       // The newest `want` keys only: extra keys were asked for in case versions repeat a session, and each
       // one re-checked costs granules of every part (the re-check is most of a rare filter's time). When the
       // re-check drops some, the next round starts below the last key checked.
@@ -339,11 +372,13 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       // delta of a session alike); in WHERE, FINAL merged whole granules first (~3× the CPU).
       const found = await driver.query<Raw>(
         `SELECT ${SUMMARY_COLUMNS} FROM ${SS} FINAL
-         PREWHERE project_id = {p:String} AND (started_at, session_id) IN (
-           SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))
-         ${f.recheck.length ? `WHERE ${f.recheck.join(' AND ')}` : ''}
+         PREWHERE project_id = {p:String} AND ${byStart
+           ? 'started_at IN (SELECT fromUnixTimestamp64Milli(arrayJoin({kTs:Array(Int64)}), \'UTC\'))'
+           : `(started_at, session_id) IN (
+           SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))`}
+         ${recheck.length ? `WHERE ${recheck.join(' AND ')}` : ''}
          ORDER BY started_at DESC, session_id DESC`,
-        { ...params, kTs: checked.map((k) => Number(k.s_ms)), kIds: checked.map((k) => k.session_id) });
+        { ...params, kTs: checked.map((k) => Number(k.s_ms)), ...(byStart ? {} : { kIds: checked.map((k) => k.session_id) }) });
       out.push(...found);
       checkedSoFar += checked.length;
       passedSoFar += found.length;
@@ -351,7 +386,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       if (out.length >= need || (keys.length < asked && checked.length === unique.length)) return out;
       const last = checked.length < unique.length ? checked[checked.length - 1] : keys[keys.length - 1];
       below.splice(0, 1, '(started_at, session_id) < (fromUnixTimestamp64Milli({bTs:Int64}), {bId:String})');
-      params = { ...params, bTs: Number(last.s_ms), bId: last.session_id };
+      // By start: every session of that start was checked, so the next round starts below it ('' < any id).
+      params = { ...params, bTs: Number(last.s_ms), bId: byStart ? '' : last.session_id };
     }
   }
 
