@@ -4,6 +4,7 @@ import type { ProjectRecord, Store } from '@tandem/storage';
 import type { ServerConfig } from './config.js';
 import type { TokenSigner } from './auth/tokens.js';
 import type { Metrics } from './metrics.js';
+import type { Uploader } from './recordings/uploads.js';
 import type { AssetProxy } from './assets/proxy.js';
 import type { AssetLinkSigner } from './assets/signing.js';
 
@@ -41,7 +42,19 @@ export interface AssistDirectory {
   recordingStarted(projectId: string, sessionId: string, recordingId: string): void | Promise<void>;
   /** Called with the id of a started recording whose grant ended (stopped, hung up, agent gone, session gone). */
   onRecordingEnded(listener: (recordingId: string) => void): void;
+  /**
+   * Cluster only: a chunk or finish for an upload another node holds is answered by that node (its answer,
+   * or its TandemError); null when no other live node holds it (handle it here).
+   */
+  forwardRecording?(recordingId: string, call: RecordingCall): Promise<unknown>;
+  /** Cluster only: how this node answers the chunks and finishes other nodes forward to it. */
+  serveRecordings?(handler: (call: RecordingCall) => Promise<unknown>): void;
 }
+
+/** A recording request forwarded to the node holding the upload (JSON over the cluster bus: the body is base64). */
+export type RecordingCall =
+  | { op: 'chunk'; uploader: Uploader; recordingId: string; index: number; body: string }
+  | { op: 'finish'; uploader: Uploader; recordingId: string; durationMs: number };
 
 /** Read-only view of the live rooms for HTTP routes (watch links, `/api/v1/live`). */
 export interface LiveDirectory {

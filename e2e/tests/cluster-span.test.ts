@@ -6,7 +6,7 @@ import {
   type RecordingListResponse, type StartRecordingResponse, type StartResponse, type TandemEvent,
 } from '@tandem/protocol';
 import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
-import { waitFor } from './support/browser.js';
+import { launchChromium, waitFor } from './support/browser.js';
 import { loginOn, nodeMetric, startCluster, type Cluster } from './support/cluster.js';
 import { joinSession, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
 
@@ -295,6 +295,115 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     // The metadata is in the shared store: node B lists it too (its media needs the shared volume, docs/deploy.md).
     const listed = (await (await fetch(`${B.url}${RECORDING_ROUTES.list(s.sessionId)}`, { headers: { cookie: await loginOn(B.url) } })).json()) as RecordingListResponse;
     expect(listed.items).toEqual([expect.objectContaining({ recordingId, bytes: 5000, complete: true })]);
+    agent.disconnect();
+    tab.socket.disconnect();
+  });
+  it('chunks of one recording sent alternately to A and B (no sticky balancer) end up in one complete, playable file', async () => {
+    const [A, B] = cluster.nodes;
+    const ip = '10.7.0.4';
+    const s = await start(ip, '/call-2');
+    const tab = tabOn(B.url, s, ip, '/call-2');
+    await connected(tab.socket);
+    const cookieA = await loginOn(A.url);
+    const cookieB = await loginOn(B.url);
+    const agent = await rawAgent(A.url, { cookie: cookieA });
+    sockets.push(agent);
+    const states: AssistState[] = [];
+    agent.on('assist:state', (st) => states.push(st));
+    expect((await joinSession(agent, s.sessionId)).ok).toBe(true);
+    for (const feature of ['call', 'record'] as const) {
+      const asked = requestFeature(agent, s.sessionId, feature);
+      const req = await waitFor(`the ${feature} request at the tab`, async () => tab.requests.find((r) => r.feature === feature), 30_000);
+      tab.socket.emit('assist:answer', { requestId: req.requestId, accepted: true });
+      expect((await asked).ok).toBe(true);
+    }
+    await waitFor('the record grant', async () => states.some((st) => st.recording?.agent.name === 'Admin'), 30_000);
+
+    // A real webm, chunk by chunk, from Chromium's MediaRecorder (a canvas with a moving square).
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${A.url}/healthz`);
+      const chunks = (await page.evaluate(async () => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 160;
+        canvas.height = 120;
+        const g = canvas.getContext('2d')!;
+        const rec = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm;codecs=vp8' });
+        const parts: Blob[] = [];
+        rec.ondataavailable = (e) => e.data.size && parts.push(e.data);
+        let x = 0;
+        const draw = setInterval(() => {
+          g.fillStyle = '#024';
+          g.fillRect(0, 0, 160, 120);
+          g.fillStyle = '#fc0';
+          g.fillRect((x += 4) % 160, 40, 30, 30);
+        }, 40);
+        rec.start(300);
+        await new Promise((r) => setTimeout(r, 2_400));
+        await new Promise((r) => ((rec.onstop = r), rec.stop()));
+        clearInterval(draw);
+        const b64 = async (b: Blob) => {
+          const bytes = new Uint8Array(await b.arrayBuffer());
+          let bin = '';
+          for (const c of bytes) bin += String.fromCharCode(c);
+          return btoa(bin);
+        };
+        return Promise.all(parts.map(b64));
+      })).map((b) => Buffer.from(b, 'base64'));
+      expect(chunks.length).toBeGreaterThanOrEqual(4);
+
+      const startedAt = Date.now();
+      const started = await fetch(`${A.url}${RECORDING_ROUTES.list(s.sessionId)}`, {
+        method: 'POST', headers: { cookie: cookieA, 'content-type': 'application/json' }, body: JSON.stringify({ mimeType: 'video/webm' }),
+      });
+      expect(started.status).toBe(200);
+      const { recordingId } = (await started.json()) as StartRecordingResponse;
+      // Alternately through B and A, as a round robin balancer would send them: B forwards its share to A.
+      for (const [i, chunk] of chunks.entries()) {
+        const [url, cookie] = i % 2 === 0 ? [B.url, cookieB] : [A.url, cookieA];
+        const put = await fetch(`${url}${RECORDING_ROUTES.chunk(recordingId, i)}`, {
+          method: 'PUT', headers: { cookie, 'content-type': 'video/webm' }, body: new Uint8Array(chunk),
+        });
+        expect(put.status).toBe(200);
+        expect(await put.json()).toEqual({ index: i, bytes: chunks.slice(0, i + 1).reduce((n, c) => n + c.length, 0) });
+      }
+      // A chunk out of order through B is refused by A with A's own error, carried back by B.
+      const wrong = await fetch(`${B.url}${RECORDING_ROUTES.chunk(recordingId, chunks.length + 3)}`, {
+        method: 'PUT', headers: { cookie: cookieB, 'content-type': 'video/webm' }, body: new Uint8Array(chunks[0]),
+      });
+      expect(wrong.status).toBe(400);
+      expect(((await wrong.json()) as { error: { code: string; message: string } }).error.message).toContain(`Chunk ${chunks.length} is expected next`);
+      // Finished through B: A (the holder) closes the upload and stores it complete.
+      const fin = await fetch(`${B.url}${RECORDING_ROUTES.finish(recordingId)}`, {
+        method: 'POST', headers: { cookie: cookieB, 'content-type': 'application/json' }, body: JSON.stringify({ durationMs: Date.now() - startedAt }),
+      });
+      expect(fin.status).toBe(200);
+      const total = chunks.reduce((n, c) => n + c.length, 0);
+      expect(await fin.json()).toMatchObject({ recordingId, bytes: total, complete: true });
+      const media = Buffer.from(await (await fetch(`${A.url}${RECORDING_ROUTES.media(recordingId)}`, { headers: { cookie: cookieA } })).arrayBuffer());
+      expect(media.equals(Buffer.concat(chunks))).toBe(true);
+
+      // Playable: Chromium decodes frames from the stored file.
+      const played = await page.evaluate(async (b64) => {
+        const bin = atob(b64);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        const v = document.createElement('video');
+        v.muted = true;
+        v.src = URL.createObjectURL(new Blob([bytes], { type: 'video/webm' }));
+        document.body.appendChild(v);
+        await new Promise((res, rej) => { v.onloadeddata = res; v.onerror = () => rej(new Error(`video error ${v.error?.code}`)); });
+        await v.play();
+        await new Promise((r) => setTimeout(r, 1_500));
+        return { width: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames, time: v.currentTime };
+      }, media.toString('base64'));
+      expect(played.width).toBe(160);
+      expect(played.frames).toBeGreaterThan(5);
+      expect(played.time).toBeGreaterThan(0.5);
+    } finally {
+      await browser.close();
+    }
     agent.disconnect();
     tab.socket.disconnect();
   });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { RecordingState } from '@tandem/protocol';
-import type { AssistDirectory } from '../context.js';
+import { TandemError, type ErrorCode, type RecordingState } from '@tandem/protocol';
+import type { AssistDirectory, RecordingCall } from '../context.js';
 import type { AssistHub } from './assist-hub.js';
 import type { NodeBus } from './cluster-bus.js';
 import type { LiveState } from './state/live-state.js';
@@ -14,9 +14,10 @@ import type { AssistNamespace } from './types.js';
  * (cluster-bus.ts), and every node hears when a grant ends (the node holding the upload closes it after the tail).
  *
  * Where the bytes go: the node that takes the start keeps the upload (in memory) and appends the
- * chunks to its `<TANDEM_DATA_DIR>/recordings`; the metadata is in the shared ClickHouse. So one
- * recording's requests must reach one node (haproxy `balance source`, as docs/deploy.md sets it up),
- * and any node serves the media only if `recordings/` is one shared volume (docs/deploy.md).
+ * chunks to its `<TANDEM_DATA_DIR>/recordings`; the metadata is in the shared ClickHouse. It notes in
+ * Redis that it holds the upload, so a chunk or finish the balancer sends to another node is forwarded
+ * to it on its own channel (any balancer works, sticky or not); any node serves the media only if
+ * `recordings/` is one shared volume (docs/deploy.md).
  */
 
 export interface RecordingInterServerEvents {
@@ -29,6 +30,8 @@ type Untyped = {
 };
 type GrantAsk = { projectId: string; sessionId: string; agent: { id: string; via: string } };
 type Started = { projectId: string; sessionId: string; recordingId: string };
+/** A forwarded call's answer: TandemErrors cross nodes as their code and message. */
+type Answer = { ok: true; v: unknown } | { ok: false; error: { code: ErrorCode; message: string } };
 
 export function clusterRecordings(deps: {
   nsp: AssistNamespace;
@@ -47,6 +50,15 @@ export function clusterRecordings(deps: {
   bus.on('live:rec-started', (m: Started, reply) => {
     assist.recordingStarted(m.projectId, m.sessionId, m.recordingId);
     reply?.(true);
+  });
+  let serve: ((call: RecordingCall) => Promise<unknown>) | null = null;
+  bus.on('live:rec-call', (m: RecordingCall, reply) => {
+    if (!serve) return reply?.({ ok: false, error: { code: 'unavailable', message: 'This node is not ready for recordings' } } satisfies Answer);
+    serve(m).then((v) => reply?.({ ok: true, v } satisfies Answer), (err: unknown) => {
+      if (!(err instanceof TandemError)) deps.log.warn({ err, recordingId: m.recordingId }, 'recordings: a forwarded call failed');
+      const error = err instanceof TandemError ? { code: err.code, message: err.message } : { code: 'internal' as const, message: 'Internal server error' };
+      reply?.({ ok: false, error } satisfies Answer);
+    });
   });
   nsp.on('live:rec-ended', (recordingId: string) => {
     for (const l of listeners) l(recordingId);
@@ -72,6 +84,8 @@ export function clusterRecordings(deps: {
       return bus.request<RecordingState>(home, 'live:rec-grant', { projectId, sessionId, agent } satisfies GrantAsk);
     },
     async recordingStarted(projectId, sessionId, recordingId) {
+      // This node took the start: it holds the upload (before the agent hears the id and sends a chunk).
+      await state.holdRecording(recordingId);
       const home = await homeElsewhere(projectId, sessionId);
       if (!home) return assist.recordingStarted(projectId, sessionId, recordingId);
       // Answered once the home has it: the caller reads the grant again right after.
@@ -79,6 +93,17 @@ export function clusterRecordings(deps: {
     },
     onRecordingEnded(listener) {
       listeners.push(listener);
+    },
+    async forwardRecording(recordingId, call) {
+      const holder = await state.recordingHolder(recordingId);
+      if (!holder || holder === node) return null;
+      const answer = await bus.request<Answer>(holder, 'live:rec-call', call);
+      if (!answer) throw new TandemError('unavailable', 'The server holding this recording did not answer; try again');
+      if (!answer.ok) throw new TandemError(answer.error.code, answer.error.message);
+      return answer.v;
+    },
+    serveRecordings(handler) {
+      serve = handler;
     },
   };
 }

@@ -160,6 +160,11 @@ export class RecordingUploads {
     });
   }
 
+  /** This process holds the recording's upload (else, on a cluster, another node may: cluster-recordings.ts). */
+  holds(recordingId: string): boolean {
+    return this.uploads.has(recordingId);
+  }
+
   /** Uploads still open (for tests and metrics). */
   get open(): number {
     return this.uploads.size;

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import {
   CAPABILITIES, TandemError, type Capability, type RecordingListResponse,
 } from '@tandem/protocol';
-import { publicRecording } from '@tandem/storage';
-import type { AppContext } from '../context.js';
+import { publicRecording, type StoredCallRecording } from '@tandem/storage';
+import type { AppContext, RecordingCall } from '../context.js';
 import { parseRange, sendFileRange } from '../http/file-range.js';
 import type { RequestInfo } from '../http/request.js';
 import { json, type Reply } from '../http/reply.js';
@@ -83,6 +83,14 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
   const uploads = new RecordingUploads(config.dataDir, store,
     { maxChunkBytes: config.recordingMaxChunkBytes, maxBytes: config.recordingMaxBytes, tailMs: config.recordingTailMs }, metrics, log);
   ctx.assist?.onRecordingEnded((recordingId) => uploads.grantEnded(recordingId));
+  // On a cluster, the chunks and finish of an upload held here that the balancer sent to another node.
+  ctx.assist?.serveRecordings?.((call: RecordingCall) => call.op === 'chunk'
+    ? uploads.chunk(call.uploader, call.recordingId, call.index, Buffer.from(call.body, 'base64'))
+    : uploads.finish(call.uploader, call.recordingId, call.durationMs));
+  /** The node holding the upload answers (null: none other does, this node handles it). */
+  const forwarded = (recordingId: string, call: RecordingCall) =>
+    uploads.holds(recordingId) || !ctx.assist?.forwardRecording ? Promise.resolve(null) : ctx.assist.forwardRecording(recordingId, call);
+  const uploaderOf = (who: Caller): Uploader => ({ projectId: who.projectId, agentId: who.agentId, via: who.via, name: who.name });
   const sweeper = startRecordingSweeper(config.dataDir, config.retentionDays, config.recordingSweepMs, log);
 
   // Start: only while the user's consent for this agent is live.
@@ -122,11 +130,13 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
     const checked = chunkIndexSchema.safeParse(index);
     if (!checked.success) throw new TandemError('bad_request', checked.error.issues[0].message);
     if (!who.caps.includes('record')) throw new TandemError('forbidden', 'This watch link may not record (no "record" capability)');
-    return json(await uploads.chunk(who, recordingId, Number(index), req.body ?? Buffer.alloc(0)));
+    const body = req.body ?? Buffer.alloc(0);
+    const remote = await forwarded(recordingId, { op: 'chunk', uploader: uploaderOf(who), recordingId, index: Number(index), body: body.toString('base64') });
+    return json(remote ?? await uploads.chunk(who, recordingId, Number(index), body));
   }, { bodyLimit: config.recordingMaxChunkBytes, doc: {
     tag: 'recordings', summary: 'Append chunk `index` (0, 1, 2, ... in order) of the webm', auth: RECORDERS, params: chunkParams,
     body: { types: ['video/webm', 'application/octet-stream'], description: "MediaRecorder's bytes" },
-    response: { description: '{index, bytes}: the chunk taken and the bytes stored so far' }, errors: ['bad_request', 'forbidden', 'not_found'],
+    response: { description: '{index, bytes}: the chunk taken and the bytes stored so far' }, errors: ['bad_request', 'forbidden', 'not_found', 'unavailable'],
   } });
 
   route(app, log, 'post', PATTERNS.finish, async (req) => {
@@ -134,10 +144,11 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
     const recordingId = param(req, 0, 'recording');
     const parsed = finishSchema.safeParse(await decodeJsonBody(req.body, 4 * 1024));
     if (!parsed.success) throw new TandemError('bad_request', describeIssues(parsed.error));
-    return json(publicRecording(await uploads.finish(who, recordingId, parsed.data.durationMs)));
+    const remote = await forwarded(recordingId, { op: 'finish', uploader: uploaderOf(who), recordingId, durationMs: parsed.data.durationMs });
+    return json(publicRecording((remote as StoredCallRecording | null) ?? await uploads.finish(who, recordingId, parsed.data.durationMs)));
   }, { bodyLimit: 4 * 1024, doc: {
     tag: 'recordings', summary: 'The recording ended', auth: RECORDERS, params: recordingParams, body: { schema: finishSchema },
-    response: { description: 'CallRecording' }, errors: ['bad_json', 'bad_request', 'forbidden', 'not_found'],
+    response: { description: 'CallRecording' }, errors: ['bad_json', 'bad_request', 'forbidden', 'not_found', 'unavailable'],
   } });
 
   route(app, log, 'get', PATTERNS.list, async (req) => {

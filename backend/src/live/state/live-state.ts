@@ -38,6 +38,11 @@ export interface LiveState {
   /** Every alive node's live sessions of a project, one entry per session (the newest tab wins). */
   sessions(projectId: string): Promise<LiveSession[]>;
 
+  /** This node holds the upload of a call recording: its chunks must reach it (cluster-recordings.ts). */
+  holdRecording(recordingId: string): Promise<void>;
+  /** The node holding a recording's upload, if that node is alive; null when none does (or this process alone). */
+  recordingHolder(recordingId: string): Promise<string | null>;
+
   /** Ids of the nodes alive now (this one included). */
   aliveNodes(): Promise<Set<string>>;
 

@@ -29,6 +29,13 @@ export class MemoryLiveState implements LiveState {
     this.homes.delete(`${projectId}:${sessionId}`);
   }
 
+  /** One process holds every upload: nothing to tell anyone. */
+  async holdRecording(): Promise<void> {}
+
+  async recordingHolder(): Promise<string | null> {
+    return null;
+  }
+
   async homeOf(projectId: string, sessionId: string): Promise<string | null> {
     return this.homes.get(`${projectId}:${sessionId}`) ?? null;
   }

@@ -44,6 +44,12 @@ const NODES = `${PREFIX}nodes`;
 const homeKey = (p: string, s: string) => `${PREFIX}home:${p}:${s}`;
 const roomKey = (p: string, s: string) => `${PREFIX}room:${p}:${s}`;
 const listKey = (p: string, node: string) => `${PREFIX}list:${p}:${node}`;
+const recordingKey = (id: string) => `${PREFIX}rec:${id}`;
+/**
+ * A recording's holder is kept this long: a recording lasts at most a day (uploads.ts MAX_DURATION_MS),
+ * plus its tail. Not refreshed: the holder never changes (an upload lives in one process's memory).
+ */
+const RECORDING_HOLDER_TTL_MS = 25 * 3_600_000;
 
 export interface RedisLiveStateDeps {
   log: Logger;
@@ -93,6 +99,16 @@ export class RedisLiveState implements LiveState {
 
   async homeOf(projectId: string, sessionId: string): Promise<string | null> {
     const node = await this.run('homeOf', () => this.redis.get(homeKey(projectId, sessionId)));
+    if (!node) return null;
+    return (await this.aliveNodes()).has(node) ? node : null;
+  }
+
+  async holdRecording(recordingId: string): Promise<void> {
+    await this.run('holdRecording', () => this.redis.set(recordingKey(recordingId), this.nodeId, 'PX', RECORDING_HOLDER_TTL_MS));
+  }
+
+  async recordingHolder(recordingId: string): Promise<string | null> {
+    const node = await this.run('recordingHolder', () => this.redis.get(recordingKey(recordingId)));
     if (!node) return null;
     return (await this.aliveNodes()).has(node) ? node : null;
   }
