@@ -7,6 +7,10 @@ import { getJson, login, makeEvents, postBatch, startTab, startTestServer, type 
 import {
   liveListResponseSchema, sessionDetailSchema, sessionListResponseSchema, watchInfoSchema, watchUrlResponseSchema,
 } from '../src/http/openapi-responses.js';
+import {
+  agentInfoSchema, agentListSchema, apiKeyListSchema, createApiKeyResponseSchema, eventLineSchema, meResponseSchema, projectInfoSchema,
+  sessionStatsResponseSchema, tabTimelineSchema,
+} from '../src/http/openapi-responses-more.js';
 
 /** GET /api/v1/openapi.json against a real backend: a valid OpenAPI 3.1 document of every route the router has. */
 let server: TestServer;
@@ -168,5 +172,55 @@ describe('GET /api/v1/openapi.json', () => {
     // And the schemas are a real check: a summary without its sessionId is refused.
     const { sessionId: _drop, ...noId } = listed.sessions[0];
     expect(sessionListResponseSchema.safeParse({ sessions: [noId], nextCursor: null }).success).toBe(false);
+  });
+
+  it('describes the events stream, stats, timeline, settings and me bodies with zod schemas, and real answers match them', async () => {
+    const ok = (path: string, method: string, type = 'application/json') => op(path, method).responses['200'].content[type].schema;
+    const resolve = (schema: any) => (schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema);
+    expect(resolve(ok('/api/v1/sessions/{id}/events', 'get', 'application/x-ndjson')).required).toEqual(expect.arrayContaining(['type', 'timestamp', 'seq']));
+    expect(resolve(ok('/api/v1/sessions/stats', 'get')).required).toEqual(['days', 'tz']);
+    expect(Object.keys(resolve(ok('/api/v1/sessions/{id}/timeline', 'get')).properties)).toEqual(['tabId', 'clicks', 'customs', 'identifies', 'interactions', 'truncated']);
+    expect(resolve(ok('/api/v1/project', 'get')).properties.canvasRecording.enum).toEqual(['off', 'low', 'high']);
+    expect(resolve(ok('/api/v1/project', 'patch')).required).toContain('allowedOrigins');
+    expect(resolve(resolve(ok('/api/v1/api-keys', 'get')).properties.items.items).required).toContain('lastUsedAt');
+    expect(resolve(ok('/api/v1/api-keys', 'post')).required).toEqual(['key', 'secret']);
+    expect(resolve(resolve(ok('/api/v1/agents', 'get')).properties.items.items).properties.role.enum).toEqual(['admin', 'agent']);
+    expect(resolve(ok('/api/v1/agents', 'post')).required).toContain('email');
+    expect(resolve(ok('/api/v1/auth/me', 'get')).required).toEqual(['agent']);
+
+    // Real answers, parsed strictly (an extra or a missing field fails).
+    const tab = await startTab(server);
+    expect((await postBatch(server, tab, makeEvents(0, 6))).status).toBe(200);
+    const cookie = await login(server);
+    const ndjson = await fetch(`${server.url}/api/v1/sessions/${tab.sessionId}/events`, { headers: { cookie } });
+    expect(ndjson.status).toBe(200);
+    const text = await ndjson.text();
+    const lines = text.split('\n').filter(Boolean).map((l) => eventLineSchema.strict().parse(JSON.parse(l)));
+    expect(lines.map((l) => l.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    const stats = await getJson(`${server.url}/api/v1/sessions/stats?tz=UTC`, cookie);
+    expect(stats.status).toBe(200);
+    sessionStatsResponseSchema.extend({ days: z.array(sessionStatsResponseSchema.shape.days.element.strict()) }).strict().parse(stats.json);
+    const timeline = await getJson(`${server.url}/api/v1/sessions/${tab.sessionId}/timeline?tabId=${tab.tabId}`, cookie);
+    expect(timeline.status).toBe(200);
+    expect(tabTimelineSchema.strict().parse(timeline.json).tabId).toBe(tab.tabId);
+    projectInfoSchema.strict().parse((await getJson(`${server.url}/api/v1/project`, cookie)).json);
+    const send = async (method: string, path: string, body: unknown) => {
+      const r = await fetch(`${server.url}${path}`, { method, headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(r.status, `${method} ${path}`).toBeLessThan(300);
+      return r.json();
+    };
+    projectInfoSchema.strict().parse(await send('PATCH', '/api/v1/project', { name: 'Renamed for the schema test' }));
+    const created = createApiKeyResponseSchema.extend({ key: createApiKeyResponseSchema.shape.key.strict() }).strict()
+      .parse(await send('POST', '/api/v1/api-keys', { name: 'schema test' }));
+    const keys = apiKeyListSchema.extend({ items: z.array(apiKeyListSchema.shape.items.element.strict()) }).strict()
+      .parse((await getJson(`${server.url}/api/v1/api-keys`, cookie)).json);
+    expect(keys.items.map((k) => k.id)).toContain(created.key.id);
+    const agent = agentInfoSchema.strict().parse(await send('POST', '/api/v1/agents', { email: `schema-${Date.now()}@test.dev`, name: 'Schema', password: 'correct horse battery' }));
+    const agents = agentListSchema.extend({ items: z.array(agentInfoSchema.strict()) }).strict().parse((await getJson(`${server.url}/api/v1/agents`, cookie)).json);
+    expect(agents.items.map((a) => a.id)).toContain(agent.id);
+    meResponseSchema.extend({ agent: agentInfoSchema.strict() }).strict().parse((await getJson(`${server.url}/api/v1/auth/me`, cookie)).json);
+    // A real check: a timeline without `truncated` is refused.
+    const { truncated: _t, ...partial } = timeline.json;
+    expect(tabTimelineSchema.safeParse(partial).success).toBe(false);
   });
 });

@@ -13,10 +13,10 @@ import {
  */
 
 /** True only when A and B are the same type (each assignable to the other, optional fields included). */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([Required<A>] extends [Required<B>] ? ([Required<B>] extends [Required<A>] ? true : false) : false) : false) : false;
-const same = <A, B>(ok: Same<A, B>) => ok;
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([Required<A>] extends [Required<B>] ? ([Required<B>] extends [Required<A>] ? true : false) : false) : false) : false;
+export const same = <A, B>(ok: Same<A, B>) => ok;
 
-const epochMs = z.number().describe('epoch ms');
+export const epochMs = z.number().describe('epoch ms');
 
 export const sessionSummarySchema = z.object({
   sessionId: z.string(),

@@ -10,6 +10,7 @@ import { loginSchema, describeIssues } from '../ingest/schemas.js';
 import { verifyPassword } from '../auth/password.js';
 import { AGENT_COOKIE, agentCookie, parseCookies } from '../auth/cookies.js';
 import { AGENT_COOKIE_TTL_S } from '../auth/tokens.js';
+import { meResponseSchema } from '../http/openapi-responses-more.js';
 
 export function agentInfo(a: AgentRecord): AgentInfo {
   return { id: a.id, email: a.email, name: a.name, projectId: a.projectId, role: a.role };
@@ -55,7 +56,7 @@ export function registerAuthRoutes(app: TemplatedApp, ctx: AppContext): void {
   } });
 
   route(app, log, 'get', '/api/v1/auth/me', async (req) => json({ agent: agentInfo(await requireAgent(ctx, req)) }), { doc: {
-    tag: 'auth', summary: 'The signed-in agent', auth: ['agent'], response: { description: '{agent: AgentInfo}' }, errors: [],
+    tag: 'auth', summary: 'The signed-in agent', auth: ['agent'], response: { description: '{agent: AgentInfo}', schema: meResponseSchema }, errors: [],
   } });
 }
 

@@ -7,6 +7,7 @@ import { json } from '../http/reply.js';
 import { route } from '../http/router.js';
 import { requireAgent } from './auth.js';
 import { sessionListResponseSchema } from '../http/openapi-responses.js';
+import { sessionStatsResponseSchema } from '../http/openapi-responses-more.js';
 
 /**
  * The sessions list search and its per-day chart: `GET /api/v1/sessions` and `GET /api/v1/sessions/stats`.
@@ -102,6 +103,6 @@ export function registerSessionSearchRoutes(app: TemplatedApp, ctx: AppContext):
     return json(await store.sessionStats(agent.projectId, parseStatsQuery(req.query)));
   }, { doc: {
     tag: 'sessions', summary: 'Sessions and sessions with errors per day, for the chart', auth: ['agent'], query: sessionStatsQuerySchema,
-    response: { description: 'Counts per calendar day of `tz` (SessionStatsResponse)' }, errors: searchErrors,
+    response: { description: 'Counts per calendar day of `tz` (SessionStatsResponse)', schema: sessionStatsResponseSchema }, errors: searchErrors,
   } });
 }

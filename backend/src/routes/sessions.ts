@@ -12,6 +12,7 @@ import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
 import { requireAgent } from './auth.js';
 import { watchTokenOf } from './watch.js';
 import { sessionDetailSchema } from '../http/openapi-responses.js';
+import { eventLineSchema, tabTimelineSchema } from '../http/openapi-responses-more.js';
 
 /** `?tabId=`: one tab of the session (absent: every tab). */
 export const tabQuerySchema = z.object({
@@ -107,7 +108,7 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
     return STREAMED;
   }, { doc: {
     tag: 'sessions', summary: 'The stored rrweb events, ordered by (tab, seq)', ...SESSION_READERS, query: eventRangeQuerySchema,
-    response: { description: 'One event per line, each with its seq and tabId', type: 'application/x-ndjson' },
+    response: { description: 'One event per line (EventLine: the event with its seq), in (tab, seq) order', type: 'application/x-ndjson', schema: eventLineSchema },
     errors: ['bad_request', ...READ_ERRORS],
   } });
 
@@ -151,7 +152,7 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
     return json((await store.getTimeline(projectId, sessionId, tabId)) satisfies TabTimeline);
   }, { doc: {
     tag: 'sessions', summary: "One tab's clicks, custom events, identify calls and input moments", ...SESSION_READERS,
-    query: timelineQuerySchema, response: { description: 'TabTimeline' }, errors: ['bad_request', ...READ_ERRORS],
+    query: timelineQuerySchema, response: { description: 'TabTimeline', schema: tabTimelineSchema }, errors: ['bad_request', ...READ_ERRORS],
   } });
 
   const panels = {

@@ -20,6 +20,7 @@ import { describeIssues, idSchema } from '../ingest/schemas.js';
 import { hashPassword } from '../auth/password.js';
 import { forgetApiKey, newApiKeySecret } from '../auth/api-keys.js';
 import { agentInfo, requireAgent } from './auth.js';
+import { agentInfoSchema, agentListSchema, apiKeyListSchema, createApiKeyResponseSchema, projectInfoSchema } from '../http/openapi-responses-more.js';
 
 /**
  * Settings of the signed-in agent's project: the project itself (any agent reads, admins edit), API
@@ -120,7 +121,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     if (!project) throw new TandemError('not_found', 'Project not found');
     return json(projectInfo(project));
   }, { doc: {
-    tag: 'settings', summary: "The signed-in agent's project", auth: ['agent'], response: { description: 'ProjectInfo' }, errors: ['not_found'],
+    tag: 'settings', summary: "The signed-in agent's project", auth: ['agent'], response: { description: 'ProjectInfo', schema: projectInfoSchema }, errors: ['not_found'],
   } });
 
   route(app, log, 'patch', '/api/v1/project', async (req) => {
@@ -141,7 +142,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     return json(projectInfo(next));
   }, { bodyLimit: BODY_LIMIT, doc: {
     tag: 'settings', summary: 'Change the project (admins)', auth: ['admin'], body: { schema: projectPatchSchema },
-    response: { description: 'ProjectInfo after the change' }, errors: [...WRITE_ERRORS, 'not_found'],
+    response: { description: 'ProjectInfo after the change', schema: projectInfoSchema }, errors: [...WRITE_ERRORS, 'not_found'],
   } });
 
   // ------------------------------------------------------------------------------------ API keys
@@ -152,7 +153,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     return json(body);
   }, { doc: {
     tag: 'settings', summary: "The project's API keys (never their secrets)", auth: ['admin'],
-    response: { description: '{items: ApiKeyInfo[]}' }, errors: [],
+    response: { description: '{items: ApiKeyInfo[]}', schema: apiKeyListSchema }, errors: [],
   } });
 
   route(app, log, 'post', '/api/v1/api-keys', async (req) => {
@@ -169,7 +170,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     return json(body);
   }, { bodyLimit: BODY_LIMIT, doc: {
     tag: 'settings', summary: 'Create an API key; its secret is shown once', auth: ['admin'], body: { schema: createApiKeySchema },
-    response: { description: 'CreateApiKeyResponse: {key, secret}' }, errors: WRITE_ERRORS,
+    response: { description: 'CreateApiKeyResponse: {key, secret}', schema: createApiKeyResponseSchema }, errors: WRITE_ERRORS,
   } });
 
   route(app, log, 'del', '/api/v1/api-keys/:id', async (req) => {
@@ -190,7 +191,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     const body: ListResponse<AgentInfo> = { items: (await store.listAgents(admin.projectId)).map(agentInfo) };
     return json(body);
   }, { doc: {
-    tag: 'settings', summary: "The project's agents", auth: ['admin'], response: { description: '{items: AgentInfo[]}' }, errors: [],
+    tag: 'settings', summary: "The project's agents", auth: ['admin'], response: { description: '{items: AgentInfo[]}', schema: agentListSchema }, errors: [],
   } });
 
   route(app, log, 'post', '/api/v1/agents', async (req) => {
@@ -207,7 +208,7 @@ export function registerSettingsRoutes(app: TemplatedApp, ctx: AppContext): void
     return json(agentInfo(agent));
   }, { bodyLimit: BODY_LIMIT, doc: {
     tag: 'settings', summary: 'Add an agent', auth: ['admin'], body: { schema: createAgentSchema },
-    response: { description: 'AgentInfo' }, errors: WRITE_ERRORS,
+    response: { description: 'AgentInfo', schema: agentInfoSchema }, errors: WRITE_ERRORS,
   } });
 
   route(app, log, 'del', '/api/v1/agents/:id', async (req) => {
