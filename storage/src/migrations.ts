@@ -1,6 +1,6 @@
 import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
-import { SEARCH_GRANULES_STEPS } from './search-granules.js';
+import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULES_STEPS } from './search-granules.js';
 import { SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
@@ -239,6 +239,12 @@ export const MIGRATIONS: Migration[] = [
     version: 12,
     name: 'search: n-gram indexes on session_attrs text columns',
     steps: SESSION_ATTRS_TEXT_STEPS,
+  },
+  {
+    // The re-check decompresses less per candidate key: see search-granules.ts.
+    version: 13,
+    name: 'search: session_search with 8 KB compressed blocks',
+    steps: SEARCH_BLOCKS_STEPS,
   },
 ];
 

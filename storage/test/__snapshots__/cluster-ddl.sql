@@ -470,4 +470,8 @@ ALTER TABLE tandem.session_attrs_local ON CLUSTER tandem_cluster ADD INDEX IF NO
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+ALTER TABLE tandem.session_search_local ON CLUSTER tandem_cluster MODIFY SETTING min_compress_block_size = 8192, max_compress_block_size = 8192;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

@@ -380,4 +380,8 @@ ALTER TABLE tandem.session_attrs ADD INDEX IF NOT EXISTS device_ng lowerUTF8(dev
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+ALTER TABLE tandem.session_search MODIFY SETTING min_compress_block_size = 8192, max_compress_block_size = 8192;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
