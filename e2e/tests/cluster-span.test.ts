@@ -2,7 +2,7 @@ import type { Socket as NetSocket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import {
-  ASSIST_NAMESPACE, PROTOCOL_VERSION, RECORDING_ROUTES, type AssistState, type JoinResult, type LiveEventsMessage, type LiveSession, type PendingRequest,
+  ASSIST_NAMESPACE, PROTOCOL_VERSION, type AckResult, RECORDING_ROUTES, type AssistState, type JoinResult, type LiveEventsMessage, type LiveSession, type PendingRequest,
   type RecordingListResponse, type StartRecordingResponse, type StartResponse, type TandemEvent,
 } from '@tandem/protocol';
 import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
@@ -298,6 +298,40 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     agent.disconnect();
     tab.socket.disconnect();
   });
+  it("an agent on node A joins in its socket's handshake (AgentHandshake.join) a tab on node B: live:joined through the cluster, then the tab is drawn and typing flows", async () => {
+    const [A, B] = cluster.nodes;
+    const ip = '10.7.0.6';
+    const s = await start(ip, '/handshake');
+    const tab = tabOn(B.url, s, ip, '/handshake');
+    await connected(tab.socket);
+    expect(await cluster.nodeOfSession(s.sessionId)).toBe(1);
+    const cookie = await loginOn(A.url);
+    const agent = io(`${A.url}${ASSIST_NAMESPACE}`, {
+      transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie },
+      auth: { role: 'agent', v: PROTOCOL_VERSION, join: { sessionId: s.sessionId } },
+    }) as AgentSocket;
+    sockets.push(agent);
+    const joined: { sessionId: string; result: AckResult<JoinResult> }[] = [];
+    agent.on('live:joined', (m) => joined.push(m));
+    const got = collect(agent);
+    await connected(agent);
+    const answer = await waitFor('live:joined', async () => joined[0], 15_000);
+    expect(answer).toMatchObject({ sessionId: s.sessionId, result: { ok: true, tabId: s.tabId } });
+    // Node B (the home) started the tab for this join: its Meta and snapshot reach the agent on A.
+    await waitFor('live:start at the tab on B', async () => tab.starts.length > 0, 15_000);
+    expect(tab.starts[0]).toEqual({ reason: 'join' });
+    await waitFor('the snapshot on A', async () => hrefsOf(got, s.tabId).includes('https://shop.example/handshake'), 15_000);
+    const snap = got.flatMap((m) => m.events);
+    expect(snap.slice(0, 2).map((e) => e.type)).toEqual([4, 2]);
+    // Typing on B keeps flowing to A, in order and without a hole.
+    const before = tab.seq;
+    tab.send(5, false);
+    await waitFor('the typing on A', async () => got.flatMap((m) => m.events).some((e) => e.seq === before + 4), 15_000);
+    const seqs = got.flatMap((m) => m.events).map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
+    agent.disconnect();
+    tab.socket.disconnect();
+  });
   it('chunks of one recording sent alternately to A and B (no sticky balancer) end up in one complete, playable file', async () => {
     const [A, B] = cluster.nodes;
     const ip = '10.7.0.4';
@@ -461,9 +495,10 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     const exitedAt = Date.now();
     try {
       await poll;
-      // Released by the drain, not found dead 3 s after the exit.
+      // Released by the drain, not found dead 3 s after the exit. The poll sees the change up to one query
+      // late (a Redis round trip and 50 ms; ~80 ms at load 29): 1 s of slack still tells the two apart.
       expect(servedByA).toBeGreaterThan(0);
-      expect(servedByA).toBeLessThanOrEqual(exitedAt);
+      expect(servedByA).toBeLessThanOrEqual(exitedAt + 1_000);
       await waitFor('a new snapshot of tab 1', async () => hrefsOf(got, first.tabId).length >= 2, 30_000);
       const fromSeq = one.seq;
       one.send(3, false);
