@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { openStore, type Store } from '@tandem/storage';
 import { configFromEnv, withDefaults, type ServerConfig } from './config.js';
@@ -55,7 +56,9 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
   const uws = loadUws();
   const log = createLogger(config.logLevel);
   const store = await openStore({ dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, retentionDays: config.retentionDays,
-    recompressAfterMinutes: config.recompressAfterMinutes });
+    recompressAfterMinutes: config.recompressAfterMinutes,
+    // Counter rows waiting for ClickHouse survive a kill -9 here (storage/src/writer.ts, carried rows).
+    carryFile: join(config.dataDir, 'storage-carried-deltas.json') });
   let closeLive: (() => Promise<void>) | undefined;
   let seqClaims: ReturnType<typeof createRedisSeqClaimer> | undefined;
   try {

@@ -32,6 +32,7 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
     maxPendingEvents: Math.max(1, opts.maxPendingEvents ?? STORE_DEFAULTS.maxPendingEvents),
     maxDelayMs: Math.max(0, opts.maxDelayMs ?? STORE_DEFAULTS.maxDelayMs),
     maxQueuedEvents: Math.max(1, opts.maxQueuedEvents ?? STORE_DEFAULTS.maxQueuedEvents),
+    carryFile: opts.carryFile,
   });
   const readers = createReaders(driver, db);
   const accounts = createAccounts(driver, db);

@@ -150,6 +150,11 @@ export interface StoreOptions {
   /** ClickHouse database holding the tables (default `tandem`); tests use a throwaway one. */
   database?: string;
   /**
+   * A file where session counter rows that could not be written yet are kept (the backend's data dir), so a
+   * process killed while holding them loses no count: the next start writes them. Absent: memory only.
+   */
+  carryFile?: string;
+  /**
    * ClickHouse cluster name (`CLICKHOUSE_CLUSTER`, remote driver only): migrations create replicated
    * `<table>_local` tables and `Distributed` tables under the usual names, ON CLUSTER (see ddl.ts).
    */

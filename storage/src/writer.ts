@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { TandemError } from '@tandem/protocol';
 import {
   addDelta, countersOf, deriveCounted, emptyDelta, type ExtraCount, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
@@ -24,6 +26,12 @@ export interface WriterOptions {
   maxPendingEvents: number;
   maxDelayMs: number;
   maxQueuedEvents: number;
+  /**
+   * Where carried delta rows are kept while they wait (a small JSON file in the backend's data dir), so a
+   * process killed while holding them loses no count: the next writer started with the same file writes
+   * them. Absent: kept in memory only.
+   */
+  carryFile?: string;
 }
 
 /** The events a group writes for one tab, and what each counted: see `uncountStored`. */
@@ -89,10 +97,12 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
    * holds (a re-sent batch finds its events stored and counts nothing: `uncountStored`), so they go with
    * the next flush; a process that dies first loses them (docs/decisions.md).
    */
-  let carried: Row[] = [];
+  let carried: Row[] = loadCarried(opts.carryFile);
   let carryDelay = CARRY_RETRY_MS;
   let carryTimer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
+  /** The carry file holds rows (written by this process or left by one that died). */
+  let carryFileHolds = carried.length > 0;
   const load = createStateLoader(driver, db);
   /**
    * What `session_attrs` holds for each cached session (attrsSignature), so a row is written on a session's
@@ -230,6 +240,8 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       try {
         await insert('sessions', rows);
         carryDelay = CARRY_RETRY_MS;
+        // Every carried row went with this INSERT (they are taken whole into each flush's rows).
+        if (carryFileHolds && carried.length === 0) carryFileHolds = !saveCarried(opts.carryFile, []);
         return;
       } catch {
         if (attempt >= DELTA_RETRY_DELAYS_MS.length) break;
@@ -238,6 +250,11 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     }
     carried = [...rows, ...carried];
     stats.deltaRowsCarried += rows.length;
+    if (opts.carryFile) carryFileHolds = saveCarried(opts.carryFile, carried) || carryFileHolds;
+    scheduleCarried();
+  }
+
+  function scheduleCarried(): void {
     if (!carryTimer && !stopped) {
       carryTimer = setTimeout(() => ((carryTimer = null), requestFlush()), carryDelay);
       carryTimer.unref?.();
@@ -436,10 +453,47 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   }
 
   const setSeqClaimer = (c: SeqClaimer | null) => void (claimer = c);
+  // Rows a killed process left in the carry file go with the first flush after start (migrations run first: a
+  // failure before then is retried like any carried flush).
+  if (carried.length > 0) scheduleCarried();
   return { writeBatch, startSession, getAckSeq, flush, stop, setSeqClaimer, stats };
 }
 
 export type Writer = ReturnType<typeof createWriter>;
+
+/** The carried rows a previous process left (none when there is no file, or it cannot be read). */
+function loadCarried(file: string | undefined): Row[] {
+  if (!file) return [];
+  try {
+    const rows = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return Array.isArray(rows) ? (rows as Row[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Writes the carried rows (an empty list removes the file); returns whether it succeeded. Synchronous: rows
+ * are carried only when ClickHouse refused a delta INSERT three times, rare and small. Written to a temporary
+ * file and renamed, so a process killed mid-write leaves the previous whole file. A process killed between a
+ * successful INSERT of the rows and the file's removal would write them again at its next start (a double
+ * count of those rows): the window is one unlink.
+ */
+function saveCarried(file: string | undefined, rows: Row[]): boolean {
+  if (!file) return false;
+  try {
+    if (rows.length === 0) {
+      unlinkSync(file);
+      return true;
+    }
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify(rows));
+    renameSync(`${file}.tmp`, file);
+    return true;
+  } catch (err) {
+    return rows.length === 0 && (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
 
 /** Ascending seqs as ascending disjoint inclusive ranges: a batch's seqs are mostly one run. */
 export function toRanges(seqs: number[]): [number, number][] {
