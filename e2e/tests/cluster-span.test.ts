@@ -7,7 +7,7 @@ import {
 } from '@tandem/protocol';
 import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
 import { launchChromium, waitFor } from './support/browser.js';
-import { loginOn, nodeMetric, startCluster, type Cluster } from './support/cluster.js';
+import { loginOn, nodeMetric, redisCli, startCluster, type Cluster } from './support/cluster.js';
 import { joinSession, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
 
 /**
@@ -440,6 +440,31 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     }
     agent.disconnect();
     tab.socket.disconnect();
+  });
+  it('the same batches posted through both nodes at once are stored and counted once; each node claims its seqs in Redis', async () => {
+    const [A, B] = cluster.nodes;
+    const s = await start('10.7.0.7', '/twice');
+    const T = Date.now();
+    const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => {
+      const seq = from + i;
+      if (seq === 0) return { seq, type: 4, timestamp: T, data: { href: 'https://shop.example/twice', width: 800, height: 600 } };
+      if (seq % 4 === 0) return { seq, type: 3, timestamp: T + seq, data: { source: 2, type: 2, id: 1, x: 1, y: 1 } };
+      return { seq, type: 3, timestamp: T + seq, data: { source: 1, positions: [{ x: seq, y: 1, id: 1, timeOffset: 0 }] } };
+    });
+    const post = (url: string, from: number, n: number) => fetch(`${url}/ingest/v1/batch?token=${encodeURIComponent(s.token)}`, {
+      method: 'POST', headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ v: PROTOCOL_VERSION, sessionId: s.sessionId, tabId: s.tabId, events: events(from, n) }),
+    }).then((r) => r.status);
+    for (let round = 0; round < 6; round++) expect(await Promise.all([post(A.url, round * 20, 20), post(B.url, round * 20, 20)])).toEqual([200, 200]);
+    const cookie = await loginOn(A.url);
+    const read = async () => (await (await fetch(`${A.url}/api/v1/sessions/${s.sessionId}`, { headers: { cookie } })).json()) as { eventCount: number; clickCount: number };
+    const got = await waitFor('the counts', async () => ((await read()).eventCount >= 120 ? read() : null), 30_000);
+    expect(got).toMatchObject({ eventCount: 120, clickCount: 29 });
+    // The claims live in Redis: one key for the tab, its seqs as one range.
+    const port = Number(new URL(cluster.redisUrl).port);
+    const keys = (await redisCli(port, ['--scan', '--pattern', `tandem:seq#*:${s.sessionId}:${s.tabId}`])).trim().split('\n').filter(Boolean);
+    expect(keys).toHaveLength(1);
+    expect((await redisCli(port, ['GET', keys[0]])).trim()).toBe('0-119');
   });
   it('the sign-in budget of an address is one for the cluster, not one per node', async () => {
     const [A, B] = cluster.nodes;
