@@ -153,6 +153,7 @@ describe('the claim script', () => {
     expect(await claim([[0, 15]])).toEqual([[0, 0], [9, 9], [13, 15]]);
     expect(await claim([[0, 15], [20, 21]])).toEqual([[20, 21]]);
     const r = new Redis(redis.port, '127.0.0.1');
+    r.on('error', () => {}); // Redis is stopped by the last test while this client may still be open
     closers.push(() => void r.disconnect());
     expect(await r.get(seqClaimKey(tab))).toBe('0-15,20-21');
     const ttl = await r.ttl(seqClaimKey(tab));
@@ -164,5 +165,20 @@ describe('the claim script', () => {
     const [x, y] = await Promise.all([claimer.claim([{ ...t2, ranges: [[0, 999]] }]), other.claim([{ ...t2, ranges: [[0, 999]] }])]);
     const size = (rs: [number, number][]) => rs.reduce((n, [lo, hi]) => n + hi - lo + 1, 0);
     expect(size(x[0]) + size(y[0])).toBe(1000);
+  });
+
+  // Last: it stops Redis.
+  it('a claim that fails (Redis gone) counts the seqs anyway, without holding the batch long (claims time out after 1 s)', async () => {
+    const [a] = await twoWriters(true);
+    redis.child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const p = 'proj-claims';
+    const T = Date.now();
+    await a.startSession({ projectId: p, sessionId: 'no-redis', tabId: 't1', visitorId: 'v', userId: '', startedAt: T, url: 'https://shop.test/', referrer: '', userAgent: 'x', screen: '1x1', language: 'en', timezone: 'UTC', ip: '127.0.0.1' });
+    const t0 = Date.now();
+    expect(await a.writeBatch({ projectId: p, sessionId: 'no-redis', tabId: 't1', events: events(0, 9, T) })).toBe(9);
+    expect(Date.now() - t0).toBeLessThan(8_000);
+    expect(a.stats.seqClaimFailures).toBeGreaterThan(0);
+    expect(await a.getSession(p, 'no-redis')).toMatchObject(expected(9));
   });
 });

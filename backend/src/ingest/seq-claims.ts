@@ -14,6 +14,8 @@ export const SEQ_CLAIM_TTL_S = 3_600;
  * lookup sees them stored. Bounds the key's size whatever a client sends.
  */
 export const SEQ_CLAIM_MAX_RANGES = 64;
+/** A claim is one small script per tab: a second without an answer means Redis is down or stuck. */
+export const CLAIM_TIMEOUT_MS = 1_000;
 
 /**
  * KEYS[1]: the tab's claim key. ARGV: ttl, max ranges, then lo1, hi1, lo2, hi2... (ascending, disjoint).
@@ -71,8 +73,9 @@ type ClaimPipeline = { tandemClaimSeqs(key: string, ...args: (string | number)[]
  * `onError` counts failures (the writer then counts the seqs as if alone).
  */
 export function createRedisSeqClaimer(url: string, onError: (op: string) => void): { claim: SeqClaimer; close(): void } {
-  // One retry, then the claim fails: a flush must not hang on Redis (the writer counts without the claim).
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000 }) as ClaimingRedis;
+  // A flush must not hang on Redis (the writer then counts without the claim): one retry, and no answer
+  // within CLAIM_TIMEOUT_MS fails the claim, whatever the connection is doing (down, reconnecting).
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: CLAIM_TIMEOUT_MS }) as ClaimingRedis;
   redis.on('error', () => onError('connection:seq-claims'));
   redis.defineCommand('tandemClaimSeqs', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
   return {
