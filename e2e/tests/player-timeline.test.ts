@@ -105,6 +105,39 @@ describe('player: long sessions, share links, timeline, keyboard, panels', () =>
     await page.screenshot({ path: path.join(ARTIFACTS, 'player-share-open.png') });
   });
 
+  it('fits the replayed page into the player and refits it when the window is resized; a share link loads no chart code', async () => {
+    const tab = await ctx.newPage();
+    try {
+      await openShare(5 * MIN + 2_500, tab);
+      await waitClock(`T+${clockAt(5 * MIN + 2_500)}`, tab);
+      // The recorded page is 1280×800; it is shown at the largest scale (at most 1) that fits the viewport less a 16 px inset.
+      const fit = () => tab.locator('[data-testid=player]').evaluate((viewport) => {
+        const stage = viewport.querySelector('.replay-stage') as HTMLElement;
+        const shown = new DOMMatrix(getComputedStyle(stage).transform).a;
+        const wanted = Math.min(1, (viewport.clientWidth - 32) / 1280, (viewport.clientHeight - 32) / 800);
+        return { shown, wanted };
+      });
+      const small = await fit();
+      expect(small.shown).toBeLessThan(1);
+      expect(Math.abs(small.shown - small.wanted)).toBeLessThan(0.005);
+      await tab.setViewportSize({ width: 2200, height: 1300 });
+      await waitFor('the replay refitted to the larger window', async () => {
+        const now = await fit();
+        return now.shown > small.shown && Math.abs(now.shown - now.wanted) < 0.005;
+      }, 10_000, 50);
+      // The sessions list's chart library is a chunk of its own: a share link never loads it (`u-legend` is
+      // one of uPlot's class names, in its code only).
+      const scripts = await tab.evaluate(async () => {
+        const names = performance.getEntriesByType('resource').map((r) => r.name).filter((n) => n.endsWith('.js'));
+        return Promise.all(names.map(async (name) => ({ name, uplot: (await (await fetch(name)).text()).includes('u-legend') })));
+      });
+      expect(scripts.some((s) => /SessionPage-/.test(s.name))).toBe(true);
+      expect(scripts.filter((s) => s.uplot).map((s) => s.name)).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('plays on across a window boundary into the next (prefetched) window', async () => {
     await openShare(2 * MIN - 6_000);
     await waitClock('T+113');
