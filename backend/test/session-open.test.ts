@@ -77,4 +77,49 @@ describe('GET /api/v1/sessions/:id/open', () => {
     expect(anon.status).toBe(401);
     expect(((await anon.json()) as any).error.code).toBe('unauthorized');
   });
+  it('sends the head before the window\'s events have been read', async () => {
+    // The events read is held until the head has arrived: the page lays itself out meanwhile.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const store = server.store;
+    const streamEvents = store.streamEvents;
+    let read = false;
+    store.streamEvents = async function* (...args: Parameters<typeof streamEvents>) {
+      await gate;
+      read = true;
+      yield* streamEvents.apply(store, args);
+    };
+    try {
+      const answer = (async () => {
+        const res = await fetch(`${server.url}/api/v1/sessions/${sessionId}/open?t=${200 * 1000}`, { headers: { cookie } });
+        const reader = res.body!.getReader();
+        let text = '';
+        while (!text.includes('\n')) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += Buffer.from(value).toString('utf8');
+        }
+        return { reader, text };
+      })();
+      const held = await Promise.race([answer, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000))]);
+      release();
+      expect(held, 'the head only came with the events').not.toBeNull();
+      const { reader, text } = held!;
+      expect(read).toBe(false);
+      const [headLine, ...partial] = text.split('\n');
+      expect(partial.join('')).toBe('');
+      expect((JSON.parse(headLine) as SessionOpenHead).window).toMatchObject({ index: 1, fromSeq: 50 });
+      let rest = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        rest += Buffer.from(value).toString('utf8');
+      }
+      expect(rest.endsWith('\n')).toBe(true);
+      expect(rest.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+    } finally {
+      release();
+      store.streamEvents = streamEvents;
+    }
+  });
 });

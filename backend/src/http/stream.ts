@@ -44,8 +44,15 @@ export async function streamLines(
   lines: AsyncIterable<string>,
   client: ClientState,
   framing: Framing = NDJSON,
+  opts: { writeAtOnce?: number } = {},
 ): Promise<number> {
   const { open, separator, close, empty } = framing;
+  // The first `writeAtOnce` lines go out as soon as each is produced instead of waiting for a full chunk
+  // (the open route's head: the page lays itself out while the events behind it are still being read).
+  // A line can only be complete on the wire with what follows it, so this needs framings whose separator
+  // is also their close (NDJSON): each line then carries its own terminator and the bytes are the same.
+  const suffixed = separator === close;
+  const writeAtOnce = suffixed ? (opts.writeAtOnce ?? 0) : 0;
   let started = false;
   let pending: string[] = [];
   let pendingBytes = 0;
@@ -84,18 +91,19 @@ export async function streamLines(
 
   let first = true;
   for await (const line of lines) {
-    pending.push(first ? open + line : separator + line);
+    if (suffixed) pending.push(first ? open + line + separator : line + separator);
+    else pending.push(first ? open + line : separator + line);
     first = false;
     pendingBytes += line.length + 1;
     count++;
-    if (pendingBytes >= CHUNK_BYTES) {
+    if (pendingBytes >= CHUNK_BYTES || count <= writeAtOnce) {
       const chunk = pending.join('');
       pending = [];
       pendingBytes = 0;
       await write(chunk);
     }
   }
-  const tail = count > 0 ? pending.join('') + close : empty;
+  const tail = count > 0 ? pending.join('') + (suffixed ? '' : close) : empty;
   if (tail) await write(tail);
   if (client.aborted()) throw new ClientGone();
   // The last write left nothing buffered, so this end only adds the terminating chunk.

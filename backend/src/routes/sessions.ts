@@ -127,7 +127,8 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
       const { window } = target;
       yield* store.streamEvents(projectId, sessionId, { tabId: target.tab.tabId, fromSeq: window.fromSeq, ...(window.toSeq === null ? {} : { toSeq: window.toSeq }) });
     }
-    await streamLines(client.res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines(), client);
+    // The head goes out at once: the page renders the session while the window's events are read.
+    await streamLines(client.res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines(), client, undefined, { writeAtOnce: 1 });
     return STREAMED;
   }, { doc: {
     tag: 'sessions', summary: "A share link's first frame in one answer: the session, the window holding `t` and its events",
