@@ -1,7 +1,7 @@
 import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
 import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULES_STEPS } from './search-granules.js';
-import { SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
+import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
 
@@ -47,6 +47,7 @@ export const TTL_TABLES: Record<string, string> = {
   session_attrs: 'toDateTime(updated_at) + INTERVAL $days DAY',
   page_texts: 'last_seen + INTERVAL $days DAY',
   page_sessions: 'received_at + INTERVAL $days DAY',
+  event_sessions: 'received_at + INTERVAL $days DAY',
 };
 
 /** The `sessions` columns the list shows or filters on, copied into `session_search` (migration 4). */
@@ -245,6 +246,12 @@ export const MIGRATIONS: Migration[] = [
     version: 13,
     name: 'search: session_search with 8 KB compressed blocks',
     steps: SEARCH_BLOCKS_STEPS,
+  },
+  {
+    // The custom event filter reads a name's sessions by primary key: see session-attrs.ts.
+    version: 14,
+    name: 'search: event_sessions (sessions per custom event name)',
+    steps: EVENT_SESSIONS_STEPS,
   },
 ];
 

@@ -187,7 +187,8 @@ function buildFilters(db: string, projectId: string, query: SessionStatsQuery): 
   const consoleText = clean(query.console);
   if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText));
   const event = clean(query.event);
-  if (event) (child(childIn('custom_events', 'lower(name) = lower({event:String})')), (params.event = event));
+  // A name's sessions are one primary-key range of event_sessions (migration 14; names stored lower-cased).
+  if (event) (child(childIn('event_sessions', 'name = lower({event:String})')), (params.event = event));
   const page = clean(query.page);
   if (page) (child(visited('page')), (params.page = page));
   return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params, recheck, params, from, to };

@@ -102,3 +102,19 @@ export function attrsRow(s: SessionState, version: number, now: number): Row {
     browser_version: s.browserVersion, os: s.os, device: s.device, screen: s.screen, country: s.country,
   };
 }
+
+/**
+ * Migration 14: which sessions sent each custom event name, ordered by (project_id, name, received_at), kept by a
+ * view on `custom_events` (name lower-cased: the filter is "any case"). The event filter read `custom_events` itself:
+ * ordered by session, its bloom filter on the name prunes nothing for a name found in most granules, and a rare
+ * name's ~200 sessions spread over every granule of 2M rows, so each window scanned every name. Here a name's
+ * sessions are one primary-key range, like a visited page's in `page_sessions`.
+ */
+export const EVENT_SESSIONS_STEPS: Step[] = [
+  table('event_sessions', `project_id ${LC}, name String, received_at DateTime('UTC'), session_id String`, 'ReplacingMergeTree',
+    `ORDER BY (project_id, name, received_at, session_id)
+TTL received_at + INTERVAL $days DAY`, BY_SESSION),
+  // The view before the backfill: an event written in between reaches the table twice and collapses, never zero times.
+  view('event_sessions_mv', 'event_sessions', 'SELECT project_id, lower(name) AS name, received_at, session_id FROM $db.custom_events'),
+  sql('INSERT INTO $db.event_sessions (project_id, name, received_at, session_id) SELECT project_id, lower(name), received_at, session_id FROM $db.custom_events'),
+];

@@ -474,4 +474,20 @@ ALTER TABLE tandem.session_search_local ON CLUSTER tandem_cluster MODIFY SETTING
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.event_sessions_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), name String, received_at DateTime('UTC'), session_id String
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/event_sessions_local', '{replica}')
+ORDER BY (project_id, name, received_at, session_id)
+TTL received_at + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.event_sessions ON CLUSTER tandem_cluster AS tandem.event_sessions_local
+  ENGINE = Distributed(tandem_cluster, tandem, event_sessions_local, cityHash64(project_id, session_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.event_sessions_mv ON CLUSTER tandem_cluster TO tandem.event_sessions_local
+  AS SELECT project_id, lower(name) AS name, received_at, session_id FROM tandem.custom_events_local;
+
+INSERT INTO tandem.event_sessions (project_id, name, received_at, session_id) SELECT project_id, lower(name), received_at, session_id FROM tandem.custom_events;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

@@ -384,4 +384,17 @@ ALTER TABLE tandem.session_search MODIFY SETTING min_compress_block_size = 8192,
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.event_sessions (
+  project_id LowCardinality(String), name String, received_at DateTime('UTC'), session_id String
+) ENGINE = ReplacingMergeTree
+ORDER BY (project_id, name, received_at, session_id)
+TTL received_at + INTERVAL 30 DAY;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.event_sessions_mv TO tandem.event_sessions
+  AS SELECT project_id, lower(name) AS name, received_at, session_id FROM tandem.custom_events;
+
+INSERT INTO tandem.event_sessions (project_id, name, received_at, session_id) SELECT project_id, lower(name), received_at, session_id FROM tandem.custom_events;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
