@@ -379,7 +379,11 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
            SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))`}
          ${recheck.length ? `WHERE ${recheck.join(' AND ')}` : ''}
          ORDER BY started_at DESC, session_id DESC`,
-        { ...params, kTs: checked.map((k) => Number(k.s_ms)), ...(byStart ? {} : { kIds: checked.map((k) => k.session_id) }) });
+        // Child subqueries in the re-check (the URL's visited pages) start at the oldest candidate's start less the slack,
+        // not the window's: a rare filter's window is the whole table, its page_visits lookups by id then read a granule
+        // of every day's partition.
+        { ...params, kTs: checked.map((k) => Number(k.s_ms)), ...(byStart ? {} : { kIds: checked.map((k) => k.session_id) }),
+          childFrom: Math.max(Number(params.childFrom), Math.min(...checked.map((k) => Number(k.s_ms))) - CHILD_SLACK_MS) });
       out.push(...found);
       checkedSoFar += checked.length;
       passedSoFar += found.length;
