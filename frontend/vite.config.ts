@@ -58,8 +58,46 @@ function sessionChunkList(): Plugin {
   };
 }
 
+/**
+ * A live view opened in a new tab (`#/live/<id>`): an inline script imports the early join's chunk
+ * (pages/live/early-join.ts: socket.io and the join, not the app) as the page starts, so its socket
+ * opens while the app's entry chunk loads and evaluates rather than after (App.svelte's own start of
+ * it waits for that). Build only: in development App.svelte starts it.
+ */
+function liveEarlyJoin(): Plugin {
+  return {
+    name: 'tandem-live-early-join',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const bundle = ctx.bundle ?? {};
+        const chunk = Object.values(bundle).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith('/pages/live/early-join.ts'));
+        if (!chunk || chunk.type !== 'chunk') return [];
+        // The chunk and what it imports, preloaded together (no import-by-import waterfall).
+        const files = new Set<string>();
+        const visit = (fileName: string) => {
+          const c = bundle[fileName];
+          if (!c || c.type !== 'chunk' || files.has(fileName)) return;
+          files.add(fileName);
+          c.imports.forEach(visit);
+        };
+        visit(chunk.fileName);
+        const list = JSON.stringify([...files].map((f) => `/${f}`));
+        // The same test as early-join.ts `liveJoinTarget` (which decides, as the chunk evaluates): a live view only.
+        // First in <head>: the chunk's fetch starts before the entry's, so it can run before the entry's long evaluation.
+        const code =
+          `if(/^#\\/live\\/(?!grid\\/?(?:\\?|$))[^/?]/.test(location.hash)&&!/^\\/(watch|embed)\\//.test(location.pathname)){` +
+          `${list}.forEach(function(h){var l=document.createElement('link');l.rel='modulepreload';l.crossOrigin='';l.href=h;document.head.appendChild(l)});` +
+          `import(${JSON.stringify(`/${chunk.fileName}`)}).catch(function(){})}`;
+        return [{ tag: 'script', children: code, injectTo: 'head-prepend' }];
+      },
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte(), sessionChunkList()],
+  plugins: [svelte(), sessionChunkList(), liveEarlyJoin()],
   base: '/',
   resolve: {
     alias: shims,

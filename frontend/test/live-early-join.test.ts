@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EarlyJoin, type EarlySocket } from '../src/pages/live/early-join';
+import { EarlyJoin, liveJoinTarget, type EarlySocket } from '../src/pages/live/early-join';
+import { matchRoute, parseHash } from '../src/lib/router.svelte';
 
 type Fn = (...args: unknown[]) => void;
 
@@ -111,5 +112,30 @@ describe('early join (a live view opened in a new tab joins before its view exis
     never.connect();
     // Refused once, it stays out of the view's way: no second join on a later connect.
     expect(never.sent).toHaveLength(0);
+  });
+});
+
+describe('liveJoinTarget (the live view a page opens, read before the app starts)', () => {
+  const at = (hash: string, pathname = '/') => liveJoinTarget({ pathname, hash });
+
+  it('reads the session and the tab of a live view', () => {
+    expect(at('#/live/s-1')).toEqual({ sessionId: 's-1', tabId: undefined });
+    expect(at('#/live/s-1/')).toEqual({ sessionId: 's-1', tabId: undefined });
+    expect(at('#/live/s-1?tab=t-2')).toEqual({ sessionId: 's-1', tabId: 't-2' });
+    expect(at('#/live/a%20b?x=1')).toEqual({ sessionId: 'a b', tabId: undefined });
+  });
+
+  it('is null for other pages, the live list and grid, and watch links', () => {
+    for (const hash of ['', '#/', '#/live', '#/live/', '#/live/grid', '#/live/grid/', '#/live/grid?ids=a', '#/sessions/s-1', '#/live/s-1/x']) expect(at(hash), hash).toBeNull();
+    expect(at('#/live/s-1', '/watch/tok')).toBeNull();
+    expect(at('#/live/s-1', '/embed/tok')).toBeNull();
+  });
+
+  it('agrees with the router on which hashes are a live view and which session', () => {
+    for (const hash of ['#/live/s-1', '#/live/s-1/', '#/live/s-1?tab=t', '#/live/grid', '#/live', '#/live/%E0%A4%A', '#/live/a%2Fb', '#/live/s-1/x', '#/settings']) {
+      const route = matchRoute(parseHash(hash).path);
+      const target = at(hash);
+      expect(target?.sessionId ?? null, hash).toBe(route.name === 'live' ? route.id : null);
+    }
   });
 });

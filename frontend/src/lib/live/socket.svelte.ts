@@ -1,17 +1,8 @@
-import {
-  ASSIST_NAMESPACE,
-  PROTOCOL_VERSION,
-  type AgentHandshake,
-  type AgentToServerEvents,
-  type LiveEndReason,
-  type LiveEventsMessage,
-  type LiveSession,
-  type ServerToAgentEvents,
-} from '@tandem/protocol';
-import { io, type Socket } from 'socket.io-client';
+import type { AgentHandshake, LiveEndReason, LiveEventsMessage, LiveSession } from '@tandem/protocol';
+import { AgentConnection, type AgentSocket } from './agent-connection';
 import { bestOffset, type ClockSample } from './clock';
 
-export type AgentSocket = Socket<ServerToAgentEvents, AgentToServerEvents>;
+export type { AgentSocket } from './agent-connection';
 
 /** What one joined session wants to hear from the shared socket. */
 export interface SessionListener {
@@ -52,26 +43,22 @@ export class LiveSocket {
   #clockTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  /** The handshake of the connection being made carried `join` (only the first attempt's does). */
-  joinInHandshake = false;
+  readonly #connection: AgentConnection;
 
-  constructor(options: { watchToken?: string; join?: AgentHandshake['join'] } = {}) {
-    this.watchToken = options.watchToken;
-    const auth: AgentHandshake = { role: 'agent', v: PROTOCOL_VERSION, ...(options.watchToken ? { watchToken: options.watchToken } : {}) };
-    let join = options.join;
-    this.socket = io(ASSIST_NAMESPACE, {
-      // Read at every connection attempt: a join rides on the first one only (a reconnect's views
-      // join by `live:join`).
-      auth: (cb: (data: object) => void) => {
-        this.joinInHandshake = !!join;
-        cb(join ? { ...auth, join } : auth);
-        join = undefined;
-      },
-      withCredentials: true,
-      // WebSocket first (one hop less for every frame); long-polling only where it cannot open.
-      transports: ['websocket', 'polling'],
-      tryAllTransports: true,
-    });
+  /** The handshake of the connection being made carried `join` (only the first attempt's does). */
+  get joinInHandshake(): boolean {
+    return this.#connection.joinInHandshake;
+  }
+
+  /**
+   * A new connection, or `connection`: one opened earlier (the early join's, pages/live/early-join.ts),
+   * which may have connected (or failed) already.
+   */
+  constructor(options: { watchToken?: string; join?: AgentHandshake['join']; connection?: AgentConnection } = {}) {
+    const connection = options.connection ?? new AgentConnection(options);
+    this.#connection = connection;
+    this.watchToken = connection.watchToken;
+    this.socket = connection.socket;
 
     this.socket.on('connect', () => {
       this.connected = true;
@@ -85,14 +72,12 @@ export class LiveSocket {
     this.socket.on('disconnect', () => {
       this.connected = false;
     });
-    this.socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-      this.connected = false;
-      this.error = {
-        code: err.data?.code ?? err.message ?? 'network',
-        message: err.data?.message ?? (err.message === 'xhr poll error' || err.message === 'websocket error' ? 'Cannot reach the Tandem server.' : err.message),
-        fatal: !this.socket.active,
-      };
-    });
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => this.#failed(err));
+    // An earlier connection's state so far (what its events already said).
+    if (this.socket.connected) {
+      this.connected = true;
+      void this.measureClock();
+    } else if (connection.lastConnectError) this.#failed(connection.lastConnectError);
 
     this.socket.on('live:session', (session) => this.#dispatch(session.sessionId, (l) => l.session?.(session)));
     this.socket.on('live:events', (message) => this.#dispatch(message.sessionId, (l) => l.events?.(message)));
@@ -101,6 +86,15 @@ export class LiveSocket {
     this.#clockTimer = setInterval(() => {
       if (this.connected) void this.measureClock();
     }, CLOCK_REFRESH_MS);
+  }
+
+  #failed(err: Error & { data?: { code?: string; message?: string } }): void {
+    this.connected = false;
+    this.error = {
+      code: err.data?.code ?? err.message ?? 'network',
+      message: err.data?.message ?? (err.message === 'xhr poll error' || err.message === 'websocket error' ? 'Cannot reach the Tandem server.' : err.message),
+      fatal: !this.socket.active,
+    };
   }
 
   /** Messages of one session; returns the unsubscribe. */

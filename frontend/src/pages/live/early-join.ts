@@ -1,5 +1,5 @@
 import type { AgentToServerEvents } from '@tandem/protocol';
-import { LiveSocket } from '../../lib/live/socket.svelte';
+import { AgentConnection } from '../../lib/live/agent-connection';
 
 /**
  * A tab opened on `#/live/<id>` joins while the app checks the sign-in and loads the live view's
@@ -28,10 +28,13 @@ export type JoinCallback = (err: Error | null, result: JoinAnswer) => void;
 
 type Entry = { kind: 'answer'; err: Error | null; result: JoinAnswer } | { kind: 'event'; name: string; args: unknown[] };
 
-/** What an early join needs of its socket (a LiveSocket; a fake in unit tests). */
-export type EarlySocket = Pick<LiveSocket, 'socket' | 'onConnect' | 'close' | 'joinInHandshake'>;
+/**
+ * What an early join needs of its socket: an AgentConnection (socket.io only, no Svelte: this chunk
+ * must not wait for the app's), which the live page's LiveSocket then wraps; a fake in unit tests.
+ */
+export type EarlySocket = Pick<AgentConnection, 'socket' | 'onConnect' | 'close' | 'joinInHandshake'>;
 
-export class EarlyJoin<S extends EarlySocket = LiveSocket> {
+export class EarlyJoin<S extends EarlySocket = AgentConnection> {
   readonly socket: S;
   readonly sessionId: string;
   readonly tabId: string | undefined;
@@ -123,10 +126,43 @@ let early: EarlyJoin | null = null;
 let pageFirst = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
 
+/**
+ * The live view a page at this location opens (`#/live/<id>[?tab=<tabId>]` on the dashboard's own
+ * path), or null. The router's rule for the `live` route (lib/router.svelte.ts `matchRoute`), written
+ * here again because importing the router would make this chunk load the app's entry chunk; the
+ * watch/embed pages (`/watch/<token>`) join through their own socket.
+ */
+export function liveJoinTarget(loc: { pathname: string; hash: string }): { sessionId: string; tabId: string | undefined } | null {
+  if (/^\/(watch|embed)\//.test(loc.pathname)) return null;
+  const m = /^#\/live\/([^/?]+)\/?(?:\?(.*))?$/.exec(loc.hash);
+  if (!m || m[1] === 'grid') return null;
+  let sessionId: string;
+  try {
+    sessionId = decodeURIComponent(m[1]);
+  } catch {
+    sessionId = m[1];
+  }
+  return { sessionId, tabId: new URLSearchParams(m[2] ?? '').get('tab') ?? undefined };
+}
+
+/**
+ * The early join of the live view this page opened on, if it is one. Runs when this chunk is first
+ * evaluated: the build's inline script in index.html (vite.config.ts `liveEarlyJoin`) imports it as
+ * the page starts parsing, so the socket opens (and the join rides on its handshake) while the browser
+ * still loads and evaluates the app's entry chunk (one task of ~150–200 ms quiet; the join left ~400 ms
+ * after navigation when only App.svelte started it, after that task). App.svelte's own call to
+ * `startEarlyJoin` then finds the join started and does nothing. A module-level call rather than an
+ * export for the inline script: the bundler drops exports no module imports.
+ */
+export function startEarlyJoinFromLocation(loc: { pathname: string; hash: string }): void {
+  const target = liveJoinTarget(loc);
+  if (target) startEarlyJoin(target.sessionId, target.tabId);
+}
+
 /** Starts the early join of the live view the tab opened on (App.svelte, at start). */
 export function startEarlyJoin(sessionId: string, tabId: string | undefined): void {
   if (pageFirst || early) return;
-  const started = new EarlyJoin(new LiveSocket({ join: { sessionId, ...(tabId ? { tabId } : {}) } }), sessionId, tabId);
+  const started = new EarlyJoin(new AgentConnection({ join: { sessionId, ...(tabId ? { tabId } : {}) } }), sessionId, tabId);
   early = started;
   timer = setTimeout(() => {
     if (early !== started) return;
@@ -149,3 +185,5 @@ export function claimEarlyJoin(sessionId: string, tabId: string | undefined): Ea
   slot.socket.close();
   return null;
 }
+
+if (typeof window !== 'undefined' && window.location) startEarlyJoinFromLocation(window.location);
