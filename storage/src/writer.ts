@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { TandemError } from '@tandem/protocol';
 import {
-  addDelta, countersOf, deriveCounted, emptyDelta, type ExtraCount, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
+  addDelta, countersOf, deriveCounted, emptyDelta, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
   type SessionState, type TabState,
 } from './derive.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
+import { loadCarried, saveCarried } from './writer-carry-file.js';
+import { createUncounter, type TabCount } from './writer-uncount.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
 import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from './types.js';
 
@@ -32,14 +32,6 @@ export interface WriterOptions {
    * them. Absent: kept in memory only.
    */
   carryFile?: string;
-}
-
-/** The events a group writes for one tab, and what each counted: see `uncountStored`. */
-interface TabCount {
-  session: SessionState;
-  /** Ascending. */
-  seqs: number[];
-  extras: Map<number, ExtraCount>;
 }
 
 interface Group {
@@ -104,6 +96,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   /** The carry file holds rows (written by this process or left by one that died). */
   let carryFileHolds = carried.length > 0;
   const load = createStateLoader(driver, db);
+  const { uncountStored, uncountClaimedElsewhere } = createUncounter(driver, db, stats);
   /**
    * What `session_attrs` holds for each cached session (attrsSignature), so a row is written on a session's
    * first flush and again only when an attribute changes (session-attrs.ts). A session loaded from storage
@@ -203,7 +196,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       // re-derives them and the copies collapse on (tab_id, seq). Session deltas last: they must not count
       // events that were not stored (a failure before them loses no count: the retry re-derives it).
       const { events, ...derived } = g.rows;
-      unstored = await uncountStored(g, sessionRows);
+      unstored = await uncountStored(g.counted, sessionRows);
       // session_attrs with the derived rows, before the delta: were it lost after the delta was stored, a
       // reload would find the session and never write it (a second copy collapses on the same key and version).
       await Promise.all([...Object.entries(derived), ['session_attrs', attrs.map((a) => a.row)] as const].map(([table, rows]) => insert(table, rows)));
@@ -219,7 +212,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       next.reject(err);
       return;
     }
-    await uncountClaimedElsewhere(g, sessionRows, unstored);
+    await uncountClaimedElsewhere(g.counted, sessionRows, unstored, claimer);
     await writeDeltas([...carried.splice(0), ...sessionRows.values()], insert);
     for (const a of attrs) attrsWritten.set(a.session, a.signature);
     for (const [tab, maxSeq] of g.tabs) {
@@ -259,86 +252,6 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       carryTimer = setTimeout(() => ((carryTimer = null), requestFlush()), carryDelay);
       carryTimer.unref?.();
       carryDelay = Math.min(carryDelay * 2, CARRY_RETRY_MAX_MS);
-    }
-  }
-
-  /**
-   * Another writer may have stored some of this group's events already: a backend killed while its
-   * INSERT was in flight (the INSERT landed, the ack never reached the tab, which re-sent the batch here),
-   * or this process's cached ackSeq went stale while the tab was written elsewhere. `events` collapses the
-   * copies, but counters are sums: looked up now, just before writing, each seq already stored gives its
-   * counts back from the session's delta row. One query per flush, by the events' primary key.
-   * Returns, per tab, the seqs still counted (not found stored), ascending.
-   */
-  async function uncountStored(g: Group, sessionRows: Map<SessionState, Row>): Promise<Map<TabState, number[]>> {
-    const tabsOf = [...g.counted].filter(([, c]) => c.seqs.length > 0);
-    const left = new Map<TabState, number[]>();
-    if (tabsOf.length === 0) return left;
-    const key = (t: TabState) => `${t.sessionId} ${t.tabId}`; // ids are [A-Za-z0-9_-]: a space separates
-    const stored = await driver.query<{ project_id: string; session_id: string; tab_id: string; seq: number | string }>(
-      `SELECT DISTINCT project_id, session_id, tab_id, seq FROM ${db}.events
-       WHERE project_id IN {p:Array(String)} AND session_id IN {s:Array(String)} AND tab_id IN {t:Array(String)}
-         AND seq BETWEEN {lo:Array(UInt32)}[indexOf({k:Array(String)}, concat(session_id, ' ', tab_id))]
-                     AND {hi:Array(UInt32)}[indexOf({k:Array(String)}, concat(session_id, ' ', tab_id))]`,
-      {
-        p: [...new Set(tabsOf.map(([t]) => t.projectId))], s: [...new Set(tabsOf.map(([t]) => t.sessionId))],
-        t: [...new Set(tabsOf.map(([t]) => t.tabId))], k: tabsOf.map(([t]) => key(t)),
-        lo: tabsOf.map(([, c]) => c.seqs[0]), hi: tabsOf.map(([, c]) => c.seqs[c.seqs.length - 1]),
-      });
-    // The IN lists also match other combinations of these ids (their index is 0: bounds 0..0); the map drops them.
-    const byKey = new Map(tabsOf.map(([t, c]) => [`${t.projectId} ${key(t)}`, { tab: t, count: c, seqs: new Set(c.seqs) }]));
-    for (const r of stored) {
-      const entry = byKey.get(`${r.project_id} ${r.session_id} ${r.tab_id}`);
-      const seq = Number(r.seq);
-      if (!entry || !entry.seqs.delete(seq)) continue; // once per seq, whatever copies are stored
-      uncount(sessionRows, entry.count, seq);
-      stats.eventsAlreadyStored++;
-    }
-    for (const { tab, seqs } of byKey.values()) left.set(tab, [...seqs]); // a Set keeps insertion order: ascending
-    return left;
-  }
-
-  /**
-   * Two writers flushing the same seq at the same moment (a killed node's in-flight INSERT landing while
-   * the tab re-sends the batch through another node) both pass `uncountStored`: each looked before the
-   * other's INSERT landed. With a claimer (Redis, shared by every backend), each seq left counted is claimed
-   * once its event is stored; a seq someone else claimed gives its counts back. Claimed only after the events
-   * INSERT: a writer that fails (or dies) before it claims nothing, so the tab's re-send is counted. A failed
-   * claim counts the seqs anyway (a rare double count beats failing a batch whose events are stored).
-   */
-  async function uncountClaimedElsewhere(g: Group, sessionRows: Map<SessionState, Row>, unstored: Map<TabState, number[]>): Promise<void> {
-    if (!claimer) return;
-    const tabsOf = [...unstored].filter(([, seqs]) => seqs.length > 0);
-    if (tabsOf.length === 0) return;
-    let won: [number, number][][];
-    try {
-      won = await claimer(tabsOf.map(([t, seqs]) => ({ projectId: t.projectId, sessionId: t.sessionId, tabId: t.tabId, ranges: toRanges(seqs) })));
-    } catch {
-      stats.seqClaimFailures++;
-      return;
-    }
-    tabsOf.forEach(([tab, seqs], i) => {
-      const count = g.counted.get(tab)!;
-      const ranges = won[i] ?? [];
-      for (const seq of seqs) {
-        if (ranges.some(([lo, hi]) => seq >= lo && seq <= hi)) continue;
-        uncount(sessionRows, count, seq);
-        stats.eventsClaimedElsewhere++;
-      }
-    });
-  }
-
-  /** Takes one seq's counts (events, pages, errors, console errors, clicks) back out of its session's delta row. */
-  function uncount(sessionRows: Map<SessionState, Row>, count: TabCount, seq: number): void {
-    const row = sessionRows.get(count.session);
-    if (!row) return;
-    row.event_count = Number(row.event_count) - 1;
-    const extra = count.extras.get(seq);
-    if (extra) {
-      row.page_count = Number(row.page_count) - extra.pageCount;
-      row.error_count = Number(row.error_count) - extra.errorCount;
-      row.console_error_count = Number(row.console_error_count) - extra.consoleErrorCount;
-      row.click_count = Number(row.click_count) - extra.clickCount;
     }
   }
 
@@ -460,48 +373,3 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
 }
 
 export type Writer = ReturnType<typeof createWriter>;
-
-/** The carried rows a previous process left (none when there is no file, or it cannot be read). */
-function loadCarried(file: string | undefined): Row[] {
-  if (!file) return [];
-  try {
-    const rows = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return Array.isArray(rows) ? (rows as Row[]) : [];
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Writes the carried rows (an empty list removes the file); returns whether it succeeded. Synchronous: rows
- * are carried only when ClickHouse refused a delta INSERT three times, rare and small. Written to a temporary
- * file and renamed, so a process killed mid-write leaves the previous whole file. A process killed between a
- * successful INSERT of the rows and the file's removal would write them again at its next start (a double
- * count of those rows): the window is one unlink.
- */
-function saveCarried(file: string | undefined, rows: Row[]): boolean {
-  if (!file) return false;
-  try {
-    if (rows.length === 0) {
-      unlinkSync(file);
-      return true;
-    }
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(rows));
-    renameSync(`${file}.tmp`, file);
-    return true;
-  } catch (err) {
-    return rows.length === 0 && (err as NodeJS.ErrnoException).code === 'ENOENT';
-  }
-}
-
-/** Ascending seqs as ascending disjoint inclusive ranges: a batch's seqs are mostly one run. */
-export function toRanges(seqs: number[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const s of seqs) {
-    const last = out[out.length - 1];
-    if (last && s === last[1] + 1) last[1] = s;
-    else out.push([s, s]);
-  }
-  return out;
-}
