@@ -79,6 +79,37 @@ describe('ReplayAssets', () => {
     expect(asked).toHaveLength(2);
   });
 
+  it('walks a batch without cross-origin URLs once, and still knows its nodes for the next batch', async () => {
+    const { sign, asked } = fakeSigner();
+    const assets = new ReplayAssets(sign, OWN);
+    /** the events, counting how many times they are walked */
+    const walked = <T,>(events: T[]) => {
+      const out = Object.assign([...events], { walks: 0 });
+      const iterate = Array.prototype[Symbol.iterator];
+      out[Symbol.iterator] = function () {
+        out.walks++;
+        return iterate.call(this) as ArrayIterator<T>;
+      };
+      return out;
+    };
+    const own = snapshot().map((e) => JSON.parse(JSON.stringify(e).replaceAll('https://cdn.test', OWN)));
+    const first = walked(own);
+    await assets.rewrite(first);
+    expect(first.walks).toBe(1);
+    expect(JSON.stringify([...first])).toBe(JSON.stringify(own));
+    expect(asked).toHaveLength(0);
+    // Node 7 is an <img> and node 6 the text of a <style>, as the skipped walk would also have noted.
+    const later = walked([
+      { type: 3, timestamp: 3, data: { source: 0, texts: [{ id: 6, value: '.b{background:url(https://cdn.test/b.png)}' }], removes: [], adds: [],
+        attributes: [{ id: 7, attributes: { src: 'https://cdn.test/q.jpg' } }] } },
+    ]);
+    await assets.rewrite(later);
+    expect(later.walks).toBe(2);
+    const m = later[0].data as any;
+    expect(m.texts[0].value).toBe(`.b{background:url("${proxied('https://cdn.test/b.png')}")}`);
+    expect(m.attributes[0].attributes.src).toBe(proxied('https://cdn.test/q.jpg'));
+  });
+
   it('leaves the events as recorded when the proxy is off or signing fails', async () => {
     const off = snapshot();
     await new ReplayAssets(fakeSigner(false).sign, OWN).rewrite(off);

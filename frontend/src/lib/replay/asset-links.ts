@@ -73,11 +73,17 @@ export class ReplayAssets {
     // start from the node knowledge (tags, style texts, page URL) the previous batch left.
     const before = { tags: new Map(this.#tags), styleTexts: new Set(this.#styleTexts), base: this.#base };
     const wanted = new Map<string, { url: string; kind: AssetKind }>();
+    let found = 0;
     this.#walk(events, (url, kind) => {
+      found++;
       const key = `${kind} ${url}`;
       if (!this.#links.has(key)) wanted.set(key, { url, kind });
       return null;
     });
+    // No cross-origin URL at all (a site serving its own assets): the rewriting walk would change nothing
+    // and leave the node knowledge exactly as this walk did, so it is skipped (it sits between a window's
+    // arrival and its first frame, on every open and far seek).
+    if (found === 0) return;
     this.#tags.clear();
     for (const [k, v] of before.tags) this.#tags.set(k, v);
     this.#styleTexts.clear();
