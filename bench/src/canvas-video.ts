@@ -80,12 +80,13 @@ type Steps = Record<string, number>;
 async function stepsOf(view: Page, user: Page): Promise<Steps> {
   const agent = await view.evaluate(() => {
     const w = window as any;
-    return { origin: performance.timeOrigin, tl: w.__tl as [string, number][], dom: w.__firstFrame as number | null, video: w.__canvasVideoAt as number | null, received: w.__canvasFirstReceive as number | null, presented: w.__canvasFirstFrame as number };
+    return { origin: performance.timeOrigin, tl: w.__tl as [string, number][], dom: w.__firstFrame as number | null, video: w.__canvasVideoAt as number | null, received: w.__canvasFirstReceive as number | null, presented: w.__canvasFirstFrame as number, attached: performance.getEntriesByName('tandem:live-attached')[0]?.startTime ?? null };
   });
   const userTl = await user.evaluate(() => (window as any).__tl as [string, number][]);
   const steps: Steps = {};
   for (const [name, t] of [...agent.tl, ...userTl]) if (t >= agent.origin) steps[name] ??= t - agent.origin;
   if (agent.dom !== null) steps['DOM first frame'] = agent.dom;
+  if (agent.attached !== null) steps['live view attached'] = agent.attached;
   if (agent.video !== null) steps['video element'] = agent.video - agent.origin;
   if (agent.received !== null) steps['first canvas frame received'] = agent.received - agent.origin;
   steps['first canvas frame presented'] = agent.presented - agent.origin;

@@ -44,6 +44,8 @@ interface JoinSample {
   wsOpen: number | null;
   joinSent: number | null;
   firstEvents: number | null;
+  /** the live view attached (performance mark `tandem:live-attached`): the early join's log is handed to it from then */
+  attached: number | null;
 }
 
 async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'list', timeoutMs = 15_000): Promise<JoinSample> {
@@ -62,6 +64,7 @@ async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'li
       return {
         firstFrame: w[k] as number, liveAt: w.__liveAt as number | null, htmlEnd: nav?.responseEnd ?? NaN, domContentLoaded: nav?.domContentLoadedEventEnd ?? NaN,
         wsCreated: w.__wsCreated as number | null, wsOpen: w.__wsOpen as number | null, joinSent: w.__joinSent as number | null, firstEvents: w.__firstEvents as number | null,
+        attached: performance.getEntriesByName('tandem:live-attached')[0]?.startTime ?? null,
       };
     }, key);
   } finally {
@@ -91,7 +94,7 @@ function describeSeries(s: Series): string {
     `${s.name}: p50 ${fmtMs(percentile(ff, 50), 0)}, p95 ${fmtMs(percentile(ff, 95), 0)}, max ${fmtMs(Math.max(...ff), 0)} over ${ff.length} joins` +
     (s.errors.length ? ` (${s.errors.length} failed: ${s.errors[0]})` : '') +
     `; medians since navigation: HTML ${med((j) => j.htmlEnd)}, DOMContentLoaded ${med((j) => j.domContentLoaded)}, socket created ${med((j) => j.wsCreated)}, open ${med((j) => j.wsOpen)}, ` +
-    `live:join sent ${med((j) => j.joinSent)}, first live:events frame (snapshot) ${med((j) => j.firstEvents)}, data-state=live ${med((j) => j.liveAt)}`
+    `live:join sent ${med((j) => j.joinSent)}, first live:events frame (snapshot) ${med((j) => j.firstEvents)}, live view attached ${med((j) => j.attached)}, data-state=live ${med((j) => j.liveAt)}`
   );
 }
 

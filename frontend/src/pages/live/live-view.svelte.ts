@@ -171,6 +171,8 @@ export class LiveViewController {
     this.travel.setRoot(travelRoot);
     if (this.#started) return;
     this.#started = true;
+    // The join bench reads it: until the view is attached, what the early join received waits in its log.
+    performance.mark('tandem:live-attached');
     this.#unsubscribe.push(
       this.socket.listen(this.sessionId, {
         session: (s) => this.#onSession(s),
