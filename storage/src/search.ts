@@ -1,9 +1,10 @@
 import { TandemError } from '@tandem/protocol';
 import type {
-  SessionDayStats, SessionListResponse, SessionQuery, SessionStatsQuery, SessionStatsResponse, SessionSummary,
+  SessionDayStats, SessionListResponse, SessionQuery, SessionStatsQuery, SessionStatsResponse,
 } from '@tandem/protocol';
 import { decodeCursor, encodeCursor } from './encode.js';
-import { ATTR_TEXT_COLUMNS } from './session-attrs.js';
+import { buildFilters, type Filters } from './search-filters.js';
+import { dayIn, dayRange, finite, num, type Raw, SUMMARY_COLUMNS, text, toSummary } from './search-rows.js';
 import type { Driver } from './types.js';
 
 /**
@@ -45,155 +46,9 @@ export function nextSpan(covered: number, found: number, want: number): number {
   const span = (covered * (want - found) * 2) / found;
   return span > MAX_WINDOW ? Infinity : Math.max(Math.ceil(span), DAY); // whole ms: bound as Int64
 }
-/** `duration_ms` (an ALIAS over merged values, session-totals.ts) computed over a group of delta rows. */
-const GROUP_DURATION = `toUInt64(ifNull(greatest(0, toUnixTimestamp64Milli(max(last_event_at)) - toUnixTimestamp64Milli(min(first_event_at))), 0))`;
+
 /** Child rows are written after their session starts; a day of slack covers clocks of imported sessions. */
 const CHILD_SLACK_MS = DAY;
-/** Stats fill at most this many days with zeros: one response stays small whatever the range. */
-export const MAX_STATS_DAYS = 400;
-/** Search text is capped: longer needles are almost certainly pasted by mistake and cost every row. */
-export const MAX_SEARCH_TEXT = 512;
-
-const SUMMARY_COLUMNS = `session_id, project_id, visitor_id, user_id,
-  toUnixTimestamp64Milli(started_at) AS started_ms, toUnixTimestamp64Milli(ended_at) AS ended_ms, duration_ms,
-  first_url, last_url, page_count, event_count, error_count, console_error_count, click_count, tab_count,
-  user_agent, browser, browser_version, os, device, country, screen`;
-
-type Raw = Record<string, string | number>;
-const num = (v: unknown) => Number(v ?? 0);
-const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const clean = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, MAX_SEARCH_TEXT) : undefined);
-
-export function toSummary(r: Raw): SessionSummary {
-  return {
-    sessionId: text(r.session_id), projectId: text(r.project_id), visitorId: text(r.visitor_id), userId: text(r.user_id),
-    startedAt: num(r.started_ms), endedAt: num(r.ended_ms), durationMs: num(r.duration_ms),
-    firstUrl: text(r.first_url), lastUrl: text(r.last_url), pageCount: num(r.page_count), eventCount: num(r.event_count),
-    errorCount: num(r.error_count), consoleErrorCount: num(r.console_error_count), clickCount: num(r.click_count),
-    tabCount: num(r.tab_count), userAgent: text(r.user_agent), browser: text(r.browser), browserVersion: text(r.browser_version),
-    os: text(r.os), device: text(r.device), ...(r.country ? { country: text(r.country) } : {}), screen: text(r.screen),
-  };
-}
-
-interface Filters {
-  where: string[];
-  /** Project, time range and cursor: exact on every table keyed by (project_id, started_at, session_id). */
-  bounds: string[];
-  /** Child-table terms (`session_id IN (...)`): exact on any row of a session. */
-  children: string[];
-  /**
-   * Terms over `session_attrs` (migration 10, one row per session): a superset of the sessions whose merged
-   * values match (any version of the row may match; the candidates are re-checked on merged values).
-   */
-  attr: string[];
-  /** Whether `attr` is exact on the newest version of a session's row (URL and free text match titles too). */
-  attrExact: boolean;
-  /** hasErrors: some delta row has errors (deltas never subtract, so exact per row). */
-  errors: boolean;
-  /** Duration terms over a group of delta rows (GROUP_DURATION): they need every delta of a session. */
-  durations: string[];
-  /** maxDuration is set: a term that more delta rows can make fail, so grouping by start alone is no superset. */
-  hasMaxDuration: boolean;
-  /**
-   * The terms the merged (FINAL) rows of candidate keys are checked against: the row terms (child
-   * subqueries in them bounded to the candidates' ids, `{kIds}`) and durations. Key terms are exact on
-   * delta rows already: checking them again would only re-read child tables.
-   */
-  recheck: string[];
-  params: Record<string, unknown>;
-  from?: number;
-  to?: number;
-}
-
-/** Where a child subquery gets its extra bound: none in the key step, the candidates' ids in the re-check. */
-const KEYS = '$KEYS';
-const unbounded = (term: string) => term.split(KEYS).join('');
-const toCandidates = (term: string) => term.split(KEYS).join('AND session_id IN {kIds:Array(String)}');
-
-/**
- * WHERE terms for every filter of the query, over `session_search` (merged values: the stats and the
- * re-check) and over `session_attrs` (the key step). User input only ever travels as bound parameters.
- * Child subqueries read `{childFrom:Int64}` (set per window).
- */
-function buildFilters(db: string, projectId: string, query: SessionStatsQuery): Filters {
-  const params: Record<string, unknown> = { p: projectId, childFrom: 0 };
-  const where = ['project_id = {p:String}'];
-  const bounds = ['project_id = {p:String}'];
-  const children: string[] = [];
-  const attr: string[] = [];
-  const durations: string[] = [];
-  const recheck: string[] = [];
-  const bound = (term: string) => (where.push(term), bounds.push(term));
-  const child = (term: string) => (where.push(unbounded(term)), children.push(unbounded(term)));
-  /** A filter on merged columns, with its superset form on `session_attrs` (none: counters only). */
-  const row = (bounded: string, attrTerm?: string) => {
-    (where.push(unbounded(bounded)), recheck.push(toCandidates(bounded)));
-    if (attrTerm) attr.push(attrTerm);
-  };
-  const from = finite(query.from);
-  const to = finite(query.to);
-  const childFrom = `received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC')`;
-  const childIn = (table: string, condition: string) =>
-    `session_id IN (SELECT session_id FROM ${db}.${table} WHERE project_id = {p:String} AND ${childFrom} ${KEYS} AND ${condition})`;
-  /**
-   * Sessions that visited a page whose URL or title contains the needle: the needle is matched against the
-   * project's distinct page texts (page_texts), the sessions read by primary key (page_sessions).
-   */
-  const visited = (param: string) =>
-    `session_id IN (SELECT session_id FROM ${db}.page_sessions WHERE project_id = {p:String} AND ${childFrom} ${KEYS}
-       AND text IN (SELECT text FROM ${db}.page_texts WHERE project_id = {p:String} AND ${has('text', param)}))`;
-  const has = (column: string, param: string) => `positionCaseInsensitiveUTF8(${column}, {${param}:String}) > 0`;
-
-  if (from !== undefined) (bound('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
-  if (to !== undefined) (bound('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
-  const userId = clean(query.userId);
-  if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId));
-  const url = clean(query.url);
-  if (url) {
-    params.url = url;
-    // The exit URL is always a visited page's (the writer sets it only with a page visit): `visited` finds it.
-    row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${childIn('page_visits', has('url', 'url'))})`,
-      `(${has('first_url', 'url')} OR ${unbounded(visited('url'))})`);
-  }
-  const q = clean(query.q);
-  if (q) {
-    params.q = q;
-    const exact = 'session_id = {q:String} OR visitor_id = {q:String}';
-    // On session_attrs as `lowerUTF8(col) LIKE '%q%'`, which its n-gram indexes answer (migration 12): a needle no
-    // session holds skips every granule. The same match as positionCaseInsensitiveUTF8 but for rare Unicode case
-    // pairs JavaScript and ClickHouse lower differently.
-    params.qLike = `%${q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
-    row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact})`,
-      `(${ATTR_TEXT_COLUMNS.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ')} OR ${exact} OR ${unbounded(visited('q'))})`);
-  }
-  // Deltas never subtract, so a session has errors exactly when one of its deltas has.
-  if (query.hasErrors) row('error_count > 0');
-  const minDuration = finite(query.minDuration);
-  if (minDuration !== undefined && minDuration > 0) {
-    (where.push('duration_ms >= {minDuration:UInt64}'), recheck.push('duration_ms >= {minDuration:UInt64}'), durations.push(`${GROUP_DURATION} >= {minDuration:UInt64}`), (params.minDuration = Math.floor(minDuration)));
-  }
-  const maxDuration = finite(query.maxDuration);
-  if (maxDuration !== undefined && maxDuration >= 0) {
-    (where.push('duration_ms <= {maxDuration:UInt64}'), recheck.push('duration_ms <= {maxDuration:UInt64}'), durations.push(`${GROUP_DURATION} <= {maxDuration:UInt64}`), (params.maxDuration = Math.floor(maxDuration)));
-  }
-  for (const field of ['browser', 'os', 'device'] as const) {
-    const value = clean(query[field]);
-    // A prefix, so `Windows` finds `Windows 10` (the OS is stored with its version). LowCardinality
-    // columns: lower() runs once per distinct value, not per row.
-    const term = `startsWith(lower(${field}), lower({${field}:String}))`;
-    if (value) (row(term, term), (params[field] = value));
-  }
-  const consoleText = clean(query.console);
-  if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText));
-  const event = clean(query.event);
-  // A name's sessions are one primary-key range of event_sessions (migration 14; names stored lower-cased).
-  if (event) (child(childIn('event_sessions', 'name = lower({event:String})')), (params.event = event));
-  const page = clean(query.page);
-  if (page) (child(visited('page')), (params.page = page));
-  return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params, recheck, params, from, to };
-}
-
 export interface SearchOptions {
   /**
    * Find matching keys without FINAL first (only the filter columns are read), then read and re-check
@@ -471,16 +326,4 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   return { listSessions, sessionStats };
 }
 
-/** `YYYY-MM-DD` of instant `ms` in time zone `tz`. */
-export function dayIn(ms: number, tz: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
-}
-
-/** Calendar days from `first` to `last` inclusive (both `YYYY-MM-DD`), the newest MAX_STATS_DAYS at most. */
-export function dayRange(first: string, last: string): string[] {
-  const days: string[] = [];
-  const end = Date.parse(`${last}T00:00:00Z`);
-  const start = Math.max(Date.parse(`${first}T00:00:00Z`), end - (MAX_STATS_DAYS - 1) * DAY);
-  for (let t = start; t <= end; t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
-  return days;
-}
+export { dayIn, dayRange, MAX_SEARCH_TEXT, MAX_STATS_DAYS, toSummary } from './search-rows.js';

@@ -1,0 +1,126 @@
+import type { SessionStatsQuery } from '@tandem/protocol';
+import { ATTR_TEXT_COLUMNS } from './session-attrs.js';
+import { clean, finite } from './search-rows.js';
+
+/** The search's filters as SQL terms for each step of the reader (search.ts). */
+
+/** `duration_ms` (an ALIAS over merged values, session-totals.ts) computed over a group of delta rows. */
+const GROUP_DURATION = `toUInt64(ifNull(greatest(0, toUnixTimestamp64Milli(max(last_event_at)) - toUnixTimestamp64Milli(min(first_event_at))), 0))`;
+
+export interface Filters {
+  where: string[];
+  /** Project, time range and cursor: exact on every table keyed by (project_id, started_at, session_id). */
+  bounds: string[];
+  /** Child-table terms (`session_id IN (...)`): exact on any row of a session. */
+  children: string[];
+  /**
+   * Terms over `session_attrs` (migration 10, one row per session): a superset of the sessions whose merged
+   * values match (any version of the row may match; the candidates are re-checked on merged values).
+   */
+  attr: string[];
+  /** Whether `attr` is exact on the newest version of a session's row (URL and free text match titles too). */
+  attrExact: boolean;
+  /** hasErrors: some delta row has errors (deltas never subtract, so exact per row). */
+  errors: boolean;
+  /** Duration terms over a group of delta rows (GROUP_DURATION): they need every delta of a session. */
+  durations: string[];
+  /** maxDuration is set: a term that more delta rows can make fail, so grouping by start alone is no superset. */
+  hasMaxDuration: boolean;
+  /**
+   * The terms the merged (FINAL) rows of candidate keys are checked against: the row terms (child
+   * subqueries in them bounded to the candidates' ids, `{kIds}`) and durations. Key terms are exact on
+   * delta rows already: checking them again would only re-read child tables.
+   */
+  recheck: string[];
+  params: Record<string, unknown>;
+  from?: number;
+  to?: number;
+}
+
+/** Where a child subquery gets its extra bound: none in the key step, the candidates' ids in the re-check. */
+export const KEYS = '$KEYS';
+export const unbounded = (term: string) => term.split(KEYS).join('');
+export const toCandidates = (term: string) => term.split(KEYS).join('AND session_id IN {kIds:Array(String)}');
+
+/**
+ * WHERE terms for every filter of the query, over `session_search` (merged values: the stats and the
+ * re-check) and over `session_attrs` (the key step). User input only ever travels as bound parameters.
+ * Child subqueries read `{childFrom:Int64}` (set per window).
+ */
+export function buildFilters(db: string, projectId: string, query: SessionStatsQuery): Filters {
+  const params: Record<string, unknown> = { p: projectId, childFrom: 0 };
+  const where = ['project_id = {p:String}'];
+  const bounds = ['project_id = {p:String}'];
+  const children: string[] = [];
+  const attr: string[] = [];
+  const durations: string[] = [];
+  const recheck: string[] = [];
+  const bound = (term: string) => (where.push(term), bounds.push(term));
+  const child = (term: string) => (where.push(unbounded(term)), children.push(unbounded(term)));
+  /** A filter on merged columns, with its superset form on `session_attrs` (none: counters only). */
+  const row = (bounded: string, attrTerm?: string) => {
+    (where.push(unbounded(bounded)), recheck.push(toCandidates(bounded)));
+    if (attrTerm) attr.push(attrTerm);
+  };
+  const from = finite(query.from);
+  const to = finite(query.to);
+  const childFrom = `received_at >= toDateTime(intDiv(greatest({childFrom:Int64}, 0), 1000), 'UTC')`;
+  const childIn = (table: string, condition: string) =>
+    `session_id IN (SELECT session_id FROM ${db}.${table} WHERE project_id = {p:String} AND ${childFrom} ${KEYS} AND ${condition})`;
+  /**
+   * Sessions that visited a page whose URL or title contains the needle: the needle is matched against the
+   * project's distinct page texts (page_texts), the sessions read by primary key (page_sessions).
+   */
+  const visited = (param: string) =>
+    `session_id IN (SELECT session_id FROM ${db}.page_sessions WHERE project_id = {p:String} AND ${childFrom} ${KEYS}
+       AND text IN (SELECT text FROM ${db}.page_texts WHERE project_id = {p:String} AND ${has('text', param)}))`;
+  const has = (column: string, param: string) => `positionCaseInsensitiveUTF8(${column}, {${param}:String}) > 0`;
+
+  if (from !== undefined) (bound('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
+  if (to !== undefined) (bound('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
+  const userId = clean(query.userId);
+  if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId));
+  const url = clean(query.url);
+  if (url) {
+    params.url = url;
+    // The exit URL is always a visited page's (the writer sets it only with a page visit): `visited` finds it.
+    row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${childIn('page_visits', has('url', 'url'))})`,
+      `(${has('first_url', 'url')} OR ${unbounded(visited('url'))})`);
+  }
+  const q = clean(query.q);
+  if (q) {
+    params.q = q;
+    const exact = 'session_id = {q:String} OR visitor_id = {q:String}';
+    // On session_attrs as `lowerUTF8(col) LIKE '%q%'`, which its n-gram indexes answer (migration 12): a needle no
+    // session holds skips every granule. The same match as positionCaseInsensitiveUTF8 but for rare Unicode case
+    // pairs JavaScript and ClickHouse lower differently.
+    params.qLike = `%${q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+    row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact})`,
+      `(${ATTR_TEXT_COLUMNS.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ')} OR ${exact} OR ${unbounded(visited('q'))})`);
+  }
+  // Deltas never subtract, so a session has errors exactly when one of its deltas has.
+  if (query.hasErrors) row('error_count > 0');
+  const minDuration = finite(query.minDuration);
+  if (minDuration !== undefined && minDuration > 0) {
+    (where.push('duration_ms >= {minDuration:UInt64}'), recheck.push('duration_ms >= {minDuration:UInt64}'), durations.push(`${GROUP_DURATION} >= {minDuration:UInt64}`), (params.minDuration = Math.floor(minDuration)));
+  }
+  const maxDuration = finite(query.maxDuration);
+  if (maxDuration !== undefined && maxDuration >= 0) {
+    (where.push('duration_ms <= {maxDuration:UInt64}'), recheck.push('duration_ms <= {maxDuration:UInt64}'), durations.push(`${GROUP_DURATION} <= {maxDuration:UInt64}`), (params.maxDuration = Math.floor(maxDuration)));
+  }
+  for (const field of ['browser', 'os', 'device'] as const) {
+    const value = clean(query[field]);
+    // A prefix, so `Windows` finds `Windows 10` (the OS is stored with its version). LowCardinality
+    // columns: lower() runs once per distinct value, not per row.
+    const term = `startsWith(lower(${field}), lower({${field}:String}))`;
+    if (value) (row(term, term), (params[field] = value));
+  }
+  const consoleText = clean(query.console);
+  if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText));
+  const event = clean(query.event);
+  // A name's sessions are one primary-key range of event_sessions (migration 14; names stored lower-cased).
+  if (event) (child(childIn('event_sessions', 'name = lower({event:String})')), (params.event = event));
+  const page = clean(query.page);
+  if (page) (child(visited('page')), (params.page = page));
+  return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params, recheck, params, from, to };
+}
