@@ -120,30 +120,4 @@ describe('agent peer mesh: canvas and call peers with one tab', () => {
     expect(made[1].destroyed).toBe(false);
     expect(mesh.ids().sort()).toEqual(['canvas:tab:T1', 'tab:T1']);
   });
-
-  it('answering(): pending from an offer until our answer leaves (or the peer closes), null when none is made', async () => {
-    const { mesh, made } = setup();
-    expect(mesh.answering()).toBeNull();
-    mesh.watchCanvasesOf('T1');
-    expect(mesh.answering()).toBeNull(); // a ready peer with no offer yet
-    mesh.signal('tab:T1', offer(), 'canvas');
-    const first = mesh.answering();
-    expect(first).not.toBeNull();
-    let done = false;
-    void first!.then(() => (done = true));
-    made[0].emit('signal', { type: 'candidate', candidate: { candidate: 'c' } });
-    await Promise.resolve();
-    expect(done).toBe(false);
-    made[0].emit('signal', { type: 'answer', sdp: 'answer' });
-    await first;
-    expect(done).toBe(true);
-    expect(mesh.answering()).toBeNull();
-    // A peer closing while it answers ends the wait too.
-    mesh.signal('tab:T2', offer());
-    const second = mesh.answering();
-    expect(second).not.toBeNull();
-    mesh.close('tab:T2');
-    await second;
-    expect(mesh.answering()).toBeNull();
-  });
 });

@@ -48,8 +48,6 @@ interface Entry {
    * thread. Null once the answer is out (or for peers we start).
    */
   held: MediaStream[] | null;
-  /** An offer was taken and our answer has not left yet. */
-  answering: boolean;
 }
 
 export class PeerMesh {
@@ -62,7 +60,6 @@ export class PeerMesh {
   #off: Record<Kind, boolean> = { audio: false, video: false };
   #destroyed = false;
   #factory: PeerFactory;
-  #answered: (() => void)[] = [];
 
   constructor(send: (to: PeerId, signal: PeerSignal, channel?: PeerChannel) => void, events: PeerMeshEvents, factory?: PeerFactory) {
     this.#send = send;
@@ -103,28 +100,11 @@ export class PeerMesh {
       entry.fingerprint = fingerprint ?? entry.fingerprint;
     }
     if (!entry) return; // an answer or candidate for a peer that is gone: stale, nothing to do
-    if (signal.type === 'offer' && !entry.initiator) entry.answering = true;
     try {
       entry.peer.signal(signal as SimplePeer.SignalData);
     } catch (err) {
       console.warn('[tandem] bad signal from', from, err);
     }
-  }
-
-  /**
-   * Resolves once no peer is making an answer any more (at once: null). The live view draws a snapshot
-   * that arrived right behind a canvas offer only after the answer left (live-view.svelte.ts): the
-   * answer's steps (remote description, answer, local description) each wait for a free main thread.
-   */
-  answering(): Promise<void> | null {
-    if (![...this.#peers.values()].some((e) => e.answering)) return null;
-    return new Promise((resolve) => this.#answered.push(resolve));
-  }
-
-  #answerDone(entry: Entry): void {
-    entry.answering = false;
-    if ([...this.#peers.values()].some((e) => e.answering)) return;
-    for (const fn of this.#answered.splice(0)) fn();
   }
 
   /** Starts a peer we initiate (group calls: towards agents whose id sorts after ours). */
@@ -165,7 +145,6 @@ export class PeerMesh {
     console.debug('[tandem] peer', key, failed ? 'failed' : 'closed');
     entry.peer.removeAllListeners();
     entry.peer.destroy();
-    this.#answerDone(entry);
     this.#events.closed(key, failed);
   }
 
@@ -204,7 +183,6 @@ export class PeerMesh {
   destroy(): void {
     this.#destroyed = true;
     for (const id of [...this.#peers.keys()]) this.close(id);
-    for (const fn of this.#answered.splice(0)) fn();
   }
 
   #create(peerId: PeerId, initiator: boolean, channel?: PeerChannel): Entry {
@@ -212,7 +190,7 @@ export class PeerMesh {
     // The config is always passed: without it simple-peer would use public STUN servers.
     const peer = this.#factory({ initiator, trickle: true, config: { iceServers: this.#config.iceServers } });
     console.debug('[tandem] peer', key, initiator ? 'started' : 'answering');
-    const entry: Entry = { peerId, channel, peer, initiator, fingerprint: null, sending: null, held: initiator ? null : [], answering: false };
+    const entry: Entry = { peerId, channel, peer, initiator, fingerprint: null, sending: null, held: initiator ? null : [] };
     this.#peers.set(key, entry);
     const deliver = (stream: MediaStream) => {
       if (this.#peers.get(key) !== entry) return;
@@ -223,7 +201,6 @@ export class PeerMesh {
     };
     peer.on('signal', (data: SimplePeer.SignalData) => {
       this.#send(peerId, data as PeerSignal, channel);
-      if (data.type === 'answer') this.#answerDone(entry);
       if (data.type === 'answer' && entry.held) {
         const held = entry.held;
         entry.held = null;

@@ -9,7 +9,6 @@ import type {
   LiveTab,
   ResyncReason,
 } from '@tandem/protocol';
-import { RRWEB_EVENT } from '@tandem/protocol';
 import type { ApiClient } from '../../lib/api/client';
 import { AssistController } from '../../lib/assist/assist.svelte';
 import { userToServer } from '../../lib/live/clock';
@@ -28,11 +27,6 @@ export type LiveState = 'connecting' | 'waiting-consent' | 'live' | 'time-travel
 
 /** A join or tab switch the server does not answer within this is shown as an error (try again). */
 const ACK_TIMEOUT_MS = 10_000;
-/**
- * A snapshot right behind the tab's canvas offer waits this long at most for our answer to leave
- * (it takes ~10–30 ms of a free main thread; longer only on a very busy page).
- */
-const ANSWER_FIRST_MAX_MS = 100;
 
 /**
  * One joined live session: the join, the watched tab's stream in seq order into the live picture
@@ -287,9 +281,6 @@ export class LiveViewController {
     this.assist.end();
   }
 
-  /** Messages held while our canvas answer is made (`#onEvents`), in order; null when none is. */
-  #answerFirst: LiveEventsMessage[] | null = null;
-
   #onEvents(message: LiveEventsMessage): void {
     if (this.#destroyed || this.ended) return;
     if (!this.joined) {
@@ -298,26 +289,6 @@ export class LiveViewController {
       return;
     }
     if (message.tabId !== this.watchedTabId) return;
-    if (this.#answerFirst) {
-      this.#answerFirst.push(message);
-      return;
-    }
-    // A new picture right behind the tab's canvas offer (the plugin sends the offer first on a page with
-    // canvases): drawn once our answer left, so the video starts while the DOM is rebuilt rather than
-    // after. Bounded: the DOM waits ANSWER_FIRST_MAX_MS at most.
-    const answering = message.events.some((e) => e.type === RRWEB_EVENT.Meta) ? this.assist.mesh.answering() : null;
-    if (answering) {
-      const held = (this.#answerFirst = [message]);
-      const timer = setTimeout(() => release(), ANSWER_FIRST_MAX_MS);
-      const release = () => {
-        clearTimeout(timer);
-        if (this.#answerFirst !== held) return;
-        this.#answerFirst = null;
-        for (const m of held) this.#onEvents(m);
-      };
-      void answering.then(release);
-      return;
-    }
     const tab = this.session?.tabs.find((t) => t.tabId === message.tabId) ?? null;
     const { decisions, gap } = this.#seq.acceptBatch(message.events);
     const consoleAdded: ConsoleEntry[] = [];
