@@ -40,8 +40,6 @@ export class Forwarder {
   private queue: TandemEvent[] = [];
   private flushScheduled = false;
   private cancelSnapshot: (() => void) | null = null;
-  /** `hold()`: events queue up, nothing is sent until `release()`. */
-  private held = false;
 
   /** Runs started (each begins with a Meta event). */
   runs = 0;
@@ -74,7 +72,6 @@ export class Forwarder {
    */
   start(): void {
     this.clearSnapshotRequest();
-    this.held = false;
     this.active = true;
     this.waitingMeta = true;
     this.runSeq = -1;
@@ -84,7 +81,6 @@ export class Forwarder {
   /** Stops forwarding and drops whatever was not sent yet. */
   stop(): void {
     this.clearSnapshotRequest();
-    this.held = false;
     this.active = false;
     this.waitingMeta = false;
     this.runSeq = -1;
@@ -117,30 +113,10 @@ export class Forwarder {
     this.scheduleFlush();
   }
 
-  /** Between `hold()` and `release()`. */
-  get holding(): boolean {
-    return this.held;
-  }
-
-  /**
-   * Keeps what is queued (and what comes) from leaving until `release()`: the join's snapshot waits for
-   * the page's canvas offer (plugin.ts), order unchanged. `start()` and `stop()` end a hold.
-   */
-  hold(): void {
-    if (this.active) this.held = true;
-  }
-
-  /** Ends a hold and sends what queued up during it, now. */
-  release(): void {
-    if (!this.held) return;
-    this.held = false;
-    this.flush();
-  }
-
   /** Sends what is queued now (normally called by the scheduled task). */
   flush(): void {
     this.flushScheduled = false;
-    if (!this.active || this.held || this.queue.length === 0) return;
+    if (!this.active || this.queue.length === 0) return;
     const events = this.queue;
     this.queue = [];
     for (let i = 0; i < events.length; i += MAX_EVENTS_PER_MESSAGE) {

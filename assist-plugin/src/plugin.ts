@@ -1,6 +1,5 @@
 import type { AgentPresence, Guard, TabToServerEvents, TandemEvent } from '@tandem/protocol';
 import { io as realIo } from 'socket.io-client';
-import { CANVAS_OFFER_WAIT_MS, hasCanvasOnScreen, isCanvasOffer } from './canvas-first.js';
 import { measureClock, type ClockOffset } from './clock.js';
 import { Forwarder, createMacrotask } from './forwarder.js';
 import { assistGuard } from './guard.js';
@@ -57,8 +56,6 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   let pausedByPagehide = false;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let agentsTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The join's snapshot waits for the canvas offer until then (canvas-first.ts). */
-  let offerWaitTimer: ReturnType<typeof setTimeout> | null = null;
   const emitted: Record<string, number> = {};
 
   // ------------------------------------------------------------------ sending
@@ -71,14 +68,6 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     if (!socket) return;
     (socket.emit as (ev: string, ...a: unknown[]) => unknown)(name, ...args);
     count(name);
-    // The canvas offer is out: the snapshot held for it follows (canvas-first.ts).
-    if (name === 'rtc:signal' && forwarder?.holding && isCanvasOffer(args[0])) releaseSnapshot();
-  };
-
-  const releaseSnapshot = () => {
-    if (offerWaitTimer) clearTimeout(offerWaitTimer);
-    offerWaitTimer = null;
-    guard.run('snapshot flush', () => forwarder?.release());
   };
 
   // ------------------------------------------------------------------ page info
@@ -121,8 +110,6 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
 
   const stopForwarding = () => {
     viewing.deferredStart = false;
-    if (offerWaitTimer) clearTimeout(offerWaitTimer);
-    offerWaitTimer = null;
     if (unsubForward) unsubForward();
     unsubForward = null;
     forwarder?.stop();
@@ -140,14 +127,6 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     guard.run('snapshot', () => {
       if (!host!.setLiveSampling?.(true)) host!.takeFullSnapshot();
     });
-    if (offerWaitTimer) clearTimeout(offerWaitTimer);
-    offerWaitTimer = null;
-    if (guard.run('canvas check', () => hasCanvasOnScreen(doc))) {
-      // A canvas on screen: its offer (after the `canvas:want` right behind `live:start`) goes first.
-      forwarder.hold();
-      offerWaitTimer = setTimeout(guard.wrap('canvas offer wait', releaseSnapshot), CANVAS_OFFER_WAIT_MS);
-      return;
-    }
     // The snapshot leaves now rather than on the forwarder's next task: the server sends `canvas:want`
     // right behind `live:start`, and that message's WebRTC set-up (capture, peer connection) would run
     // first and hold the agent's first picture back by tens of ms.

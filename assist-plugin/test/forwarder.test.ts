@@ -174,37 +174,4 @@ describe('Forwarder', () => {
     s.tick();
     expect(s.seqs()).toEqual([[2]]);
   });
-
-  it('hold keeps the snapshot and what follows until release, then sends them in order; start and stop end a hold', () => {
-    const s = setup();
-    s.f.start();
-    s.f.push(ev(0, META));
-    s.f.push(ev(1, FULL));
-    s.f.hold();
-    expect(s.f.holding).toBe(true);
-    s.tick();
-    s.f.flush();
-    s.f.push(ev(2));
-    s.tick();
-    expect(s.sent).toEqual([]);
-    s.f.release();
-    expect(s.f.holding).toBe(false);
-    expect(s.seqs()).toEqual([[0, 1, 2]]);
-    s.f.release(); // not held: nothing more
-    s.f.push(ev(3));
-    s.tick();
-    expect(s.seqs()).toEqual([[0, 1, 2], [3]]);
-
-    s.f.hold();
-    s.f.start(); // a new run (resync): the hold is over, the new snapshot goes as usual
-    expect(s.f.holding).toBe(false);
-    s.f.push(ev(4, META));
-    s.tick();
-    expect(s.seqs()).toEqual([[0, 1, 2], [3], [4]]);
-    s.f.hold();
-    s.f.stop();
-    expect(s.f.holding).toBe(false);
-    s.f.hold(); // not forwarding: no hold
-    expect(s.f.holding).toBe(false);
-  });
 });
