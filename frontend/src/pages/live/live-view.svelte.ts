@@ -207,7 +207,6 @@ export class LiveViewController {
     this.joined = false;
     // Keep the picture on screen while we rejoin; the next Meta starts a fresh one.
     this.#seq.reset();
-    this.#answerFirst = null;
     this.#early.clear();
     const tabId = this.watchedTabId ?? this.#initialTabId;
     this.watchedTabId = null;
@@ -344,7 +343,6 @@ export class LiveViewController {
     this.notice = null;
     this.travel.leave();
     this.#seq.reset();
-    this.#answerFirst = null;
     this.#streamed.clear();
     this.picture.destroy();
     this.picture.frame = null;
