@@ -8,7 +8,7 @@ import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
 import { launchChromium, waitFor } from './support/browser.js';
 import { loginOn, nodeMetric, startCluster, redisCli, type Cluster } from './support/cluster.js';
 import { agentContext, openLiveView, openUserPage, sessionIdOf, stageFrame, waitForAssist, waitForLiveState, waitForStageText } from './support/live.js';
-import { answerPrompt, joinSession, nextRefusal, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
+import { answerPrompt, joinSession, nextRefusal, rawAgent, requestFeature, rtcState, type AgentSocket } from './support/assist.js';
 
 /**
  * Issue 9: two backend processes + Redis + haproxy on loopback act as one product. Tabs go through
@@ -188,6 +188,33 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
     holder.disconnect();
     other.disconnect();
     await user.page.locator('[data-tandem-control]').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it("a call's signals and an annotation stroke cross the nodes: an agent on node A gets the user's offer from node B, and its stroke is drawn on the user's page", async () => {
+    const { a } = await sides(user.sessionId);
+    const agent = await rawAgent(cluster.nodes[a].url, { cookie: await login(cluster.nodes[a].url) });
+    sockets.push(agent);
+    expect((await joinSession(agent, user.sessionId)).ok).toBe(true);
+    const signals: { from: string; signal: { type?: string; sdp?: string } }[] = [];
+    agent.on('rtc:signal', (m: any) => signals.push(m));
+
+    // The call: the user accepts on node B's page, and its plugin (the initiator) sends the offer to the agent on A.
+    const call = requestFeature(agent, user.sessionId, 'call');
+    await answerPrompt(user.page, true, 'Admin', 45_000);
+    expect((await call).ok).toBe(true);
+    await waitFor("the user's offer at the agent on node A", async () => signals.some((m) => m.signal.type === 'offer' && /^v=0/.test(m.signal.sdp ?? '')), 30_000);
+    agent.emit('assist:end', { sessionId: user.sessionId, feature: 'call' });
+
+    // Drawing: granted through node A, the stroke reaches the plugin on node B's page and is drawn.
+    const drawn = async () => ((await rtcState(user.page)).rtc?.strokesDrawn ?? 0);
+    const before = await drawn();
+    const annotate = requestFeature(agent, user.sessionId, 'annotate');
+    await answerPrompt(user.page, true, 'Admin', 45_000);
+    expect((await annotate).ok).toBe(true);
+    agent.emit('annotate:stroke', { sessionId: user.sessionId, stroke: { id: 'cross-node-1', points: [20, 20, 120, 80, 200, 40], color: '#e11d48', width: 4, done: true } });
+    await waitFor('the stroke drawn on the user page', async () => (await drawn()) > before, 30_000);
+    agent.emit('assist:end', { sessionId: user.sessionId, feature: 'annotate' });
+    agent.disconnect();
   });
 
   it('a tab whose connection drops and comes back through the other node keeps its watcher, and new joins on the first node reach it', async () => {
