@@ -87,9 +87,12 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
   ctx.assist?.serveRecordings?.((call: RecordingCall) => call.op === 'chunk'
     ? uploads.chunk(call.uploader, call.recordingId, call.index, Buffer.from(call.body, 'base64'))
     : uploads.finish(call.uploader, call.recordingId, call.durationMs));
-  /** The node holding the upload answers (null: none other does, this node handles it). */
-  const forwarded = (recordingId: string, call: RecordingCall) =>
-    uploads.holds(recordingId) || !ctx.assist?.forwardRecording ? Promise.resolve(null) : ctx.assist.forwardRecording(recordingId, call);
+  /**
+   * The node holding the upload answers (null: none other does, this node handles it). The call is built
+   * only when it is forwarded: a chunk held here (every chunk on one node) is not base64-encoded.
+   */
+  const forwarded = (recordingId: string, call: () => RecordingCall) =>
+    uploads.holds(recordingId) || !ctx.assist?.forwardRecording ? Promise.resolve(null) : ctx.assist.forwardRecording(recordingId, call());
   const uploaderOf = (who: Caller): Uploader => ({ projectId: who.projectId, agentId: who.agentId, via: who.via, name: who.name });
   const sweeper = startRecordingSweeper(config.dataDir, config.retentionDays, config.recordingSweepMs, log);
 
@@ -131,7 +134,7 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
     if (!checked.success) throw new TandemError('bad_request', checked.error.issues[0].message);
     if (!who.caps.includes('record')) throw new TandemError('forbidden', 'This watch link may not record (no "record" capability)');
     const body = req.body ?? Buffer.alloc(0);
-    const remote = await forwarded(recordingId, { op: 'chunk', uploader: uploaderOf(who), recordingId, index: Number(index), body: body.toString('base64') });
+    const remote = await forwarded(recordingId, () => ({ op: 'chunk', uploader: uploaderOf(who), recordingId, index: Number(index), body: body.toString('base64') }));
     return json(remote ?? await uploads.chunk(who, recordingId, Number(index), body));
   }, { bodyLimit: config.recordingMaxChunkBytes, doc: {
     tag: 'recordings', summary: 'Append chunk `index` (0, 1, 2, ... in order) of the webm', auth: RECORDERS, params: chunkParams,
@@ -144,7 +147,7 @@ export function registerRecordingRoutes(app: TemplatedApp, ctx: AppContext): { c
     const recordingId = param(req, 0, 'recording');
     const parsed = finishSchema.safeParse(await decodeJsonBody(req.body, 4 * 1024));
     if (!parsed.success) throw new TandemError('bad_request', describeIssues(parsed.error));
-    const remote = await forwarded(recordingId, { op: 'finish', uploader: uploaderOf(who), recordingId, durationMs: parsed.data.durationMs });
+    const remote = await forwarded(recordingId, () => ({ op: 'finish', uploader: uploaderOf(who), recordingId, durationMs: parsed.data.durationMs }));
     return json(publicRecording((remote as StoredCallRecording | null) ?? await uploads.finish(who, recordingId, parsed.data.durationMs)));
   }, { bodyLimit: 4 * 1024, doc: {
     tag: 'recordings', summary: 'The recording ended', auth: RECORDERS, params: recordingParams, body: { schema: finishSchema },
