@@ -2,13 +2,14 @@ import type { Socket as NetSocket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import {
-  ASSIST_NAMESPACE, PROTOCOL_VERSION, type AckResult, RECORDING_ROUTES, type AssistState, type JoinResult, type LiveEventsMessage, type LiveSession, type PendingRequest,
-  type RecordingListResponse, type StartRecordingResponse, type StartResponse, type TandemEvent,
+  ASSIST_NAMESPACE, PROTOCOL_VERSION, type AckResult, RECORDING_ROUTES, type AssistState, type JoinResult, type LiveSession,
+  type RecordingListResponse, type StartRecordingResponse, type TandemEvent,
 } from '@tandem/protocol';
-import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
+import { ADMIN } from './support/backend-process.js';
 import { launchChromium, waitFor } from './support/browser.js';
 import { loginOn, nodeMetric, redisCli, startCluster, type Cluster } from './support/cluster.js';
-import { joinSession, rawAgent, requestFeature, type AgentSocket } from './support/assist.js';
+import { joinSession, requestFeature, type AgentSocket } from './support/assist.js';
+import { clusterTabs, collect, connected, hrefsOf } from './support/cluster-tabs.js';
 
 /**
  * Issue 9, what the first cluster tests left out: one session whose tabs sit on two nodes at once, and
@@ -30,101 +31,8 @@ afterAll(async () => {
 }, 60_000);
 
 
-async function start(ip: string, path: string, session?: { sessionId: string; visitorId: string }): Promise<StartResponse> {
-  const res = await fetch(`${cluster.url}/ingest/v1/start`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
-    body: JSON.stringify({ v: PROTOCOL_VERSION, projectKey: PROJECT_KEY, url: `https://shop.example${path}`, title: path, clientTime: Date.now(), ...session }),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as StartResponse;
-}
-
-interface Tab {
-  socket: Socket;
-  tabId: string;
-  seq: number;
-  starts: { reason: string }[];
-  requests: PendingRequest[];
-  inputs: unknown[];
-  /** Sends `count` events from the next seq; a Meta (with this tab's href) + FullSnapshot first when `meta`. */
-  send(count: number, meta: boolean, padBytes?: number): void;
-}
-
-/** A simulated tab on one node: on each live:start it sends a Meta naming its page and a tiny snapshot, as the plugin does. */
-function tabOn(nodeUrl: string, s: StartResponse, ip: string, path: string): Tab {
-  const socket = io(`${nodeUrl}${ASSIST_NAMESPACE}`, {
-    transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': ip },
-    auth: { role: 'tab', v: PROTOCOL_VERSION, token: s.token, page: { url: `https://shop.example${path}`, title: path, visible: true, focused: true } },
-  });
-  sockets.push(socket);
-  const tab: Tab = {
-    socket, tabId: s.tabId, seq: 0, starts: [], requests: [], inputs: [],
-    send(count, meta, padBytes = 0) {
-      const now = Date.now();
-      const events = Array.from({ length: count }, (_, i) => {
-        const seq = tab.seq++;
-        if (meta && i === 0) return { seq, type: 4, timestamp: now, data: { href: `https://shop.example${path}`, width: 800, height: 600 } };
-        if (meta && i === 1) return { seq, type: 2, timestamp: now, data: { node: { type: 0, id: 1, childNodes: [] }, initialOffset: { top: 0, left: 0 } } };
-        return { seq, type: 5, timestamp: now, data: { tag: 'pad', payload: 'x'.repeat(padBytes) } };
-      });
-      socket.emit('live:events', { events });
-    },
-  };
-  socket.on('live:start', (info: { reason: string }) => {
-    tab.starts.push(info);
-    tab.send(2, true);
-  });
-  socket.on('assist:request', (req: PendingRequest) => tab.requests.push(req));
-  socket.on('control:input', (m: unknown) => tab.inputs.push(m));
-  return tab;
-}
-
-function connected(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.connected) return resolve();
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-}
-
-function collect(socket: AgentSocket): LiveEventsMessage[] {
-  const got: LiveEventsMessage[] = [];
-  socket.on('live:events', (m) => got.push(m));
-  return got;
-}
-
-const hrefsOf = (got: LiveEventsMessage[], tabId: string) =>
-  got.filter((m) => m.tabId === tabId).flatMap((m) => m.events).filter((e) => e.type === 4).map((e) => (e.data as { href: string }).href);
-
+const { start, tabOn, agentOn, tabOnBAgentOnA, spreadAndWatch, grant } = clusterTabs(() => cluster, sockets);
 const metric = (nodeUrl: string, name: string) => nodeMetric(nodeUrl, name, 0);
-
-/**
- * One session spread over the two nodes, tab 1 on A then tab 2 on B (so B serves it and hosts tab 1),
- * and an agent on A watching tab 1 from its first snapshot.
- */
-async function spreadAndWatch(ip: string, path1: string, path2: string) {
-  const [A, B] = cluster.nodes;
-  const first = await start(ip, path1);
-  const second = await start(ip, path2, { sessionId: first.sessionId, visitorId: first.visitorId });
-  const one = tabOn(A.url, first, ip, path1);
-  await connected(one.socket);
-  await waitFor('node A serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 0, 30_000, 50);
-  const two = tabOn(B.url, second, ip, path2);
-  await connected(two.socket);
-  await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
-  const agent = await rawAgent(A.url, { cookie: await loginOn(A.url) });
-  sockets.push(agent);
-  const got = collect(agent);
-  await waitFor('a join that sees both tabs', async () => {
-    const r = await joinSession(agent, first.sessionId);
-    if (r.ok && r.session.tabs.length === 2) return r;
-    if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
-    return null;
-  }, 30_000, 200);
-  expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
-  await waitFor('tab 1 snapshot', async () => hrefsOf(got, first.tabId).length >= 1, 30_000);
-  return { first, one, two, agent, got };
-}
 
 describe('a session spread over two nodes is one live room', { timeout: 180_000 }, () => {
   it('an agent sees both tabs, switches between them, and gets events, snapshots and control of the tab it watches', async () => {
@@ -143,9 +51,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     await waitFor('node B serving the session', async () => (await cluster.nodeOfSession(first.sessionId)) === 1, 30_000, 50);
 
     // An agent on node A (where tab 1's socket is) sees both tabs.
-    const cookie = await loginOn(A.url);
-    const agent = await rawAgent(A.url, { cookie });
-    sockets.push(agent);
+    const { agent, cookie } = await agentOn(A.url);
     const got = collect(agent);
     const joined = (await waitFor('a join that sees both tabs', async () => {
       const r = await joinSession(agent, first.sessionId);
@@ -200,14 +106,8 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
   it('an agent on another node than the session that reads too slowly is marked behind, then restarts from a fresh snapshot', async () => {
     const [A, B] = cluster.nodes;
     const ip = '10.7.0.2';
-    const s = await start(ip, '/slow');
-    const tab = tabOn(B.url, s, ip, '/slow');
-    await connected(tab.socket);
-    expect(await cluster.nodeOfSession(s.sessionId)).toBe(1);
-    const cookie = await loginOn(A.url);
-    const slow = await rawAgent(A.url, { cookie });
-    const fast = await rawAgent(A.url, { cookie });
-    sockets.push(slow, fast);
+    const { s, tab, agent: slow } = await tabOnBAgentOnA(ip, '/slow');
+    const { agent: fast } = await agentOn(A.url);
     const slowGot = collect(slow);
     const fastGot = collect(fast);
     expect((await joinSession(slow, s.sessionId)).ok).toBe(true);
@@ -250,25 +150,14 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
   it("an agent on node A records a call with a user whose session node B serves: the grant is asked of B, chunks are stored by A", async () => {
     const [A, B] = cluster.nodes;
     const ip = '10.7.0.3';
-    const s = await start(ip, '/call');
-    const tab = tabOn(B.url, s, ip, '/call');
-    await connected(tab.socket);
-    expect(await cluster.nodeOfSession(s.sessionId)).toBe(1);
-    const cookie = await loginOn(A.url);
-    const agent = await rawAgent(A.url, { cookie });
-    sockets.push(agent);
+    const { s, tab, agent, cookie } = await tabOnBAgentOnA(ip, '/call');
     const states: AssistState[] = [];
     agent.on('assist:state', (st) => states.push(st));
     expect((await joinSession(agent, s.sessionId)).ok).toBe(true);
     // Before any consent, node A refuses the start (it asked node B, which has no grant).
     const early = await fetch(`${A.url}${RECORDING_ROUTES.list(s.sessionId)}`, { method: 'POST', headers: { cookie } });
     expect(early.status).toBe(403);
-    for (const feature of ['call', 'record'] as const) {
-      const asked = requestFeature(agent, s.sessionId, feature);
-      const req = await waitFor(`the ${feature} request at the tab`, async () => tab.requests.find((r) => r.feature === feature), 30_000);
-      tab.socket.emit('assist:answer', { requestId: req.requestId, accepted: true });
-      expect((await asked).ok).toBe(true);
-    }
+    await grant(agent, tab, s.sessionId, ['call', 'record']);
     await waitFor('the record grant', async () => states.some((st) => st.recording?.agent.name === 'Admin'), 30_000);
 
     const started = await fetch(`${A.url}${RECORDING_ROUTES.list(s.sessionId)}`, {
@@ -335,22 +224,12 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
   it('chunks of one recording sent alternately to A and B (no sticky balancer) end up in one complete, playable file', async () => {
     const [A, B] = cluster.nodes;
     const ip = '10.7.0.4';
-    const s = await start(ip, '/call-2');
-    const tab = tabOn(B.url, s, ip, '/call-2');
-    await connected(tab.socket);
-    const cookieA = await loginOn(A.url);
+    const { s, tab, agent, cookie: cookieA } = await tabOnBAgentOnA(ip, '/call-2');
     const cookieB = await loginOn(B.url);
-    const agent = await rawAgent(A.url, { cookie: cookieA });
-    sockets.push(agent);
     const states: AssistState[] = [];
     agent.on('assist:state', (st) => states.push(st));
     expect((await joinSession(agent, s.sessionId)).ok).toBe(true);
-    for (const feature of ['call', 'record'] as const) {
-      const asked = requestFeature(agent, s.sessionId, feature);
-      const req = await waitFor(`the ${feature} request at the tab`, async () => tab.requests.find((r) => r.feature === feature), 30_000);
-      tab.socket.emit('assist:answer', { requestId: req.requestId, accepted: true });
-      expect((await asked).ok).toBe(true);
-    }
+    await grant(agent, tab, s.sessionId, ['call', 'record']);
     await waitFor('the record grant', async () => states.some((st) => st.recording?.agent.name === 'Admin'), 30_000);
 
     // A real webm, chunk by chunk, from Chromium's MediaRecorder (a canvas with a moving square).
@@ -504,7 +383,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     }
   });
   it('SIGTERM of the node serving a spread session: the tab it hosted goes back to its own node before the exit', async () => {
-    const [A, B] = cluster.nodes;
+    const [, B] = cluster.nodes;
     await waitFor('both nodes ready', async () => (await Promise.all(cluster.nodes.map((n) => fetch(`${n.url}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), 60_000);
     const { first, one, two, agent, got } = await spreadAndWatch('10.7.0.5', '/up', '/down');
 

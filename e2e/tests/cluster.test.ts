@@ -7,8 +7,9 @@ import {
 import { ADMIN, PROJECT_KEY } from './support/backend-process.js';
 import { launchChromium, waitFor } from './support/browser.js';
 import { loginOn, nodeMetric, startCluster, redisCli, type Cluster } from './support/cluster.js';
-import { agentContext, openLiveView, openUserPage, sessionIdOf, stageFrame, waitForAssist, waitForLiveState, waitForStageText } from './support/live.js';
-import { answerPrompt, joinSession, nextRefusal, rawAgent, requestFeature, rtcState, type AgentSocket } from './support/assist.js';
+import { agentContext, openLiveView, openUserPage, sessionIdOf, waitForAssist, waitForLiveState, waitForStageText } from './support/live.js';
+import { answerPrompt, joinSession, nextRefusal, rawAgent, requestFeature, rtcState } from './support/assist.js';
+import { collect, connected } from './support/cluster-tabs.js';
 
 /**
  * Issue 9: two backend processes + Redis + haproxy on loopback act as one product. Tabs go through
@@ -53,13 +54,6 @@ async function sides(sessionId: string): Promise<{ a: number; b: number }> {
 }
 
 const metric = (nodeUrl: string, name: string) => nodeMetric(nodeUrl, name);
-
-/** Collects every live:events message an agent socket gets. */
-function collect(socket: AgentSocket): LiveEventsMessage[] {
-  const got: LiveEventsMessage[] = [];
-  socket.on('live:events', (m) => got.push(m));
-  return got;
-}
 
 /** Checks the stream an agent received: from each Meta (type 4) on, seqs are consecutive. */
 function holes(messages: LiveEventsMessage[]): string[] {
@@ -433,14 +427,6 @@ function tabSocket(token: string, ip: string, resume: boolean): Socket {
     forceNew: true,
     auth: { role: 'tab', v: PROTOCOL_VERSION, token, resume, page: { url: 'https://shop.example/cart', title: 'Cart', visible: true, focused: true } },
     extraHeaders: { 'x-forwarded-for': ip },
-  });
-}
-
-function connected(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.connected) return resolve();
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (err) => reject(err));
   });
 }
 
