@@ -46,11 +46,56 @@ interface JoinSample {
   firstEvents: number | null;
   /** the live view attached (performance mark `tandem:live-attached`): the early join's log is handed to it from then */
   attached: number | null;
+  /** the user's page, on the agent's clock (ms since the agent's navigation): `live:start` in, the snapshot's frame given to / back from `WebSocket.send` */
+  userStart: number | null;
+  userSnapshotSend: number | null;
+  userSnapshotSent: number | null;
+  /** characters of the snapshot's socket frame */
+  snapshotChars: number | null;
+  /** the agent page's performance.timeOrigin (wall clock), to line the steps up with a backend trace */
+  origin: number;
 }
 
-async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'list', timeoutMs = 15_000): Promise<JoinSample> {
+/**
+ * In the user's page: when `live:start` arrives (before the plugin's handler runs) and when the first
+ * `live:events` frame after it goes into `WebSocket.send` and comes back out (the snapshot: rrweb's
+ * serialize + socket.io's encode are between the first two, the send's own copy between the last two).
+ * Wall-clock stamps (performance.timeOrigin + now), read against the agent page's origin.
+ */
+export const USER_JOIN_TAP_INIT = `(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__joinTap = null;
+  window.__joinTapReset = () => { window.__joinTap = { start: null, send: null, sent: null, chars: null }; };
+  window.__joinTapReset();
+  const Orig = window.WebSocket;
+  const send = Orig.prototype.send;
+  Orig.prototype.send = function (data) {
+    const j = window.__joinTap;
+    if (j && j.start !== null && j.send === null && typeof data === 'string' && data.indexOf('"live:events"') >= 0) {
+      j.send = now(); j.chars = data.length;
+      const r = send.call(this, data);
+      j.sent = now();
+      return r;
+    }
+    return send.call(this, data);
+  };
+  function Tapped(...args) {
+    const ws = new Orig(...args);
+    ws.addEventListener('message', (e) => {
+      const j = window.__joinTap;
+      if (j && j.start === null && typeof e.data === 'string' && e.data.indexOf('"live:start"') >= 0) j.start = now();
+    });
+    return ws;
+  }
+  Tapped.prototype = Orig.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Tapped[k] = Orig[k];
+  window.WebSocket = Tapped;
+})();`;
+
+async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'list', user?: UserTab, timeoutMs = 15_000): Promise<JoinSample> {
   const page = await ctx.newPage();
   try {
+    if (user) await user.page.evaluate(() => (window as any).__joinTapReset());
     await page.goto(url);
     const key = wait === 'frame' ? '__firstFrame' : '__listAt';
     await waitFor(wait === 'frame' ? "the user's page drawn in the replay iframe" : `the live list (${LIST_SELECTOR})`, () => page.evaluate((k) => (window as any)[k] !== null, key), timeoutMs, 50).catch(
@@ -58,15 +103,21 @@ async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'li
         throw new Error(`${(err as Error).message} (${await liveViewState(page)})`);
       },
     );
-    return await page.evaluate((k) => {
+    const tap = user
+      ? await user.page.evaluate(() => (window as any).__joinTap as { start: number | null; send: number | null; sent: number | null; chars: number | null })
+      : null;
+    return await page.evaluate(([k, tap]) => {
       const w = window as any;
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      const rel = (t: number | null | undefined) => (typeof t === 'number' ? t - performance.timeOrigin : null);
       return {
+        origin: performance.timeOrigin,
+        userStart: rel(tap?.start), userSnapshotSend: rel(tap?.send), userSnapshotSent: rel(tap?.sent), snapshotChars: tap?.chars ?? null,
         firstFrame: w[k] as number, liveAt: w.__liveAt as number | null, htmlEnd: nav?.responseEnd ?? NaN, domContentLoaded: nav?.domContentLoadedEventEnd ?? NaN,
         wsCreated: w.__wsCreated as number | null, wsOpen: w.__wsOpen as number | null, joinSent: w.__joinSent as number | null, firstEvents: w.__firstEvents as number | null,
         attached: performance.getEntriesByName('tandem:live-attached')[0]?.startTime ?? null,
       };
-    }, key);
+    }, [key, tap] as const);
   } finally {
     await page.close();
   }
@@ -94,7 +145,9 @@ function describeSeries(s: Series): string {
     `${s.name}: p50 ${fmtMs(percentile(ff, 50), 0)}, p95 ${fmtMs(percentile(ff, 95), 0)}, max ${fmtMs(Math.max(...ff), 0)} over ${ff.length} joins` +
     (s.errors.length ? ` (${s.errors.length} failed: ${s.errors[0]})` : '') +
     `; medians since navigation: HTML ${med((j) => j.htmlEnd)}, DOMContentLoaded ${med((j) => j.domContentLoaded)}, socket created ${med((j) => j.wsCreated)}, open ${med((j) => j.wsOpen)}, ` +
-    `live:join sent ${med((j) => j.joinSent)}, first live:events frame (snapshot) ${med((j) => j.firstEvents)}, live view attached ${med((j) => j.attached)}, data-state=live ${med((j) => j.liveAt)}`
+    `live:join sent ${med((j) => j.joinSent)}, user: live:start in ${med((j) => j.userStart)}, user: snapshot frame into WebSocket.send ${med((j) => j.userSnapshotSend)} ` +
+    `(${fmtInt(median(s.joins.map((j) => j.snapshotChars ?? NaN).filter(Number.isFinite)))} chars), out of it ${med((j) => j.userSnapshotSent)}, ` +
+    `first live:events frame (snapshot) ${med((j) => j.firstEvents)}, live view attached ${med((j) => j.attached)}, data-state=live ${med((j) => j.liveAt)}`
   );
 }
 
@@ -174,12 +227,12 @@ export async function runJoin(opts: JoinOptions = {}): Promise<ResultRow[]> {
     ]) {
       const s: Series = { ...kind, joins: [], errors: [] };
       series.push(s);
-      const user = await openUser(env, { path: `/bench-join-${kind.nodes}.html`, nodes: kind.nodes });
+      const user = await openUser(env, { path: `/bench-join-${kind.nodes}.html`, nodes: kind.nodes, initScripts: [USER_JOIN_TAP_INIT] });
       try {
         const joinUrl = `${env.backend.url}/#/live/${encodeURIComponent(user.sessionId)}`;
         // One join first, not counted (the first snapshot of this page, the route's code).
         try {
-          await openAndTime(ctx, joinUrl, 'frame');
+          await openAndTime(ctx, joinUrl, 'frame', user);
           await waitLeft(user);
         } catch (err) {
           s.errors.push((err as Error).message.split('\n')[0]);
@@ -188,7 +241,9 @@ export async function runJoin(opts: JoinOptions = {}): Promise<ResultRow[]> {
         }
         for (let i = 0; i < reps; i++) {
           try {
-            s.joins.push(await openAndTime(ctx, joinUrl, 'frame'));
+            const j = await openAndTime(ctx, joinUrl, 'frame', user);
+            s.joins.push(j);
+            if (process.env.JOIN_VERBOSE) console.log(`[${BENCH}]   join ${i}: ${JSON.stringify(j)}`);
             await waitLeft(user);
           } catch (err) {
             s.errors.push((err as Error).message.split('\n')[0]);

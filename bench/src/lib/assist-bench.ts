@@ -361,6 +361,7 @@ export const AGENT_TIMELINE_RULES: [string, 'send' | 'recv', ...string[]][] = [
 export const USER_TIMELINE_RULES: [string, 'send' | 'recv', ...string[]][] = [
   ['user: live:start in', 'recv', '"live:start"'],
   ['user: canvas:want in', 'recv', '"canvas:want"'],
+  ['user: snapshot out', 'send', '"live:events"'],
   ['user: offer out', 'send', '"rtc:signal"', '"offer"'],
   ['user: answer in', 'recv', '"rtc:signal"', '"answer"'],
 ];
