@@ -27,39 +27,71 @@ interface ScrollHost {
  * `win` is the replay iframe's window (same origin: the sandbox allows same-origin, never scripts).
  */
 export function withDeferredScrolls(win: Window | null | undefined, position: () => void): void {
-  const elementProto = (win as (Window & { Element?: typeof Element }) | null | undefined)?.Element?.prototype as unknown as ScrollHost | undefined;
-  if (!win || !elementProto) {
-    position();
-    return;
+  const scrolls = new DeferredScrolls(win);
+  scrolls.during(position);
+  scrolls.flush();
+}
+
+/**
+ * The same over several steps: a positioning cut into tasks (PlayerController) notes the scrolls of
+ * every step with `during`, then `flush`es once, when the replay is shown (a page built off screen has
+ * no layout, so a scroll applied there would be clamped to 0).
+ */
+export class DeferredScrolls {
+  readonly #pending = new Map<object, ScrollArgs>();
+  readonly #win: Window | null | undefined;
+  readonly #elementProto: ScrollHost | undefined;
+  readonly #winScroll: ScrollFn | undefined;
+  readonly #elementScroll: ScrollFn | undefined;
+
+  constructor(win: Window | null | undefined) {
+    this.#win = win;
+    this.#elementProto = (win as (Window & { Element?: typeof Element }) | null | undefined)?.Element?.prototype as unknown as ScrollHost | undefined;
+    this.#winScroll = (win as unknown as ScrollHost | null | undefined)?.scrollTo;
+    this.#elementScroll = this.#elementProto?.scrollTo;
   }
-  const pending = new Map<object, ScrollArgs>();
-  const note = (target: object, args: ScrollArgs) => {
-    pending.delete(target); // re-inserted last: targets are scrolled in the order of their last scroll
-    pending.set(target, args);
-  };
-  const host = win as unknown as ScrollHost;
-  const winOwn = Object.getOwnPropertyDescriptor(win, 'scrollTo');
-  const winScroll = host.scrollTo;
-  const elementOwn = Object.getOwnPropertyDescriptor(elementProto, 'scrollTo');
-  const elementScroll = elementProto.scrollTo;
-  host.scrollTo = function (...args: ScrollArgs) {
-    note(win, args);
-  };
-  elementProto.scrollTo = function (this: object, ...args: ScrollArgs) {
-    note(this, args);
-  };
-  try {
-    position();
-  } finally {
-    restore(win, 'scrollTo', winOwn);
-    restore(elementProto, 'scrollTo', elementOwn);
-  }
-  for (const [target, args] of pending) {
-    try {
-      (target === win ? winScroll : elementScroll).apply(target, args);
-    } catch {
-      // rrweb ignores a scroll that throws (a node of another kind): so does this.
+
+  /** Runs `position` with its scrolls noted instead of applied. */
+  during(position: () => void): void {
+    const win = this.#win;
+    const elementProto = this.#elementProto;
+    if (!win || !elementProto) {
+      position();
+      return;
     }
+    const pending = this.#pending;
+    const note = (target: object, args: ScrollArgs) => {
+      pending.delete(target); // re-inserted last: targets are scrolled in the order of their last scroll
+      pending.set(target, args);
+    };
+    const host = win as unknown as ScrollHost;
+    const winOwn = Object.getOwnPropertyDescriptor(win, 'scrollTo');
+    const elementOwn = Object.getOwnPropertyDescriptor(elementProto, 'scrollTo');
+    host.scrollTo = function (...args: ScrollArgs) {
+      note(win, args);
+    };
+    elementProto.scrollTo = function (this: object, ...args: ScrollArgs) {
+      note(this, args);
+    };
+    try {
+      position();
+    } finally {
+      restore(win, 'scrollTo', winOwn);
+      restore(elementProto, 'scrollTo', elementOwn);
+    }
+  }
+
+  /** Scrolls each target noted so far to its last position, once. */
+  flush(): void {
+    const win = this.#win;
+    for (const [target, args] of this.#pending) {
+      try {
+        (target === win ? this.#winScroll : this.#elementScroll)?.apply(target, args);
+      } catch {
+        // rrweb ignores a scroll that throws (a node of another kind): so does this.
+      }
+    }
+    this.#pending.clear();
   }
 }
 

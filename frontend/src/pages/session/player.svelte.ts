@@ -5,7 +5,8 @@ import { isAbort, messageOf } from '../../lib/api/client';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
 import { REPLAY_STYLE_RULES, replayPlugins } from '../../lib/replay';
-import { withDeferredScrolls } from '../../lib/player/deferred-scroll';
+import { DeferredScrolls, withDeferredScrolls } from '../../lib/player/deferred-scroll';
+import { nextBoundary, snapshotBoundary } from '../../lib/player/slices';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
 import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
 import type { Period } from '../../lib/timeline';
@@ -23,6 +24,13 @@ const SKIP_LEAD_MS = 1_000;
 const SKIP_TAIL_MS = 1_000;
 /** How long the "Skipped 2m of inactivity" note stays up. */
 const SKIP_NOTE_MS = 2_500;
+/**
+ * A new window's Replayer is positioned in tasks of about this much main-thread time: the keyframe's
+ * rebuild in one, then the events up to the target a slice at a time. Applied in one task, rebuild and
+ * fast-forward made the longest task of a seek (105–140 ms on the seek bench, target: none over 100 ms);
+ * 40 ms leaves room for the event that overruns a slice and for the browser's own work in the task.
+ */
+const POSITION_SLICE_MS = 40;
 
 interface FrameSize {
   width: number;
@@ -43,16 +51,19 @@ interface Mounted {
   base: number;
   /** its last event has been played: the clock runs on without it until the next window */
   finished: boolean;
+  /** the recorded viewport, from the window's Meta event (told while the Replayer is still built off screen) */
+  size: FrameSize | null;
 }
 
 /**
  * The player clock and controls over rrweb Replayers fed one keyframe window at a time (see
  * lib/player/windows.ts). Everything the page shows about time reads `currentTime`/`now` from here;
  * everything that moves time goes through `play`, `pause` and `seek`.
- * A seek inside the loaded window is a `pause(t)`/`play(t)` on its Replayer; a seek elsewhere loads
- * the window starting at the keyframe before the target and swaps in a new Replayer positioned there
- * (built and positioned synchronously, so no blank frame shows between the two). Playback crosses
- * into the next window (prefetched) the same way. Only two windows are ever held.
+ * A seek forward inside the loaded window is a `pause(t)`/`play(t)` on its Replayer; a seek elsewhere
+ * (or backward) loads the window starting at the keyframe before the target and swaps in a new Replayer
+ * positioned there (built off screen over a few short tasks while the old frame stays shown, so no
+ * blank frame shows between the two and no task runs long). Playback crosses into the next window
+ * (prefetched) the same way. Only two windows are ever held.
  * The Replayer keeps its defaults for safety: its iframe is sandboxed without `allow-scripts` and
  * rrweb's canvas replay (UNSAFE_replayCanvas, which would add it) stays off; canvas frames come from
  * lib/replay's plugin instead.
@@ -196,10 +207,13 @@ export class PlayerController {
     if (!cache || this.#windows.length === 0) return;
     const token = ++this.#token;
     const target = outsideSnapshotGaps(this.#gaps, clamp(offset, 0, this.totalTime));
+    const shown = this.currentTime;
     this.currentTime = target;
     const window = windowAt(this.#windows, target);
     const m = this.#mounted;
-    if (m && m.window.index === window.index) {
+    // Forward in the shown window: rrweb applies only the events in between. Backward it would rebuild
+    // the keyframe and replay up to `target` in one task, so that builds a new Replayer like a far seek.
+    if (m && m.window.index === window.index && target >= shown) {
       this.loading = null;
       this.#position(m, target);
       return;
@@ -231,16 +245,25 @@ export class PlayerController {
       return;
     }
     this.error = null;
-    this.#swap(window, events, target);
+    // The window's read, asset rewrite and the page's updates for them ran in this task (promise
+    // continuations): the Replayer's build gets a task of its own.
+    await nextTask();
+    if (token !== this.#token) return;
+    await this.#swap(window, events, target, token);
   }
 
-  /** Builds a Replayer for `window`, positions it at `target`, then removes the old one (same task). */
-  #swap(window: ReplayWindow, events: TandemEvent[], target: number): void {
+  /**
+   * Builds a Replayer for `window` off screen, positions it at `target` over a few tasks (the shown
+   * frame stays meanwhile), then shows it and removes the old one. A newer move (token) abandons it.
+   */
+  async #swap(window: ReplayWindow, events: TandemEvent[], target: number, token: number): Promise<void> {
     const stage = this.#stage;
     if (!stage) return;
     const host = document.createElement('div');
     host.className = 'replay-host';
-    // First in the stage: the replaced one stays (hidden) until its own task removes it (#retire).
+    // Built without layout (display: none) while the old frame stays shown; first in the stage, so the
+    // replaced one is under it until its own task removes it (#retire).
+    host.style.display = 'none';
     stage.prepend(host);
     const replayer = new Replayer(events, {
       root: host,
@@ -258,23 +281,62 @@ export class PlayerController {
       // Recorded canvas frames drawn by the dashboard's own script: the iframe keeps no allow-scripts.
       plugins: replayPlugins(),
     });
-    const mounted: Mounted = { replayer, host, window, base: events[0].timestamp - this.startTime, finished: false };
+    const mounted: Mounted = { replayer, host, window, base: events[0].timestamp - this.startTime, finished: false, size: null };
     replayer.on('resize', (size) => {
       const { width, height } = size as FrameSize;
-      if (this.#mounted === mounted && width > 0 && height > 0) this.frame = { width, height };
+      if (width <= 0 || height <= 0) return;
+      mounted.size = { width, height };
+      if (this.#mounted === mounted) this.frame = mounted.size;
     });
     replayer.on('finish', () => {
       if (this.#mounted === mounted) mounted.finished = true;
     });
     performance.mark('tandem:replayer-built');
+    const scrolls = new DeferredScrolls(replayer.iframe.contentWindow);
+    if (!(await this.#fastForward(replayer, events, Math.max(0, target - mounted.base), scrolls, token))) {
+      this.#unmount(mounted);
+      return;
+    }
     const old = this.#mounted;
     this.#mounted = mounted;
+    if (mounted.size) this.frame = mounted.size;
     this.windowIndex = window.index;
+    host.style.display = '';
+    scrolls.flush();
     this.#position(mounted, target);
     this.#retire(old);
     performance.mark('tandem:replayer-positioned');
     this.ready = true;
     this.#cache?.keepAround(window.index, this.#windows.length);
+  }
+
+  /**
+   * Applies `events` up to `local` (ms since the first) to a new, hidden Replayer: the keyframe first,
+   * then slices of POSITION_SLICE_MS, each in its own task. Each `pause(at)` applies only the events
+   * since the previous one (rrweb's play skips those up to its last played event). False when a newer
+   * move came meanwhile.
+   */
+  async #fastForward(replayer: Replayer, events: readonly TandemEvent[], local: number, scrolls: DeferredScrolls, token: number): Promise<boolean> {
+    const t0 = events[0].timestamp;
+    let next = snapshotBoundary(events, t0 + local);
+    let at = next < events.length ? Math.min(local, events[next].timestamp - t0) : local;
+    scrolls.during(() => replayer.pause(at));
+    while (at < local) {
+      await nextTask();
+      if (token !== this.#token) return false;
+      const sliceStart = performance.now();
+      scrolls.during(() => {
+        do {
+          next = nextBoundary(events, next);
+          at = next < events.length ? Math.min(local, events[next].timestamp - t0) : local;
+          replayer.pause(at);
+        } while (at < local && performance.now() - sliceStart < POSITION_SLICE_MS);
+      });
+    }
+    // Shown in a task of its own: showing lays the replayed page out (the deferred scrolls force it).
+    // Measured (bench/src/seek-ab.ts, thread time): merging it into a short last slice made longer tasks.
+    await nextTask();
+    return token === this.#token;
   }
 
   #position(m: Mounted, target: number): void {
@@ -374,6 +436,11 @@ export class PlayerController {
     if (this.#raf) cancelAnimationFrame(this.#raf);
     this.#raf = 0;
   }
+}
+
+/** A new task (after the browser's pending work, input included), not a microtask. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function clamp(value: number, min: number, max: number): number {
