@@ -59,10 +59,17 @@ function sessionChunkList(): Plugin {
 }
 
 /**
- * A live view opened in a new tab (`#/live/<id>`): an inline script imports the early join's chunk
- * (pages/live/early-join.ts: socket.io and the join, not the app) as the page starts, so its socket
- * opens while the app's entry chunk loads and evaluates rather than after (App.svelte's own start of
- * it waits for that). Build only: in development App.svelte starts it.
+ * A live view opened in a new tab (`#/live/<id>`): an inline script, first in <head>,
+ * - opens the agent's WebSocket to `/socket.io/` at once and keeps what it receives, so the connection,
+ *   the upgrade and engine.io's open packet are done while the modules load; the socket.io client
+ *   takes it over (lib/live/early-socket.ts), so no main-thread task of the busy starting page sits
+ *   between "socket open" and the join any more;
+ * - writes the early join's chunk (pages/live/early-join.ts: socket.io and the join, not the app) as a
+ *   module script into the parser (document.write): module scripts run in document order, so it runs
+ *   right before the app's entry chunk (one ~150 ms task) instead of after it, as the `import()` here
+ *   did (its fetch finished a few ms after the entry's, and its evaluation then waited behind the
+ *   entry's task and the first layout: ~250 ms later in a trace at load 7).
+ * Build only: in development App.svelte starts the early join.
  */
 function liveEarlyJoin(): Plugin {
   return {
@@ -84,12 +91,38 @@ function liveEarlyJoin(): Plugin {
         };
         visit(chunk.fileName);
         const list = JSON.stringify([...files].map((f) => `/${f}`));
+        // The live page's own chunks (rrweb, the view; JS only) minus what the entry loads itself, for early-join.ts
+        // to preload once the join is out (`preloadLivePage`): App.svelte imports them only after the entry's long
+        // evaluation. Not from here: ~400 KB more read from the cache at once delayed the early join's own chunk.
+        const page = Object.values(bundle).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith('/pages/live/LivePage.svelte'));
+        const closure = (from: string[]) => {
+          const out = new Set<string>();
+          const walk = (fileName: string) => {
+            const c = bundle[fileName];
+            if (!c || c.type !== 'chunk' || out.has(fileName)) return;
+            out.add(fileName);
+            for (const css of c.viteMetadata?.importedCss ?? []) out.add(css);
+            c.imports.forEach(walk);
+          };
+          from.forEach(walk);
+          return out;
+        };
+        const entries = closure(Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry).map((c) => c.fileName));
+        const pageFiles = page ? [...closure([page.fileName])].filter((f) => f.endsWith('.js') && !entries.has(f) && !files.has(f)) : [];
+        const pageList = JSON.stringify(pageFiles.map((f) => `/${f}`));
         // The same test as early-join.ts `liveJoinTarget` (which decides, as the chunk evaluates): a live view only.
-        // First in <head>: the chunk's fetch starts before the entry's, so it can run before the entry's long evaluation.
+        // The URL is the one engine.io-client builds for the page's origin (EIO=4, websocket, default path);
+        // early-socket.ts adopts it only if they are equal. Unclaimed after 15 s (the early join's own
+        // UNCLAIMED_MS): closed.
         const code =
           `if(/^#\\/live\\/(?!grid\\/?(?:\\?|$))[^/?]/.test(location.hash)&&!/^\\/(watch|embed)\\//.test(location.pathname)){` +
-          `${list}.forEach(function(h){var l=document.createElement('link');l.rel='modulepreload';l.crossOrigin='';l.href=h;document.head.appendChild(l)});` +
-          `import(${JSON.stringify(`/${chunk.fileName}`)}).catch(function(){})}`;
+          `try{var u=(location.protocol==='https:'?'wss:':'ws:')+'//'+location.host+'/socket.io/?EIO=4&transport=websocket',w=new WebSocket(u),q=[],m=function(e){q.push(e)};` +
+          `w.addEventListener('message',m);window.__tandemEarlySocket={url:u,ws:w,queue:q,stop:function(){w.removeEventListener('message',m)}};` +
+          `setTimeout(function(){var s=window.__tandemEarlySocket;if(s&&s.ws===w){delete window.__tandemEarlySocket;w.close()}},15000)}catch(e){}` +
+          `${list}.forEach(function(h){var l=document.createElement('link');l.rel='modulepreload';l.crossOrigin='';l.href=h;document.head.appendChild(l)});window.__tandemLiveChunks=${pageList};` +
+          // The sign-in check, as the session link's inline script asks it (lib/api/early.ts hands it to the app).
+          `try{var r=fetch('/api/v1/auth/me',{credentials:'same-origin',headers:{accept:'application/json'}});r.catch(function(){});(window.__tandemEarly=window.__tandemEarly||{})['/api/v1/auth/me']=r}catch(e){}` +
+          `document.write('<script type="module" crossorigin src="/${chunk.fileName}"><\\/script>')}`;
         return [{ tag: 'script', children: code, injectTo: 'head-prepend' }];
       },
     },

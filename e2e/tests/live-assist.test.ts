@@ -103,6 +103,38 @@ describe('live assist in real browsers', () => {
     await user.close();
   });
 
+  it('joins over the one WebSocket index.html opened before the modules ran (the early socket is taken over, not doubled)', async () => {
+    const user = await newUser();
+    const agent = await newAgent();
+    // Every WebSocket the agent's page makes, with the first messages it sends (the join rides on the namespace handshake).
+    await agent.addInitScript(`(() => {
+      const Orig = window.WebSocket;
+      window.__sockets = [];
+      function Tapped(...args) {
+        const ws = new Orig(...args);
+        const entry = { url: String(args[0]), sent: [] };
+        window.__sockets.push(entry);
+        const send = ws.send;
+        ws.send = function (data) { if (entry.sent.length < 5) entry.sent.push(String(data).slice(0, 200)); return send.call(this, data); };
+        return ws;
+      }
+      Tapped.prototype = Orig.prototype;
+      for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Tapped[k] = Orig[k];
+      window.WebSocket = Tapped;
+    })();`);
+    const view = await openLiveView(agent, e2e.backend.url, user.sessionId);
+    await waitForStageText(view, 'Checkout help');
+    const seen = await view.evaluate(() => ({ sockets: (window as any).__sockets as { url: string; sent: string[] }[], stash: '__tandemEarlySocket' in window }));
+    const io = seen.sockets.filter((s) => new URL(s.url).pathname === '/socket.io/');
+    expect(io).toHaveLength(1);
+    expect(io[0].url).toMatch(/transport=websocket/);
+    // The namespace handshake on it carried the join (AgentHandshake.join): the inline script's socket was adopted.
+    expect(io[0].sent.some((m) => m.startsWith('40/assist,') && m.includes(`"join":{"sessionId":"${user.sessionId}"`))).toBe(true);
+    expect(seen.stash).toBe(false);
+    await agent.close();
+    await user.close();
+  });
+
   it('serves two agents at once, and stops forwarding when the last one leaves', async () => {
     const user = await newUser();
     const a1 = await newAgent();

@@ -1,5 +1,7 @@
 import { ASSIST_NAMESPACE, PROTOCOL_VERSION, type AgentHandshake, type AgentToServerEvents, type ServerToAgentEvents } from '@tandem/protocol';
+import { XHR } from 'engine.io-client';
 import { io, type Socket } from 'socket.io-client';
+import { EarlyWebSocketTransport } from './early-socket';
 
 export type AgentSocket = Socket<ServerToAgentEvents, AgentToServerEvents>;
 
@@ -30,8 +32,9 @@ export class AgentConnection {
         join = undefined;
       },
       withCredentials: true,
-      // WebSocket first (one hop less for every frame); long-polling only where it cannot open.
-      transports: ['websocket', 'polling'],
+      // WebSocket first (one hop less for every frame); long-polling only where it cannot open. The
+      // WebSocket transport takes over the one index.html opened early on a live view (early-socket.ts).
+      transports: [EarlyWebSocketTransport, XHR],
       tryAllTransports: true,
     });
     this.socket.on('connect', () => (this.lastConnectError = null));

@@ -186,4 +186,30 @@ export function claimEarlyJoin(sessionId: string, tabId: string | undefined): Ea
   return null;
 }
 
-if (typeof window !== 'undefined' && window.location) startEarlyJoinFromLocation(window.location);
+declare global {
+  interface Window {
+    /** The live page's JS chunks (vite.config.ts `liveEarlyJoin`), on a live view opened in a new tab. */
+    __tandemLiveChunks?: string[];
+  }
+}
+
+/**
+ * Fetches the live page's chunks (rrweb, the view) now that the join is out: App.svelte imports them
+ * only after the entry chunk's evaluation (~150 ms quiet) and the mount. After the join, not with it:
+ * listed with the early join's own chunks in index.html, the ~400 KB read from the cache alongside
+ * delayed this chunk (in a trace at load 14, its import arrived ~220 ms later).
+ */
+export function preloadLivePage(doc: Document, files: readonly string[]): void {
+  for (const href of files) {
+    const link = doc.createElement('link');
+    link.rel = 'modulepreload';
+    link.crossOrigin = '';
+    link.href = href;
+    doc.head.appendChild(link);
+  }
+}
+
+if (typeof window !== 'undefined' && window.location) {
+  startEarlyJoinFromLocation(window.location);
+  if (early && window.__tandemLiveChunks) preloadLivePage(document, window.__tandemLiveChunks);
+}

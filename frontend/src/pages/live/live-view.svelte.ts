@@ -167,6 +167,13 @@ export class LiveViewController {
     this.#started = true;
     // The join bench reads it: until the view is attached, what the early join received waits in its log.
     performance.mark('tandem:live-attached');
+    // The live Replayer (its sandboxed iframe: ~20 ms quiet, ~100 ms at load 7 in a trace) is built
+    // now, before the join's log is replayed: the join left long before (early-join.ts), so the view
+    // usually attaches while the user's snapshot is still on its way and this fills that wait; when the
+    // snapshot came first it is the next thing handled, which would build the Replayer all the same.
+    // (Built at the join itself, before the early join, it sat between the handshake and the snapshot:
+    // docs/decisions.md, fifth session.)
+    this.picture.prepare();
     this.#unsubscribe.push(
       this.socket.listen(this.sessionId, {
         session: (s) => this.#onSession(s),
@@ -210,9 +217,8 @@ export class LiveViewController {
     this.#early.clear();
     const tabId = this.watchedTabId ?? this.#initialTabId;
     this.watchedTabId = null;
-    // Nothing else runs before the snapshot arrives: the Replayer is built when it lands (measured,
-    // docs/decisions.md: built ahead — at attach or in a task after the join — it held the handshake or
-    // the snapshot's handling on the main thread).
+    // The Replayer is built at attach (above), not here: a rejoin keeps the picture on screen, and a
+    // task after the join held the snapshot's handling on the main thread (docs/decisions.md).
     const answer: JoinCallback = (err, result) => this.#joinAnswered(err, result);
     const early = this.#earlyJoin;
     this.#earlyJoin = null;
