@@ -112,7 +112,8 @@ describe('live assist in real browsers', () => {
       window.__sockets = [];
       function Tapped(...args) {
         const ws = new Orig(...args);
-        const entry = { url: String(args[0]), sent: [] };
+        // 'loading': made by a script that ran while the HTML was parsed (index.html's first), not by a module.
+        const entry = { url: String(args[0]), sent: [], readyState: document.readyState };
         window.__sockets.push(entry);
         const send = ws.send;
         ws.send = function (data) { if (entry.sent.length < 5) entry.sent.push(String(data).slice(0, 200)); return send.call(this, data); };
@@ -124,10 +125,11 @@ describe('live assist in real browsers', () => {
     })();`);
     const view = await openLiveView(agent, e2e.backend.url, user.sessionId);
     await waitForStageText(view, 'Checkout help');
-    const seen = await view.evaluate(() => ({ sockets: (window as any).__sockets as { url: string; sent: string[] }[], stash: '__tandemEarlySocket' in window }));
+    const seen = await view.evaluate(() => ({ sockets: (window as any).__sockets as { url: string; sent: string[]; readyState: string }[], stash: '__tandemEarlySocket' in window }));
     const io = seen.sockets.filter((s) => new URL(s.url).pathname === '/socket.io/');
     expect(io).toHaveLength(1);
     expect(io[0].url).toMatch(/transport=websocket/);
+    expect(io[0].readyState).toBe('loading');
     // The namespace handshake on it carried the join (AgentHandshake.join): the inline script's socket was adopted.
     expect(io[0].sent.some((m) => m.startsWith('40/assist,') && m.includes(`"join":{"sessionId":"${user.sessionId}"`))).toBe(true);
     expect(seen.stash).toBe(false);
