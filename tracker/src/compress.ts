@@ -1,5 +1,4 @@
-import { COMPRESS_WORKER_SOURCE } from './compress-worker.js';
-import { syncGzip } from './gzip-sync.js';
+import { syncGzip, workerSource } from './gzip-sync.js';
 import type { Guard } from './safe.js';
 
 /**
@@ -9,12 +8,22 @@ import type { Guard } from './safe.js';
 export const MIN_COMPRESS_BYTES = 256;
 /** A worker that does not answer in 10 s is considered broken; we stop using it for this page. */
 const WORKER_TIMEOUT_MS = 10_000;
+/** How long a batch waits for the worker's source (the idle chunk, gzip-sync.ts) before going without it. */
+const WORKER_SOURCE_WAIT_MS = 5_000;
 /**
  * Synchronous gzip (fflate, main thread; gzip-sync.ts) is used only during pagehide, where there is no time for
  * a worker round trip. 512 KB of JSON gzips in a few ms and typically lands far below the 64 KB
  * keepalive limit; anything larger goes to IndexedDB instead of blocking the unload.
  */
 export const SYNC_GZIP_MAX_BYTES = 512 * 1024;
+
+/**
+ * A batch body longer than this goes to the worker in parts, one postMessage per task: copying a string
+ * into a message is native work in the posting task, and the first snapshot of a 60,000-node page (7 MB
+ * of JSON) was one 84 ms task as a single message (CPU, measured at load ~17; issue 8). 256 K chars are
+ * 0.5 MB of UTF-16, a few ms to copy.
+ */
+export const WORKER_PART_CHARS = 256 * 1024;
 
 interface Job {
   resolve: (v: Uint8Array | string) => void;
@@ -47,10 +56,12 @@ export class Compressor {
     return typeof CompressionStream !== 'undefined' && typeof Blob !== 'undefined' && typeof Response !== 'undefined';
   }
 
-  async compress(text: string): Promise<Uint8Array | string> {
+  /** `parts` (batchParts): the same text in pieces, handed to the worker one per task without joining them here. */
+  async compress(text: string, parts?: string[] | null): Promise<Uint8Array | string> {
     if (text.length < MIN_COMPRESS_BYTES || !Compressor.supported) return text;
-    const worker = this.getWorker();
-    if (worker) return this.viaWorker(worker, text);
+    const src = this.worker || this.workerBroken ? null : await workerSource(WORKER_SOURCE_WAIT_MS);
+    const worker = this.getWorker(src);
+    if (worker) return this.viaWorker(worker, text, parts ?? undefined);
     return this.onMainThread(text);
   }
 
@@ -72,11 +83,11 @@ export class Compressor {
     this.workerBroken = false;
   }
 
-  private getWorker(): Worker | null {
-    if (this.worker || this.workerBroken) return this.worker;
+  private getWorker(src: string | null): Worker | null {
+    if (this.worker || this.workerBroken || !src) return this.worker;
     try {
       if (typeof Worker === 'undefined' || typeof URL === 'undefined' || !URL.createObjectURL) throw new Error('no Worker');
-      this.url = URL.createObjectURL(new Blob([COMPRESS_WORKER_SOURCE], { type: 'text/javascript' }));
+      this.url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
       const w = new Worker(this.url);
       w.onmessage = (ev: MessageEvent) => this.onMessage(ev.data);
       w.onerror = (ev: Event) => {
@@ -94,18 +105,35 @@ export class Compressor {
     return this.worker;
   }
 
-  private viaWorker(worker: Worker, text: string): Promise<Uint8Array | string> {
+  private viaWorker(worker: Worker, text: string, given?: string[]): Promise<Uint8Array | string> {
     return new Promise((resolve) => {
       const id = this.nextId++;
       const timer = setTimeout(() => {
         this.breakWorker();
       }, WORKER_TIMEOUT_MS);
       this.jobs.set(id, { resolve, text, timer });
-      try {
-        worker.postMessage({ id, text, pack: this.pack });
-      } catch {
-        this.breakWorker();
-      }
+      const pack = this.pack;
+      // Slicing a string copies all of it first when it was built by concatenation (a batch body is): given
+      // parts (an event serialised in slices) avoid that copy; a long body without them is cut here.
+      const parts = given && given.length > 1 ? given : [];
+      if (!parts.length) for (let at = 0; at < text.length; at += WORKER_PART_CHARS) parts.push(text.length <= WORKER_PART_CHARS ? text : text.slice(at, at + WORKER_PART_CHARS));
+      let i = 0;
+      // Every part but the last is held by the worker until the last one (with `text`) comes; in between,
+      // the page runs its own tasks. Order is kept: one worker, messages arrive in the order posted.
+      const post = () => {
+        if (this.worker !== worker || !this.jobs.has(id)) return; // broken meanwhile: answered from the main thread
+        try {
+          if (i === parts.length - 1) {
+            worker.postMessage({ id, text: parts[i], pack, parts: i > 0 });
+            return;
+          }
+          worker.postMessage({ id, part: parts[i++] });
+          setTimeout(this.guard.wrap('compress hand-off', post), 0);
+        } catch {
+          this.breakWorker();
+        }
+      };
+      post();
     });
   }
 

@@ -20,6 +20,31 @@ export function setSyncGzip(fn: SyncGzip | null): void {
   current = fn;
 }
 
+/**
+ * The compression worker's source (compress-worker.ts, with the packing) comes with the same chunk, as
+ * `.worker` of its function: 1.3 KB brotli out of /tracker.js, which the sliced serialiser of issue 8 had
+ * pushed past 40 KB. The first batch leaves after the first snapshot, when the chunk is being fetched:
+ * compress() waits for it (WORKER_SOURCE_WAIT_MS) and without it compresses on the main thread, unpacked.
+ */
+let source: string | null = null;
+let sourceWaiters: ((s: string) => void)[] = [];
+
+export function setWorkerSource(s: string): void {
+  source = s;
+  for (const w of sourceWaiters.splice(0)) w(s);
+}
+
+export function workerSource(waitMs: number): Promise<string | null> {
+  if (source || waitMs <= 0) return Promise.resolve(source);
+  return new Promise((resolve) => {
+    sourceWaiters.push(resolve);
+    setTimeout(() => {
+      sourceWaiters = sourceWaiters.filter((w) => w !== resolve);
+      resolve(source);
+    }, waitMs);
+  });
+}
+
 export function syncGzip(): SyncGzip | null {
   return current;
 }
@@ -41,6 +66,8 @@ export function loadSyncGzipWhenIdle(
       loadChunkScript<SyncGzip>(document, url, GZIP_GLOBAL, (m) => typeof m === 'function').then(
         (fn) => {
           setSyncGzip(fn);
+          const src = (fn as SyncGzip & { worker?: unknown }).worker;
+          if (typeof src === 'string') setWorkerSource(src);
           off();
         },
         (err) => {

@@ -9,9 +9,10 @@
  */
 export const IDLE_MAX_WAIT_MS = 500;
 
-export function whenIdle(fn: () => void, maxWaitMs = IDLE_MAX_WAIT_MS): void {
+/** `fn` gets requestIdleCallback's deadline (how long the idle period lasts), undefined on the fallback. */
+export function whenIdle(fn: (deadline?: IdleDeadline) => void, maxWaitMs = IDLE_MAX_WAIT_MS): void {
   const g = globalThis as typeof globalThis & {
-    requestIdleCallback?: (cb: () => void, opts?: { timeout: number }) => number;
+    requestIdleCallback?: (cb: (deadline: IdleDeadline) => void, opts?: { timeout: number }) => number;
   };
   if (typeof g.requestIdleCallback === 'function') {
     g.requestIdleCallback(fn, { timeout: maxWaitMs });
@@ -21,7 +22,7 @@ export function whenIdle(fn: () => void, maxWaitMs = IDLE_MAX_WAIT_MS): void {
   const once = () => {
     if (done) return;
     done = true;
-    fn();
+    fn(undefined);
   };
   if (typeof g.requestAnimationFrame === 'function') g.requestAnimationFrame(() => setTimeout(once, 0));
   setTimeout(once, maxWaitMs);

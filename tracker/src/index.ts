@@ -1,8 +1,11 @@
 import { gzipSync, strToU8 } from 'fflate';
-import { setSyncGzip } from './gzip-sync.js';
+import { COMPRESS_WORKER_SOURCE } from './compress-worker.js';
+import { setSyncGzip, setWorkerSource } from './gzip-sync.js';
 
-// Bundlers get the pagehide path's sync gzip at once (the script-tag build fetches it at idle: gzip-sync.ts).
+// Bundlers get the pagehide path's sync gzip and the worker's source at once (the script-tag build fetches
+// them at idle: gzip-sync.ts).
 setSyncGzip((text) => gzipSync(strToU8(text)));
+setWorkerSource(COMPRESS_WORKER_SOURCE);
 
 export { Tracker, type TrackerPlugin, type SessionInfo } from './tracker.js';
 export type { TrackerOptions } from './options.js';

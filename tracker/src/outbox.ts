@@ -4,7 +4,7 @@ import { Compressor } from './compress.js';
 import { UnloadHandoff } from './handoff.js';
 import { whenIdle } from './idle.js';
 import { DEFAULT_SERVER_CONFIG } from './options.js';
-import { packVersionFor } from './pack-source.js';
+import { packVersionFor } from './pack-version.js';
 import { PendingStore } from './pending-store.js';
 import type { Guard } from './safe.js';
 import { Sender, type RefreshOutcome, type SenderStats } from './sender.js';
@@ -99,10 +99,22 @@ export class Outbox {
     this.flushTimer = null;
   }
 
-  flushNow(): void {
+  /**
+   * Sends what is serialised. An event still being serialised in idle slices (a big snapshot) and the
+   * events after it go at a later flush (the batcher flushes when its slices fill a batch); with `all`
+   * (stop) they are finished now, in this task.
+   */
+  flushNow(all = false): void {
     if (this.batcher.isEmpty || !this.sender) return;
     this.deps.beforeDrain();
-    this.sender.enqueue(this.batcher.drain());
+    this.sender.enqueue(this.batcher.drain(all));
+  }
+
+  /** Sends everything queued before the call, waiting for its serialisation's idle slices (tracker.flush). */
+  async flushAll(): Promise<void> {
+    this.flushNow();
+    await this.batcher.serialized();
+    this.flushNow();
   }
 
   /** Resolves when everything queued is sent, or when sending has to wait (offline). */
@@ -129,7 +141,7 @@ export class Outbox {
   flushForUnload(): void {
     if (!this.sender) return;
     this.deps.beforeDrain();
-    this.sender.flushForUnload(this.batcher.drain());
+    this.sender.flushForUnload(this.batcher.drain(true));
   }
 
   /**

@@ -1,6 +1,6 @@
 import { TandemError } from '@tandem/protocol';
 import { backoffDelay } from './backoff.js';
-import { batchBody, splitBatch, type Batch, type Stream } from './batcher.js';
+import { batchBody, batchParts, splitBatch, type Batch, type Stream } from './batcher.js';
 import type { Compressor } from './compress.js';
 import type { UnloadHandoff } from './handoff.js';
 import { recordsToBatches, type PendingStore } from './pending-store.js';
@@ -181,7 +181,7 @@ export class Sender {
     }
 
     this.inFlight = batch;
-    const body = await this.deps.compressor.compress(batchBody(batch));
+    const body = await this.deps.compressor.compress(batchBody(batch), batchParts(batch));
     const size = typeof body === 'string' ? body.length : body.byteLength;
     // keepalive lets the request outlive a navigation that happens while it is in flight.
     const keepalive = this.keepalive.take(size);

@@ -180,7 +180,7 @@ export class Tracker {
       for (const u of this.uninstallers.splice(0)) this.guard.run('uninstall', u);
       this.outbox.stopFlushTimer();
       this.opener.cancelRetry();
-      this.outbox.flushNow();
+      this.outbox.flushNow(true);
     });
     // Whatever could not be sent in time waits in IndexedDB for a later page load.
     await this.outbox.close(STOP_FLUSH_TIMEOUT_MS);
@@ -240,7 +240,8 @@ export class Tracker {
 
   /** Sends everything pending now; resolves when sent or when sending has to wait (offline). */
   async flush(): Promise<void> {
-    this.guard.run('flush', () => this.outbox.flushNow());
+    // Events still being serialised in idle slices (a big snapshot) are waited for, not finished in one task.
+    await this.outbox.flushAll().catch((err) => this.guard.report(err, 'flush'));
     await this.outbox.settled();
   }
 
@@ -327,7 +328,7 @@ export class Tracker {
     // it: building it reads the time zone (Intl's first use loads ICU data, 10–50 ms of main thread)
     // and the page's first frame after start() should wait for rrweb's snapshot only. The snapshot
     // and anything recorded meanwhile wait in preStart; idle comes within IDLE_MAX_WAIT_MS.
-    await new Promise<void>((resolve) => whenIdle(resolve));
+    await new Promise<void>((resolve) => whenIdle(() => resolve()));
     // Batches left by an earlier page are read once the session is known: its ackSeq tells which
     // of them (copies stored at unload) the server already has.
     const result = await this.opener.open(false);

@@ -8,12 +8,13 @@ import { PACK_MAX_VERSION, packVersionFor } from '../src/pack-source.js';
  * CompressionStream: what each packing version puts on the wire. The backend's side of the same formats is
  * backend/test/ingest-pack.test.ts.
  */
-function startWorker(): (msg: { id: number; text: string; pack: number }) => Promise<Buffer> {
+function startWorker(): (msg: { id: number; text: string; pack: number; parts?: boolean }, before?: { id: number; part: string }[]) => Promise<Buffer> {
   const self: { onmessage?: (ev: { data: unknown }) => void; postMessage: (m: any) => void } = { postMessage: () => {} };
   new Function('self', COMPRESS_WORKER_SOURCE)(self);
-  return (msg) =>
+  return (msg, before = []) =>
     new Promise((resolve, reject) => {
       self.postMessage = (m) => (m.buf ? resolve(Buffer.from(m.buf)) : reject(new Error(m.error)));
+      for (const p of before) self.onmessage!({ data: p });
       self.onmessage!({ data: msg });
     });
 }
@@ -45,6 +46,16 @@ describe('compression worker', () => {
     expect(JSON.parse(gunzipSync(v1).toString('utf8'))).toMatchObject({ pack: 1, sessionId: 'sessionid0123456789', tabId: 'tabid0123456789' });
     const plain = await run({ id: 3, text: batch, pack: 0 });
     expect(gunzipSync(plain).toString('utf8')).toBe(batch);
+  });
+
+  it('a long body sent in parts (one message per page task) is joined before packing, surrogate pairs cut in two included', async () => {
+    const text = JSON.stringify({ v: 1, sessionId: 's0123456', tabId: 't0123456', events: [{ type: 5, data: { tag: 'x', payload: '😀é中'.repeat(50) }, timestamp: 5, seq: 0 }] });
+    const cut = text.indexOf('😀') + 1; // between the two halves of a surrogate pair
+    const parts = [{ id: 9, part: text.slice(0, cut) }, { id: 9, part: text.slice(cut, cut + 40) }];
+    const wire = await run({ id: 9, text: text.slice(cut + 40), pack: 0, parts: true }, parts);
+    expect(gunzipSync(wire).toString('utf8')).toBe(text);
+    // The parts of one body do not leak into the next.
+    expect(gunzipSync(await run({ id: 10, text: batch, pack: 0 })).toString('utf8')).toBe(batch);
   });
 
   it('a batch it cannot pack goes as given, still in version 2\'s zlib', async () => {
