@@ -12,7 +12,8 @@ import { loadavg } from 'node:os';
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import type { Browser, Page, Request } from 'playwright-core';
 import { EVALUATE_SHIM, LONGTASK_INIT, launchChromium } from './lib/browser.js';
-import { ensureTrackerBundle, readText } from './lib/bundles.js';
+import { resolve } from 'node:path';
+import { TRACKER_DIR, ensureTrackerBundle, readText } from './lib/bundles.js';
 import { columnSizes, findEventsTable, partsSize } from './lib/chdb-inspect.js';
 import { sessionPage } from './lib/fixtures.js';
 import { isMain } from './lib/main.js';
@@ -150,6 +151,8 @@ export async function runSessionBytes(opts: { seconds?: number; browser?: Browse
   const server = await startFixtureServer();
   server.routes.set('/session.html', { type: 'text/html', body: sessionPage() });
   server.routes.set('/tandem.js', { type: 'text/javascript', body: readText(tracker.path) });
+  // The idle chunk (pagehide gzip, the compression worker's source), as the backend serves it next to /tracker.js.
+  server.routes.set('/tracker-gzip.js', { type: 'text/javascript', body: readText(resolve(TRACKER_DIR, 'dist/tandem-gzip.js')) });
   const ingest = await startTandemIngest(server, { requireBackend: true });
   const backend = ingest.backend!;
   const browser = opts.browser ?? (await launchChromium());
@@ -284,7 +287,7 @@ export async function runSessionBytes(opts: { seconds?: number; browser?: Browse
       {
         bench: 'tracker-overhead (1-min session)',
         figure: `long tasks (≥ 50 ms, Long Tasks API) during the scripted minute after the first snapshot: ${laterLong.length ? `${laterLong.length}, longest ${Math.max(...laterLong).toFixed(0)} ms` : 'none'} (page with the Tandem tracker; the first snapshot's own task: ${snapshotTask.length ? `${snapshotTask[0].toFixed(0)} ms` : '< 50 ms'})`,
-        target: 'no tracker task > 50 ms after the first snapshot',
+        target: 'no tracker task > 50 ms after the first snapshot on a realistic session (DESIGN §10; this is the row judged)',
         met: laterLong.length === 0,
         gap: laterLong.length ? `${laterLong.length} long task(s), longest ${Math.max(...laterLong).toFixed(0)} ms` : undefined,
       },

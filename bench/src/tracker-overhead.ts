@@ -378,6 +378,9 @@ export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<Ov
         ingest = await startTandemIngest(server);
         const bundle = profileBundles?.tracker ?? process.env.TANDEM_BUNDLE ?? tracker.path;
         server.routes.set('/tandem.js', { type: 'text/javascript', body: readText(bundle) });
+        // The idle chunk /tracker.js fetches after the first snapshot (the pagehide gzip and the compression
+        // worker's source): served as the backend serves it, or the tracker compresses on the main thread.
+        server.routes.set('/tracker-gzip.js', { type: 'text/javascript', body: readText(resolve(TRACKER_DIR, 'dist/tandem-gzip.js')) });
         if (bundle !== tracker.path) notes.push(`Tandem bundle: ${bundle}`);
         notes.push(`Tandem ingest: ${ingest.describe}`);
       } catch (err) {

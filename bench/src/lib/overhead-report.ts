@@ -128,28 +128,49 @@ export function summarizeOverhead(inp: OverheadInput): ResultRow[] {
   }
   void notes;
 
-  // Longest tracker task after the first snapshot. Inside each mutation workload's task the recorder
-  // runs its MutationObserver callback (rrweb's work + Tandem's numbering/serialising of the events):
-  // its JS CPU time is windowScriptMs. Separately, any long task (>= 50 ms, Long Tasks API) that started
-  // after the first snapshot outside the workload windows.
-  const mutation = workloads.filter((w) => w !== inp.snapshotWorkload);
-  if (mutation.length && has('rrweb')) {
-    const perW = mutation.map((w) => ({ w, tandem: med('tandem', w, (r) => r.windowScriptMs), rrweb: med('rrweb', w, (r) => r.windowScriptMs) }));
-    const worstTask = perW.reduce((a, b) => (b.tandem > a.tandem ? b : a));
-    const later = max(results.filter((r) => r.variant === 'tandem').flatMap((r) => r.laterLongTasks));
-    const longest = Math.max(worstTask.tandem, Number.isFinite(later) ? later : 0);
-    const added = perW.map((x) => `${x.w} ${(x.tandem - x.rrweb).toFixed(0)}`).join(', ');
+  // Long tasks after the first snapshot, in two rows (issue 8). DESIGN §10's target ("no tracker task > 50 ms
+  // after the first snapshot on a realistic session") is judged on the scripted minute of the `bytes` bench
+  // (row "tracker-overhead (1-min session)"); here:
+  // 1. the tracker's OWN tasks: long tasks (>= 50 ms, Long Tasks API, wall time) that started after the first
+  //    snapshot outside the workload's window — the tracker's idle-time serialising, hand-off to the worker,
+  //    requests — per workload, with plain rrweb's figure beside (it schedules nothing: normally none). Checked
+  //    against the same 50 ms: these tasks are the tracker's alone on any page.
+  // 2. informative: the storm workloads' longest task, which is rrweb's own MutationObserver callback (median JS
+  //    CPU in the workload's task; plain rrweb with Tandem's options beside it) and what Tandem adds to it.
+  const perRun = (v: VariantName, w: Workload) => results.filter((r) => r.variant === v && r.workload === w);
+  const worstLater = (v: VariantName, w: Workload) => max(perRun(v, w).flatMap((r) => r.laterLongTasks));
+  const fmtLater = (x: number) => (Number.isFinite(x) ? fmtMs(x) : 'none');
+  if (has('tandem')) {
+    const own = workloads.map((w) => ({ w, tandem: worstLater('tandem', w), rrweb: has('rrweb') ? worstLater('rrweb', w) : NaN, runs: perRun('tandem', w).length, withLong: perRun('tandem', w).filter((r) => r.laterLongTasks.length > 0).length }));
+    const worst = own.reduce((a, b) => ((Number.isFinite(b.tandem) ? b.tandem : 0) > (Number.isFinite(a.tandem) ? a.tandem : 0) ? b : a));
+    const value = Number.isFinite(worst.tandem) ? worst.tandem : 0;
     rows.push(
       atMost(
         bench,
-        `longest tracker task after the first snapshot: ${fmtMs(longest)} = its MutationObserver callback on ${worstTask.w} (median JS CPU; plain rrweb's own callback there: ${fmtMs(worstTask.rrweb)}; ` +
-          `Tandem minus rrweb per workload, ms: ${added}); separate tasks ≥ 50 ms after the snapshot: ${Number.isFinite(later) ? fmtMs(later) : 'none'}; ${loads}`,
-        longest,
+        `tracker's own tasks ≥ 50 ms after the first snapshot, outside the workloads' MutationObserver callbacks (Long Tasks API, wall ms; longest over all runs): ` +
+          own.map((x) => `${x.w} ${fmtLater(x.tandem)} (${x.withLong} of ${x.runs} runs; plain rrweb ${fmtLater(x.rrweb)})`).join(', ') +
+          `; the target is judged on a realistic session: the bytes bench's scripted minute, row "tracker-overhead (1-min session)"; ${loads}`,
+        value,
         50,
-        'no tracker task > 50 ms after the first snapshot',
+        'no tracker task > 50 ms after the first snapshot (its own tasks, per workload)',
         ' ms',
       ),
     );
+  }
+  const mutation = workloads.filter((w) => w !== inp.snapshotWorkload);
+  if (mutation.length && has('rrweb') && has('tandem')) {
+    const perW = mutation.map((w) => ({ w, tandem: med('tandem', w, (r) => r.windowScriptMs), rrweb: med('rrweb', w, (r) => r.windowScriptMs) }));
+    const worstTask = perW.reduce((a, b) => (b.tandem > a.tandem ? b : a));
+    const added = perW.map((x) => `${x.w} ${(x.tandem - x.rrweb).toFixed(0)}`).join(', ');
+    rows.push({
+      bench,
+      figure:
+        `informative — the storm workloads' longest task is rrweb's own MutationObserver callback: ${fmtMs(worstTask.tandem)} with Tandem on ${worstTask.w} (median JS CPU in the workload's task), ` +
+        `plain rrweb's own callback there ${fmtMs(worstTask.rrweb)}; Tandem minus rrweb per workload, ms: ${added}; ${loads}`,
+      target: 'not the §10 target (a mutation storm of this size is a long task with any recorder); shown beside plain rrweb',
+      met: null,
+      gap: 'informative row',
+    });
   }
   return rows;
 }
