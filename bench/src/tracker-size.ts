@@ -3,7 +3,7 @@
  *
  * - Each chunk AS SERVED by a running backend (startServer, in this process): /tracker.js, the chunks it
  *   fetches when the page is idle after the first snapshot (/tracker-assist.js: the live assist plugin and
- *   its socket.io client; /tracker-gzip.js: the pagehide path's sync gzip) and the WebRTC chunk
+ *   its socket.io client; /tracker-gzip.js: the pagehide path's sync gzip and the compression worker's source) and the WebRTC chunk
  *   (/tracker-rtc.js, only when a call or control needs it), requested with `Accept-Encoding: br`, `gzip`
  *   and none, the wire body measured as it came (node:http does not decode), and checked to decode to
  *   the identity bytes.
@@ -33,7 +33,7 @@ const ANCHORS = 'anchors: OpenReplay ≈ 26 KB br, Sentry+replay ≈ 36 KB gz';
 const CHUNKS = [
   { path: '/tracker.js', what: 'first script' },
   { path: '/tracker-assist.js', what: 'assist plugin + socket.io-client, at idle after the first snapshot' },
-  { path: '/tracker-gzip.js', what: 'sync gzip for pagehide, at idle after the first snapshot' },
+  { path: '/tracker-gzip.js', what: "sync gzip for pagehide + the compression worker's source, at idle after the first snapshot" },
   { path: '/tracker-rtc.js', what: 'WebRTC chunk, when a call or control needs it' },
 ];
 
