@@ -182,6 +182,7 @@ export function lazyAssist(options: LazyAssistOptions = {}, deps: LazyAssistDeps
         sentEvents: 0,
         runs: 0,
         gaps: 0,
+        reusedRuns: 0,
         emitted: {},
         connects: 0,
         clock: null,

@@ -1,4 +1,4 @@
-import type { AgentPresence, Guard, TabToServerEvents, TandemEvent } from '@tandem/protocol';
+import type { AgentPresence, Guard, ResyncReason, TabToServerEvents, TandemEvent } from '@tandem/protocol';
 import { io as realIo } from 'socket.io-client';
 import { measureClock, type ClockOffset } from './clock.js';
 import { Forwarder, createMacrotask } from './forwarder.js';
@@ -8,6 +8,7 @@ import type { AssistHost, AssistSession } from './host.js';
 import { PageInfo } from './page-info.js';
 import { classifyConnectError, connectErrorCode, retryDelay, type ConnectFailureKind } from './retry.js';
 import { RTC_EVENTS, createRtcBridge } from './rtc-bridge.js';
+import { RUN_LOG_KEEP_MS, RunLog } from './run-log.js';
 import type { AssistDeps, AssistOptions, AssistPlugin, AssistState, IoFactory, TabSocket } from './types.js';
 import { createUi, type AssistUi } from './ui.js';
 import { Viewing } from './viewing.js';
@@ -45,6 +46,11 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   let ui: AssistUi | null = null;
   let unsubForward: (() => void) | null = null;
   let unsubPage: (() => void) | null = null;
+  /** The bus's current run, kept while someone watches and RUN_LOG_KEEP_MS after (run-log.ts). */
+  const runLog = new RunLog();
+  let unsubRunLog: (() => void) | null = null;
+  let runLogTimer: ReturnType<typeof setTimeout> | null = null;
+  let reusedRuns = 0;
 
   let connected = false;
   let connects = 0;
@@ -108,15 +114,37 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
 
   // ------------------------------------------------------------------ forwarding
 
-  const stopForwarding = () => {
+  const dropRunLog = () => {
+    if (runLogTimer) clearTimeout(runLogTimer);
+    runLogTimer = null;
+    if (unsubRunLog) unsubRunLog();
+    unsubRunLog = null;
+    runLog.clear();
+  };
+
+  /** Taps the bus for the run log (before any snapshot is taken, so it sees that snapshot's Meta). */
+  const keepRunLog = () => {
+    if (runLogTimer) clearTimeout(runLogTimer);
+    runLogTimer = null;
+    if (!unsubRunLog && host) unsubRunLog = host.bus.subscribe(guard.wrap('run log', (e: TandemEvent) => runLog.push(e)) as (e: TandemEvent) => void);
+  };
+
+  /**
+   * `keepRun`: the agents left or the socket dropped, and an agent coming back within RUN_LOG_KEEP_MS
+   * may get the run kept so far. Not after the user's Stop or Decline: a later watch starts afresh.
+   */
+  const stopForwarding = (keepRun = false) => {
     viewing.deferredStart = false;
     if (unsubForward) unsubForward();
     unsubForward = null;
     forwarder?.stop();
+    if (!keepRun) dropRunLog();
+    else if (unsubRunLog && !runLogTimer) runLogTimer = setTimeout(guard.wrap('run log expiry', dropRunLog), RUN_LOG_KEEP_MS);
   };
 
-  const startForwarding = () => {
+  const startForwarding = (reason: 'join' | ResyncReason = 'join') => {
     if (!connected || !host || !forwarder) return;
+    keepRunLog();
     if (!unsubForward) {
       const fwd = forwarder;
       unsubForward = host.bus.subscribe(guard.wrap('forward', (e: TandemEvent) => fwd.push(e)) as (e: TandemEvent) => void);
@@ -124,8 +152,15 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     forwarder.start();
     // Synchronous in rrweb: Meta + FullSnapshot are on the bus (and queued) when this returns. The
     // first time, switching the recorder to live sampling (every keystroke) draws that snapshot itself.
+    // A new watcher ('join') of a page whose run is still kept gets that run instead: no serialize of
+    // the page. A resync ('gap', 'behind', 'manual', 'tab_switch') always gets a fresh snapshot: the
+    // agent asked for a new picture, and the same events would rebuild the same one.
     guard.run('snapshot', () => {
-      if (!host!.setLiveSampling?.(true)) host!.takeFullSnapshot();
+      if (host!.setLiveSampling?.(true)) return;
+      const run = reason === 'join' ? runLog.replay() : null;
+      if (!run) return host!.takeFullSnapshot();
+      reusedRuns++;
+      for (const e of run) forwarder!.push(e);
     });
     // The snapshot leaves now rather than on the forwarder's next task: the server sends `canvas:want`
     // right behind `live:start`, and that message's WebRTC set-up (capture, peer connection) would run
@@ -252,7 +287,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     clockRun++;
     // Forwarding now means someone watches: that tab reconnects ahead of the others (handshake.ts).
     if (socket?.io) paceReconnect(socket.io, unsubForward !== null);
-    stopForwarding();
+    stopForwarding(true);
     // Nothing stale is replayed on reconnect: the server sends live:start again and a new snapshot repairs it.
     if (socket) socket.sendBuffer = [];
     page.reset();
@@ -317,14 +352,14 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     s.on('connect_error', guard.wrap('connect_error', onConnectError));
     s.on(
       'live:start',
-      guard.wrap('live:start', () => {
-        if (viewing.onLiveStart()) startForwarding();
+      guard.wrap('live:start', (info?: { reason?: 'join' | ResyncReason }) => {
+        if (viewing.onLiveStart()) startForwarding(info?.reason ?? 'join');
       }),
     );
     s.on(
       'live:stop',
       guard.wrap('live:stop', () => {
-        stopForwarding();
+        stopForwarding(true);
         rtc.liveStopped();
       }),
     );
@@ -335,7 +370,11 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     );
     s.on(
       'consent:request',
-      guard.wrap('consent:request', (info: { agents: AgentPresence[] }) => viewing.onConsentRequest(info)),
+      guard.wrap('consent:request', (info: { agents: AgentPresence[] }) => {
+        // The user is asked about watching from now on: nothing kept from before goes to the agents.
+        dropRunLog();
+        viewing.onConsentRequest(info);
+      }),
     );
   };
 
@@ -403,6 +442,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
         sentEvents: forwarder?.sentEvents ?? 0,
         runs: forwarder?.runs ?? 0,
         gaps: forwarder?.gaps ?? 0,
+        reusedRuns,
         emitted: { ...emitted },
         connects,
         clock: clock && { ...clock },

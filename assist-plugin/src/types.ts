@@ -41,6 +41,8 @@ export interface AssistState {
   runs: number;
   /** Seq jumps seen on the bus while forwarding (each starts a new run). */
   gaps: number;
+  /** Joins answered with the run already on the bus (run-log.ts) instead of a new snapshot. */
+  reusedRuns: number;
   /** Every message the tab emitted, by event name (`tab:page`, `clock:ping`, `live:events`, ...). */
   emitted: Record<string, number>;
   /** Successful connections (1 + reconnects). */

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROTOCOL_VERSION } from '@tandem/protocol';
 import { AGENTS_GRACE_MS, createAssist, type AssistOptions } from '../src/plugin.js';
 import { RESUME_KEY_PREFIX } from '../src/handshake.js';
+import { RUN_LOG_KEEP_MS } from '../src/run-log.js';
 import { FakeHost, FakeSocket, fakeIo } from './fakes.js';
 import { FULL, META } from './helpers.js';
 
@@ -154,6 +155,9 @@ describe('assist plugin', () => {
     tick();
     expect(sock().liveBatches().length).toBe(3);
     expect(plugin.assistState().forwarding).toBe(false);
+    // The run log stays for RUN_LOG_KEEP_MS (an agent coming back gets it), then goes.
+    expect(host.listeners.size).toBe(2);
+    vi.advanceTimersByTime(RUN_LOG_KEEP_MS);
     expect(host.listeners.size).toBe(1); // only the cheap page-visit listener is left
   });
 
@@ -205,7 +209,69 @@ describe('assist plugin', () => {
     expect(sock().liveBatches()).toEqual([[0, 1]]);
     sock().fire('live:start', { reason: 'join' });
     tick();
-    expect(sock().liveBatches()).toEqual([[0, 1], [4, 5]]);
+    // The run kept on the bus (its snapshot and everything since, the drop included) is the new start.
+    expect(sock().liveBatches()).toEqual([[0, 1], [0, 1, 2, 3]]);
+    expect(host.snapshots).toBe(1);
+    expect(plugin.assistState()).toMatchObject({ runs: 2, reusedRuns: 1 });
+  });
+
+  it('a join within RUN_LOG_KEEP_MS gets the kept run (no new snapshot); a resync, a later join, Stop and a consent request take a fresh one', () => {
+    const { host, sock, tick, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('live:start', { reason: 'join' });
+    host.publish(); // 2
+    tick();
+    sock().fire('live:stop');
+    host.publish(); // 3: the page changed while nobody watched
+    sock().fire('live:start', { reason: 'join' });
+    expect(host.snapshots).toBe(1);
+    expect(sock().liveBatches().at(-1)).toEqual([0, 1, 2, 3]); // sent at once, as a snapshot is
+    host.publish(); // 4 follows the replayed run
+    tick();
+    expect(sock().liveBatches().at(-1)).toEqual([4]);
+    expect(plugin.assistState()).toMatchObject({ runs: 2, reusedRuns: 1 });
+
+    // A resync asks for a new picture: a fresh snapshot (which starts the next kept run).
+    sock().fire('live:start', { reason: 'gap' });
+    expect(host.snapshots).toBe(2);
+    expect(sock().liveBatches().at(-1)).toEqual([5, 6]);
+
+    // Nobody watched for RUN_LOG_KEEP_MS: nothing kept, a fresh snapshot.
+    sock().fire('live:stop');
+    vi.advanceTimersByTime(RUN_LOG_KEEP_MS);
+    sock().fire('live:start', { reason: 'join' });
+    expect(host.snapshots).toBe(3);
+    expect(sock().liveBatches().at(-1)).toEqual([7, 8]);
+
+    // The user's Stop drops what was kept.
+    plugin.stop();
+    sock().fire('live:start', { reason: 'join' });
+    expect(host.snapshots).toBe(4);
+    expect(sock().liveBatches().at(-1)).toEqual([9, 10]);
+
+    // So does a consent request: the user is asked about watching from then on.
+    sock().fire('live:stop');
+    sock().fire('consent:request', { agents: [{ id: 'a2', name: 'Bob', via: 'watch-link' }] });
+    plugin.answerConsent(true);
+    sock().fire('live:start', { reason: 'join' });
+    expect(host.snapshots).toBe(5);
+    expect(sock().liveBatches().at(-1)).toEqual([11, 12]);
+    expect(plugin.assistState().reusedRuns).toBe(1);
+  });
+
+  it('a kept run broken by a seq jump is not reused', () => {
+    const { host, sock, plugin } = setup();
+    host.setSession(S1);
+    sock().accept();
+    sock().fire('live:start', { reason: 'join' });
+    sock().fire('live:stop');
+    host.seq += 10; // the tracker renumbered (bfcache restore)
+    host.publish();
+    sock().fire('live:start', { reason: 'join' });
+    expect(host.snapshots).toBe(2);
+    expect(sock().liveBatches().at(-1)).toEqual([13, 14]);
+    expect(plugin.assistState().reusedRuns).toBe(0);
   });
 
   it('a watched tab whose connection is cut reconnects first (0–200 ms); an unwatched one keeps the normal pace', () => {

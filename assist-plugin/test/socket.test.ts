@@ -162,7 +162,10 @@ describe('assist plugin with a real socket.io server', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(h.batches.flat().length).toBe(before); // no replay until the server starts again
     h.sockets[1].emit('live:start', { reason: 'join' });
-    await until(() => h.batches.flat().length === before + 2);
-    expect(plugin.assistState().runs).toBe(2);
+    // The new start is the kept run (run-log.ts): its Meta + FullSnapshot and the 5 events since, in
+    // one message after the start, not socket.io's buffer replayed.
+    await until(() => h.batches.flat().length === before + 7);
+    expect(h.batches.at(-1)?.length).toBe(7);
+    expect(plugin.assistState()).toMatchObject({ runs: 2, reusedRuns: 1 });
   });
 });

@@ -65,7 +65,9 @@ export function relayBatch(tab: TabRoom, raw: unknown, deps: RelayDeps): RelayOu
   const { sessionId } = tab.session;
   const bytes = tab.lastPacketBytes;
   if (full.length) send(deps, full, { sessionId, tabId: tab.tabId, events }, bytes);
-  if (full.length || fromMeta.length) {
+  // A batch with a Meta begins a run: its last event may be older than the batch (a join answered
+  // with the run the tab kept, assist-plugin run-log.ts), so it says nothing about the stream's lag.
+  if ((full.length || fromMeta.length) && metaIndex < 0) {
     // Events carry the user's clock; clockOffsetMs = server − user (0 until measured).
     const lagMs = Date.now() - (events[events.length - 1].timestamp + tab.clockOffsetMs);
     if (lagMs >= 0 && lagMs < 600_000) deps.metrics.liveRelaySeconds.observe(lagMs / 1000);
