@@ -136,6 +136,8 @@ interface Series {
   nodes: number;
   joins: JoinSample[];
   errors: string[];
+  /** joins the user's page answered with the run it kept (assist-plugin run-log.ts), not a new snapshot; the uncounted first join included */
+  reusedRuns?: number;
 }
 
 function describeSeries(s: Series): string {
@@ -144,6 +146,7 @@ function describeSeries(s: Series): string {
   return (
     `${s.name}: p50 ${fmtMs(percentile(ff, 50), 0)}, p95 ${fmtMs(percentile(ff, 95), 0)}, max ${fmtMs(Math.max(...ff), 0)} over ${ff.length} joins` +
     (s.errors.length ? ` (${s.errors.length} failed: ${s.errors[0]})` : '') +
+    (s.reusedRuns !== undefined ? ` (${s.reusedRuns} of ${s.joins.length + 1} joins, the uncounted first one included, answered with the run the user's page kept instead of a new snapshot)` : '') +
     `; medians since navigation: HTML ${med((j) => j.htmlEnd)}, DOMContentLoaded ${med((j) => j.domContentLoaded)}, socket created ${med((j) => j.wsCreated)}, open ${med((j) => j.wsOpen)}, ` +
     `live:join sent ${med((j) => j.joinSent)}, user: live:start in ${med((j) => j.userStart)}, user: snapshot frame into WebSocket.send ${med((j) => j.userSnapshotSend)} ` +
     `(${fmtInt(median(s.joins.map((j) => j.snapshotChars ?? NaN).filter(Number.isFinite)))} chars), out of it ${med((j) => j.userSnapshotSent)}, ` +
@@ -252,6 +255,7 @@ export async function runJoin(opts: JoinOptions = {}): Promise<ResultRow[]> {
           // Baseline interleaved with the light page's joins (same moments, same machine load).
           if (kind.nodes === 0) await openAndTime(ctx, listUrl, 'list').then((x) => base.push(x), (err) => baseErrors.push((err as Error).message.split('\n')[0]));
         }
+        s.reusedRuns = (await assistState(user.page))?.reusedRuns;
       } finally {
         await user.close();
       }

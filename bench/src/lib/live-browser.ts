@@ -18,6 +18,8 @@ export interface AssistState {
   agents: { id: string; name: string }[];
   lastForwardedSeq: number;
   sentMessages: number;
+  /** joins answered with the kept run instead of a new snapshot (assist-plugin run-log.ts) */
+  reusedRuns?: number;
 }
 
 export interface LiveEnv {
