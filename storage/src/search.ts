@@ -70,6 +70,14 @@ export interface SearchOptions {
  * still checks at most 10× the rows it needs per round (each key checked costs granules of every part).
  */
 const MIN_PASS_RATE = 0.1;
+/**
+ * The re-check reads a granule per key and part, a few dozen at most: one thread does it faster than two (a second
+ * thread's pipeline and readers cost more than they share). Merged, 50 newest keys: 20 → 13 ms; 50 keys spread over
+ * the table: 38 → 32 ms (best of 9, load ~8).
+ */
+const RECHECK_SETTINGS = process.env.TANDEM_RECHECK_MT === '2' ? '' : '\n         SETTINGS max_threads = 1';
+/** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
+type Key = { s_ms: number | string; session_id?: string };
 
 export function createSearch(driver: Driver, db: string, opts: SearchOptions = {}) {
   const SS = `${db}.session_search`;
@@ -97,6 +105,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const rows: Raw[] = [];
     let hi: number | undefined; // exclusive upper bound of the next window (undefined: none beyond `upper`)
     let span = FIRST_WINDOW;
+    // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
+    let carry: Key[] = [];
+    let candidates = 0;
     for (;;) {
       let lo: number | undefined = span === Infinity ? undefined : (hi ?? anchor) - span;
       if (f.from !== undefined && (lo === undefined || lo <= f.from)) lo = undefined; // `from` bounds it already
@@ -105,9 +116,12 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       if (lo !== undefined) (windowTerms.push('started_at >= fromUnixTimestamp64Milli({lo:Int64})'), (params.lo = Math.floor(lo)));
       if (hi !== undefined) (windowTerms.push('started_at < fromUnixTimestamp64Milli({hi:Int64})'), (params.hi = Math.floor(hi)));
       params.childFrom = Math.floor(lo ?? f.from ?? 0) - CHILD_SLACK_MS;
-      const before = rows.length;
+      const before = rows.length + candidates;
       if (byKeys) {
-        rows.push(...(await newestByKeys(f, windowTerms, params, want - rows.length)));
+        const got = await newestByKeys(f, windowTerms, params, want - rows.length, carry, lo === undefined);
+        rows.push(...got.rows);
+        carry = got.carry;
+        candidates = carry.length;
       } else {
         const where = [...f.where, ...windowTerms];
         // FINAL reads every selected column of every row before it can apply WHERE (a filter must see the
@@ -125,7 +139,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       if (rows.length >= want || lo === undefined) break; // full, or that window reached the oldest allowed
       // Sized from everything covered so far (the last window alone made a page that cannot be filled crawl
       // back a day at a time, forever); a window that found nothing new means the rest is sparse: one scan.
-      span = rows.length === before ? Infinity : nextSpan(anchor - lo, rows.length, want);
+      // Keys carried unchecked count as matches here (a superset: most of them pass).
+      span = rows.length + candidates === before ? Infinity : nextSpan(anchor - lo, rows.length + candidates, want);
       hi = lo;
     }
     const sessions = rows.slice(0, limit).map(toSummary);
@@ -162,8 +177,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
    * duration) needs the delta rows; then the deltas are grouped, narrowed to the attribute matches by key.
    * When the re-check drops candidates (an older attribute version matched), the next keys are asked for.
    */
-  async function newestByKeys(f: Filters, windowTerms: string[], params: Record<string, unknown>, need: number): Promise<Raw[]> {
+  async function newestByKeys(f: Filters, windowTerms: string[], params: Record<string, unknown>, need: number, carried: Key[], final: boolean): Promise<{ rows: Raw[]; carry: Key[] }> {
     const out: Raw[] = [];
+    let carry = carried;
     const below: string[] = [];
     const counters = f.errors || f.durations.length > 0;
     // Counter filters group the delta rows by start alone when that stays a superset (see counterStartsSql).
@@ -171,7 +187,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     // By start, a key may stand for two sessions that started in the same millisecond: the re-check applies the
     // bounds (cursor) too.
     const recheck = byStart ? [...f.bounds, ...f.recheck] : f.recheck;
-    const keyOf = (k: { s_ms: number | string; session_id?: string }) => (byStart ? String(k.s_ms) : k.session_id ?? '');
+    const keyOf = (k: Key) => (byStart ? String(k.s_ms) : k.session_id ?? '');
     // How many re-checked keys passed so far: a round checks as many keys as that rate says it needs (a loose
     // candidate set, e.g. older attribute versions matching a common needle, took one round per few rows).
     let checkedSoFar = 0;
@@ -184,7 +200,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       const want = Math.min(Math.ceil((need - out.length) / rate), MAX_LIMIT + 1);
       const bounded = [...f.bounds, ...windowTerms, ...below];
       const attrWhere = [...bounded, ...f.children, ...f.attr];
-      let keys: { s_ms: number | string; session_id?: string }[];
+      let keys: Key[];
       let asked: number;
       if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
@@ -214,9 +230,16 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
            GROUP BY started_at, session_id ${f.durations.length ? `HAVING ${f.durations.join(' AND ')}` : ''}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
       }
-      if (keys.length === 0) return out;
       const seen = new Set<string>();
-      const unique = keys.filter((k) => !seen.has(keyOf(k)) && seen.add(keyOf(k)));
+      // Keys carried from newer windows come first: every one of them is newer than this window's.
+      const unique = [...carry, ...keys].filter((k) => !seen.has(keyOf(k)) && seen.add(keyOf(k)));
+      const carriedNow = carry.length;
+      carry = [];
+      if (unique.length === 0) return { rows: out, carry };
+      // The window gave all its keys and too few to fill the page: they go along to the next (older) window
+      // unchecked, and one re-check serves both. A re-check costs ~10–20 ms even for a few keys (FINAL's setup,
+      // a granule of every column), and a rare filter's first window yields a handful of keys.
+      if (!final && keys.length < asked && unique.length < want) return { rows: out, carry: unique };
       // The newest `want` keys only: extra keys were asked for in case versions repeat a session, and each
       // one re-checked costs granules of every part (the re-check is most of a rare filter's time). When the
       // re-check drops some, the next round starts below the last key checked.
@@ -233,7 +256,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
            : `(started_at, session_id) IN (
            SELECT fromUnixTimestamp64Milli(k.1, 'UTC'), k.2 FROM (SELECT arrayJoin(arrayZip({kTs:Array(Int64)}, {kIds:Array(String)})) AS k))`}
          ${recheck.length ? `WHERE ${recheck.join(' AND ')}` : ''}
-         ORDER BY started_at DESC, session_id DESC`,
+         ORDER BY started_at DESC, session_id DESC${RECHECK_SETTINGS}`,
         // Child subqueries in the re-check (the URL's visited pages) start at the oldest candidate's start less the slack,
         // not the window's: a rare filter's window is the whole table, its page_visits lookups by id then read a granule
         // of every day's partition.
@@ -243,11 +266,13 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       checkedSoFar += checked.length;
       passedSoFar += found.length;
       // Enough, or every key of the window was checked: done.
-      if (out.length >= need || (keys.length < asked && checked.length === unique.length)) return out;
+      if (out.length >= need || (keys.length < asked && checked.length === unique.length)) return { rows: out, carry: [] };
       const last = checked.length < unique.length ? checked[checked.length - 1] : keys[keys.length - 1];
       below.splice(0, 1, '(started_at, session_id) < (fromUnixTimestamp64Milli({bTs:Int64}), {bId:String})');
       // By start: every session of that start was checked, so the next round starts below it ('' < any id).
       params = { ...params, bTs: Number(last.s_ms), bId: byStart ? '' : last.session_id };
+      // Carried keys left unchecked lie above this window: `below` cannot find them again, so they stay carried.
+      carry = unique.slice(checked.length, carriedNow);
     }
   }
 
