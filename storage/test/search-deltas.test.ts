@@ -55,7 +55,8 @@ function generate(): { rounds: Rows[]; attrs: Rows[] } {
   for (let i = 0; i < SESSIONS; i++) {
     const id = `s-${String(i).padStart(4, '0')}`;
     // Spread over 28 days (within the 30 days of retention: older child partitions would expire), a few
-    // sessions sharing a start time (the key's tie-break is the id).
+    // sessions sharing a start time (the key's tie-break is the id; half of them with errors: the chart keys
+    // error totals by start and must take such starts apart).
     const startedAt = i % 25 === 0 ? NOW - 3 * DAY : NOW - Math.floor(rand() * 28 * DAY);
     const browser = pick(['Chrome', 'Firefox', 'Safari', 'Samsung Internet']);
     const os = pick(['Windows 10', 'macOS', 'iOS', 'Android']);
@@ -86,7 +87,7 @@ function generate(): { rounds: Rows[]; attrs: Rows[] } {
         visitor_id: knowsAttributes ? `v-${i % 50}` : '', user_id: userId,
         started_at: chTime(startedAt), first_event_at: chTime(startedAt + lo), last_event_at: chTime(startedAt + hi),
         first_url: knowsAttributes ? firstUrl : '', last_url: lastUrl,
-        referrer: '', page_count: 1, event_count: 10 + d, error_count: rand() < 0.15 ? 1 + d : 0, console_error_count: 0, click_count: d,
+        referrer: '', page_count: 1, event_count: 10 + d, error_count: rand() < 0.15 || (i % 50 === 0 && d === 0) ? 1 + d : 0, console_error_count: 0, click_count: d,
         tab_ids: [`t${d % 2}`], user_agent: '', browser: knowsAttributes ? browser : '', browser_version: '120',
         os: knowsAttributes ? os : '', device: knowsAttributes ? device : '', screen: '', language: '', timezone: '', country: '',
       });
@@ -209,6 +210,7 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
 
   const statsCases: [string, SessionQuery][] = [
     ['everything', {}], ['errors', { hasErrors: true }], ['browser + errors', { browser: 'safari', hasErrors: true }],
+    ['browser (errors counted per session where starts tie)', { browser: 'chrome' }], ['browser + errors, another', { browser: 'firefox', hasErrors: true }],
     ['user id (the newest one only)', { userId: 'user-3' }], ['OS prefix and device', { os: 'windows', device: 'desktop' }],
     ['custom event + time range', { event: 'purchase', from: NOW - 20 * DAY }], ['visited page', { page: 'cart' }],
     ['URL (the FINAL path)', { url: 'checkout' }], ['duration (the FINAL path)', { minDuration: 20 * 60_000 }],
