@@ -245,18 +245,23 @@ export class PlayerController {
       return;
     }
     this.error = null;
-    // The window's read, asset rewrite and the page's updates for them ran in this task (promise
-    // continuations): the Replayer's build gets a task of its own.
-    await nextTask();
-    if (token !== this.#token) return;
-    await this.#swap(window, events, target, token);
+    // A frame is on screen (a seek): the window's read, asset rewrite and the page's updates for them ran
+    // in this task (promise continuations), so the Replayer's build gets a task of its own. The first
+    // frame has nothing to keep responsive and is built at once (each task boundary can cost the page a
+    // render of its own before the frame).
+    const sliced = this.#mounted !== null;
+    if (sliced) {
+      await nextTask();
+      if (token !== this.#token) return;
+    }
+    await this.#swap(window, events, target, token, sliced);
   }
 
   /**
    * Builds a Replayer for `window` off screen, positions it at `target` over a few tasks (the shown
    * frame stays meanwhile), then shows it and removes the old one. A newer move (token) abandons it.
    */
-  async #swap(window: ReplayWindow, events: TandemEvent[], target: number, token: number): Promise<void> {
+  async #swap(window: ReplayWindow, events: TandemEvent[], target: number, token: number, sliced: boolean): Promise<void> {
     const stage = this.#stage;
     if (!stage) return;
     const host = document.createElement('div');
@@ -293,7 +298,7 @@ export class PlayerController {
     });
     performance.mark('tandem:replayer-built');
     const scrolls = new DeferredScrolls(replayer.iframe.contentWindow);
-    if (!(await this.#fastForward(replayer, events, Math.max(0, target - mounted.base), scrolls, token))) {
+    if (!(await this.#fastForward(replayer, events, Math.max(0, target - mounted.base), scrolls, token, sliced))) {
       this.#unmount(mounted);
       return;
     }
@@ -311,12 +316,16 @@ export class PlayerController {
   }
 
   /**
-   * Applies `events` up to `local` (ms since the first) to a new, hidden Replayer: the keyframe first,
-   * then slices of POSITION_SLICE_MS, each in its own task. Each `pause(at)` applies only the events
+   * Applies `events` up to `local` (ms since the first) to a new, hidden Replayer. `sliced` (a seek): the
+   * keyframe first, then slices of POSITION_SLICE_MS, each in its own task; else all in this task. Each `pause(at)` applies only the events
    * since the previous one (rrweb's play skips those up to its last played event). False when a newer
    * move came meanwhile.
    */
-  async #fastForward(replayer: Replayer, events: readonly TandemEvent[], local: number, scrolls: DeferredScrolls, token: number): Promise<boolean> {
+  async #fastForward(replayer: Replayer, events: readonly TandemEvent[], local: number, scrolls: DeferredScrolls, token: number, sliced: boolean): Promise<boolean> {
+    if (!sliced) {
+      scrolls.during(() => replayer.pause(local));
+      return true;
+    }
     const t0 = events[0].timestamp;
     let next = snapshotBoundary(events, t0 + local);
     let at = next < events.length ? Math.min(local, events[next].timestamp - t0) : local;
