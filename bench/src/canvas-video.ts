@@ -4,8 +4,10 @@
  * - **First canvas frame**: agent opens `#/live/<id>` in a new tab (signed in, assets cached) → the first
  *   frame of the canvas video is presented in the live view (requestVideoFrameCallback on
  *   `[data-testid=assist-canvas-video]`), ms since the tab's navigation start; CANVAS_REPS joins (the tab
- *   closes between and the bench waits until the user's page stopped streaming). Baseline in the same
- *   joins: the replayed DOM's first frame (the page's heading drawn, as in the join bench).
+ *   closes between and the bench waits until the user's page stopped streaming; the user's page reloads
+ *   before each join, so each is a first join answered with a new snapshot, not a re-join answered with
+ *   the run the page kept). Baseline in the same joins: the replayed DOM's first frame (the page's
+ *   heading drawn, as in the join bench).
  * - **Where the first frame's time goes**: per join, each step in ms since the agent's navigation start
  *   (join sent, first live:events, the user's canvas:want, offer out / in, answer, ICE and DTLS up, the
  *   video element, the first frame received and presented, the DOM's first frame), medians printed and
@@ -22,7 +24,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { BENCH_PROJECT_KEY } from './lib/backend-child.js';
-import { agentContext, openUser, startLiveEnv, waitFor, liveViewState, type UserTab } from './lib/live-browser.js';
+import { agentContext, freshUserPage, openUser, startLiveEnv, waitFor, liveViewState, type UserTab } from './lib/live-browser.js';
 import {
   AGENT_TIMELINE_RULES, CANVAS_WATCH_INIT, PC_TAP_INIT, USER_TIMELINE_RULES, canvasUserPage, fpsOf, mainThreadCpuMs, rtcOf, timelineInit, WEBRTC_ARGS,
 } from './lib/assist-bench.js';
@@ -138,6 +140,9 @@ export async function runCanvasVideo(opts: CanvasVideoOptions = {}): Promise<Res
       // i = -1: one join first, not counted (as `join` does: an agent who used the live view before has
       // its code compiled and cached); its figure is printed in the row's note.
       for (let i = -1; i < reps; i++) {
+        // A first join, as for a session nobody watched in the last minute: the user's page reloads, so
+        // its plugin answers with a new snapshot (not the run it keeps for a re-join within 60 s).
+        await freshUserPage(user);
         const view = await ctx.newPage();
         try {
           await user.page.evaluate(() => (window as any).__tlReset());

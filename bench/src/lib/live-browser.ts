@@ -108,6 +108,17 @@ export async function openUser(env: LiveEnv, opts: { path?: string; nodes?: numb
   return { context, page, sessionId, close: () => context.close() };
 }
 
+/**
+ * The user's page reloads (same session; a new assist plugin, so no run kept from an earlier watch: the
+ * next join is a first join, answered with a new snapshot) and its assist socket reconnects.
+ */
+export async function freshUserPage(user: UserTab): Promise<void> {
+  await user.page.reload();
+  await waitFor('the assist socket to connect after the reload', async () => (await assistState(user.page))?.connected, 20_000, 100);
+  // Let the tracker's idle-time work after its first snapshot finish, as on a page open for a while.
+  await user.page.waitForTimeout(500);
+}
+
 /** `Tandem('assistState', cb)` of the assist plugin (null when the plugin does not answer). */
 export function assistState(page: Page): Promise<AssistState | null> {
   return page.evaluate(
