@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, type Plugin, type Rollup } from 'vite';
 
 // The backend serves dist/ at `/` and its assets under `/assets/`; in development the Vite server
 // forwards everything the dashboard talks to (API, ingest, tracker, demo site) to a local backend.
@@ -18,6 +18,27 @@ const shims = {
   buffer: require.resolve('buffer/'),
   process: require.resolve('process/browser.js'),
 };
+
+type Bundle = Rollup.OutputBundle;
+
+/** The entry chunks' file names. */
+function entryChunks(bundle: Bundle): string[] {
+  return Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry).map((c) => c.fileName);
+}
+
+/** `from` and every chunk they import statically, with the CSS each imports (file names, in visit order). */
+function chunkClosure(bundle: Bundle, from: string[]): Set<string> {
+  const files = new Set<string>();
+  const visit = (fileName: string) => {
+    const chunk = bundle[fileName];
+    if (!chunk || chunk.type !== 'chunk' || files.has(fileName)) return;
+    files.add(fileName);
+    for (const css of chunk.viteMetadata?.importedCss ?? []) files.add(css);
+    chunk.imports.forEach(visit);
+  };
+  from.forEach(visit);
+  return files;
+}
 
 /**
  * The session page's chunks (its JS, what it imports, their CSS), listed in index.html as
@@ -37,21 +58,8 @@ function sessionChunkList(): Plugin {
         const page = Object.values(bundle).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith('/pages/session/SessionPage.svelte'));
         if (!page || page.type !== 'chunk') return [];
         // What the entry loads itself (its static imports and their CSS) is already in the page.
-        const closure = (from: string[]) => {
-          const files = new Set<string>();
-          const visit = (fileName: string) => {
-            const chunk = bundle[fileName];
-            if (!chunk || chunk.type !== 'chunk' || files.has(fileName)) return;
-            files.add(fileName);
-            for (const css of chunk.viteMetadata?.importedCss ?? []) files.add(css);
-            chunk.imports.forEach(visit);
-          };
-          from.forEach(visit);
-          return files;
-        };
-        const entries = Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry).map((c) => c.fileName);
-        const loaded = closure(entries);
-        const files = [...closure([page.fileName])].filter((f) => !loaded.has(f));
+        const loaded = chunkClosure(bundle, entryChunks(bundle));
+        const files = [...chunkClosure(bundle, [page.fileName])].filter((f) => !loaded.has(f));
         return [{ tag: 'script', children: `window.__tandemSessionChunks=${JSON.stringify(files.map((f) => `/${f}`))};`, injectTo: 'head-prepend' }];
       },
     },
@@ -81,34 +89,15 @@ function liveEarlyJoin(): Plugin {
         const bundle = ctx.bundle ?? {};
         const chunk = Object.values(bundle).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith('/pages/live/early-join.ts'));
         if (!chunk || chunk.type !== 'chunk') return [];
-        // The chunk and what it imports, preloaded together (no import-by-import waterfall).
-        const files = new Set<string>();
-        const visit = (fileName: string) => {
-          const c = bundle[fileName];
-          if (!c || c.type !== 'chunk' || files.has(fileName)) return;
-          files.add(fileName);
-          c.imports.forEach(visit);
-        };
-        visit(chunk.fileName);
+        // The chunk and what it imports (JS only), preloaded together (no import-by-import waterfall).
+        const files = new Set([...chunkClosure(bundle, [chunk.fileName])].filter((f) => f.endsWith('.js')));
         const list = JSON.stringify([...files].map((f) => `/${f}`));
         // The live page's own chunks (rrweb, the view; JS only) minus what the entry loads itself, for early-join.ts
         // to preload once the join is out (`preloadLivePage`): App.svelte imports them only after the entry's long
         // evaluation. Not from here: ~400 KB more read from the cache at once delayed the early join's own chunk.
         const page = Object.values(bundle).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith('/pages/live/LivePage.svelte'));
-        const closure = (from: string[]) => {
-          const out = new Set<string>();
-          const walk = (fileName: string) => {
-            const c = bundle[fileName];
-            if (!c || c.type !== 'chunk' || out.has(fileName)) return;
-            out.add(fileName);
-            for (const css of c.viteMetadata?.importedCss ?? []) out.add(css);
-            c.imports.forEach(walk);
-          };
-          from.forEach(walk);
-          return out;
-        };
-        const entries = closure(Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry).map((c) => c.fileName));
-        const pageFiles = page ? [...closure([page.fileName])].filter((f) => f.endsWith('.js') && !entries.has(f) && !files.has(f)) : [];
+        const entries = chunkClosure(bundle, entryChunks(bundle));
+        const pageFiles = page ? [...chunkClosure(bundle, [page.fileName])].filter((f) => f.endsWith('.js') && !entries.has(f) && !files.has(f)) : [];
         const pageList = JSON.stringify(pageFiles.map((f) => `/${f}`));
         // The same test as early-join.ts `liveJoinTarget` (which decides, as the chunk evaluates): a live view only.
         // The URL is the one engine.io-client builds for the page's origin (EIO=4, websocket, default path);
