@@ -5,6 +5,7 @@ import { PROJECT_KEY } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
 import { loginOn, startCluster, type Cluster } from './support/cluster.js';
 import { joinSession, rawAgent, requestFeature } from './support/assist.js';
+import { joinSeeingTabs } from './support/cluster-tabs.js';
 
 /**
  * Issue 9: messages between nodes go to the node that needs them (live/cluster-bus.ts,
@@ -182,12 +183,7 @@ describe('three nodes: a room is heard only by the nodes that have a part in it'
     sockets.push(agent);
     const got: LiveEventsMessage[] = [];
     agent.on('live:events', (m) => got.push(m));
-    await waitFor('a join that sees both tabs', async () => {
-      const r = await joinSession(agent, first.sessionId);
-      if (r.ok && r.session.tabs.length === 2) return r;
-      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
-      return null;
-    }, 30_000, 200);
+    await joinSeeingTabs(agent, first.sessionId, 2);
     expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
     const snapshots = () => got.filter((m) => m.tabId === first.tabId && m.events.some((e) => e.type === 2)).length;
     await waitFor('tab 1 snapshot at the agent', async () => snapshots() >= 1, 30_000);

@@ -9,7 +9,7 @@ import { ADMIN } from './support/backend-process.js';
 import { launchChromium, waitFor } from './support/browser.js';
 import { loginOn, nodeMetric, redisCli, startCluster, type Cluster } from './support/cluster.js';
 import { joinSession, requestFeature, type AgentSocket } from './support/assist.js';
-import { clusterTabs, collect, connected, hrefsOf } from './support/cluster-tabs.js';
+import { clusterTabs, collect, connected, hrefsOf, joinSeeingTabs } from './support/cluster-tabs.js';
 
 /**
  * Issue 9, what the first cluster tests left out: one session whose tabs sit on two nodes at once, and
@@ -53,12 +53,7 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     // An agent on node A (where tab 1's socket is) sees both tabs.
     const { agent, cookie } = await agentOn(A.url);
     const got = collect(agent);
-    const joined = (await waitFor('a join that sees both tabs', async () => {
-      const r = await joinSession(agent, first.sessionId);
-      if (r.ok && r.session.tabs.length === 2) return r;
-      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
-      return null;
-    }, 30_000, 200)) as JoinResult;
+    const joined = await joinSeeingTabs(agent, first.sessionId, 2);
     expect(joined.session.tabs.map((t) => t.tabId).sort()).toEqual([first.tabId, second.tabId].sort());
     // The live list (HTTP, any node) has the session once, with both tabs.
     const listed = (await (await fetch(`${A.url}/api/v1/live`, { headers: { cookie } })).json()) as { sessions: LiveSession[] };

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import {
-  ASSIST_NAMESPACE, PROTOCOL_VERSION, type AssistFeature, type LiveEventsMessage, type PendingRequest, type StartResponse,
+  ASSIST_NAMESPACE, PROTOCOL_VERSION, type AssistFeature, type JoinResult, type LiveEventsMessage, type PendingRequest, type StartResponse,
 } from '@tandem/protocol';
 import { PROJECT_KEY } from './backend-process.js';
 import { waitFor } from './browser.js';
@@ -39,6 +39,16 @@ export function collect(socket: AgentSocket): LiveEventsMessage[] {
 
 export const hrefsOf = (got: LiveEventsMessage[], tabId: string) =>
   got.filter((m) => m.tabId === tabId).flatMap((m) => m.events).filter((e) => e.type === 4).map((e) => (e.data as { href: string }).href);
+
+/** Joins until the session shows `tabs` tabs (a tab on another node is known there a moment later); leaves a join that saw fewer. */
+export function joinSeeingTabs(agent: AgentSocket, sessionId: string, tabs: number): Promise<JoinResult> {
+  return waitFor(`a join that sees ${tabs === 2 ? 'both' : tabs} tabs`, async () => {
+    const r = await joinSession(agent, sessionId);
+    if (r.ok && r.session.tabs.length === tabs) return r;
+    if (r.ok) agent.emit('live:leave', { sessionId });
+    return null;
+  }, 30_000, 200) as Promise<JoinResult>;
+}
 
 /** Every socket opened through the kit is kept here, for the test file's afterAll to disconnect. */
 export function clusterTabs(cluster: () => Cluster, sockets: Socket[]) {
@@ -114,12 +124,7 @@ export function clusterTabs(cluster: () => Cluster, sockets: Socket[]) {
     await waitFor('node B serving the session', async () => (await cluster().nodeOfSession(first.sessionId)) === 1, 30_000, 50);
     const { agent } = await agentOn(A.url);
     const got = collect(agent);
-    await waitFor('a join that sees both tabs', async () => {
-      const r = await joinSession(agent, first.sessionId);
-      if (r.ok && r.session.tabs.length === 2) return r;
-      if (r.ok) agent.emit('live:leave', { sessionId: first.sessionId });
-      return null;
-    }, 30_000, 200);
+    await joinSeeingTabs(agent, first.sessionId, 2);
     expect(await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r))).toMatchObject({ ok: true });
     await waitFor('tab 1 snapshot', async () => hrefsOf(got, first.tabId).length >= 1, 30_000);
     return { first, one, two, agent, got };
