@@ -132,6 +132,15 @@ export default defineConfig({
     assetsDir: 'assets',
     emptyOutDir: true,
     target: 'es2022',
+    rolldownOptions: {
+      output: {
+        // Vite's helper that wraps every `import()` (it preloads the imported chunk's dependencies) in
+        // a chunk of its own: left to itself the bundler put it in the app's entry chunk, and the early
+        // join's `import()` of the WebRTC mesh (early-join.ts) then made that small chunk wait for the
+        // whole entry (one ~150 ms task) before it could join.
+        codeSplitting: { groups: [{ name: 'preload-helper', test: /vite\/preload-helper/ }] },
+      },
+    },
   },
   server: {
     port: 5173,

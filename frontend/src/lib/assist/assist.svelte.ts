@@ -11,6 +11,7 @@ import {
   type SignalIn,
 } from '@tandem/protocol';
 import type { ApiClient } from '../api/client';
+import { apply as applyEarlyStep, type EarlyPeers } from '../live/early-peers';
 import type { LiveSocket } from '../live/socket.svelte';
 import { AnnotateModule } from './annotate.svelte';
 import { CallModule } from './call.svelte';
@@ -18,7 +19,7 @@ import { CanvasModule } from './canvas.svelte';
 import { ControlModule } from './control.svelte';
 import { registerAssist } from './hook';
 import type { AssistContext, AssistModule } from './module';
-import { PeerMesh, canvasPeerKey } from './peers';
+import { PeerMesh, canvasPeerKey, type PeerMeshEvents } from './peers';
 import { RecordModule } from './record.svelte';
 import { RemoteStreams } from './remote-streams.svelte';
 import { featureOfEvent, initialStatus, reduceStatus, type AssistStatus, type StatusEvent } from './status';
@@ -60,11 +61,12 @@ export class AssistController {
   /** Names of the agents in the call (the tiles' labels). */
   callAgents = $derived(this.state?.call?.agents ?? []);
 
-  constructor(socket: LiveSocket, api: ApiClient, sessionId: string) {
+  /** `early`: the peers the early join answered with before this view existed (lib/live/early-peers.ts). */
+  constructor(socket: LiveSocket, api: ApiClient, sessionId: string, early?: Pick<EarlyPeers, 'adopt'> | null) {
     this.#live = socket;
     this.sessionId = sessionId;
     const io = socket.socket;
-    this.mesh = new PeerMesh((to, signal, channel) => io.emit('rtc:signal', { sessionId, to, signal, ...(channel ? { channel } : {}) }), {
+    const events: PeerMeshEvents = {
       stream: (peerId, stream, key) => this.streams.add(peerId, stream, key),
       streamChanged: (_peerId, stream) => this.streams.changed(stream),
       closed: (key, failed) => {
@@ -73,7 +75,11 @@ export class AssistController {
         // the tab starts a new one while the call lasts).
         if (failed && key === this.#canvasKey()) this.#wantCanvasesAgain();
       },
-    });
+    };
+    const adopted = early?.adopt(events);
+    this.mesh = adopted?.mesh ?? new PeerMesh((to, signal, channel) => io.emit('rtc:signal', { sessionId, to, signal, ...(channel ? { channel } : {}) }), events);
+    // What the early join received before its mesh's module loaded: this mesh takes it up, in order.
+    for (const step of adopted?.steps ?? []) applyEarlyStep(this.mesh, step);
     const ctx: AssistContext = {
       sessionId,
       socket: io,

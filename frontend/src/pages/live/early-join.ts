@@ -1,5 +1,6 @@
 import type { AgentToServerEvents } from '@tandem/protocol';
 import { AgentConnection } from '../../lib/live/agent-connection';
+import { EarlyPeers, type EarlyPeerSocket } from '../../lib/live/early-peers';
 
 /**
  * A tab opened on `#/live/<id>` joins while the app checks the sign-in and loads the live view's
@@ -38,8 +39,17 @@ export class EarlyJoin<S extends EarlySocket = AgentConnection> {
   readonly socket: S;
   readonly sessionId: string;
   readonly tabId: string | undefined;
+  /**
+   * The canvas peer answered before the view exists (lib/live/early-peers.ts), or null: then the
+   * signals wait in the log like every other message.
+   */
+  readonly peers: EarlyPeers | null;
   #log: Entry[] = [];
-  #record = (name: string, ...args: unknown[]) => this.#log.push({ kind: 'event', name, args });
+  #record = (name: string, ...args: unknown[]) => {
+    // The early peers handle these themselves, and the view adopts them (not replayed twice).
+    if (this.peers && (name === 'rtc:signal' || name === 'rtc:config')) return;
+    this.#log.push({ kind: 'event', name, args });
+  };
   /** The join went out on the socket's first connection and that connection still stands. */
   #usable = false;
   #taken: JoinCallback | null = null;
@@ -47,16 +57,18 @@ export class EarlyJoin<S extends EarlySocket = AgentConnection> {
   #answered = false;
   #offConnect: () => void = () => {};
 
-  constructor(socket: S, sessionId: string, tabId: string | undefined) {
+  constructor(socket: S, sessionId: string, tabId: string | undefined, makePeers?: (io: EarlyPeerSocket) => EarlyPeers) {
     this.socket = socket;
     this.sessionId = sessionId;
     this.tabId = tabId;
     const io = this.socket.socket;
+    this.peers = makePeers ? makePeers(io as unknown as EarlyPeerSocket) : null;
     io.onAny(this.#record);
     /** The join's one answer (the first of `live:joined`, the timeout, or `live:join`'s ack). */
     const answered = (err: Error | null, result: JoinAnswer) => {
       if (this.#answered) return;
       this.#answered = true;
+      if (!err && result.ok) this.peers?.watch(result.tabId);
       if (this.#taken) this.#taken(err, result);
       else this.#log.push({ kind: 'answer', err, result });
     };
@@ -162,11 +174,14 @@ export function startEarlyJoinFromLocation(loc: { pathname: string; hash: string
 /** Starts the early join of the live view the tab opened on (App.svelte, at start). */
 export function startEarlyJoin(sessionId: string, tabId: string | undefined): void {
   if (pageFirst || early) return;
-  const started = new EarlyJoin(new AgentConnection({ join: { sessionId, ...(tabId ? { tabId } : {}) } }), sessionId, tabId);
+  const connection = new AgentConnection({ join: { sessionId, ...(tabId ? { tabId } : {}) } });
+  // The mesh's module (simple-peer) is its own chunk, fetched now: offers are answered without the view's.
+  const started = new EarlyJoin(connection, sessionId, tabId, (io) => new EarlyPeers(io, sessionId, () => import('../../lib/assist/peers')));
   early = started;
   timer = setTimeout(() => {
     if (early !== started) return;
     early = null;
+    started.peers?.close();
     started.socket.close();
   }, UNCLAIMED_MS);
 }
@@ -182,6 +197,7 @@ export function claimEarlyJoin(sessionId: string, tabId: string | undefined): Ea
   clearTimeout(timer);
   if (!slot) return null;
   if (slot.sessionId === sessionId && slot.tabId === tabId) return slot;
+  slot.peers?.close();
   slot.socket.close();
   return null;
 }

@@ -117,7 +117,7 @@ export class LiveViewController {
     socket: LiveSocket,
     api: ApiClient,
     sessionId: string,
-    options: { tabId?: string; selfId?: string; early?: Pick<EarlyJoin, 'take'> } = {},
+    options: { tabId?: string; selfId?: string; early?: Pick<EarlyJoin, 'take'> & { peers?: EarlyJoin['peers'] } } = {},
   ) {
     this.socket = socket;
     this.#api = api;
@@ -125,7 +125,7 @@ export class LiveViewController {
     this.#initialTabId = options.tabId;
     this.selfId = options.selfId;
     this.#earlyJoin = options.early ?? null;
-    this.assist = new AssistController(socket, api, sessionId);
+    this.assist = new AssistController(socket, api, sessionId, options.early?.peers);
     this.#watchdog = new PictureWatchdog({
       idle: () => this.#destroyed || !!this.ended || !!this.error || !this.joined,
       satisfied: () => !this.#seq.waitingForMeta && this.drawn,
