@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RRWEB_EVENT, RRWEB_SOURCE } from '@tandem/protocol';
 import { nextBoundary, SLICE_STEP, snapshotBoundary } from '../src/lib/player/slices';
+import { fastForward } from '../src/lib/player/position';
+import { skipTarget } from '../src/lib/player/skip';
 
 const meta = (ts: number) => ({ type: RRWEB_EVENT.Meta, timestamp: ts, data: {} });
 const full = (ts: number) => ({ type: RRWEB_EVENT.FullSnapshot, timestamp: ts, data: {} });
@@ -34,5 +36,45 @@ describe('where a sliced positioning may stop', () => {
     // index 2 + SLICE_STEP follows the move: the boundary moves one on
     expect(events[2 + SLICE_STEP - 1].data).toMatchObject({ source: RRWEB_SOURCE.MouseMove });
     expect(nextBoundary(events, 2)).toBe(2 + SLICE_STEP + 1);
+  });
+});
+
+describe('positioning a new Replayer (lib/player/position.ts)', () => {
+  const events = [meta(0), full(1), ...Array.from({ length: 200 }, (_, i) => mutation(10 + i))];
+  const scrolls = { during: (fn: () => void) => fn() };
+
+  it("a page's first frame: one pause at the target, in this task", async () => {
+    const at: number[] = [];
+    expect(await fastForward({ pause: (t?: number) => void at.push(t ?? -1) }, events, 150, scrolls, () => true, false)).toBe(true);
+    expect(at).toEqual([150]);
+  });
+
+  it('a seek: the keyframe alone first, then increasing stops ending at the target', async () => {
+    const at: number[] = [];
+    expect(await fastForward({ pause: (t?: number) => void at.push(t ?? -1) }, events, 150, scrolls, () => true, true)).toBe(true);
+    expect(at[0]).toBe(10); // the snapshot alone: up to the first mutation's time
+    expect(at.at(-1)).toBe(150);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+  });
+
+  it('a seek abandoned by a newer move stops between slices', async () => {
+    const at: number[] = [];
+    let current = true;
+    const done = fastForward({ pause: (t?: number) => ((current = false), void at.push(t ?? -1)) }, events, 150, scrolls, () => current, true);
+    expect(await done).toBe(false);
+    expect(at).toEqual([10]);
+  });
+});
+
+describe('skipping quiet stretches (lib/player/skip.ts)', () => {
+  const inactive = [{ start: 10_000, end: 60_000 }];
+  it('jumps to a second before the next action, after a second of the quiet stretch', () => {
+    expect(skipTarget(10_500, inactive, [])).toBeNull();
+    expect(skipTarget(11_000, inactive, [])).toBe(59_000);
+    expect(skipTarget(59_500, inactive, [])).toBeNull();
+  });
+  it('never skips a recorded call: stops where one starts, and not at all inside one', () => {
+    expect(skipTarget(20_000, inactive, [{ start: 30_000, end: 40_000 }])).toBe(30_000);
+    expect(skipTarget(35_000, inactive, [{ start: 30_000, end: 40_000 }])).toBeNull();
   });
 });

@@ -6,7 +6,8 @@ import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
 import { REPLAY_STYLE_RULES, replayPlugins } from '../../lib/replay';
 import { DeferredScrolls, withDeferredScrolls } from '../../lib/player/deferred-scroll';
-import { nextBoundary, snapshotBoundary } from '../../lib/player/slices';
+import { fastForward, nextTask } from '../../lib/player/position';
+import { skipTarget } from '../../lib/player/skip';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
 import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
 import type { Period } from '../../lib/timeline';
@@ -16,22 +17,8 @@ export type Speed = (typeof SPEEDS)[number];
 
 /** rrweb's own default: stretches without input longer than this are skipped and shaded. */
 export const INACTIVE_THRESHOLD_MS = 10_000;
-/**
- * When skipping, play this much of the quiet stretch first (so the last action settles on screen)
- * and land this long before the next action (so the viewer sees it coming).
- */
-const SKIP_LEAD_MS = 1_000;
-const SKIP_TAIL_MS = 1_000;
 /** How long the "Skipped 2m of inactivity" note stays up. */
 const SKIP_NOTE_MS = 2_500;
-/**
- * A new window's Replayer is positioned in tasks of about this much main-thread time: the keyframe's
- * rebuild in one, then the events up to the target a slice at a time. Applied in one task, rebuild and
- * fast-forward made the longest task of a seek (105–140 ms on the seek bench, target: none over 100 ms);
- * 40 ms leaves room for the event that overruns a slice and for the browser's own work in the task.
- */
-const POSITION_SLICE_MS = 40;
-
 interface FrameSize {
   width: number;
   height: number;
@@ -298,7 +285,7 @@ export class PlayerController {
     });
     performance.mark('tandem:replayer-built');
     const scrolls = new DeferredScrolls(replayer.iframe.contentWindow);
-    if (!(await this.#fastForward(replayer, events, Math.max(0, target - mounted.base), scrolls, token, sliced))) {
+    if (!(await fastForward(replayer, events, Math.max(0, target - mounted.base), scrolls, () => token === this.#token, sliced))) {
       this.#unmount(mounted);
       return;
     }
@@ -315,40 +302,7 @@ export class PlayerController {
     this.#cache?.keepAround(window.index, this.#windows.length);
   }
 
-  /**
-   * Applies `events` up to `local` (ms since the first) to a new, hidden Replayer. `sliced` (a seek): the
-   * keyframe first, then slices of POSITION_SLICE_MS, each in its own task; else all in this task. Each `pause(at)` applies only the events
-   * since the previous one (rrweb's play skips those up to its last played event). False when a newer
-   * move came meanwhile.
-   */
-  async #fastForward(replayer: Replayer, events: readonly TandemEvent[], local: number, scrolls: DeferredScrolls, token: number, sliced: boolean): Promise<boolean> {
-    if (!sliced) {
-      scrolls.during(() => replayer.pause(local));
-      return true;
-    }
-    const t0 = events[0].timestamp;
-    let next = snapshotBoundary(events, t0 + local);
-    let at = next < events.length ? Math.min(local, events[next].timestamp - t0) : local;
-    scrolls.during(() => replayer.pause(at));
-    while (at < local) {
-      await nextTask();
-      if (token !== this.#token) return false;
-      const sliceStart = performance.now();
-      scrolls.during(() => {
-        do {
-          next = nextBoundary(events, next);
-          at = next < events.length ? Math.min(local, events[next].timestamp - t0) : local;
-          replayer.pause(at);
-        } while (at < local && performance.now() - sliceStart < POSITION_SLICE_MS);
-      });
-    }
-    // Shown in a task of its own: showing lays the replayed page out (the deferred scrolls force it).
-    // Measured (bench/src/seek-ab.ts, thread time): merging it into a short last slice made longer tasks.
-    await nextTask();
-    return token === this.#token;
-  }
-
-  #position(m: Mounted, target: number): void {
+    #position(m: Mounted, target: number): void {
     m.finished = false;
     const local = Math.max(0, target - m.base);
     const playing = this.playing;
@@ -393,12 +347,8 @@ export class PlayerController {
 
   /** While playing, jumps over the quiet stretch the clock is in, if any. */
   #skipIfInactive(time: number): boolean {
-    if (!this.skipInactive) return false;
-    const period = this.inactive.find((p) => time >= p.start + SKIP_LEAD_MS && time < p.end - SKIP_TAIL_MS);
-    if (!period) return false;
-    if (this.media.some((m) => time >= m.start && time < m.end)) return false;
-    const nextMedia = this.media.find((m) => m.start > time && m.start < period.end - SKIP_TAIL_MS);
-    const target = nextMedia ? nextMedia.start : period.end - SKIP_TAIL_MS;
+    const target = this.skipInactive ? skipTarget(time, this.inactive, this.media) : null;
+    if (target === null) return false;
     this.skipNote = `Skipped ${formatDuration(target - time)} of inactivity`;
     clearTimeout(this.#noteTimer);
     this.#noteTimer = setTimeout(() => (this.skipNote = null), SKIP_NOTE_MS);
@@ -445,11 +395,6 @@ export class PlayerController {
     if (this.#raf) cancelAnimationFrame(this.#raf);
     this.#raf = 0;
   }
-}
-
-/** A new task (after the browser's pending work, input included), not a microtask. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function clamp(value: number, min: number, max: number): number {
