@@ -293,6 +293,17 @@ describe('agents', () => {
       // The re-check runs every 60 s here: this was the removal itself.
       expect(Date.now() - t0).toBeLessThan(5_000);
       expect(other.connected).toBe(true);
+      // Its socket was let in seconds ago (the handshake keeps agent records 30 s): a new one is refused now.
+      const again = agentSocket(server, { cookie: gone.cookie });
+      try {
+        const refused = await new Promise<{ data?: { code?: string } }>((resolve, reject) => {
+          again.once('connect_error', (err) => resolve(err as { data?: { code?: string } }));
+          again.once('connect', () => reject(new Error('a removed agent connected')));
+        });
+        expect(refused.data?.code).toBe('unauthorized');
+      } finally {
+        again.close();
+      }
     } finally {
       socket.close();
       other.close();

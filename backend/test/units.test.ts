@@ -59,4 +59,18 @@ describe('verified-token cache', () => {
     await new Promise((r) => setTimeout(r, soon * 1000 - Date.now() + 50));
     await expect(signer.verifySession(token)).rejects.toMatchObject({ code: 'unauthorized' });
   });
+
+  it('remembers an agent cookie that verified until it expires, and never for another audience', async () => {
+    const { SignJWT } = await import('jose');
+    const key = new TextEncoder().encode('k'.repeat(40));
+    const signer = new TokenSigner('k'.repeat(40));
+    const soon = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({ pid: 'p' })
+      .setProtectedHeader({ alg: 'HS256' }).setSubject('a1').setIssuer('tandem').setAudience('agent').setExpirationTime(soon).sign(key);
+    expect(await signer.verifyAgent(token)).toEqual({ sub: 'a1', pid: 'p' });
+    expect(await signer.verifyAgent(token)).toEqual({ sub: 'a1', pid: 'p' });
+    await expect(signer.verifySession(token)).rejects.toMatchObject({ code: 'unauthorized' });
+    await new Promise((r) => setTimeout(r, soon * 1000 - Date.now() + 50));
+    await expect(signer.verifyAgent(token)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
 });

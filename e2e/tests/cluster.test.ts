@@ -141,6 +141,27 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
     await stranger.context().close();
   });
 
+  it('an agent removed through node A can no longer open a live socket on node B, which had just let it in', async () => {
+    const [A, B] = cluster.nodes;
+    const admin = await login(A.url);
+    const who = { email: `removed-${Date.now()}@example.com`, password: 'password-removed-1' };
+    const added = await fetch(`${A.url}/api/v1/agents`, {
+      method: 'POST', headers: { cookie: admin, 'content-type': 'application/json' }, body: JSON.stringify({ ...who, name: 'Removed Soon' }),
+    });
+    expect(added.status).toBe(200);
+    const { id } = (await added.json()) as { id: string };
+    const cookie = await loginOn(B.url, who);
+    // Node B checks the agent's record at this handshake and keeps it for a while (agent-records.ts).
+    const first = await rawAgent(B.url, { cookie });
+    first.disconnect();
+    expect((await fetch(`${A.url}/api/v1/agents/${id}`, { method: 'DELETE', headers: { cookie: admin } })).status).toBe(204);
+    // Node B heard of the removal through the adapter: it reads storage again and refuses.
+    await waitFor('node B refusing the removed agent', async () => {
+      const again = await rawAgent(B.url, { cookie }).then((sock) => (sock.disconnect(), 'connected'), (err: { data?: { code?: string } }) => err.data?.code);
+      return again === 'unauthorized';
+    }, 10_000);
+  });
+
   it('control granted through node A; input from a second agent on node B is refused', async () => {
     const { a, b } = await sides(user.sessionId);
     const A = cluster.nodes[a];

@@ -25,6 +25,8 @@ const VERIFIED_CACHE_MAX = 50_000;
 export class TokenSigner {
   private readonly key: Uint8Array;
   private readonly verified = new Map<string, { claims: SessionTokenClaims; expMs: number }>();
+  /** Agent cookies that verified, the same way: every live view's socket handshake checks one (on a join's path). */
+  private readonly verifiedAgents = new Map<string, { claims: AgentClaims; expMs: number }>();
   constructor(secret: string) {
     this.key = new TextEncoder().encode(secret);
   }
@@ -68,11 +70,17 @@ export class TokenSigner {
   }
 
   async verifyAgent(token: string): Promise<AgentClaims> {
+    const hit = this.verifiedAgents.get(token);
+    if (hit && hit.expMs > Date.now()) return { ...hit.claims };
+    if (hit) this.verifiedAgents.delete(token);
     const payload = await this.verify(token, 'agent');
     if (typeof payload.sub !== 'string' || typeof payload.pid !== 'string') {
       throw new TandemError('unauthorized', 'Agent token is missing claims');
     }
-    return { sub: payload.sub, pid: payload.pid };
+    const claims = { sub: payload.sub, pid: payload.pid };
+    if (this.verifiedAgents.size >= VERIFIED_CACHE_MAX) this.verifiedAgents.clear();
+    this.verifiedAgents.set(token, { claims, expMs: (payload.exp ?? 0) * 1000 });
+    return { ...claims };
   }
 
   /** A watch link: one session, the link's capabilities, until `expiresAt`. */

@@ -3,6 +3,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { ASSIST_NAMESPACE, ASSIST_SOCKET_PATH, type AckResult, type JoinResult, type LiveEventsMessage } from '@tandem/protocol';
 import type { AppContext, AssistDirectory, LiveDirectory } from '../context.js';
 import { AssistHub } from './assist-hub.js';
+import { AgentRecords } from './agent-records.js';
 import { AssistSockets } from './assist-socket.js';
 import { bufferedBytes } from './backpressure.js';
 import { NodeBus } from './cluster-bus.js';
@@ -131,10 +132,14 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     };
   };
 
+  const agentRecords = new AgentRecords(ctx.store);
+  // A removal on another node: its handshakes read storage again here too.
+  if (cluster) nsp.on('live:agent-removed', (agentId) => agentRecords.forget(agentId));
   nsp.use(createHandshake(ctx, {
     ip: state.limiter('connect-ip', config.liveConnectRateLimit),
     project: state.limiter('connect-project', config.liveProjectConnectRateLimit),
     draining: () => draining,
+    agents: agentRecords,
   }));
 
   nsp.on('connection', (socket) => {
@@ -252,6 +257,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
         log.warn({ err }, 'live: cannot re-check agents');
         return;
       }
+      agentRecords.refreshed(agentId, agent);
       if (agent && !agent.disabled && agent.projectId === sockets[0].data.projectId) continue;
       log.info({ agentId }, 'live: agent removed or disabled; closing its sockets');
       for (const s of sockets) s.disconnect(true);
@@ -281,6 +287,8 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
       if (cluster) nsp.serverSideEmit('live:project-changed', projectId);
     },
     agentRemoved(projectId, agentId) {
+      agentRecords.forget(agentId);
+      if (cluster) nsp.serverSideEmit('live:agent-removed', agentId);
       // Through the adapter: the agent's sockets on every node.
       nsp.in(agentRoom(projectId, agentId)).disconnectSockets(true);
     },

@@ -50,6 +50,8 @@ export interface InterServerEvents extends RecordingInterServerEvents {
   'live:home': (m: { projectId: string; sessionId: string; node: string }) => void;
   'live:list-changed': (projectId: string) => void;
   'live:project-changed': (projectId: string) => void;
+  /** An agent was removed: every node's handshake forgets its record (agent-records.ts). */
+  'live:agent-removed': (agentId: string) => void;
 }
 
 export interface ClusterLinkDeps {

@@ -4,6 +4,7 @@ import {
 } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { Metrics } from '../metrics.js';
+import type { AgentRecords } from './agent-records.js';
 import type { SharedLimiter } from './state/live-state.js';
 import { AGENT_COOKIE, parseCookies } from '../auth/cookies.js';
 import { parsePage } from './schemas.js';
@@ -16,6 +17,8 @@ export interface HandshakeLimits {
   project: SharedLimiter;
   /** True while this node drains: every new socket is refused, so it goes to another node. */
   draining?: () => boolean;
+  /** Agent records kept briefly (agent-records.ts); without it every agent handshake reads storage. */
+  agents?: AgentRecords;
 }
 
 type Handshake = AssistSocket['handshake'];
@@ -131,7 +134,7 @@ async function authAgent(ctx: AppContext, limits: HandshakeLimits, hs: Handshake
   if (!cookie) throw new TandemError('unauthorized', 'Sign in first (no agent cookie) or pass auth.watchToken');
   checkSameOrigin(hs);
   const claims = await ctx.signer.verifyAgent(cookie);
-  const agent = await ctx.store.getAgent(claims.sub);
+  const agent = await (limits.agents ? limits.agents.get(claims.sub) : ctx.store.getAgent(claims.sub));
   if (!agent || agent.disabled || agent.projectId !== claims.pid) throw new TandemError('unauthorized', 'Agent no longer exists');
   await takeProject(limits, agent.projectId);
   return {
