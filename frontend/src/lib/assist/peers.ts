@@ -60,6 +60,9 @@ export class PeerMesh {
   #off: Record<Kind, boolean> = { audio: false, video: false };
   #destroyed = false;
   #factory: PeerFactory;
+  /** Peers given an offer whose answer has not left yet, and who waits for that (`answered`). */
+  #answering = new Set<Entry>();
+  #answerWaiters: (() => void)[] = [];
 
   constructor(send: (to: PeerId, signal: PeerSignal, channel?: PeerChannel) => void, events: PeerMeshEvents, factory?: PeerFactory) {
     this.#send = send;
@@ -98,6 +101,7 @@ export class PeerMesh {
       }
       if (!entry) entry = this.#create(from, false, channel);
       entry.fingerprint = fingerprint ?? entry.fingerprint;
+      if (!entry.initiator) this.#answering.add(entry);
     }
     if (!entry) return; // an answer or candidate for a peer that is gone: stale, nothing to do
     try {
@@ -128,6 +132,23 @@ export class PeerMesh {
     if (tabId !== null && keep && !this.#peers.has(keep)) this.#create(`tab:${tabId}`, false, 'canvas');
   }
 
+  /**
+   * Resolves once every offer received so far has been answered (or its peer closed); null when none
+   * waits. The live view holds the snapshot's rebuild (one long task) behind it: the answer's steps
+   * (setRemoteDescription, createAnswer, setLocalDescription) each need the main thread.
+   */
+  answered(): Promise<void> | null {
+    if (this.#answering.size === 0) return null;
+    return new Promise((resolve) => this.#answerWaiters.push(resolve));
+  }
+
+  #answerLeft(entry: Entry): void {
+    if (!this.#answering.delete(entry) || this.#answering.size > 0) return;
+    const waiters = this.#answerWaiters;
+    this.#answerWaiters = [];
+    for (const fn of waiters) fn();
+  }
+
   /** Is there a peer with this key (peerKey)? */
   has(key: string): boolean {
     return this.#peers.has(key);
@@ -142,6 +163,7 @@ export class PeerMesh {
     const entry = this.#peers.get(key);
     if (!entry) return;
     this.#peers.delete(key);
+    this.#answerLeft(entry);
     console.debug('[tandem] peer', key, failed ? 'failed' : 'closed');
     entry.peer.removeAllListeners();
     entry.peer.destroy();
@@ -201,6 +223,7 @@ export class PeerMesh {
     };
     peer.on('signal', (data: SimplePeer.SignalData) => {
       this.#send(peerId, data as PeerSignal, channel);
+      if (data.type === 'answer') this.#answerLeft(entry);
       if (data.type === 'answer' && entry.held) {
         const held = entry.held;
         entry.held = null;

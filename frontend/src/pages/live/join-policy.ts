@@ -98,3 +98,51 @@ export class EarlyEvents {
     this.#count = 0;
   }
 }
+
+/**
+ * How long the first picture may wait for a canvas answer (AnswerFirst): the answer's three main-thread
+ * steps take a few ms each on a quiet machine; past this, on a busy one, the picture goes first anyway.
+ */
+export const ANSWER_FIRST_MAX_MS = 200;
+
+/**
+ * The first picture's events wait while a canvas offer is being answered (PeerMesh.answered). The
+ * snapshot's rebuild is one long main-thread task (hundreds of ms on a big page), and the answer's steps
+ * each need the main thread: drawn first, the picture pushed the answer, and so the canvas video, behind
+ * the whole rebuild; answered first, the peer connects while the picture is built. Once only: later
+ * snapshots (resyncs, tab switches) are never held. Messages keep their order (held ones first).
+ */
+export class AnswerFirst<M> {
+  #queue: M[] | null = null;
+  #done = false;
+  readonly #answered: () => Promise<void> | null;
+  readonly #maxMs: number;
+
+  constructor(answered: () => Promise<void> | null, maxMs = ANSWER_FIRST_MAX_MS) {
+    this.#answered = answered;
+    this.#maxMs = maxMs;
+  }
+
+  /** True when `message` is held; `handle` then gets it (and any held after it) in order, later. */
+  hold(message: M, handle: (m: M) => void): boolean {
+    if (this.#queue) {
+      this.#queue.push(message);
+      return true;
+    }
+    if (this.#done) return false;
+    this.#done = true;
+    const pending = this.#answered();
+    if (!pending) return false;
+    const queue = (this.#queue = [message]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const release = () => {
+      clearTimeout(timer);
+      if (this.#queue !== queue) return;
+      this.#queue = null;
+      for (const m of queue) handle(m);
+    };
+    timer = setTimeout(release, this.#maxMs);
+    void pending.then(release);
+    return true;
+  }
+}

@@ -19,7 +19,7 @@ import { LiveSequencer } from '../../lib/live/sequencer';
 import type { LiveSocket } from '../../lib/live/socket.svelte';
 import type { FrameSize } from '../../lib/stage';
 import type { EarlyJoin, JoinCallback } from './early-join';
-import { EarlyEvents, PictureWatchdog, REJOIN_EVERY_MS, RejoinGrace } from './join-policy';
+import { AnswerFirst, EarlyEvents, PictureWatchdog, REJOIN_EVERY_MS, RejoinGrace } from './join-policy';
 import { LivePicture } from './live-picture.svelte';
 import { TimeTravel } from './time-travel.svelte';
 
@@ -102,6 +102,8 @@ export class LiveViewController {
   #seq = new LiveSequencer();
   #streamed = new StreamedBuffer();
   #early = new EarlyEvents();
+  /** The first picture waits (briefly) for a canvas answer being made (join-policy.ts). */
+  #answerFirst = new AnswerFirst<LiveEventsMessage>(() => this.assist.mesh.answered());
   readonly #watchdog: PictureWatchdog;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void)[] = [];
@@ -293,7 +295,7 @@ export class LiveViewController {
       this.#early.push(message);
       return;
     }
-    if (message.tabId !== this.watchedTabId) return;
+    if (message.tabId !== this.watchedTabId || this.#answerFirst.hold(message, (m) => this.#onEvents(m))) return;
     const tab = this.session?.tabs.find((t) => t.tabId === message.tabId) ?? null;
     const { decisions, gap } = this.#seq.acceptBatch(message.events);
     const consoleAdded: ConsoleEntry[] = [];
