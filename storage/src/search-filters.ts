@@ -4,6 +4,23 @@ import { clean, finite } from './search-rows.js';
 
 /** The search's filters as SQL terms for each step of the reader (search.ts). */
 
+/**
+ * How far a session's first event may precede its start without the row-level duration term (`reach`) missing it.
+ * The start is the server's clock at the session's start, event times are the page's clock: a minute covers
+ * ordinary clock skew; a session whose first event is earlier still passes by the term's second branch.
+ */
+const CLOCK_SLACK_MS = 60_000;
+/**
+ * "duration ≥ X" as a term on one delta row, a superset of the sessions whose merged duration (last − first event,
+ * over every delta) is ≥ X: every delta carries the session's start S. If the first event F ≥ S − slack, the delta
+ * holding the last event L has L ≥ F + X ≥ S + X − slack (first branch); otherwise the delta holding F has
+ * F < S − slack (second branch). So no grouping of every delta of a session is needed to find candidates; the
+ * re-check on merged values is exact. (Last session's row-level form, `last − first` of one delta, was not a
+ * superset: a writer that loaded the session late carries its own first event.)
+ */
+const REACH = `(toUnixTimestamp64Milli(last_event_at) >= toUnixTimestamp64Milli(started_at) + toInt64({minDuration:UInt64}) - ${CLOCK_SLACK_MS}
+  OR toUnixTimestamp64Milli(first_event_at) < toUnixTimestamp64Milli(started_at) - ${CLOCK_SLACK_MS})`;
+
 /** `duration_ms` (an ALIAS over merged values, session-totals.ts) computed over a group of delta rows. */
 const GROUP_DURATION = `toUInt64(ifNull(greatest(0, toUnixTimestamp64Milli(max(last_event_at)) - toUnixTimestamp64Milli(min(first_event_at))), 0))`;
 
@@ -26,6 +43,10 @@ export interface Filters {
   durations: string[];
   /** maxDuration is set: a term that more delta rows can make fail, so grouping by start alone is no superset. */
   hasMaxDuration: boolean;
+  /** minDuration as a term on ONE delta row that some delta of every matching session passes (REACH): a superset. */
+  reach?: string;
+  /** The attribute terms are selective (a user id, free text): their keys are few, a primary-key IN set pays. */
+  attrSelective: boolean;
   /**
    * The terms the merged (FINAL) rows of candidate keys are checked against: the row terms (child
    * subqueries in them bounded to the candidates' ids, `{kIds}`) and durations. Key terms are exact on
@@ -122,5 +143,6 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
   if (event) (child(childIn('event_sessions', 'name = lower({event:String})')), (params.event = event));
   const page = clean(query.page);
   if (page) (child(visited('page')), (params.page = page));
-  return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params, recheck, params, from, to };
+  return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params,
+    reach: 'minDuration' in params ? REACH : undefined, attrSelective: !!userId || !!q, recheck, params, from, to };
 }

@@ -76,6 +76,8 @@ const MIN_PASS_RATE = 0.1;
  * the table: 38 → 32 ms (best of 9, load ~8).
  */
 const RECHECK_SETTINGS = process.env.TANDEM_RECHECK_MT === '2' ? '' : '\n         SETTINGS max_threads = 1';
+/** The row-level duration superset (Filters.reach) is used; TANDEM_SEARCH_REACH=0 turns it off (A/B measurements). */
+const reachOn = () => process.env.TANDEM_SEARCH_REACH !== '0';
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
 type Key = { s_ms: number | string; session_id?: string };
 
@@ -160,6 +162,17 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
    */
   function counterStartsSql(f: Filters, bounded: string[], attrWhere: string[]): string {
     const inAttrs = f.attr.length ? [`started_at IN (SELECT started_at FROM ${SA} WHERE ${attrWhere.join(' AND ')})`] : [];
+    if (f.reach && reachOn()) {
+      // Row-level terms only (errors: a delta with errors; a minimum duration: the row-level superset `reach`), the
+      // few rows passing either grouped by start. The attribute set goes to HAVING unless it is selective: as a
+      // primary-key `IN` over the deltas, a set of ~40k starts (a browser) cost ~100 ms CPU in index analysis alone
+      // at 1M sessions; a user's few starts read a few granules instead of the window.
+      const rowTerms = [...(f.errors ? ['error_count > 0'] : []), ...(f.reach ? [f.reach] : [])];
+      const having = [...(f.errors ? ['max(error_count) > 0'] : []), ...(f.reach ? [`max(${f.reach})`] : []), ...(f.attrSelective ? [] : inAttrs)];
+      return `SELECT toUnixTimestamp64Milli(started_at) AS s_ms FROM ${SS}
+        PREWHERE ${[...bounded, `(${rowTerms.join(' OR ')})`, ...(f.attrSelective ? inAttrs : [])].join(' AND ')}
+        GROUP BY started_at HAVING ${having.join(' AND ')} ORDER BY started_at DESC LIMIT {n:UInt32}`;
+    }
     const having = [...(f.errors ? ['max(error_count) > 0'] : []), ...f.durations];
     // A duration needs every delta of a session: with errors, those of the starts that have a delta with errors
     // (a few percent of the rows) among the attribute matches; without, every delta of the window's matches.
@@ -202,12 +215,28 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       const attrWhere = [...bounded, ...f.children, ...f.attr];
       let keys: Key[];
       let asked: number;
+      // Whether the key step gave every key of the window (below `below`), and the lowest key it scanned: where the
+      // next round starts when every key found was checked.
+      let exhausted: boolean | undefined;
+      let floor: Key | undefined;
       if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
         asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
         keys = await driver.query(
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+      } else if (byStart && f.reach && reachOn()) {
+        // Row-level superset first (counterStartsSql), then the exact counters of just those starts: every delta of
+        // ~3n starts grouped (a primary-key IN of a few hundred starts, 4 columns), so the re-check gets exact keys.
+        asked = want;
+        const superset = await driver.query<Key>(counterStartsSql(f, bounded, attrWhere), { ...params, n: 3 * want + 8 });
+        exhausted = superset.length < 3 * want + 8;
+        floor = superset[superset.length - 1];
+        keys = superset.length === 0 ? [] : await driver.query<Key>(
+          `SELECT toUnixTimestamp64Milli(started_at) AS s_ms FROM ${SS}
+           PREWHERE project_id = {p:String} AND started_at IN (SELECT fromUnixTimestamp64Milli(arrayJoin({sTs:Array(Int64)}), 'UTC'))
+           GROUP BY started_at HAVING ${[...(f.errors ? ['max(error_count) > 0'] : []), ...f.durations].join(' AND ')}
+           ORDER BY started_at DESC${RECHECK_SETTINGS}`, { ...params, sTs: superset.map((k) => Number(k.s_ms)) });
       } else if (byStart) {
         asked = want;
         keys = await driver.query(counterStartsSql(f, bounded, attrWhere), { ...params, n: asked });
@@ -230,16 +259,24 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
            GROUP BY started_at, session_id ${f.durations.length ? `HAVING ${f.durations.join(' AND ')}` : ''}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
       }
+      exhausted ??= keys.length < asked;
+      floor ??= keys[keys.length - 1];
       const seen = new Set<string>();
       // Keys carried from newer windows come first: every one of them is newer than this window's.
       const unique = [...carry, ...keys].filter((k) => !seen.has(keyOf(k)) && seen.add(keyOf(k)));
       const carriedNow = carry.length;
       carry = [];
-      if (unique.length === 0) return { rows: out, carry };
+      if (unique.length === 0 && (exhausted || !floor)) return { rows: out, carry };
+      if (unique.length === 0) {
+        // Every superset key of this round failed its exact counters: go on below the lowest one scanned.
+        below.splice(0, 1, '(started_at, session_id) < (fromUnixTimestamp64Milli({bTs:Int64}), {bId:String})');
+        params = { ...params, bTs: Number(floor!.s_ms), bId: '' };
+        continue;
+      }
       // The window gave all its keys and too few to fill the page: they go along to the next (older) window
       // unchecked, and one re-check serves both. A re-check costs ~10–20 ms even for a few keys (FINAL's setup,
       // a granule of every column), and a rare filter's first window yields a handful of keys.
-      if (!final && keys.length < asked && unique.length < want) return { rows: out, carry: unique };
+      if (!final && exhausted && unique.length < want) return { rows: out, carry: unique };
       // The newest `want` keys only: extra keys were asked for in case versions repeat a session, and each
       // one re-checked costs granules of every part (the re-check is most of a rare filter's time). When the
       // re-check drops some, the next round starts below the last key checked.
@@ -266,8 +303,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       checkedSoFar += checked.length;
       passedSoFar += found.length;
       // Enough, or every key of the window was checked: done.
-      if (out.length >= need || (keys.length < asked && checked.length === unique.length)) return { rows: out, carry: [] };
-      const last = checked.length < unique.length ? checked[checked.length - 1] : keys[keys.length - 1];
+      if (out.length >= need || (exhausted && checked.length === unique.length)) return { rows: out, carry: [] };
+      const last = checked.length < unique.length ? checked[checked.length - 1] : floor!;
       below.splice(0, 1, '(started_at, session_id) < (fromUnixTimestamp64Milli({bTs:Int64}), {bId:String})');
       // By start: every session of that start was checked, so the next round starts below it ('' < any id).
       params = { ...params, bTs: Number(last.s_ms), bId: byStart ? '' : last.session_id };
