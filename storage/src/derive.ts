@@ -7,6 +7,7 @@ import {
   type TandemEvent,
 } from '@tandem/protocol';
 import { chTime } from './encode.js';
+import { eventKeyRow, pageKeyRows } from './search-keys.js';
 
 /**
  * Turning events into rows: the pure part of the writer. Each function mutates the tab and session
@@ -78,10 +79,14 @@ export interface PendingRows {
   errors: Row[];
   page_visits: Row[];
   custom_events: Row[];
+  /** The list's keys per visited page text and custom event name (migration 15, search-keys.ts). */
+  page_keys: Row[];
+  event_keys: Row[];
 }
 
 export const emptyRows = (): PendingRows => ({
   events: [], keyframes: [], console_logs: [], network_requests: [], errors: [], page_visits: [], custom_events: [],
+  page_keys: [], event_keys: [],
 });
 
 const str = (v: unknown, max = MAX_TEXT): string => {
@@ -116,6 +121,7 @@ export function deriveRows(events: TandemEvent[], tab: TabState, session: Sessio
       session.lastUrl = url;
       if (!session.firstUrl) session.firstUrl = url;
       out.page_visits.push({ project_id, session_id, tab_id, seq, ts, url, title, referrer, via });
+      out.page_keys.push(...pageKeyRows(project_id, session_id, session.startedAt, [url, title]));
     };
 
     switch (event.type) {
@@ -177,6 +183,7 @@ export function deriveRows(events: TandemEvent[], tab: TabState, session: Sessio
             out.custom_events.push({
               project_id, session_id, tab_id, seq, ts, name: str(p.name, 256), payload: str(JSON.stringify(p.payload ?? null)),
             });
+            out.event_keys.push(eventKeyRow(project_id, session_id, session.startedAt, str(p.name, 256)));
             break;
           case TANDEM_EVENT.identify:
             if (typeof p.userId === 'string' && p.userId) session.userId = str(p.userId, 256);

@@ -2,6 +2,7 @@ import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
 import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULES_STEPS } from './search-granules.js';
 import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
+import { SEARCH_KEYS_STEPS } from './search-keys.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
 
@@ -48,6 +49,8 @@ export const TTL_TABLES: Record<string, string> = {
   page_texts: 'last_seen + INTERVAL $days DAY',
   page_sessions: 'received_at + INTERVAL $days DAY',
   event_sessions: 'received_at + INTERVAL $days DAY',
+  page_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
+  event_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
 };
 
 /** The `sessions` columns the list shows or filters on, copied into `session_search` (migration 4). */
@@ -252,6 +255,12 @@ export const MIGRATIONS: Migration[] = [
     version: 14,
     name: 'search: event_sessions (sessions per custom event name)',
     steps: EVENT_SESSIONS_STEPS,
+  },
+  {
+    // A rare page, URL or event gives its sessions' keys by primary key, no session_attrs read: see search-keys.ts.
+    version: 15,
+    name: 'search: page_keys and event_keys (list keys per page text and event name)',
+    steps: SEARCH_KEYS_STEPS,
   },
 ];
 

@@ -45,6 +45,12 @@ export interface Filters {
   hasMaxDuration: boolean;
   /** minDuration as a term on ONE delta row that some delta of every matching session passes (REACH): a superset. */
   reach?: string;
+  /**
+   * Key-table forms (migration 15, search-keys.ts) of the terms that have one: `FROM table WHERE …`, selecting
+   * (started_at, session_id) once the step's bounds are added. `allKeyed`: every attribute and child term has one.
+   */
+  keyed: string[];
+  allKeyed: boolean;
   /** The attribute terms are selective (a user id, free text): their keys are few, a primary-key IN set pays. */
   attrSelective: boolean;
   /**
@@ -96,17 +102,22 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     `session_id IN (SELECT session_id FROM ${db}.page_sessions WHERE project_id = {p:String} AND ${childFrom} ${KEYS}
        AND text IN (SELECT text FROM ${db}.page_texts WHERE project_id = {p:String} AND ${has('text', param)}))`;
   const has = (column: string, param: string) => `positionCaseInsensitiveUTF8(${column}, {${param}:String}) > 0`;
+  /** The keys of sessions that visited (or landed on) a page whose URL or title contains the needle. */
+  const pageKeys = (param: string) => `FROM ${db}.page_keys WHERE text IN (SELECT text FROM ${db}.page_texts WHERE project_id = {p:String} AND ${has('text', param)})`;
+  const keyed: string[] = [];
+  let unkeyed = 0;
 
   if (from !== undefined) (bound('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
   if (to !== undefined) (bound('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
   const userId = clean(query.userId);
-  if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId));
+  if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId), unkeyed++);
   const url = clean(query.url);
   if (url) {
     params.url = url;
     // The exit URL is always a visited page's (the writer sets it only with a page visit): `visited` finds it.
     row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${childIn('page_visits', has('url', 'url'))})`,
       `(${has('first_url', 'url')} OR ${unbounded(visited('url'))})`);
+    keyed.push(pageKeys('url'));
   }
   const q = clean(query.q);
   if (q) {
@@ -118,6 +129,7 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     params.qLike = `%${q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
     row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact})`,
       `(${ATTR_TEXT_COLUMNS.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ')} OR ${exact} OR ${unbounded(visited('q'))})`);
+    unkeyed++;
   }
   // Deltas never subtract, so a session has errors exactly when one of its deltas has.
   if (query.hasErrors) row('error_count > 0');
@@ -134,15 +146,19 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     // A prefix, so `Windows` finds `Windows 10` (the OS is stored with its version). LowCardinality
     // columns: lower() runs once per distinct value, not per row.
     const term = `startsWith(lower(${field}), lower({${field}:String}))`;
-    if (value) (row(term, term), (params[field] = value));
+    if (value) (row(term, term), (params[field] = value), unkeyed++);
   }
   const consoleText = clean(query.console);
-  if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText));
+  if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText), unkeyed++);
   const event = clean(query.event);
   // A name's sessions are one primary-key range of event_sessions (migration 14; names stored lower-cased).
-  if (event) (child(childIn('event_sessions', 'name = lower({event:String})')), (params.event = event));
+  if (event) {
+    (child(childIn('event_sessions', 'name = lower({event:String})')), (params.event = event));
+    keyed.push(`FROM ${db}.event_keys WHERE name = lower({event:String})`);
+  }
   const page = clean(query.page);
-  if (page) (child(visited('page')), (params.page = page));
+  if (page) (child(visited('page')), (params.page = page), keyed.push(pageKeys('page')));
   return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params,
+    keyed, allKeyed: unkeyed === 0 && keyed.length > 0,
     reach: 'minDuration' in params ? REACH : undefined, attrSelective: !!userId || !!q, recheck, params, from, to };
 }

@@ -78,6 +78,8 @@ const MIN_PASS_RATE = 0.1;
 const RECHECK_SETTINGS = process.env.TANDEM_RECHECK_MT === '2' ? '' : '\n         SETTINGS max_threads = 1';
 /** The row-level duration superset (Filters.reach) is used; TANDEM_SEARCH_REACH=0 turns it off (A/B measurements). */
 const reachOn = () => process.env.TANDEM_SEARCH_REACH !== '0';
+/** Keys from the key tables (Filters.allKeyed, migration 15); TANDEM_SEARCH_KEYED=0 turns it off (A/B measurements). */
+const keyedOn = () => process.env.TANDEM_SEARCH_KEYED !== '0';
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
 type Key = { s_ms: number | string; session_id?: string };
 
@@ -219,7 +221,16 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       // next round starts when every key found was checked.
       let exhausted: boolean | undefined;
       let floor: Key | undefined;
-      if (!counters) {
+      if (!counters && f.allKeyed && keyedOn()) {
+        // Every filter has a key table (a page, URL or event: search-keys.ts): the keys by primary key there, one
+        // table's keys narrowed by the others'; no session_attrs read (its `session_id IN` set scanned 1M ids).
+        asked = Math.min(want + 8, MAX_LIMIT + 8);
+        const [first, ...rest] = f.keyed.map((k) => `${k} AND ${bounded.join(' AND ')}`);
+        keys = await driver.query(
+          `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id ${first}
+           ${rest.map((k) => `AND (started_at, session_id) IN (SELECT started_at, session_id ${k})`).join(' ')}
+           GROUP BY started_at, session_id ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+      } else if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
         asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
         keys = await driver.query(

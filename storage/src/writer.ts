@@ -3,6 +3,7 @@ import {
   addDelta, countersOf, deriveCounted, emptyDelta, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
   type SessionState, type TabState,
 } from './derive.js';
+import { pageKeyRows } from './search-keys.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
 import { loadCarried, saveCarried } from './writer-carry-file.js';
 import { createUncounter, type TabCount } from './writer-uncount.js';
@@ -196,6 +197,8 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       // re-derives them and the copies collapse on (tab_id, seq). Session deltas last: they must not count
       // events that were not stored (a failure before them loses no count: the retry re-derives it).
       const { events, ...derived } = g.rows;
+      // The landing URL's list key with the session's attributes (search-keys.ts): a start URL need not be a page visit.
+      derived.page_keys = [...derived.page_keys, ...attrs.flatMap((a) => pageKeyRows(a.session.projectId, a.session.sessionId, a.session.startedAt, [a.session.firstUrl]))];
       unstored = await uncountStored(g.counted, sessionRows);
       // session_attrs with the derived rows, before the delta: were it lost after the delta was stored, a
       // reload would find the session and never write it (a second copy collapses on the same key and version).

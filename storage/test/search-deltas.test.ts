@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionQuery } from '@tandem/protocol';
 import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
 import { chTime } from '../src/encode.js';
+import { eventKeyRow, pageKeyRows } from '../src/search-keys.js';
 
 /**
  * The sessions list over *unmerged delta rows* (migration 6: each flush writes a delta, merges combine
@@ -42,6 +43,8 @@ interface Child { sessionId: string; url?: string; title?: string; message?: str
 const pages: Child[] = [];
 const consoles: Child[] = [];
 const customs: Child[] = [];
+/** Each session's start: the writer writes the list's keys per page text and event name with it (migration 15). */
+const startOf = new Map<string, number>();
 
 type Rows = Record<string, unknown>[];
 /**
@@ -58,6 +61,7 @@ function generate(): { rounds: Rows[]; attrs: Rows[] } {
     // sessions sharing a start time (the key's tie-break is the id; half of them with errors: the chart keys
     // error totals by start and must take such starts apart).
     const startedAt = i % 25 === 0 ? NOW - 3 * DAY : NOW - Math.floor(rand() * 28 * DAY);
+    startOf.set(id, startedAt);
     const browser = pick(['Chrome', 'Firefox', 'Safari', 'Samsung Internet']);
     const os = pick(['Windows 10', 'macOS', 'iOS', 'Android']);
     const device = pick(['desktop', 'mobile', 'tablet']);
@@ -117,6 +121,12 @@ beforeAll(async () => {
   await driver.insert(`${DB}.page_visits`, pages.map((c, i) => ({ ...child(c, i), url: c.url, title: c.title, referrer: '', via: 'pushState' })));
   await driver.insert(`${DB}.console_logs`, consoles.map((c, i) => ({ ...child(c, i), level: 'log', message: c.message, trace: '' })));
   await driver.insert(`${DB}.custom_events`, customs.map((c, i) => ({ ...child(c, i), name: c.name, payload: '{}' })));
+  // The list's keys as the writer writes them (search-keys.ts): per visited page text, per landing URL (with the
+  // session_attrs row; here not a page visit) and per custom event name.
+  const start = (id: string) => startOf.get(id) ?? 0;
+  await driver.insert(`${DB}.page_keys`, [...pages.flatMap((c) => pageKeyRows(P, c.sessionId, start(c.sessionId), [c.url ?? '', c.title ?? ''])),
+    ...attrs.flat().flatMap((a) => pageKeyRows(P, String(a.session_id), start(String(a.session_id)), [String(a.first_url)]))]);
+  await driver.insert(`${DB}.event_keys`, customs.map((c) => eventKeyRow(P, c.sessionId, start(c.sessionId), c.name ?? '')));
 }, 120_000);
 
 afterAll(async () => {

@@ -397,4 +397,32 @@ INSERT INTO tandem.event_sessions (project_id, name, received_at, session_id) SE
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.page_keys (
+  project_id LowCardinality(String), text String, started_at DateTime64(3, 'UTC'), session_id String
+) ENGINE = ReplacingMergeTree
+ORDER BY (project_id, text, started_at, session_id)
+TTL toDateTime(started_at) + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.event_keys (
+  project_id LowCardinality(String), name String, started_at DateTime64(3, 'UTC'), session_id String
+) ENGINE = ReplacingMergeTree
+ORDER BY (project_id, name, started_at, session_id)
+TTL toDateTime(started_at) + INTERVAL 30 DAY;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.page_keys_texts_mv TO tandem.page_texts
+  AS SELECT project_id, text, toDateTime(started_at) AS last_seen FROM tandem.page_keys;
+
+INSERT INTO tandem.page_keys (project_id, text, started_at, session_id)
+  SELECT ps.project_id, ps.text, a.started_at, ps.session_id FROM tandem.page_sessions AS ps
+  INNER JOIN (SELECT DISTINCT project_id, session_id, started_at FROM tandem.session_attrs) AS a ON ps.project_id = a.project_id AND ps.session_id = a.session_id SETTINGS distributed_product_mode = 'local';
+
+INSERT INTO tandem.page_keys (project_id, text, started_at, session_id)
+  SELECT project_id, first_url, started_at, session_id FROM tandem.session_attrs WHERE first_url != '';
+
+INSERT INTO tandem.event_keys (project_id, name, started_at, session_id)
+  SELECT es.project_id, es.name, a.started_at, es.session_id FROM tandem.event_sessions AS es
+  INNER JOIN (SELECT DISTINCT project_id, session_id, started_at FROM tandem.session_attrs) AS a ON es.project_id = a.project_id AND es.session_id = a.session_id SETTINGS distributed_product_mode = 'local';
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

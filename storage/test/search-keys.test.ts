@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ddl, MIGRATIONS, createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
+import { chTime } from '../src/encode.js';
+import { CHROME_UA, batch, custom, meta, start } from './fixtures.js';
+
+/**
+ * Migration 15: `page_keys` / `event_keys` (the list's keys per visited page text, landing URL and custom event name).
+ * An install written before it (rows inserted as the old writer left them) is backfilled on upgrade; today's writer
+ * fills them on ingest, the landing URL included when it is no page visit. The page, URL and event filters read only
+ * these tables when no other filter is set, so every answer below fails if a key is missing.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'tandem-search-keys-'));
+const DB = 'tandem';
+const P = 'p-keys';
+const ddl = new Ddl({ db: DB, days: 30 });
+const NOW = Date.now();
+let driver: Driver;
+
+/** The install before migration 15, with three sessions and their child rows as the old writer wrote them. */
+async function oldInstall(): Promise<void> {
+  await driver.command(ddl.createDatabase());
+  await driver.command(`CREATE TABLE ${DB}.schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC'))
+    ENGINE = ReplacingMergeTree ORDER BY version`);
+  for (const m of MIGRATIONS.filter((x) => x.version <= 14)) {
+    for (const step of m.steps) {
+      if (step.kind === 'run') await step.fn(driver, ddl);
+      else for (const statement of ddl.render(step)) await driver.command(statement);
+    }
+    await driver.command(`INSERT INTO ${DB}.schema_migrations VALUES (${m.version}, 'm', now64(3))`);
+  }
+  const sessions = [['o-1', 5 * 86_400_000, 'https://shop.test/landing/a'], ['o-2', 2 * 3_600_000, 'https://shop.test/landing/b'], ['o-3', 60_000, '']] as const;
+  for (const [id, ago, firstUrl] of sessions) {
+    const at = chTime(NOW - ago);
+    await driver.insert(`${DB}.sessions`, [{ project_id: P, session_id: id, version: 1, updated_at: at, visitor_id: 'v', user_id: null, started_at: at,
+      first_event_at: at, last_event_at: at, first_url: firstUrl, last_url: null, referrer: '', page_count: 1, event_count: 1, error_count: 0,
+      console_error_count: 0, click_count: 0, tab_ids: ['t'], user_agent: '', browser: 'Chrome', browser_version: '1', os: 'macOS', device: 'desktop',
+      screen: '', language: '', timezone: '', country: '' }]);
+    await driver.insert(`${DB}.session_attrs`, [{ project_id: P, session_id: id, version: 1, updated_at: at, started_at: at, visitor_id: 'v', user_id: '',
+      first_url: firstUrl, user_agent: '', browser: 'Chrome', browser_version: '1', os: 'macOS', device: 'desktop', screen: '', country: '' }]);
+  }
+  const child = (id: string, seq: number, ago: number) => ({ project_id: P, session_id: id, tab_id: 't', seq, ts: chTime(NOW - ago + 1000), received_at: chTime(NOW - ago + 1000).slice(0, 19) });
+  await driver.insert(`${DB}.page_visits`, [
+    { ...child('o-1', 1, 5 * 86_400_000), url: 'https://shop.test/blog/77', title: 'Seventy-seven', referrer: '', via: 'pushState' },
+    { ...child('o-3', 1, 60_000), url: 'https://shop.test/blog/77', title: '', referrer: '', via: 'pushState' },
+  ]);
+  await driver.insert(`${DB}.custom_events`, [{ ...child('o-2', 2, 2 * 3_600_000), name: 'Trial_Started', payload: '{}' }]);
+}
+
+const list = async (store: TandemStore, q: Record<string, string>) => (await store.listSessions(P, q)).sessions.map((s) => s.sessionId);
+
+beforeAll(async () => {
+  driver = createChdbDriver(dir);
+  await oldInstall();
+}, 120_000);
+
+afterAll(async () => {
+  await driver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('migration 15 on an existing install, then the writer', () => {
+  it('backfills the keys of visited pages, landing URLs and events; the filters find the old sessions', async () => {
+    const store = createStore(driver, { database: DB });
+    await store.migrate();
+    expect(await list(store, { page: '/blog/77' })).toEqual(['o-3', 'o-1']);
+    expect(await list(store, { page: 'seventy' })).toEqual(['o-1']); // a title
+    expect(await list(store, { url: '/landing/' })).toEqual(['o-2', 'o-1']); // landing URLs, no page visit
+    expect(await list(store, { event: 'trial_started' })).toEqual(['o-2']);
+    expect(await list(store, { event: 'TRIAL_STARTED' })).toEqual(['o-2']);
+    await store.migrate(); // applied once
+    const [n] = await driver.query<{ n: string }>(`SELECT count() AS n FROM ${DB}.page_keys FINAL WHERE project_id = {p:String}`, { p: P });
+    expect(Number(n.n)).toBe(5); // blog/77 of o-1 and o-3, o-1's title, landing/a, landing/b: none twice
+  }, 120_000);
+
+  it('the writer writes the keys on ingest: a landing URL that is no page visit, pages, events in any case', async () => {
+    const store = createStore(driver, { database: DB });
+    const at = NOW - 30_000;
+    await store.startSession(start(P, 'n-1', 'tab', { startedAt: at, userAgent: CHROME_UA, url: 'https://shop.test/landing/c' }));
+    await store.writeBatch(batch(P, 'n-1', 'tab', [meta(0, at + 10, 'https://shop.test/blog/77'),
+      custom(1, at + 20, 'tandem/custom@1', { name: 'Trial_Started', payload: {} })]));
+    await store.flush();
+    expect(await list(store, { url: '/landing/' })).toEqual(['n-1', 'o-2', 'o-1']);
+    expect(await list(store, { page: '/blog/77' })).toEqual(['n-1', 'o-3', 'o-1']);
+    expect(await list(store, { event: 'trial_STARTED' })).toEqual(['n-1', 'o-2']);
+    // Two key filters together: one table's keys narrowed by the other's.
+    expect(await list(store, { page: '/blog/77', event: 'trial_started' })).toEqual(['n-1']);
+    expect(await list(store, { url: 'landing/b', event: 'trial_started' })).toEqual(['o-2']);
+  }, 60_000);
+});
