@@ -68,6 +68,9 @@ function generate(): { rounds: Rows[]; attrs: Rows[] } {
     const firstUrl = `https://shop.test/${pick(['home', 'pricing', 'blog/1', 'blog/2', 'products/7'])}`;
     const length = Math.floor(rand() * 40 * 60_000);
     const deltas = 1 + Math.floor(rand() * 4);
+    // Some pages' clocks run behind the server's: the first event 5 min before the start (the minimum-duration
+    // key step's second branch, search-filters.ts REACH); others' first event comes 2 min after it.
+    const skew = i % 23 === 0 ? -5 * 60_000 : i % 29 === 0 ? 2 * 60_000 : 0;
     const users = [null, null, `user-${i % 37}`, `user-${(i * 7) % 41}`];
     let user = '';
     for (let d = 0; d < deltas; d++) {
@@ -89,7 +92,7 @@ function generate(): { rounds: Rows[]; attrs: Rows[] } {
       rounds[d].push({
         project_id: P, session_id: id, version: d + 1, updated_at: chTime(startedAt + hi),
         visitor_id: knowsAttributes ? `v-${i % 50}` : '', user_id: userId,
-        started_at: chTime(startedAt), first_event_at: chTime(startedAt + lo), last_event_at: chTime(startedAt + hi),
+        started_at: chTime(startedAt), first_event_at: chTime(startedAt + lo + skew), last_event_at: chTime(startedAt + hi + Math.max(skew, 0)),
         first_url: knowsAttributes ? firstUrl : '', last_url: lastUrl,
         referrer: '', page_count: 1, event_count: 10 + d, error_count: rand() < 0.15 || (i % 50 === 0 && d === 0) ? 1 + d : 0, console_error_count: 0, click_count: d,
         tab_ids: [`t${d % 2}`], user_agent: '', browser: knowsAttributes ? browser : '', browser_version: '120',
@@ -192,6 +195,8 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     ['duration ≥ 20 min (spanned by no single delta for many)', { minDuration: 20 * 60_000 }],
     ['duration 5–15 min', { minDuration: 5 * 60_000, maxDuration: 15 * 60_000 }],
     ['browser + errors + duration', { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 }],
+    ['errors + duration (clocks behind and ahead of the start)', { hasErrors: true, minDuration: 12 * 60_000 }],
+    ['duration ≥ 36 min (a few only by a clock behind)', { minDuration: 36 * 60_000 }],
     ['OS prefix and device', { os: 'windows', device: 'desktop' }],
     ['user id (the newest one only)', { userId: 'user-3' }],
     ['user id, rare', { userId: 'user-40' }],
