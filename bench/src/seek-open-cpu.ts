@@ -13,6 +13,7 @@
  *
  *   PROFILE_MINUTES=360 OPEN_CPU_OPENS=6 node --import tsx bench/src/seek-open-cpu.ts
  */
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
@@ -29,6 +30,7 @@ const positioning: Record<'A' | 'B', number[]> = { A: [], B: [] };
 const layouts: Record<'A' | 'B', number[]> = { A: [], B: [] };
 const layoutMs: Record<'A' | 'B', number[]> = { A: [], B: [] };
 const taskMs: Record<'A' | 'B', number[]> = { A: [], B: [] };
+const threadMs: Record<'A' | 'B', number[]> = { A: [], B: [] };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((q / 100) * xs.length) - 1)] ?? NaN;
 
@@ -37,6 +39,7 @@ interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[
 
 const byFile = new Map<string, number>();
 const byFn = new Map<string, number>();
+const byCaller = new Map<string, number>();
 const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
 
 const traced = new Map<string, number>();
@@ -45,7 +48,7 @@ let tracedOpens = 0;
  * A devtools timeline trace of one open: the renderer main thread's time by event name up to the drawn
  * frame, counting each event's self time (its duration minus its children's on the same thread).
  */
-async function traceOpen(page: import('playwright-core').Page, url: string, count: boolean): Promise<void> {
+async function traceOpen(page: import('playwright-core').Page, url: string, count: boolean): Promise<number> {
   const cdp = await page.context().newCDPSession(page);
   const events: any[] = [];
   cdp.on('Tracing.dataCollected', (e: any) => events.push(...e.value));
@@ -59,7 +62,7 @@ async function traceOpen(page: import('playwright-core').Page, url: string, coun
   await cdp.detach();
   const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
   const nav = events.find((e) => e.name === 'navigationStart' && main.has(`${e.pid}:${e.tid}`) && e.args?.data?.documentLoaderURL?.startsWith('http'));
-  if (!nav) return console.log('  (no navigationStart in the trace)');
+  if (!nav) return (console.log('  (no navigationStart in the trace)'), NaN);
   const key = `${nav.pid}:${nav.tid}`;
   const end = nav.ts + drawn * 1000;
   const xs = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key && e.ts >= nav.ts && e.ts < end && e.dur).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
@@ -74,21 +77,45 @@ async function traceOpen(page: import('playwright-core').Page, url: string, coun
     self.set(e.name, (self.get(e.name) ?? 0) + e.dur);
     stack.push(e);
   }
+  // Thread time (tdur: CPU the main thread got, which load stretches far less than wall time) of the
+  // top-level tasks, by the page's `tandem:*` phase each task started in.
+  const marks = events.filter((e) => e.cat?.includes('blink.user_timing') && `${e.pid}:${e.tid}` === key && String(e.name).startsWith('tandem:') && e.ts >= nav.ts && e.ts < end)
+    .sort((a, b) => a.ts - b.ts).map((e) => ({ name: String(e.name).slice(7), ts: e.ts as number }));
+  const phases = new Map<string, number>();
+  let cpu = 0;
+  {
+    let lastEnd = 0;
+    for (const e of xs) {
+      if (e.ts < lastEnd) continue;
+      lastEnd = e.ts + e.dur;
+      const phase = marks.filter((m) => m.ts <= e.ts).at(-1)?.name ?? 'boot';
+      const td = (e.tdur ?? e.dur) as number;
+      cpu += td;
+      phases.set(phase, (phases.get(phase) ?? 0) + td);
+    }
+  }
+  console.log(`  thread time ${(cpu / 1000).toFixed(0)} ms by phase: ${[...phases].map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`).join(', ')}`);
+  for (const [k, v] of phases) traced.set(`cpu after ${k}`, (traced.get(`cpu after ${k}`) ?? 0) + v);
+  traced.set('(cpu)', (traced.get('(cpu)') ?? 0) + cpu);
   const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`).join(', ');
   console.log(`  drawn ${drawn.toFixed(0)} ms, main thread busy ${(busy / 1000).toFixed(0)} ms: ${top}`);
-  if (!count) return;
+  if (!count) return cpu / 1000;
   tracedOpens++;
   for (const [k, v] of self) traced.set(k, (traced.get(k) ?? 0) + v);
   traced.set('(busy)', (traced.get('(busy)') ?? 0) + busy);
   traced.set('(drawn)', (traced.get('(drawn)') ?? 0) + drawn * 1000);
+  return cpu / 1000;
 }
 
-const be = await startBenchBackend();
+// OPEN_CPU_DATA=<dir>: keep the data directory, so the next run reuses the session instead of writing it again.
+const keep = process.env.OPEN_CPU_DATA;
+const fresh = !keep || !existsSync(keep);
+const be = await startBenchBackend(keep ? { dataDir: keep } : {}, !!keep);
 const browser = await launchChromium();
 try {
   const ids = { projectId: be.projectId!, sessionId: `opencpu${minutes}m`, tabId: `opencputab${minutes}m` };
-  const genOpts = { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes };
-  const written = await writeGeneratedSession(be.store, ids, genOpts);
+  const genOpts = { durationMs: minutes * 60_000, startedAt: fresh ? Date.now() - minutes * 60_000 - 3_600_000 : 0, seed: minutes };
+  const written = fresh ? await writeGeneratedSession(be.store, ids, genOpts) : { events: NaN, bytes: NaN };
   // Every recorded scroll of the document (offset, y), to say where the page should be at a moment.
   const scrolls: { at: number; y: number }[] = [];
   if (process.env.OPEN_SCROLL_CHECK === '1') {
@@ -112,8 +139,14 @@ try {
       if (variant === 'A') await page.addInitScript(`window.__tandemAb = { ${JSON.stringify(ab)}: true };`);
       const perf = await ctx.newCDPSession(page);
       await perf.send('Performance.enable');
-      await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=${t}`);
-      await page.waitForFunction(() => (window as any).__drawnAt !== null, null, { timeout: 60_000, polling: 20 });
+      // With OPEN_TRACE=1 too: the main thread's thread time up to the drawn frame (load stretches it far less than wall time).
+      if (process.env.OPEN_TRACE === '1') {
+        const ms = await traceOpen(page, `${be.url}/#/sessions/${ids.sessionId}?t=${t}`, false);
+        if (i > 0) threadMs[variant].push(ms);
+      } else {
+        await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=${t}`);
+        await page.waitForFunction(() => (window as any).__drawnAt !== null, null, { timeout: 60_000, polling: 20 });
+      }
       // Counts do not depend on the machine's load, durations do (Chrome's own metrics of the page).
       const { metrics } = (await perf.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
       const metric = (name: string) => metrics.find((x) => x.name === name)?.value ?? NaN;
@@ -156,26 +189,44 @@ try {
     const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: Profile };
     const info = await page.evaluate(() => ({
       drawn: (window as any).__drawnAt as number,
-      origin: performance.timeOrigin,
+      now: performance.now(),
       marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('tandem:')).map((m) => `${m.name.slice(7)} ${m.startTime.toFixed(0)}`).join(', '),
     }));
     console.log(`open ${i + 1} at ${t} (${t % 120_000} ms past a keyframe; load ${loadavg()[0].toFixed(1)}): drawn ${info.drawn.toFixed(0)} ms; ${info.marks}`);
     if (i > 0) {
-      // Samples up to the drawn frame only (profile times are µs on the monotonic clock, like timeOrigin + now).
+      // Samples up to the drawn frame only. Profile times are µs on a clock of their own: its endTime is the
+      // stop, read just before the page's `now` here, so the drawn frame is (now - drawn) before it.
       const self = new Map<number, number>();
       let at = profile.startTime;
-      const end = (info.origin + info.drawn) * 1000;
+      const end = (profile as Profile & { endTime: number }).endTime - (info.now - info.drawn) * 1000;
       profile.samples.forEach((id, k) => {
         at += profile.timeDeltas[k] ?? 0;
         if (at <= end) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[k] ?? 0));
       });
+      // OPEN_CPU_BY_CALLER=1: every sample charged to its nearest frame in a page chunk (not the shared runtime chunk).
+      const parent = new Map<number, number>();
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+      const nodeById = new Map(profile.nodes.map((n) => [n.id, n]));
+      if (process.env.OPEN_CPU_BY_CALLER === '1') {
+        for (const [id, us] of self) {
+          let cur: number | undefined = id;
+          let label = '';
+          while (cur !== undefined) {
+            const f = nodeById.get(cur)!.callFrame;
+            const file = f.url.split('/').pop() ?? '';
+            if (file && !file.startsWith('format-')) { label = `${f.functionName || '(anon)'} ${file}:${f.lineNumber}`; break; }
+            cur = parent.get(cur);
+          }
+          add(byCaller, label || '(runtime/native)', us);
+        }
+      }
       for (const n of profile.nodes) {
         const us = self.get(n.id) ?? 0;
         if (!us) continue;
         const f = n.callFrame;
         const file = f.url.split('/').pop() || f.functionName;
         add(byFile, file, us);
-        add(byFn, `${f.functionName || '(anon)'} ${file}:${f.lineNumber}`, us);
+        add(byFn, `${f.functionName || '(anon)'} ${file}:${f.lineNumber}:${(f as { columnNumber?: number }).columnNumber ?? 0}`, us);
       }
     }
     await cdp.detach();
@@ -186,11 +237,11 @@ try {
   }
   if (scrollChecks) console.log(`scroll positions: ${scrollChecks - scrollWrong} of ${scrollChecks} right`);
   if (ab) {
-    for (const v of ['A', 'B'] as const) console.log(`${v}${v === 'A' ? ` (${ab})` : ''}: n ${drawn[v].length} median ${median(drawn[v]).toFixed(0)} p75 ${p(drawn[v], 75).toFixed(0)} p90 ${p(drawn[v], 90).toFixed(0)} max ${Math.max(...drawn[v]).toFixed(0)} ms; positioning median ${median(positioning[v]).toFixed(0)} p90 ${p(positioning[v], 90).toFixed(0)} ms; layouts median ${median(layouts[v])}, layout ms median ${median(layoutMs[v]).toFixed(0)}, main-thread task ms median ${median(taskMs[v]).toFixed(0)}`);
+    for (const v of ['A', 'B'] as const) console.log(`${v}${v === 'A' ? ` (${ab})` : ''}: n ${drawn[v].length} median ${median(drawn[v]).toFixed(0)} p75 ${p(drawn[v], 75).toFixed(0)} p90 ${p(drawn[v], 90).toFixed(0)} max ${Math.max(...drawn[v]).toFixed(0)} ms; positioning median ${median(positioning[v]).toFixed(0)} p90 ${p(positioning[v], 90).toFixed(0)} ms; layouts median ${median(layouts[v])}, layout ms median ${median(layoutMs[v]).toFixed(0)}, main-thread task ms median ${median(taskMs[v]).toFixed(0)}${threadMs[v].length ? `; thread time median ${median(threadMs[v]).toFixed(0)} mean ${(threadMs[v].reduce((a, b) => a + b, 0) / threadMs[v].length).toFixed(0)} ms` : ''}`);
   }
   const n = Math.max(1, opens - 1);
   const show = (m: Map<string, number>, top: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `  ${(us / 1000 / n).toFixed(1).padStart(8)} ms  ${k}`).join('\n');
-  console.log(`\nself time per open up to the drawn frame (mean over ${n} opens), by script:\n${show(byFile, 15)}\nby function:\n${show(byFn, 40)}`);
+  console.log(`\nself time per open up to the drawn frame (mean over ${n} opens), by script:\n${show(byFile, 15)}\nby function:\n${show(byFn, 40)}${byCaller.size ? `\nby caller outside the runtime chunk:\n${show(byCaller, 40)}` : ''}`);
   await ctx.close();
 } finally {
   await browser.close();
