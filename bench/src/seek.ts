@@ -139,9 +139,48 @@ async function heapNow(page: Page): Promise<number> {
   return usedSize;
 }
 
+/**
+ * Where one open's time went: ms since navigation start of each step, from the page's own `tandem:*`
+ * marks and the resource timing of its requests (start, first byte, end of `/open`; the sign-in check).
+ * The slowest opens' steps are printed, so a run (the quiet one above all) says what its p95 tail is.
+ */
+type OpenSteps = Record<string, number>;
+
+async function openSteps(page: Page): Promise<OpenSteps> {
+  return page.evaluate(() => {
+    const out: Record<string, number> = {};
+    for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('tandem:') && !(m.name.slice(7) in out)) out[m.name.slice(7)] = m.startTime;
+    for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+      const path = new URL(r.name).pathname;
+      const name = /\/sessions\/[^/]+\/open$/.test(path) ? 'open' : path === '/api/v1/auth/me' ? 'me' : null;
+      if (!name || `${name} start` in out) continue;
+      out[`${name} start`] = r.startTime;
+      out[`${name} first byte`] = r.responseStart;
+      out[`${name} end`] = r.responseEnd;
+    }
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    if (nav) (out['document first byte'] = nav.responseStart), (out.DOMContentLoaded = nav.domContentLoadedEventStart);
+    return out;
+  });
+}
+
+function printSteps(name: string, opens: number[], steps: OpenSteps[]): void {
+  if (!steps.length) return;
+  const keys = [...new Set(steps.flatMap((st) => Object.keys(st)))];
+  const median = (k: string) => percentile(steps.map((st) => st[k]).filter((v) => Number.isFinite(v)), 50);
+  keys.sort((a, b) => median(a) - median(b));
+  const slowest = opens.map((ms, i) => ({ ms, i })).sort((a, b) => b.ms - a.ms).slice(0, 2);
+  console.log(`[${BENCH}] ${name} open steps, ms since navigation start: median | slowest two (${slowest.map((x) => fmtMs(x.ms, 0)).join(', ')})`);
+  for (const k of keys) {
+    console.log(`    ${k.padEnd(22)} ${median(k).toFixed(0).padStart(6)} | ${slowest.map((x) => (steps[x.i]?.[k] ?? NaN).toFixed(0).padStart(6)).join(' ')}`);
+  }
+}
+
 interface Measured {
   s: SessionUnderTest;
   opens: number[];
+  /** each open's steps, in the order of `opens` */
+  openSteps: OpenSteps[];
   baseline: number[];
   openTask: number;
   seeks: number[];
@@ -157,32 +196,42 @@ interface Measured {
 
 async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTest, opens: number, seeks: number, random: () => number): Promise<Measured> {
   const total = s.minutes * MIN;
-  const m: Measured = { s, opens: [], baseline: [], openTask: 0, seeks: [], seekTask: 0, heap: NaN, heapPeak: 0, baselineHeap: NaN, loadStart: loadavg()[0], load: NaN, errors: [] };
+  const m: Measured = { s, opens: [], openSteps: [], baseline: [], openTask: 0, seeks: [], seekTask: 0, heap: NaN, heapPeak: 0, baselineHeap: NaN, loadStart: loadavg()[0], load: NaN, errors: [] };
   // Opens and baseline opens, interleaved so machine noise hits both alike.
   for (let i = 0; i < opens; i++) {
     const t = Math.floor(random() * (total - 2000)) + 1000;
-    const page = await ctx.newPage();
-    try {
-      await page.goto(`${be.url}/#/sessions/${s.sessionId}?t=${t}`);
-      m.opens.push(await waitDrawn(page, `open ${s.name} at ${t}`));
-      m.openTask = Math.max(m.openTask, await longestTask(page));
-    } catch (err) {
-      m.errors.push((err as Error).message);
-    } finally {
-      await page.close();
-    }
-    const base = await ctx.newPage();
-    try {
-      await base.goto(`${be.url}/__bench/seek-baseline.html?id=${s.sessionId}&tab=${s.tabId}&t=${t}`);
-      m.baseline.push(await waitDrawn(base, `baseline ${s.name} at ${t}`));
-      if (i === 0) m.baselineHeap = await heapAfterGc(base);
-    } catch (err) {
-      m.errors.push((err as Error).message);
-    } finally {
-      await base.close();
-    }
+    const player = async () => {
+      const page = await ctx.newPage();
+      try {
+        await page.goto(`${be.url}/#/sessions/${s.sessionId}?t=${t}`);
+        const drawn = await waitDrawn(page, `open ${s.name} at ${t}`);
+        m.opens.push(drawn);
+        m.openSteps.push({ ...(await openSteps(page)), DRAWN: drawn });
+        m.openTask = Math.max(m.openTask, await longestTask(page));
+      } catch (err) {
+        m.errors.push((err as Error).message);
+      } finally {
+        await page.close();
+      }
+    };
+    const baseline = async () => {
+      const base = await ctx.newPage();
+      try {
+        await base.goto(`${be.url}/__bench/seek-baseline.html?id=${s.sessionId}&tab=${s.tabId}&t=${t}`);
+        m.baseline.push(await waitDrawn(base, `baseline ${s.name} at ${t}`));
+        if (i === 0) m.baselineHeap = await heapAfterGc(base);
+      } catch (err) {
+        m.errors.push((err as Error).message);
+      } finally {
+        await base.close();
+      }
+    };
+    await player();
+    await baseline();
     console.log(`[${BENCH}] ${s.name} open ${i + 1}/${opens}: player ${fmtMs(m.opens.at(-1) ?? NaN, 0)}, baseline ${fmtMs(m.baseline.at(-1) ?? NaN, 0)}`);
   }
+
+  printSteps(s.name, m.opens, m.openSteps);
 
   const page = await ctx.newPage();
   try {
