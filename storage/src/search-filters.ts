@@ -127,8 +127,15 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     // session holds skips every granule. The same match as positionCaseInsensitiveUTF8 but for rare Unicode case
     // pairs JavaScript and ClickHouse lower differently.
     params.qLike = `%${q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+    // The landing URL is a page key too (migration 15): its sessions come from page_keys by text, so the key step
+    // no longer lower-cases and matches 1M landing URLs. `session_id IN` rather than a key IN: the session id bloom
+    // filter answers it, so the OR still prunes granules with the n-gram indexes (a needle nobody has).
+    const byKeys = process.env.TANDEM_SEARCH_QKEYS !== '0';
+    const columns = byKeys ? ATTR_TEXT_COLUMNS.filter((c) => c !== 'first_url') : ATTR_TEXT_COLUMNS;
+    const pages = byKeys ? `session_id IN (SELECT session_id ${pageKeys('q')} AND project_id = {p:String}
+      AND started_at >= fromUnixTimestamp64Milli({childFrom:Int64}))` : unbounded(visited('q'));
     row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact})`,
-      `(${ATTR_TEXT_COLUMNS.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ')} OR ${exact} OR ${unbounded(visited('q'))})`);
+      `(${columns.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ')} OR ${exact} OR ${pages})`);
     unkeyed++;
   }
   // Deltas never subtract, so a session has errors exactly when one of its deltas has.

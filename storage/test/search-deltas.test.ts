@@ -205,6 +205,8 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     ['free text', { q: 'user-1' }],
     ['free text: session id', { q: 's-0123' }],
     ['free text: no match', { q: 'zzqx' }],
+    ['free text: a landing URL that is no page visit (its page key)', { q: 'PRICING' }],
+    ['free text: an exit URL (a visited page; other visits of it are no match)', { q: 'checkout' }],
     ['free text: upper case, LIKE wildcards taken literally', { q: 'USER-1' }],
     ['free text: a needle with % and _ matches nothing here', { q: 'user_1%' }],
     ['console text', { console: 'issuer' }],
