@@ -1,14 +1,13 @@
 import type { AgentPresence, Guard, ResyncReason, TabToServerEvents, TandemEvent } from '@tandem/protocol';
 import { io as realIo } from 'socket.io-client';
 import { measureClock, type ClockOffset } from './clock.js';
-import { Forwarder, createMacrotask } from './forwarder.js';
 import { assistGuard } from './guard.js';
 import { ResumeFlags, buildTabHandshake, paceReconnect, socketOptions, socketTarget } from './handshake.js';
 import type { AssistHost, AssistSession } from './host.js';
 import { PageInfo } from './page-info.js';
 import { classifyConnectError, connectErrorCode, retryDelay, type ConnectFailureKind } from './retry.js';
 import { RTC_EVENTS, createRtcBridge } from './rtc-bridge.js';
-import { RUN_LOG_KEEP_MS, RunLog } from './run-log.js';
+import { LiveStream } from './live-stream.js';
 import type { AssistDeps, AssistOptions, AssistPlugin, AssistState, IoFactory, TabSocket } from './types.js';
 import { createUi, type AssistUi } from './ui.js';
 import { Viewing } from './viewing.js';
@@ -42,15 +41,8 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
   let session: AssistSession | null = null;
   let socket: TabSocket | null = null;
   let resume: ResumeFlags | null = null;
-  let forwarder: Forwarder | null = null;
   let ui: AssistUi | null = null;
-  let unsubForward: (() => void) | null = null;
   let unsubPage: (() => void) | null = null;
-  /** The bus's current run, kept while someone watches and RUN_LOG_KEEP_MS after (run-log.ts). */
-  const runLog = new RunLog();
-  let unsubRunLog: (() => void) | null = null;
-  let runLogTimer: ReturnType<typeof setTimeout> | null = null;
-  let reusedRuns = 0;
 
   let connected = false;
   let connects = 0;
@@ -112,82 +104,24 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     );
   };
 
-  // ------------------------------------------------------------------ forwarding
+  // ------------------------------------------------------------------ forwarding (live-stream.ts)
 
-  const dropRunLog = () => {
-    if (runLogTimer) clearTimeout(runLogTimer);
-    runLogTimer = null;
-    if (unsubRunLog) unsubRunLog();
-    unsubRunLog = null;
-    runLog.clear();
-  };
+  const stream = new LiveStream({
+    host: () => host,
+    guard: () => guard,
+    connected: () => connected,
+    sendEvents: (events) => {
+      if (!connected || !socket) throw new Error('live:events while disconnected');
+      send('live:events', { events });
+    },
+    schedule: deps.schedule,
+  });
+  const forwarder = stream.forwarder;
 
-  /** Taps the bus for the run log (before any snapshot is taken, so it sees that snapshot's Meta). */
-  const keepRunLog = () => {
-    if (runLogTimer) clearTimeout(runLogTimer);
-    runLogTimer = null;
-    if (!unsubRunLog && host) unsubRunLog = host.bus.subscribe(guard.wrap('run log', (e: TandemEvent) => runLog.push(e)) as (e: TandemEvent) => void);
-  };
-
-  /**
-   * `keepRun`: the agents left or the socket dropped, and an agent coming back within RUN_LOG_KEEP_MS
-   * may get the run kept so far. Not after the user's Stop or Decline: a later watch starts afresh.
-   */
   const stopForwarding = (keepRun = false) => {
     viewing.deferredStart = false;
-    if (unsubForward) unsubForward();
-    unsubForward = null;
-    forwarder?.stop();
-    if (!keepRun) dropRunLog();
-    else if (unsubRunLog && !runLogTimer) runLogTimer = setTimeout(guard.wrap('run log expiry', dropRunLog), RUN_LOG_KEEP_MS);
+    stream.stop(keepRun);
   };
-
-  const startForwarding = (reason: 'join' | ResyncReason = 'join') => {
-    if (!connected || !host || !forwarder) return;
-    keepRunLog();
-    if (!unsubForward) {
-      const fwd = forwarder;
-      unsubForward = host.bus.subscribe(guard.wrap('forward', (e: TandemEvent) => fwd.push(e)) as (e: TandemEvent) => void);
-    }
-    forwarder.start();
-    // Synchronous in rrweb: Meta + FullSnapshot are on the bus (and queued) when this returns. The
-    // first time, switching the recorder to live sampling (every keystroke) draws that snapshot itself.
-    // A new watcher ('join') of a page whose run is still kept gets that run instead: no serialize of
-    // the page. A resync ('gap', 'behind', 'manual', 'tab_switch') always gets a fresh snapshot: the
-    // agent asked for a new picture, and the same events would rebuild the same one.
-    guard.run('snapshot', () => {
-      if (host!.setLiveSampling?.(true)) return;
-      const run = reason === 'join' ? runLog.replay() : null;
-      if (!run) return host!.takeFullSnapshot();
-      reusedRuns++;
-      for (const e of run) forwarder!.push(e);
-    });
-    // The snapshot leaves now rather than on the forwarder's next task: the server sends `canvas:want`
-    // right behind `live:start`, and that message's WebRTC set-up (capture, peer connection) would run
-    // first and hold the agent's first picture back by tens of ms.
-    guard.run('snapshot flush', () => forwarder!.flush());
-  };
-
-  /** Created on the first live message, not before: nothing is set up while nobody watches. */
-  let macrotask: ((fn: () => void) => void) | null = null;
-  const makeForwarder = () =>
-    new Forwarder({
-      send: (events) => {
-        if (!connected || !socket) throw new Error('live:events while disconnected');
-        send('live:events', { events });
-      },
-      schedule: deps.schedule ?? ((fn) => (macrotask ??= createMacrotask((err) => guard.report(err, 'forward flush')))(fn)),
-      requestSnapshot: () => {
-        const timer = setTimeout(
-          guard.wrap('resnapshot', () => {
-            if (forwarder?.awaitingSnapshot) host?.takeFullSnapshot();
-          }),
-          0,
-        );
-        return () => clearTimeout(timer);
-      },
-      onError: (err) => guard.report(err, 'live:events'),
-    });
 
   // ------------------------------------------------------------------ agents, banner, consent (viewing.ts)
 
@@ -210,9 +144,9 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     onAgentsChange: options.onAgentsChange,
     sendStop: () => send('user:stop'),
     sendConsent: (accepted) => send('consent:answer', { accepted }),
-    startForwarding: () => startForwarding(),
+    startForwarding: () => stream.start(),
     stopForwarding: () => stopForwarding(),
-    forwarding: () => !!forwarder?.forwarding,
+    forwarding: () => forwarder.forwarding,
   });
 
   // ------------------------------------------------------------------ WebRTC chunk (calls, control, canvas, drawing)
@@ -286,7 +220,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     connected = false;
     clockRun++;
     // Forwarding now means someone watches: that tab reconnects ahead of the others (handshake.ts).
-    if (socket?.io) paceReconnect(socket.io, unsubForward !== null);
+    if (socket?.io) paceReconnect(socket.io, stream.subscribed);
     stopForwarding(true);
     // Nothing stale is replayed on reconnect: the server sends live:start again and a new snapshot repairs it.
     if (socket) socket.sendBuffer = [];
@@ -353,7 +287,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
     s.on(
       'live:start',
       guard.wrap('live:start', (info?: { reason?: 'join' | ResyncReason }) => {
-        if (viewing.onLiveStart()) startForwarding(info?.reason ?? 'join');
+        if (viewing.onLiveStart()) stream.start(info?.reason ?? 'join');
       }),
     );
     s.on(
@@ -372,7 +306,7 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
       'consent:request',
       guard.wrap('consent:request', (info: { agents: AgentPresence[] }) => {
         // The user is asked about watching from now on: nothing kept from before goes to the agents.
-        dropRunLog();
+        stream.dropKeptRun();
         viewing.onConsentRequest(info);
       }),
     );
@@ -425,7 +359,6 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
           }
         }
         resume = new ResumeFlags(storage);
-        forwarder = makeForwarder();
         installPageListeners();
         h.onSession(guard.wrap('session', onSession) as (s: AssistSession) => void);
         h.onStop?.(guard.wrap('tracker stop', onTrackerStop));
@@ -435,14 +368,14 @@ export function createAssist(options: AssistOptions = {}, deps: AssistDeps = {})
       return {
         enabled,
         connected,
-        forwarding: !!forwarder?.forwarding,
+        forwarding: forwarder.forwarding,
         agents: viewing.agents.slice(),
-        lastForwardedSeq: forwarder?.lastForwardedSeq ?? -1,
-        sentMessages: forwarder?.sentMessages ?? 0,
-        sentEvents: forwarder?.sentEvents ?? 0,
-        runs: forwarder?.runs ?? 0,
-        gaps: forwarder?.gaps ?? 0,
-        reusedRuns,
+        lastForwardedSeq: forwarder.lastForwardedSeq,
+        sentMessages: forwarder.sentMessages,
+        sentEvents: forwarder.sentEvents,
+        runs: forwarder.runs,
+        gaps: forwarder.gaps,
+        reusedRuns: stream.reusedRuns,
         emitted: { ...emitted },
         connects,
         clock: clock && { ...clock },

@@ -1,4 +1,4 @@
-import { RRWEB_EVENT, type TandemEvent } from '@tandem/protocol';
+import { RRWEB_EVENT, type Guard, type TandemEvent } from '@tandem/protocol';
 
 /**
  * At most this many events after the snapshot are kept. Why: an agent rebuilds the page from the
@@ -53,5 +53,53 @@ export class RunLog {
 
   clear(): void {
     this.events = [];
+  }
+}
+
+/** Where a kept run comes from and how failures are reported (the plugin's host and guard, read when used). */
+export interface KeptRunDeps {
+  bus(): { subscribe(fn: (e: TandemEvent) => void): () => void } | null;
+  guard(): Guard;
+}
+
+/**
+ * The run log wired to the bus: tapped while someone watches and RUN_LOG_KEEP_MS after the last agent
+ * left (or the socket dropped), then untapped and emptied, so a page nobody watches keeps nothing.
+ */
+export class KeptRun {
+  private readonly log = new RunLog();
+  private unsub: (() => void) | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly deps: KeptRunDeps) {}
+
+  /** Taps the bus (before any snapshot is taken, so it sees that snapshot's Meta); cancels a pending expiry. */
+  keep(): void {
+    this.clearTimer();
+    const bus = this.unsub ? null : this.deps.bus();
+    if (bus) this.unsub = bus.subscribe(this.deps.guard().wrap('run log', (e: TandemEvent) => this.log.push(e)) as (e: TandemEvent) => void);
+  }
+
+  /** Nobody watches now: the run stays RUN_LOG_KEEP_MS for an agent coming back, then goes. */
+  expireLater(): void {
+    if (this.unsub && !this.timer) this.timer = setTimeout(this.deps.guard().wrap('run log expiry', () => this.drop()), RUN_LOG_KEEP_MS);
+  }
+
+  /** Untaps the bus and forgets the run (the user's Stop or Decline, a consent request, a new room). */
+  drop(): void {
+    this.clearTimer();
+    if (this.unsub) this.unsub();
+    this.unsub = null;
+    this.log.clear();
+  }
+
+  /** The run so far (Meta, FullSnapshot, what followed), or null when there is none to reuse. */
+  replay(): TandemEvent[] | null {
+    return this.log.replay();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 }

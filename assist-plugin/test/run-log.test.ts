@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { RUN_LOG_MAX_EVENTS, RunLog } from '../src/run-log.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { TandemEvent } from '@tandem/protocol';
+import { KeptRun, RUN_LOG_KEEP_MS, RUN_LOG_MAX_EVENTS, RunLog } from '../src/run-log.js';
+import { assistGuard } from '../src/guard.js';
 import { FULL, META, ev } from './helpers.js';
 
 const seqs = (log: RunLog) => log.replay()?.map((e) => e.seq) ?? null;
@@ -51,5 +53,37 @@ describe('RunLog', () => {
     expect(run.map((e) => e.seq)).toEqual([0, 1]);
     log.clear();
     expect(log.replay()).toBeNull();
+  });
+});
+
+describe('KeptRun', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('taps the bus while kept, keeps the run RUN_LOG_KEEP_MS after the watch ends, then untaps and forgets it', () => {
+    vi.useFakeTimers();
+    const listeners = new Set<(e: TandemEvent) => void>();
+    const bus = { subscribe: (fn: (e: TandemEvent) => void) => (listeners.add(fn), () => void listeners.delete(fn)) };
+    const kept = new KeptRun({ bus: () => bus, guard: () => assistGuard() });
+    const publish = (e: TandemEvent) => listeners.forEach((fn) => fn(e));
+    kept.keep();
+    kept.keep(); // once
+    expect(listeners.size).toBe(1);
+    publish(ev(5, META));
+    publish(ev(6, FULL));
+    publish(ev(7));
+    kept.expireLater();
+    vi.advanceTimersByTime(RUN_LOG_KEEP_MS - 1);
+    expect(kept.replay()?.map((e) => e.seq)).toEqual([5, 6, 7]);
+    kept.keep(); // watched again in time: no expiry
+    vi.advanceTimersByTime(RUN_LOG_KEEP_MS * 2);
+    expect(kept.replay()?.map((e) => e.seq)).toEqual([5, 6, 7]);
+    kept.expireLater();
+    vi.advanceTimersByTime(RUN_LOG_KEEP_MS);
+    expect(kept.replay()).toBeNull();
+    expect(listeners.size).toBe(0);
+    kept.keep();
+    publish(ev(8));
+    kept.drop();
+    expect(listeners.size).toBe(0);
   });
 });
