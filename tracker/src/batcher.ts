@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, RRWEB_EVENT, type TandemEvent } from '@tandem/protocol';
+import { PROTOCOL_VERSION, type TandemEvent } from '@tandem/protocol';
 import { SlicedJson } from './sliced-json.js';
 
 /** Who a batch belongs to, and the token that may write to it. Refreshing the token mutates it. */
@@ -220,18 +220,13 @@ export class Batcher {
       let json: string | undefined;
       let pieces: string[] | undefined;
       try {
-        if (event.type === RRWEB_EVENT.FullSnapshot) {
-          this.job ??= new SlicedJson(event);
-          if (!this.job.run(until)) break; // the rest of this event in the next slice
-          json = this.job.result;
-          pieces = this.job.pieces;
-        } else {
-          // Other events whole, natively: a mutation storm's one wide event (10,000 attribute changes) walked
-          // by SlicedJson cost a native call and a container count per item, and start-to-idle on
-          // attributes-10000 went from 1.01× to 1.11× plain rrweb (16 rounds, quiet). The long task slicing
-          // removes is the first snapshot of a big page (issue 8); a storm's event is serialised in a few ms.
-          json = JSON.stringify(event);
-        }
+        // Every event through SlicedJson: a small one is one native JSON.stringify; a big one (the first
+        // snapshot of a big page, a mutation storm's one wide event) spans slices, runs of small items in
+        // one native call each (sliced-json.ts), so no idle task of ours runs far past its budget.
+        this.job ??= new SlicedJson(event);
+        if (!this.job.run(until)) break; // the rest of this event in the next slice
+        json = this.job.result;
+        pieces = this.job.pieces;
       } catch (err) {
         this.opts.onError?.(err);
       }

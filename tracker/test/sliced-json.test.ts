@@ -46,6 +46,18 @@ describe('SlicedJson: the same text as JSON.stringify', () => {
     expect(j.result).toBe(JSON.stringify(event));
   });
 
+  it('a wide array of small items (a mutation storm) goes in runs, one native call per run, not one per item', () => {
+    const attributes = Array.from({ length: 10_000 }, (_, i) => ({ id: i + 1, attributes: { 'data-i': String(i), style: i % 3 ? null : 'color: red' } }));
+    const event = { type: 3, data: { source: 0, texts: [], attributes, removes: [], adds: [] }, timestamp: 1_700_000_000_000 };
+    const j = new SlicedJson(event);
+    // A clock that has always run out: every run() stops at its first clock check (every 4th member).
+    const slices = runAll(j, 0);
+    expect(j.result).toBe(JSON.stringify(event));
+    // Per item, that is 2,500 slices; in runs of up to WHOLE_MAX_CONTAINERS containers (2 per item), a handful.
+    expect(slices).toBeGreaterThan(1);
+    expect(slices).toBeLessThan(20);
+  });
+
   it('on JSON.stringify edge cases: undefined, functions, symbols, holes, toJSON, numbers, null prototypes', () => {
     const nullProto = Object.assign(Object.create(null), { a: 1, b: [undefined, () => 1] });
     const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
