@@ -197,7 +197,7 @@ interface Measured {
 async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTest, opens: number, seeks: number, random: () => number): Promise<Measured> {
   const total = s.minutes * MIN;
   const m: Measured = { s, opens: [], openSteps: [], baseline: [], openTask: 0, seeks: [], seekTask: 0, heap: NaN, heapPeak: 0, baselineHeap: NaN, loadStart: loadavg()[0], load: NaN, errors: [] };
-  // Opens and baseline opens, interleaved so machine noise hits both alike.
+  // Opens and baseline opens, interleaved so machine noise hits both alike, in ABBA order (below).
   for (let i = 0; i < opens; i++) {
     const t = Math.floor(random() * (total - 2000)) + 1000;
     const player = async () => {
@@ -226,8 +226,15 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
         await base.close();
       }
     };
-    await player();
-    await baseline();
+    // ABBA order: the page opened right after the other one closed pays for its teardown (the baseline's
+    // renderer frees a whole 45 MB tab; 2 cores), so neither side always goes second.
+    if (i % 2 === 0) {
+      await player();
+      await baseline();
+    } else {
+      await baseline();
+      await player();
+    }
     console.log(`[${BENCH}] ${s.name} open ${i + 1}/${opens}: player ${fmtMs(m.opens.at(-1) ?? NaN, 0)}, baseline ${fmtMs(m.baseline.at(-1) ?? NaN, 0)}`);
   }
 
