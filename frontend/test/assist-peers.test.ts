@@ -74,15 +74,14 @@ describe('agent peer mesh: canvas and call peers with one tab', () => {
     expect(closed).toEqual([{ key: 'tab:T1', failed: false }]);
   });
 
-  it('watching a tab builds its canvas peer ready to answer; the offer then goes to that same peer', () => {
+  it('watching a tab builds no peer until the tab offers; the offer makes its canvas peer', () => {
     const { mesh, made } = setup();
     mesh.watchCanvasesOf('T1');
-    expect(mesh.ids()).toEqual(['canvas:tab:T1']);
-    expect(made).toHaveLength(1);
-    expect(made[0].opts.initiator).toBe(false);
-    expect(made[0].signals).toEqual([]);
+    expect(mesh.ids()).toEqual([]);
+    expect(made).toHaveLength(0);
     mesh.signal('tab:T1', offer(), 'canvas');
     expect(made).toHaveLength(1);
+    expect(made[0].opts.initiator).toBe(false);
     expect(made[0].signals).toHaveLength(1);
     // Watching the same tab again (a rejoin) keeps it.
     mesh.watchCanvasesOf('T1');
@@ -90,7 +89,7 @@ describe('agent peer mesh: canvas and call peers with one tab', () => {
     expect(made[0].destroyed).toBe(false);
   });
 
-  it('switching tabs closes the old tab’s canvas peer, keeps its call peer, and readies the new tab’s', () => {
+  it('switching tabs closes the old tab’s canvas peer and keeps its call peer', () => {
     const { mesh, made, closed } = setup();
     mesh.watchCanvasesOf('T1');
     mesh.signal('tab:T1', offer(), 'canvas');
@@ -99,13 +98,15 @@ describe('agent peer mesh: canvas and call peers with one tab', () => {
     mesh.watchCanvasesOf('T2');
     expect(oldCanvas.destroyed).toBe(true);
     expect(call.destroyed).toBe(false);
-    expect(mesh.ids().sort()).toEqual(['canvas:tab:T2', 'tab:T1']);
+    expect(mesh.ids()).toEqual(['tab:T1']);
     expect(closed).toEqual([{ key: 'canvas:tab:T1', failed: false }]);
     // A late signal from the old tab's canvas side is stale: no peer is made for it.
     mesh.signal('tab:T1', candidate('late'), 'canvas');
-    expect(made).toHaveLength(3);
+    expect(made).toHaveLength(2);
     expect(oldCanvas.signals).toHaveLength(1);
-    // Watching nothing closes every canvas peer.
+    // The new tab's offer makes its canvas peer; watching nothing closes every canvas peer.
+    mesh.signal('tab:T2', offer(), 'canvas');
+    expect(mesh.ids().sort()).toEqual(['canvas:tab:T2', 'tab:T1']);
     mesh.watchCanvasesOf(null);
     expect(mesh.ids()).toEqual(['tab:T1']);
   });

@@ -23,7 +23,7 @@ describe('the first picture waits for a canvas answer being made', () => {
   it('PeerMesh.answered: null with no offer; resolves when the answer leaves or the peer closes', async () => {
     const { mesh: m, made } = mesh();
     m.watchCanvasesOf('T1');
-    // A peer made ready but not offered to: nothing to wait for.
+    // Watched but not offered to: nothing to wait for.
     expect(m.answered()).toBeNull();
     m.signal('tab:T1', offer, 'canvas');
     const waiting = m.answered();

@@ -93,7 +93,7 @@ describe('early peers (the canvas offer is answered before the live view exists)
     receive('rtc:signal', signalIn('other-session', offer));
     expect(mod.made).toHaveLength(0);
     await mod.finish();
-    // The watched tab's canvas peer was made ready (watch), then given the offer: one peer, not two.
+    // The offer made the watched tab's canvas peer and went to it: one peer.
     expect(mod.made).toHaveLength(1);
     const [peer] = mod.made;
     expect(peer.opts.initiator).toBe(false);
@@ -116,6 +116,23 @@ describe('early peers (the canvas offer is answered before the live view exists)
     expect(view.seen.at(-1)).toBe('closed canvas:tab:T1 true');
   });
 
+  it('a join whose tab never offers loads no WebRTC module and makes no peer', async () => {
+    const { io, receive } = fakeIo();
+    let loads = 0;
+    const mod = peersModule();
+    const early = new EarlyPeers(io as unknown as EarlyPeerSocket, 's1', () => (loads++, mod.load()));
+    receive('rtc:config', { sessionId: 's1', iceServers: [] });
+    early.watch('T1');
+    receive('rtc:signal', signalIn('other-session', offer));
+    await mod.finish();
+    expect(loads).toBe(0);
+    expect(mod.made).toHaveLength(0);
+    const adopted = early.adopt(recorder().events);
+    expect(adopted.mesh).toBeNull();
+    expect(adopted.steps?.map((s) => s.kind)).toEqual(['config', 'watch']);
+    expect(loads).toBe(0);
+  });
+
   it('adopted before its module loaded: hands the steps to the view in order and builds no mesh of its own', async () => {
     const { io, receive } = fakeIo();
     const mod = peersModule();
@@ -134,7 +151,7 @@ describe('early peers (the canvas offer is answered before the live view exists)
     expect(done).toEqual(['config', 'signal tab:T1']);
   });
 
-  it('the early join keeps signals out of its log when it has early peers, and makes the watched tab ready when the join is answered', async () => {
+  it('the early join keeps signals out of its log when it has early peers, and answers the watched tab\'s offer', async () => {
     const { io, receive } = fakeIo();
     const mod = peersModule();
     const connect: (() => void)[] = [];
@@ -150,7 +167,8 @@ describe('early peers (the canvas offer is answered before the live view exists)
     await mod.finish();
     receive('live:joined', { sessionId: 's1', result: { ok: true, tabId: 'T1' } });
     receive('rtc:signal', signalIn('s1', offer));
-    // Answered by the early peer (the one made ready at the join), before any view exists.
+    await mod.finish();
+    // Answered by the early peer, before any view exists.
     expect(mod.made).toHaveLength(1);
     expect(mod.made[0].signals).toEqual([offer]);
     // The view takes the join: rtc:signal is not replayed to its listeners (it would answer twice).

@@ -119,17 +119,16 @@ export class PeerMesh {
 
   /**
    * The live view watches the user's tab `tabId` now (null: none). Canvas peers with other tabs close
-   * (the server also tells the old tab `canvas:stop`; closing here frees our side at once), and the
-   * tab's canvas peer is made ready to answer: its RTCPeerConnection (the page's first one sets up
-   * Chromium's WebRTC stack: tens of ms, more under load) is built now, while the view waits for the
-   * user's snapshot and offer, instead of when the offer arrives on a main thread busy drawing the
-   * snapshot. A tab with no canvas never offers; its ready peer costs an idle connection object.
+   * (the server also tells the old tab `canvas:stop`; closing here frees our side at once). The tab's
+   * canvas peer is made when its offer comes (signal), not before: most pages have no canvas and never
+   * offer, and a page's first RTCPeerConnection sets up Chromium's WebRTC stack (tens of ms of main
+   * thread, more under load), which a join made ready in advance paid on its way to the first frame
+   * (quiet, heavy page: the view attached ~140 ms later; ninth session, docs/decisions.md).
    */
   watchCanvasesOf(tabId: string | null): void {
     if (this.#destroyed) return;
     const keep = tabId === null ? null : canvasPeerKey(tabId);
     for (const id of this.ids()) if (id.startsWith('canvas:tab:') && id !== keep) this.close(id);
-    if (tabId !== null && keep && !this.#peers.has(keep)) this.#create(`tab:${tabId}`, false, 'canvas');
   }
 
   /**

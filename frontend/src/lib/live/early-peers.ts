@@ -23,8 +23,8 @@ export type Adopted = { mesh: PeerMesh; steps?: undefined } | { mesh: null; step
  * chunk, attaches only after the app's sign-in check and mount, and then draws the user's snapshot
  * in one long task (hundreds of ms for a big page), so the answer used to leave only after both
  * (quiet, heavy page: offer in at ~550 ms, answer out at ~970). Here the early join (pages/live/early-join.ts)
- * loads the mesh's module (lib/assist/peers.ts) by itself, builds a PeerMesh as soon as it can, makes
- * the watched tab's canvas peer ready when the join is answered and answers offers at once; the view's
+ * loads the mesh's module (lib/assist/peers.ts) by itself when the first offer comes, builds a PeerMesh
+ * and answers at once; the view's
  * AssistController then adopts the mesh (`adopt`) and the remote streams that came meanwhile.
  */
 export class EarlyPeers {
@@ -37,25 +37,40 @@ export class EarlyPeers {
   #events: ((to: PeerMeshEvents) => void)[] = [];
   #adoptedBy: PeerMeshEvents | null = null;
   #done = false;
+  readonly #load: () => Promise<PeersModule>;
+  #loading = false;
   #onConfig = (msg: { sessionId: string } & RtcConfig) => {
     if (msg.sessionId === this.#sessionId) this.#step({ kind: 'config', config: msg });
   };
   #onSignal = (msg: SignalIn) => {
-    if (msg.sessionId === this.#sessionId) this.#step({ kind: 'signal', msg });
+    if (msg.sessionId !== this.#sessionId || this.#done) return;
+    this.#step({ kind: 'signal', msg });
+    this.#loadOnce();
   };
 
   constructor(io: EarlyPeerSocket, sessionId: string, load: () => Promise<PeersModule>) {
     this.#io = io;
     this.#sessionId = sessionId;
+    this.#load = load;
     io.on('rtc:config', this.#onConfig);
     io.on('rtc:signal', this.#onSignal);
-    load().then(
+  }
+
+  /**
+   * The mesh's module is fetched when the user's tab first signals (its canvas offer), not at once: a
+   * page without canvases never offers, and loading and evaluating simple-peer during the join competed
+   * with the app's own start-up (the view attached later; ninth session).
+   */
+  #loadOnce(): void {
+    if (this.#loading) return;
+    this.#loading = true;
+    this.#load().then(
       (mod) => this.#loaded(mod),
       (err) => console.warn('[tandem] could not load the WebRTC module early', err),
     );
   }
 
-  /** The join was answered: the watched tab's canvas peer is made ready (PeerMesh.watchCanvasesOf). */
+  /** The join was answered: which tab is watched (PeerMesh.watchCanvasesOf; its canvas peer comes with its offer). */
   watch(tabId: string): void {
     this.#step({ kind: 'watch', tabId });
   }
