@@ -7,6 +7,7 @@ import type { Metrics } from './metrics.js';
 import type { Uploader } from './recordings/uploads.js';
 import type { AssetProxy } from './assets/proxy.js';
 import type { AssetLinkSigner } from './assets/signing.js';
+import type { AgentRecords } from './live/agent-records.js';
 
 /** Everything a route needs, built once at start-up. */
 export interface AppContext {
@@ -27,6 +28,12 @@ export interface AppContext {
   live?: LiveDirectory;
   /** Assist grants HTTP routes check (call recordings). */
   assist?: AssistDirectory;
+  /**
+   * The agent records every sign-in check reads (live/agent-records.ts; set with `live`): each dashboard
+   * request checked its cookie's agent with a chDB query, and an open's /auth/me and /open both waited on
+   * one. Without it, requests read storage.
+   */
+  agents?: Pick<AgentRecords, 'get'>;
 }
 
 /** A token bucket by key: in memory (RateLimiter), or shared by the nodes (live/state SharedLimiter). */

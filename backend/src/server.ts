@@ -88,6 +88,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, env: Node
     await live.ready;
     ctx.live = live.directory;
     ctx.assist = live.assistDirectory;
+    ctx.agents = live.agents;
     if (live.clustered) {
       // One budget for the cluster (per-tab batch budgets stay per node: a tab writes through one node at a time).
       ctx.limits.start = live.limiter('start-ip', config.startRateLimit);

@@ -30,6 +30,8 @@ export interface LiveServer {
   directory: LiveDirectory;
   /** The assist grants HTTP routes check (`ctx.assist`). */
   assistDirectory: AssistDirectory;
+  /** The agent records sign-in checks read (`ctx.agents`): kept 30 s, forgotten at once on removal. */
+  agents: AgentRecords;
   /** Resolves once the shared state (Redis) answers; the node must not take traffic before. */
   ready: Promise<void>;
   /** Rooms are shared with other nodes (TANDEM_REDIS_URL). */
@@ -308,6 +310,7 @@ export function attachLive(app: TemplatedApp, ctx: AppContext): LiveServer {
     assist,
     directory,
     assistDirectory,
+    agents: agentRecords,
     ready: shared.ready,
     clustered: state.shared,
     limiter: (name, cfg) => state.limiter(name, cfg),

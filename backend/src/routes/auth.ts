@@ -21,7 +21,8 @@ export async function requireAgent(ctx: AppContext, req: RequestInfo): Promise<A
   const cookie = parseCookies(req.headers.cookie)[AGENT_COOKIE];
   if (!cookie) throw new TandemError('unauthorized', 'Sign in first');
   const claims = await ctx.signer.verifyAgent(cookie);
-  const agent = await ctx.store.getAgent(claims.sub);
+  // Kept 30 s and forgotten at once on removal, on every node (ctx.agents; docs/decisions.md).
+  const agent = await (ctx.agents ? ctx.agents.get(claims.sub) : ctx.store.getAgent(claims.sub));
   if (!agent || agent.disabled || agent.projectId !== claims.pid) throw new TandemError('unauthorized', 'Agent no longer exists');
   return agent;
 }
