@@ -88,12 +88,11 @@ describe('early peers (the canvas offer is answered before the live view exists)
     const mod = peersModule();
     const early = new EarlyPeers(io as unknown as EarlyPeerSocket, 's1', mod.load);
     receive('rtc:config', { sessionId: 's1', iceServers: [] });
-    early.watch('T1');
     receive('rtc:signal', signalIn('s1', offer));
     receive('rtc:signal', signalIn('other-session', offer));
     expect(mod.made).toHaveLength(0);
     await mod.finish();
-    // The offer made the watched tab's canvas peer and went to it: one peer.
+    // The offer made the tab's canvas peer and went to it: one peer.
     expect(mod.made).toHaveLength(1);
     const [peer] = mod.made;
     expect(peer.opts.initiator).toBe(false);
@@ -122,14 +121,13 @@ describe('early peers (the canvas offer is answered before the live view exists)
     const mod = peersModule();
     const early = new EarlyPeers(io as unknown as EarlyPeerSocket, 's1', () => (loads++, mod.load()));
     receive('rtc:config', { sessionId: 's1', iceServers: [] });
-    early.watch('T1');
     receive('rtc:signal', signalIn('other-session', offer));
     await mod.finish();
     expect(loads).toBe(0);
     expect(mod.made).toHaveLength(0);
     const adopted = early.adopt(recorder().events);
     expect(adopted.mesh).toBeNull();
-    expect(adopted.steps?.map((s) => s.kind)).toEqual(['config', 'watch']);
+    expect(adopted.steps?.map((s) => s.kind)).toEqual(['config']);
     expect(loads).toBe(0);
   });
 
@@ -147,7 +145,7 @@ describe('early peers (the canvas offer is answered before the live view exists)
     // The view's mesh replays them as its own listener would have.
     const done: string[] = [];
     for (const step of adopted.steps ?? [])
-      apply({ setConfig: () => done.push('config'), signal: (from) => done.push(`signal ${from}`), watchCanvasesOf: () => done.push('watch') }, step);
+      apply({ setConfig: () => done.push('config'), signal: (from) => done.push(`signal ${from}`) }, step);
     expect(done).toEqual(['config', 'signal tab:T1']);
   });
 

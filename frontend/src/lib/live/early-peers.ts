@@ -12,7 +12,7 @@ export interface EarlyPeerSocket {
 /** The mesh's module (lib/assist/peers.ts: simple-peer and its shims), loaded apart from the view's chunk. */
 export type PeersModule = Pick<typeof import('../assist/peers'), 'PeerMesh'>;
 
-export type EarlyPeerStep = { kind: 'config'; config: RtcConfig } | { kind: 'signal'; msg: SignalIn } | { kind: 'watch'; tabId: string };
+export type EarlyPeerStep = { kind: 'config'; config: RtcConfig } | { kind: 'signal'; msg: SignalIn };
 
 /** What the view's assist controller gets back: the mesh already answering, or the steps it must replay itself. */
 export type Adopted = { mesh: PeerMesh; steps?: undefined } | { mesh: null; steps: EarlyPeerStep[] };
@@ -68,11 +68,6 @@ export class EarlyPeers {
       (mod) => this.#loaded(mod),
       (err) => console.warn('[tandem] could not load the WebRTC module early', err),
     );
-  }
-
-  /** The join was answered: which tab is watched (PeerMesh.watchCanvasesOf; its canvas peer comes with its offer). */
-  watch(tabId: string): void {
-    this.#step({ kind: 'watch', tabId });
   }
 
   /**
@@ -137,8 +132,7 @@ export class EarlyPeers {
 }
 
 /** One step on a mesh, as AssistController does it for the same message. */
-export function apply(mesh: Pick<PeerMesh, 'setConfig' | 'signal' | 'watchCanvasesOf'>, step: EarlyPeerStep): void {
+export function apply(mesh: Pick<PeerMesh, 'setConfig' | 'signal'>, step: EarlyPeerStep): void {
   if (step.kind === 'config') mesh.setConfig(step.config);
-  else if (step.kind === 'signal') mesh.signal(step.msg.from, step.msg.signal, step.msg.channel);
-  else mesh.watchCanvasesOf(step.tabId);
+  else mesh.signal(step.msg.from, step.msg.signal, step.msg.channel);
 }

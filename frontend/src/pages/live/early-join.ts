@@ -68,7 +68,6 @@ export class EarlyJoin<S extends EarlySocket = AgentConnection> {
     const answered = (err: Error | null, result: JoinAnswer) => {
       if (this.#answered) return;
       this.#answered = true;
-      if (!err && result.ok) this.peers?.watch(result.tabId);
       if (this.#taken) this.#taken(err, result);
       else this.#log.push({ kind: 'answer', err, result });
     };
