@@ -9,7 +9,8 @@ import { launchChromium, waitFor } from './support/browser.js';
 import { loginOn, nodeMetric, startCluster, redisCli, type Cluster } from './support/cluster.js';
 import { agentContext, openLiveView, openUserPage, sessionIdOf, waitForAssist, waitForLiveState, waitForStageText } from './support/live.js';
 import { answerPrompt, joinSession, nextRefusal, rawAgent, requestFeature, rtcState } from './support/assist.js';
-import { collect, connected } from './support/cluster-tabs.js';
+import { collect, connected, holes } from './support/cluster-tabs.js';
+import { countResults, tabSocket, tryConnect } from './support/cluster-flood.js';
 
 /**
  * Issue 9: two backend processes + Redis + haproxy on loopback act as one product. Tabs go through
@@ -54,19 +55,6 @@ async function sides(sessionId: string): Promise<{ a: number; b: number }> {
 }
 
 const metric = (nodeUrl: string, name: string) => nodeMetric(nodeUrl, name);
-
-/** Checks the stream an agent received: from each Meta (type 4) on, seqs are consecutive. */
-function holes(messages: LiveEventsMessage[]): string[] {
-  const problems: string[] = [];
-  let last = -1;
-  for (const m of messages) {
-    const first = m.events[0];
-    if (first.type !== 4 && last >= 0 && first.seq !== last + 1) problems.push(`${last} → ${first.seq}`);
-    for (let i = 1; i < m.events.length; i++) if (m.events[i].seq !== m.events[i - 1].seq + 1) problems.push(`inside: ${m.events[i - 1].seq} → ${m.events[i].seq}`);
-    last = m.events[m.events.length - 1].seq;
-  }
-  return problems;
-}
 
 beforeAll(async () => {
   cluster = await startCluster({ nodes: 2 });
@@ -334,7 +322,7 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
       });
       expect(res.status).toBe(200);
       const start = (await res.json()) as StartResponse;
-      const socket = tabSocket(start.token, ip, false);
+      const socket = tabSocket(cluster.url, start.token, ip, false);
       sockets.push(socket);
       tabs.push({ socket, token: start.token, ip, sessionId: start.sessionId });
     }
@@ -348,7 +336,7 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
     // The budget is one for the cluster: 80 new sockets from one address, round robin over both
     // nodes, get the one burst (50), not one per node.
     const burstStart = Date.now();
-    const burst = await Promise.all(Array.from({ length: 80 }, () => tryConnect(flooder.token, '10.9.9.9', false)));
+    const burst = await Promise.all(Array.from({ length: 80 }, () => tryConnect(cluster.url, flooder.token, '10.9.9.9', false, sockets)));
     // Burst 50, refilled at 5/s while the 80 attempts were handled (two budgets would admit all 80).
     const burstEnd = Date.now();
     const allowed = 50 + Math.ceil((5 * (burstEnd - burstStart)) / 1000) + 1;
@@ -367,17 +355,17 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
     // it again right before the kill, or a slow run has nothing left to refuse (at load 30 it refilled 146).
     // Emptied once a burst sees refusals (the bucket may hold up to 50, plus what refills meanwhile).
     for (let i = 0; i < 10; i++) {
-      const r = await Promise.all(Array.from({ length: 40 }, () => tryConnect(flooder.token, '10.9.9.9', false)));
+      const r = await Promise.all(Array.from({ length: 40 }, () => tryConnect(cluster.url, flooder.token, '10.9.9.9', false, sockets)));
       if (r.filter((x) => x === 'rate_limited').length >= 5) break;
     }
     const emptiedAt = Date.now();
     const killedAt = Date.now();
     await cluster.nodes[victim].backend.stop('SIGKILL');
     try {
-      const flood = Promise.all(Array.from({ length: 60 }, () => tryConnect(flooder.token, '10.9.9.9', false)));
+      const flood = Promise.all(Array.from({ length: 60 }, () => tryConnect(cluster.url, flooder.token, '10.9.9.9', false, sockets)));
       const back = await Promise.all(orphans.map(async (t) => {
         for (;;) {
-          const r = await tryConnect(t.token, '10.9.9.9', true);
+          const r = await tryConnect(cluster.url, t.token, '10.9.9.9', true, sockets);
           if (r === 'ok') return Date.now() - killedAt;
           if (r === 'rate_limited') return -1;
           if (Date.now() - killedAt > 20_000) return -2;
@@ -396,7 +384,7 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
       // And the rest is refused: at least 10 when the failover was quick; on a loaded machine a slow
       // failover lets the bucket refill more, so fewer are left to refuse (never none).
       const refused = flooded.filter((r) => r === 'rate_limited').length;
-      expect(refused, JSON.stringify({ refilled, results: count(flooded) })).toBeGreaterThanOrEqual(Math.max(1, Math.min(10, 60 - refilled - 5)));
+      expect(refused, JSON.stringify({ refilled, results: countResults(flooded) })).toBeGreaterThanOrEqual(Math.max(1, Math.min(10, 60 - refilled - 5)));
     } finally {
       await cluster.nodes[victim].backend.start();
     }
@@ -441,33 +429,3 @@ describe('two backends behind haproxy act as one', { timeout: 180_000 }, () => {
   });
 });
 
-function tabSocket(token: string, ip: string, resume: boolean): Socket {
-  return io(`${cluster.url}${ASSIST_NAMESPACE}`, {
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    auth: { role: 'tab', v: PROTOCOL_VERSION, token, resume, page: { url: 'https://shop.example/cart', title: 'Cart', visible: true, focused: true } },
-    extraHeaders: { 'x-forwarded-for': ip },
-  });
-}
-
-function count(results: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of results) out[r] = (out[r] ?? 0) + 1;
-  return out;
-}
-
-/** One connection attempt: 'ok' (then closed), the refusal's code, or 'network' (no node answered). */
-async function tryConnect(token: string, ip: string, resume: boolean): Promise<string> {
-  const s = tabSocket(token, ip, resume);
-  try {
-    await connected(s);
-    return 'ok';
-  } catch (err) {
-    const e = err as Error & { data?: { code?: string } };
-    return e.data?.code ?? 'network';
-  } finally {
-    if (!resume) s.disconnect();
-    else sockets.push(s);
-  }
-}

@@ -37,6 +37,19 @@ export function collect(socket: AgentSocket): LiveEventsMessage[] {
   return got;
 }
 
+/** Checks the stream an agent received: from each Meta (type 4) on, seqs are consecutive. */
+export function holes(messages: LiveEventsMessage[]): string[] {
+  const problems: string[] = [];
+  let last = -1;
+  for (const m of messages) {
+    const first = m.events[0];
+    if (first.type !== 4 && last >= 0 && first.seq !== last + 1) problems.push(`${last} → ${first.seq}`);
+    for (let i = 1; i < m.events.length; i++) if (m.events[i].seq !== m.events[i - 1].seq + 1) problems.push(`inside: ${m.events[i - 1].seq} → ${m.events[i].seq}`);
+    last = m.events[m.events.length - 1].seq;
+  }
+  return problems;
+}
+
 export const hrefsOf = (got: LiveEventsMessage[], tabId: string) =>
   got.filter((m) => m.tabId === tabId).flatMap((m) => m.events).filter((e) => e.type === 4).map((e) => (e.data as { href: string }).href);
 
