@@ -9,12 +9,24 @@ import type { Driver, LineFormat } from './types.js';
  * Embedded ClickHouse (chDB) on the main thread, through its async calls only:
  * - the sync `query` blocks the event loop for the whole query;
  * - loading chDB in a worker thread segfaults the process when the worker exits;
- * - the engine is a process singleton: one data directory per process, locked against other processes.
+ * - the engine is a process singleton: one data directory per process, locked against other processes;
+ * - queries on one connection run one at a time inside libchdb (a query sent while another runs waits for
+ *   it), but connections to the same directory run side by side (chdb's own Session docs: "N independent
+ *   connections to the same bound path ... run in parallel"), so the driver keeps a few (CONNECTIONS).
  */
+/**
+ * Connections to the data directory. With one, every read waited for whatever query ran before it: an
+ * open's detail and window (issue 10) queued behind the previous page's whole-tab timeline scan or a
+ * search. Three: the queries a page sends at once (an open's four detail queries and its window, the
+ * panels) spread over them, on 2 cores; each connection costs the engine little (same server, same data).
+ */
+const CONNECTIONS = 3;
+
 export function createChdbDriver(path: string): Driver {
   const dir = resolve(path);
   mkdirSync(dir, { recursive: true });
-  const session = new Session(dir);
+  const sessions = Array.from({ length: CONNECTIONS }, () => new Session(dir));
+  const inFlight = sessions.map(() => 0);
   let closed = false;
 
   /** A FIFO lock: `await lock()` returns the release function. */
@@ -28,68 +40,34 @@ export function createChdbDriver(path: string): Driver {
       return release;
     };
   }
-  /**
-   * Shared or exclusive turns, first come first served: a waiting exclusive turn holds back later shared
-   * ones (a stream is not starved by a steady flow of queries).
-   */
-  function makeSharedLock() {
-    let sharedHolders = 0;
-    let exclusiveHeld = false;
-    const waiting: { exclusive: boolean; go: () => void }[] = [];
-    const pump = () => {
-      while (waiting.length > 0) {
-        const next = waiting[0];
-        if (exclusiveHeld || (next.exclusive && sharedHolders > 0)) return;
-        waiting.shift();
-        if (next.exclusive) exclusiveHeld = true;
-        else sharedHolders++;
-        next.go();
-      }
-    };
-    const take = (exclusive: boolean) => new Promise<() => void>((resolve) => {
-      waiting.push({
-        exclusive,
-        go: () => {
-          let released = false;
-          resolve(() => {
-            if (released) return;
-            released = true;
-            if (exclusive) exclusiveHeld = false;
-            else sharedHolders--;
-            pump();
-          });
-        },
-      });
-      pump();
-    });
-    return { shared: () => take(false), exclusive: () => take(true) };
-  }
-  // The session's connection, shared: queries run side by side, a stream runs alone. chDB allows one
-  // active stream per session (a second one throws), and a query run on the connection while a stream is
-  // open ends that stream in libchdb (its next fetch fails with "No active streaming query"; seen in the
-  // seek bench once queries stopped taking turns with streams behind the bound lock below).
-  const connection = makeSharedLock();
   // libchdb keeps bound parameters in state that concurrent bound queries clobber (chdb serializes its
-  // own queryBindAsync calls for that reason, but not queryStreamBind), so every bound call of this
-  // driver, streams included, runs alone. Most queries never get here: their parameters are written in
-  // as literals (inline-params.ts) and they run unbound, side by side (a session's detail queries, an
-  // auth lookup and a window's events no longer queue behind each other: issue 10, open ≤ 1 s).
-  // Taken before `connection`, always, so the two locks cannot wait on each other.
+  // own queryBindAsync calls for that reason), so every bound call of this driver runs alone. Most
+  // queries never get here: their parameters are written in as literals (inline-params.ts) and they run
+  // unbound, side by side.
   const boundSlot = makeLock();
   /** The SQL to run unbound, or null when it must be bound. */
   const unbound = (sql: string, params?: Record<string, unknown>): string | null =>
     !params || Object.keys(params).length === 0 ? sql : inlineParams(sql, params);
 
+  /** Runs `use` on the connection with the fewest calls in flight (the first such one). */
+  async function onConnection<T>(use: (session: Session) => Promise<T>): Promise<T> {
+    let k = 0;
+    for (let i = 1; i < sessions.length; i++) if (inFlight[i] < inFlight[k]) k = i;
+    inFlight[k]++;
+    try {
+      return await use(sessions[k]);
+    } finally {
+      inFlight[k]--;
+    }
+  }
+
   async function run(sql: string, params: Record<string, unknown> | undefined, format: string): Promise<string> {
     const plain = unbound(sql, params);
-    const releaseBound = plain === null ? await boundSlot() : () => {};
-    const release = await connection.shared();
+    if (plain !== null) return onConnection(async (session) => (await session.queryAsync(plain, { format })).text());
+    const releaseBound = await boundSlot();
     try {
-      return plain !== null
-        ? (await session.queryAsync(plain, { format })).text()
-        : (await session.queryBindAsync(sql, params!, { format })).text();
+      return await onConnection(async (session) => (await session.queryBindAsync(sql, params!, { format })).text());
     } finally {
-      release();
       releaseBound();
     }
   }
@@ -104,28 +82,23 @@ export function createChdbDriver(path: string): Driver {
       return rows;
     },
 
-    /** Holds the connection alone (and, when bound, the bound slot) until drained: consume promptly. */
+    /**
+     * The whole result read by one async query, then yielded line by line (callers page: readers.ts).
+     * Not a chDB stream: starting one (`StreamQuery`) runs on the event loop and waits there for the
+     * connection (seen holding the server's event loop 7–150 ms per call during an open, index.html's
+     * and /auth/me's answers waiting meanwhile), and a stream needs its connection alone.
+     */
     async *queryLines(sql: string, params?: Record<string, unknown>, format: LineFormat = 'JSONEachRow') {
-      const plain = unbound(sql, params);
-      const releaseBound = plain === null ? await boundSlot() : () => {};
-      const releaseStream = await connection.exclusive();
-      try {
-        const stream = plain === null ? session.queryStreamBind(sql, params!, { format }) : session.queryStream(plain, { format });
-        try {
-          let rest = '';
-          for await (const chunk of stream) {
-            const lines = (rest + chunk.text()).split('\n');
-            rest = lines.pop() ?? '';
-            for (const line of lines) yield line;
-          }
-          if (rest) yield rest;
-        } finally {
-          // Early exit (consumer break/throw) must free the session's single stream slot.
-          if (!stream.closed) stream.cancel();
+      const text = await run(sql, params, format);
+      let from = 0;
+      for (;;) {
+        const end = text.indexOf('\n', from);
+        if (end < 0) {
+          if (from < text.length) yield text.slice(from);
+          return;
         }
-      } finally {
-        releaseStream();
-        releaseBound();
+        yield text.slice(from, end);
+        from = end + 1;
       }
     },
 
@@ -140,23 +113,14 @@ export function createChdbDriver(path: string): Driver {
       const columns = Object.keys(rows[0]);
       const tsv = toTabSeparated(rows, columns);
       const values = tsv !== null ? Buffer.from(tsv) : Buffer.from(toJsonEachRow(rows));
-      // An insert is a query on the connection too: run while a stream is open, it ends that stream
-      // (checked: the stream's next fetch fails with "No active streaming query"). Streams hold the
-      // connection only while one page drains (readers.ts), so an insert waits milliseconds, not for a
-      // slow HTTP reader.
-      const release = await connection.shared();
-      try {
-        if (tsv !== null) await session.insert({ table, values, format: 'TabSeparated', columns });
-        else await session.insert({ table, values, format: 'JSONEachRow' });
-      } finally {
-        release();
-      }
+      await onConnection((session) =>
+        tsv !== null ? session.insert({ table, values, format: 'TabSeparated', columns }) : session.insert({ table, values, format: 'JSONEachRow' }));
     },
 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      session.close();
+      for (const session of sessions) session.close();
       // close() defers teardown behind running native calls; reopening the directory in this
       // process (tests, restarts) is refused until they are gone.
       await drainPending();

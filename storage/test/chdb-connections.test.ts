@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChdbDriver } from '../src/index.js';
+import type { Driver } from '../src/types.js';
+
+/**
+ * The chDB driver keeps several connections to its directory: libchdb runs one query at a time per
+ * connection, and with one an open's reads waited for the previous page's heavy scan (issue 10).
+ */
+let dir: string;
+let driver: Driver;
+
+/** Seconds of one core on any machine this runs on, quiet or loaded. */
+const SLOW = 'SELECT sum(cityHash64(number)) AS s FROM numbers(400000000)';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tandem-conn-'));
+  driver = createChdbDriver(dir);
+  await driver.command('CREATE DATABASE IF NOT EXISTS conn');
+  await driver.command('CREATE TABLE IF NOT EXISTS conn.t (k String, n UInt64) ENGINE = MergeTree ORDER BY (k, n)');
+  await driver.insert('conn.t', Array.from({ length: 3000 }, (_, n) => ({ k: 'a', n })));
+});
+
+afterAll(async () => {
+  await driver.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('chDB driver connections', () => {
+  it('answers short reads while a slow query runs, without waiting for it', async () => {
+    const order: string[] = [];
+    const slow = driver.query(SLOW).then(() => order.push('slow'));
+    await new Promise((r) => setTimeout(r, 30));
+    const lines: string[] = [];
+    const short = Promise.all([
+      driver.query<{ c: string }>('SELECT count() AS c FROM conn.t WHERE k = {k:String}', { k: 'a' }).then((rows) => (order.push('query'), rows)),
+      (async () => {
+        for await (const line of driver.queryLines('SELECT n FROM conn.t WHERE k = {k:String} ORDER BY n', { k: 'a' }, 'TabSeparatedRaw')) lines.push(line);
+        order.push('lines');
+      })(),
+    ]);
+    const [[rows]] = await Promise.all([short, slow]);
+    expect(Number(rows[0].c)).toBe(3000);
+    expect(lines).toEqual(Array.from({ length: 3000 }, (_, n) => String(n)));
+    // Both short reads finished before the slow one: with one connection they queued behind it.
+    expect(order.indexOf('slow')).toBe(2);
+  });
+});
