@@ -175,6 +175,19 @@ async function deltaRows(driver: Driver, sessions: number, rewrite: boolean): Pr
   for (const sql of deltaStatements('search_base', 'search_new')) await driver.command(sql); // session_search_mv copies them
   for (const sql of attrsStatements('search_base', 'search_new')) await driver.command(sql);
 }
+/**
+ * The events are copied into search_new after migrate(), so its event_keys backfill (migration 15) found none: the
+ * writer writes these rows with each event, here the backfill's join fills them (without them the event filter found
+ * no session on a freshly generated cache). Only when the table is empty.
+ */
+async function eventKeys(driver: Driver): Promise<void> {
+  const [row] = await driver.query<{ n: number | string }>('SELECT count() AS n FROM search_new.event_keys');
+  if (Number(row?.n) > 0) return;
+  await driver.command(`INSERT INTO search_new.event_keys (project_id, name, started_at, session_id)
+    SELECT es.project_id, es.name, a.started_at, es.session_id FROM search_new.event_sessions AS es
+    INNER JOIN (SELECT DISTINCT project_id, session_id, started_at FROM search_new.session_attrs) AS a
+      ON es.project_id = a.project_id AND es.session_id = a.session_id`);
+}
 /** The tables the writer writes per session (and the list's copy): merges stopped while measuring unmerged. */
 const SESSION_TABLES = ['sessions', 'session_search', 'session_attrs'];
 
@@ -194,6 +207,7 @@ async function prepare(driver: Driver, sessions: number): Promise<CacheMeta> {
       await createStore(driver, { database: 'search_new' }).migrate();
       const after = await driver.query<{ n: number | string }>('SELECT count() AS n FROM search_new.schema_migrations');
       await deltaRows(driver, sessions, Number(after[0]?.n) !== Number(before[0]?.n));
+      await eventKeys(driver); // a cache generated before this was filled lacks them
       return meta;
     }
   }
@@ -230,6 +244,7 @@ async function prepare(driver: Driver, sessions: number): Promise<CacheMeta> {
   const migrateMs = performance.now() - t;
   await driver.command(`INSERT INTO search_new.custom_events (project_id, session_id, tab_id, seq, ts, name, payload, received_at)
     SELECT project_id, session_id, tab_id, seq, ts, name, payload, received_at FROM search_base.custom_events`);
+  await eventKeys(driver);
   console.log(`search: migrate() on the 1M-session install took ${(migrateMs / 1000).toFixed(1)} s`);
   await deltaRows(driver, sessions, true);
   const meta: CacheMeta = { generator: GENERATOR_VERSION, sessions, now, day: today, migrateMs, generateMs };

@@ -51,6 +51,11 @@ export interface Filters {
    */
   keyed: string[];
   allKeyed: boolean;
+  /**
+   * Free text as the only attribute term (no child terms): its key sources apart, `FROM table WHERE …` each (once the
+   * step's bounds are added), whose union is the same superset as the OR over `session_attrs` (see search.ts).
+   */
+  textKeys?: string[];
   /** The attribute terms are selective (a user id, free text): their keys are few, a primary-key IN set pays. */
   attrSelective: boolean;
   /**
@@ -63,6 +68,9 @@ export interface Filters {
   from?: number;
   to?: number;
 }
+
+/** Free text's key sources read apart (Filters.textKeys); TANDEM_SEARCH_QUNION=0 turns it off (A/B measurements). */
+const textKeysOn = () => process.env.TANDEM_SEARCH_QUNION !== '0';
 
 /** Where a child subquery gets its extra bound: none in the key step, the candidates' ids in the re-check. */
 export const KEYS = '$KEYS';
@@ -120,6 +128,7 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     keyed.push(pageKeys('url'));
   }
   const q = clean(query.q);
+  let textKeys: string[] | undefined;
   if (q) {
     params.q = q;
     const exact = 'session_id = {q:String} OR visitor_id = {q:String}';
@@ -134,9 +143,17 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     const columns = byKeys ? ATTR_TEXT_COLUMNS.filter((c) => c !== 'first_url') : ATTR_TEXT_COLUMNS;
     const pages = byKeys ? `session_id IN (SELECT session_id ${pageKeys('q')} AND project_id = {p:String}
       AND started_at >= fromUnixTimestamp64Milli({childFrom:Int64}))` : unbounded(visited('q'));
+    const likes = columns.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ');
     row(`(${['user_id', 'first_url', 'last_url', 'browser', 'os', 'device'].map((c) => has(c, 'q')).join(' OR ')} OR ${exact})`,
-      `(${columns.map((c) => `lowerUTF8(${c}) LIKE {qLike:String}`).join(' OR ')} OR ${exact} OR ${pages})`);
+      `(${likes} OR ${exact} OR ${pages})`);
     unkeyed++;
+    // The OR's branches as separate reads: the text columns (every row's user id and the low-cardinality columns), the
+    // ids (their bloom filters prune all but a granule or two: in the OR they read 1M session and visitor ids), and the
+    // visited and landing pages by primary key.
+    if (byKeys && textKeysOn()) {
+      textKeys = [`FROM ${db}.session_attrs WHERE (${likes})`, `FROM ${db}.session_attrs WHERE (${exact})`,
+        `${pageKeys('q')} AND project_id = {p:String}`];
+    }
   }
   // Deltas never subtract, so a session has errors exactly when one of its deltas has.
   if (query.hasErrors) row('error_count > 0');
@@ -166,6 +183,6 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
   const page = clean(query.page);
   if (page) (child(visited('page')), (params.page = page), keyed.push(pageKeys('page')));
   return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params,
-    keyed, allKeyed: unkeyed === 0 && keyed.length > 0,
+    keyed, allKeyed: unkeyed === 0 && keyed.length > 0, textKeys: textKeys && attr.length === 1 && children.length === 0 ? textKeys : undefined,
     reach: 'minDuration' in params ? REACH : undefined, attrSelective: !!userId || !!q, recheck, params, from, to };
 }

@@ -230,6 +230,17 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id ${first}
            ${rest.map((k) => `AND (started_at, session_id) IN (SELECT started_at, session_id ${k})`).join(' ')}
            GROUP BY started_at, session_id ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+      } else if (!counters && f.textKeys) {
+        // Free text alone: the newest keys of each source (Filters.textKeys), merged; each source's newest `n` hold the
+        // union's. The one OR over session_attrs read every row's session and visitor ids (the bloom filters cannot
+        // prune an OR whose n-gram branches match everywhere): q "user-4242" 118–168 → 85–98 ms CPU per call (merged).
+        // A key found by several sources repeats: more are asked for, each kept once.
+        asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
+        const newest = 'ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}';
+        keys = await driver.query(
+          `SELECT s_ms, session_id FROM (${f.textKeys.map((k) => `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id
+             ${k} AND ${bounded.join(' AND ')} GROUP BY started_at, session_id ${newest}`).join(' UNION ALL ')})
+           ORDER BY s_ms DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
       } else if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
         asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);

@@ -209,6 +209,8 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     ['free text: an exit URL (a visited page; other visits of it are no match)', { q: 'checkout' }],
     ['free text: upper case, LIKE wildcards taken literally', { q: 'USER-1' }],
     ['free text: a needle with % and _ matches nothing here', { q: 'user_1%' }],
+    ['free text with another attribute (one OR over session_attrs, not the sources apart)', { q: 'user-1', browser: 'chrome' }],
+    ['free text with a counter', { q: 'checkout', hasErrors: true }],
     ['console text', { console: 'issuer' }],
     ['custom event', { event: 'PURCHASE' }],
     ['visited page by title', { page: 'order confirmed' }],
