@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin, type Rollup } from 'vite';
+import { rrwebReplayUntaintedPlugin } from '../patches/rrweb-replay-untainted-element.mjs';
 
 // The backend serves dist/ at `/` and its assets under `/assets/`; in development the Vite server
 // forwards everything the dashboard talks to (API, ingest, tracker, demo site) to a local backend.
@@ -119,7 +120,8 @@ function liveEarlyJoin(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [svelte(), sessionChunkList(), liveEarlyJoin()],
+  // @rrweb/replay without its hidden iframe per page (patches/README.md).
+  plugins: [rrwebReplayUntaintedPlugin(), svelte(), sessionChunkList(), liveEarlyJoin()],
   base: '/',
   resolve: {
     alias: shims,
