@@ -30,7 +30,9 @@ interface TraceEvent { name: string; ph: string; ts: number; dur?: number; tdur?
 
 async function startTrace(cdp: CDPSession): Promise<() => Promise<TraceEvent[]>> {
   const events: TraceEvent[] = [];
-  cdp.on('Tracing.dataCollected', (e: { value: TraceEvent[] }) => events.push(...e.value));
+  cdp.on('Tracing.dataCollected', (e) => {
+    events.push(...(e.value as unknown as TraceEvent[]));
+  });
   await cdp.send('Tracing.start', {
     transferMode: 'ReportEvents',
     traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing', 'toplevel', 'v8', 'disabled-by-default-devtools.timeline.stack'] },
@@ -87,7 +89,7 @@ function summarise(events: TraceEvent[], untilMs: number): { cpu: number; tasks:
   return { cpu, tasks: lines, byKind };
 }
 
-async function joinOnce(ctx: BrowserContext, url: string, user: UserTab, trace: boolean): Promise<Sample & { tasks?: string[] }> {
+async function joinOnce(ctx: BrowserContext, url: string, user: UserTab, trace: boolean): Promise<{ sample: Sample; tasks?: string[] }> {
   const page: Page = await ctx.newPage();
   try {
     await user.page.evaluate(() => (window as any).__joinTapReset());
@@ -136,7 +138,7 @@ async function joinOnce(ctx: BrowserContext, url: string, user: UserTab, trace: 
       for (const [k, v] of Object.entries(sum.byKind)) (s as Sample)[`cpu ${k}`] = v;
       tasks = sum.tasks;
     }
-    return { ...s, tasks };
+    return { sample: s as Sample, tasks };
   } finally {
     await page.close();
   }
@@ -170,11 +172,11 @@ try {
       const order = i % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
         await freshUserPage(user);
-        const s = await joinOnce(ctx, url(v), user, trace);
+        const { sample: s, tasks } = await joinOnce(ctx, url(v), user, trace);
         await waitLeft(user);
         all[v].push(s);
-        console.log(`[join-ab] ${i} ${v}: ${Object.entries(s).filter(([k]) => k !== 'tasks').map(([k, x]) => `${k} ${typeof x === 'number' ? x.toFixed(0) : x}`).join(', ')}; load ${loadAverage()}`);
-        if (s.tasks && process.env.JOIN_AB_TASKS) for (const t of s.tasks) console.log(`    ${t}`);
+        console.log(`[join-ab] ${i} ${v}: ${Object.entries(s).map(([k, x]) => `${k} ${typeof x === 'number' ? x.toFixed(0) : x}`).join(', ')}; load ${loadAverage()}`);
+        if (tasks && process.env.JOIN_AB_TASKS) for (const t of tasks) console.log(`    ${t}`);
       }
     }
   } finally {
@@ -182,7 +184,7 @@ try {
   }
   for (const v of variants) {
     const xs = all[v];
-    const keys = [...new Set(xs.flatMap((s) => Object.keys(s)))].filter((k) => k !== 'tasks');
+    const keys = [...new Set(xs.flatMap((s) => Object.keys(s)))];
     const ff = xs.map((s) => s.drawn as number);
     console.log(
       `[join-ab] ${v}: drawn p50 ${percentile(ff, 50).toFixed(0)} p95 ${percentile(ff, 95).toFixed(0)} over ${ff.length}; medians: ` +
