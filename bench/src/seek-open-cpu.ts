@@ -94,6 +94,17 @@ async function traceOpen(page: import('playwright-core').Page, url: string, coun
       phases.set(phase, (phases.get(phase) ?? 0) + td);
     }
   }
+  // OPEN_TRACE_LAYOUTS=1: each layout and style recalc up to the drawn frame, its phase, and what forced it
+  // (the script frame in its stack trace; none: the browser's own frame update).
+  if (process.env.OPEN_TRACE_LAYOUTS === '1') {
+    for (const e of xs.filter((x) => x.name === 'Layout' || x.name === 'UpdateLayoutTree')) {
+      const phase = marks.filter((m) => m.ts <= e.ts).at(-1)?.name ?? 'boot';
+      const st = (e.args?.beginData?.stackTrace ?? e.args?.data?.stackTrace ?? []) as { functionName: string; url: string; lineNumber: number; columnNumber: number }[];
+      const where = st.slice(0, 3).map((f) => `${f.functionName || '(anon)'}@${f.url.split('/').pop()}:${f.lineNumber}:${f.columnNumber}`).join(' < ') || '(frame)';
+      const nodes = e.args?.beginData?.dirtyObjects ?? e.args?.elementCount ?? '';
+      console.log(`    ${e.name.padEnd(16)} ${((e.ts - nav.ts) / 1000).toFixed(0).padStart(5)} ms +${(e.dur / 1000).toFixed(1).padStart(5)} ms [${phase}] ${nodes} ${where}`);
+    }
+  }
   console.log(`  thread time ${(cpu / 1000).toFixed(0)} ms by phase: ${[...phases].map(([k, v]) => `${k} ${(v / 1000).toFixed(0)}`).join(', ')}`);
   for (const [k, v] of phases) traced.set(`cpu after ${k}`, (traced.get(`cpu after ${k}`) ?? 0) + v);
   traced.set('(cpu)', (traced.get('(cpu)') ?? 0) + cpu);

@@ -19,6 +19,7 @@ import type { Driver, LineFormat } from './types.js';
  * open's detail and window (issue 10) queued behind the previous page's whole-tab timeline scan or a
  * search. Three: the queries a page sends at once (an open's four detail queries and its window, the
  * panels) spread over them, on 2 cores; each connection costs the engine little (same server, same data).
+ * Fewer than libuv's 4 pool threads, so one is always left for the server's files (see onConnection).
  */
 const CONNECTIONS = 3;
 
@@ -26,7 +27,6 @@ export function createChdbDriver(path: string): Driver {
   const dir = resolve(path);
   mkdirSync(dir, { recursive: true });
   const sessions = Array.from({ length: CONNECTIONS }, () => new Session(dir));
-  const inFlight = sessions.map(() => 0);
   let closed = false;
 
   /** A FIFO lock: `await lock()` returns the release function. */
@@ -49,15 +49,23 @@ export function createChdbDriver(path: string): Driver {
   const unbound = (sql: string, params?: Record<string, unknown>): string | null =>
     !params || Object.keys(params).length === 0 ? sql : inlineParams(sql, params);
 
-  /** Runs `use` on the connection with the fewest calls in flight (the first such one). */
+  /**
+   * Runs `use` on a free connection, or waits (first come, first served) for one to be free: at most one
+   * call per connection. Each chDB async call holds a thread of libuv's pool (4 by default) until it
+   * returns, also while libchdb makes it wait for its connection, and the server's file reads (index.html,
+   * the dashboard's scripts), crypto and zlib need that pool too: five queries queued on one connection held
+   * an `fs.stat` for 445 ms. Queued here instead, chDB never holds more than CONNECTIONS of those threads.
+   */
+  const idle = sessions.map((_, i) => i);
+  const waiting: ((k: number) => void)[] = [];
   async function onConnection<T>(use: (session: Session) => Promise<T>): Promise<T> {
-    let k = 0;
-    for (let i = 1; i < sessions.length; i++) if (inFlight[i] < inFlight[k]) k = i;
-    inFlight[k]++;
+    const k = idle.length ? idle.shift()! : await new Promise<number>((resolve) => waiting.push(resolve));
     try {
       return await use(sessions[k]);
     } finally {
-      inFlight[k]--;
+      const next = waiting.shift();
+      if (next) next(k);
+      else idle.push(k);
     }
   }
 

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChdbDriver } from '../src/index.js';
@@ -7,13 +8,15 @@ import type { Driver } from '../src/types.js';
 
 /**
  * The chDB driver keeps several connections to its directory: libchdb runs one query at a time per
- * connection, and with one an open's reads waited for the previous page's heavy scan (issue 10).
+ * connection, and with one an open's reads waited for the previous page's heavy scan (issue 10). And it
+ * never has more calls in flight than connections: each holds one of libuv's 4 pool threads, which the
+ * server's file reads need too.
  */
 let dir: string;
 let driver: Driver;
 
 /** Seconds of one core on any machine this runs on, quiet or loaded. */
-const SLOW = 'SELECT sum(cityHash64(number)) AS s FROM numbers(400000000)';
+const SLOW = 'SELECT sum(cityHash64(number)) AS s FROM numbers(200000000)';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tandem-conn-'));
@@ -46,5 +49,15 @@ describe('chDB driver connections', () => {
     expect(lines).toEqual(Array.from({ length: 3000 }, (_, n) => String(n)));
     // Both short reads finished before the slow one: with one connection they queued behind it.
     expect(order.indexOf('slow')).toBe(2);
+  });
+
+  it("leaves libuv's pool a thread for file reads while slow queries queue", async () => {
+    const order: string[] = [];
+    const slow = Array.from({ length: 6 }, () => driver.query(SLOW).then(() => order.push('slow')));
+    await new Promise((r) => setTimeout(r, 30));
+    await stat(dir).then(() => order.push('stat'));
+    await Promise.all(slow);
+    // Six chDB calls in flight held all 4 pool threads: the stat waited for a query to finish.
+    expect(order[0]).toBe('stat');
   });
 });
