@@ -19,7 +19,7 @@ const all: Record<string, [SessionQuery | SessionStatsQuery, boolean?]> = {
   errors: [{ hasErrors: true }], dur20: [{ minDuration: 20 * 60_000 }], dur60: [{ minDuration: 60_000, maxDuration: 120_000 }],
   samsung: [{ browser: 'Samsung Internet', hasErrors: true, minDuration: 25 * 60_000 }], safarierr: [{ browser: 'Safari', hasErrors: true }],
   usererr: [{ userId: 'user-1234', hasErrors: true }], ios: [{ os: 'iOS', device: 'mobile' }],
-  qcheckout: [{ q: 'checkout' }], quser: [{ q: 'user-4242' }], qnone: [{ q: 'zzqx-none' }],
+  qcheckout: [{ q: 'checkout' }], quser: [{ q: 'user-4242' }], qnone: [{ q: 'zzqx-none' }], qsafari: [{ q: 'safari' }], qshoes: [{ q: 'shoes' }], qblog: [{ q: '/blog/12' }],
   eventrare: [{ event: 'experiment_1234' }], event: [{ event: 'coupon_applied' }], pagerare: [{ page: '/blog/1234' }], page: [{ page: '/cart' }],
   consolerare: [{ console: 'code 77777' }],
   statsall: [{ from: now - 29 * DAY, to: now }, true], statssafari: [{ browser: 'Safari', hasErrors: true, from: now - 29 * DAY, to: now }, true],

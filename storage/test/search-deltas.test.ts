@@ -60,7 +60,10 @@ function generate(): { rounds: Rows[]; attrs: Rows[] } {
     // Spread over 28 days (within the 30 days of retention: older child partitions would expire), a few
     // sessions sharing a start time (the key's tie-break is the id; half of them with errors: the chart keys
     // error totals by start and must take such starts apart).
-    const startedAt = i % 25 === 0 ? NOW - 3 * DAY : NOW - Math.floor(rand() * 28 * DAY);
+    // One in six started in the last two hours, two minutes apart: a burst of near keys (free text's first re-check
+    // takes the near ones beyond the page too, search.ts NEAR_MS).
+    const spread = i % 25 === 0 ? NOW - 3 * DAY : NOW - Math.floor(rand() * 28 * DAY);
+    const startedAt = i % 6 === 1 && i % 25 !== 0 ? NOW - 2 * 3_600_000 + i * 20_000 : spread;
     startOf.set(id, startedAt);
     const browser = pick(['Chrome', 'Firefox', 'Safari', 'Samsung Internet']);
     const os = pick(['Windows 10', 'macOS', 'iOS', 'Android']);
@@ -209,6 +212,8 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     ['free text: an exit URL (a visited page; other visits of it are no match)', { q: 'checkout' }],
     ['free text: upper case, LIKE wildcards taken literally', { q: 'USER-1' }],
     ['free text: a needle with % and _ matches nothing here', { q: 'user_1%' }],
+    ['free text over a burst of near sessions, small pages', { q: 'checkout', limit: 10 }],
+    ['free text over a burst, another needle', { q: 'cart', limit: 5 }],
     ['free text with another attribute (one OR over session_attrs, not the sources apart)', { q: 'user-1', browser: 'chrome' }],
     ['free text with a counter', { q: 'checkout', hasErrors: true }],
     ['console text', { console: 'issuer' }],
