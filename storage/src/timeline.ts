@@ -19,7 +19,8 @@ const MAX_EVENT_BYTES = 40 * 1024;
 /** rrweb sources after Mutation up to Input are user activity (rrweb's own skip-inactivity rule). */
 const INPUT_SOURCES = { from: RRWEB_SOURCE.MouseMove, to: RRWEB_SOURCE.Input };
 
-type Raw = Record<string, string | number>;
+/** A mark as the query returns it: (seq, ts ms, custom JSON); a named tuple comes back as an object. */
+type MarkTuple = [number, string | number, string] | Record<string, string | number>;
 
 export function createTimelineReader(driver: Driver, db: string) {
   const scope = `project_id = {p:String} AND session_id = {s:String} AND tab_id = {t:String}`;
@@ -27,44 +28,47 @@ export function createTimelineReader(driver: Driver, db: string) {
 
   async function getTimeline(projectId: string, sessionId: string, tabId: string): Promise<TabTimeline> {
     const params = {
-      p: projectId, s: sessionId, t: tabId, max: MAX_EVENT_BYTES, n: TIMELINE_MAX_ITEMS, gap: TIMELINE_GAP_MS,
+      p: projectId, s: sessionId, t: tabId, max: MAX_EVENT_BYTES, gap: TIMELINE_GAP_MS,
       inc: RRWEB_EVENT.IncrementalSnapshot, custom: RRWEB_EVENT.Custom,
       click: RRWEB_SOURCE.MouseInteraction, clickType: RRWEB_CLICK, from: INPUT_SOURCES.from, to: INPUT_SOURCES.to,
       tags: [TANDEM_EVENT.custom, TANDEM_EVENT.identify],
     };
-    // Clicks and Tandem's custom/identify events: few rows, the custom ones with their JSON.
-    const marks = await driver.query<Raw>(
-      `SELECT seq, toUnixTimestamp64Milli(ts) AS ts_ms, if(type = {custom:UInt8}, data, '') AS custom_json
-       FROM ${db}.events
-       WHERE ${scope} AND type IN ({inc:UInt8}, {custom:UInt8}) AND ${small}
-         AND if(type = {inc:UInt8},
-                JSONExtractUInt(data, 'data', 'source') = {click:UInt8} AND JSONExtractUInt(data, 'data', 'type') = {clickType:UInt8},
-                JSONExtractString(data, 'data', 'tag') IN {tags:Array(String)})
-       ORDER BY seq LIMIT 1 BY seq LIMIT {n:UInt32}`,
+    // One scan of the tab's events for both lists (each JSON is decompressed and read once; two queries
+    // read it twice: ~150–200 ms of chDB CPU on a 6-hour tab, which the next page's open then shared the
+    // cores with). Marks come back as rows, in seq order, a row per seq; input moments as the first and
+    // last moment of each TIMELINE_GAP_MS bucket (minMap/maxMap: keys in bucket order, i.e. time order).
+    const [scan] = await driver.query<{ marks: MarkTuple[]; mins: [string[], string[]]; maxs: [string[], string[]] }>(
+      `SELECT arraySort(m -> m.1, groupArrayIf((seq, ts_ms, custom_json), is_mark)) AS marks,
+              minMapIf([bucket], [ts_ms], is_input) AS mins, maxMapIf([bucket], [ts_ms], is_input) AS maxs
+       FROM (
+         SELECT seq, toUnixTimestamp64Milli(ts) AS ts_ms, intDiv(ts_ms, {gap:Int64}) AS bucket,
+                if(type = {inc:UInt8}, JSONExtractUInt(data, 'data', 'source'), 0) AS source,
+                if(type = {custom:UInt8}, data, '') AS custom_json,
+                if(type = {inc:UInt8},
+                   source = {click:UInt8} AND JSONExtractUInt(data, 'data', 'type') = {clickType:UInt8},
+                   JSONExtractString(data, 'data', 'tag') IN {tags:Array(String)}) AS is_mark,
+                type = {inc:UInt8} AND source BETWEEN {from:UInt8} AND {to:UInt8} AS is_input
+         FROM ${db}.events
+         WHERE ${scope} AND type IN ({inc:UInt8}, {custom:UInt8}) AND ${small}
+         LIMIT 1 BY seq
+       )`,
       params,
     );
-    // Input moments, thinned in the query to the first and last of every TIMELINE_GAP_MS bucket: a 6-hour
-    // tab has ~40,000 mouse moves and only its quiet stretches matter. A gap longer than a bucket crosses
-    // a bucket edge, where the kept moments are the real ones on either side; inside a bucket kept moments
-    // are closer than the gap; so quiet stretches of TIMELINE_GAP_MS or more come out exactly as from every
-    // input, from at most two moments per bucket.
-    const buckets = await driver.query<Raw>(
-      `SELECT min(t) AS first, max(t) AS last FROM (
-         SELECT toUnixTimestamp64Milli(ts) AS t FROM ${db}.events
-         WHERE ${scope} AND type = {inc:UInt8} AND ${small}
-           AND JSONExtractUInt(data, 'data', 'source') BETWEEN {from:UInt8} AND {to:UInt8}
-       )
-       GROUP BY intDiv(t, {gap:Int64}) ORDER BY first LIMIT {n:UInt32}`,
-      params,
-    );
+    const marks = (scan?.marks ?? []).slice(0, TIMELINE_MAX_ITEMS).map((m) => {
+      const [seq, ts, json] = Array.isArray(m) ? m : Object.values(m);
+      return { seq: Number(seq), ts_ms: Number(ts), custom_json: String(json ?? '') };
+    });
+    const bucketCount = scan?.mins?.[0]?.length ?? 0;
     const interactions: number[] = [];
-    for (const b of buckets) {
-      interactions.push(Number(b.first));
-      if (Number(b.last) !== Number(b.first)) interactions.push(Number(b.last));
+    for (let i = 0; i < Math.min(bucketCount, TIMELINE_MAX_ITEMS); i++) {
+      const first = Number(scan!.mins[1][i]);
+      const last = Number(scan!.maxs[1][i]);
+      interactions.push(first);
+      if (last !== first) interactions.push(last);
     }
     const timeline: TabTimeline = {
       tabId, clicks: [], customs: [], identifies: [], interactions,
-      truncated: marks.length >= TIMELINE_MAX_ITEMS || buckets.length >= TIMELINE_MAX_ITEMS,
+      truncated: (scan?.marks.length ?? 0) >= TIMELINE_MAX_ITEMS || bucketCount >= TIMELINE_MAX_ITEMS,
     };
     for (const row of marks) {
       const ts = Number(row.ts_ms);
