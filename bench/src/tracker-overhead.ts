@@ -59,6 +59,11 @@ export interface RunResult {
   laterLongTasks: number[];
   /** long tasks starting in [t0, t3] (the workload's own task and its rendering) */
   windowLongTasks: number[];
+  /** requestIdleCallback callbacks (the recorder's idle work) that started in [t0, t3]: wall ms summed, and how many */
+  windowIdleMs: number;
+  windowIdleRuns: number;
+  /** JS heap used and total (MB, CDP JSHeapUsedSize / JSHeapTotalSize) when the workload started */
+  heapAtStartMb: [number, number];
   events: number;
   /** rrweb variant: JSON.stringify of the events the workload produced, timed afterwards (wall ms) */
   stringifyMs: number;
@@ -78,7 +83,7 @@ export interface OverheadOptions {
 
 
 
-type Metrics = { task: number; script: number };
+type Metrics = { task: number; script: number; heapUsed: number; heapTotal: number };
 
 /**
  * Idle callbacks wait from t3 (a frame drawn after the workload) until the CPU window is read. Without
@@ -93,8 +98,12 @@ const IDLE_HOLD = `(() => {
   let held = null;
   window.__holdIdle = () => { held = held || []; };
   window.__releaseIdle = () => { const h = held || []; held = null; for (const f of h) f(); };
+  // Every idle callback that ran (not held): when and how long, to place the recorder's idle work.
+  window.__idleRuns = [];
   window.requestIdleCallback = (cb, opts) => real(function run(deadline) {
-    if (held) held.push(() => real(run, opts)); else cb(deadline);
+    if (held) { held.push(() => real(run, opts)); return; }
+    const start = performance.now();
+    try { cb(deadline); } finally { window.__idleRuns.push({ start, dur: performance.now() - start, timedOut: deadline.didTimeout }); }
   }, opts);
 })();`;
 const releaseIdle = (page: Page) => page.evaluate(() => (window as any).__releaseIdle?.());
@@ -104,7 +113,7 @@ const IDLE_MS = 300;
 async function metrics(cdp: CDPSession): Promise<Metrics> {
   const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
   const get = (n: string) => (metrics.find((m) => m.name === n)?.value ?? NaN) * 1000;
-  return { task: get('TaskDuration'), script: get('ScriptDuration') };
+  return { task: get('TaskDuration'), script: get('ScriptDuration'), heapUsed: get('JSHeapUsedSize') / 1e9, heapTotal: get('JSHeapTotalSize') / 1e9 };
 }
 
 /** Runs the page's workload in one task, then waits for MO callbacks, one frame and one macrotask. */
@@ -242,14 +251,21 @@ async function oneRun(
       firstSnapshotDoneAt = started.t3;
       await page.evaluate(() => ((window as any).__mark = ((window as any).__events ?? []).length));
       eventsBefore = await variant.events(page);
+      // OVERHEAD_GC_BEFORE=1 (diagnostic, not for the figures): a full GC before the workload, so that
+      // garbage left by what ran before it (the first snapshot's handling) is not collected inside it.
+      if (process.env.OVERHEAD_GC_BEFORE === '1') {
+        await cdp.send('HeapProfiler.collectGarbage');
+        await page.waitForTimeout(50);
+      }
       if (profiling) await startProfile(cdp);
       m0 = await metrics(cdp);
       times = await runWorkload(page, workload);
     }
     const mMid = await metrics(cdp);
-    await releaseIdle(page);
-    // OVERHEAD_PROFILE_WINDOW=1: the profile covers the workload to idle only (what start-to-idle counts).
+    // OVERHEAD_PROFILE_WINDOW=1: the profile covers the workload to idle only (what start-to-idle counts):
+    // stopped before the held idle callbacks are released, or they would run inside it.
     const windowProf = profiling && process.env.OVERHEAD_PROFILE_WINDOW === '1' ? await stopProfile(cdp) : undefined;
+    await releaseIdle(page);
     // The snapshot is sent once the session is known (start request at idle): wait for it to be published.
     if (isSnapshot && isTandem) await page.evaluate(() => (window as any).__tandemSnapshot);
     // The tracker's deferred work (batch body, hand-off to the compression worker, the request and its
@@ -284,6 +300,8 @@ async function oneRun(
           })
         : { ms: NaN, bytes: NaN };
     const longtasks: { start: number; dur: number }[] = await page.evaluate(() => (window as any).__longtasks);
+    const idleRuns: { start: number; dur: number }[] = await page.evaluate(() => (window as any).__idleRuns ?? []);
+    const idleInWindow = idleRuns.filter((t) => t.start >= times.t0 && t.start <= times.t3);
     // A long task overlapping [t0, t3] is the workload's own task (or its rendering): it starts a little
     // before t0, when the task that runs page.evaluate began.
     const inWindow = (t: { start: number; dur: number }) => t.start <= times.t3 && t.start + t.dur >= times.t0;
@@ -299,6 +317,9 @@ async function oneRun(
       wallMs: times.t3 - times.t0,
       inTaskRecorderMs: times.t2 - times.t1,
       windowLongTasks: longtasks.filter(inWindow).map((t) => t.dur),
+      windowIdleMs: idleInWindow.reduce((a, t) => a + t.dur, 0),
+      windowIdleRuns: idleInWindow.length,
+      heapAtStartMb: [m0.heapUsed, m0.heapTotal],
       laterLongTasks: longtasks.filter((t) => t.start > firstSnapshotDoneAt && !inWindow(t)).map((t) => t.dur),
       events,
       stringifyMs: stringify.ms,
@@ -428,6 +449,8 @@ export async function runTrackerOverhead(opts: OverheadOptions = {}): Promise<Ov
           console.log(
             `[${BENCH}] rep ${rep} ${workload.padEnd(18)} ${v.name.padEnd(13)} idle ${fmtMs(r.wallMs).padStart(9)}  task ${fmtMs(r.taskMs).padStart(9)} (window ${fmtMs(r.windowTaskMs).padStart(9)}, later ${fmtMs(r.laterTaskMs).padStart(8)})` +
               `  recorder JS in task ${fmtMs(r.windowScriptMs).padStart(8)}  events ${r.events}` +
+              `  heap ${r.heapAtStartMb.map((x) => x.toFixed(1)).join('/')} MB` +
+              (r.windowIdleRuns ? `  idle callbacks in window ${r.windowIdleRuns} (${fmtMs(r.windowIdleMs)})` : '') +
               (r.laterLongTasks.length ? `  later long tasks ${r.laterLongTasks.map((d) => d.toFixed(0)).join(',')}` : ''),
           );
         }

@@ -18,7 +18,7 @@ const WORKER_SOURCE_WAIT_MS = 5_000;
 export const SYNC_GZIP_MAX_BYTES = 512 * 1024;
 
 /**
- * A batch body longer than this goes to the worker in parts, one postMessage per task: copying a string
+ * A batch body longer than this goes to the worker in parts, this much per task: copying a string
  * into a message is native work in the posting task, and the first snapshot of a 60,000-node page (7 MB
  * of JSON) was one 84 ms task as a single message (CPU, measured at load ~17; issue 8). 256 K chars are
  * 0.5 MB of UTF-16, a few ms to copy.
@@ -119,15 +119,24 @@ export class Compressor {
       if (!parts.length) for (let at = 0; at < text.length; at += WORKER_PART_CHARS) parts.push(text.length <= WORKER_PART_CHARS ? text : text.slice(at, at + WORKER_PART_CHARS));
       let i = 0;
       // Every part but the last is held by the worker until the last one (with `text`) comes; in between,
-      // the page runs its own tasks. Order is kept: one worker, messages arrive in the order posted.
+      // the page runs its own tasks. Order is kept: one worker, messages arrive in the order posted. A task
+      // posts parts up to WORKER_PART_CHARS in all (at least one), each as its own message: joining them
+      // here would copy them.
       const post = () => {
         if (this.worker !== worker || !this.jobs.has(id)) return; // broken meanwhile: answered from the main thread
         try {
-          if (i === parts.length - 1) {
-            worker.postMessage({ id, text: parts[i], pack, parts: i > 0 });
-            return;
+          let chars = 0;
+          while (i < parts.length) {
+            const p = parts[i];
+            if (chars > 0 && chars + p.length > WORKER_PART_CHARS) break;
+            chars += p.length;
+            if (i === parts.length - 1) {
+              worker.postMessage({ id, text: p, pack, parts: i > 0 });
+              return;
+            }
+            worker.postMessage({ id, part: p });
+            i++;
           }
-          worker.postMessage({ id, part: parts[i++] });
           setTimeout(this.guard.wrap('compress hand-off', post), 0);
         } catch {
           this.breakWorker();

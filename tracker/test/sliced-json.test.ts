@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Batcher, batchBody, batchParts, type QueuedEvent, type Stream } from '../src/batcher.js';
-import { SlicedJson, holdsMoreThan } from '../src/sliced-json.js';
+import { OWN_PIECE_CHARS, SlicedJson, countContainers, holdsMoreThan } from '../src/sliced-json.js';
 
 /** A snapshot-shaped tree (rrweb's serialized nodes) with every kind of text JSON escapes. */
 function snapshotTree(nodes: number, seed = 1): Record<string, unknown> {
@@ -124,6 +124,31 @@ describe('SlicedJson: slices', () => {
     // of Node under load can stretch any slice; e2e/tests/tracker-long-task.test.ts measures CPU per task).
     expect(Math.max(...j.pieces.map((p) => p.length))).toBeLessThan(whole.length / 3);
     console.log(`[sliced-json] ${slices} slices of 2 ms, longest ${longest.toFixed(1)} ms wall`);
+  });
+});
+
+describe('SlicedJson: what the worker hand-off gets (issue 8: no copies on the page)', () => {
+  it('long native outputs are pieces of their own; the text appended around them is a small share', () => {
+    const event = snapshotTree(60_000);
+    const whole = JSON.stringify(event);
+    const j = new SlicedJson(event);
+    expect(j.run(Infinity)).toBe(true);
+    expect(j.result).toBe(whole);
+    expect(j.pieces.join('')).toBe(whole);
+    const own = j.pieces.filter((p) => p.length >= OWN_PIECE_CHARS);
+    expect(own.length).toBeGreaterThan(5);
+    // Each long piece is one native output: a run of whole items (it starts with an item, not a comma).
+    for (const p of own) expect(p[0]).toMatch(/[{"\[0-9tfn-]/);
+    const glue = j.pieces.filter((p) => p.length < OWN_PIECE_CHARS).reduce((n, p) => n + p.length, 0);
+    expect(glue).toBeLessThan(whole.length / 20);
+  });
+
+  it('counting stays exact when a count stops early and the next starts (the reused stack)', () => {
+    const wide = { a: Array.from({ length: 5_000 }, (_, i) => ({ i, b: [{}, {}] })) };
+    expect(countContainers(wide, 10)).toBe(11);
+    expect(countContainers({ x: [{}, [{}]] }, 100)).toBe(5);
+    expect(countContainers(wide, 1e9)).toBe(2 + 5_000 * 4);
+    expect(countContainers([[], {}, null, 'x', [[]]], 100)).toBe(5);
   });
 });
 
