@@ -35,7 +35,7 @@ const cases: Array<[string, SessionQuery | SessionStatsQuery, boolean?]> = [
   ['user', { userId: 'user-1234' }],
   ['urlrare', { url: '/products/1234' }],
   ['errors', { hasErrors: true }],
-  ['dur60', { minDuration: 60_000, maxDuration: 120_000 }],
+  ['dur60', { minDuration: 60_000, maxDuration: 120_000 }], ['dur20', { minDuration: 20 * 60_000 }],
   ['samsung', { browser: 'Samsung Internet', hasErrors: true, minDuration: 25 * 60_000 }],
   ['qcheckout', { q: 'checkout' }],
   ['quser', { q: 'user-4242' }],

@@ -212,9 +212,10 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const below: string[] = [];
     const counters = f.errors || f.durations.length > 0;
     // Counter filters group the delta rows by start alone when that stays a superset (see counterStartsSql).
-    const byStart = counters && f.children.length === 0 && !f.hasMaxDuration && !f.recheck.some((t) => t.includes('{kIds:'));
-    // By start, a key may stand for two sessions that started in the same millisecond: the re-check applies the
-    // bounds (cursor) too.
+    const byStart = (counters && f.children.length === 0 && !f.hasMaxDuration && !f.recheck.some((t) => t.includes('{kIds:')))
+      || (!!f.textKeys && !counters && process.env.TANDEM_SEARCH_QSTARTS !== '0');
+    // Free text alone keys by start too (its re-check terms are all on merged columns). By start, a key may stand for
+    // two sessions that started in the same millisecond: the re-check applies the bounds (cursor) too.
     const recheck = byStart ? [...f.bounds, ...f.recheck] : f.recheck;
     const keyOf = (k: Key) => (byStart ? String(k.s_ms) : k.session_id ?? '');
     // How many re-checked keys passed so far: a round checks as many keys as that rate says it needs (a loose
@@ -248,13 +249,17 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         // Free text alone: the newest keys of each source (Filters.textKeys), merged; each source's newest `n` hold the
         // union's. The one OR over session_attrs read every row's session and visitor ids (the bloom filters cannot
         // prune an OR whose n-gram branches match everywhere): q "user-4242" 118–168 → 85–98 ms CPU per call (merged).
-        // A key found by several sources repeats: more are asked for, each kept once.
+        // A key found by several sources repeats: more are asked for, each kept once. By start alone (byStart): the
+        // text sources then read no session ids (session_attrs' 8,192-row granules gave ~500k ids for 61 matches spread
+        // over the table); the re-check by start applies every term and the bounds. q "user-4242" 119 → 101, q "shoes"
+        // 114 → 99 ms CPU (merged, median of 6, load 17). TANDEM_SEARCH_QSTARTS=0 keeps the ids (A/B measurements).
         asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
-        const newest = 'ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}';
+        const key = byStart ? 'started_at' : 'started_at, session_id';
+        const cols = byStart ? 's_ms' : 's_ms, session_id';
         keys = await driver.query(
-          `SELECT s_ms, session_id FROM (${f.textKeys.map((k) => `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id
-             ${k} AND ${bounded.join(' AND ')} GROUP BY started_at, session_id ${newest}`).join(' UNION ALL ')})
-           ORDER BY s_ms DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+          `SELECT ${cols} FROM (${f.textKeys.map((k) => `SELECT toUnixTimestamp64Milli(started_at) AS s_ms${byStart ? '' : ', session_id'}
+             ${k} AND ${bounded.join(' AND ')} GROUP BY ${key} ORDER BY ${key.replace(/(\w+)(,|$)/g, '$1 DESC$2')} LIMIT {n:UInt32}`).join(' UNION ALL ')})
+           ORDER BY ${cols.replace(/(\w+)(,|$)/g, '$1 DESC$2')} LIMIT {n:UInt32}`, { ...params, n: asked });
       } else if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
         asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
