@@ -84,7 +84,13 @@ async function stepsOf(view: Page, user: Page): Promise<Steps> {
     const w = window as any;
     return { origin: performance.timeOrigin, tl: w.__tl as [string, number][], dom: w.__firstFrame as number | null, video: w.__canvasVideoAt as number | null, received: w.__canvasFirstReceive as number | null, presented: w.__canvasFirstFrame as number, attached: performance.getEntriesByName('tandem:live-attached')[0]?.startTime ?? null };
   });
-  const userTl = await user.evaluate(() => (window as any).__tl as [string, number][]);
+  const userTl = await user.evaluate(() => {
+    const tl = [...((window as any).__tl as [string, number][])];
+    // The user's WebRTC chunk (loaded at the first canvas:want): requested and received, on the shared clock.
+    const rtc = performance.getEntriesByType('resource').filter((r) => new URL(r.name).pathname === '/tracker-rtc.js').pop() as PerformanceResourceTiming | undefined;
+    if (rtc) tl.push(['user: /tracker-rtc.js asked', performance.timeOrigin + rtc.startTime], ['user: /tracker-rtc.js received', performance.timeOrigin + rtc.responseEnd]);
+    return tl;
+  });
   const steps: Steps = {};
   for (const [name, t] of [...agent.tl, ...userTl]) if (t >= agent.origin) steps[name] ??= t - agent.origin;
   if (agent.dom !== null) steps['DOM first frame'] = agent.dom;

@@ -9,12 +9,20 @@
  *
  *   JOIN_AB_REPS=8 JOIN_AB_NODES=5000 [JOIN_AB_TRACE=1] node --import tsx bench/src/join-ab.ts
  *
+ * JOIN_AB_PAGE=canvas: the canvas-video bench's page instead (a 30 fps 2D canvas); each join then waits for the
+ * first canvas video frame presented in the live view (`canvas presented`, as canvas-video judges it).
+ *
+ * JOIN_AB_HOLD_MS=<ms>: the user's page holds its first live:events frame (the snapshot) that long after each
+ * join, so the canvas video's stream reaches the agent before the picture (the order on a quiet machine).
+ *
  * JOIN_AB_TRACE=1: a Chromium trace of the agent page per join; prints the agent's main-thread CPU up to the
  * first frame and its tasks ≥ 8 ms (start, duration, what they spent it on).
  */
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { agentContext, freshUserPage, openUser, startLiveEnv, waitFor, assistState, liveViewState, type UserTab } from './lib/live-browser.js';
 import { JOIN_WS_TAP_INIT, joinWatchInit } from './lib/live-pages.js';
+import { BENCH_PROJECT_KEY } from './lib/backend-child.js';
+import { CANVAS_WATCH_INIT, PC_TAP_INIT, WEBRTC_ARGS, canvasUserPage, rtcOf } from './lib/assist-bench.js';
 import { LIST_SELECTOR, USER_JOIN_TAP_INIT } from './join.js';
 import { loadAverage } from './lib/sysload.js';
 import { median, percentile } from './lib/stats.js';
@@ -25,6 +33,25 @@ const profTotal: SelfTimes = new Map();
 let profiles = 0;
 
 type Sample = Record<string, number | null>;
+
+/** In the user's page: `__holdEvents(ms)` makes the next live:events frames wait `ms` (in order), other frames pass. */
+const USER_HOLD_INIT = `(() => {
+  const send = WebSocket.prototype.send;
+  let hold = 0, queue = null;
+  window.__holdEvents = (ms) => { hold = ms; };
+  WebSocket.prototype.send = function (data) {
+    const events = typeof data === 'string' && data.indexOf('"live:events"') >= 0;
+    if (events && queue) { queue.push(data); return; }
+    if (events && hold > 0) {
+      const ws = this;
+      queue = [data];
+      setTimeout(() => { const q = queue; queue = null; for (const d of q) send.call(ws, d); }, hold);
+      hold = 0;
+      return;
+    }
+    return send.call(this, data);
+  };
+})();`;
 
 interface TraceEvent { name: string; ph: string; ts: number; dur?: number; tdur?: number; pid: number; tid: number; cat: string; args?: any }
 
@@ -93,6 +120,7 @@ async function joinOnce(ctx: BrowserContext, url: string, user: UserTab, trace: 
   const page: Page = await ctx.newPage();
   try {
     await user.page.evaluate(() => (window as any).__joinTapReset());
+    if (holdMs) await user.page.evaluate((ms) => (window as any).__holdEvents(ms), holdMs);
     const cdp = await ctx.newCDPSession(page);
     // When the snapshot's frame reached the agent's network stack (before its main thread got to it).
     let docAt: number | null = null;
@@ -107,7 +135,8 @@ async function joinOnce(ctx: BrowserContext, url: string, user: UserTab, trace: 
     const stop = trace ? await startTrace(cdp) : null;
     if (process.env.JOIN_AB_PROFILE) await startProfile(cdp);
     await page.goto(url);
-    await waitFor("the user's page drawn", () => page.evaluate(() => (window as any).__firstFrame !== null), 15_000, 50).catch(async (err) => {
+    const done = canvas ? 'window.__canvasFirstFrame !== null && window.__firstFrame !== null' : 'window.__firstFrame !== null';
+    await waitFor("the user's page drawn", () => page.evaluate(done), 15_000, 50).catch(async (err) => {
       throw new Error(`${(err as Error).message} (${await liveViewState(page)})`);
     });
     const tap = await user.page.evaluate(() => (window as any).__joinTap);
@@ -118,6 +147,8 @@ async function joinOnce(ctx: BrowserContext, url: string, user: UserTab, trace: 
       return {
         'join sent': w.__joinSent, 'user live:start': rel(tap?.start), 'user frame out': rel(tap?.sent), 'frame handled': w.__firstEvents,
         'view attached': mark('tandem:live-attached'), drawn: w.__firstFrame as number,
+        'video element': rel(w.__canvasVideoAt), 'canvas presented': rel(w.__canvasFirstFrame),
+        'drawn to canvas presented': typeof w.__canvasFirstFrame === 'number' ? rel(w.__canvasFirstFrame)! - w.__firstFrame : null,
       };
     }, tap);
     const nav = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).requestStart);
@@ -149,16 +180,26 @@ async function waitLeft(user: UserTab): Promise<void> {
     const s = await assistState(user.page);
     return s && s.agents.length === 0 && !s.forwarding;
   }, 10_000, 100);
+  if (canvas)
+    await waitFor('the user page to stop streaming', async () => {
+      const rtc = await rtcOf(user.page);
+      const open = await user.page.evaluate(() => ((window as any).__pcs ?? []).filter((pc: RTCPeerConnection) => pc.connectionState !== 'closed').length);
+      return (rtc?.canvasStreams ?? 0) === 0 && open === 0;
+    }, 20_000, 100);
 }
 
 const reps = Number(process.env.JOIN_AB_REPS ?? 8);
 const nodes = Number(process.env.JOIN_AB_NODES ?? 5000);
 const trace = !!process.env.JOIN_AB_TRACE;
 const variants = (process.env.JOIN_AB_VARIANTS ?? 'a,b').split(',');
-const env = await startLiveEnv();
+const canvas = process.env.JOIN_AB_PAGE === 'canvas';
+const holdMs = Number(process.env.JOIN_AB_HOLD_MS ?? 0);
+const env = await startLiveEnv(canvas ? { browserArgs: WEBRTC_ARGS } : {});
 try {
-  const ctx = await agentContext(env, [joinWatchInit(LIST_SELECTOR), JOIN_WS_TAP_INIT]);
-  const user = await openUser(env, { path: `/bench-join-${nodes}.html`, nodes, initScripts: [USER_JOIN_TAP_INIT] });
+  const ctx = await agentContext(env, [joinWatchInit(LIST_SELECTOR), JOIN_WS_TAP_INIT, ...(canvas ? [CANVAS_WATCH_INIT] : [])]);
+  const user = canvas
+    ? await openUser(env, { path: '/bench-canvas.html', html: canvasUserPage(BENCH_PROJECT_KEY, 30), initScripts: [USER_HOLD_INIT, USER_JOIN_TAP_INIT, PC_TAP_INIT] })
+    : await openUser(env, { path: `/bench-join-${nodes}.html`, nodes, initScripts: [USER_JOIN_TAP_INIT] });
   const url = (v: string) => `${env.backend.url}/index-${v}.html#/live/${encodeURIComponent(user.sessionId)}`;
   const all: Record<string, Sample[]> = Object.fromEntries(variants.map((v) => [v, []]));
   try {
@@ -185,9 +226,9 @@ try {
   for (const v of variants) {
     const xs = all[v];
     const keys = [...new Set(xs.flatMap((s) => Object.keys(s)))];
-    const ff = xs.map((s) => s.drawn as number);
+    const ff = xs.map((s) => (canvas ? s['canvas presented'] : s.drawn) as number);
     console.log(
-      `[join-ab] ${v}: drawn p50 ${percentile(ff, 50).toFixed(0)} p95 ${percentile(ff, 95).toFixed(0)} over ${ff.length}; medians: ` +
+      `[join-ab] ${v}: ${canvas ? 'canvas presented' : 'drawn'} p50 ${percentile(ff, 50).toFixed(0)} p95 ${percentile(ff, 95).toFixed(0)} over ${ff.length}; medians: ` +
         keys.map((k) => `${k} ${median(xs.map((s) => s[k]).filter((x): x is number => typeof x === 'number'))?.toFixed(0)}`).join(', '),
     );
   }

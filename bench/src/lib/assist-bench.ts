@@ -149,6 +149,9 @@ export const CANVAS_WATCH_INIT = `(() => {
     const first = window.__canvasFrames.length === 0;
     const cb = (now, meta) => {
       const t = performance.timeOrigin + now;
+      // Chromium calls back for a video that is not rendered (display: none, before the live view has placed
+      // it over its canvas): not on screen, so not counted as the first frame.
+      if (window.__canvasFirstFrame === null && v.getClientRects().length === 0) { v.requestVideoFrameCallback(cb); return; }
       if (window.__canvasFirstFrame === null) {
         window.__canvasFirstFrame = t;
         // When the last packet of that frame arrived (WebRTC sources only).
