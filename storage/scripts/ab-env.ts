@@ -1,8 +1,8 @@
 /**
  * Interleaved A/B of one env toggle read by the search at call time, over a copy of the search bench's cache:
- *   npx tsx storage/scripts/ab-env.ts <chdb dir> <ENV_NAME> <cases> [reps=3]
- * Per case: CPU ms of the process per call with ENV_NAME=0 (A, old) and unset (B, new), alternated, and whether
- * both returned the same rows.
+ *   npx tsx storage/scripts/ab-env.ts <chdb dir> <ENV_NAME[,ENV_NAME…]> <cases> [reps=3]
+ * Per case: CPU ms of the process per call with every ENV_NAME=0 (A, old) and unset (B, new), alternated, and
+ * whether both returned the same rows.
  */
 import { execSync } from 'node:child_process';
 import type { SessionQuery, SessionStatsQuery } from '@tandem/protocol';
@@ -34,7 +34,7 @@ for (const name of list.split(',')) {
   const out: Record<string, string> = {};
   for (let r = 0; r < reps; r++) {
     for (const v of (r % 2 ? ['B', 'A'] : ['A', 'B']) as ('A' | 'B')[]) {
-      if (v === 'A') process.env[env] = '0'; else delete process.env[env];
+      for (const name of env.split(',')) if (v === 'A') process.env[name] = '0'; else delete process.env[name];
       const c = cpu();
       out[v] = JSON.stringify(await call(q, stats));
       t[v].push(cpu() - c);
