@@ -30,6 +30,7 @@ import { BROWSER_BUILD, TMP_DIR } from './lib/bundles.js';
 import { isMain } from './lib/main.js';
 import { atLeast, atMost, recordResults, type ResultRow } from './lib/report.js';
 import { clockAt, writeGeneratedSession } from './lib/seek-session.js';
+import { startSeekBackendProcess } from './lib/seek-backend-process.js';
 import { fmtBytes, fmtMs, fmtRatio, max, percentile } from './lib/stats.js';
 
 const BENCH = 'seek';
@@ -320,15 +321,22 @@ export async function runSeek(opts: { seeks?: number; opens?: number; minutes?: 
   const seeks = opts.seeks ?? Number(process.env.SEEK_SEEKS ?? 50);
   const opens = opts.opens ?? Number(process.env.SEEK_OPENS ?? 20);
   const minutes = opts.minutes ?? (process.env.SEEK_SESSIONS ?? '60,360').split(',').map(Number);
-  console.log(`[${BENCH}] starting the backend and Chromium`);
-  const be = await startBenchBackend();
+  // SEEK_BACKEND=process: the backend in a process of its own (lib/seek-backend-process.ts), not sharing
+  // its event loop with this process's playwright client; default: in this process, as before.
+  const own = process.env.SEEK_BACKEND === 'process';
+  console.log(`[${BENCH}] starting the backend${own ? ' (own process)' : ''} and Chromium`);
+  const plan = minutes.map((m) => ({ minutes: m, sessionId: `seekbench${m}m`, tabId: `seektab${m}m` }));
+  const t0 = Date.now();
+  const child = own ? await startSeekBackendProcess(plan) : null;
+  const be: BenchBackend = child
+    ? { url: child.url, port: Number(new URL(child.url).port), projectKey: '', projectId: child.projectId, dataDir: '', store: null, close: () => child.close() }
+    : await startBenchBackend();
   const browser = await launchChromium();
   try {
     const sessions: SessionUnderTest[] = [];
-    for (const m of minutes) {
-      const ids = { projectId: be.projectId!, sessionId: `seekbench${m}m`, tabId: `seektab${m}m` };
-      const t0 = Date.now();
-      const written = await writeGeneratedSession(be.store, ids, { durationMs: m * MIN, startedAt: Date.now() - m * MIN - 60 * MIN, seed: m });
+    for (const { minutes: m, sessionId, tabId } of plan) {
+      const ids = { projectId: be.projectId!, sessionId, tabId };
+      const written = child ? child.written[sessionId] : await writeGeneratedSession(be.store, ids, { durationMs: m * MIN, startedAt: Date.now() - m * MIN - 60 * MIN, seed: m });
       const name = m >= 60 && m % 60 === 0 ? `${m / 60}-hour` : `${m}-minute`;
       console.log(`[${BENCH}] wrote the ${name} session: ${written.events} events, ${fmtBytes(written.bytes)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       sessions.push({ name, minutes: m, sessionId: ids.sessionId, tabId: ids.tabId, ...written });
