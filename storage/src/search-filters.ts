@@ -24,6 +24,9 @@ const REACH = `(toUnixTimestamp64Milli(last_event_at) >= toUnixTimestamp64Milli(
 /** `duration_ms` (an ALIAS over merged values, session-totals.ts) computed over a group of delta rows. */
 const GROUP_DURATION = `toUInt64(ifNull(greatest(0, toUnixTimestamp64Milli(max(last_event_at)) - toUnixTimestamp64Milli(min(first_event_at))), 0))`;
 
+/** Child rows are written after their session starts; a day of slack covers clocks of imported sessions. */
+export const CHILD_SLACK_MS = 86_400_000;
+
 export interface Filters {
   where: string[];
   /** Project, time range and cursor: exact on every table keyed by (project_id, started_at, session_id). */
