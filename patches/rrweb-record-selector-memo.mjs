@@ -113,6 +113,30 @@ function elementBlocked(el, blockClass, blockSelector, checkAncestors) {
     });`,
   },
   {
+    what: 'attribute records: the style-diff objects only for style changes',
+    find: `            item = {
+              node: m.target,
+              attributes: {},
+              styleDiff: {},
+              _unchangedStyles: {}
+            };`,
+    replace: `            item = {
+              node: m.target,
+              attributes: {},
+              styleDiff: null,
+              _unchangedStyles: null
+            };`,
+  },
+  {
+    what: 'style changes: their diff objects made when first needed',
+    find: `            if (attributeName === "style") {
+              if (!this.unattachedDoc) {`,
+    replace: `            if (attributeName === "style") {
+              if (!item.styleDiff) item.styleDiff = {};
+              if (!item._unchangedStyles) item._unchangedStyles = {};
+              if (!this.unattachedDoc) {`,
+  },
+  {
     what: 'emit: the memo ends before the page\'s emit callback runs (it may change the DOM)',
     find: `      this.movedMap = {};
       this.mutationCb(payload);`,

@@ -109,6 +109,7 @@ async function recordWith(browser: Browser, script: string): Promise<Outcome> {
       for (let i = 0; i < STORM; i++) {
         const el = document.createElement('em');
         el.textContent = `storm ${i}`;
+        if (i % 5 === 0) el.setAttribute('style', 'color: green; margin: 1px; padding: 3px; border-top: 1px solid black');
         hosts[i % 3].appendChild(el);
         els.push(el);
       }
@@ -125,6 +126,11 @@ async function recordWith(browser: Browser, script: string): Promise<Outcome> {
         if (i === 6) el.setAttribute('data-tandem-block', '');
         el.className = `c${i}`;
         el.setAttribute('title', `storm title ${i}`);
+        // Style changes among them (the patch makes their diff objects only for these): a property, one
+        // with a priority, a whole style attribute, and a property removed again.
+        if (i % 10 === 0) el.style.setProperty('color', i % 20 ? 'red' : 'blue', i % 30 ? '' : 'important');
+        if (i % 15 === 0) el.setAttribute('style', `margin: ${i}px; padding: 2px`);
+        if (i % 50 === 25) el.style.removeProperty('padding');
       });
       await new Promise((r) => setTimeout(r, 50));
       Element.prototype.matches = originalMatches;
@@ -165,6 +171,10 @@ describe('rrweb patch: mask/block answers remembered per mutation batch', () => 
     expect(json).toContain('deep 24');
     // The storm: recorded for plain elements, never for the blocked ones (itself, or since midway).
     expect(json).toContain('storm title 0');
+    // Style changes recorded as diffs (rrweb's style objects), the same with and without the patch.
+    expect(json).toMatch(/"style":\{"color":"red"\}/);
+    expect(json).toMatch(/"style":\{"color":"blue"\}/);
+    expect(json).toContain('"style":"margin: 15px; padding: 2px"');
     for (const blocked of ['storm title 3"', 'storm title 6"']) expect(json).not.toContain(blocked);
   });
 
