@@ -103,7 +103,7 @@ export class Tracker {
     this.numbering = new EventNumbering((stream, te) => {
       this.outbox.defer(stream, te);
       this.bus.publish(te);
-    });
+    }, { kv: tabStorage, key: `tandem:${this.projectKey}:held` });
     this.session = new TabSession({
       projectKey: this.projectKey,
       guard: this.guard,
@@ -320,6 +320,7 @@ export class Tracker {
     this.uninstallers.push(...installCaptures(this.opts, this.guard, (tag, payload) => this.emitCustom(tag, payload), this.networkIgnore));
     this.installLifecycle();
     this.outbox.open();
+    this.numbering.takeCarried();
     // Record from the first moment, not from the start answer: what the user does during that round
     // trip (the first click on a fast page, more on a slow network) waits in preStart until the
     // session is known, instead of never being recorded.
@@ -338,7 +339,10 @@ export class Tracker {
   private installLifecycle(): void {
     this.uninstallers.push(
       installLifecycle(this.guard, {
-        hide: () => this.outbox.flushForUnload(),
+        hide: () => {
+          this.numbering.keepHeld();
+          this.outbox.flushForUnload();
+        },
         online: () => {
           this.outbox.retryNow();
           if (!this.session.stream) this.opener.retrySoon();
