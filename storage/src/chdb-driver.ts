@@ -12,21 +12,26 @@ import type { Driver, LineFormat } from './types.js';
  * - the engine is a process singleton: one data directory per process, locked against other processes;
  * - queries on one connection run one at a time inside libchdb (a query sent while another runs waits for
  *   it), but connections to the same directory run side by side (chdb's own Session docs: "N independent
- *   connections to the same bound path ... run in parallel"), so the driver keeps a few (CONNECTIONS).
+ *   connections to the same bound path ... run in parallel"), so the driver can keep a few (connections).
  */
 /**
- * Connections to the data directory. With one, every read waited for whatever query ran before it: an
- * open's detail and window (issue 10) queued behind the previous page's whole-tab timeline scan or a
- * search. Three: the queries a page sends at once (an open's four detail queries and its window, the
- * panels) spread over them, on 2 cores; each connection costs the engine little (same server, same data).
- * Fewer than libuv's 4 pool threads, so one is always left for the server's files (see onConnection).
+ * Connections to the data directory. With one, every read waits for whatever query ran before it: an
+ * open's detail and window (issue 10) queue behind the previous page's whole-tab timeline scan or a search.
+ * Several spread the queries a page sends at once. But 1 by default: with 3, backend `live-backpressure`
+ * hung (a call that never returned, 60 s) in both full-suite CI runs of session 10, and passed with 1 in
+ * the same suite (docs/decisions.md, "lead (session 10)"). TANDEM_CHDB_CONNECTIONS (1-3) sets it until
+ * that hang is understood. Always fewer than libuv's 4 pool threads (see onConnection).
  */
-const CONNECTIONS = 3;
+export const DEFAULT_CONNECTIONS = 1;
+const connectionsFromEnv = (): number => {
+  const n = Number(process.env.TANDEM_CHDB_CONNECTIONS);
+  return Number.isInteger(n) && n >= 1 && n <= 3 ? n : DEFAULT_CONNECTIONS;
+};
 
-export function createChdbDriver(path: string): Driver {
+export function createChdbDriver(path: string, opts: { connections?: number } = {}): Driver {
   const dir = resolve(path);
   mkdirSync(dir, { recursive: true });
-  const sessions = Array.from({ length: CONNECTIONS }, () => new Session(dir));
+  const sessions = Array.from({ length: Math.min(3, Math.max(1, opts.connections ?? connectionsFromEnv())) }, () => new Session(dir));
   let closed = false;
 
   /** A FIFO lock: `await lock()` returns the release function. */
@@ -54,7 +59,7 @@ export function createChdbDriver(path: string): Driver {
    * call per connection. Each chDB async call holds a thread of libuv's pool (4 by default) until it
    * returns, also while libchdb makes it wait for its connection, and the server's file reads (index.html,
    * the dashboard's scripts), crypto and zlib need that pool too: five queries queued on one connection held
-   * an `fs.stat` for 445 ms. Queued here instead, chDB never holds more than CONNECTIONS of those threads.
+   * an `fs.stat` for 445 ms. Queued here instead, chDB never holds more than its connections' count of those threads.
    */
   const idle = sessions.map((_, i) => i);
   const waiting: ((k: number) => void)[] = [];

@@ -20,7 +20,7 @@ const SLOW = 'SELECT sum(cityHash64(number)) AS s FROM numbers(200000000)';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tandem-conn-'));
-  driver = createChdbDriver(dir);
+  driver = createChdbDriver(dir, { connections: 3 }); // the several-connections mode (TANDEM_CHDB_CONNECTIONS)
   await driver.command('CREATE DATABASE IF NOT EXISTS conn');
   await driver.command('CREATE TABLE IF NOT EXISTS conn.t (k String, n UInt64) ENGINE = MergeTree ORDER BY (k, n)');
   await driver.insert('conn.t', Array.from({ length: 3000 }, (_, n) => ({ k: 'a', n })));
