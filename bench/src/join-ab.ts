@@ -19,11 +19,11 @@
  * first frame and its tasks ≥ 8 ms (start, duration, what they spent it on).
  */
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
-import { agentContext, freshUserPage, openUser, startLiveEnv, waitFor, assistState, liveViewState, type UserTab } from './lib/live-browser.js';
+import { agentContext, freshUserPage, openUser, startLiveEnv, waitFor, liveViewState, type UserTab } from './lib/live-browser.js';
 import { JOIN_WS_TAP_INIT, joinWatchInit } from './lib/live-pages.js';
 import { BENCH_PROJECT_KEY } from './lib/backend-child.js';
 import { CANVAS_WATCH_INIT, PC_TAP_INIT, WEBRTC_ARGS, canvasUserPage, rtcOf } from './lib/assist-bench.js';
-import { LIST_SELECTOR, USER_JOIN_TAP_INIT } from './join.js';
+import { LIST_SELECTOR, USER_JOIN_TAP_INIT, waitLeft } from './join.js';
 import { loadAverage } from './lib/sysload.js';
 import { median, percentile } from './lib/stats.js';
 import { addSelfTimes, addTotalTimes, startProfile, stopProfile, topEntries, type SelfTimes } from './lib/cpu-profile.js';
@@ -175,11 +175,9 @@ async function joinOnce(ctx: BrowserContext, url: string, user: UserTab, trace: 
   }
 }
 
-async function waitLeft(user: UserTab): Promise<void> {
-  await waitFor('the agent to leave', async () => {
-    const s = await assistState(user.page);
-    return s && s.agents.length === 0 && !s.forwarding;
-  }, 10_000, 100);
+/** join.ts's wait for the agent to leave, plus (canvas page) the user's page no longer streaming. */
+async function waitLeftAndQuiet(user: UserTab): Promise<void> {
+  await waitLeft(user);
   if (canvas)
     await waitFor('the user page to stop streaming', async () => {
       const rtc = await rtcOf(user.page);
@@ -207,14 +205,14 @@ try {
     for (const v of variants) {
       await freshUserPage(user);
       await joinOnce(ctx, url(v), user, false);
-      await waitLeft(user);
+      await waitLeftAndQuiet(user);
     }
     for (let i = 0; i < reps; i++) {
       const order = i % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
         await freshUserPage(user);
         const { sample: s, tasks } = await joinOnce(ctx, url(v), user, trace);
-        await waitLeft(user);
+        await waitLeftAndQuiet(user);
         all[v].push(s);
         console.log(`[join-ab] ${i} ${v}: ${Object.entries(s).map(([k, x]) => `${k} ${typeof x === 'number' ? x.toFixed(0) : x}`).join(', ')}; load ${loadAverage()}`);
         if (tasks && process.env.JOIN_AB_TASKS) for (const t of tasks) console.log(`    ${t}`);

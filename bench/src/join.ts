@@ -128,7 +128,7 @@ async function openAndTime(ctx: BrowserContext, url: string, wait: 'frame' | 'li
 }
 
 /** The agent left: the user's plugin no longer counts any agent (bounded wait). */
-async function waitLeft(user: UserTab): Promise<void> {
+export async function waitLeft(user: UserTab): Promise<void> {
   await waitFor('the agent to leave', async () => {
     const s = await assistState(user.page);
     return s && s.agents.length === 0 && !s.forwarding;
