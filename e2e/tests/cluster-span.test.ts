@@ -55,9 +55,15 @@ describe('a session spread over two nodes is one live room', { timeout: 180_000 
     const got = collect(agent);
     const joined = await joinSeeingTabs(agent, first.sessionId, 2);
     expect(joined.session.tabs.map((t) => t.tabId).sort()).toEqual([first.tabId, second.tabId].sort());
-    // The live list (HTTP, any node) has the session once, with both tabs.
-    const listed = (await (await fetch(`${A.url}/api/v1/live`, { headers: { cookie } })).json()) as { sessions: LiveSession[] };
-    expect(listed.sessions.filter((s) => s.sessionId === first.sessionId).map((s) => s.tabs.length)).toEqual([2]);
+    // The live list (HTTP, any node) has the session once, with both tabs. Each node publishes its part
+    // of the list at most every 250 ms (cluster-lists.ts), so the room on B may know both tabs a moment
+    // before the shared list does: wait for it, then check it is listed once.
+    const tabCounts = async () => {
+      const listed = (await (await fetch(`${A.url}/api/v1/live`, { headers: { cookie } })).json()) as { sessions: LiveSession[] };
+      return listed.sessions.filter((s) => s.sessionId === first.sessionId).map((s) => s.tabs.length);
+    };
+    await waitFor('the live list showing both tabs', async () => (await tabCounts()).includes(2), 10_000, 100);
+    expect(await tabCounts()).toEqual([2]);
 
     // It watches tab 1 (socket on A, room on B): a snapshot from tab 1, then its events in order.
     const watch = await new Promise<any>((r) => agent.emit('live:watch-tab', { sessionId: first.sessionId, tabId: first.tabId }, r));
