@@ -33,7 +33,13 @@ export function startBody(projectKey: string, extra: Record<string, unknown> = {
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  // Bounded, naming the URL: a request that hangs under load says which one it was.
+  const res = await fetch(url, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(20_000),
+  }).catch((err: Error) => {
+    throw new Error(`POST ${new URL(url).pathname} got no answer: ${err.message}`);
+  });
   const text = await res.text();
   let json: any = undefined;
   try {

@@ -28,7 +28,7 @@ function events(from: number, count: number, meta: boolean): TandemEvent[] {
 }
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(20_000) })).text();
   const m = text.match(new RegExp(`^${name} (\\d+)`, 'm'));
   return m ? Number(m[1]) : 0;
 }

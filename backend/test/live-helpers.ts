@@ -35,11 +35,22 @@ function open(server: RunningServer, auth: Record<string, unknown>, opts: Connec
   }) as Client;
 }
 
+/**
+ * How long a connect or an ack may take before the test fails naming it: far above any answer seen
+ * under the full suite's load, far under the 60 s test timeout, so a hang says where it is.
+ */
+const ANSWER_MS = 20_000;
+
 /** Resolves once connected; rejects with the server's AssistConnectError when refused. */
 export function connected(socket: Client): Promise<Client> {
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
+    const timer = setTimeout(() => reject(new Error(`no connect within ${ANSWER_MS} ms`)), ANSWER_MS);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
     socket.once('connect_error', (err: Error & { data?: AssistConnectError }) => {
+      clearTimeout(timer);
       socket.close();
       reject(Object.assign(new Error(err.message), { data: err.data }));
     });
@@ -89,7 +100,13 @@ export async function waitFor<T>(check: () => T | undefined | false, timeoutMs =
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Emits with an ack and resolves with the ack's value. */
+/** Emits with an ack and resolves with the ack's value; rejects, naming the event, when none comes. */
 export function call<T>(socket: Client, event: string, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve) => (socket as unknown as { emit(e: string, ...a: unknown[]): void }).emit(event, ...args, resolve));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ack to ${event} within ${ANSWER_MS} ms`)), ANSWER_MS);
+    (socket as unknown as { emit(e: string, ...a: unknown[]): void }).emit(event, ...args, (value: T) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
 }
