@@ -6,6 +6,7 @@
 // Applied by an esbuild plugin (tracker/build.mjs), not to node_modules: the benches' "plain
 // @rrweb/record" baseline bundles the same package and must stay unpatched.
 import { readFileSync } from 'node:fs';
+import { applyEdits, checkVersion } from './apply-edits.mjs';
 
 export const RRWEB_RECORD_VERSION = '2.1.6';
 export const PATCH_NAME = 'rrweb-record-selector-memo';
@@ -146,18 +147,11 @@ function elementBlocked(el, blockClass, blockSelector, checkAncestors) {
   },
 ];
 
+const PATCH = { name: PATCH_NAME, pkg: '@rrweb/record', version: RRWEB_RECORD_VERSION };
+
 /** The patched source; throws (naming the edit) when the source is not the one this patch was written for. */
 export function patchRrwebRecord(source) {
-  if (source.includes(PATCH_MARKER)) return source;
-  let out = source;
-  for (const e of EDITS) {
-    const at = out.indexOf(e.find);
-    if (at < 0 || out.indexOf(e.find, at + 1) >= 0) {
-      throw new Error(`${PATCH_NAME}: "${e.what}" does not apply to this @rrweb/record (written for ${RRWEB_RECORD_VERSION}); update patches/`);
-    }
-    out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
-  }
-  return out;
+  return applyEdits(source, { ...PATCH, marker: PATCH_MARKER, edits: EDITS });
 }
 
 const RECORD_DIST = /[\\/]@rrweb[\\/]record[\\/]dist[\\/]record\.js$/;
@@ -177,10 +171,7 @@ export function rrwebSelectorMemoPlugin() {
         applied = false;
       });
       build.onLoad({ filter: RECORD_DIST }, (args) => {
-        const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${args.path}`), 'utf8'));
-        if (pkg.version !== RRWEB_RECORD_VERSION) {
-          throw new Error(`${PATCH_NAME}: written for @rrweb/record ${RRWEB_RECORD_VERSION}, found ${pkg.version}; update patches/`);
-        }
+        checkVersion(args.path, PATCH);
         applied = true;
         return { contents: patchRrwebRecord(readFileSync(args.path, 'utf8')), loader: 'js' };
       });

@@ -4,7 +4,7 @@
 // iframe in the dashboard to borrow a clean one. Why, what exactly: patches/README.md.
 //
 // Applied by a Vite plugin (frontend/vite.config.ts) as the dashboard is bundled, not to node_modules.
-import { readFileSync } from 'node:fs';
+import { applyEdits, checkVersion } from './apply-edits.mjs';
 
 export const RRWEB_REPLAY_VERSION = '2.1.6';
 export const PATCH_NAME = 'rrweb-replay-untainted-element';
@@ -33,18 +33,11 @@ const testableMethods = {
   },
 ];
 
+const PATCH = { name: PATCH_NAME, pkg: '@rrweb/replay', version: RRWEB_REPLAY_VERSION };
+
 /** The patched source; throws (naming the edit) when the source is not the one this patch was written for. */
 export function patchRrwebReplay(source) {
-  if (source.includes(PATCH_MARKER)) return source;
-  let out = source;
-  for (const e of EDITS) {
-    const at = out.indexOf(e.find);
-    if (at < 0 || out.indexOf(e.find, at + 1) >= 0) {
-      throw new Error(`${PATCH_NAME}: "${e.what}" does not apply to this @rrweb/replay (written for ${RRWEB_REPLAY_VERSION}); update patches/`);
-    }
-    out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
-  }
-  return out;
+  return applyEdits(source, { ...PATCH, marker: PATCH_MARKER, edits: EDITS });
 }
 
 const REPLAY_DIST = /[\\/]@rrweb[\\/]replay[\\/]dist[\\/]replay\.js$/;
@@ -68,10 +61,7 @@ export function rrwebReplayUntaintedPlugin() {
     transform(code, id) {
       const file = id.split('?')[0];
       if (REPLAY_DIST.test(file)) {
-        const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${file}`), 'utf8'));
-        if (pkg.version !== RRWEB_REPLAY_VERSION) {
-          throw new Error(`${PATCH_NAME}: written for @rrweb/replay ${RRWEB_REPLAY_VERSION}, found ${pkg.version}; update patches/`);
-        }
+        checkVersion(file, PATCH);
         applied = true;
         return { code: patchRrwebReplay(code), map: null };
       }
