@@ -188,8 +188,11 @@ async function eventKeys(driver: Driver): Promise<void> {
     INNER JOIN (SELECT DISTINCT project_id, session_id, started_at FROM search_new.session_attrs) AS a
       ON es.project_id = a.project_id AND es.session_id = a.session_id`);
 }
-/** The tables the writer writes per session (and the list's copy): merges stopped while measuring unmerged. */
-const SESSION_TABLES = ['sessions', 'session_search', 'session_attrs'];
+/**
+ * The tables the writer writes per session (and the list's copies, session_facets since migration 16): merges stopped
+ * while measuring unmerged, truncated and filled again (through the views on `sessions`) when the deltas are rewritten.
+ */
+const SESSION_TABLES = ['sessions', 'session_search', 'session_attrs', 'session_facets'];
 
 /** Creates both databases (or finds them cached), returns the shape of the data. */
 async function prepare(driver: Driver, sessions: number): Promise<CacheMeta> {

@@ -3,6 +3,7 @@ import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Ste
 import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULES_STEPS } from './search-granules.js';
 import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
 import { SEARCH_KEYS_STEPS } from './search-keys.js';
+import { SESSION_FACETS_STEPS } from './session-facets.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
 
@@ -51,6 +52,7 @@ export const TTL_TABLES: Record<string, string> = {
   event_sessions: 'received_at + INTERVAL $days DAY',
   page_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
   event_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
+  session_facets: 'toDateTime(updated_at) + INTERVAL $days DAY',
 };
 
 /** The `sessions` columns the list shows or filters on, copied into `session_search` (migration 4). */
@@ -261,6 +263,12 @@ export const MIGRATIONS: Migration[] = [
     version: 15,
     name: 'search: page_keys and event_keys (list keys per page text and event name)',
     steps: SEARCH_KEYS_STEPS,
+  },
+  {
+    // A browser/OS/device with errors or a duration is one pruned read of the deltas' facts: see session-facets.ts.
+    version: 16,
+    name: 'search: session_facets (delta facts by browser, OS and device)',
+    steps: SESSION_FACETS_STEPS,
   },
 ];
 

@@ -59,6 +59,13 @@ export interface Filters {
    * step's bounds are added), whose union is the same superset as the OR over `session_attrs` (see search.ts).
    */
   textKeys?: string[];
+  /**
+   * The query is browser/OS/device terms with errors or durations and nothing else (no user id, URL, free text or
+   * child terms): its keys may come from `session_facets` (migration 16, session-facets.ts). `where`: key ranges over
+   * the lower-cased attributes ('' too: deltas written before the start was known); `having`: each session's merged
+   * facts (max/min over its rows grouped by (started_at, sid)), exact: errors, durations and the attributes.
+   */
+  facets?: { where: string[]; having: string[] };
   /** The attribute terms are selective (a user id, free text): their keys are few, a primary-key IN set pays. */
   attrSelective: boolean;
   /**
@@ -117,14 +124,19 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
   const pageKeys = (param: string) => `FROM ${db}.page_keys WHERE text IN (SELECT text FROM ${db}.page_texts WHERE project_id = {p:String} AND ${has('text', param)})`;
   const keyed: string[] = [];
   let unkeyed = 0;
+  // Terms session_facets cannot answer (all but browser/OS/device, counters and bounds), and its terms.
+  let unfaceted = 0;
+  const facetWhere: string[] = [];
+  const facetHaving: string[] = [];
 
   if (from !== undefined) (bound('started_at >= fromUnixTimestamp64Milli({from:Int64})'), (params.from = Math.floor(from)));
   if (to !== undefined) (bound('started_at <= fromUnixTimestamp64Milli({to:Int64})'), (params.to = Math.floor(to)));
   const userId = clean(query.userId);
-  if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId), unkeyed++);
+  if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId), unkeyed++, unfaceted++);
   const url = clean(query.url);
   if (url) {
     params.url = url;
+    unfaceted++;
     // The exit URL is always a visited page's (the writer sets it only with a page visit): `visited` finds it.
     row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${childIn('page_visits', has('url', 'url'))})`,
       `(${has('first_url', 'url')} OR ${unbounded(visited('url'))})`);
@@ -134,6 +146,7 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
   let textKeys: string[] | undefined;
   if (q) {
     params.q = q;
+    unfaceted++;
     const exact = 'session_id = {q:String} OR visitor_id = {q:String}';
     // On session_attrs as `lowerUTF8(col) LIKE '%q%'`, which its n-gram indexes answer (migration 12): a needle no
     // session holds skips every granule. The same match as positionCaseInsensitiveUTF8 but for rare Unicode case
@@ -174,18 +187,26 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     // columns: lower() runs once per distinct value, not per row.
     const term = `startsWith(lower(${field}), lower({${field}:String}))`;
     if (value) (row(term, term), (params[field] = value), unkeyed++);
+    // session_facets stores the attributes lower-cased and keyed by them: the prefix is a primary-key range.
+    if (value) (facetWhere.push(`(startsWith(${field}, lower({${field}:String})) OR ${field} = '')`), facetHaving.push(`startsWith(max(${field}), lower({${field}:String}))`));
   }
   const consoleText = clean(query.console);
-  if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText), unkeyed++);
+  if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText), unkeyed++, unfaceted++);
   const event = clean(query.event);
   // A name's sessions are one primary-key range of event_sessions (migration 14; names stored lower-cased).
   if (event) {
+    unfaceted++;
     (child(childIn('event_sessions', 'name = lower({event:String})')), (params.event = event));
     keyed.push(`FROM ${db}.event_keys WHERE name = lower({event:String})`);
   }
   const page = clean(query.page);
-  if (page) (child(visited('page')), (params.page = page), keyed.push(pageKeys('page')));
+  if (page) (child(visited('page')), (params.page = page), keyed.push(pageKeys('page')), unfaceted++);
+  const counters = !!query.hasErrors || durations.length > 0;
+  const facets = counters && facetWhere.length > 0 && unfaceted === 0 ? {
+    where: facetWhere,
+    having: [...facetHaving, ...(query.hasErrors ? ['max(errors) > 0'] : []), ...durations],
+  } : undefined;
   return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params,
     keyed, allKeyed: unkeyed === 0 && keyed.length > 0, textKeys: textKeys && attr.length === 1 && children.length === 0 ? textKeys : undefined,
-    reach: 'minDuration' in params ? REACH : undefined, attrSelective: !!userId || !!q, recheck, params, from, to };
+    reach: 'minDuration' in params ? REACH : undefined, facets, attrSelective: !!userId || !!q, recheck, params, from, to };
 }

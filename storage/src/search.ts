@@ -91,6 +91,16 @@ const recheckSettings = () => {
 const reachOn = () => process.env.TANDEM_SEARCH_REACH !== '0';
 /** Keys from the key tables (Filters.allKeyed, migration 15); TANDEM_SEARCH_KEYED=0 turns it off (A/B measurements). */
 const keyedOn = () => process.env.TANDEM_SEARCH_KEYED !== '0';
+/** The cursor's bound: rows after the last one of the previous page (newest first). */
+const CURSOR_TERM = '(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})';
+/**
+ * session_facets has no session id: the cursor bounds it by start (`<=`; the re-check by start applies the cursor).
+ */
+const facetBounds = (f: Filters) => f.bounds.map((t) => t.replace(CURSOR_TERM, 'started_at <= fromUnixTimestamp64Milli({cTs:Int64})'));
+/** At most this many session_facets rows (by the index's estimate) over MAX_WINDOW: session_facets answers (facetsSelective). */
+const FACET_WINDOW_ROWS = 250_000;
+/** Keys of a browser/OS/device with counters from session_facets (migration 16); TANDEM_SEARCH_FACETS=0 turns it off (A/B). */
+const facetsOn = () => process.env.TANDEM_SEARCH_FACETS !== '0';
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
 type Key = { s_ms: number | string; session_id?: string };
 
@@ -105,9 +115,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     if (query.cursor) {
       const c = decodeCursor(query.cursor);
       if (!c) throw new TandemError('bad_request', 'cursor is malformed');
-      const term = '(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:Int64}), {cId:String})';
-      f.where.push(term);
-      f.bounds.push(term);
+      f.where.push(CURSOR_TERM);
+      f.bounds.push(CURSOR_TERM);
       f.params.cTs = Math.floor(c.startedAt);
       f.params.cId = c.sessionId;
       upper = upper === undefined ? c.startedAt : Math.min(upper, c.startedAt);
@@ -119,7 +128,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const anchor = upper ?? Date.now() + 1000;
     const rows: Raw[] = [];
     let hi: number | undefined; // exclusive upper bound of the next window (undefined: none beyond `upper`)
-    let span = FIRST_WINDOW;
+    // A selective browser/OS/device with counters: its keys from session_facets, over MAX_WINDOW first (facetsSelective).
+    if (f.facets && !(byKeys && facetsOn() && (await facetsSelective(f, anchor)))) f.facets = undefined;
+    let span = f.facets ? MAX_WINDOW : FIRST_WINDOW;
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;
@@ -161,6 +172,22 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const sessions = rows.slice(0, limit).map(toSummary);
     const last = sessions[sessions.length - 1];
     return { sessions, nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.sessionId) : null };
+  }
+
+  /**
+   * Whether session_facets answers the query: the index's estimate of the rows its attribute ranges hold over
+   * MAX_WINDOW (EXPLAIN ESTIMATE: primary-key analysis only, ~3 ms CPU) is small. Then they are read in one window
+   * (Samsung Internet, 4 % of the sessions: ~120k delta rows at 1M sessions, ~23 ms CPU, where a day costs ~17 and
+   * the rare match took three windows). A common browser/OS/device (Chrome over 35 days: 1.9M rows, ~300 ms CPU; a
+   * day of it grouped: 33 ms against 24 for the deltas with errors) keeps the delta rows' windows, a day first.
+   */
+  async function facetsSelective(f: Filters, anchor: number): Promise<boolean> {
+    const terms = [...facetBounds(f), 'started_at >= fromUnixTimestamp64Milli({lo:Int64})', ...f.facets!.where];
+    const estimate = await driver.query<{ rows: number | string }>(
+      `EXPLAIN ESTIMATE SELECT 1 FROM ${db}.session_facets WHERE ${terms.join(' AND ')}`, { ...f.params, lo: Math.floor(anchor - MAX_WINDOW) });
+    // No row (e.g. a Distributed table the estimate does not cover): unknown, the day first.
+    const rows = estimate.length ? estimate.reduce((n, r) => n + Number(r.rows), 0) : Infinity;
+    return rows <= FACET_WINDOW_ROWS;
   }
 
   /**
@@ -208,8 +235,10 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     let carry = carried;
     const below: string[] = [];
     const counters = f.errors || f.durations.length > 0;
+    // session_facets gives starts (its rows hold a hash of the id), each one of a session that matches exactly.
+    const faceted = !!f.facets;
     // Counter filters group the delta rows by start alone when that stays a superset (see counterStartsSql).
-    const byStart = (counters && f.children.length === 0 && !f.hasMaxDuration && !f.recheck.some((t) => t.includes('{kIds:')))
+    const byStart = faceted || (counters && f.children.length === 0 && !f.hasMaxDuration && !f.recheck.some((t) => t.includes('{kIds:')))
       || (!!f.textKeys && !counters && process.env.TANDEM_SEARCH_QSTARTS !== '0');
     // Free text alone keys by start too (its re-check terms are all on merged columns). By start, a key may stand for
     // two sessions that started in the same millisecond: the re-check applies the bounds (cursor) too.
@@ -263,6 +292,20 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         keys = await driver.query(
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}
            ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+      } else if (faceted) {
+        // A browser/OS/device with counters (session-facets.ts): that attribute range of session_facets (and the ''
+        // range: deltas written before the start was known), each session's rows grouped by (start, id hash) with
+        // its exact merged facts in HAVING. The starts of matching sessions, no exact-counter step; the re-check by
+        // start reads the shown columns and applies every term on merged values. Its rows hold no session id: the
+        // cursor bounds it by start (`<=`, the re-check applies the cursor itself), and a round's `below` by start
+        // (by start, every session of the last start was checked).
+        asked = want;
+        const starts = [...facetBounds(f), ...windowTerms, ...(below.length ? ['started_at < fromUnixTimestamp64Milli({bTs:Int64})'] : [])];
+        keys = await driver.query<Key>(
+          `SELECT toUnixTimestamp64Milli(started_at) AS s_ms FROM ${db}.session_facets
+           WHERE ${[...starts, ...f.facets!.where].join(' AND ')}
+           GROUP BY started_at, sid HAVING ${f.facets!.having.join(' AND ')}
+           ORDER BY started_at DESC LIMIT {n:UInt32} SETTINGS max_threads = 1`, { ...params, n: asked });
       } else if (byStart && f.reach && reachOn()) {
         // Row-level superset first (counterStartsSql), then the exact counters of just those starts: every delta of
         // ~3n starts grouped (a primary-key IN of a few hundred starts, 4 columns), so the re-check gets exact keys.

@@ -71,6 +71,9 @@ describe('cluster DDL', () => {
     for (const t of sessionTables) {
       expect(sql).toContain(`CREATE TABLE IF NOT EXISTS tandem.${t} ON CLUSTER c1 AS tandem.${t}_local\n  ENGINE = Distributed(c1, tandem, ${t}_local, cityHash64(project_id, session_id))`);
     }
+    // session_facets has no session id: its sid is the same sharding value (a session's facet rows share its shard).
+    expect(sql).toContain('CREATE TABLE IF NOT EXISTS tandem.session_facets ON CLUSTER c1 AS tandem.session_facets_local\n  ENGINE = Distributed(c1, tandem, session_facets_local, sid)');
+    expect(sql.find((s) => s.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_facets_mv'))).toMatch(/cityHash64\(project_id, session_id\) AS sid[^;]* FROM tandem\.sessions_local$/);
     // The list copy is kept on each shard from that shard's own sessions.
     expect(sql.find((s) => s.startsWith('CREATE MATERIALIZED VIEW'))).toMatch(/TO tandem\.session_search_local\n {2}AS SELECT [^;]* FROM tandem\.sessions_local$/);
   });

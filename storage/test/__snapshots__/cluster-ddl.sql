@@ -524,4 +524,30 @@ INSERT INTO tandem.event_keys (project_id, name, started_at, session_id)
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.session_facets_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), browser LowCardinality(String), os LowCardinality(String), device LowCardinality(String),
+  started_at DateTime64(3, 'UTC'), sid UInt64,
+  updated_at SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+  errors SimpleAggregateFunction(max, UInt8),
+  first_event_at SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+  last_event_at SimpleAggregateFunction(max, Nullable(DateTime64(3, 'UTC')))
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/tandem/session_facets_local', '{replica}')
+ORDER BY (project_id, browser, os, device, started_at, sid)
+TTL toDateTime(updated_at) + INTERVAL 30 DAY
+SETTINGS index_granularity = 1024;
+
+CREATE TABLE IF NOT EXISTS tandem.session_facets ON CLUSTER tandem_cluster AS tandem.session_facets_local
+  ENGINE = Distributed(tandem_cluster, tandem, session_facets_local, sid);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_facets_mv ON CLUSTER tandem_cluster TO tandem.session_facets_local
+  AS SELECT project_id, lower(browser) AS browser, lower(os) AS os, lower(device) AS device,
+  started_at, cityHash64(project_id, session_id) AS sid, updated_at, toUInt8(error_count > 0) AS errors, first_event_at, last_event_at
+  FROM tandem.sessions_local;
+
+INSERT INTO tandem.session_facets (project_id, browser, os, device, started_at, sid, updated_at, errors, first_event_at, last_event_at) SELECT project_id, lower(browser) AS browser, lower(os) AS os, lower(device) AS device,
+  started_at, cityHash64(project_id, session_id) AS sid, updated_at, toUInt8(error_count > 0) AS errors, first_event_at, last_event_at
+  FROM tandem.session_search;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

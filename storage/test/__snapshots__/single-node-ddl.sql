@@ -425,4 +425,27 @@ INSERT INTO tandem.event_keys (project_id, name, started_at, session_id)
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.session_facets (
+  project_id LowCardinality(String), browser LowCardinality(String), os LowCardinality(String), device LowCardinality(String),
+  started_at DateTime64(3, 'UTC'), sid UInt64,
+  updated_at SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+  errors SimpleAggregateFunction(max, UInt8),
+  first_event_at SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))),
+  last_event_at SimpleAggregateFunction(max, Nullable(DateTime64(3, 'UTC')))
+) ENGINE = AggregatingMergeTree
+ORDER BY (project_id, browser, os, device, started_at, sid)
+TTL toDateTime(updated_at) + INTERVAL 30 DAY
+SETTINGS index_granularity = 1024;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.session_facets_mv TO tandem.session_facets
+  AS SELECT project_id, lower(browser) AS browser, lower(os) AS os, lower(device) AS device,
+  started_at, cityHash64(project_id, session_id) AS sid, updated_at, toUInt8(error_count > 0) AS errors, first_event_at, last_event_at
+  FROM tandem.sessions;
+
+INSERT INTO tandem.session_facets (project_id, browser, os, device, started_at, sid, updated_at, errors, first_event_at, last_event_at) SELECT project_id, lower(browser) AS browser, lower(os) AS os, lower(device) AS device,
+  started_at, cityHash64(project_id, session_id) AS sid, updated_at, toUInt8(error_count > 0) AS errors, first_event_at, last_event_at
+  FROM tandem.session_search;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
