@@ -63,7 +63,8 @@ export interface Filters {
    * The query is browser/OS/device terms with errors or durations and nothing else (no user id, URL, free text or
    * child terms): its keys may come from `session_facets` (migration 16, session-facets.ts). `where`: key ranges over
    * the lower-cased attributes ('' too: deltas written before the start was known); `having`: each session's merged
-   * facts (max/min over its rows grouped by (started_at, sid)), exact: errors, durations and the attributes.
+   * facts (max/min over its rows grouped by (started_at, sid)), exact: errors, durations and the attributes (a row
+   * read holds a match or '' for each attribute, so "some row is not ''" is "the merged value matches").
    */
   facets?: { where: string[]; having: string[] };
   /** The attribute terms are selective (a user id, free text): their keys are few, a primary-key IN set pays. */
@@ -188,7 +189,9 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     const term = `startsWith(lower(${field}), lower({${field}:String}))`;
     if (value) (row(term, term), (params[field] = value), unkeyed++);
     // session_facets stores the attributes lower-cased and keyed by them: the prefix is a primary-key range.
-    if (value) (facetWhere.push(`(startsWith(${field}, lower({${field}:String})) OR ${field} = '')`), facetHaving.push(`startsWith(max(${field}), lower({${field}:String}))`));
+    // A session matches when one of its rows read has the attribute: they all hold a match or '' for each one (a
+    // comparison per row where `startsWith(max(…))` took the max of strings: 26 → 18 ms CPU for Samsung's key step).
+    if (value) (facetWhere.push(`(startsWith(${field}, lower({${field}:String})) OR ${field} = '')`), facetHaving.push(`max(${field} != '')`));
   }
   const consoleText = clean(query.console);
   if (consoleText) (child(childIn('console_logs', has('message', 'console'))), (params.console = consoleText), unkeyed++, unfaceted++);

@@ -305,7 +305,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms FROM ${db}.session_facets
            WHERE ${[...starts, ...f.facets!.where].join(' AND ')}
            GROUP BY started_at, sid HAVING ${f.facets!.having.join(' AND ')}
-           ORDER BY started_at DESC LIMIT {n:UInt32} SETTINGS max_threads = 1`, { ...params, n: asked });
+           ORDER BY started_at DESC LIMIT {n:UInt32}
+           SETTINGS max_threads = 1, local_filesystem_read_method = 'mmap', min_bytes_to_use_mmap_io = 1`, { ...params, n: asked });
       } else if (byStart && f.reach && reachOn()) {
         // Row-level superset first (counterStartsSql), then the exact counters of just those starts: every delta of
         // ~3n starts grouped (a primary-key IN of a few hundred starts, 4 columns), so the re-check gets exact keys.
