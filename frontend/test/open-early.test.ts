@@ -68,6 +68,69 @@ describe("index.html's early requests", () => {
   });
 });
 
+/** The inline script with `fetch` answering `answer(path)`, as the browser runs it (ReadableStream, Response). */
+function earlyWith(hash: string, answer: (path: string) => Response): Record<string, Promise<Response>> {
+  const html = readFileSync(resolve(__dirname, '../index.html'), 'utf8');
+  const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
+  const window: Record<string, unknown> = { ReadableStream, Response, URLSearchParams };
+  const fetch = (path: string) => Promise.resolve(answer(path));
+  window.fetch = fetch;
+  const document = { createElement: () => ({}), head: { appendChild: () => {} } };
+  runInNewContext(script, { window, location: { hash }, URLSearchParams, isFinite, Number, String, document, fetch });
+  return window.__tandemEarly as Record<string, Promise<Response>>;
+}
+
+describe("index.html's early open", () => {
+  const hash = '#/sessions/abc123def456?t=61234';
+  const path = appPath(hash);
+
+  it('reads the answer to its end before the app asks for it, and hands the app the same bytes', async () => {
+    const text = `{"head":1}\n${'{"seq":1,"timestamp":2}\n'.repeat(200)}`;
+    const bytes = new TextEncoder().encode(text);
+    let pulled = 0;
+    let ended = false;
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= bytes.length) return (ended = true), controller.close();
+        controller.enqueue(bytes.slice(pulled, pulled + 700));
+        pulled += 700;
+      },
+    }, { highWaterMark: 0 });
+    const early = earlyWith(hash, (p) => new Response(p === path ? source : '{}', { headers: { 'x-kind': 'ndjson' } }));
+    const response = await early[path];
+    // Nobody has read the answer yet: the early script did, to its end (left alone, the source would
+    // only be pulled as the reader asks).
+    for (let i = 0; i < 50 && !ended; i++) await new Promise((r) => setTimeout(r, 0));
+    expect(ended).toBe(true);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-kind')).toBe('ndjson');
+    expect(await response.text()).toBe(text);
+  });
+
+  it('leaves an answer that is not a success as it came (its error body is read by the app)', async () => {
+    const early = earlyWith(hash, () => new Response('{"error":{"code":"not_found","message":"No such session"}}', { status: 404 }));
+    const response = await early[path];
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: { code: 'not_found', message: 'No such session' } });
+  });
+
+  it('lets the app stop reading: cancelling the answer cancels the request', async () => {
+    let cancelled: unknown = null;
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"head":1}\n'));
+      },
+      cancel(reason) {
+        cancelled = reason ?? 'cancelled';
+      },
+    });
+    const early = earlyWith(hash, (p) => new Response(p === path ? source : '{}'));
+    const response = await early[path];
+    await response.body!.cancel('left the page');
+    expect(cancelled).toBe('left the page');
+  });
+});
+
 function streamOf(text: string, cut: number[]): ReadableStream<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
   const points = [0, ...cut, bytes.length];
