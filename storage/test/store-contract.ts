@@ -257,6 +257,22 @@ export function storeContract(label: string, makeHarness: () => ContractHarness)
         { tabId: 't2', seq: 1, ts: T + 21, metaSeq: 0, metaTs: T + 20 },
       ]);
       expect(s?.tabs.map((t) => [t.tabId, t.eventCount])).toEqual([['t1', 13], ['t2', 2]]);
+      // All of it in one storage call: a share link's open waits for the detail, and each call queues on
+      // the driver's connection behind what other pages asked for meanwhile.
+      const calls: string[] = [];
+      const driver = store.driver;
+      const query = driver.query;
+      driver.query = function (this: unknown, ...args: Parameters<typeof query>) {
+        calls.push(String(args[0]).slice(0, 60));
+        return query.apply(this, args);
+      } as typeof query;
+      try {
+        expect(await store.getSession(p, 's')).toEqual(s);
+        expect(await store.getSession(p, 'no-such-session')).toBeNull();
+      } finally {
+        driver.query = query;
+      }
+      expect(calls).toHaveLength(2);
     });
 
     describe('listSessions', () => {
