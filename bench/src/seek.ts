@@ -74,7 +74,7 @@ export const DRAWN_INIT = `
   })();
 `;
 
-const BASELINE_HTML = `<!doctype html><html><head><meta charset="utf-8"><style>#root{width:1280px;height:800px}</style></head>
+export const BASELINE_HTML = `<!doctype html><html><head><meta charset="utf-8"><style>#root{width:1280px;height:800px}</style></head>
 <body><div id="root"></div><script src="/__bench/rrweb-replay.js"></script><script>
   (async () => {
     const q = new URLSearchParams(location.search);
@@ -89,7 +89,7 @@ const BASELINE_HTML = `<!doctype html><html><head><meta charset="utf-8"><style>#
   })().catch((e) => { window.__error = String(e); });
 </script></body></html>`;
 
-async function buildReplayBundle(): Promise<string> {
+export async function buildReplayBundle(): Promise<string> {
   const esbuild = await import('esbuild');
   const out = resolve(TMP_DIR, 'rrweb-replay.iife.js');
   await esbuild.build({
@@ -110,7 +110,7 @@ interface SessionUnderTest {
   bytes: number;
 }
 
-async function waitDrawn(page: Page, what: string): Promise<number> {
+export async function waitDrawn(page: Page, what: string): Promise<number> {
   const deadline = Date.now() + DRAW_TIMEOUT_MS;
   for (;;) {
     const state = await page.evaluate(() => ({ at: (window as any).__drawnAt as number | null, shown: (window as any).__shown, error: (window as any).__error }));
@@ -147,7 +147,7 @@ async function heapNow(page: Page): Promise<number> {
  */
 type OpenSteps = Record<string, number>;
 
-async function openSteps(page: Page): Promise<OpenSteps> {
+export async function openSteps(page: Page): Promise<OpenSteps> {
   return page.evaluate(() => {
     const out: Record<string, number> = {};
     for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('tandem:') && !(m.name.slice(7) in out)) out[m.name.slice(7)] = m.startTime;

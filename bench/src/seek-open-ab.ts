@@ -1,0 +1,104 @@
+/**
+ * seek-open-ab: the seek bench's opens (a share link at a random moment of the 6-hour session, new tab, assets
+ * cached) with two dashboard builds interleaved in one run, beside the bench's baseline (plain @rrweb/replay
+ * fetching the whole tab, then pause(t)), so a change to the page is judged against the build before it, and
+ * against the baseline, on the same busy machine, same backend, same moments. Each round opens one moment with
+ * A, B and the baseline, the order rotating through all six permutations (no side always follows another).
+ *
+ * The builds: `frontend/dist/index-a.html` and `index-b.html` (with .br/.gz), both referring to hashed chunks in
+ * `frontend/dist/assets` (copy the other build's assets next to the new ones: same name = same bytes).
+ *
+ *   OPEN_AB_ROUNDS=20 [OPEN_AB_DATA=/tmp/dir] [PROFILE_MINUTES=360] node --import tsx bench/src/seek-open-ab.ts
+ * (OPEN_AB_DATA keeps the data directory, so the next run skips writing the session.)
+ */
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import type { BrowserContext } from 'playwright-core';
+import { startBenchBackend } from './lib/backend.js';
+import { launchChromium } from './lib/browser.js';
+import { signedInDashboard } from './lib/dashboard.js';
+import { writeGeneratedSession } from './lib/seek-session.js';
+import { median, percentile } from './lib/stats.js';
+import { BASELINE_HTML, DRAWN_INIT, buildReplayBundle, openSteps, waitDrawn } from './seek.js';
+
+const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
+const rounds = Number(process.env.OPEN_AB_ROUNDS ?? 20);
+const keep = process.env.OPEN_AB_DATA;
+const fresh = !keep || !existsSync(keep);
+
+type Side = 'A' | 'B' | 'base';
+const SIDES: Side[] = ['A', 'B', 'base'];
+const ORDERS: Side[][] = [['A', 'B', 'base'], ['B', 'base', 'A'], ['base', 'A', 'B'], ['A', 'base', 'B'], ['B', 'A', 'base'], ['base', 'B', 'A']];
+
+const be = await startBenchBackend(keep ? { dataDir: keep } : {}, !!keep);
+const browser = await launchChromium();
+const drawn: Record<Side, number[]> = { A: [], B: [], base: [] };
+const steps: Record<'A' | 'B', Record<string, number>[]> = { A: [], B: [] };
+/** Chrome's own page metrics at the drawn frame (CDP Performance.getMetrics; counts and CPU do not stretch with load as wall time does) */
+const METRICS = ['ThreadTime', 'ProcessTime', 'LayoutCount', 'RecalcStyleCount', 'ScriptDuration', 'TaskDuration'] as const;
+const metrics: Record<'A' | 'B', Record<string, number>[]> = { A: [], B: [] };
+const loads: number[] = [];
+try {
+  const ids = { projectId: be.projectId!, sessionId: `openab${minutes}m`, tabId: `openabtab${minutes}m` };
+  if (fresh) await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
+  const ctx: BrowserContext = await signedInDashboard(browser, be, [DRAWN_INIT]);
+  const replayJs = await buildReplayBundle();
+  await ctx.route(`${be.url}/__bench/rrweb-replay.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: replayJs }));
+  await ctx.route(`${be.url}/__bench/seek-baseline.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BASELINE_HTML }));
+  let seed = 777;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const open = async (side: Side, t: number, count: boolean) => {
+    const page = await ctx.newPage();
+    const perf = side === 'base' ? null : await page.context().newCDPSession(page);
+    await perf?.send('Performance.enable', { timeDomain: 'threadTicks' });
+    try {
+      const url = side === 'base'
+        ? `${be.url}/__bench/seek-baseline.html?id=${ids.sessionId}&tab=${ids.tabId}&t=${t}`
+        : `${be.url}/index-${side.toLowerCase()}.html#/sessions/${ids.sessionId}?t=${t}`;
+      await page.goto(url);
+      const ms = await waitDrawn(page, `${side} at ${t}`);
+      if (!count) return;
+      drawn[side].push(ms);
+      if (side === 'base' || !perf) return;
+      steps[side].push({ ...(await openSteps(page)), DRAWN: ms });
+      const got = ((await perf.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics;
+      const value = (name: string) => got.find((m) => m.name === name)?.value ?? NaN;
+      metrics[side].push(Object.fromEntries(METRICS.map((k) => [k, /Count$/.test(k) ? value(k) : value(k) * 1000])));
+    } finally {
+      await page.close();
+    }
+  };
+  // One warm-up round (each build's chunks into the cache), not counted.
+  for (const side of SIDES) await open(side, 60_000, false);
+  for (let i = 0; i < rounds; i++) {
+    const t = Math.floor(random() * (minutes * 60_000 - 2000)) + 1000;
+    const order = ORDERS[i % ORDERS.length];
+    for (const side of order) await open(side, t, true);
+    loads.push(loadavg()[0]);
+    console.log(`round ${i + 1}/${rounds} at ${t} (${order.join(' ')}; load ${loads.at(-1)!.toFixed(1)}): ${SIDES.map((k) => `${k} ${drawn[k].at(-1)?.toFixed(0)}`).join(' ')} ms`);
+  }
+  await ctx.close();
+} finally {
+  await browser.close();
+  await be.close();
+}
+
+const fmt = (xs: number[]) => `n ${xs.length} p50 ${median(xs).toFixed(0)} p90 ${percentile(xs, 90).toFixed(0)} p95 ${percentile(xs, 95).toFixed(0)} max ${Math.max(...xs).toFixed(0)}`;
+console.log(`\nload ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (1-min average after each round)`);
+for (const side of SIDES) console.log(`${side.padEnd(5)} drawn ms: ${fmt(drawn[side])}`);
+for (const side of ['A', 'B'] as const) {
+  const base = drawn.base;
+  console.log(`baseline/${side} at p95 ${(percentile(base, 95) / percentile(drawn[side], 95)).toFixed(2)}x, at p50 ${(median(base) / median(drawn[side])).toFixed(2)}x`);
+}
+console.log('page metrics at the drawn frame (since the tab opened), median A | B (ms, or a count)');
+for (const k of METRICS) {
+  const m = (side: 'A' | 'B') => median(metrics[side].map((x) => x[k]).filter(Number.isFinite)).toFixed(0).padStart(6);
+  console.log(`    ${k.padEnd(22)} ${m('A')} | ${m('B')}`);
+}
+const keys = [...new Set([...steps.A, ...steps.B].flatMap((s) => Object.keys(s)))];
+keys.sort((a, b) => median(steps.A.map((s) => s[a]).filter(Number.isFinite)) - median(steps.A.map((s) => s[b]).filter(Number.isFinite)));
+console.log('open steps, ms since navigation start, median A | B');
+for (const k of keys) {
+  const m = (side: 'A' | 'B') => median(steps[side].map((s) => s[k]).filter(Number.isFinite)).toFixed(0).padStart(6);
+  console.log(`    ${k.padEnd(22)} ${m('A')} | ${m('B')}`);
+}
