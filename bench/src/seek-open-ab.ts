@@ -8,6 +8,9 @@
  * The builds: `frontend/dist/index-a.html` and `index-b.html` (with .br/.gz), both referring to hashed chunks in
  * `frontend/dist/assets` (copy the other build's assets next to the new ones: same name = same bytes).
  *
+ * OPEN_AB_ENV=<name>: the backend (in this process) reads that environment variable '1' while A's page opens
+ * and '0' while B's does (for a server change kept behind a temporary toggle while it is measured).
+ *
  *   OPEN_AB_ROUNDS=20 [OPEN_AB_DATA=/tmp/dir] [PROFILE_MINUTES=360] node --import tsx bench/src/seek-open-ab.ts
  * (OPEN_AB_DATA keeps the data directory, so the next run skips writing the session.)
  */
@@ -48,6 +51,7 @@ try {
   let seed = 777;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const open = async (side: Side, t: number, count: boolean) => {
+    if (process.env.OPEN_AB_ENV && side !== 'base') process.env[process.env.OPEN_AB_ENV] = side === 'A' ? '1' : '0';
     const page = await ctx.newPage();
     const perf = side === 'base' ? null : await page.context().newCDPSession(page);
     await perf?.send('Performance.enable', { timeDomain: 'threadTicks' });
