@@ -97,8 +97,15 @@ const CURSOR_TERM = '(started_at, session_id) < (fromUnixTimestamp64Milli({cTs:I
  * session_facets has no session id: the cursor bounds it by start (`<=`; the re-check by start applies the cursor).
  */
 const facetBounds = (f: Filters) => f.bounds.map((t) => t.replace(CURSOR_TERM, 'started_at <= fromUnixTimestamp64Milli({cTs:Int64})'));
-/** At most this many session_facets rows (by the index's estimate) over MAX_WINDOW: session_facets answers (facetsSelective). */
-const FACET_WINDOW_ROWS = 250_000;
+/**
+ * At most this many session_facets rows over MAX_WINDOW (the index's estimate): one window reads them (facetEstimate);
+ * a facet query's window that would hold more than FACET_SWITCH_ROWS goes to the delta rows' path (listSessions).
+ * TANDEM_SEARCH_FACET_ROWS="window,switch" sets both (tests run the day-first and switching paths on small data).
+ */
+const facetRowLimits = () => {
+  const [window, change] = (process.env.TANDEM_SEARCH_FACET_ROWS ?? '').split(',').map(Number);
+  return { FACET_WINDOW_ROWS: window || 250_000, FACET_SWITCH_ROWS: change || 500_000 };
+};
 /** Keys of a browser/OS/device with counters from session_facets (migration 16); TANDEM_SEARCH_FACETS=0 turns it off (A/B). */
 const facetsOn = () => process.env.TANDEM_SEARCH_FACETS !== '0';
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
@@ -128,9 +135,12 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const anchor = upper ?? Date.now() + 1000;
     const rows: Raw[] = [];
     let hi: number | undefined; // exclusive upper bound of the next window (undefined: none beyond `upper`)
-    // A selective browser/OS/device with counters: its keys from session_facets, over MAX_WINDOW first (facetsSelective).
-    if (f.facets && !(byKeys && facetsOn() && (await facetsSelective(f, anchor)))) f.facets = undefined;
-    let span = f.facets ? MAX_WINDOW : FIRST_WINDOW;
+    // A browser/OS/device with counters: its keys from session_facets, the first window sized by the index (facetSpan).
+    const { FACET_WINDOW_ROWS, FACET_SWITCH_ROWS } = facetRowLimits();
+    const facetRows = f.facets && byKeys && facetsOn() ? await facetEstimate(f, anchor) : undefined;
+    if (facetRows === undefined || (facetRows > FACET_WINDOW_ROWS && process.env.TANDEM_SEARCH_FACET_SPANS === '0')) f.facets = undefined;
+    // Few rows: all of them in one window (the first a day otherwise, like the delta rows' path).
+    let span = f.facets && facetRows! <= FACET_WINDOW_ROWS ? MAX_WINDOW : FIRST_WINDOW;
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;
@@ -167,6 +177,11 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       // back a day at a time, forever); a window that found nothing new means the rest is sparse: one scan.
       // Keys carried unchecked count as matches here (a superset: most of them pass).
       span = rows.length + candidates === before ? Infinity : nextSpan(anchor - lo, rows.length + candidates, want);
+      // A common browser/OS/device (read a day first) whose next window would hold more than FACET_SWITCH_ROWS facet
+      // rows (by the 35-day estimate): the rest by the delta rows' row-level superset, which reads 4 narrow columns and groups only rows
+      // with errors or a long reach (Chrome's 35 days of facets grouped: ~300 ms CPU). Its keys are starts too
+      // (no maximum duration), so the keys carried so far go along; with a maximum, session_facets reads on.
+      if (f.facets && facetRows! > FACET_WINDOW_ROWS && !f.hasMaxDuration && span * (facetRows! / MAX_WINDOW) > FACET_SWITCH_ROWS) f.facets = undefined;
       hi = lo;
     }
     const sessions = rows.slice(0, limit).map(toSummary);
@@ -175,19 +190,20 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   }
 
   /**
-   * Whether session_facets answers the query: the index's estimate of the rows its attribute ranges hold over
-   * MAX_WINDOW (EXPLAIN ESTIMATE: primary-key analysis only, ~3 ms CPU) is small. Then they are read in one window
-   * (Samsung Internet, 4 % of the sessions: ~120k delta rows at 1M sessions, ~23 ms CPU, where a day costs ~17 and
-   * the rare match took three windows). A common browser/OS/device (Chrome over 35 days: 1.9M rows, ~300 ms CPU; a
-   * day of it grouped: 33 ms against 24 for the deltas with errors) keeps the delta rows' windows, a day first.
+   * The index's estimate of the session_facets rows a facet query's attribute ranges hold over MAX_WINDOW (EXPLAIN
+   * ESTIMATE: primary-key analysis only, ~3 ms CPU), or undefined (no estimate: the delta rows' path). At most
+   * FACET_WINDOW_ROWS: one window reads them all (Samsung Internet, 4 % of the sessions: ~120k delta rows at 1M
+   * sessions, ~23 ms CPU, where a day costs ~17 and the rare match took three windows of the delta rows). More (a
+   * common browser/OS/device: Chrome, 1.9M rows over 35 days, ~300 ms CPU in one read): a day first, then windows
+   * sized by the matches found, up to FACET_SWITCH_ROWS (see listSessions). TANDEM_SEARCH_FACET_SPANS=0: the first
+   * measured policy (the delta rows' path above FACET_WINDOW_ROWS).
    */
-  async function facetsSelective(f: Filters, anchor: number): Promise<boolean> {
+  async function facetEstimate(f: Filters, anchor: number): Promise<number | undefined> {
     const terms = [...facetBounds(f), 'started_at >= fromUnixTimestamp64Milli({lo:Int64})', ...f.facets!.where];
     const estimate = await driver.query<{ rows: number | string }>(
       `EXPLAIN ESTIMATE SELECT 1 FROM ${db}.session_facets WHERE ${terms.join(' AND ')}`, { ...f.params, lo: Math.floor(anchor - MAX_WINDOW) });
-    // No row (e.g. a Distributed table the estimate does not cover): unknown, the day first.
-    const rows = estimate.length ? estimate.reduce((n, r) => n + Number(r.rows), 0) : Infinity;
-    return rows <= FACET_WINDOW_ROWS;
+    // No row (e.g. a Distributed table the estimate does not cover): unknown.
+    return estimate.length ? estimate.reduce((n, r) => n + Number(r.rows), 0) : undefined;
   }
 
   /**

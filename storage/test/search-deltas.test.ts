@@ -237,6 +237,23 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     }, 120_000);
   }
 
+  // session_facets' windows for a common browser/OS/device (search.ts facetEstimate): with tiny row limits these few
+  // sessions are "common", so the first window is a day and a wide one switches to the delta rows' path (keys carried).
+  for (const [name, q] of cases.filter(([n]) => n.includes('facets') || n.startsWith('browser + errors + duration'))) {
+    it(`${name}, session_facets' day-first windows and the switch to the delta rows`, async () => {
+      const expected = bruteForce(await everySession(), q);
+      for (const limits of ['5,40', '5,1000000']) {
+        process.env.TANDEM_SEARCH_FACET_ROWS = limits;
+        try {
+          expect(await listAll(q)).toEqual(expected);
+          expect(await listAll({ ...q, limit: 10 })).toEqual(expected);
+        } finally {
+          delete process.env.TANDEM_SEARCH_FACET_ROWS;
+        }
+      }
+    }, 120_000);
+  }
+
   const statsCases: [string, SessionQuery][] = [
     ['everything', {}], ['errors', { hasErrors: true }], ['browser + errors', { browser: 'safari', hasErrors: true }],
     ['browser (errors counted per session where starts tie)', { browser: 'chrome' }], ['browser + errors, another', { browser: 'firefox', hasErrors: true }],
