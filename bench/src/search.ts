@@ -387,7 +387,8 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
           + `worst-to-worst ratio ${fmtRatio(p95(worst.name, 'chosen') / p95(worstBase.name, 'baseline'))}${sortedPart}. `
           + `Technique: widening time windows; per window the newest candidate keys from session_attrs (migration 10: one row per session, `
           + `written by the writer at a session's first flush and on identify; bloom filters on ids), or with errors/duration from the delta rows `
-          + `(GROUP BY) narrowed to the attribute matches by key; visited pages by text (page_texts: distinct URLs/titles, page_sessions by primary key); `
+          + `(GROUP BY) narrowed to the attribute matches by key, or with a browser/OS/device from session_facets (migration 16: delta facts ordered by `
+          + `browser, OS, device; one window when the index estimates few rows); visited pages by text (page_texts: distinct URLs/titles, page_sessions by primary key); `
           + `console/custom-event filters IN over their tables with received_at partition pruning; then FINAL over exactly those keys (key set in PREWHERE). `
           + `Data: ${DATA_STATE[state]}. `
           + `${load}${mismatched.length ? `; RESULT MISMATCH: ${mismatched.join(', ')}` : ''}`;
