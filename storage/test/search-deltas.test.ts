@@ -290,6 +290,20 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     expect(sent.filter((x) => /FROM tandem\.session_search\b/.test(x)).every((x) => x.includes('FINAL'))).toBe(true);
   });
 
+  it('without an index estimate (it fails, or gives no row) the delta rows answer a browser with counters', async () => {
+    const q: SessionQuery = { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 };
+    const expected = bruteForce(await everySession(), q).slice(0, 50);
+    for (const estimate of [() => Promise.reject(new Error('EXPLAIN ESTIMATE is not supported here')), () => Promise.resolve([])]) {
+      const sent: string[] = [];
+      const raw = driver.query.bind(driver);
+      const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) => (sent.push(sql),
+        sql.startsWith('EXPLAIN ESTIMATE') ? estimate() : raw(sql, params)) } as Driver;
+      const page = await createStore(traced, { database: DB }).listSessions(P, q);
+      expect(page.sessions.map((s) => s.sessionId)).toEqual(expected);
+      expect(sent.some((x) => x.includes('session_facets') && !x.startsWith('EXPLAIN'))).toBe(false);
+    }
+  });
+
   it('the data really is unmerged, and some durations are spanned by no single delta', async () => {
     const [parts] = await driver.query<{ rows: number | string; sessions: number | string }>(
       `SELECT count() AS rows, uniqExact(session_id) AS sessions FROM ${DB}.session_search WHERE project_id = {p:String}`, { p: P });
