@@ -30,7 +30,8 @@ const all: Record<string, [SessionQuery | SessionStatsQuery, boolean?]> = {
   statsall: [{ from: now - 29 * DAY, to: now }, true], statssafari: [{ browser: 'Safari', hasErrors: true, from: now - 29 * DAY, to: now }, true],
 };
 const search = createSearch(d, 'search_new');
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+// AB_WALL=1: wall ms per call instead of the process's CPU ms (for changes that trade CPU for wall time, e.g. threads).
+const cpu = process.env.AB_WALL ? () => performance.now() : () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const call = (q: SessionQuery | SessionStatsQuery, stats?: boolean) => (stats ? search.sessionStats('p', { ...q, tz: 'UTC' } as SessionStatsQuery) : search.listSessions('p', q));
 console.log(execSync('uptime').toString().trim());
 for (const name of list.split(',')) {
