@@ -1,6 +1,6 @@
 import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
-import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULES_STEPS } from './search-granules.js';
+import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULE_BLOCKS_STEPS, SEARCH_GRANULES_STEPS } from './search-granules.js';
 import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
 import { SEARCH_KEYS_STEPS } from './search-keys.js';
 import { SESSION_FACETS_STEPS } from './session-facets.js';
@@ -269,6 +269,12 @@ export const MIGRATIONS: Migration[] = [
     version: 16,
     name: 'search: session_facets (delta facts by browser, OS and device)',
     steps: SESSION_FACETS_STEPS,
+  },
+  {
+    // The re-check decompresses only the granules it reads: see search-granules.ts.
+    version: 17,
+    name: 'search: session_search starts a compressed block at every granule',
+    steps: SEARCH_GRANULE_BLOCKS_STEPS,
   },
 ];
 

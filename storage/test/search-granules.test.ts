@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionQuery } from '@tandem/protocol';
 import { Ddl, MIGRATIONS, createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
-import { SEARCH_BLOCK_BYTES, SEARCH_GRANULE_ROWS, granuleRows } from '../src/search-granules.js';
+import { SEARCH_BLOCK_BYTES, SEARCH_BLOCK_MIN_BYTES, SEARCH_GRANULE_ROWS, granuleRows } from '../src/search-granules.js';
 import { CHROME_UA, FIREFOX_UA, batch, identify, jsError, meta, moves, page, start } from './fixtures.js';
 
 /**
@@ -111,10 +111,11 @@ describe('migration 11 on an existing install', () => {
     const indexes = await driver.query<{ name: string }>(
       `SELECT name FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'session_attrs' AND type = 'ngrambf_v1' ORDER BY name`, { db: DB });
     expect(indexes.map((i) => i.name)).toEqual(['browser_ng', 'device_ng', 'first_url_ng', 'os_ng', 'user_ng']);
-    // Migration 13: small compressed blocks for the re-check's scattered granule reads.
+    // Migrations 13 and 17: small compressed blocks for the re-check's scattered granule reads, one starting at every
+    // granule (at most 8 KB).
     const [engine] = await driver.query<{ e: string }>(
       `SELECT engine_full AS e FROM system.tables WHERE database = {db:String} AND name = 'session_search'`, { db: DB });
-    expect(engine.e).toContain(`min_compress_block_size = ${SEARCH_BLOCK_BYTES}`);
+    expect(engine.e).toContain(`min_compress_block_size = ${SEARCH_BLOCK_MIN_BYTES},`);
     expect(engine.e).toContain(`max_compress_block_size = ${SEARCH_BLOCK_BYTES}`);
     await a.migrate(); // applied once: a no-op
     expect(await totals()).toEqual(totalsBefore);

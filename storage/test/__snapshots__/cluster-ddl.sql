@@ -550,4 +550,8 @@ INSERT INTO tandem.session_facets (project_id, browser, os, device, started_at, 
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+ALTER TABLE tandem.session_search_local ON CLUSTER tandem_cluster MODIFY SETTING min_compress_block_size = 1;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
