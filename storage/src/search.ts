@@ -108,6 +108,14 @@ const facetRowLimits = () => {
 };
 /** Keys of a browser/OS/device with counters from session_facets (migration 16); TANDEM_SEARCH_FACETS=0 turns it off (A/B). */
 const facetsOn = () => process.env.TANDEM_SEARCH_FACETS !== '0';
+/**
+ * How long a facet query's index estimate is reused (facetEstimate): it only picks the window policy (one 35-day window
+ * at ≤ 250k rows, day-first above), and rows over 35 days barely move in a minute. ~4 ms CPU of a ~70 ms call (EXPLAIN
+ * ESTIMATE's analysis of session_facets' primary key). TANDEM_SEARCH_ESTIMATE_CACHE=0 asks every time (A/B measurements).
+ */
+const ESTIMATE_TTL_MS = 60_000;
+const ESTIMATES_KEPT = 256;
+const estimateCacheOn = () => process.env.TANDEM_SEARCH_ESTIMATE_CACHE !== '0';
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
 type Key = { s_ms: number | string; session_id?: string };
 
@@ -116,6 +124,8 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   const SA = `${db}.session_attrs`;
   // The prefilter is the older variant of the same idea (kept for bench/src/search.ts): it implies FINAL over the window.
   const byKeys = opts.candidates ?? (!opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0');
+  // Facet estimates by their terms and parameters (not the moving 35-day bound), reused for ESTIMATE_TTL_MS.
+  const estimates = new Map<string, { at: number; rows: number | undefined }>();
   async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
     const f = buildFilters(db, projectId, query);
     let upper = f.to;
@@ -137,7 +147,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     let hi: number | undefined; // exclusive upper bound of the next window (undefined: none beyond `upper`)
     // A browser/OS/device with counters: its keys from session_facets, the first window sized by the index (facetSpan).
     const { FACET_WINDOW_ROWS, FACET_SWITCH_ROWS } = facetRowLimits();
-    const facetRows = f.facets && byKeys && facetsOn() ? await facetEstimate(f, anchor) : undefined;
+    const facetRows = f.facets && byKeys && facetsOn() ? await facetEstimate(f, anchor, upper === undefined) : undefined;
     if (facetRows === undefined || (facetRows > FACET_WINDOW_ROWS && process.env.TANDEM_SEARCH_FACET_SPANS === '0')) f.facets = undefined;
     // Few rows: all of them in one window (the first a day otherwise, like the delta rows' path).
     let span = f.facets && facetRows! <= FACET_WINDOW_ROWS ? MAX_WINDOW : FIRST_WINDOW;
@@ -198,13 +208,21 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
    * sized by the matches found, up to FACET_SWITCH_ROWS (see listSessions). TANDEM_SEARCH_FACET_SPANS=0: the first
    * measured policy (the delta rows' path above FACET_WINDOW_ROWS).
    */
-  async function facetEstimate(f: Filters, anchor: number): Promise<number | undefined> {
+  async function facetEstimate(f: Filters, anchor: number, moving: boolean): Promise<number | undefined> {
     const terms = [...facetBounds(f), 'started_at >= fromUnixTimestamp64Milli({lo:Int64})', ...f.facets!.where];
+    const key = JSON.stringify([terms, f.params, moving ? null : anchor]); // a moving anchor (now): any call within the TTL
+    const now = Date.now();
+    const cached = estimateCacheOn() ? estimates.get(key) : undefined;
+    if (cached && now - cached.at < ESTIMATE_TTL_MS) return cached.rows;
     // No row, or a server that cannot estimate (a Distributed table on a cluster, which no test here can run): unknown.
     const estimate = await driver.query<{ rows: number | string }>(
       `EXPLAIN ESTIMATE SELECT 1 FROM ${db}.session_facets WHERE ${terms.join(' AND ')}`, { ...f.params, lo: Math.floor(anchor - MAX_WINDOW) },
     ).catch(() => []);
-    return estimate.length ? estimate.reduce((n, r) => n + Number(r.rows), 0) : undefined;
+    const rows = estimate.length ? estimate.reduce((n, r) => n + Number(r.rows), 0) : undefined;
+    estimates.delete(key);
+    if (estimates.size >= ESTIMATES_KEPT) estimates.delete(estimates.keys().next().value!);
+    estimates.set(key, { at: now, rows });
+    return rows;
   }
 
   /**

@@ -290,6 +290,29 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     expect(sent.filter((x) => /FROM tandem\.session_search\b/.test(x)).every((x) => x.includes('FINAL'))).toBe(true);
   });
 
+  it('a facet query\'s index estimate is asked once a minute per store and terms, not at every call (same answers)', async () => {
+    const q: SessionQuery = { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 };
+    const expected = bruteForce(await everySession(), q).slice(0, 50);
+    const estimates = async () => {
+      let n = 0;
+      const raw = driver.query.bind(driver);
+      const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) => ((n += sql.startsWith('EXPLAIN ESTIMATE') ? 1 : 0), raw(sql, params)) } as Driver;
+      const search = createStore(traced, { database: DB });
+      for (const query of [q, q, { ...q, os: 'android' }, q]) {
+        const page = await search.listSessions(P, query);
+        if (query === q) expect(page.sessions.map((s) => s.sessionId)).toEqual(expected);
+      }
+      return n;
+    };
+    expect(await estimates()).toBe(2); // q, then the other terms
+    process.env.TANDEM_SEARCH_ESTIMATE_CACHE = '0';
+    try {
+      expect(await estimates()).toBe(4);
+    } finally {
+      delete process.env.TANDEM_SEARCH_ESTIMATE_CACHE;
+    }
+  });
+
   it('without an index estimate (it fails, or gives no row) the delta rows answer a browser with counters', async () => {
     const q: SessionQuery = { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 };
     const expected = bruteForce(await everySession(), q).slice(0, 50);
