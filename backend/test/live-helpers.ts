@@ -40,11 +40,18 @@ function open(server: RunningServer, auth: Record<string, unknown>, opts: Connec
  * under the full suite's load, far under the 60 s test timeout, so a hang says where it is.
  */
 const ANSWER_MS = 20_000;
+const CONNECT_MS = 25_000;
 
 /** Resolves once connected; rejects with the server's AssistConnectError when refused. */
 export function connected(socket: Client): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no connect within ${ANSWER_MS} ms`)), ANSWER_MS);
+    // Longer than socket.io-client's own 20 s connect timeout, which reports a transport that never
+    // opened as connect_error "timeout"; this one fires when the transport opened but the namespace's
+    // handshake (the server's middleware) never answered, and says how far the client got.
+    const timer = setTimeout(() => {
+      const engine = (socket.io as unknown as { engine?: { readyState?: string; transport?: { name?: string } } }).engine;
+      reject(new Error(`no connect within ${CONNECT_MS} ms (engine ${engine?.readyState ?? 'none'}, transport ${engine?.transport?.name ?? 'none'}, auth role ${(socket.auth as { role?: string })?.role ?? 'agent'})`));
+    }, CONNECT_MS);
     socket.once('connect', () => {
       clearTimeout(timer);
       resolve(socket);
