@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
-import { writeGeneratedSession } from './lib/seek-session.js';
+import { writeGeneratedSession, seededRandom } from './lib/seek-session.js';
 import { DRAWN_INIT } from './seek.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 60);
@@ -29,8 +29,7 @@ try {
   await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=1000`);
   await page.waitForFunction(() => (window as any).__drawnAt !== null, null, { timeout: 60_000, polling: 20 });
   await page.waitForTimeout(2000);
-  let seed = 777;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(777);
   const out: Record<'A' | 'B', { drawn: number[]; task: number[] }> = { A: { drawn: [], task: [] }, B: { drawn: [], task: [] } };
   // SEEK_AB_TRACE=1: a devtools trace over the seeks; every main-thread task over 50 ms is printed with
   // what its time went to (self time by event name; a function call names its function).

@@ -20,7 +20,7 @@ import type { BrowserContext } from 'playwright-core';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
-import { writeGeneratedSession } from './lib/seek-session.js';
+import { seededRandom, generatedOpenSession } from './lib/seek-session.js';
 import { median, percentile } from './lib/stats.js';
 import { BASELINE_HTML, DRAWN_INIT, buildReplayBundle, openSteps, waitDrawn } from './seek.js';
 
@@ -42,14 +42,12 @@ const METRICS = ['ThreadTime', 'ProcessTime', 'LayoutCount', 'RecalcStyleCount',
 const metrics: Record<'A' | 'B', Record<string, number>[]> = { A: [], B: [] };
 const loads: number[] = [];
 try {
-  const ids = { projectId: be.projectId!, sessionId: `openab${minutes}m`, tabId: `openabtab${minutes}m` };
-  if (fresh) await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
+  const ids = await generatedOpenSession(be.store, be.projectId!, 'openab', minutes, fresh);
   const ctx: BrowserContext = await signedInDashboard(browser, be, [DRAWN_INIT]);
   const replayJs = await buildReplayBundle();
   await ctx.route(`${be.url}/__bench/rrweb-replay.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: replayJs }));
   await ctx.route(`${be.url}/__bench/seek-baseline.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BASELINE_HTML }));
-  let seed = 777;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(777);
   const open = async (side: Side, t: number, count: boolean) => {
     if (process.env.OPEN_AB_ENV && side !== 'base') process.env[process.env.OPEN_AB_ENV] = side === 'A' ? '1' : '0';
     const page = await ctx.newPage();

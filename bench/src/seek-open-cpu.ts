@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
-import { CHECKOUT_MS, generateSession, writeGeneratedSession } from './lib/seek-session.js';
+import { CHECKOUT_MS, generateSession, writeGeneratedSession, seededRandom } from './lib/seek-session.js';
 import { DRAWN_INIT } from './seek.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
@@ -138,8 +138,7 @@ try {
   let scrollWrong = 0;
   console.log(`wrote ${written.events} events, ${written.bytes} B`);
   const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
-  let seed = 4242;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(4242);
   let t = 0;
   for (let i = 0; i < opens; i++) {
     // A/B: each moment is opened once per variant, one after the other.

@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
-import { writeGeneratedSession } from './lib/seek-session.js';
+import { seededRandom, generatedOpenSession } from './lib/seek-session.js';
 import { median } from './lib/stats.js';
 import { DRAWN_INIT, waitDrawn } from './seek.js';
 
@@ -65,11 +65,9 @@ const browser = await launchChromium();
 const per = new Map<string, number[]>();
 const walls: number[] = [];
 try {
-  const ids = { projectId: be.projectId!, sessionId: `openab${minutes}m`, tabId: `openabtab${minutes}m` };
-  if (fresh) await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
+  const ids = await generatedOpenSession(be.store, be.projectId!, 'openab', minutes, fresh);
   const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
-  let seed = 31;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(31);
   for (let i = 0; i < opens; i++) {
     const t = Math.floor(random() * (minutes * 60_000 - 2000)) + 1000;
     const page = await ctx.newPage();

@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
-import { writeGeneratedSession } from './lib/seek-session.js';
+import { writeGeneratedSession, seededRandom } from './lib/seek-session.js';
 import { percentile } from './lib/stats.js';
 import { DRAWN_INIT } from './seek.js';
 
@@ -28,8 +28,7 @@ try {
   const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
   const byStep = new Map<string, number[]>();
   const add = (k: string, v: number) => byStep.set(k, [...(byStep.get(k) ?? []), v]);
-  let seed = 777;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(777);
   for (let i = 0; i < opens; i++) {
     const t = Math.floor(random() * (minutes * 60_000 - 2000)) + 1000;
     const page = await ctx.newPage();

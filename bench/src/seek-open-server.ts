@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { openTarget, type SessionDetail } from '@tandem/protocol';
 import { startBenchBackend } from './lib/backend.js';
-import { writeGeneratedSession } from './lib/seek-session.js';
+import { writeGeneratedSession, seededRandom } from './lib/seek-session.js';
 import { percentile } from './lib/stats.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
@@ -40,8 +40,7 @@ try {
   const cookie = login.headers.get('set-cookie')!.split(';')[0];
   const store = be.store;
   const { projectId: p, sessionId: s } = ids;
-  let seed = 99;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(99);
   for (let i = 0; i < rounds; i++) {
     const t = Math.floor(random() * (minutes * 60_000 - 2000)) + 1000;
     const session = (await timed('getSession (all)', () => store.getSession(p, s))) as SessionDetail;

@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
-import { writeGeneratedSession } from './lib/seek-session.js';
+import { seededRandom, generatedOpenSession } from './lib/seek-session.js';
 import { DRAWN_INIT } from './seek.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
@@ -22,11 +22,9 @@ const fresh = !keep || !existsSync(keep);
 const be = await startBenchBackend(keep ? { dataDir: keep } : {}, !!keep);
 const browser = await launchChromium();
 try {
-  const ids = { projectId: be.projectId!, sessionId: `opencpu${minutes}m`, tabId: `opencputab${minutes}m` };
-  if (fresh) await writeGeneratedSession(be.store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
+  const ids = await generatedOpenSession(be.store, be.projectId!, 'opencpu', minutes, fresh);
   const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
-  let seed = 4242;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(4242);
   for (let i = 0; i < opens; i++) {
     const t = Math.floor(random() * (minutes * 60_000 - 2000)) + 1000;
     const page = await ctx.newPage();

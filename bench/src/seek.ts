@@ -29,7 +29,7 @@ import { signedInDashboard } from './lib/dashboard.js';
 import { BROWSER_BUILD, TMP_DIR } from './lib/bundles.js';
 import { isMain } from './lib/main.js';
 import { atLeast, atMost, recordResults, type ResultRow } from './lib/report.js';
-import { clockAt, writeGeneratedSession } from './lib/seek-session.js';
+import { clockAt, writeGeneratedSession, seededRandom } from './lib/seek-session.js';
 import { startSeekBackendProcess } from './lib/seek-backend-process.js';
 import { fmtBytes, fmtMs, fmtRatio, max, percentile } from './lib/stats.js';
 
@@ -345,8 +345,7 @@ export async function runSeek(opts: { seeks?: number; opens?: number; minutes?: 
     const replayJs = await buildReplayBundle();
     await ctx.route(`${be.url}/__bench/rrweb-replay.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: replayJs }));
     await ctx.route(`${be.url}/__bench/seek-baseline.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BASELINE_HTML }));
-    let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = seededRandom(12345);
     const results: Measured[] = [];
     for (const s of sessions) results.push(await measure(ctx, be, s, opens, seeks, random));
     await ctx.close();

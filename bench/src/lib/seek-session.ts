@@ -218,3 +218,21 @@ export async function writeGeneratedSession(
   }
   return { events, bytes };
 }
+
+/** The same pseudo-random moments in every run of a bench (a linear congruential generator from `seed`). */
+export function seededRandom(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+/**
+ * The ids of the `minutes`-long generated session the open diagnostics use (`<prefix><minutes>m`), written
+ * first when `write` (a data directory kept from an earlier run already has it).
+ */
+export async function generatedOpenSession(
+  store: StoreLike, projectId: string, prefix: string, minutes: number, write: boolean,
+): Promise<{ projectId: string; sessionId: string; tabId: string }> {
+  const ids = { projectId, sessionId: `${prefix}${minutes}m`, tabId: `${prefix}tab${minutes}m` };
+  if (write) await writeGeneratedSession(store, ids, { durationMs: minutes * 60_000, startedAt: Date.now() - minutes * 60_000 - 3_600_000, seed: minutes });
+  return ids;
+}
