@@ -34,6 +34,11 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const finiteOrUndefined = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export function createReaders(driver: Driver, db: string) {
+  /** A session's keyframes where `where` holds, once each (retried writes), in time order: getSession and getKeyframes. */
+  const keyframesSql = (where: string) =>
+    `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts_ms
+     FROM ${db}.keyframes WHERE ${where} ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`;
+
   /**
    * The session page's detail in ONE storage call: the summary row, each tab's span, the page visits and
    * the keyframes (scalar subqueries, each an array of tuples beside the summary's columns). As four calls
@@ -53,9 +58,7 @@ export function createReaders(driver: Driver, db: string) {
          (SELECT groupArray((tab_id, seq, ts_ms, url, title)) FROM (
             SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, url, title FROM ${db}.page_visits WHERE ${scope}
             ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq)) AS detail_pages,
-         (SELECT groupArray((tab_id, seq, ts_ms, meta_seq, meta_ts_ms)) FROM (
-            SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts_ms
-            FROM ${db}.keyframes WHERE ${scope} ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq)) AS detail_keyframes
+         (SELECT groupArray((tab_id, seq, ts_ms, meta_seq, meta_ts_ms)) FROM (${keyframesSql(scope)})) AS detail_keyframes
        FROM ${db}.sessions FINAL WHERE ${scope}`,
       params,
     );
@@ -144,9 +147,7 @@ export function createReaders(driver: Driver, db: string) {
   /** Keyframes are few (one per checkout): one small primary-key range read per session. */
   async function getKeyframes(projectId: string, sessionId: string, tabId?: string): Promise<Keyframe[]> {
     const rows = await driver.query<Raw>(
-      `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts_ms
-       FROM ${db}.keyframes WHERE project_id = {p:String} AND session_id = {s:String} ${tabId ? 'AND tab_id = {t:String}' : ''}
-       ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`,
+      keyframesSql(`project_id = {p:String} AND session_id = {s:String} ${tabId ? 'AND tab_id = {t:String}' : ''}`),
       { p: projectId, s: sessionId, ...(tabId ? { t: tabId } : {}) },
     );
     return rows.map((k): Keyframe => ({
