@@ -17,7 +17,7 @@ export const MEMORY_MAX_BYTES = 2 * 1024 * 1024;
 /** How much to take back from IndexedDB at a time: bounded memory while draining a big backlog. */
 const STORE_LOAD_BYTES = 512 * 1024;
 /** Refresh a token this long before it expires, so a batch is never sent with a token about to die. */
-const TOKEN_REFRESH_MARGIN_MS = 60_000;
+export const TOKEN_REFRESH_MARGIN_MS = 60_000;
 /** A 401 right after a successful refresh means something else is wrong: back off instead of looping. */
 const MAX_UNAUTHORIZED_STREAK = 2;
 
@@ -75,6 +75,8 @@ export class Sender {
   /** The batch that was in flight when newer ones were spilled: if it is sent again, it goes before them. */
   private spilledAfter: Batch | null = null;
   private handoffTaken = false;
+  /** Batches of this page's unload requests, until acknowledged (flushForUnload). */
+  private unloaded: Batch[] = [];
   private waiters: (() => void)[] = [];
   private readonly now: () => number;
   private readonly random: () => number;
@@ -331,16 +333,21 @@ export class Sender {
   /**
    * The page is being hidden or unloaded: there is no time for the worker or a backoff, and only
    * work started synchronously here survives the page (see pending-store.ts). Every unsent batch,
-   * the one in flight included, is copied to IndexedDB and leaves memory; and per stream, when no
-   * request of that stream is in flight, its batches go out as ONE keepalive request (two could
-   * arrive out of order), gzipped on the main thread, if that fits the keepalive quota. The next
+   * the one in flight included, is copied to IndexedDB and leaves memory; and per stream its batches go
+   * out as ONE keepalive request with every unacknowledged batch before them (sendAtUnload: requests
+   * may arrive out of order), gzipped on the main thread, if that fits the keepalive quota. The next
    * read of the store skips what the server acknowledged, so the copy costs nothing when the
    * keepalive request got through.
    */
   flushForUnload(fresh: Batch[] = []): void {
-    const all = [...this.queue, ...fresh];
-    if (this.inFlight && !all.includes(this.inFlight)) all.unshift(this.inFlight);
-    if (all.length === 0) return;
+    const pending = [...this.queue, ...fresh];
+    if (this.inFlight && !pending.includes(this.inFlight)) pending.unshift(this.inFlight);
+    // What an earlier unload request carried and the server has not acknowledged goes again: two
+    // unload requests of a stream (visibilitychange, then pagehide) may arrive in either order.
+    const earlier = this.unloaded.filter((b) => !pending.includes(b) && b.events[b.events.length - 1].seq > b.stream.ackSeq);
+    if (pending.length === 0) return;
+    const all = [...earlier, ...pending];
+    this.unloaded = all;
     const current = this.deps.currentStream();
     if (current) this.deps.handoff?.save(all.filter((b) => b.stream === current));
     const store = this.storeNow;
@@ -352,7 +359,7 @@ export class Sender {
       }
     } else {
       try {
-        store.addSync(all, this.now());
+        store.addSync(pending, this.now());
         this.storeMayHaveData = true;
         for (const b of [...this.queue]) this.remove(b);
       } catch (err) {
@@ -368,7 +375,6 @@ export class Sender {
       guard,
       maxBatchBytes,
       keepalive: this.keepalive,
-      inFlightStream: this.inFlight?.stream,
       onSent: (stream, sent, events, ackSeq) => {
         stream.ackSeq = Math.max(stream.ackSeq, ackSeq);
         this.stats.sentBatches++;

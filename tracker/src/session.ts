@@ -1,3 +1,5 @@
+import type { TrackerServerConfig } from '@tandem/protocol';
+
 /**
  * Session, tab and visitor identity kept in the browser.
  * - visitorId: localStorage, forever (links one browser's sessions).
@@ -150,4 +152,29 @@ export class SessionStore {
   saveLastSeq(ids: { sessionId: string; tabId: string }, seq: number): void {
     this.tab.setItem(this.prefix + 'seq', `${ids.sessionId}\n${ids.tabId}\n${seq}`);
   }
+
+  /** The tab's stream and the server's config, as the last start answer set them (for the tab's next page). */
+  saveStream(s: SavedStream): void {
+    this.tab.setItem(this.prefix + 'tok', JSON.stringify(s));
+  }
+
+  /** What saveStream kept, while it is this tab's and its session is still fresh (resumeIds). */
+  savedStream(): SavedStream | undefined {
+    try {
+      const s = JSON.parse(this.tab.getItem(this.prefix + 'tok')!) as SavedStream;
+      const ids = this.resumeIds();
+      if (s.sessionId === ids.sessionId && s.tabId === ids.tabId) return s;
+    } catch {
+      // none kept, or unreadable
+    }
+    return undefined;
+  }
+}
+
+export interface SavedStream {
+  sessionId: string;
+  tabId: string;
+  token: string;
+  tokenExpiresAt: number;
+  config: TrackerServerConfig;
 }

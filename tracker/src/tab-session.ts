@@ -86,11 +86,32 @@ export class TabSession {
     this.deps.canvasMemory.remember(this.config.canvas ?? 'off');
     this.deps.configure(this.config);
     ids.save(res);
+    ids.saveStream({ ...this.stream!, config: this.config });
     if (!numbering.ready) numbering.seq.reset(res.ackSeq, ids.lastSeq(res)); // rotation kept the ids
     numbering.release(this.stream!);
     const info = this.info!;
     for (const fn of this.listeners) this.deps.guard.run('session listener', () => fn(info));
     return result;
+  }
+
+  /**
+   * A later page of this tab numbers and sends at once, on the stream (and config) the tab's last start
+   * answer gave, while its session is fresh and its token good for `marginMs` more: holding the events
+   * until this page's own answer lost them all when the tab closed first (a server slow under load).
+   * That answer still comes and applies (same ids: a new token; other ids: a new baseline). Listeners
+   * wait for it (the visitor is unset until then): plugins connect once, with the newest token.
+   */
+  resume(marginMs: number): boolean {
+    const { ids, numbering } = this.deps;
+    const saved = ids.savedStream();
+    if (!saved || saved.tokenExpiresAt - Date.now() < marginMs) return false;
+    const { config, ...stream } = saved;
+    this.stream = { ...stream, ackSeq: -1 };
+    this.config = config;
+    this.deps.configure(config);
+    numbering.seq.reset(-1, ids.lastSeq(stream));
+    numbering.release(this.stream);
+    return true;
   }
 
   /** Called with the session now (if any) and whenever the session, tab or token changes. */

@@ -18,7 +18,7 @@ import { Recorder, type NodeMirror } from './recorder.js';
 import { redactUrl } from './redact.js';
 import { whenIdle } from './idle.js';
 import { Guard } from './safe.js';
-import type { SenderStats } from './sender.js';
+import { TOKEN_REFRESH_MARGIN_MS, type SenderStats } from './sender.js';
 import { SessionKeeper } from './session-keeper.js';
 import { SessionOpener } from './session-opener.js';
 import { SessionStore, safeStorage } from './session.js';
@@ -321,6 +321,8 @@ export class Tracker {
     this.installLifecycle();
     this.outbox.open();
     this.numbering.takeCarried();
+    // A later page of the tab sends from the start, on the tab's stream (TabSession.resume).
+    if (this.session.resume(TOKEN_REFRESH_MARGIN_MS)) this.outbox.startFlushTimer(this.opts.flushIntervalMs ?? this.session.config.flushIntervalMs);
     // Record from the first moment, not from the start answer: what the user does during that round
     // trip (the first click on a fast page, more on a slow network) waits in preStart until the
     // session is known, instead of never being recorded.

@@ -29,24 +29,26 @@ export interface UnloadSendDeps {
   keepalive: KeepaliveBudget;
   /** The server's batch limit now (bounds the merged request). */
   maxBatchBytes?: () => number;
-  /** The stream a request is in flight for (its batches wait: two requests could arrive out of order). */
-  inFlightStream: Stream | undefined;
   /** A merged request got a 2xx: `sent` are the batches it carried, `ackSeq` the server's answer. */
   onSent(stream: Stream, sent: Batch[], events: number, ackSeq: number): void;
 }
 
 /**
- * The pagehide send: per stream with no request in flight, its oldest batches merged into ONE
- * keepalive request, gzipped on the main thread (no time for the worker), if that fits the keepalive
- * quota. Only a prefix: the body must stay within what sync gzip handles quickly and the server takes.
- * `all` is in seq order (restored, older batches first). Failures are left to the stored copy.
+ * The pagehide send: per stream, its oldest batches merged into ONE keepalive request, gzipped on the
+ * main thread (no time for the worker), if that fits the keepalive quota. Only a prefix: the body must
+ * stay within what sync gzip handles quickly and the server takes, from the stream's oldest batch.
+ * The server drops any seq below one it already has, so a stream's request always carries every
+ * batch still unacknowledged, the one in flight and an earlier unload request's included: whichever
+ * of two requests arrives first, the other's events are duplicates, none is lost. (A stream with a
+ * request in flight used to be skipped, and a second unload request carried only what was new: the
+ * page's last events were lost whenever the tab closed during a send or the later request overtook
+ * the earlier.) Failures are left to the stored copy.
  */
 export function sendAtUnload(all: Batch[], deps: UnloadSendDeps): void {
   const streams: Stream[] = [];
   for (const b of all) if (!streams.includes(b.stream)) streams.push(b.stream);
   for (const stream of streams) {
-    if (deps.inFlightStream === stream) continue;
-    const mine = all.filter((b) => b.stream === stream);
+    const mine = all.filter((b) => b.stream === stream).sort((a, b) => a.events[0].seq - b.events[0].seq);
     const prefix: Batch[] = [];
     let raw = 0;
     for (const b of mine) {

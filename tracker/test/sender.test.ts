@@ -309,15 +309,35 @@ describe('Sender', () => {
     expect(syncAdds.flat().map((b) => b.events[0].seq)).toEqual([0, 1]);
   });
 
-  it('on unload never sends a second request for a stream with one in flight (they could arrive out of order)', async () => {
+  it('on unload sends the stream again with the batch in flight first (whichever arrives first, nothing is lost)', async () => {
     const { store, syncAdds } = fakeStore();
     const { sender, stream, sent } = setup(() => new Promise<SendResult>(() => {}), { store });
     sender.enqueue([mkBatch(stream, 0, 1)]);
     await new Promise((r) => setTimeout(r, 0));
     expect(sent).toHaveLength(1);
     sender.flushForUnload([mkBatch(stream, 1, 1)]);
-    expect(sent).toHaveLength(1);
+    // The request in flight may die with the page (a body past the keepalive quota goes as an ordinary fetch):
+    // the unload request carries its events too.
+    expect(sent.map((s) => [s.keepalive, s.body.events.map((e) => e.seq)])).toEqual([[true, [0]], [true, [0, 1]]]);
     expect(syncAdds.flat().map((b) => b.events[0].seq)).toEqual([0, 1]);
+  });
+
+  it('a second unload request carries the first one\'s unacknowledged events too (visibilitychange, then pagehide)', async () => {
+    const { store, syncAdds } = fakeStore();
+    let answer: ((r: SendResult) => void) | undefined;
+    const { sender, stream, sent } = setup(() => new Promise<SendResult>((r) => (answer = r)), { store });
+    await Promise.resolve();
+    sender.flushForUnload([mkBatch(stream, 0, 2)]); // hidden
+    sender.flushForUnload([mkBatch(stream, 2, 1)]); // gone: the first request may arrive second
+    expect(sent.map((s) => s.body.events.map((e) => e.seq))).toEqual([[0, 1], [0, 1, 2]]);
+    expect(syncAdds.flat().map((b) => b.events[0].seq)).toEqual([0, 2]); // each stored once
+    await new Promise((r) => setTimeout(r, 0));
+    answer!({ kind: 'ok', ackSeq: 2 });
+    await new Promise((r) => setTimeout(r, 0));
+    sender.flushForUnload([mkBatch(stream, 3, 1)]); // acknowledged events are not sent again
+    expect(sent.at(-1)!.body.events.map((e) => e.seq)).toEqual([3]);
+    sender.flushForUnload([]); // nothing new: no request
+    expect(sent).toHaveLength(3);
   });
 
   it('while backing off, unload sends nothing and only stores', async () => {
