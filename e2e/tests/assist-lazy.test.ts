@@ -22,7 +22,9 @@ beforeAll(() => mkdir(ARTIFACTS, { recursive: true }));
  * task ends (a MessageChannel message runs in the next task), so a socket opened inside that task says so.
  */
 const PROBE = `(() => {
-  const probe = (window.__probe = { snapshotAt: null, snapshotTimestamp: null, inSnapshotTask: false, sockets: [] });
+  const probe = (window.__probe = { snapshotAt: null, snapshotTimestamp: null, inSnapshotTask: false, sockets: [], storeOpenedAt: null });
+  const idbOpen = IDBFactory.prototype.open;
+  IDBFactory.prototype.open = function (...args) { if (String(args[0]).startsWith('tandem:')) probe.storeOpenedAt ??= performance.now(); return idbOpen.apply(this, args); };
   const note = (kind, url) => {
     if (String(url).includes('/socket.io/')) probe.sockets.push({ kind, url: String(url), at: performance.now(), inSnapshotTask: probe.inSnapshotTask, afterSnapshot: probe.snapshotAt !== null });
   };
@@ -52,6 +54,7 @@ interface Probe {
   snapshotAt: number | null;
   snapshotTimestamp: number | null;
   sockets: { kind: string; url: string; at: number; inSnapshotTask: boolean; afterSnapshot: boolean }[];
+  storeOpenedAt: number | null;
 }
 
 const USER_PAGE = `<h1>Lazy assist page</h1><p id="para">Some text the agent should see</p><button id="add" onclick="document.getElementById('para').textContent='changed by the user'">change</button>`;
@@ -99,7 +102,11 @@ describe('the assist plugin as a lazy chunk', () => {
     expect(chunkStart).not.toBeNull();
     expect(chunkStart!).toBeGreaterThan(trackerStart!);
     expect(chunkStart!).toBeGreaterThanOrEqual(probe.snapshotAt!);
-    expect((await resourceStart(page, '/tracker-gzip.js'))!).toBeGreaterThanOrEqual(probe.snapshotAt!);
+    const gzipStart = (await resourceStart(page, '/tracker-gzip.js'))!;
+    expect(gzipStart).toBeGreaterThanOrEqual(probe.snapshotAt!);
+    // The IndexedDB store of unsent batches comes with that idle chunk: opened after it, not at start().
+    const storeOpenedAt = await waitFor('the IndexedDB store opened', () => page.evaluate(() => (window as any).__probe.storeOpenedAt as number | null));
+    expect(storeOpenedAt).toBeGreaterThan(gzipStart);
     expect(probe.sockets.length).toBeGreaterThan(0);
     for (const s of probe.sockets) {
       expect(s.afterSnapshot, `${s.kind} ${s.url} opened before the first snapshot`).toBe(true);

@@ -1,11 +1,13 @@
 import { gzipSync, strToU8 } from 'fflate';
 import { COMPRESS_WORKER_SOURCE } from './compress-worker.js';
-import { setSyncGzip, setWorkerSource } from './gzip-sync.js';
+import { setStoreOpener, setSyncGzip, setWorkerSource } from './gzip-sync.js';
+import { PendingStore } from './pending-store.js';
 
-// Bundlers get the pagehide path's sync gzip and the worker's source at once (the script-tag build fetches
-// them at idle: gzip-sync.ts).
+// Bundlers get the pagehide path's sync gzip, the worker's source and the IndexedDB store at once (the
+// script-tag build fetches them at idle: gzip-sync.ts).
 setSyncGzip((text) => gzipSync(strToU8(text)));
 setWorkerSource(COMPRESS_WORKER_SOURCE);
+setStoreOpener((name) => PendingStore.open(name));
 
 export { Tracker, type TrackerPlugin, type SessionInfo } from './tracker.js';
 export type { TrackerOptions } from './options.js';

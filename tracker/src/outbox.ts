@@ -5,7 +5,8 @@ import { UnloadHandoff } from './handoff.js';
 import { whenIdle } from './idle.js';
 import { DEFAULT_SERVER_CONFIG } from './options.js';
 import { packVersionFor } from './pack-version.js';
-import { PendingStore } from './pending-store.js';
+import type { PendingStore } from './pending-store.js';
+import { storeOpenerWithin } from './gzip-sync.js';
 import type { Guard } from './safe.js';
 import { Sender, type RefreshOutcome, type SenderStats } from './sender.js';
 import type { KeyValueStore } from './session.js';
@@ -23,6 +24,9 @@ export interface OutboxDeps {
   /** Called before events leave memory (the tracker notes the last seq: a reload never reuses one). */
   beforeDrain(): void;
 }
+
+/** How long the sender waits for the idle chunk's store before going on without one (a chunk that never came). */
+const STORE_WAIT_MS = 30_000;
 
 const NO_STATS: SenderStats = { sentBatches: 0, sentEvents: 0, droppedEvents: 0, restoredEvents: 0, lastAckSeq: -1 };
 
@@ -59,10 +63,10 @@ export class Outbox {
     return (this.sender?.pendingBytes ?? 0) + this.batcher.bytes;
   }
 
-  /** Opens the IndexedDB store (once) and a sender: start(). */
+  /** Opens the IndexedDB store (once, when the idle chunk brings it: gzip-sync.ts) and a sender: start(). */
   open(): void {
     const { guard, projectKey } = this.deps;
-    this.pendingStore ??= PendingStore.open(`tandem:${projectKey}`).catch((err) => {
+    this.pendingStore ??= storeOpenerWithin(STORE_WAIT_MS).then((open) => open?.(`tandem:${projectKey}`) ?? null).catch((err) => {
       guard.report(err, 'pending store open');
       return null;
     });

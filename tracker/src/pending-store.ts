@@ -1,5 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Batch, QueuedEvent, Stream } from './batcher.js';
+import type { Batch } from './batcher.js';
+import type { PendingRecord } from './stored-batches.js';
 
 /**
  * IndexedDB spill for batches that could not be sent: offline for long, the page closing with
@@ -16,15 +17,6 @@ import type { Batch, QueuedEvent, Stream } from './batcher.js';
 /** IndexedDB bound: 20 MB is minutes of a busy session offline, and far under browsers' per-origin quota. */
 export const PENDING_MAX_BYTES = 20 * 1024 * 1024;
 
-export interface PendingRecord {
-  sessionId: string;
-  tabId: string;
-  token: string;
-  tokenExpiresAt: number;
-  events: QueuedEvent[];
-  bytes: number;
-  savedAt: number;
-}
 
 /**
  * [first event's time, first seq, random]: ordered by the data's age, not by when it was written,
@@ -157,28 +149,4 @@ function toRecord(b: Batch, now: number): PendingRecord {
     bytes: b.bytes,
     savedAt: now,
   };
-}
-
-/**
- * Turns stored records back into batches. Records of one stream share one Stream object (so a
- * token refresh applies to all of them); `current` is reused when the ids match this tab's stream.
- * Events the server already acknowledged for that stream (seq ≤ its ackSeq) are left out: copies
- * stored at unload are usually acknowledged by the keepalive request that carried them.
- */
-export function recordsToBatches(records: PendingRecord[], current: Stream | undefined, known: Stream[] = []): Batch[] {
-  const streams = [...(current ? [current] : []), ...known];
-  const out: Batch[] = [];
-  for (const r of records) {
-    let stream = streams.find((s) => s.sessionId === r.sessionId && s.tabId === r.tabId);
-    if (!stream) {
-      stream = { sessionId: r.sessionId, tabId: r.tabId, token: r.token, tokenExpiresAt: r.tokenExpiresAt, ackSeq: -1 };
-      streams.push(stream);
-    }
-    const ack = stream.ackSeq;
-    const events = r.events.filter((e) => e.seq > ack);
-    if (events.length === 0) continue;
-    const bytes = events.length === r.events.length ? r.bytes : events.reduce((n, e) => n + e.json.length + 1, 0);
-    out.push({ stream, events, bytes, restored: true });
-  }
-  return out;
 }

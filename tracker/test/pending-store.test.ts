@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { Batch, Stream } from '../src/batcher.js';
-import { PendingStore, recordsToBatches } from '../src/pending-store.js';
+import { PendingStore } from '../src/pending-store.js';
+import { recordsToBatches } from '../src/stored-batches.js';
 
 const stream: Stream = { sessionId: 's', tabId: 't', token: 'tok', tokenExpiresAt: 99, ackSeq: -1 };
 let dbCounter = 0;
