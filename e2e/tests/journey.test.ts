@@ -3,9 +3,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openStore } from '@tandem/storage';
+import { TANDEM_EVENT } from '@tandem/protocol';
 import { ADMIN } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
-import { useBackendAndBrowser } from './support/fixture.js';
+import { fetchEvents, useBackendAndBrowser } from './support/fixture.js';
 
 const ARTIFACTS = path.resolve(new URL('../artifacts/', import.meta.url).pathname);
 const PASSWORD_TYPED = 'Hunter2-Secret-Pa55word';
@@ -81,8 +82,16 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
       seen = `errors ${errors}, pages ${pages}, clicks ${clicks}`;
       // log, fetch, error, SPA link, add, add, remove, submit; index, #section-2, list, form.
       return errors === 1 && pages === 4 && clicks === 8;
-    }, 30_000, 1000).catch((err: Error) => {
-      throw new Error(`${err.message} (expected errors 1, pages 4, clicks 8; last seen: ${seen})`);
+    }, 30_000, 1000).catch(async (err: Error) => {
+      // What was stored, to tell a lost batch (a gap in seqs) from a miscount.
+      const events = (await fetchEvents(e2e.backend.url, await e2e.agentCookie(), sessionId)).split('\n').filter(Boolean)
+        .map((l) => JSON.parse(l) as { seq: number; type: number; data?: { href?: string; tag?: string; payload?: { url?: string; via?: string } } });
+      const seqs = events.map((e) => e.seq);
+      const gaps = seqs.filter((q, i) => i > 0 && q !== seqs[i - 1] + 1).map((q) => `before ${q}`);
+      const visits = events.filter((e) => e.type === 4 || (e.type === 5 && e.data?.tag === TANDEM_EVENT.pageVisit))
+        .map((e) => `${e.seq}:${e.type === 4 ? 'meta' : e.data?.payload?.via} ${new URL(e.data?.href ?? e.data?.payload?.url ?? 'x:').pathname}`);
+      throw new Error(`${err.message} (expected errors 1, pages 4, clicks 8; last seen: ${seen}; stored ${events.length} events, ` +
+        `seqs ${seqs[0]}..${seqs.at(-1)}, gaps ${gaps.join(', ') || 'none'}, visits ${visits.join(' | ')})`);
     });
     expect(await row.getByTestId('session-browser').innerText()).toMatch(/Chrom/i);
     await page.screenshot({ path: path.join(ARTIFACTS, 'sessions.png'), fullPage: true });
