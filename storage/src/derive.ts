@@ -7,7 +7,7 @@ import {
   type TandemEvent,
 } from '@tandem/protocol';
 import { chTime } from './encode.js';
-import { eventKeyRow, pageKeyRows } from './search-keys.js';
+import { eventKeyRow, pageKeyRows, urlKeyRows } from './search-keys.js';
 
 /**
  * Turning events into rows: the pure part of the writer. Each function mutates the tab and session
@@ -82,11 +82,13 @@ export interface PendingRows {
   /** The list's keys per visited page text and custom event name (migration 15, search-keys.ts). */
   page_keys: Row[];
   event_keys: Row[];
+  /** The URL filter's keys per visited and landing URL (migration 18, search-keys.ts). */
+  url_keys: Row[];
 }
 
 export const emptyRows = (): PendingRows => ({
   events: [], keyframes: [], console_logs: [], network_requests: [], errors: [], page_visits: [], custom_events: [],
-  page_keys: [], event_keys: [],
+  page_keys: [], event_keys: [], url_keys: [],
 });
 
 const str = (v: unknown, max = MAX_TEXT): string => {
@@ -122,6 +124,7 @@ export function deriveRows(events: TandemEvent[], tab: TabState, session: Sessio
       if (!session.firstUrl) session.firstUrl = url;
       out.page_visits.push({ project_id, session_id, tab_id, seq, ts, url, title, referrer, via });
       out.page_keys.push(...pageKeyRows(project_id, session_id, session.startedAt, [url, title]));
+      out.url_keys.push(...urlKeyRows(project_id, session_id, session.startedAt, url, 1));
     };
 
     switch (event.type) {

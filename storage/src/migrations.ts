@@ -2,7 +2,7 @@ import { chTime, checkIdentifier } from './encode.js';
 import { BY_SESSION, Ddl, alter, run, sql, table, view, type DdlTarget, type Step } from './ddl.js';
 import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULE_BLOCKS_STEPS, SEARCH_GRANULES_STEPS } from './search-granules.js';
 import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
-import { SEARCH_KEYS_STEPS } from './search-keys.js';
+import { SEARCH_KEYS_STEPS, URL_KEYS_STEPS } from './search-keys.js';
 import { SESSION_FACETS_STEPS } from './session-facets.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import type { Driver } from './types.js';
@@ -52,6 +52,7 @@ export const TTL_TABLES: Record<string, string> = {
   event_sessions: 'received_at + INTERVAL $days DAY',
   page_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
   event_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
+  url_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
   session_facets: 'toDateTime(updated_at) + INTERVAL $days DAY',
 };
 
@@ -275,6 +276,12 @@ export const MIGRATIONS: Migration[] = [
     version: 17,
     name: 'search: session_search starts a compressed block at every granule',
     steps: SEARCH_GRANULE_BLOCKS_STEPS,
+  },
+  {
+    // The URL filter's keys apart from titles, so its re-check reads no page_visits: see search-keys.ts.
+    version: 18,
+    name: 'search: url_keys (list keys per visited and landing URL)',
+    steps: URL_KEYS_STEPS,
   },
 ];
 

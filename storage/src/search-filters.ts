@@ -75,11 +75,20 @@ export interface Filters {
    * delta rows already: checking them again would only re-read child tables.
    */
   recheck: string[];
+  /**
+   * The URL filter's keys come from `url_keys` (migration 18): `keyed[0]` is its form, whose rows say whether the key's
+   * session visited a matching URL (`max(visit)`), and `recheckKeyed` is `recheck` with the URL term checking those
+   * sessions' ids (`{kVisited}`) instead of looking them up in `page_visits`. Used when the keys come from the key tables.
+   */
+  urlKeys: boolean;
+  recheckKeyed: string[];
   params: Record<string, unknown>;
   from?: number;
   to?: number;
 }
 
+/** The URL filter's keys from url_keys (Filters.urlKeys); TANDEM_SEARCH_URLKEYS=0 turns it off (A/B measurements). */
+const urlKeysOn = () => process.env.TANDEM_SEARCH_URLKEYS !== '0';
 /** Free text's key sources read apart (Filters.textKeys); TANDEM_SEARCH_QUNION=0 turns it off (A/B measurements). */
 const textKeysOn = () => process.env.TANDEM_SEARCH_QUNION !== '0';
 
@@ -135,13 +144,18 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
   const userId = clean(query.userId);
   if (userId) (row('user_id = {userId:String}', 'user_id = {userId:String}'), (params.userId = userId), unkeyed++, unfaceted++);
   const url = clean(query.url);
+  const urlKeys = !!url && urlKeysOn();
+  let urlRecheck: [string, string] | undefined;
   if (url) {
     params.url = url;
     unfaceted++;
     // The exit URL is always a visited page's (the writer sets it only with a page visit): `visited` finds it.
-    row(`(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${childIn('page_visits', has('url', 'url'))})`,
-      `(${has('first_url', 'url')} OR ${unbounded(visited('url'))})`);
-    keyed.push(pageKeys('url'));
+    const term = `(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR ${childIn('page_visits', has('url', 'url'))})`;
+    row(term, `(${has('first_url', 'url')} OR ${unbounded(visited('url'))})`);
+    // url_keys holds URLs only, so the needle's distinct texts (titles among them) pick exactly the matching URLs' keys.
+    keyed.push(urlKeys ? `FROM ${db}.url_keys WHERE url IN (SELECT text FROM ${db}.page_texts WHERE project_id = {p:String} AND ${has('text', 'url')})`
+      : pageKeys('url'));
+    if (urlKeys) urlRecheck = [toCandidates(term), `(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR session_id IN {kVisited:Array(String)})`];
   }
   const q = clean(query.q);
   let textKeys: string[] | undefined;
@@ -211,5 +225,6 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
   } : undefined;
   return { where, bounds, children, attr, attrExact: !url && !q, errors: !!query.hasErrors, durations, hasMaxDuration: 'maxDuration' in params,
     keyed, allKeyed: unkeyed === 0 && keyed.length > 0, textKeys: textKeys && attr.length === 1 && children.length === 0 ? textKeys : undefined,
-    reach: 'minDuration' in params ? REACH : undefined, facets, attrSelective: !!userId || !!q, recheck, params, from, to };
+    reach: 'minDuration' in params ? REACH : undefined, facets, attrSelective: !!userId || !!q, recheck,
+    urlKeys, recheckKeyed: recheck.map((t) => (urlRecheck && t === urlRecheck[0] ? urlRecheck[1] : t)), params, from, to };
 }

@@ -46,6 +46,29 @@ export const SEARCH_KEYS_STEPS: Step[] = [
 ];
 
 /**
+ * Migration 18: the URL filter's keys, (started_at, session_id) per visited URL and landing URL, so its re-check reads no
+ * child table. `page_keys` mixes URLs and titles (the page filter and free text match both), so a URL key from it was a
+ * candidate only: the re-check looked each one up in `page_visits` (`url` contains the needle), ordered by session in
+ * 8,192-row granules and partitioned by day, a granule of every day per candidate (~31 of URL rare's ~78 ms at 1M
+ * sessions, docs/decisions.md s11-recheck). Here a row is a URL only, with `visit` = 1 for a page visit and 0 for a
+ * landing URL (the writer writes both, as for `page_keys`); ReplacingMergeTree(visit) keeps the visit when both collapse.
+ * A key with a visit row matches exactly (the filter is "visited a page whose URL contains it", by session); a landing URL
+ * alone is re-checked against the merged `first_url` (a session's versions may carry another one). search.ts passes the
+ * visited keys' ids to the re-check instead of the `page_visits` subquery.
+ */
+export const URL_KEYS_STEPS: Step[] = [
+  table('url_keys', `project_id ${LC}, url String, started_at ${T}, session_id String, visit UInt8`, 'ReplacingMergeTree(visit)',
+    `ORDER BY (project_id, url, started_at, session_id)
+TTL toDateTime(started_at) + INTERVAL $days DAY`, BY_SESSION),
+  sql(`INSERT INTO $db.url_keys (project_id, url, started_at, session_id, visit)
+  SELECT pv.project_id, pv.url, a.started_at, pv.session_id, 1
+  FROM (SELECT DISTINCT project_id, session_id, url FROM $db.page_visits WHERE url != '') AS pv
+  INNER JOIN (${STARTS}) AS a ON pv.project_id = a.project_id AND pv.session_id = a.session_id ${JOIN_SETTINGS}`),
+  sql(`INSERT INTO $db.url_keys (project_id, url, started_at, session_id, visit)
+  SELECT project_id, first_url, started_at, session_id, 0 FROM $db.session_attrs WHERE first_url != ''`),
+];
+
+/**
  * ClickHouse's `lower` (what event_sessions stored and the filter applies to the needle) changes ASCII letters only;
  * so does this, so a name stored here matches the same needles.
  */
@@ -58,4 +81,9 @@ export function pageKeyRows(projectId: string, sessionId: string, startedAt: num
 
 export function eventKeyRow(projectId: string, sessionId: string, startedAt: number, name: string): Row {
   return { project_id: projectId, name: lowerAscii(name), started_at: chTime(startedAt), session_id: sessionId };
+}
+
+/** A visited page's URL (`visit` 1) or a session's landing URL (0) as a `url_keys` row (migration 18); none when empty. */
+export function urlKeyRows(projectId: string, sessionId: string, startedAt: number, url: string, visit: 0 | 1): Row[] {
+  return url === '' ? [] : [{ project_id: projectId, url, started_at: chTime(startedAt), session_id: sessionId, visit }];
 }

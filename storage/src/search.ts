@@ -117,7 +117,7 @@ const ESTIMATE_TTL_MS = 60_000;
 const ESTIMATES_KEPT = 256;
 const estimateCacheOn = () => process.env.TANDEM_SEARCH_ESTIMATE_CACHE !== '0';
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
-type Key = { s_ms: number | string; session_id?: string };
+type Key = { s_ms: number | string; session_id?: string; visited?: number | string };
 
 export function createSearch(driver: Driver, db: string, opts: SearchOptions = {}) {
   const SS = `${db}.session_search`;
@@ -277,7 +277,10 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       || (!!f.textKeys && !counters && process.env.TANDEM_SEARCH_QSTARTS !== '0');
     // Free text alone keys by start too (its re-check terms are all on merged columns). By start, a key may stand for
     // two sessions that started in the same millisecond: the re-check applies the bounds (cursor) too.
-    const recheck = byStart ? [...f.bounds, ...f.recheck] : f.recheck;
+    // Keys from the key tables with a URL filter: its visited sessions come with the keys (Filters.urlKeys).
+    const keyedStep = !counters && f.allKeyed && keyedOn();
+    const urlVisits = keyedStep && f.urlKeys;
+    const recheck = byStart ? [...f.bounds, ...f.recheck] : urlVisits ? f.recheckKeyed : f.recheck;
     const keyOf = (k: Key) => (byStart ? String(k.s_ms) : k.session_id ?? '');
     // How many re-checked keys passed so far: a round checks as many keys as that rate says it needs (a loose
     // candidate set, e.g. older attribute versions matching a common needle, took one round per few rows).
@@ -297,13 +300,13 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
       // next round starts when every key found was checked.
       let exhausted: boolean | undefined;
       let floor: Key | undefined;
-      if (!counters && f.allKeyed && keyedOn()) {
+      if (keyedStep) {
         // Every filter has a key table (a page, URL or event: search-keys.ts): the keys by primary key there, one
         // table's keys narrowed by the others'; no session_attrs read (its `session_id IN` set scanned 1M ids).
         asked = Math.min(want + 8, MAX_LIMIT + 8);
         const [first, ...rest] = f.keyed.map((k) => `${k} AND ${bounded.join(' AND ')}`);
         keys = await driver.query(
-          `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id ${first}
+          `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id${urlVisits ? ', max(visit) AS visited' : ''} ${first}
            ${rest.map((k) => `AND (started_at, session_id) IN (SELECT started_at, session_id ${k})`).join(' ')}
            GROUP BY started_at, session_id ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
       } else if (!counters && f.textKeys) {
@@ -420,6 +423,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         // not the window's: a rare filter's window is the whole table, its page_visits lookups by id then read a granule
         // of every day's partition.
         { ...params, kTs: checked.map((k) => Number(k.s_ms)), ...(byStart ? {} : { kIds: checked.map((k) => k.session_id) }),
+          ...(urlVisits ? { kVisited: checked.filter((k) => Number(k.visited) > 0).map((k) => k.session_id) } : {}),
           childFrom: Math.max(Number(params.childFrom), Math.min(...checked.map((k) => Number(k.s_ms))) - CHILD_SLACK_MS) });
       out.push(...found);
       checkedSoFar += checked.length;

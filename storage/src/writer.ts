@@ -3,7 +3,7 @@ import {
   addDelta, countersOf, deriveCounted, emptyDelta, emptyRows, sessionDeltaRow, type PendingRows, type Row, type SessionDelta,
   type SessionState, type TabState,
 } from './derive.js';
-import { pageKeyRows } from './search-keys.js';
+import { pageKeyRows, urlKeyRows } from './search-keys.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
 import { loadCarried, saveCarried } from './writer-carry-file.js';
 import { createUncounter, type TabCount } from './writer-uncount.js';
@@ -199,6 +199,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       const { events, ...derived } = g.rows;
       // The landing URL's list key with the session's attributes (search-keys.ts): a start URL need not be a page visit.
       derived.page_keys = [...derived.page_keys, ...attrs.flatMap((a) => pageKeyRows(a.session.projectId, a.session.sessionId, a.session.startedAt, [a.session.firstUrl]))];
+      derived.url_keys = [...derived.url_keys, ...attrs.flatMap((a) => urlKeyRows(a.session.projectId, a.session.sessionId, a.session.startedAt, a.session.firstUrl, 0))];
       unstored = await uncountStored(g.counted, sessionRows);
       // session_attrs with the derived rows, before the delta: were it lost after the delta was stored, a
       // reload would find the session and never write it (a second copy collapses on the same key and version).

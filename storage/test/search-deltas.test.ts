@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionQuery } from '@tandem/protocol';
 import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
 import { chTime } from '../src/encode.js';
-import { eventKeyRow, pageKeyRows } from '../src/search-keys.js';
+import { eventKeyRow, pageKeyRows, urlKeyRows } from '../src/search-keys.js';
 
 /**
  * The sessions list over *unmerged delta rows* (migration 6: each flush writes a delta, merges combine
@@ -128,10 +128,12 @@ beforeAll(async () => {
   await driver.insert(`${DB}.console_logs`, consoles.map((c, i) => ({ ...child(c, i), level: 'log', message: c.message, trace: '' })));
   await driver.insert(`${DB}.custom_events`, customs.map((c, i) => ({ ...child(c, i), name: c.name, payload: '{}' })));
   // The list's keys as the writer writes them (search-keys.ts): per visited page text, per landing URL (with the
-  // session_attrs row; here not a page visit) and per custom event name.
+  // session_attrs row; here not a page visit) and per custom event name; per visited and landing URL (url_keys).
   const start = (id: string) => startOf.get(id) ?? 0;
   await driver.insert(`${DB}.page_keys`, [...pages.flatMap((c) => pageKeyRows(P, c.sessionId, start(c.sessionId), [c.url ?? '', c.title ?? ''])),
     ...attrs.flat().flatMap((a) => pageKeyRows(P, String(a.session_id), start(String(a.session_id)), [String(a.first_url)]))]);
+  await driver.insert(`${DB}.url_keys`, [...pages.flatMap((c) => urlKeyRows(P, c.sessionId, start(c.sessionId), c.url ?? '', 1)),
+    ...attrs.flat().flatMap((a) => urlKeyRows(P, String(a.session_id), start(String(a.session_id)), String(a.first_url), 0))]);
   await driver.insert(`${DB}.event_keys`, customs.map((c) => eventKeyRow(P, c.sessionId, start(c.sessionId), c.name ?? '')));
 }, 120_000);
 

@@ -32,9 +32,9 @@ async function migrateUpTo10(): Promise<void> {
     }
     await driver.command(`INSERT INTO ${DB}.schema_migrations VALUES (${m.version}, 'm', now64(3))`);
   }
-  // Today's writer (record() below) also writes migration 15's key tables, which migrate() creates before any writer
-  // of today starts: the tables only, their backfill stays migration 15's.
-  for (const step of MIGRATIONS.find((x) => x.version === 15)?.steps ?? []) {
+  // Today's writer (record() below) also writes migration 15's and 18's key tables, which migrate() creates before any writer
+  // of today starts: the tables only, their backfills stay the migrations'.
+  for (const step of MIGRATIONS.filter((x) => x.version === 15 || x.version === 18).flatMap((x) => x.steps)) {
     if (step.kind === 'table') for (const statement of ddl.render(step)) await driver.command(statement);
   }
 }

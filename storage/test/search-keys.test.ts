@@ -7,7 +7,8 @@ import { chTime } from '../src/encode.js';
 import { CHROME_UA, batch, custom, meta, start } from './fixtures.js';
 
 /**
- * Migration 15: `page_keys` / `event_keys` (the list's keys per visited page text, landing URL and custom event name).
+ * Migration 15: `page_keys` / `event_keys` (the list's keys per visited page text, landing URL and custom event name);
+ * migration 18: `url_keys` (per visited and landing URL, with whether it was a visit).
  * An install written before it (rows inserted as the old writer left them) is backfilled on upgrade; today's writer
  * fills them on ingest, the landing URL included when it is no page visit. The page, URL and event filters read only
  * these tables when no other filter is set, so every answer below fails if a key is missing.
@@ -76,6 +77,28 @@ describe('migration 15 on an existing install, then the writer', () => {
     expect(Number(n.n)).toBe(5); // blog/77 of o-1 and o-3, o-1's title, landing/a, landing/b: none twice
   }, 120_000);
 
+  it('migration 18 backfills url_keys: visited URLs (visit 1) and landing URLs (visit 0), no titles', async () => {
+    const rows = await driver.query<{ url: string; session_id: string; visit: number }>(
+      `SELECT url, session_id, visit FROM ${DB}.url_keys FINAL WHERE project_id = {p:String} ORDER BY session_id, url`, { p: P });
+    expect(rows.map((r) => [r.session_id, r.url, Number(r.visit)])).toEqual([
+      ['o-1', 'https://shop.test/blog/77', 1], ['o-1', 'https://shop.test/landing/a', 0],
+      ['o-2', 'https://shop.test/landing/b', 0], ['o-3', 'https://shop.test/blog/77', 1]]);
+    const store = createStore(driver, { database: DB });
+    // o-3 matches by its visit only (no landing URL, no exit URL on the old rows); a title never matches a URL filter.
+    expect(await list(store, { url: '/blog/77' })).toEqual(['o-3', 'o-1']);
+    expect(await list(store, { url: 'seventy' })).toEqual([]);
+  }, 60_000);
+
+  it('a URL filter alone reads no page_visits: its keys say which sessions visited a matching URL', async () => {
+    const sent: string[] = [];
+    const tracing = { ...driver, query: (q: string, params?: Record<string, unknown>) => (sent.push(q), driver.query(q, params)) } as Driver;
+    const store = createStore(tracing, { database: DB });
+    expect(await list(store, { url: '/blog/77' })).toEqual(['o-3', 'o-1']);
+    expect(await list(store, { url: 'landing/' })).toEqual(['o-2', 'o-1']);
+    expect(sent.filter((q) => q.includes('url_keys')).length).toBeGreaterThanOrEqual(2); // a window or two each
+    expect(sent.filter((q) => q.includes('page_visits'))).toEqual([]);
+  }, 60_000);
+
   it('the writer writes the keys on ingest: a landing URL that is no page visit, pages, events in any case', async () => {
     const store = createStore(driver, { database: DB });
     const at = NOW - 30_000;
@@ -89,5 +112,11 @@ describe('migration 15 on an existing install, then the writer', () => {
     // Two key filters together: one table's keys narrowed by the other's.
     expect(await list(store, { page: '/blog/77', event: 'trial_started' })).toEqual(['n-1']);
     expect(await list(store, { url: 'landing/b', event: 'trial_started' })).toEqual(['o-2']);
+    // The writer's url_keys rows: the landing URL (no page visit) and the visited URL.
+    const rows = await driver.query<{ url: string; visit: number }>(
+      `SELECT url, visit FROM ${DB}.url_keys FINAL WHERE project_id = {p:String} AND session_id = 'n-1' ORDER BY url`, { p: P });
+    expect(rows.map((r) => [r.url, Number(r.visit)])).toEqual([['https://shop.test/blog/77', 1], ['https://shop.test/landing/c', 0]]);
+    expect(await list(store, { url: '/blog/77' })).toEqual(['n-1', 'o-3', 'o-1']);
+    expect(await list(store, { url: '/blog/77', event: 'trial_started' })).toEqual(['n-1']);
   }, 60_000);
 });

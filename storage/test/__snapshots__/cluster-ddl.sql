@@ -554,4 +554,23 @@ ALTER TABLE tandem.session_search_local ON CLUSTER tandem_cluster MODIFY SETTING
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.url_keys_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), url String, started_at DateTime64(3, 'UTC'), session_id String, visit UInt8
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/url_keys_local', '{replica}', visit)
+ORDER BY (project_id, url, started_at, session_id)
+TTL toDateTime(started_at) + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.url_keys ON CLUSTER tandem_cluster AS tandem.url_keys_local
+  ENGINE = Distributed(tandem_cluster, tandem, url_keys_local, cityHash64(project_id, session_id));
+
+INSERT INTO tandem.url_keys (project_id, url, started_at, session_id, visit)
+  SELECT pv.project_id, pv.url, a.started_at, pv.session_id, 1
+  FROM (SELECT DISTINCT project_id, session_id, url FROM tandem.page_visits WHERE url != '') AS pv
+  INNER JOIN (SELECT DISTINCT project_id, session_id, started_at FROM tandem.session_attrs) AS a ON pv.project_id = a.project_id AND pv.session_id = a.session_id SETTINGS distributed_product_mode = 'local';
+
+INSERT INTO tandem.url_keys (project_id, url, started_at, session_id, visit)
+  SELECT project_id, first_url, started_at, session_id, 0 FROM tandem.session_attrs WHERE first_url != '';
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

@@ -452,4 +452,20 @@ ALTER TABLE tandem.session_search MODIFY SETTING min_compress_block_size = 1;
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.url_keys (
+  project_id LowCardinality(String), url String, started_at DateTime64(3, 'UTC'), session_id String, visit UInt8
+) ENGINE = ReplacingMergeTree(visit)
+ORDER BY (project_id, url, started_at, session_id)
+TTL toDateTime(started_at) + INTERVAL 30 DAY;
+
+INSERT INTO tandem.url_keys (project_id, url, started_at, session_id, visit)
+  SELECT pv.project_id, pv.url, a.started_at, pv.session_id, 1
+  FROM (SELECT DISTINCT project_id, session_id, url FROM tandem.page_visits WHERE url != '') AS pv
+  INNER JOIN (SELECT DISTINCT project_id, session_id, started_at FROM tandem.session_attrs) AS a ON pv.project_id = a.project_id AND pv.session_id = a.session_id SETTINGS distributed_product_mode = 'local';
+
+INSERT INTO tandem.url_keys (project_id, url, started_at, session_id, visit)
+  SELECT project_id, first_url, started_at, session_id, 0 FROM tandem.session_attrs WHERE first_url != '';
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
