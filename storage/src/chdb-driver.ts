@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { toJsonEachRow, toTabSeparated } from './encode.js';
 import { inlineParams } from './inline-params.js';
-import type { Driver, LineFormat } from './types.js';
+import type { Driver, LineFormat, QueryOptions } from './types.js';
 
 /**
  * Embedded ClickHouse (chDB) on the main thread, through its async calls only:
@@ -23,6 +23,8 @@ import type { Driver, LineFormat } from './types.js';
  * that hang is understood. Always fewer than libuv's 4 pool threads (see onConnection).
  */
 export const DEFAULT_CONNECTIONS = 1;
+/** A background call waits at most about this long for other calls queued after it (see onConnection). */
+export const BACKGROUND_MAX_WAIT_MS = 2_000;
 const connectionsFromEnv = (): number => {
   const n = Number(process.env.TANDEM_CHDB_CONNECTIONS);
   return Number.isInteger(n) && n >= 1 && n <= 3 ? n : DEFAULT_CONNECTIONS;
@@ -60,23 +62,34 @@ export function createChdbDriver(path: string, opts: { connections?: number } = 
    * returns, also while libchdb makes it wait for its connection, and the server's file reads (index.html,
    * the dashboard's scripts), crypto and zlib need that pool too: five queries queued on one connection held
    * an `fs.stat` for 445 ms. Queued here instead, chDB never holds more than its connections' count of those threads.
+   *
+   * Background calls (QueryOptions.background: a page's panels and timeline, asked after its first frame)
+   * wait in a queue of their own, taken only when no other call waits, or once its first has waited
+   * BACKGROUND_MAX_WAIT_MS (so a stream of other calls cannot hold them forever). A share link opened
+   * while the previous page's panels and timeline scan were queued waited for all of them (issue 10).
    */
   const idle = sessions.map((_, i) => i);
   const waiting: ((k: number) => void)[] = [];
-  async function onConnection<T>(use: (session: Session) => Promise<T>): Promise<T> {
-    const k = idle.length ? idle.shift()! : await new Promise<number>((resolve) => waiting.push(resolve));
+  const waitingBackground: { since: number; take: (k: number) => void }[] = [];
+  async function onConnection<T>(use: (session: Session) => Promise<T>, opts: QueryOptions = {}): Promise<T> {
+    const k = idle.length
+      ? idle.shift()!
+      : await new Promise<number>((resolve) => (opts.background ? waitingBackground.push({ since: performance.now(), take: resolve }) : waiting.push(resolve)));
     try {
+      opts.signal?.throwIfAborted();
       return await use(sessions[k]);
     } finally {
-      const next = waiting.shift();
+      const first = waitingBackground[0];
+      const next = first && (!waiting.length || performance.now() - first.since > BACKGROUND_MAX_WAIT_MS) ? waitingBackground.shift()!.take : waiting.shift();
       if (next) next(k);
       else idle.push(k);
     }
   }
 
-  async function run(sql: string, params: Record<string, unknown> | undefined, format: string): Promise<string> {
+  async function run(sql: string, params: Record<string, unknown> | undefined, format: string, opts: QueryOptions = {}): Promise<string> {
     const plain = unbound(sql, params);
-    if (plain !== null) return onConnection(async (session) => (await session.queryAsync(plain, { format })).text());
+    if (plain !== null) return onConnection(async (session) => (await session.queryAsync(plain, { format })).text(), opts);
+    // Bound calls wait in the one bound slot first; taking it as background would hold it for the others.
     const releaseBound = await boundSlot();
     try {
       return await onConnection(async (session) => (await session.queryBindAsync(sql, params!, { format })).text());
@@ -88,8 +101,8 @@ export function createChdbDriver(path: string, opts: { connections?: number } = 
   return {
     kind: 'chdb',
 
-    async query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
-      const text = await run(sql, params, 'JSONEachRow');
+    async query<T>(sql: string, params?: Record<string, unknown>, opts?: QueryOptions): Promise<T[]> {
+      const text = await run(sql, params, 'JSONEachRow', opts);
       const rows: T[] = [];
       for (const line of text.split('\n')) if (line) rows.push(JSON.parse(line) as T);
       return rows;

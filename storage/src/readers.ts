@@ -3,7 +3,7 @@ import type {
 } from '@tandem/protocol';
 import { createSearch, toSummary } from './search.js';
 import { createTimelineReader } from './timeline.js';
-import type { Driver, EventStreamOptions } from './types.js';
+import type { Driver, EventStreamOptions, ReadOptions } from './types.js';
 
 /**
  * Read side. Every query is scoped by project_id and takes user input only through bound `{name:Type}`
@@ -155,13 +155,15 @@ export function createReaders(driver: Driver, db: string) {
     }));
   }
 
+  /** A panel's rows: asked by the session page after its first frame, so a background read (QueryOptions). */
   function panel<T>(table: string, columns: string, map: (r: Raw) => T) {
-    return async (projectId: string, sessionId: string): Promise<T[]> => {
+    return async (projectId: string, sessionId: string, opts: ReadOptions = {}): Promise<T[]> => {
       const rows = await driver.query<Raw>(
         `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, ${columns} FROM ${db}.${table}
          WHERE project_id = {p:String} AND session_id = {s:String}
          ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq LIMIT {n:UInt32}`,
         { p: projectId, s: sessionId, n: MAX_PANEL_ROWS },
+        { background: true, signal: opts.signal },
       );
       return rows.map(map);
     };

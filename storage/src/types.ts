@@ -23,7 +23,7 @@ import type {
 export interface Driver {
   readonly kind: 'chdb' | 'remote';
   /** SELECT returning rows parsed from JSONEachRow. */
-  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>, opts?: QueryOptions): Promise<T[]>;
   /**
    * SELECT streamed as JSONEachRow lines (one row per string, no trailing newline).
    * `format: 'TabSeparatedRaw'` yields unescaped TSV lines instead (used to stream stored JSON verbatim).
@@ -37,6 +37,22 @@ export interface Driver {
 }
 
 export type LineFormat = 'JSONEachRow' | 'TabSeparatedRaw';
+
+/** A read for a page: aborted when the page's request is (its tab closed or navigated away). */
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
+
+export interface QueryOptions {
+  /**
+   * A read nobody is waiting on to draw (a page's panels and timeline, asked after its first frame): the
+   * embedded driver runs it only when no other call waits for a connection, so an open's reads pass it.
+   * The remote driver ignores it (the server schedules its own queries).
+   */
+  background?: boolean;
+  /** Aborted before the call got a connection (the page that asked was closed): it is not run, and rejects. */
+  signal?: AbortSignal;
+}
 
 export interface ProjectRecord {
   id: string;
@@ -271,11 +287,15 @@ export interface Store {
   streamEvents(projectId: string, sessionId: string, opts?: EventStreamOptions): AsyncIterable<string>;
   /** The session's keyframes (one tab's when tabId is given), ordered by (ts, tabId, seq). */
   getKeyframes(projectId: string, sessionId: string, tabId?: string): Promise<Keyframe[]>;
-  /** One tab's clicks, custom events, identify calls and (thinned) input moments; empty lists for an unknown tab. */
-  getTimeline(projectId: string, sessionId: string, tabId: string): Promise<TabTimeline>;
-  getConsole(projectId: string, sessionId: string): Promise<ConsoleEntry[]>;
-  getNetwork(projectId: string, sessionId: string): Promise<NetworkEntry[]>;
-  getErrors(projectId: string, sessionId: string): Promise<ErrorEntry[]>;
+  /**
+   * One tab's clicks, custom events, identify calls and (thinned) input moments; empty lists for an unknown tab.
+   * A background read (QueryOptions) in parts; `signal` aborted (the page gone) stops it between parts.
+   */
+  getTimeline(projectId: string, sessionId: string, tabId: string, opts?: ReadOptions): Promise<TabTimeline>;
+  /** The panels: background reads (QueryOptions), not run when `signal` was aborted while they waited. */
+  getConsole(projectId: string, sessionId: string, opts?: ReadOptions): Promise<ConsoleEntry[]>;
+  getNetwork(projectId: string, sessionId: string, opts?: ReadOptions): Promise<NetworkEntry[]>;
+  getErrors(projectId: string, sessionId: string, opts?: ReadOptions): Promise<ErrorEntry[]>;
 
   /** Writes a new version of a recording's metadata (created at start, rewritten by every chunk and finish). */
   saveCallRecording(recording: StoredCallRecording): Promise<void>;

@@ -63,4 +63,26 @@ describe('chDB driver connections', () => {
     // Six chDB calls in flight held all 4 pool threads: the stat waited for a query to finish.
     expect(order[0]).toBe('stat');
   });
+
+  it('runs a background read after the calls queued behind it, and drops one whose page is gone before it ran', async () => {
+    const one = createChdbDriver(dir, { connections: 1 }); // the default: every call queues on one connection
+    try {
+      const order: string[] = [];
+      const busy = one.query('SELECT sleep(1) AS s').then(() => order.push('busy'));
+      await new Promise((r) => setTimeout(r, 30));
+      const gone = new AbortController();
+      const dropped = one.query("INSERT INTO conn.t SELECT 'dropped', 1", undefined, { background: true, signal: gone.signal });
+      const background = one.query('SELECT 1 AS x', undefined, { background: true }).then(() => order.push('background'));
+      const open = one.query('SELECT 2 AS x').then(() => order.push('open'));
+      gone.abort(new Error('page closed'));
+      await expect(dropped).rejects.toThrow('page closed');
+      await Promise.all([busy, background, open]);
+      // The open's read was asked after the background one and ran before it; the dropped INSERT never ran.
+      expect(order).toEqual(['busy', 'open', 'background']);
+      const [{ c }] = await one.query<{ c: string }>("SELECT count() AS c FROM conn.t WHERE k = 'dropped'");
+      expect(Number(c)).toBe(0);
+    } finally {
+      await one.close();
+    }
+  });
 });

@@ -4,8 +4,8 @@ import { EVENTS_MAX_LIMIT, TandemError, openTarget, type EventRangeQuery, type K
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
-import { route, STREAMED } from '../http/router.js';
-import { streamLines } from '../http/stream.js';
+import { route, STREAMED, type HandlerContext } from '../http/router.js';
+import { ClientGone, streamLines } from '../http/stream.js';
 import { ID_PATTERN, idSchema } from '../ingest/schemas.js';
 import { parseQuery, queryNumber, queryRange } from '../http/query.js';
 import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
@@ -84,6 +84,13 @@ export async function sessionReader(ctx: AppContext, req: RequestInfo, opts: { a
   return { projectId: agent.projectId, sessionId: sessionIdParam(req) };
 }
 
+/** Aborted when the request is (the page that asked was closed): for reads worth dropping then. */
+function abortSignalOf(client: HandlerContext): AbortSignal {
+  const abort = new AbortController();
+  client.onAborted(() => abort.abort(new ClientGone()));
+  return abort.signal;
+}
+
 /** What `sessionReader` lets in and may answer, for the routes' docs. */
 export const SESSION_READERS = { auth: ['agent', 'watchLink'], params: sessionParamsSchema } as const;
 const READ_ERRORS = ['forbidden', 'not_found'] as const;
@@ -147,24 +154,28 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
   } });
 
   // The scrub bar's markers, idle stretches and the Events panel for one tab, without its events.
-  route(app, log, 'get', '/api/v1/sessions/:id/timeline', async (req) => {
+  // Asked after the page's first frame, read in the background (between an open's and a seek's reads), and
+  // stopped when the page is gone: a closed tab's scan no longer delays the next page's open.
+  route(app, log, 'get', '/api/v1/sessions/:id/timeline', async (req, client) => {
+    const signal = abortSignalOf(client);
     const { projectId, sessionId } = await sessionReader(ctx, req);
     const { tabId } = parseQuery(req.query, timelineQuerySchema);
-    return json((await store.getTimeline(projectId, sessionId, tabId)) satisfies TabTimeline);
+    return json((await store.getTimeline(projectId, sessionId, tabId, { signal })) satisfies TabTimeline);
   }, { doc: {
     tag: 'sessions', summary: "One tab's clicks, custom events, identify calls and input moments", ...SESSION_READERS,
     query: timelineQuerySchema, response: { description: 'TabTimeline', schema: tabTimelineSchema }, errors: ['bad_request', ...READ_ERRORS],
   } });
 
   const panels = {
-    console: (pid: string, sid: string) => store.getConsole(pid, sid),
-    network: (pid: string, sid: string) => store.getNetwork(pid, sid),
-    errors: (pid: string, sid: string) => store.getErrors(pid, sid),
+    console: (pid: string, sid: string, signal: AbortSignal) => store.getConsole(pid, sid, { signal }),
+    network: (pid: string, sid: string, signal: AbortSignal) => store.getNetwork(pid, sid, { signal }),
+    errors: (pid: string, sid: string, signal: AbortSignal) => store.getErrors(pid, sid, { signal }),
   } as const;
   for (const [name, read] of Object.entries(panels)) {
-    route(app, log, 'get', `/api/v1/sessions/:id/${name}`, async (req) => {
+    route(app, log, 'get', `/api/v1/sessions/:id/${name}`, async (req, client) => {
+      const signal = abortSignalOf(client);
       const { projectId, sessionId } = await sessionReader(ctx, req);
-      return json({ items: await read(projectId, sessionId) });
+      return json({ items: await read(projectId, sessionId, signal) });
     }, { doc: {
       tag: 'sessions', summary: `The session's ${name} panel`, ...SESSION_READERS,
       response: { description: `{items}: the ${name} rows in time order` }, errors: READ_ERRORS,
