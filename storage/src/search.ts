@@ -3,6 +3,7 @@ import type { SessionListResponse, SessionQuery } from '@tandem/protocol';
 import { decodeCursor, encodeCursor } from './encode.js';
 import { buildFilters, CHILD_SLACK_MS, type Filters } from './search-filters.js';
 import { finite, type Raw, SUMMARY_COLUMNS, text, toSummary } from './search-rows.js';
+import { createEstimates } from './search-estimates.js';
 import { createSessionStats } from './search-stats.js';
 import type { Driver } from './types.js';
 
@@ -109,13 +110,14 @@ const facetRowLimits = () => {
 /** Keys of a browser/OS/device with counters from session_facets (migration 16); TANDEM_SEARCH_FACETS=0 turns it off (A/B). */
 const facetsOn = () => process.env.TANDEM_SEARCH_FACETS !== '0';
 /**
- * How long a facet query's index estimate is reused (facetEstimate): it only picks the window policy (one 35-day window
- * at ≤ 250k rows, day-first above), and rows over 35 days barely move in a minute. ~4 ms CPU of a ~70 ms call (EXPLAIN
- * ESTIMATE's analysis of session_facets' primary key). TANDEM_SEARCH_ESTIMATE_CACHE=0 asks every time (A/B measurements).
+ * Every key table's rows over the whole range in at most this many granules per part (the index's estimate; a part is
+ * one insert or merge, and a rare URL's or event's few hundred keys lie in one granule of each): the key step reads
+ * them all in one window instead of a day first and then the rest, two reads of the same few granules. URL rare 73 → 59,
+ * page rare 69 → 55 ms CPU per call. A common one (coupon_applied: 6 granules in 1 part, /cart 81 in 4) keeps the day
+ * first: grouping all its keys costs more (coupon_applied 28 → 40). TANDEM_SEARCH_KEYED_WHOLE=0 turns it off (A/B).
  */
-const ESTIMATE_TTL_MS = 60_000;
-const ESTIMATES_KEPT = 256;
-const estimateCacheOn = () => process.env.TANDEM_SEARCH_ESTIMATE_CACHE !== '0';
+const KEYED_WHOLE_MARKS_PER_PART = 2;
+const keyedWholeOn = () => process.env.TANDEM_SEARCH_KEYED_WHOLE !== '0';
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
 type Key = { s_ms: number | string; session_id?: string; visited?: number | string };
 
@@ -124,8 +126,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   const SA = `${db}.session_attrs`;
   // The prefilter is the older variant of the same idea (kept for bench/src/search.ts): it implies FINAL over the window.
   const byKeys = opts.candidates ?? (!opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0');
-  // Facet estimates by their terms and parameters (not the moving 35-day bound), reused for ESTIMATE_TTL_MS.
-  const estimates = new Map<string, { at: number; rows: number | undefined }>();
+  const estimate = createEstimates(driver);
   async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
     const f = buildFilters(db, projectId, query);
     let upper = f.to;
@@ -151,6 +152,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     if (facetRows === undefined || (facetRows > FACET_WINDOW_ROWS && process.env.TANDEM_SEARCH_FACET_SPANS === '0')) f.facets = undefined;
     // Few rows: all of them in one window (the first a day otherwise, like the delta rows' path).
     let span = f.facets && facetRows! <= FACET_WINDOW_ROWS ? MAX_WINDOW : FIRST_WINDOW;
+    if (byKeys && f.allKeyed && keyedOn() && !f.errors && !f.durations.length && keyedWholeOn() && await fewKeys(f)) span = Infinity;
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;
@@ -210,19 +212,21 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
    */
   async function facetEstimate(f: Filters, anchor: number, moving: boolean): Promise<number | undefined> {
     const terms = [...facetBounds(f), 'started_at >= fromUnixTimestamp64Milli({lo:Int64})', ...f.facets!.where];
-    const key = JSON.stringify([terms, f.params, moving ? null : anchor]); // a moving anchor (now): any call within the TTL
-    const now = Date.now();
-    const cached = estimateCacheOn() ? estimates.get(key) : undefined;
-    if (cached && now - cached.at < ESTIMATE_TTL_MS) return cached.rows;
-    // No row, or a server that cannot estimate (a Distributed table on a cluster, which no test here can run): unknown.
-    const estimate = await driver.query<{ rows: number | string }>(
-      `EXPLAIN ESTIMATE SELECT 1 FROM ${db}.session_facets WHERE ${terms.join(' AND ')}`, { ...f.params, lo: Math.floor(anchor - MAX_WINDOW) },
-    ).catch(() => []);
-    const rows = estimate.length ? estimate.reduce((n, r) => n + Number(r.rows), 0) : undefined;
-    estimates.delete(key);
-    if (estimates.size >= ESTIMATES_KEPT) estimates.delete(estimates.keys().next().value!);
-    estimates.set(key, { at: now, rows });
-    return rows;
+    const reads = await estimate(`SELECT 1 FROM ${db}.session_facets WHERE ${terms.join(' AND ')}`, { ...f.params, lo: Math.floor(anchor - MAX_WINDOW) },
+      JSON.stringify([terms, f.params, moving ? null : anchor])); // a moving anchor (now): any call within the TTL
+    return reads?.rows;
+  }
+
+  /** Whether every key table of a keyed query holds few keys over its whole range, any page (KEYED_WHOLE_MARKS_PER_PART). */
+  async function fewKeys(f: Filters): Promise<boolean> {
+    const { cTs, cId, ...params } = f.params;
+    const bounds = f.bounds.filter((t) => t !== CURSOR_TERM).join(' AND ');
+    for (const k of f.keyed) {
+      const select = `SELECT 1 ${k} AND ${bounds}`;
+      const reads = await estimate(select, params, JSON.stringify([select, params]));
+      if (!reads || reads.marks > KEYED_WHOLE_MARKS_PER_PART * reads.parts) return false;
+    }
+    return true;
   }
 
   /**
