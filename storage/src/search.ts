@@ -118,6 +118,15 @@ const facetsOn = () => process.env.TANDEM_SEARCH_FACETS !== '0';
  */
 const KEYED_WHOLE_MARKS_PER_PART = 2;
 const keyedWholeOn = () => process.env.TANDEM_SEARCH_KEYED_WHOLE !== '0';
+/**
+ * The key steps that read a window's rows (free text's sources, session_attrs' attribute keys, a duration's delta rows
+ * grouped by key) also run on one thread through mmap, like the re-check. CPU ms per call, median of 8 interleaved
+ * (load ~10, unmerged): q "user-4242" 121 → 104, q "shoes" 139 → 115, q no match 32 → 26, duration 60–120 s 63 → 56,
+ * iOS + mobile 32 → 25; wall medians of 10 no worse (q "user-4242" 77 → 70, duration 60–120 s 63 → 54). Within noise for
+ * the counter supersets and key tables, which keep the defaults. TANDEM_SEARCH_KEY_1T=0 turns it off (A/B measurements).
+ */
+const keySettings = () => (process.env.TANDEM_SEARCH_KEY_1T === '0' ? ''
+  : "\n           SETTINGS max_threads = 1, local_filesystem_read_method = 'mmap', min_bytes_to_use_mmap_io = 1");
 /** A candidate key: a session's start (ms) and id (no id when counter filters group by start alone). */
 type Key = { s_ms: number | string; session_id?: string; visited?: number | string };
 
@@ -327,13 +336,13 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         keys = await driver.query(
           `SELECT ${cols} FROM (${f.textKeys.map((k) => `SELECT toUnixTimestamp64Milli(started_at) AS s_ms${byStart ? '' : ', session_id'}
              ${k} AND ${bounded.join(' AND ')} GROUP BY ${key} ORDER BY ${key.replace(/(\w+)(,|$)/g, '$1 DESC$2')} LIMIT {n:UInt32}`).join(' UNION ALL ')})
-           ORDER BY ${cols.replace(/(\w+)(,|$)/g, '$1 DESC$2')} LIMIT {n:UInt32}`, { ...params, n: asked });
+           ORDER BY ${cols.replace(/(\w+)(,|$)/g, '$1 DESC$2')} LIMIT {n:UInt32}${keySettings()}`, { ...params, n: asked });
       } else if (!counters) {
         // A session may have a few versions of its row: ask for more, keep each key once.
         asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
         keys = await driver.query(
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SA} WHERE ${attrWhere.join(' AND ')}
-           ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+           ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}${keySettings()}`, { ...params, n: asked });
       } else if (faceted) {
         // A browser/OS/device with counters (session-facets.ts): that attribute range of session_facets (and the ''
         // range: deltas written before the start was known), each session's rows grouped by (start, id hash) with
@@ -381,7 +390,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
           `SELECT toUnixTimestamp64Milli(started_at) AS s_ms, session_id FROM ${SS}
            WHERE ${[...bounded, ...rows].join(' AND ')}
            GROUP BY started_at, session_id ${f.durations.length ? `HAVING ${f.durations.join(' AND ')}` : ''}
-           ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}`, { ...params, n: asked });
+           ORDER BY started_at DESC, session_id DESC LIMIT {n:UInt32}${keySettings()}`, { ...params, n: asked });
       }
       exhausted ??= keys.length < asked;
       floor ??= keys[keys.length - 1];
