@@ -33,7 +33,7 @@ const ANCHORS = 'anchors: OpenReplay ≈ 26 KB br, Sentry+replay ≈ 36 KB gz';
 const CHUNKS = [
   { path: '/tracker.js', what: 'first script' },
   { path: '/tracker-assist.js', what: 'assist plugin + socket.io-client, at idle after the first snapshot' },
-  { path: '/tracker-gzip.js', what: "sync gzip for pagehide + the compression worker's source, at idle after the first snapshot" },
+  { path: '/tracker-gzip.js', what: "sync gzip for pagehide + the compression worker's source + the IndexedDB store, at idle after the first snapshot" },
   { path: '/tracker-rtc.js', what: 'WebRTC chunk, when a call or control needs it' },
 ];
 
