@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin, type Rollup } from 'vite';
+import { rrwebReplayDeadPostcssPlugin } from '../patches/rrweb-replay-dead-postcss.mjs';
 import { rrwebReplayUntaintedPlugin } from '../patches/rrweb-replay-untainted-element.mjs';
 
 // The backend serves dist/ at `/` and its assets under `/assets/`; in development the Vite server
@@ -121,7 +122,7 @@ function liveEarlyJoin(): Plugin {
 
 export default defineConfig({
   // @rrweb/replay without its hidden iframe per page (patches/README.md).
-  plugins: [rrwebReplayUntaintedPlugin(), svelte(), sessionChunkList(), liveEarlyJoin()],
+  plugins: [rrwebReplayUntaintedPlugin(), rrwebReplayDeadPostcssPlugin(), svelte(), sessionChunkList(), liveEarlyJoin()],
   base: '/',
   resolve: {
     alias: shims,
