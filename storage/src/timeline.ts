@@ -23,7 +23,7 @@ const INPUT_SOURCES = { from: RRWEB_SOURCE.MouseMove, to: RRWEB_SOURCE.Input };
  * The tab is scanned in parts of this many seqs, each a query of its own (30–50 ms of chDB on the busiest
  * stretch of a 6-hour generated tab at load 7; the whole tab at once 120–250 ms). A background read: between
  * parts, an open's or a seek's reads queued meanwhile go first (chdb-driver.ts), instead of waiting for the
- * whole scan on the one connection; and a page closed meanwhile stops the scan.
+ * whole scan on the one connection; and a page closed meanwhile stops the scan (its queued parts are dropped).
  */
 export const TIMELINE_SCAN_SEQS = 16_384;
 
@@ -47,31 +47,36 @@ export function createTimelineReader(driver: Driver, db: string, scanSeqs = TIME
     const [range] = await driver.query<{ lo: string | number; hi: string | number; n: string | number }>(
       `SELECT min(seq) AS lo, max(seq) AS hi, count() AS n FROM ${db}.events WHERE ${scope}`, params, read,
     );
+    type Scan = { marks: MarkTuple[]; mins: [string[], string[]]; maxs: [string[], string[]] };
+    const starts: number[] = [];
+    for (let lo = Number(range?.lo ?? 0), hi = Number(range?.hi ?? -1); Number(range?.n ?? 0) > 0 && lo <= hi; lo += scanSeqs) starts.push(lo);
+    // Every part is queued at once: the driver runs them back to back (no event-loop turn between two
+    // parts, which under load cost more than a part), and still lets any other call go first between them.
+    // One scan of each part for both lists (each JSON is decompressed and read once; two queries read it
+    // twice). Marks come back as rows, in seq order, a row per seq; input moments as the first and last
+    // moment of each TIMELINE_GAP_MS bucket (minMap/maxMap: keys in bucket order, i.e. time order).
+    const scans = await Promise.all(starts.map(async (lo) => (await driver.query<Scan>(
+      `SELECT arraySort(m -> m.1, groupArrayIf((seq, ts_ms, custom_json), is_mark)) AS marks,
+              minMapIf([bucket], [ts_ms], is_input) AS mins, maxMapIf([bucket], [ts_ms], is_input) AS maxs
+       FROM (
+         SELECT seq, toUnixTimestamp64Milli(ts) AS ts_ms, intDiv(ts_ms, {gap:Int64}) AS bucket,
+                if(type = {inc:UInt8}, JSONExtractUInt(data, 'data', 'source'), 0) AS source,
+                if(type = {custom:UInt8}, data, '') AS custom_json,
+                if(type = {inc:UInt8},
+                   source = {click:UInt8} AND JSONExtractUInt(data, 'data', 'type') = {clickType:UInt8},
+                   JSONExtractString(data, 'data', 'tag') IN {tags:Array(String)}) AS is_mark,
+                type = {inc:UInt8} AND source BETWEEN {from:UInt8} AND {to:UInt8} AS is_input
+         FROM ${db}.events
+         WHERE ${scope} AND seq >= {lo:Int64} AND seq < {hi:Int64} AND type IN ({inc:UInt8}, {custom:UInt8}) AND ${small}
+         LIMIT 1 BY seq
+       )`,
+      { ...params, lo, hi: lo + scanSeqs },
+      read,
+    ))[0]));
     const marks: MarkTuple[] = [];
     /** per TIMELINE_GAP_MS bucket: the first and last input moment */
     const buckets = new Map<number, { first: number; last: number }>();
-    for (let lo = Number(range?.lo ?? 0), hi = Number(range?.hi ?? -1); Number(range?.n ?? 0) > 0 && lo <= hi; lo += scanSeqs) {
-      // One scan of each part for both lists (each JSON is decompressed and read once; two queries read it
-      // twice). Marks come back as rows, in seq order, a row per seq; input moments as the first and last
-      // moment of each TIMELINE_GAP_MS bucket (minMap/maxMap: keys in bucket order, i.e. time order).
-      const [scan] = await driver.query<{ marks: MarkTuple[]; mins: [string[], string[]]; maxs: [string[], string[]] }>(
-        `SELECT arraySort(m -> m.1, groupArrayIf((seq, ts_ms, custom_json), is_mark)) AS marks,
-                minMapIf([bucket], [ts_ms], is_input) AS mins, maxMapIf([bucket], [ts_ms], is_input) AS maxs
-         FROM (
-           SELECT seq, toUnixTimestamp64Milli(ts) AS ts_ms, intDiv(ts_ms, {gap:Int64}) AS bucket,
-                  if(type = {inc:UInt8}, JSONExtractUInt(data, 'data', 'source'), 0) AS source,
-                  if(type = {custom:UInt8}, data, '') AS custom_json,
-                  if(type = {inc:UInt8},
-                     source = {click:UInt8} AND JSONExtractUInt(data, 'data', 'type') = {clickType:UInt8},
-                     JSONExtractString(data, 'data', 'tag') IN {tags:Array(String)}) AS is_mark,
-                  type = {inc:UInt8} AND source BETWEEN {from:UInt8} AND {to:UInt8} AS is_input
-           FROM ${db}.events
-           WHERE ${scope} AND seq >= {lo:Int64} AND seq < {hi:Int64} AND type IN ({inc:UInt8}, {custom:UInt8}) AND ${small}
-           LIMIT 1 BY seq
-         )`,
-        { ...params, lo, hi: lo + scanSeqs },
-        read,
-      );
+    for (const scan of scans) {
       if (!scan) continue;
       marks.push(...scan.marks);
       // A bucket may straddle two parts: its first moment is the smallest of theirs, its last the largest.
