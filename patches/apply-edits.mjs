@@ -25,3 +25,37 @@ export function checkVersion(distFile, { name, pkg, version }) {
   const found = JSON.parse(readFileSync(new URL('../package.json', `file://${distFile}`), 'utf8')).version;
   if (found !== version) throw new Error(`${name}: written for ${pkg} ${version}, found ${found}; update patches/`);
 }
+
+const REPLAY_DIST = /[\\/]@rrweb[\\/]replay[\\/]dist[\\/]replay\.js$/;
+const ANY_REPLAY_DIST = /[\\/]@rrweb[\\/]replay[\\/]dist[\\/][^\\/]+\.(c?js|mjs)$/;
+
+/**
+ * Vite (Rollup) plugin applying `patch` (source → patched source) to @rrweb/replay's ESM build as it is
+ * bundled. Fails the build when the package is not the version the patch was written for, or when the
+ * replayer got bundled from another file of the package (the patch would silently not apply).
+ */
+export function rrwebReplayPatchPlugin(info, patch) {
+  let applied = false;
+  let other = null;
+  return {
+    name: info.name,
+    enforce: 'pre',
+    buildStart() {
+      applied = false;
+      other = null;
+    },
+    transform(code, id) {
+      const file = id.split('?')[0];
+      if (REPLAY_DIST.test(file)) {
+        checkVersion(file, info);
+        applied = true;
+        return { code: patch(code), map: null };
+      }
+      if (ANY_REPLAY_DIST.test(file)) other = file;
+      return null;
+    },
+    buildEnd() {
+      if (other && !applied) throw new Error(`${info.name}: @rrweb/replay was bundled from ${other}, which the patch does not cover`);
+    },
+  };
+}

@@ -4,7 +4,7 @@
 // iframe in the dashboard to borrow a clean one. Why, what exactly: patches/README.md.
 //
 // Applied by a Vite plugin (frontend/vite.config.ts) as the dashboard is bundled, not to node_modules.
-import { applyEdits, checkVersion } from './apply-edits.mjs';
+import { applyEdits, rrwebReplayPatchPlugin } from './apply-edits.mjs';
 
 export const RRWEB_REPLAY_VERSION = '2.1.6';
 export const PATCH_NAME = 'rrweb-replay-untainted-element';
@@ -40,36 +40,7 @@ export function patchRrwebReplay(source) {
   return applyEdits(source, { ...PATCH, marker: PATCH_MARKER, edits: EDITS });
 }
 
-const REPLAY_DIST = /[\\/]@rrweb[\\/]replay[\\/]dist[\\/]replay\.js$/;
-const ANY_REPLAY_DIST = /[\\/]@rrweb[\\/]replay[\\/]dist[\\/][^\\/]+\.(c?js|mjs)$/;
-
-/**
- * Vite (Rollup) plugin: patches @rrweb/replay's ESM build as it is bundled. Fails the build when the
- * package is not the version the patch was written for, or when the replayer got bundled from another
- * file of the package (the patch would silently not apply).
- */
+/** Vite (Rollup) plugin: patches @rrweb/replay's ESM build as it is bundled (apply-edits.mjs). */
 export function rrwebReplayUntaintedPlugin() {
-  let applied = false;
-  let other = null;
-  return {
-    name: PATCH_NAME,
-    enforce: 'pre',
-    buildStart() {
-      applied = false;
-      other = null;
-    },
-    transform(code, id) {
-      const file = id.split('?')[0];
-      if (REPLAY_DIST.test(file)) {
-        checkVersion(file, PATCH);
-        applied = true;
-        return { code: patchRrwebReplay(code), map: null };
-      }
-      if (ANY_REPLAY_DIST.test(file)) other = file;
-      return null;
-    },
-    buildEnd() {
-      if (other && !applied) throw new Error(`${PATCH_NAME}: @rrweb/replay was bundled from ${other}, which the patch does not cover`);
-    },
-  };
+  return rrwebReplayPatchPlugin(PATCH, patchRrwebReplay);
 }
