@@ -17,7 +17,6 @@ import type { PendingRecord } from './stored-batches.js';
 /** IndexedDB bound: 20 MB is minutes of a busy session offline, and far under browsers' per-origin quota. */
 export const PENDING_MAX_BYTES = 20 * 1024 * 1024;
 
-
 /**
  * [first event's time, first seq, random]: ordered by the data's age, not by when it was written,
  * so a batch stored, read back and stored again (stop while offline) keeps its place before

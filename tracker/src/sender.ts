@@ -343,10 +343,10 @@ export class Sender {
   flushForUnload(fresh: Batch[] = []): void {
     const pending = [...this.queue, ...fresh];
     if (this.inFlight && !pending.includes(this.inFlight)) pending.unshift(this.inFlight);
+    if (pending.length === 0) return;
     // What an earlier unload request carried and the server has not acknowledged goes again: two
     // unload requests of a stream (visibilitychange, then pagehide) may arrive in either order.
     const earlier = this.unloaded.filter((b) => !pending.includes(b) && b.events[b.events.length - 1].seq > b.stream.ackSeq);
-    if (pending.length === 0) return;
     const all = [...earlier, ...pending];
     this.unloaded = all;
     const current = this.deps.currentStream();

@@ -131,7 +131,7 @@ export class Tracker {
       recorder: this.recorder,
       running: () => this.running,
       wanted: () => ({ checkoutMs: this.checkoutMs(), canvas: this.canvasLevel() }),
-      flushIntervalMs: () => this.opts.flushIntervalMs ?? this.session.config.flushIntervalMs,
+      flushIntervalMs: () => this.flushIntervalMs(),
       startRecording: () => this.startRecording(),
       newBaseline: () => this.newBaseline(),
     });
@@ -322,7 +322,7 @@ export class Tracker {
     this.outbox.open();
     this.numbering.takeCarried();
     // A later page of the tab sends from the start, on the tab's stream (TabSession.resume).
-    if (this.session.resume(TOKEN_REFRESH_MARGIN_MS)) this.outbox.startFlushTimer(this.opts.flushIntervalMs ?? this.session.config.flushIntervalMs);
+    if (this.session.resume(TOKEN_REFRESH_MARGIN_MS)) this.outbox.startFlushTimer(this.flushIntervalMs());
     // Record from the first moment, not from the start answer: what the user does during that round
     // trip (the first click on a fast page, more on a slow network) waits in preStart until the
     // session is known, instead of never being recorded.
@@ -368,6 +368,11 @@ export class Tracker {
 
   private startRecording(): void {
     this.recorder.start(this.checkoutMs(), this.canvasLevel());
+  }
+
+  /** The flush period: the tracker's option, else the server's config. */
+  private flushIntervalMs(): number {
+    return this.opts.flushIntervalMs ?? this.session.config.flushIntervalMs;
   }
 
   private checkoutMs(): number {
