@@ -34,3 +34,30 @@ export function createEstimates(driver: Driver): Estimate {
     return reads;
   };
 }
+
+/**
+ * How far back the last call of the same list query had to read before its page was full (or Infinity: to the oldest
+ * row), reused for SPAN_TTL_MS as its first window (search.ts). The first window is a day so that a common filter reads
+ * a day only; a rare one (q "user-4242": 11 user ids, ~10 sessions each, spread over the month) then pays that day's
+ * reads (~12 ms CPU of fixed costs: three key sources) before the window that finds its matches. Nothing cheaper tells
+ * a rare needle from a dense one before reading (the n-gram index keeps most granules for it, an estimate counts rows
+ * read, not matches), so the answer of the last call is kept: a list refreshed, re-sorted or re-opened within a minute
+ * starts with the span it needed. Only the windows change, never the rows. TANDEM_SEARCH_SPAN_CACHE=0 turns it off.
+ */
+const SPAN_TTL_MS = 60_000;
+const spanCacheOn = () => process.env.TANDEM_SEARCH_SPAN_CACHE !== '0';
+export interface SpanMemory { get(key: string): number | undefined; set(key: string, span: number): void }
+export function createSpanMemory(): SpanMemory {
+  const kept = new Map<string, { at: number; span: number }>();
+  return {
+    get(key) {
+      const hit = spanCacheOn() ? kept.get(key) : undefined;
+      return hit && Date.now() - hit.at < SPAN_TTL_MS ? hit.span : undefined;
+    },
+    set(key, span) {
+      kept.delete(key);
+      if (kept.size >= ESTIMATES_KEPT) kept.delete(kept.keys().next().value!);
+      kept.set(key, { at: Date.now(), span });
+    },
+  };
+}

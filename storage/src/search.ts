@@ -3,7 +3,7 @@ import type { SessionListResponse, SessionQuery } from '@tandem/protocol';
 import { decodeCursor, encodeCursor } from './encode.js';
 import { buildFilters, CHILD_SLACK_MS, type Filters } from './search-filters.js';
 import { finite, type Raw, SUMMARY_COLUMNS, text, toSummary } from './search-rows.js';
-import { createEstimates } from './search-estimates.js';
+import { createEstimates, createSpanMemory } from './search-estimates.js';
 import { createSessionStats } from './search-stats.js';
 import type { Driver } from './types.js';
 
@@ -136,6 +136,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   // The prefilter is the older variant of the same idea (kept for bench/src/search.ts): it implies FINAL over the window.
   const byKeys = opts.candidates ?? (!opts.prefilter && process.env.TANDEM_SEARCH_CANDIDATES !== '0');
   const estimate = createEstimates(driver);
+  const spans = createSpanMemory();
   async function listSessions(projectId: string, query: SessionQuery): Promise<SessionListResponse> {
     const f = buildFilters(db, projectId, query);
     let upper = f.to;
@@ -162,6 +163,11 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     // Few rows: all of them in one window (the first a day otherwise, like the delta rows' path).
     let span = f.facets && facetRows! <= FACET_WINDOW_ROWS ? MAX_WINDOW : FIRST_WINDOW;
     if (byKeys && f.allKeyed && keyedOn() && !f.errors && !f.durations.length && keyedWholeOn() && await fewKeys(f)) span = Infinity;
+    // The span the same query needed within the last minute (createSpanMemory), as its first window: not with a cursor
+    // or an upper bound (another anchor), nor a browser/OS/device's facet windows (their reads are sized by the index).
+    const spanKey = byKeys && !query.cursor && f.to === undefined && !f.facets ? JSON.stringify([projectId, query, limit]) : undefined;
+    const known = spanKey === undefined ? undefined : spans.get(spanKey);
+    if (known !== undefined && span === FIRST_WINDOW && known > span) span = known;
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;
@@ -193,7 +199,11 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
           params,
         )));
       }
-      if (rows.length >= want || lo === undefined) break; // full, or that window reached the oldest allowed
+      if (rows.length >= want || lo === undefined) {
+        // Full, or that window reached the oldest allowed: how far back this page needed (anchor − lo, or everything).
+        if (spanKey !== undefined) spans.set(spanKey, lo === undefined ? Infinity : anchor - lo);
+        break;
+      }
       // Sized from everything covered so far (the last window alone made a page that cannot be filled crawl
       // back a day at a time, forever); a window that found nothing new means the rest is sparse: one scan.
       // Keys carried unchecked count as matches here (a superset: most of them pass).

@@ -315,6 +315,36 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     }
   });
 
+  it('a query asked again within a minute starts with the span its last call needed (same answers, no day probe)', async () => {
+    // A rare needle (a few sessions over 28 days): a day first, then the rest; asked again, one window over the rest.
+    const q: SessionQuery = { q: 'user-12' };
+    const expected = bruteForce(await everySession(), q).slice(0, 50);
+    expect(expected.length).toBeGreaterThan(0);
+    const keyReads = async () => {
+      const counts: number[] = [];
+      let n = 0;
+      const raw = driver.query.bind(driver);
+      const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) =>
+        ((n += !sql.includes('FINAL') && !sql.startsWith('EXPLAIN') ? 1 : 0), raw(sql, params)) } as Driver;
+      const search = createStore(traced, { database: DB });
+      for (let i = 0; i < 2; i++) {
+        n = 0;
+        expect((await search.listSessions(P, q)).sessions.map((s) => s.sessionId)).toEqual(expected);
+        counts.push(n);
+      }
+      return counts;
+    };
+    const [first, again] = await keyReads();
+    expect(first).toBeGreaterThanOrEqual(2);
+    expect(again).toBe(1);
+    process.env.TANDEM_SEARCH_SPAN_CACHE = '0';
+    try {
+      expect(await keyReads()).toEqual([first, first]);
+    } finally {
+      delete process.env.TANDEM_SEARCH_SPAN_CACHE;
+    }
+  });
+
   it('without an index estimate (it fails, or gives no row) the delta rows answer a browser with counters', async () => {
     const q: SessionQuery = { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 };
     const expected = bruteForce(await everySession(), q).slice(0, 50);
