@@ -167,7 +167,7 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     // or an upper bound (another anchor), nor a browser/OS/device's facet windows (their reads are sized by the index).
     const spanKey = byKeys && !query.cursor && f.to === undefined && !f.facets ? JSON.stringify([projectId, query, limit]) : undefined;
     const known = spanKey === undefined ? undefined : spans.get(spanKey);
-    if (known !== undefined && span === FIRST_WINDOW && known > span) span = known;
+    if (known !== undefined && span === FIRST_WINDOW && known > span) span = known > MAX_WINDOW ? Infinity : known;
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;
@@ -200,8 +200,12 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         )));
       }
       if (rows.length >= want || lo === undefined) {
-        // Full, or that window reached the oldest allowed: how far back this page needed (anchor − lo, or everything).
-        if (spanKey !== undefined) spans.set(spanKey, lo === undefined ? Infinity : anchor - lo);
+        // Full, or that window reached the oldest allowed: how far back this page needed (to its last row, a quarter
+        // over: the next call's anchor is later), or everything. From the rows, not the windows read: a needle grown
+        // dense since is remembered by the short span it now needs.
+        if (spanKey !== undefined) {
+          spans.set(spanKey, rows.length >= want ? Math.ceil(1.25 * (anchor - Number(rows[want - 1].started_ms))) : Infinity);
+        }
         break;
       }
       // Sized from everything covered so far (the last window alone made a page that cannot be filled crawl
