@@ -163,11 +163,14 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     // Few rows: all of them in one window (the first a day otherwise, like the delta rows' path).
     let span = f.facets && facetRows! <= FACET_WINDOW_ROWS ? MAX_WINDOW : FIRST_WINDOW;
     if (byKeys && f.allKeyed && keyedOn() && !f.errors && !f.durations.length && keyedWholeOn() && await fewKeys(f)) span = Infinity;
-    // The span the same query needed within the last minute (createSpanMemory), as its first window: not with a cursor
-    // or an upper bound (another anchor), nor a browser/OS/device's facet windows (their reads are sized by the index).
-    const spanKey = byKeys && !query.cursor && f.to === undefined && !f.facets ? JSON.stringify([projectId, query, limit]) : undefined;
+    // The span the same query needed within the last minute (createSpanMemory), as its first window; not with a cursor
+    // or an upper bound (another anchor). A day first becomes that span, but not for a common browser/OS/device (its
+    // next windows may switch to the delta rows, sized by the index); a browser/OS/device's one 35-day window of few
+    // facet rows becomes that span when shorter (Samsung + errors + ≥ 25 min: its page lies within ~20 days).
+    const spanKey = byKeys && !query.cursor && f.to === undefined ? JSON.stringify([projectId, query, limit]) : undefined;
     const known = spanKey === undefined ? undefined : spans.get(spanKey);
-    if (known !== undefined && span === FIRST_WINDOW && known > span) span = known > MAX_WINDOW ? Infinity : known;
+    if (known !== undefined && span === FIRST_WINDOW && !f.facets && known > span) span = known > MAX_WINDOW ? Infinity : known;
+    if (known !== undefined && span === MAX_WINDOW && f.facets) span = Math.max(Math.min(known, span), FIRST_WINDOW);
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;

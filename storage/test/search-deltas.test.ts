@@ -345,6 +345,39 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     }
   });
 
+  it('a facet query asked again reads session_facets back only as far as its last page needed (same answers)', async () => {
+    const q: SessionQuery = { browser: 'samsung', hasErrors: true, limit: 2 };
+    const expected = bruteForce(await everySession(), q).slice(0, 2);
+    expect(expected.length).toBe(2);
+    // How far back each call's first session_facets read reaches (ms before now).
+    const reach = async () => {
+      const spans: number[] = [];
+      const raw = driver.query.bind(driver);
+      const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) => {
+        if (/^SELECT .* FROM tandem\.session_facets/s.test(sql.trim()) && params?.lo !== undefined) spans.push(Date.now() - Number(params.lo));
+        return raw(sql, params);
+      } } as Driver;
+      const search = createStore(traced, { database: DB });
+      const firsts: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        spans.length = 0;
+        expect((await search.listSessions(P, q)).sessions.map((s) => s.sessionId)).toEqual(expected);
+        firsts.push(spans[0]);
+      }
+      return firsts;
+    };
+    const [first, again] = await reach();
+    expect(first).toBeGreaterThan(34 * DAY); // one 35-day window of few facet rows
+    expect(again).toBeLessThan(first - DAY);
+    process.env.TANDEM_SEARCH_SPAN_CACHE = '0';
+    try {
+      const [a, b] = await reach();
+      expect(b).toBeGreaterThan(a - 60_000);
+    } finally {
+      delete process.env.TANDEM_SEARCH_SPAN_CACHE;
+    }
+  });
+
   it('without an index estimate (it fails, or gives no row) the delta rows answer a browser with counters', async () => {
     const q: SessionQuery = { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 };
     const expected = bruteForce(await everySession(), q).slice(0, 50);
