@@ -23,9 +23,11 @@ const shims = {
 
 type Bundle = Rollup.OutputBundle;
 
-/** The entry chunks' file names. */
+const EARLY_FRAME = '/src/lib/player/early-frame.ts';
+
+/** The app's entry chunks' file names (not the early frame's, an entry of its own loaded on share links only). */
 function entryChunks(bundle: Bundle): string[] {
-  return Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry).map((c) => c.fileName);
+  return Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry && !c.facadeModuleId?.endsWith(EARLY_FRAME)).map((c) => c.fileName);
 }
 
 /** `from` and every chunk they import statically, with the CSS each imports (file names, in visit order). */
@@ -63,6 +65,28 @@ function sessionChunkList(): Plugin {
         const loaded = chunkClosure(bundle, entryChunks(bundle));
         const files = [...chunkClosure(bundle, [page.fileName])].filter((f) => !loaded.has(f));
         return [{ tag: 'script', children: `window.__tandemSessionChunks=${JSON.stringify(files.map((f) => `/${f}`))};`, injectTo: 'head-prepend' }];
+      },
+    },
+  };
+}
+
+/**
+ * A share link's first frame before the app (src/lib/player/early-frame.ts): its chunk is an entry of
+ * its own (`input` below), and its URL is given to index.html's inline script, which writes it into the
+ * parser on a session link with `t` (so it runs before the app's entry). Its imports are in the session
+ * page's preload list (`sessionChunkList`: the page imports it too, the same module instance).
+ * Build only: in development the session page builds the first frame itself.
+ */
+function sessionEarlyFrame(): Plugin {
+  return {
+    name: 'tandem-session-early-frame',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const chunk = Object.values(ctx.bundle ?? {}).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith(EARLY_FRAME));
+        if (!chunk) return [];
+        return [{ tag: 'script', children: `window.__tandemEarlyFrameSrc=${JSON.stringify(`/${chunk.fileName}`)};`, injectTo: 'head-prepend' }];
       },
     },
   };
@@ -122,7 +146,7 @@ function liveEarlyJoin(): Plugin {
 
 export default defineConfig({
   // @rrweb/replay without its hidden iframe per page (patches/README.md).
-  plugins: [rrwebReplayUntaintedPlugin(), rrwebReplayDeadPostcssPlugin(), svelte(), sessionChunkList(), liveEarlyJoin()],
+  plugins: [rrwebReplayUntaintedPlugin(), rrwebReplayDeadPostcssPlugin(), svelte(), sessionChunkList(), sessionEarlyFrame(), liveEarlyJoin()],
   base: '/',
   resolve: {
     alias: shims,
@@ -136,6 +160,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     rolldownOptions: {
+      input: { index: new URL('index.html', import.meta.url).pathname, 'early-frame': new URL(`.${EARLY_FRAME}`, import.meta.url).pathname },
       output: {
         // Vite's helper that wraps every `import()` (it preloads the imported chunk's dependencies) in
         // a chunk of its own: left to itself the bundler put it in the app's entry chunk, and the early

@@ -26,6 +26,11 @@ export function takeEarly(path: string): Promise<Response> | null {
   return performance.now() <= EARLY_FOR_MS ? response : null;
 }
 
+/** Hands an early answer back (taken by the early frame, lib/player/early-frame.ts, which could not use it). */
+export function putEarly(path: string, response: Response): void {
+  if (typeof window !== 'undefined') (window.__tandemEarly ??= {})[path] = Promise.resolve(response);
+}
+
 /** Forgets every early answer (a 401: they were asked for without a valid sign-in). */
 export function dropEarly(): void {
   if (typeof window !== 'undefined') window.__tandemEarly = {};

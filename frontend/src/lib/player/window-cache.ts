@@ -30,6 +30,14 @@ export class WindowCache {
     return this.#loaded.get(index);
   }
 
+  /** Holds `events` as window `index`'s (loaded elsewhere: a share link's early frame). */
+  put(index: number, events: TandemEvent[]): void {
+    this.#pending.get(index)?.abort.abort();
+    this.#pending.delete(index);
+    this.#loaded.set(index, events);
+    this.#onChange();
+  }
+
   /** Indexes of the windows held in memory. */
   loadedIndexes(): number[] {
     return [...this.#loaded.keys()].sort((a, b) => a - b);

@@ -1,12 +1,12 @@
-import { Replayer } from '@rrweb/replay';
-import '@rrweb/replay/dist/style.css';
+import type { Replayer } from '@rrweb/replay';
 import type { TandemEvent } from '@tandem/protocol';
 import { isAbort, messageOf } from '../../lib/api/client';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { formatDuration } from '../../lib/format';
-import { REPLAY_STYLE_RULES, replayPlugins } from '../../lib/replay';
 import { DeferredScrolls, withDeferredScrolls } from '../../lib/player/deferred-scroll';
+import { discardEarlyFrame, releaseEarlyStage, type EarlyFrame } from '../../lib/player/early-frame';
 import { fastForward, nextTask } from '../../lib/player/position';
+import { createReplayer, moveReplayInto } from '../../lib/player/replayer';
 import { skipTarget } from '../../lib/player/skip';
 import { WindowCache, type WindowFetcher } from '../../lib/player/window-cache';
 import { outsideSnapshotGaps, planWindows, shouldPrefetch, snapshotGaps, windowAt, type KeyframeRef, type ReplayWindow, type TabSpan } from '../../lib/player/windows';
@@ -107,6 +107,8 @@ export class PlayerController {
   #raf = 0;
   #lastTick = 0;
   #noteTimer: ReturnType<typeof setTimeout> | undefined;
+  /** a share link's frame built before the app (lib/player/early-frame.ts), for the first open to adopt */
+  #early: Promise<EarlyFrame | null> | null = null;
 
   /** Starts over with another tab: its windows are planned from the session's keyframes. */
   configure(tab: TabSpan & { eventCount: number }, keyframes: readonly KeyframeRef[], fetch: WindowFetcher): void {
@@ -129,13 +131,19 @@ export class PlayerController {
     this.#stage = stage;
   }
 
-  /** Shows `offset` (ms since the tab's start), then plays if `play`. */
-  open(offset: number, play: boolean): Promise<void> {
+  /**
+   * Shows `offset` (ms since the tab's start), then plays if `play`. `early`: a frame of this tab built
+   * before the app; adopted when it shows that moment of the window the player picks, else discarded.
+   */
+  open(offset: number, play: boolean, early: Promise<EarlyFrame | null> | null = null): Promise<void> {
     this.playing = play;
+    this.#dropEarly();
+    this.#early = early;
     return this.#goto(offset);
   }
 
   detach(): void {
+    this.#dropEarly();
     this.#token++;
     this.#stopClock();
     clearTimeout(this.#noteTimer);
@@ -207,6 +215,19 @@ export class PlayerController {
     }
     this.#stopClock();
     m?.replayer.pause();
+    const early = this.#early;
+    this.#early = null;
+    if (early) {
+      this.loading = { items: 0, bytes: 0, expected: this.#expectedEvents(window) };
+      const frame = await early;
+      const fits = frame && frame.window.fromSeq === window.fromSeq && frame.window.toSeq === window.toSeq && frame.target === target;
+      if (frame && fits && token === this.#token && !this.#mounted && this.#stage) {
+        this.#adopt(frame, window, target);
+        return;
+      }
+      if (frame) discardEarlyFrame(frame);
+      if (token !== this.#token) return;
+    }
     let events = cache.get(window.index);
     if (!events) {
       const expected = this.#expectedEvents(window);
@@ -257,32 +278,9 @@ export class PlayerController {
     // replaced one is under it until its own task removes it (#retire).
     host.style.display = 'none';
     stage.prepend(host);
-    const replayer = new Replayer(events, {
-      root: host,
-      speed: this.speed,
-      skipInactive: false,
-      // A window holds at most one checkout interval after its snapshot, so a seek applies a few hundred
-      // small events: straight into the DOM that is cheaper than rrweb's virtual DOM, which first copies
-      // the whole rebuilt snapshot into a virtual tree and diffs it back (measured on the seek bench's
-      // windows: pause(t) 28–47 ms direct vs 47–80 ms virtual, same page, same run).
-      useVirtualDom: false,
-      showWarning: false,
-      triggerFocus: false,
-      insertStyleRules: REPLAY_STYLE_RULES,
-      mouseTail: { duration: 600, lineWidth: 3, strokeStyle: 'rgba(79, 70, 229, 0.45)' },
-      // Recorded canvas frames drawn by the dashboard's own script: the iframe keeps no allow-scripts.
-      plugins: replayPlugins(),
-    });
+    const replayer = createReplayer(events, host, this.speed);
     const mounted: Mounted = { replayer, host, window, base: events[0].timestamp - this.startTime, finished: false, size: null };
-    replayer.on('resize', (size) => {
-      const { width, height } = size as FrameSize;
-      if (width <= 0 || height <= 0) return;
-      mounted.size = { width, height };
-      if (this.#mounted === mounted) this.frame = mounted.size;
-    });
-    replayer.on('finish', () => {
-      if (this.#mounted === mounted) mounted.finished = true;
-    });
+    this.#watch(mounted);
     performance.mark('tandem:replayer-built');
     const scrolls = new DeferredScrolls(replayer.iframe.contentWindow);
     if (!(await fastForward(replayer, events, Math.max(0, target - mounted.base), scrolls, () => token === this.#token, sliced))) {
@@ -302,7 +300,48 @@ export class PlayerController {
     this.#cache?.keepAround(window.index, this.#windows.length);
   }
 
-    #position(m: Mounted, target: number): void {
+  /** Keeps `m.size` and `m.finished` from its Replayer's events. */
+  #watch(mounted: Mounted): void {
+    mounted.replayer.on('resize', (size) => {
+      const { width, height } = size as FrameSize;
+      if (width <= 0 || height <= 0) return;
+      mounted.size = { width, height };
+      if (this.#mounted === mounted) this.frame = mounted.size;
+    });
+    mounted.replayer.on('finish', () => {
+      if (this.#mounted === mounted) mounted.finished = true;
+    });
+  }
+
+  /**
+   * Takes over the frame built before the app: its iframe moves into the stage (keeping its page), its
+   * events become the window's in the cache, and it is positioned like a Replayer built here.
+   */
+  #adopt(frame: EarlyFrame, window: ReplayWindow, target: number): void {
+    const mounted: Mounted = { replayer: frame.replayer, host: frame.host, window, base: frame.base, finished: false, size: frame.size };
+    this.#watch(mounted);
+    if (this.speed !== 1) frame.replayer.setConfig({ speed: this.speed });
+    moveReplayInto(this.#stage!, frame.host);
+    releaseEarlyStage();
+    this.#cache?.put(window.index, frame.events);
+    this.loading = null;
+    this.error = null;
+    this.#mounted = mounted;
+    if (mounted.size) this.frame = mounted.size;
+    this.windowIndex = window.index;
+    this.#position(mounted, target);
+    performance.mark('tandem:early-adopted');
+    this.ready = true;
+    this.#cache?.keepAround(window.index, this.#windows.length);
+  }
+
+  #dropEarly(): void {
+    const early = this.#early;
+    this.#early = null;
+    void early?.then((frame) => frame && discardEarlyFrame(frame));
+  }
+
+  #position(m: Mounted, target: number): void {
     m.finished = false;
     const local = Math.max(0, target - m.base);
     const playing = this.playing;

@@ -1,6 +1,7 @@
 import type { ConsoleEntry, ErrorEntry, NetworkEntry, ReplayWindow, SessionDetail, TabInfo, TandemEvent } from '@tandem/protocol';
 import { ApiError, isAbort, messageOf, type ApiClient } from '../../lib/api/client';
-import { openPath } from '../../lib/api/early';
+import { openPath, putEarly } from '../../lib/api/early';
+import { takeEarlyOpen } from '../../lib/player/early-frame';
 import type { StreamProgress } from '../../lib/api/ndjson';
 import { readOpenStream, type OpenStream } from '../../lib/player/open-stream';
 import type { ShareTarget } from '../../lib/player/share';
@@ -80,7 +81,12 @@ export class SessionView {
   /** The open route's head and stream; null when it failed in a way the plain detail route may not (it then answers or explains). */
   async #openStream(share: ShareTarget, signal: AbortSignal) {
     try {
-      const stream = readOpenStream(await this.#api.openSession(openPath(this.id, share.t, share.tabId), signal));
+      const path = openPath(this.id, share.t, share.tabId);
+      // A share link's early frame (lib/player/early-frame.ts) took index.html's answer: its stream, or
+      // the answer back for the client (an error status reads as any other call's).
+      const early = await takeEarlyOpen(path);
+      if (early && 'response' in early && early.response) putEarly(path, early.response);
+      const stream = early && 'stream' in early ? early.stream : readOpenStream(await this.#api.openSession(path, signal));
       return { head: await stream.head, stream };
     } catch (err) {
       if (isAbort(err) || (err instanceof ApiError && (err.status === 401 || err.status === 404))) throw err;

@@ -1,0 +1,197 @@
+import type { Replayer } from '@rrweb/replay';
+import type { AssetSignRequest, AssetSignResponse, ReplayWindow, TandemEvent } from '@tandem/protocol';
+import { ReplayAssets } from '../replay';
+import { fitScale } from '../stage';
+import { DeferredScrolls } from './deferred-scroll';
+import { readOpenStream, type OpenStream } from './open-stream';
+import { fastForward } from './position';
+import { canMoveBuiltReplay, createReplayer, type FrameSize } from './replayer';
+import { outsideSnapshotGaps, planWindows, snapshotGaps, windowAt } from './windows';
+
+/**
+ * A share link's first frame before the app (issue 10: the 6-hour open at a random moment).
+ *
+ * index.html's inline script asks for `/open` (detail + the window the link needs) as the document
+ * starts, and, in a build, writes this chunk into the parser as a module script (vite.config.ts,
+ * `sessionEarlyFrame`): it runs before the app's entry and takes that answer. When the window's events are
+ * in it builds the paused Replayer at the link's moment, exactly as the player would (createReplayer,
+ * the asset proxy's links, the deferred scrolls, `pause(t)`), in a stage of its own over the place the
+ * player will take, so the drawn frame waits neither for the app's boot nor for the session page's render
+ * on the main thread. The session page then adopts it (`takeEarlyOpen` for the detail and the stream,
+ * `takeEarlyFrame` for the built Replayer: pages/session): the same iframe moves into the player's stage
+ * (`moveBefore`, which keeps its page), and the page builds no second one. Nothing here runs unless the
+ * inline script asked for it (a build, a share link with `t`), so in development the page does it all.
+ */
+
+declare global {
+  interface Window {
+    /** set by index.html's inline script: the `/open` path whose answer this chunk takes */
+    __tandemEarlyFrame?: string;
+  }
+}
+
+export interface EarlyFrame {
+  tabId: string;
+  window: ReplayWindow;
+  /** ms since the tab's first event: the moment shown */
+  target: number;
+  /** the window's events (asset links already rewritten) */
+  events: TandemEvent[];
+  replayer: Replayer;
+  /** the Replayer's root, in the early stage until adopted */
+  host: HTMLElement;
+  /** ms since the tab's start of the Replayer's time 0 (its first event) */
+  base: number;
+  /** the recorded viewport (the window's Meta event) */
+  size: FrameSize | null;
+}
+
+/** The open's answer: its stream when it is one, else the response (an error status) or null (no answer) for the app. */
+export type EarlyOpened = { stream: OpenStream } | { response: Response | null };
+
+interface Early {
+  path: string;
+  sessionId: string;
+  opened: Promise<EarlyOpened>;
+  frame: Promise<EarlyFrame | null>;
+  openTaken: boolean;
+  frameTaken: boolean;
+  overlay: HTMLElement | null;
+}
+
+/** A frame no page took by then (the app went elsewhere) is removed. */
+const UNCLAIMED_MS = 20_000;
+/** The player's inset around the replayed page (PlayerView.svelte). */
+const INSET = 16;
+
+let early: Early | null = null;
+
+/** The open's answer, if this chunk took it for exactly `path`; once. */
+export function takeEarlyOpen(path: string): Promise<EarlyOpened> | null {
+  if (!early || early.openTaken || early.path !== path) return null;
+  early.openTaken = true;
+  return early.opened;
+}
+
+/** The frame built before the app (null when none was or could be); once. The caller adopts or discards it. */
+export function takeEarlyFrame(): Promise<EarlyFrame | null> | null {
+  if (!early || early.frameTaken) return null;
+  early.frameTaken = true;
+  return early.frame;
+}
+
+/** The early stage is no longer needed: the page moved the replay into its own stage (or discarded it). */
+export function releaseEarlyStage(): void {
+  early?.overlay?.remove();
+  if (early) early.overlay = null;
+}
+
+export function discardEarlyFrame(frame: EarlyFrame): void {
+  try {
+    frame.replayer.destroy();
+  } catch {
+    // its wrapper is already gone
+  }
+  frame.host.remove();
+  releaseEarlyStage();
+}
+
+function sessionOfHash(hash: string): string | null {
+  return /^#\/sessions\/([A-Za-z0-9_-]+)\/?(?:\?.*)?$/.exec(hash)?.[1] ?? null;
+}
+
+function start(path: string): void {
+  const answer = window.__tandemEarly?.[path];
+  const sessionId = sessionOfHash(location.hash);
+  if (!answer || !sessionId || !canMoveBuiltReplay()) return;
+  delete window.__tandemEarly![path];
+  const opened: Promise<EarlyOpened> = answer.then(
+    (r) => (r.ok && r.body ? { stream: readOpenStream(r.body) } : { response: r }),
+    () => ({ response: null }),
+  );
+  const state: Early = { path, sessionId, opened, frame: Promise.resolve(null), openTaken: false, frameTaken: false, overlay: null };
+  early = state;
+  state.frame = opened.then((o) => ('stream' in o ? build(state, o.stream) : null)).catch(() => null);
+  void state.frame.then((frame) => {
+    if (!frame) return releaseEarlyStage();
+    setTimeout(() => {
+      if (!state.frameTaken) discardEarlyFrame(frame);
+    }, UNCLAIMED_MS);
+  });
+  // Gone elsewhere before the app took it: nothing of it stays on screen.
+  window.addEventListener('hashchange', () => {
+    if (!state.frameTaken && sessionOfHash(location.hash) !== sessionId) void state.frame.then((f) => f && discardEarlyFrame(f));
+  });
+}
+
+async function signAssets(request: AssetSignRequest, failed: () => void): Promise<AssetSignResponse> {
+  const r = await fetch('/api/v1/assets/sign', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  if (!r.ok) {
+    failed();
+    throw new Error(`asset links: ${r.status}`);
+  }
+  return (await r.json()) as AssetSignResponse;
+}
+
+async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | null> {
+  const head = await stream.head;
+  const tab = head.session.tabs.find((t) => t.tabId === head.tabId);
+  if (!tab || !head.window) return null;
+  // The moment and window as the player will pick them (PlayerController.#goto); a different answer is the page's to build.
+  const tabTime = Math.max(0, tab.endedAt - tab.startedAt);
+  const target = outsideSnapshotGaps(snapshotGaps(tab, head.session.keyframes), Math.min(tabTime, Math.max(0, head.offset)));
+  const planned = windowAt(planWindows(tab, head.session.keyframes), target);
+  if (planned.fromSeq !== head.window.fromSeq || planned.toSeq !== head.window.toSeq) return null;
+  const events = await stream.events;
+  let signFailed = false;
+  await new ReplayAssets((request) => signAssets(request, () => (signFailed = true))).rewrite(events);
+  if (signFailed || events.length === 0 || sessionOfHash(location.hash) !== state.sessionId) return null;
+
+  const overlay = document.createElement('div');
+  overlay.className = 'replay-viewport';
+  overlay.dataset.testid = 'player-early';
+  // Over the place the session page gives its player (SessionPage.svelte: the top bar, the header, the
+  // side panels at ≥ 1000 px, the controls under it); the page's own stage takes the replay over once mounted.
+  const box = { left: 30, top: 130, right: innerWidth > 1000 ? 466 : 30, bottom: 110 };
+  Object.assign(overlay.style, { position: 'fixed', left: `${box.left}px`, top: `${box.top}px`, right: `${box.right}px`, bottom: `${box.bottom}px`, zIndex: '5' });
+  const stage = document.createElement('div');
+  stage.className = 'replay-stage';
+  const host = document.createElement('div');
+  host.className = 'replay-host';
+  host.style.display = 'none';
+  stage.append(host);
+  overlay.append(stage);
+  document.body.append(overlay);
+  state.overlay = overlay;
+
+  const replayer = createReplayer(events, host, 1);
+  const frame: EarlyFrame = { tabId: tab.tabId, window: planned, target, events, replayer, host, base: events[0].timestamp - tab.startedAt, size: null };
+  replayer.on('resize', (size) => {
+    const { width, height } = size as FrameSize;
+    if (width > 0 && height > 0) frame.size = { width, height };
+  });
+  performance.mark('tandem:early-built');
+  const scrolls = new DeferredScrolls(replayer.iframe.contentWindow);
+  await fastForward(replayer, events, Math.max(0, target - frame.base), scrolls, () => true, false);
+  // rrweb rebuilds the snapshot into a document it `open()`s and never closes: an iframe still loading,
+  // which holds the dashboard's own load event (and the tab's spinner) for as long as it stays. The page's
+  // player builds after that event; this frame comes before it, so its document is closed here (as
+  // rrweb itself does before it opens it again).
+  replayer.iframe.contentDocument?.close();
+  if (frame.size) {
+    const scale = fitScale(frame.size, innerWidth - box.left - box.right, innerHeight - box.top - box.bottom, INSET);
+    Object.assign(stage.style, { width: `${frame.size.width}px`, height: `${frame.size.height}px`, transform: `translate(-50%, -50%) scale(${scale})` });
+  }
+  stage.classList.add('ready');
+  host.style.display = '';
+  scrolls.flush();
+  performance.mark('tandem:early-positioned');
+  return frame;
+}
+
+if (typeof window !== 'undefined' && window.__tandemEarlyFrame) start(window.__tandemEarlyFrame);
