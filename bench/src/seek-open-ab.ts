@@ -11,6 +11,9 @@
  * OPEN_AB_ENV=<name>: the backend (in this process) reads that environment variable '1' while A's page opens
  * and '0' while B's does (for a server change kept behind a temporary toggle while it is measured).
  *
+ * OPEN_AB_BLANK=1: also, each round, a blank page opened the same way (new tab, same context, same origin),
+ * drawn at its first animation frame: the floor the browser itself takes on this machine.
+ *
  *   OPEN_AB_ROUNDS=20 [OPEN_AB_DATA=/tmp/dir] [PROFILE_MINUTES=360] node --import tsx bench/src/seek-open-ab.ts
  * (OPEN_AB_DATA keeps the data directory, so the next run skips writing the session.)
  */
@@ -29,13 +32,15 @@ const rounds = Number(process.env.OPEN_AB_ROUNDS ?? 20);
 const keep = process.env.OPEN_AB_DATA;
 const fresh = !keep || !existsSync(keep);
 
-type Side = 'A' | 'B' | 'base';
-const SIDES: Side[] = ['A', 'B', 'base'];
+type Side = 'A' | 'B' | 'base' | 'blank';
+const blank = process.env.OPEN_AB_BLANK === '1';
+const SIDES: Side[] = blank ? ['A', 'B', 'base', 'blank'] : ['A', 'B', 'base'];
+const BLANK_HTML = `<!doctype html><html><head><meta charset="utf-8"></head><body><script>requestAnimationFrame(() => { window.__drawnAt = performance.now(); });</script></body></html>`;
 const ORDERS: Side[][] = [['A', 'B', 'base'], ['B', 'base', 'A'], ['base', 'A', 'B'], ['A', 'base', 'B'], ['B', 'A', 'base'], ['base', 'B', 'A']];
 
 const be = await startBenchBackend(keep ? { dataDir: keep } : {}, !!keep);
 const browser = await launchChromium();
-const drawn: Record<Side, number[]> = { A: [], B: [], base: [] };
+const drawn: Record<Side, number[]> = { A: [], B: [], base: [], blank: [] };
 const steps: Record<'A' | 'B', Record<string, number>[]> = { A: [], B: [] };
 /** Chrome's own page metrics at the drawn frame (CDP Performance.getMetrics; counts and CPU do not stretch with load as wall time does) */
 const METRICS = ['ThreadTime', 'ProcessTime', 'LayoutCount', 'RecalcStyleCount', 'ScriptDuration', 'TaskDuration'] as const;
@@ -47,21 +52,24 @@ try {
   const replayJs = await buildReplayBundle();
   await ctx.route(`${be.url}/__bench/rrweb-replay.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: replayJs }));
   await ctx.route(`${be.url}/__bench/seek-baseline.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BASELINE_HTML }));
+  await ctx.route(`${be.url}/__bench/blank.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BLANK_HTML }));
   const random = seededRandom(777);
   const open = async (side: Side, t: number, count: boolean) => {
     if (process.env.OPEN_AB_ENV && side !== 'base') process.env[process.env.OPEN_AB_ENV] = side === 'A' ? '1' : '0';
     const page = await ctx.newPage();
-    const perf = side === 'base' ? null : await page.context().newCDPSession(page);
+    const perf = side === 'base' || side === 'blank' ? null : await page.context().newCDPSession(page);
     await perf?.send('Performance.enable', { timeDomain: 'threadTicks' });
     try {
-      const url = side === 'base'
+      const url = side === 'blank'
+        ? `${be.url}/__bench/blank.html`
+        : side === 'base'
         ? `${be.url}/__bench/seek-baseline.html?id=${ids.sessionId}&tab=${ids.tabId}&t=${t}`
         : `${be.url}/index-${side.toLowerCase()}.html#/sessions/${ids.sessionId}?t=${t}`;
       await page.goto(url);
       const ms = await waitDrawn(page, `${side} at ${t}`);
       if (!count) return;
       drawn[side].push(ms);
-      if (side === 'base' || !perf) return;
+      if (side === 'base' || side === 'blank' || !perf) return;
       steps[side].push({ ...(await openSteps(page)), DRAWN: ms });
       const got = ((await perf.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics;
       const value = (name: string) => got.find((m) => m.name === name)?.value ?? NaN;
@@ -74,7 +82,8 @@ try {
   for (const side of SIDES) await open(side, 60_000, false);
   for (let i = 0; i < rounds; i++) {
     const t = Math.floor(random() * (minutes * 60_000 - 2000)) + 1000;
-    const order = ORDERS[i % ORDERS.length];
+    const order: Side[] = [...ORDERS[i % ORDERS.length]];
+    if (blank) order.splice(i % 4, 0, 'blank');
     for (const side of order) await open(side, t, true);
     loads.push(loadavg()[0]);
     console.log(`round ${i + 1}/${rounds} at ${t} (${order.join(' ')}; load ${loads.at(-1)!.toFixed(1)}): ${SIDES.map((k) => `${k} ${drawn[k].at(-1)?.toFixed(0)}`).join(' ')} ms`);
@@ -88,6 +97,8 @@ try {
 const fmt = (xs: number[]) => `n ${xs.length} p50 ${median(xs).toFixed(0)} p90 ${percentile(xs, 90).toFixed(0)} p95 ${percentile(xs, 95).toFixed(0)} max ${Math.max(...xs).toFixed(0)}`;
 console.log(`\nload ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (1-min average after each round)`);
 for (const side of SIDES) console.log(`${side.padEnd(5)} drawn ms: ${fmt(drawn[side])}`);
+const paired = drawn.A.map((a, i) => a - drawn.B[i]);
+console.log(`A faster than B in ${paired.filter((d) => d < 0).length} of ${paired.length} rounds; paired A−B median ${median(paired).toFixed(0)} ms`);
 for (const side of ['A', 'B'] as const) {
   const base = drawn.base;
   console.log(`baseline/${side} at p95 ${(percentile(base, 95) / percentile(drawn[side], 95)).toFixed(2)}x, at p50 ${(median(base) / median(drawn[side])).toFixed(2)}x`);

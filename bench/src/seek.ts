@@ -60,7 +60,9 @@ export const DRAWN_INIT = `
     window.__expect = fromUrl();
     const tick = () => {
       if (window.__expect !== null && window.__drawnAt === null) {
-        const frame = document.querySelector('[data-testid=player] iframe, #root iframe');
+        // The player's replay, or a share link's early frame (frontend/src/lib/player/early-frame.ts: the same
+        // Replayer, drawn on screen before the app, then adopted by the player).
+        const frame = document.querySelector('[data-testid=player] iframe, [data-testid=player-early] iframe, #root iframe');
         const el = frame && frame.contentDocument && frame.contentDocument.getElementById('clock');
         if (el) {
           const shown = Number((el.textContent || '').replace(/^\\D+\\+/, ''));

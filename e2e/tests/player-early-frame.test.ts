@@ -161,6 +161,9 @@ describe('player: a share link draws its moment before the app and the page adop
       await waitClock(page, `T+${clockAt(t)}`);
       // Here the page may adopt the frame in the same task that built it (before any paint of the early stage).
       await expectAdopted(page, false);
+      // The app mounts once the early frame is painted (main.ts holds it): the frame does not share the main thread with the app's render.
+      const marks = await page.evaluate(() => Object.fromEntries(['tandem:early-positioned', 'tandem:app-mounted'].map((n) => [n, performance.getEntriesByName(n)[0]?.startTime ?? NaN])));
+      expect(marks['tandem:early-positioned']).toBeLessThan(marks['tandem:app-mounted']);
       await page.getByTestId('player-play').click();
       await waitFor('playback from the adopted frame', async () => Number((await clockIn(page, '[data-testid=player] iframe').catch(() => 'T+0')).slice(2)) >= clockAt(t) + 2, 15_000, 100);
     } finally {

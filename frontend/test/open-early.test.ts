@@ -68,6 +68,37 @@ describe("index.html's early requests", () => {
   });
 });
 
+/** The inline script in a build (the early frame's chunk named): what it writes into the parser, and the path it hands that chunk. */
+function earlyFrameWrite(hash: string): { written: string[]; path: unknown } {
+  const html = readFileSync(resolve(__dirname, '../index.html'), 'utf8');
+  const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
+  const written: string[] = [];
+  const window: Record<string, unknown> = { __tandemEarlyFrameSrc: '/assets/early-frame-x.js', URLSearchParams };
+  const fetch = () => Promise.resolve(new Response('{}'));
+  window.fetch = fetch;
+  const document = { createElement: () => ({}), head: { appendChild: () => {} }, write: (html: string) => written.push(html) };
+  runInNewContext(script, { window, location: { hash }, URLSearchParams, isFinite, Number, String, document, fetch });
+  return { written, path: window.__tandemEarlyFrame };
+}
+
+describe("index.html's early frame", () => {
+  it('on a shared moment (t) runs the early frame chunk, before the app, for exactly the open path the app asks for', () => {
+    for (const hash of ['#/sessions/abc123def456?t=61234', '#/sessions/abc123def456?t=61234.9&tab=tab_00000001']) {
+      const { written, path } = earlyFrameWrite(hash);
+      expect(written, hash).toEqual(['<script type="module" crossorigin src="/assets/early-frame-x.js"></script>']);
+      expect(path, hash).toBe(appPath(hash));
+    }
+  });
+
+  it('not on a session link without a moment, nor elsewhere', () => {
+    for (const hash of ['#/sessions/abc123def456', '#/sessions/abc123def456?tab=t1', '#/sessions', '#/live/abc123def456']) {
+      const { written, path } = earlyFrameWrite(hash);
+      expect(written, hash).toEqual([]);
+      expect(path, hash).toBeUndefined();
+    }
+  });
+});
+
 /** The inline script with `fetch` answering `answer(path)`, as the browser runs it (ReadableStream, Response). */
 function earlyWith(hash: string, answer: (path: string) => Response): Record<string, Promise<Response>> {
   const html = readFileSync(resolve(__dirname, '../index.html'), 'utf8');

@@ -27,6 +27,8 @@ declare global {
   interface Window {
     /** set by index.html's inline script: the `/open` path whose answer this chunk takes */
     __tandemEarlyFrame?: string;
+    /** settles once the early frame is painted (or will not be): the app's entry mounts after it (main.ts) */
+    __tandemEarlyHold?: Promise<void>;
   }
 }
 
@@ -112,6 +114,10 @@ function start(path: string): void {
   const state: Early = { path, sessionId, opened, frame: Promise.resolve(null), openTaken: false, frameTaken: false, overlay: null };
   early = state;
   state.frame = opened.then((o) => ('stream' in o ? build(state, o.stream) : null)).catch(() => null);
+  // The app waits for the frame's paint (main.ts): on 2 busy cores its boot and the session page's render
+  // ran in the same main thread before the frame (measured: the early frame built ~95 ms after `/open`'s
+  // end, behind the app's tasks); held, the frame is drawn first and the app renders around it after.
+  window.__tandemEarlyHold = state.frame.then((frame) => (frame ? new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))) : undefined));
   void state.frame.then((frame) => {
     if (!frame) return releaseEarlyStage();
     setTimeout(() => {
