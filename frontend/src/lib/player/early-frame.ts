@@ -46,6 +46,8 @@ export interface EarlyFrame {
   base: number;
   /** the recorded viewport (the window's Meta event) */
   size: FrameSize | null;
+  /** the fixed stage over the player's place that shows it until the page adopts it */
+  overlay: HTMLElement;
 }
 
 /** The open's answer: its stream when it is one, else the response (an error status) or null (no answer) for the app. */
@@ -58,7 +60,7 @@ interface Early {
   frame: Promise<EarlyFrame | null>;
   openTaken: boolean;
   frameTaken: boolean;
-  overlay: HTMLElement | null;
+  onHash: () => void;
 }
 
 /** A frame no page took by then (the app went elsewhere) is removed. */
@@ -72,20 +74,29 @@ let early: Early | null = null;
 export function takeEarlyOpen(path: string): Promise<EarlyOpened> | null {
   if (!early || early.openTaken || early.path !== path) return null;
   early.openTaken = true;
-  return early.opened;
+  const opened = early.opened;
+  forgetWhenTaken();
+  return opened;
 }
 
 /** The frame built before the app (null when none was or could be); once. The caller adopts or discards it. */
 export function takeEarlyFrame(): Promise<EarlyFrame | null> | null {
   if (!early || early.frameTaken) return null;
   early.frameTaken = true;
-  return early.frame;
+  const frame = early.frame;
+  window.removeEventListener('hashchange', early.onHash);
+  forgetWhenTaken();
+  return frame;
 }
 
-/** The early stage is no longer needed: the page moved the replay into its own stage (or discarded it). */
-export function releaseEarlyStage(): void {
-  early?.overlay?.remove();
-  if (early) early.overlay = null;
+/** Both handed over: nothing here keeps the window's events alive any more (the page's window cache decides). */
+function forgetWhenTaken(): void {
+  if (early?.openTaken && early.frameTaken) early = null;
+}
+
+/** The frame's early stage is no longer needed: the page moved the replay into its own stage (or discarded it). */
+export function releaseEarlyStage(frame: EarlyFrame): void {
+  frame.overlay.remove();
 }
 
 export function discardEarlyFrame(frame: EarlyFrame): void {
@@ -95,7 +106,7 @@ export function discardEarlyFrame(frame: EarlyFrame): void {
     // its wrapper is already gone
   }
   frame.host.remove();
-  releaseEarlyStage();
+  releaseEarlyStage(frame);
 }
 
 function sessionOfHash(hash: string): string | null {
@@ -111,7 +122,7 @@ function start(path: string): void {
     (r) => (r.ok && r.body ? { stream: readOpenStream(r.body) } : { response: r }),
     () => ({ response: null }),
   );
-  const state: Early = { path, sessionId, opened, frame: Promise.resolve(null), openTaken: false, frameTaken: false, overlay: null };
+  const state: Early = { path, sessionId, opened, frame: Promise.resolve(null), openTaken: false, frameTaken: false, onHash: () => {} };
   early = state;
   state.frame = opened.then((o) => ('stream' in o ? build(state, o.stream) : null)).catch(() => null);
   // The app waits for the frame's paint (main.ts): on 2 busy cores its boot and the session page's render
@@ -119,15 +130,16 @@ function start(path: string): void {
   // end, behind the app's tasks); held, the frame is drawn first and the app renders around it after.
   window.__tandemEarlyHold = state.frame.then((frame) => (frame ? new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))) : undefined));
   void state.frame.then((frame) => {
-    if (!frame) return releaseEarlyStage();
+    if (!frame) return;
     setTimeout(() => {
       if (!state.frameTaken) discardEarlyFrame(frame);
     }, UNCLAIMED_MS);
   });
   // Gone elsewhere before the app took it: nothing of it stays on screen.
-  window.addEventListener('hashchange', () => {
+  state.onHash = () => {
     if (!state.frameTaken && sessionOfHash(location.hash) !== sessionId) void state.frame.then((f) => f && discardEarlyFrame(f));
-  });
+  };
+  window.addEventListener('hashchange', state.onHash);
 }
 
 async function signAssets(request: AssetSignRequest, failed: () => void): Promise<AssetSignResponse> {
@@ -173,10 +185,25 @@ async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | nul
   stage.append(host);
   overlay.append(stage);
   document.body.append(overlay);
-  state.overlay = overlay;
+  try {
+    return await draw(events, host, stage, overlay, box, { tabId: tab.tabId, window: planned, target, base: events[0].timestamp - tab.startedAt });
+  } catch (err) {
+    overlay.remove(); // the page builds the frame itself
+    throw err;
+  }
+}
 
+async function draw(
+  events: TandemEvent[],
+  host: HTMLElement,
+  stage: HTMLElement,
+  overlay: HTMLElement,
+  box: { left: number; top: number; right: number; bottom: number },
+  at: Pick<EarlyFrame, 'tabId' | 'window' | 'target' | 'base'>,
+): Promise<EarlyFrame> {
+  const { target } = at;
   const replayer = createReplayer(events, host, 1);
-  const frame: EarlyFrame = { tabId: tab.tabId, window: planned, target, events, replayer, host, base: events[0].timestamp - tab.startedAt, size: null };
+  const frame: EarlyFrame = { ...at, events, replayer, host, size: null, overlay };
   replayer.on('resize', (size) => {
     const { width, height } = size as FrameSize;
     if (width > 0 && height > 0) frame.size = { width, height };

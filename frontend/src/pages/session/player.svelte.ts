@@ -322,7 +322,7 @@ export class PlayerController {
     this.#watch(mounted);
     if (this.speed !== 1) frame.replayer.setConfig({ speed: this.speed });
     moveReplayInto(this.#stage!, frame.host);
-    releaseEarlyStage();
+    releaseEarlyStage(frame);
     this.#cache?.put(window.index, frame.events);
     this.loading = null;
     this.error = null;
