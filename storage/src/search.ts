@@ -171,6 +171,12 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     const known = spanKey === undefined ? undefined : spans.get(spanKey);
     if (known !== undefined && span === FIRST_WINDOW && !f.facets && known > span) span = known > MAX_WINDOW ? Infinity : known;
     if (known !== undefined && span === MAX_WINDOW && f.facets) span = Math.max(Math.min(known, span), FIRST_WINDOW);
+    // A common one (a day first): that span of facet rows when it stays under FACET_SWITCH_ROWS by the estimate, else
+    // the delta rows' path from the start (where its windows would have switched after the day: not with a maximum).
+    if (known !== undefined && span === FIRST_WINDOW && f.facets && known > span) {
+      if (known * (facetRows! / MAX_WINDOW) <= FACET_SWITCH_ROWS) span = known;
+      else if (!f.hasMaxDuration) (f.facets = undefined, (span = known > MAX_WINDOW ? Infinity : known));
+    }
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;

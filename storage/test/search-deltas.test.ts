@@ -378,6 +378,47 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     }
   });
 
+  it('a common browser/OS/device asked again: one window of its known span, or the delta rows from the start', async () => {
+    const q: SessionQuery = { browser: 'chrome', hasErrors: true, limit: 2 };
+    const expected = bruteForce(await everySession(), q).slice(0, 2);
+    expect(expected.length).toBe(2);
+    // Per call: the key reads of session_facets and of the delta rows (not the estimate, not the FINAL re-check).
+    const reads = async (limits: string) => {
+      const calls: { facets: number; deltas: number }[] = [];
+      let now = { facets: 0, deltas: 0 };
+      const raw = driver.query.bind(driver);
+      const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) => {
+        if (!sql.startsWith('EXPLAIN') && !sql.includes('FINAL')) {
+          if (sql.includes('tandem.session_facets')) now.facets++;
+          else if (sql.includes('tandem.session_search')) now.deltas++;
+        }
+        return raw(sql, params);
+      } } as Driver;
+      const search = createStore(traced, { database: DB });
+      process.env.TANDEM_SEARCH_FACET_ROWS = limits;
+      try {
+        for (let i = 0; i < 2; i++) {
+          now = { facets: 0, deltas: 0 };
+          expect((await search.listSessions(P, q)).sessions.map((s) => s.sessionId)).toEqual(expected);
+          calls.push(now);
+        }
+      } finally {
+        delete process.env.TANDEM_SEARCH_FACET_ROWS;
+      }
+      return calls;
+    };
+    // "Common" by tiny limits, never switching: a day first, then wider windows; again: one window.
+    const [first, again] = await reads('5,1000000');
+    expect(first.facets).toBeGreaterThanOrEqual(2);
+    expect(again).toEqual({ facets: 1, deltas: 0 });
+    // Switching at 40 facet rows: the day of facet rows, then the delta rows; again: the delta rows from the start.
+    const [before, after] = await reads('5,40');
+    expect(before.facets).toBeGreaterThanOrEqual(1);
+    expect(before.deltas).toBeGreaterThan(0);
+    expect(after.facets).toBe(0);
+    expect(after.deltas).toBeGreaterThan(0);
+  });
+
   it('without an index estimate (it fails, or gives no row) the delta rows answer a browser with counters', async () => {
     const q: SessionQuery = { browser: 'samsung', hasErrors: true, minDuration: 10 * 60_000 };
     const expected = bruteForce(await everySession(), q).slice(0, 50);
