@@ -164,9 +164,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     let span = f.facets && facetRows! <= FACET_WINDOW_ROWS ? MAX_WINDOW : FIRST_WINDOW;
     if (byKeys && f.allKeyed && keyedOn() && !f.errors && !f.durations.length && keyedWholeOn() && await fewKeys(f)) span = Infinity;
     // The span the same query needed within the last minute (createSpanMemory), as its first window; not with a cursor
-    // or an upper bound (another anchor). A day first becomes that span, but not for a common browser/OS/device (its
-    // next windows may switch to the delta rows, sized by the index); a browser/OS/device's one 35-day window of few
-    // facet rows becomes that span when shorter (Samsung + errors + ≥ 25 min: its page lies within ~20 days).
+    // or an upper bound (another anchor). A day first becomes that span (a rare needle skips the day probe); a
+    // browser/OS/device's one 35-day window of few facet rows becomes that span when shorter (Samsung + errors +
+    // ≥ 25 min: its page lies within ~20 days).
     const spanKey = byKeys && !query.cursor && f.to === undefined ? JSON.stringify([projectId, query, limit]) : undefined;
     const known = spanKey === undefined ? undefined : spans.get(spanKey);
     if (known !== undefined && span === FIRST_WINDOW && !f.facets && known > span) span = known > MAX_WINDOW ? Infinity : known;
