@@ -24,6 +24,8 @@ const shims = {
 type Bundle = Rollup.OutputBundle;
 
 const EARLY_FRAME = '/src/lib/player/early-frame.ts';
+/** The app loads after this long even if a share link's early frame never ran (its chunk failed to load). */
+const APP_FALLBACK_MS = 1_500;
 
 /** The app's entry chunks' file names (not the early frame's, an entry of its own loaded on share links only). */
 function entryChunks(bundle: Bundle): string[] {
@@ -83,10 +85,31 @@ function sessionEarlyFrame(): Plugin {
     apply: 'build',
     transformIndexHtml: {
       order: 'post',
-      handler(_html, ctx) {
-        const chunk = Object.values(ctx.bundle ?? {}).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith(EARLY_FRAME));
-        if (!chunk) return [];
-        return [{ tag: 'script', children: `window.__tandemEarlyFrameSrc=${JSON.stringify(`/${chunk.fileName}`)};`, injectTo: 'head-prepend' }];
+      handler(html, ctx) {
+        const bundle = ctx.bundle ?? {};
+        const chunk = Object.values(bundle).find((c) => c.type === 'chunk' && !!c.facadeModuleId?.endsWith(EARLY_FRAME));
+        if (!chunk) return html;
+        // The app's entry script and its modulepreloads (Vite's tags) become one inline script that writes them at
+        // the same place, or, when the early frame runs (index.html sets `__tandemEarlyFrame`), keeps them in
+        // `__tandemLoadApp` for early-frame.ts to call once the frame is painted (and by itself after
+        // APP_FALLBACK_MS, should the early chunk never run); `__tandemPreloadApp` fetches and compiles them
+        // (modulepreload) without running them, which early-frame.ts asks for once `/open` has been read.
+        const entry = /<script type="module" crossorigin src="([^"]+)"><\/script>\s*/.exec(html);
+        if (!entry) throw new Error('tandem-session-early-frame: the entry script tag was not found');
+        const preloads: string[] = [];
+        let out = html.replace(entry[0], '').replace(/<link rel="modulepreload" crossorigin href="([^"]+)">\s*/g, (_m, href: string) => (preloads.push(href), ''));
+        const early = [...chunkClosure(bundle, [chunk.fileName])].filter((f) => f.endsWith('.js')).map((f) => `/${f}`);
+        const loader =
+          `<script>(function(){var a=${JSON.stringify(entry[1])},p=${JSON.stringify(preloads)},done=false;` +
+          `function tags(){return p.map(function(h){return '<link rel="modulepreload" crossorigin href="'+h+'">'}).join('')+'<script type="module" crossorigin src="'+a+'"><\\/script>'}` +
+          `if(!window.__tandemEarlyFrame){document.write(tags());return}` +
+          `var pre=false;window.__tandemPreloadApp=function(){if(pre)return;pre=true;[a].concat(p,window.__tandemLaterChunks||[]).forEach(function(h){var l=document.createElement('link');l.rel='modulepreload';l.crossOrigin='';l.href=h;document.head.appendChild(l)})};` +
+          `window.__tandemLoadApp=function(){if(done)return;done=true;window.__tandemPreloadApp();` +
+          `var s=document.createElement('script');s.type='module';s.crossOrigin='';s.src=a;document.head.appendChild(s)};` +
+          `setTimeout(window.__tandemLoadApp,${APP_FALLBACK_MS})})()</script>`;
+        out = out.replace('</head>', `${loader}\n  </head>`);
+        const vars = `window.__tandemEarlyFrameSrc=${JSON.stringify(`/${chunk.fileName}`)};window.__tandemEarlyChunks=${JSON.stringify(early)};`;
+        return { html: out, tags: [{ tag: 'script', children: vars, injectTo: 'head-prepend' }] };
       },
     },
   };

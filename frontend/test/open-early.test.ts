@@ -90,6 +90,31 @@ describe("index.html's early frame", () => {
     }
   });
 
+  it('on a shared moment preloads only the early frame\'s chunks (and the CSS), leaving the page\'s other chunks for the app', () => {
+    const html = readFileSync(resolve(__dirname, '../index.html'), 'utf8');
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
+    const run = (hash: string) => {
+      const links: { rel: string; href: string }[] = [];
+      const window: Record<string, unknown> = {
+        __tandemEarlyFrameSrc: '/assets/early-frame-x.js',
+        __tandemEarlyChunks: ['/assets/early-frame-x.js', '/assets/style-x.js'],
+        __tandemSessionChunks: ['/assets/SessionPage-x.js', '/assets/SessionPage-x.css', '/assets/early-frame-x.js', '/assets/style-x.js', '/assets/recordings-x.js'],
+        URLSearchParams,
+      };
+      const fetch = () => Promise.resolve(new Response('{}'));
+      window.fetch = fetch;
+      const document = { createElement: () => ({}), head: { appendChild: (l: { rel: string; href: string }) => links.push({ rel: l.rel, href: l.href }) }, write: () => {} };
+      runInNewContext(script, { window, location: { hash }, URLSearchParams, isFinite, Number, String, document, fetch });
+      return { links: links.map((l) => `${l.rel} ${l.href}`), later: window.__tandemLaterChunks };
+    };
+    expect(run('#/sessions/abc123def456?t=5')).toEqual({
+      links: ['stylesheet /assets/SessionPage-x.css', 'modulepreload /assets/early-frame-x.js', 'modulepreload /assets/style-x.js'],
+      later: ['/assets/SessionPage-x.js', '/assets/recordings-x.js'],
+    });
+    // Without a moment the page loads as before: everything preloaded now.
+    expect(run('#/sessions/abc123def456').links).toHaveLength(5);
+  });
+
   it('not on a session link without a moment, nor elsewhere', () => {
     for (const hash of ['#/sessions/abc123def456', '#/sessions/abc123def456?tab=t1', '#/sessions', '#/live/abc123def456']) {
       const { written, path } = earlyFrameWrite(hash);

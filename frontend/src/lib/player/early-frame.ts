@@ -29,6 +29,10 @@ declare global {
     __tandemEarlyFrame?: string;
     /** settles once the early frame is painted (or will not be): the app's entry mounts after it (main.ts) */
     __tandemEarlyHold?: Promise<void>;
+    /** the build's loader of the app's entry (vite.config.ts `sessionEarlyFrame`): called once the frame is painted */
+    __tandemLoadApp?: () => void;
+    /** the same loader's modulepreloads of the app's chunks, without running them */
+    __tandemPreloadApp?: () => void;
   }
 }
 
@@ -166,6 +170,8 @@ async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | nul
   const planned = windowAt(planWindows(tab, head.session.keyframes), target);
   if (planned.fromSeq !== head.window.fromSeq || planned.toSeq !== head.window.toSeq) return null;
   const events = await stream.events;
+  // The server's part is done: the app's chunks are fetched and compiled (off the main thread) while the frame is built.
+  window.__tandemPreloadApp?.();
   let signFailed = false;
   await new ReplayAssets((request) => signAssets(request, () => (signFailed = true))).rewrite(events);
   if (signFailed || events.length === 0 || sessionOfHash(location.hash) !== state.sessionId) return null;
@@ -227,4 +233,15 @@ async function draw(
   return frame;
 }
 
-if (typeof window !== 'undefined' && window.__tandemEarlyFrame) start(window.__tandemEarlyFrame);
+/** The app is not held longer than this for a frame (main.ts holds its mount as long). */
+const HOLD_MS = 1_000;
+
+if (typeof window !== 'undefined' && window.__tandemEarlyFrame) {
+  try {
+    start(window.__tandemEarlyFrame);
+  } finally {
+    // The app's JS loads once the frame is painted, at once when there is none, and after HOLD_MS at the latest.
+    const hold = window.__tandemEarlyHold ?? Promise.resolve();
+    void Promise.race([hold, new Promise((resolve) => setTimeout(resolve, HOLD_MS))]).then(() => window.__tandemLoadApp?.());
+  }
+}
