@@ -345,6 +345,23 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     }
   });
 
+  it('a dense query asked again reads back hours, not the first window\'s day (same answers)', async () => {
+    const q: SessionQuery = { limit: 3 };
+    const expected = bruteForce(await everySession(), q).slice(0, 3);
+    const raw = driver.query.bind(driver);
+    const los: number[] = [];
+    const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) => {
+      if (!sql.includes('FINAL') && params?.lo !== undefined) los.push(Number(params.lo));
+      return raw(sql, params);
+    } } as Driver;
+    const search = createStore(traced, { database: DB });
+    for (let i = 0; i < 2; i++) expect((await search.listSessions(P, q)).sessions.map((s) => s.sessionId)).toEqual(expected);
+    expect(los).toHaveLength(2);
+    expect(Date.now() - los[0]).toBeGreaterThan(DAY - 60_000);
+    // The burst's newest three started within the last two hours: a quarter over that, not a day.
+    expect(Date.now() - los[1]).toBeLessThan(3 * 3_600_000);
+  });
+
   it('a facet query asked again reads session_facets back only as far as its last page needed (same answers)', async () => {
     const q: SessionQuery = { browser: 'samsung', hasErrors: true, limit: 2 };
     const expected = bruteForce(await everySession(), q).slice(0, 2);
