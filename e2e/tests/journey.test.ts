@@ -2,11 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openStore } from '@tandem/storage';
 import { TANDEM_EVENT } from '@tandem/protocol';
 import { ADMIN } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
-import { fetchEvents, useBackendAndBrowser } from './support/fixture.js';
+import { fetchEvents, useBackendAndBrowser, withStorage } from './support/fixture.js';
 
 const ARTIFACTS = path.resolve(new URL('../artifacts/', import.meta.url).pathname);
 const PASSWORD_TYPED = 'Hunter2-Secret-Pa55word';
@@ -129,10 +128,8 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
   });
 
   it('never stores the typed password, and the session survives a restart', async () => {
-    await e2e.backend.stop('SIGTERM');
-    // Query storage directly, every table, every column that holds text.
-    const store = await openStore({ dataDir: e2e.dataDir });
-    try {
+    // Query storage directly (the backend stopped meanwhile), every table, every column that holds text.
+    await withStorage(e2e, async (store) => {
       const tables = await store.driver.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = 'tandem'`);
       expect(tables.length).toBeGreaterThan(5);
       let rowsSearched = 0;
@@ -145,11 +142,8 @@ describe('recording journey: demo site → ingest → chDB → dashboard replay'
         expect({ table: name, hits: Number(hits[0].n) }).toEqual({ table: name, hits: 0 });
       }
       expect(rowsSearched).toBeGreaterThan(50);
-    } finally {
-      await store.close();
-    }
+    });
 
-    await e2e.backend.start();
     const agent = await e2e.browser.newContext();
     const page = await agent.newPage();
     await loginDashboard(page);

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { Page } from 'playwright-core';
-import { openStore } from '@tandem/storage';
 import {
   ASSIST_NAMESPACE,
   PROTOCOL_VERSION,
@@ -21,7 +20,7 @@ import {
 import { TokenSigner } from '../../backend/src/auth/tokens.js';
 import { hashPassword } from '../../backend/src/auth/password.js';
 import { PROJECT_KEY } from './support/backend-process.js';
-import { useBackendAndBrowser } from './support/fixture.js';
+import { useBackendAndBrowser, withStorage } from './support/fixture.js';
 import { waitFor } from './support/browser.js';
 import { agentContext, openUserPage, sessionIdOf, stageFrame, waitForAssist, waitForLiveState, waitForStageText } from './support/live.js';
 
@@ -191,19 +190,14 @@ describe('projects never cross', () => {
   it("an agent of project B neither lists nor joins project A's live sessions", async () => {
     // Project B and its agent, written straight into storage while the backend is down.
     const emailB = `agent-b-${randomUUID().slice(0, 8)}@example.com`;
-    await e2e.backend.stop('SIGTERM');
-    const store = await openStore({ dataDir: e2e.dataDir });
-    try {
+    await withStorage(e2e, async (store) => {
       const pid = `projb${randomUUID().replaceAll('-', '')}`;
       await store.createProject({ id: pid, name: 'Project B', key: `pk_b_${randomUUID().slice(0, 8)}`, allowedOrigins: [], createdAt: Date.now(), requireConsent: false } as never);
       await store.createAgent({
         id: randomUUID().replaceAll('-', ''), projectId: pid, email: emailB, name: 'Agent B', role: 'admin',
         passwordHash: await hashPassword('password-of-b'), createdAt: Date.now(), disabled: false,
       });
-    } finally {
-      await store.close();
-    }
-    await e2e.backend.start();
+    });
 
     const userA = await newUser();
     const login = await fetch(`${e2e.backend.url}/api/v1/auth/login`, {

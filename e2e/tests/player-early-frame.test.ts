@@ -2,11 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { openStore } from '@tandem/storage';
 import { clockAt, writeGeneratedSession } from '../../bench/src/lib/seek-session.js';
 import { PROJECT_KEY } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
-import { useBackendAndBrowser } from './support/fixture.js';
+import { projectIdOf, useBackendAndBrowser, withStorage } from './support/fixture.js';
 
 /**
  * A share link's first frame before the app (frontend/src/lib/player/early-frame.ts): index.html's
@@ -45,16 +44,9 @@ const WATCH = `
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  await e2e.backend.stop('SIGTERM');
-  const store = await openStore({ dataDir: e2e.dataDir });
-  try {
-    const project = await store.getProjectByKey(PROJECT_KEY);
-    if (!project) throw new Error('the e2e project is missing');
-    await writeGeneratedSession(store, { projectId: project.id, ...S }, { durationMs: 20 * MIN, startedAt: Date.now() - 60 * MIN });
-  } finally {
-    await store.close();
-  }
-  await e2e.backend.start();
+  await withStorage(e2e, async (store) => {
+    await writeGeneratedSession(store, { projectId: await projectIdOf(store, PROJECT_KEY), ...S }, { durationMs: 20 * MIN, startedAt: Date.now() - 60 * MIN });
+  });
   ctx = await e2e.browser.newContext({ viewport: { width: 1400, height: 900 } });
   const [name, value] = (await e2e.agentCookie()).split('=');
   await ctx.addCookies([{ name, value, url: e2e.backend.url }]);

@@ -2,11 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { openStore } from '@tandem/storage';
 import { clockAt, writeGeneratedSession } from '../../bench/src/lib/seek-session.js';
 import { PROJECT_KEY } from './support/backend-process.js';
 import { waitFor } from './support/browser.js';
-import { useBackendAndBrowser } from './support/fixture.js';
+import { projectIdOf, useBackendAndBrowser, withStorage } from './support/fixture.js';
 
 /**
  * The session page's player over long generated recordings (bench/src/lib/seek-session.ts: a page
@@ -28,20 +27,12 @@ let page: Page;
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  // Storage is one process's: stop the backend, write, start it again.
-  await e2e.backend.stop('SIGTERM');
-  const store = await openStore({ dataDir: e2e.dataDir });
-  try {
-    const project = await store.getProjectByKey(PROJECT_KEY);
-    if (!project) throw new Error('the e2e project is missing');
-    const projectId = project.id;
+  await withStorage(e2e, async (store) => {
+    const projectId = await projectIdOf(store, PROJECT_KEY);
     await writeGeneratedSession(store, { projectId, ...LONG }, { durationMs: 40 * MIN, startedAt: longStart });
     await writeGeneratedSession(store, { projectId, sessionId: TWO.sessionId, tabId: TWO.tabA }, { durationMs: 8 * MIN, startedAt: twoStart, label: 'A' });
     await writeGeneratedSession(store, { projectId, sessionId: TWO.sessionId, tabId: TWO.tabB }, { durationMs: 6 * MIN, startedAt: twoStart + 3 * MIN, label: 'B', seed: 7 });
-  } finally {
-    await store.close();
-  }
-  await e2e.backend.start();
+  });
   ctx = await e2e.browser.newContext({ viewport: { width: 1400, height: 900 } });
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: e2e.backend.url });
   const [name, value] = (await e2e.agentCookie()).split('=');

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { openStore, type TandemStore as Store } from '@tandem/storage';
 import { ADMIN, BackendProcess, freePort, tempDataDir } from './backend-process.js';
 import { launchChromium } from './browser.js';
 
@@ -42,6 +43,31 @@ export function useBackendAndBrowser(opts: { env?: Record<string, string>; chrom
     if (e2e.dataDir) await rm(e2e.dataDir, { recursive: true, force: true });
   });
   return e2e;
+}
+
+/**
+ * Runs `work` on the backend's storage directly: storage belongs to one process, so the backend is stopped
+ * (SIGTERM, it flushes) while `work` runs and started again after, also when `work` throws.
+ */
+export async function withStorage<T>(e2e: E2E, work: (store: Store) => Promise<T>): Promise<T> {
+  await e2e.backend.stop('SIGTERM');
+  try {
+    const store = await openStore({ dataDir: e2e.dataDir });
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await e2e.backend.start();
+  }
+}
+
+/** The e2e project's id (the project the backend creates for PROJECT_KEY). */
+export async function projectIdOf(store: Store, key: string): Promise<string> {
+  const project = await store.getProjectByKey(key);
+  if (!project) throw new Error(`the e2e project ${key} is missing`);
+  return project.id;
 }
 
 /**
