@@ -5,6 +5,7 @@ import { buildFilters, CHILD_SLACK_MS, type Filters } from './search-filters.js'
 import { finite, type Raw, SUMMARY_COLUMNS, text, toSummary } from './search-rows.js';
 import { createEstimates, createSpanMemory } from './search-estimates.js';
 import { createSessionStats } from './search-stats.js';
+import { FIRST_WINDOW, MAX_WINDOW, nextSpan, rememberedFirstSpan, spanNeeded } from './search-windows.js';
 import type { Driver } from './types.js';
 
 /**
@@ -29,26 +30,6 @@ import type { Driver } from './types.js';
 /** listSessions page size: 50 by default, 200 at most, so one request stays cheap at any table size. */
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
-const DAY = 86_400_000;
-/** The first window: a day holds a full page for any common filter on a site with real traffic. */
-const FIRST_WINDOW = DAY;
-/** The shortest first window a remembered span gives (createSpanMemory): the newest 50 of a busy site lie within it. */
-const MIN_KNOWN_SPAN = 60_000;
-/** Past this span the next window is "everything older": one scan beats many small queries. */
-const MAX_WINDOW = 35 * DAY;
-
-/**
- * The next window's span after `covered` ms yielded `found` of the `want` rows: long enough for the
- * rows still missing at the density seen so far (twice over, as matches are not even in time), and
- * everything older when that is more than MAX_WINDOW or nothing matched yet. A rare filter thus costs
- * two queries (a day, then the rest), a common one a single query, never a crawl of small windows.
- */
-export function nextSpan(covered: number, found: number, want: number): number {
-  if (found === 0) return Infinity;
-  const span = (covered * (want - found) * 2) / found;
-  return span > MAX_WINDOW ? Infinity : Math.max(Math.ceil(span), DAY); // whole ms: bound as Int64
-}
-
 export interface SearchOptions {
   /**
    * Find matching keys without FINAL first (only the filter columns are read), then read and re-check
@@ -165,22 +146,13 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     // Few rows: all of them in one window (the first a day otherwise, like the delta rows' path).
     let span = f.facets && facetRows! <= FACET_WINDOW_ROWS ? MAX_WINDOW : FIRST_WINDOW;
     if (byKeys && f.allKeyed && keyedOn() && !f.errors && !f.durations.length && keyedWholeOn() && await fewKeys(f)) span = Infinity;
-    // The span the same query needed within the last minute (createSpanMemory), as its first window; not with a cursor
-    // or an upper bound (another anchor). A day first becomes that span (a rare needle skips the day probe); a
-    // browser/OS/device's one 35-day window of few facet rows becomes that span when shorter (Samsung + errors +
-    // ≥ 25 min: its page lies within ~20 days).
+    // The span the same query needed within the last minute (createSpanMemory) shapes its first window; not with a
+    // cursor or an upper bound (another anchor).
     const spanKey = byKeys && !query.cursor && f.to === undefined ? JSON.stringify([projectId, query, limit]) : undefined;
     const known = spanKey === undefined ? undefined : spans.get(spanKey);
-    // A shorter one too (a dense filter's page lies within hours): console "payment declined" reads a day less of
-    // console lines (its child rows' day of slack stays), duration 60–120 s fewer deltas.
-    if (known !== undefined && span === FIRST_WINDOW && !f.facets) span = known > MAX_WINDOW ? Infinity : Math.max(known, MIN_KNOWN_SPAN);
-    if (known !== undefined && span === MAX_WINDOW && f.facets) span = Math.max(Math.min(known, span), FIRST_WINDOW);
-    // A common one (a day first): that span of facet rows when it stays under FACET_SWITCH_ROWS by the estimate, else
-    // the delta rows' path from the start (where its windows would have switched after the day: not with a maximum).
-    if (known !== undefined && span === FIRST_WINDOW && f.facets && known > span) {
-      if (known * (facetRows! / MAX_WINDOW) <= FACET_SWITCH_ROWS) span = known;
-      else if (!f.hasMaxDuration) (f.facets = undefined, (span = known > MAX_WINDOW ? Infinity : known));
-    }
+    const first = rememberedFirstSpan(span, known, f.facets ? { rows: facetRows!, switchRows: FACET_SWITCH_ROWS, hasMaxDuration: f.hasMaxDuration } : undefined);
+    span = first.span;
+    if (first.dropFacets) f.facets = undefined;
     // Candidate keys of newer windows not re-checked yet (see newestByKeys), and how many keys the windows gave.
     let carry: Key[] = [];
     let candidates = 0;
@@ -213,12 +185,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         )));
       }
       if (rows.length >= want || lo === undefined) {
-        // Full, or that window reached the oldest allowed: how far back this page needed (to its last row, a quarter
-        // over: the next call's anchor is later), or everything. From the rows, not the windows read: a needle grown
-        // dense since is remembered by the short span it now needs.
-        if (spanKey !== undefined) {
-          spans.set(spanKey, rows.length >= want ? Math.ceil(1.25 * (anchor - Number(rows[want - 1].started_ms))) : Infinity);
-        }
+        // Full, or that window reached the oldest allowed: how far back this page needed, from the rows, not the
+        // windows read (a needle grown dense since is remembered by the short span it now needs).
+        if (spanKey !== undefined) spans.set(spanKey, spanNeeded(anchor, rows.length >= want ? Number(rows[want - 1].started_ms) : undefined));
         break;
       }
       // Sized from everything covered so far (the last window alone made a page that cannot be filled crawl
@@ -482,4 +451,5 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   return { listSessions, sessionStats: createSessionStats(driver, db, byKeys) };
 }
 
+export { nextSpan } from './search-windows.js';
 export { dayIn, dayRange, MAX_SEARCH_TEXT, MAX_STATS_DAYS, toSummary } from './search-rows.js';
