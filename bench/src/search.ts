@@ -260,6 +260,21 @@ export interface SearchOptions {
   reps?: number;
 }
 
+/** Runs `call` as a query's first call: the store's index-estimate and span memories off while it runs (calls are sequential). */
+async function firstCall<T>(call: () => Promise<T>): Promise<T> {
+  const kept = { span: process.env.TANDEM_SEARCH_SPAN_CACHE, estimate: process.env.TANDEM_SEARCH_ESTIMATE_CACHE };
+  process.env.TANDEM_SEARCH_SPAN_CACHE = '0';
+  process.env.TANDEM_SEARCH_ESTIMATE_CACHE = '0';
+  try {
+    return await call();
+  } finally {
+    for (const [name, value] of [['TANDEM_SEARCH_SPAN_CACHE', kept.span], ['TANDEM_SEARCH_ESTIMATE_CACHE', kept.estimate]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> {
   const sessions = opts.sessions ?? Number(process.env.SEARCH_SESSIONS ?? 1_000_000);
   const reps = opts.reps ?? Number(process.env.SEARCH_REPS ?? 15);
@@ -309,7 +324,11 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
 
       // The reader with its key prefilter on (a variant tried: see SearchOptions.prefilter).
       const prefiltered = createSearch(driver, 'search_new', { prefilter: true });
-      type Variant = 'baseline' | 'sorted' | 'chosen' | 'prefilter';
+      // `chosen` is a first call (what a user waits for after changing the filters): the store's per-query memories
+      // (the index estimates and the span a page needed, storage/src/search-estimates.ts) are off for it, since the
+      // bench asks every query many times. `again` is the same call asked again at once, with them on (a list
+      // refreshed, re-sorted or re-opened within a minute); reported beside the judged figure.
+      type Variant = 'baseline' | 'sorted' | 'chosen' | 'prefilter' | 'again';
       const times: Record<string, Record<Variant, number[]>> = {};
       const found: Record<string, Record<Variant, number>> = {};
       const run: Record<Variant, (c: Case) => Promise<number>> = {
@@ -331,6 +350,11 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
         chosen: async (c) => {
           if (c.kind === 'stats') return (await store.sessionStats('p', c.query)).days.length;
           const q = c.query.cursor === 'PAGE2' ? { ...c.query, cursor: page2Cursor } : c.query;
+          return firstCall(async () => (await store.listSessions('p', q)).sessions.length);
+        },
+        again: async (c) => {
+          if (c.kind === 'stats') return NaN;
+          const q = c.query.cursor === 'PAGE2' ? { ...c.query, cursor: page2Cursor } : c.query;
           return (await store.listSessions('p', q)).sessions.length;
         },
         prefilter: async (c) => {
@@ -342,19 +366,23 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
       // SEARCH_VARIANTS=baseline,chosen skips the alternatives (each full pass costs minutes on a loaded machine).
       const asked = (process.env.SEARCH_VARIANTS ?? '').split(',').filter(Boolean);
       const variants = (['baseline', 'sorted', 'chosen', 'prefilter'] as Variant[]).filter((v) => !asked.length || asked.includes(v) || v === 'chosen' || v === 'baseline');
+      const timed = async (c: Case, v: Variant) => {
+        const t0 = performance.now();
+        const n = await run[v](c);
+        const ms = performance.now() - t0;
+        ((times[c.name] ??= { baseline: [], sorted: [], chosen: [], prefilter: [], again: [] })[v]).push(ms);
+        (found[c.name] ??= { baseline: -1, sorted: -1, chosen: -1, prefilter: -1, again: -1 })[v] = n;
+      };
       // One warm-up pass (page cache, marks), then interleaved repetitions in a shuffled variant order.
-      for (const c of all) for (const v of variants) if (!(c.kind === 'stats' && (v === 'sorted' || v === 'prefilter'))) await run[v](c);
+      for (const c of all) for (const v of [...variants, 'again' as const]) if (!(c.kind === 'stats' && (v === 'sorted' || v === 'prefilter' || v === 'again'))) await run[v](c);
       const cpu0 = sampleCpu([process.pid]);
       for (let r = 0; r < reps; r++) {
         for (const c of all) {
           const order = [...variants].sort(() => Math.random() - 0.5);
           for (const v of order) {
             if ((v === 'sorted' || v === 'prefilter') && c.kind === 'stats') continue;
-            const t0 = performance.now();
-            const n = await run[v](c);
-            const ms = performance.now() - t0;
-            ((times[c.name] ??= { baseline: [], sorted: [], chosen: [], prefilter: [] })[v]).push(ms);
-            (found[c.name] ??= { baseline: -1, sorted: -1, chosen: -1, prefilter: -1 })[v] = n;
+            await timed(c, v);
+            if (v === 'chosen' && c.kind !== 'stats') await timed(c, 'again'); // right after its first call
           }
         }
       }
@@ -362,15 +390,15 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
 
       const p95 = (c: string, v: Variant) => percentile(times[c][v], 95);
       const p50 = (c: string, v: Variant) => percentile(times[c][v], 50);
-      console.log('\ncase                                   rows   p50 / p95 ms: baseline      sorted, no windows   chosen (windows)   + key prefilter   p95 chosen/baseline');
+      console.log('\ncase                                   rows   p50 / p95 ms: baseline      sorted, no windows   chosen (windows)   + key prefilter   p95 chosen/baseline   asked again');
       for (const c of all) {
         const f = found[c.name];
         if (c.kind !== 'stats' && f.baseline !== f.chosen) console.log(`  !! ${c.name}: baseline found ${f.baseline} rows, chosen ${f.chosen}`);
         const cell = (v: Variant) => (times[c.name][v].length ? `${p50(c.name, v).toFixed(0).padStart(5)} / ${p95(c.name, v).toFixed(0).padStart(5)}` : '      —      ');
-        console.log(`${c.name.padEnd(38)} ${String(f.chosen).padStart(4)}   ${cell('baseline')}       ${cell('sorted')}        ${cell('chosen')}     ${cell('prefilter')}      ${fmtRatio(p95(c.name, 'chosen') / p95(c.name, 'baseline'))}`);
+        console.log(`${c.name.padEnd(38)} ${String(f.chosen).padStart(4)}   ${cell('baseline')}       ${cell('sorted')}        ${cell('chosen')}     ${cell('prefilter')}      ${fmtRatio(p95(c.name, 'chosen') / p95(c.name, 'baseline'))}   ${cell('again')}`);
         if (variants.includes('prefilter') && c.kind !== 'stats' && f.prefilter !== f.chosen) console.log(`  !! ${c.name}: prefilter found ${f.prefilter} rows, chosen ${f.chosen}`);
       }
-      const mismatched = all.filter((c) => c.kind !== 'stats' && found[c.name].baseline !== found[c.name].chosen).map((c) => c.name);
+      const mismatched = all.filter((c) => c.kind !== 'stats' && (found[c.name].baseline !== found[c.name].chosen || found[c.name].again !== found[c.name].chosen)).map((c) => c.name);
       const load = `machine ${cpu.machineCores.toFixed(2)} of ${cpu.totalCores} cores busy, others ${cpu.otherCores.toFixed(2)}; load avg ${loadAverage()}`;
       console.log(`\n${state}: ${load}; ${reps} reps per case`);
 
@@ -382,8 +410,14 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
         const worstOf = (v: Variant) => (variants.includes(v) ? `${Math.max(...group.map((c) => p95(c.name, v))).toFixed(0)} ms` : 'not run');
         const sortedPart = kind === 'stats' ? ''
           : `; alternatives' worst p95: sorted copy without windows ${worstOf('sorted')}, windows + key prefilter ${worstOf('prefilter')}`;
-        const figure = `${label}: worst p95 ${p95(worst.name, 'chosen').toFixed(0)} ms (${worst.name}) over ${sessions.toLocaleString('en-US')} sessions `
-          + `[${each}]; baseline (old schema and query) worst p95 ${p95(worstBase.name, 'baseline').toFixed(0)} ms (${worstBase.name}), `
+        const again = kind === 'stats' ? ''
+          : (() => {
+            const w = group.reduce((a, c) => (p95(c.name, 'again') > p95(a.name, 'again') ? c : a));
+            return `; the same calls asked again at once (the store's per-query memories warm: a list refreshed or re-opened within a minute): worst p95 `
+              + `${p95(w.name, 'again').toFixed(0)} ms (${w.name}) [${group.map((c) => `${c.name} ${p95(c.name, 'again').toFixed(0)}`).join(', ')}]`;
+          })();
+        const figure = `${label}: first calls (no per-query memory), worst p95 ${p95(worst.name, 'chosen').toFixed(0)} ms (${worst.name}) over ${sessions.toLocaleString('en-US')} sessions `
+          + `[${each}]${again}; baseline (old schema and query) worst p95 ${p95(worstBase.name, 'baseline').toFixed(0)} ms (${worstBase.name}), `
           + `worst-to-worst ratio ${fmtRatio(p95(worst.name, 'chosen') / p95(worstBase.name, 'baseline'))}${sortedPart}. `
           + `Technique: widening time windows; per window the newest candidate keys from session_attrs (migration 10: one row per session, `
           + `written by the writer at a session's first flush and on identify; bloom filters on ids), or with errors/duration from the delta rows `
