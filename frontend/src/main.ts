@@ -2,9 +2,6 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 
-// A share link's early frame (lib/player/early-frame.ts) is painted before the app renders around it; a
-// frame that takes longer than EARLY_HOLD_MS no longer holds the app.
-const EARLY_HOLD_MS = 1_000;
-if (window.__tandemEarlyHold) await Promise.race([window.__tandemEarlyHold, new Promise((resolve) => setTimeout(resolve, EARLY_HOLD_MS))]);
-
+// On a share link this module runs only once the early frame is painted (or after 1 s at the latest):
+// lib/player/early-frame.ts asks the build's loader for it then, so the app renders around that frame.
 mount(App, { target: document.getElementById('app')! });

@@ -27,7 +27,7 @@ declare global {
   interface Window {
     /** set by index.html's inline script: the `/open` path whose answer this chunk takes */
     __tandemEarlyFrame?: string;
-    /** settles once the early frame is painted (or will not be): the app's entry mounts after it (main.ts) */
+    /** settles once the early frame is painted (or will not be): the app's entry is loaded after it (below) */
     __tandemEarlyHold?: Promise<void>;
     /** the build's loader of the app's entry (vite.config.ts `sessionEarlyFrame`): called once the frame is painted */
     __tandemLoadApp?: () => void;
@@ -129,7 +129,7 @@ function start(path: string): void {
   const state: Early = { path, sessionId, opened, frame: Promise.resolve(null), openTaken: false, frameTaken: false, onHash: () => {} };
   early = state;
   state.frame = opened.then((o) => ('stream' in o ? build(state, o.stream) : null)).catch(() => null);
-  // The app waits for the frame's paint (main.ts): on 2 busy cores its boot and the session page's render
+  // The app waits for the frame's paint (its entry is loaded after it, below): on 2 busy cores its boot and the session page's render
   // ran in the same main thread before the frame (measured: the early frame built ~95 ms after `/open`'s
   // end, behind the app's tasks); held, the frame is drawn first and the app renders around it after.
   window.__tandemEarlyHold = state.frame.then((frame) => (frame ? new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))) : undefined));
@@ -146,6 +146,10 @@ function start(path: string): void {
   window.addEventListener('hashchange', state.onHash);
 }
 
+/**
+ * ApiClient.signAssets without the ApiClient: this chunk runs before the app and keeps the app's client (and what it
+ * imports) out of its own closure; a failure is reported so the page builds the frame itself.
+ */
 async function signAssets(request: AssetSignRequest, failed: () => void): Promise<AssetSignResponse> {
   const r = await fetch('/api/v1/assets/sign', {
     method: 'POST',
@@ -233,7 +237,7 @@ async function draw(
   return frame;
 }
 
-/** The app is not held longer than this for a frame (main.ts holds its mount as long). */
+/** The app is not held longer than this for a frame: its entry (main.ts) is loaded then at the latest. */
 const HOLD_MS = 1_000;
 
 if (typeof window !== 'undefined' && window.__tandemEarlyFrame) {

@@ -288,14 +288,24 @@ export class PlayerController {
       return;
     }
     const old = this.#mounted;
-    this.#mounted = mounted;
-    if (mounted.size) this.frame = mounted.size;
-    this.windowIndex = window.index;
+    this.#show(mounted);
     host.style.display = '';
     scrolls.flush();
     this.#position(mounted, target);
     this.#retire(old);
     performance.mark('tandem:replayer-positioned');
+    this.#settle(window);
+  }
+
+  /** `mounted` becomes the replay shown (its window's index, its page's size). */
+  #show(mounted: Mounted): void {
+    this.#mounted = mounted;
+    if (mounted.size) this.frame = mounted.size;
+    this.windowIndex = mounted.window.index;
+  }
+
+  /** The shown window is positioned: the player is ready, and the cache keeps the windows around it. */
+  #settle(window: ReplayWindow): void {
     this.ready = true;
     this.#cache?.keepAround(window.index, this.#windows.length);
   }
@@ -326,13 +336,10 @@ export class PlayerController {
     this.#cache?.put(window.index, frame.events);
     this.loading = null;
     this.error = null;
-    this.#mounted = mounted;
-    if (mounted.size) this.frame = mounted.size;
-    this.windowIndex = window.index;
+    this.#show(mounted);
     this.#position(mounted, target);
     performance.mark('tandem:early-adopted');
-    this.ready = true;
-    this.#cache?.keepAround(window.index, this.#windows.length);
+    this.#settle(window);
   }
 
   #dropEarly(): void {
