@@ -14,23 +14,36 @@ const estimateCacheOn = () => process.env.TANDEM_SEARCH_ESTIMATE_CACHE !== '0';
 export interface Reads { rows: number; marks: number; parts: number }
 export type Estimate = (select: string, params: Record<string, unknown>, key: string) => Promise<Reads | undefined>;
 
+/** Values kept per key for ttlMs, at most ESTIMATES_KEPT of them (the oldest written goes first); `on()` false: never a hit. */
+function keptFor<T>(ttlMs: number, on: () => boolean) {
+  const kept = new Map<string, { at: number; value: T }>();
+  return {
+    get(key: string): { value: T } | undefined {
+      const hit = on() ? kept.get(key) : undefined;
+      return hit && Date.now() - hit.at < ttlMs ? { value: hit.value } : undefined;
+    },
+    set(key: string, value: T): void {
+      kept.delete(key);
+      if (kept.size >= ESTIMATES_KEPT) kept.delete(kept.keys().next().value!);
+      kept.set(key, { at: Date.now(), value });
+    },
+  };
+}
+
 export function createEstimates(driver: Driver): Estimate {
-  const kept = new Map<string, { at: number; reads: Reads | undefined }>();
+  const kept = keptFor<Reads | undefined>(ESTIMATE_TTL_MS, estimateCacheOn);
   /**
    * What `select` (`SELECT 1 FROM … WHERE …`) would read, or undefined: no row, or a server
    * that cannot estimate (a Distributed table on a cluster, which no test here can run). `key` names the statement and
    * the parameters that matter (not a moving bound).
    */
   return async (select, params, key) => {
-    const now = Date.now();
-    const cached = estimateCacheOn() ? kept.get(key) : undefined;
-    if (cached && now - cached.at < ESTIMATE_TTL_MS) return cached.reads;
+    const cached = kept.get(key);
+    if (cached) return cached.value;
     const estimate = await driver.query<Record<keyof Reads, number | string>>(`EXPLAIN ESTIMATE ${select}`, params).catch(() => []);
     const reads = estimate.length ? estimate.reduce<Reads>((n, r) => ({ rows: n.rows + Number(r.rows), marks: n.marks + Number(r.marks),
       parts: n.parts + Number(r.parts) }), { rows: 0, marks: 0, parts: 0 }) : undefined;
-    kept.delete(key);
-    if (kept.size >= ESTIMATES_KEPT) kept.delete(kept.keys().next().value!);
-    kept.set(key, { at: now, reads });
+    kept.set(key, reads);
     return reads;
   };
 }
@@ -48,16 +61,6 @@ const SPAN_TTL_MS = 60_000;
 const spanCacheOn = () => process.env.TANDEM_SEARCH_SPAN_CACHE !== '0';
 export interface SpanMemory { get(key: string): number | undefined; set(key: string, span: number): void }
 export function createSpanMemory(): SpanMemory {
-  const kept = new Map<string, { at: number; span: number }>();
-  return {
-    get(key) {
-      const hit = spanCacheOn() ? kept.get(key) : undefined;
-      return hit && Date.now() - hit.at < SPAN_TTL_MS ? hit.span : undefined;
-    },
-    set(key, span) {
-      kept.delete(key);
-      if (kept.size >= ESTIMATES_KEPT) kept.delete(kept.keys().next().value!);
-      kept.set(key, { at: Date.now(), span });
-    },
-  };
+  const kept = keptFor<number>(SPAN_TTL_MS, spanCacheOn);
+  return { get: (key) => kept.get(key)?.value, set: (key, span) => kept.set(key, span) };
 }
