@@ -5,6 +5,7 @@ import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } f
 import { SEARCH_KEYS_STEPS, URL_KEYS_STEPS } from './search-keys.js';
 import { SESSION_FACETS_STEPS } from './session-facets.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
+import { TAB_SPANS_STEPS } from './tab-spans.js';
 import type { Driver } from './types.js';
 
 /**
@@ -53,6 +54,7 @@ export const TTL_TABLES: Record<string, string> = {
   page_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
   event_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
   url_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
+  tab_spans: 'received_at + INTERVAL $days DAY',
   session_facets: 'toDateTime(updated_at) + INTERVAL $days DAY',
 };
 
@@ -282,6 +284,12 @@ export const MIGRATIONS: Migration[] = [
     version: 18,
     name: 'search: url_keys (list keys per visited and landing URL)',
     steps: URL_KEYS_STEPS,
+  },
+  {
+    // Each tab's first/last event and count kept at ingest, so the open reads no events for them: see tab-spans.ts.
+    version: 19,
+    name: 'sessions: tab_spans (per-tab span and distinct seqs, from an events view)',
+    steps: TAB_SPANS_STEPS,
   },
 ];
 

@@ -573,4 +573,32 @@ INSERT INTO tandem.url_keys (project_id, url, started_at, session_id, visit)
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.tab_spans_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), session_id String, tab_id String,
+  started_at SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
+  ended_at SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+  seqs AggregateFunction(groupBitmap, UInt32),
+  received_at SimpleAggregateFunction(max, DateTime('UTC'))
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/tandem/tab_spans_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS tandem.tab_spans ON CLUSTER tandem_cluster AS tandem.tab_spans_local
+  ENGINE = Distributed(tandem_cluster, tandem, tab_spans_local, cityHash64(project_id, session_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.tab_spans_mv ON CLUSTER tandem_cluster TO tandem.tab_spans_local
+  AS SELECT project_id, session_id, tab_id, min(ts) AS started_at, max(ts) AS ended_at,
+  groupBitmapState(seq) AS seqs, max(received) AS received_at
+  FROM (SELECT project_id, session_id, tab_id, ts, seq, received_at AS received FROM tandem.events_local)
+  GROUP BY project_id, session_id, tab_id, toYYYYMMDD(received);
+
+INSERT INTO tandem.tab_spans SELECT project_id, session_id, tab_id, min(ts) AS started_at, max(ts) AS ended_at,
+  groupBitmapState(seq) AS seqs, max(received) AS received_at
+  FROM (SELECT project_id, session_id, tab_id, ts, seq, received_at AS received FROM tandem.events)
+  GROUP BY project_id, session_id, tab_id, toYYYYMMDD(received);
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

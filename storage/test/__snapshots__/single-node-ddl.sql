@@ -468,4 +468,29 @@ INSERT INTO tandem.url_keys (project_id, url, started_at, session_id, visit)
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.tab_spans (
+  project_id LowCardinality(String), session_id String, tab_id String,
+  started_at SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
+  ended_at SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+  seqs AggregateFunction(groupBitmap, UInt32),
+  received_at SimpleAggregateFunction(max, DateTime('UTC'))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (project_id, session_id, tab_id)
+TTL received_at + INTERVAL 30 DAY
+SETTINGS ttl_only_drop_parts = 1;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.tab_spans_mv TO tandem.tab_spans
+  AS SELECT project_id, session_id, tab_id, min(ts) AS started_at, max(ts) AS ended_at,
+  groupBitmapState(seq) AS seqs, max(received) AS received_at
+  FROM (SELECT project_id, session_id, tab_id, ts, seq, received_at AS received FROM tandem.events)
+  GROUP BY project_id, session_id, tab_id, toYYYYMMDD(received);
+
+INSERT INTO tandem.tab_spans SELECT project_id, session_id, tab_id, min(ts) AS started_at, max(ts) AS ended_at,
+  groupBitmapState(seq) AS seqs, max(received) AS received_at
+  FROM (SELECT project_id, session_id, tab_id, ts, seq, received_at AS received FROM tandem.events)
+  GROUP BY project_id, session_id, tab_id, toYYYYMMDD(received);
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
