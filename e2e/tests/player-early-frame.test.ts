@@ -99,9 +99,21 @@ async function expectAdopted(page: Page, sawEarlyStage: boolean): Promise<void> 
   expect(state.built).toBe(0);
 }
 
+type Box = { x: number; y: number; width: number; height: number };
+type Boxes = { frame: Box; backdrop: Box };
+
+/** Where the replayed page (its iframe, scaled) and the stage's backdrop (the viewport around it) are on screen. */
+async function boxes(page: Page, viewport: string): Promise<Boxes> {
+  return page.locator(viewport).evaluate((el) => {
+    const box = (r: DOMRect) => ({ x: r.x, y: r.y, width: r.width, height: r.height });
+    return { frame: box(el.querySelector('iframe')!.getBoundingClientRect()), backdrop: box(el.getBoundingClientRect()) };
+  });
+}
+
 describe('player: a share link draws its moment before the app and the page adopts it', () => {
   it('draws the moment while the app has not even loaded, then the page takes that same replay over and seeks on', async () => {
     const page = await ctx.newPage();
+    let earlyBox!: Boxes;
     try {
       // The dashboard's entry chunk held back until the early frame has been seen: the frame cannot come from the app.
       let release!: () => void;
@@ -119,6 +131,7 @@ describe('player: a share link draws its moment before the app and the page adop
         expect(early.clock).toBe(`T+${clockAt(t)}`);
         expect(await page.locator('#app').evaluate((app) => app.childElementCount)).toBe(0);
         await page.screenshot({ path: path.join(ARTIFACTS, 'player-early-frame-before-app.png') });
+        earlyBox = await boxes(page, '[data-testid=player-early]');
       } finally {
         release();
       }
@@ -129,6 +142,12 @@ describe('player: a share link draws its moment before the app and the page adop
       expect((await page.getByTestId('player-time').innerText()).split('/')[0].trim()).toBe('7:12');
       await expectAdopted(page, true);
       await page.screenshot({ path: path.join(ARTIFACTS, 'player-early-frame-adopted.png') });
+      // The early stage sat where the player puts the replay: taking it over moves neither the picture nor its backdrop.
+      const adoptedBox = await boxes(page, '[data-testid=player]');
+      console.log('early frame boxes, before the app | adopted', JSON.stringify(earlyBox), JSON.stringify(adoptedBox));
+      for (const part of ['frame', 'backdrop'] as const) {
+        for (const side of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(earlyBox[part][side] - adoptedBox[part][side]), `${part} ${side}`).toBeLessThanOrEqual(2);
+      }
 
       // Seeks after the adoption: forward in the adopted window (arrow key), then far (a new link's moment).
       await page.locator('[data-testid=player-time]').click();

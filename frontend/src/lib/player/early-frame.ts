@@ -74,6 +74,25 @@ const INSET = 16;
 
 let early: Early | null = null;
 
+/**
+ * The session page's player viewport (PlayerView's `.replay-viewport`) as fixed insets from the window's edges,
+ * from the page's CSS: the top bar (App.svelte) and the session header (SessionHeader.svelte) above; the body's
+ * padding (SessionPage.svelte `.body`: 16px 20px 20px), the player card's border and padding (app.css `.card`,
+ * `.player`: 1 + 10) around; the side panels (420 + a 16px gap) on the right above 1000 px; under it the gap and
+ * the scrubber with the controls (`.bar`). The header's and the bar's heights are their rendered ones (text
+ * lines): if either changes, the e2e test that compares the early and the adopted frame's boxes says so.
+ */
+const TOP_BAR = 52;
+const SESSION_HEADER = 68.5;
+const PLAYER_BAR = 96;
+const CARD = 1 + 10;
+export function playerBox(width: number, height: number): { left: number; top: number; right: number; bottom: number } {
+  const top = TOP_BAR + SESSION_HEADER + 16 + CARD;
+  if (width > 1000) return { left: 20 + CARD, top, right: 20 + 420 + 16 + CARD, bottom: 20 + CARD + 10 + PLAYER_BAR };
+  // One column: the player card is 520 px tall (`.player` min-height) and the page scrolls under it.
+  return { left: 20 + CARD, top, right: 20 + CARD, bottom: Math.max(0, height - top - (520 - 2 * CARD - 10 - PLAYER_BAR)) };
+}
+
 /** The open's answer, if this chunk took it for exactly `path`; once. */
 export function takeEarlyOpen(path: string): Promise<EarlyOpened> | null {
   if (!early || early.openTaken || early.path !== path) return null;
@@ -183,9 +202,8 @@ async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | nul
   const overlay = document.createElement('div');
   overlay.className = 'replay-viewport';
   overlay.dataset.testid = 'player-early';
-  // Over the place the session page gives its player (SessionPage.svelte: the top bar, the header, the
-  // side panels at ≥ 1000 px, the controls under it); the page's own stage takes the replay over once mounted.
-  const box = { left: 30, top: 130, right: innerWidth > 1000 ? 466 : 30, bottom: 110 };
+  // Exactly over the place the session page gives its player, so taking it over moves nothing (e2e player-early-frame).
+  const box = playerBox(innerWidth, innerHeight);
   Object.assign(overlay.style, { position: 'fixed', left: `${box.left}px`, top: `${box.top}px`, right: `${box.right}px`, bottom: `${box.bottom}px`, zIndex: '5' });
   const stage = document.createElement('div');
   stage.className = 'replay-stage';
