@@ -46,9 +46,8 @@ export function createReaders(driver: Driver, db: string) {
    * they queued one by one on the driver's connection (one by default), each behind whatever other pages
    * had asked for meanwhile, and each started only once the event loop had taken the previous answer; a
    * share link's open waits for this before its first frame. The tabs' spans come from `tab_spans`
-   * (migration 19), not a scan of the tab's events; and one thread: each part read here is a few granules,
-   * and a second thread only adds its setup (`/open` on the seek bench's 6-hour session, process CPU,
-   * median of 30 interleaved: 43 → 33 ms for both; getSession alone ~38 → ~27).
+   * (migration 19), not a scan of the tab's events (getSession on the seek bench's 6-hour session, process
+   * CPU, medians of 21–40 interleaved at load 2–10: ~34–38 → ~25–29 ms).
    */
   async function getSession(projectId: string, sessionId: string): Promise<SessionDetail | null> {
     const params = { p: projectId, s: sessionId };
@@ -60,8 +59,7 @@ export function createReaders(driver: Driver, db: string) {
             SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, url, title FROM ${db}.page_visits WHERE ${scope}
             ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq)) AS detail_pages,
          (SELECT groupArray((tab_id, seq, ts_ms, meta_seq, meta_ts_ms)) FROM (${keyframesSql(scope)})) AS detail_keyframes
-       FROM ${db}.sessions FINAL WHERE ${scope}
-       SETTINGS max_threads = 1`,
+       FROM ${db}.sessions FINAL WHERE ${scope}`,
       params,
     );
     if (!row) return null;
