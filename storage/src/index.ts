@@ -27,7 +27,8 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<TandemStor
   // A cluster is a set of ClickHouse servers; the embedded engine is one process with one directory.
   if (cluster && !opts.clickhouseUrl) throw new Error('CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (a cluster is reached over HTTP)');
   const driver = opts.clickhouseUrl ? createRemoteDriver(opts.clickhouseUrl) : createChdbDriver(opts.dataDir ?? './.tandem-data');
-  const store = createStore(driver, { ...opts, cluster });
+  // Embedded chDB is one process's (its directory is locked): that process's writer is the only one.
+  const store = createStore(driver, { ...opts, cluster, soleWriter: opts.soleWriter ?? !opts.clickhouseUrl });
   try {
     await store.migrate();
   } catch (err) {

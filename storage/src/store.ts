@@ -33,6 +33,7 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): TandemStor
     maxDelayMs: Math.max(0, opts.maxDelayMs ?? STORE_DEFAULTS.maxDelayMs),
     maxQueuedEvents: Math.max(1, opts.maxQueuedEvents ?? STORE_DEFAULTS.maxQueuedEvents),
     carryFile: opts.carryFile,
+    soleWriter: opts.soleWriter ?? false,
   });
   const readers = createReaders(driver, db);
   const accounts = createAccounts(driver, db);

@@ -175,6 +175,13 @@ export interface StoreOptions {
    * `<table>_local` tables and `Distributed` tables under the usual names, ON CLUSTER (see ddl.ts).
    */
   cluster?: string;
+  /**
+   * This process is the store's only writer (embedded chDB: its data directory is locked to one process;
+   * openStore sets it). A flush then skips looking up which of its seqs another writer stored already:
+   * there is none, and a restarted process starts each tab from its stored max(seq). Default false (a
+   * shared ClickHouse: other backends may write the same tabs).
+   */
+  soleWriter?: boolean;
 }
 
 /** A call recording's metadata as stored (the media file lives in the backend's data dir). */

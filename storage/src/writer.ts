@@ -6,7 +6,7 @@ import {
 import { pageKeyRows, urlKeyRows } from './search-keys.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
 import { loadCarried, saveCarried } from './writer-carry-file.js';
-import { createUncounter, type TabCount } from './writer-uncount.js';
+import { countedSeqs, createUncounter, type TabCount } from './writer-uncount.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
 import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from './types.js';
 
@@ -33,6 +33,8 @@ export interface WriterOptions {
    * them. Absent: kept in memory only.
    */
   carryFile?: string;
+  /** No other writer stores these tables (StoreOptions.soleWriter): nothing is looked up before a flush. */
+  soleWriter?: boolean;
 }
 
 interface Group {
@@ -200,7 +202,8 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       // The landing URL's list key with the session's attributes (search-keys.ts): a start URL need not be a page visit.
       derived.page_keys = [...derived.page_keys, ...attrs.flatMap((a) => pageKeyRows(a.session.projectId, a.session.sessionId, a.session.startedAt, [a.session.firstUrl]))];
       derived.url_keys = [...derived.url_keys, ...attrs.flatMap((a) => urlKeyRows(a.session.projectId, a.session.sessionId, a.session.startedAt, a.session.firstUrl, 0))];
-      unstored = await uncountStored(g.counted, sessionRows);
+      // Only another writer can have stored a seq above a tab's ackSeq (a sole writer drops those at queueing).
+      unstored = opts.soleWriter ? countedSeqs(g.counted) : await uncountStored(g.counted, sessionRows);
       // session_attrs with the derived rows, before the delta: were it lost after the delta was stored, a
       // reload would find the session and never write it (a second copy collapses on the same key and version).
       await Promise.all([...Object.entries(derived), ['session_attrs', attrs.map((a) => a.row)] as const].map(([table, rows]) => insert(table, rows)));
