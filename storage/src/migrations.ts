@@ -4,6 +4,7 @@ import { SEARCH_BLOCKS_STEPS, SEARCH_GRANULE_BLOCKS_STEPS, SEARCH_GRANULES_STEPS
 import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } from './session-attrs.js';
 import { SEARCH_KEYS_STEPS, URL_KEYS_STEPS } from './search-keys.js';
 import { SESSION_FACETS_STEPS } from './session-facets.js';
+import { ATTR_KEYS_STEPS } from './search-attr-keys.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import { TAB_SPANS_STEPS } from './tab-spans.js';
 import type { Driver } from './types.js';
@@ -56,6 +57,8 @@ export const TTL_TABLES: Record<string, string> = {
   url_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
   tab_spans: 'received_at + INTERVAL $days DAY',
   session_facets: 'toDateTime(updated_at) + INTERVAL $days DAY',
+  attr_texts: 'last_seen + INTERVAL $days DAY',
+  attr_keys: 'toDateTime(started_at) + INTERVAL $days DAY',
 };
 
 /** The `sessions` columns the list shows or filters on, copied into `session_search` (migration 4). */
@@ -290,6 +293,13 @@ export const MIGRATIONS: Migration[] = [
     version: 19,
     name: 'sessions: tab_spans (per-tab span and distinct seqs, from an events view)',
     steps: TAB_SPANS_STEPS,
+  },
+  {
+    // Free text matches user ids, browsers, OSes and devices by their distinct values, then keys by primary key: see
+    // search-attr-keys.ts.
+    version: 20,
+    name: 'search: attr_texts and attr_keys (list keys per user id, browser, OS and device)',
+    steps: ATTR_KEYS_STEPS,
   },
 ];
 

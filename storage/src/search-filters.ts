@@ -56,9 +56,13 @@ export interface Filters {
   allKeyed: boolean;
   /**
    * Free text as the only attribute term (no child terms): its key sources apart, `FROM table WHERE …` each (once the
-   * step's bounds are added), whose union is the same superset as the OR over `session_attrs` (see search.ts).
+   * step's bounds are added), whose union is the same superset as the OR over `session_attrs` (see search.ts): `keyed`,
+   * the text tables read by primary key (the visited and landing pages, page_keys; the user id, browser, OS and device,
+   * attr_keys, migration 20), `ids` (bloom filters), and `scan`, session_attrs' text columns read row by row (only
+   * with TANDEM_SEARCH_ATTR_KEYS=0, where attr_keys is not a source: A/B measurements). A key table is read for the
+   * texts of its texts table that contain the needle; `texts`, once matched (search-texts.ts), holds them per table.
    */
-  textKeys?: string[];
+  textKeys?: { keyed: { keys: string; texts: string }[]; ids: string; scan?: string; texts?: string[][] };
   /**
    * The query is browser/OS/device terms with errors or durations and nothing else (no user id, URL, free text or
    * child terms): its keys may come from `session_facets` (migration 16, session-facets.ts). `where`: key ranges over
@@ -91,6 +95,8 @@ export interface Filters {
 const urlKeysOn = () => process.env.TANDEM_SEARCH_URLKEYS !== '0';
 /** Free text's key sources read apart (Filters.textKeys); TANDEM_SEARCH_QUNION=0 turns it off (A/B measurements). */
 const textKeysOn = () => process.env.TANDEM_SEARCH_QUNION !== '0';
+/** Free text's attribute keys from attr_keys (migration 20); TANDEM_SEARCH_ATTR_KEYS=0 scans session_attrs (A/B). */
+const attrKeysOn = () => process.env.TANDEM_SEARCH_ATTR_KEYS !== '0';
 
 /** Where a child subquery gets its extra bound: none in the key step, the candidates' ids in the re-check. */
 export const KEYS = '$KEYS';
@@ -158,7 +164,7 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     if (urlKeys) urlRecheck = [toCandidates(term), `(${has('first_url', 'url')} OR ${has('last_url', 'url')} OR session_id IN {kVisited:Array(String)})`];
   }
   const q = clean(query.q);
-  let textKeys: string[] | undefined;
+  let textKeys: Filters['textKeys'];
   if (q) {
     params.q = q;
     unfaceted++;
@@ -181,9 +187,12 @@ export function buildFilters(db: string, projectId: string, query: SessionStatsQ
     // The OR's branches as separate reads: the text columns (every row's user id and the low-cardinality columns), the
     // ids (their bloom filters prune all but a granule or two: in the OR they read 1M session and visitor ids), and the
     // visited and landing pages by primary key.
+    // With attr_keys (migration 20), the text columns' values are matched among their distinct values (attr_texts) and
+    // their keys read by primary key, like the pages': no read of every session_attrs row (search-attr-keys.ts).
     if (byKeys && textKeysOn()) {
-      textKeys = [`FROM ${db}.session_attrs WHERE (${likes})`, `FROM ${db}.session_attrs WHERE (${exact})`,
-        `${pageKeys('q')} AND project_id = {p:String}`];
+      const attrKeys = attrKeysOn() ? [{ keys: `${db}.attr_keys`, texts: `${db}.attr_texts` }] : [];
+      textKeys = { keyed: [{ keys: `${db}.page_keys`, texts: `${db}.page_texts` }, ...attrKeys], ids: `FROM ${db}.session_attrs WHERE (${exact})`,
+        ...(attrKeys.length ? {} : { scan: `FROM ${db}.session_attrs WHERE (${likes})` }) };
     }
   }
   // Deltas never subtract, so a session has errors exactly when one of its deltas has.

@@ -8,6 +8,7 @@ import { createSessionStats } from './search-stats.js';
 import {
   CURSOR_TERM, FIRST_WINDOW, MAX_WINDOW, createWindowEstimates, facetBounds, facetRowLimits, facetsOn, keyedWholeOn, nextSpan, rememberedFirstSpan, spanNeeded,
 } from './search-windows.js';
+import { fewTextKeys, resolveTexts, textKeySources, textWholeOn } from './search-texts.js';
 import type { Driver } from './types.js';
 
 /**
@@ -126,6 +127,11 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
     // cursor or an upper bound (another anchor).
     const spanKey = byKeys && !query.cursor && f.to === undefined ? JSON.stringify([projectId, query, limit]) : undefined;
     const known = spanKey === undefined ? undefined : spans.get(spanKey);
+    // Free text: its texts matched once (search-texts.ts); read by primary key alone and few keys over the whole range,
+    // one window (fewTextKeys).
+    const textAlone = byKeys && !!f.textKeys && !f.errors && !f.durations.length;
+    if (textAlone) await resolveTexts(driver, f);
+    if (textAlone && !f.textKeys!.scan && known === undefined && span === FIRST_WINDOW && textWholeOn() && await fewTextKeys(driver, f)) span = Infinity;
     const first = rememberedFirstSpan(span, known, f.facets ? { rows: facetRows!, switchRows: FACET_SWITCH_ROWS, hasMaxDuration: f.hasMaxDuration } : undefined);
     span = first.span;
     if (first.dropFacets) f.facets = undefined;
@@ -277,8 +283,9 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
         asked = Math.min(2 * want + 8, 2 * MAX_LIMIT + 8);
         const key = byStart ? 'started_at' : 'started_at, session_id';
         const cols = byStart ? 's_ms' : 's_ms, session_id';
+        const { ids, scan } = f.textKeys;
         keys = await driver.query(
-          `SELECT ${cols} FROM (${f.textKeys.map((k) => `SELECT toUnixTimestamp64Milli(started_at) AS s_ms${byStart ? '' : ', session_id'}
+          `SELECT ${cols} FROM (${[...(scan ? [scan] : []), ids, ...textKeySources(f)].map((k) => `SELECT toUnixTimestamp64Milli(started_at) AS s_ms${byStart ? '' : ', session_id'}
              ${k} AND ${bounded.join(' AND ')} GROUP BY ${key} ORDER BY ${key.replace(/(\w+)(,|$)/g, '$1 DESC$2')} LIMIT {n:UInt32}`).join(' UNION ALL ')})
            ORDER BY ${cols.replace(/(\w+)(,|$)/g, '$1 DESC$2')} LIMIT {n:UInt32}${keySettings()}`, { ...params, n: asked });
       } else if (!counters) {

@@ -239,6 +239,25 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
     }, 120_000);
   }
 
+  // Free text's key tables (search-texts.ts) with tiny limits: the needle's texts read through the subquery (more texts
+  // than the literal limit), its keys "many" (a day first), and both as before this (TANDEM_SEARCH_TEXTS_ONCE=0, the
+  // session_attrs scan: TANDEM_SEARCH_ATTR_KEYS=0).
+  for (const [name, q] of cases.filter(([n]) => n.startsWith('free text'))) {
+    it(`${name}, every free-text path`, async () => {
+      const expected = bruteForce(await everySession(), q);
+      for (const env of [{ TANDEM_SEARCH_TEXT_LIMITS: '1,1000' }, { TANDEM_SEARCH_TEXT_LIMITS: '1000,2' }, { TANDEM_SEARCH_TEXTS_ONCE: '0' },
+        { TANDEM_SEARCH_ATTR_KEYS: '0' }] as Record<string, string>[]) {
+        Object.assign(process.env, env);
+        try {
+          expect(await listAll(q)).toEqual(expected);
+          expect(await listAll({ ...q, limit: 10 })).toEqual(expected);
+        } finally {
+          for (const k of Object.keys(env)) delete process.env[k];
+        }
+      }
+    }, 120_000);
+  }
+
   // session_facets' windows for a common browser/OS/device (search.ts facetEstimate): with tiny row limits these few
   // sessions are "common", so the first window is a day and a wide one switches to the delta rows' path (keys carried).
   for (const [name, q] of cases.filter(([n]) => n.includes('facets') || n.startsWith('browser + errors + duration'))) {
@@ -325,7 +344,7 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
       let n = 0;
       const raw = driver.query.bind(driver);
       const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) =>
-        ((n += !sql.includes('FINAL') && !sql.startsWith('EXPLAIN') ? 1 : 0), raw(sql, params)) } as Driver;
+        ((n += sql.startsWith('SELECT s_ms') ? 1 : 0), raw(sql, params)) } as Driver; // the key steps (not the texts matched)
       const search = createStore(traced, { database: DB });
       for (let i = 0; i < 2; i++) {
         n = 0;
@@ -334,14 +353,43 @@ describe('listSessions over unmerged delta rows equals a brute-force merge of th
       }
       return counts;
     };
-    const [first, again] = await keyReads();
-    expect(first).toBeGreaterThanOrEqual(2);
-    expect(again).toBe(1);
-    process.env.TANDEM_SEARCH_SPAN_CACHE = '0';
+    // Free text with few keys reads its whole range at once (next test): here the day first, as for any other needle.
+    process.env.TANDEM_SEARCH_TEXT_WHOLE = '0';
     try {
+      const [first, again] = await keyReads();
+      expect(first).toBeGreaterThanOrEqual(2);
+      expect(again).toBe(1);
+      process.env.TANDEM_SEARCH_SPAN_CACHE = '0';
       expect(await keyReads()).toEqual([first, first]);
     } finally {
       delete process.env.TANDEM_SEARCH_SPAN_CACHE;
+      delete process.env.TANDEM_SEARCH_TEXT_WHOLE;
+    }
+  });
+
+  it('free text with few keys reads them in one window on its first call, from the key tables, not session_attrs\' text columns', async () => {
+    // A rare needle (user ids, a few sessions over 28 days): the day first took two key reads on every first call.
+    const sent: string[] = [];
+    const raw = driver.query.bind(driver);
+    const traced = { ...driver, query: async (sql: string, params?: Record<string, unknown>) => (sent.push(sql), raw(sql, params)) } as Driver;
+    const keyReads = () => sent.filter((x) => x.startsWith('SELECT s_ms')).length;
+    for (const q of [{ q: 'user-12' }, { q: 'USER-3' }, { q: 's-0123' }, { q: 'zzqx' }]) {
+      const expected = bruteForce(await everySession(), q).slice(0, 50);
+      for (const whole of [true, false]) {
+        if (!whole) process.env.TANDEM_SEARCH_TEXT_WHOLE = '0';
+        try {
+          sent.length = 0;
+          const search = createStore(traced, { database: DB });
+          expect((await search.listSessions(P, q)).sessions.map((s) => s.sessionId)).toEqual(expected);
+          if (whole) expect(keyReads()).toBe(1);
+          else expect(keyReads()).toBeGreaterThanOrEqual(2);
+          // The user id, browser, OS and device by their distinct texts (attr_texts), their keys by primary key (attr_keys).
+          expect(sent.some((x) => x.includes('lowerUTF8(user_id)'))).toBe(false);
+          expect(sent.some((x) => x.includes('attr_texts'))).toBe(true);
+        } finally {
+          delete process.env.TANDEM_SEARCH_TEXT_WHOLE;
+        }
+      }
     }
   });
 

@@ -86,9 +86,9 @@ describe('migration 11 on an existing install', () => {
     expect(await deltaRows()).toBeGreaterThanOrEqual(14); // unmerged: a delta per flush
     const totalsBefore = await totals();
     expect(Number(totalsBefore.events)).toBeGreaterThan(20);
-    // The old install has no session_facets (migration 16): its answers without it.
-    process.env.TANDEM_SEARCH_FACETS = '0';
-    const before = await answers(old).finally(() => delete process.env.TANDEM_SEARCH_FACETS);
+    // The old install has no session_facets (migration 16) and no attr_keys (migration 20): its answers without them.
+    (process.env.TANDEM_SEARCH_FACETS = '0'), (process.env.TANDEM_SEARCH_ATTR_KEYS = '0');
+    const before = await answers(old).finally(() => (delete process.env.TANDEM_SEARCH_FACETS, delete process.env.TANDEM_SEARCH_ATTR_KEYS));
     expect(before[1]).toHaveLength(1);
     expect(before[2]).toHaveLength(2);
     // Two backends starting together on the old install: one rebuilds, the other waits for it.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ddl, MIGRATIONS, createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
 import { chTime } from '../src/encode.js';
-import { CHROME_UA, batch, custom, meta, start } from './fixtures.js';
+import { CHROME_UA, FIREFOX_UA, batch, custom, identify, meta, start } from './fixtures.js';
 
 /**
  * Migration 15: `page_keys` / `event_keys` (the list's keys per visited page text, landing URL and custom event name);
@@ -106,6 +106,22 @@ describe('migration 15 on an existing install, then the writer', () => {
     expect(sent.filter((q) => q.startsWith('EXPLAIN'))).toEqual([]);
   }, 60_000);
 
+  it('migration 20 backfills attr_keys / attr_texts from session_attrs; free text finds the old sessions through them', async () => {
+    const rows = await driver.query<{ text: string; session_id: string }>(
+      `SELECT text, session_id FROM ${DB}.attr_keys FINAL WHERE project_id = {p:String} ORDER BY session_id, text`, { p: P });
+    expect(rows.map((r) => [r.session_id, r.text])).toEqual(['o-1', 'o-2', 'o-3'].flatMap((id) => [[id, 'Chrome'], [id, 'desktop'], [id, 'macOS']]));
+    const texts = await driver.query<{ text: string }>(`SELECT text FROM ${DB}.attr_texts FINAL WHERE project_id = {p:String} ORDER BY text`, { p: P });
+    expect(texts.map((r) => r.text)).toEqual(['Chrome', 'desktop', 'macOS']);
+    const sent: string[] = [];
+    const tracing = { ...driver, query: (q: string, params?: Record<string, unknown>) => (sent.push(q), driver.query(q, params)) } as Driver;
+    const store = createStore(tracing, { database: DB });
+    expect(await list(store, { q: 'MACOS' })).toEqual(['o-3', 'o-2', 'o-1']);
+    expect(await list(store, { q: 'chrom' })).toEqual(['o-3', 'o-2', 'o-1']);
+    expect(await list(store, { q: 'landing/b' })).toEqual(['o-2']); // a landing URL: page_keys
+    expect(sent.some((q) => q.includes('attr_keys'))).toBe(true);
+    expect(sent.some((q) => /lowerUTF8\((user_id|browser|os|device)\)/.test(q))).toBe(false);
+  }, 60_000);
+
   it('the writer writes the keys on ingest: a landing URL that is no page visit, pages, events in any case', async () => {
     const store = createStore(driver, { database: DB });
     const at = NOW - 30_000;
@@ -125,5 +141,22 @@ describe('migration 15 on an existing install, then the writer', () => {
     expect(rows.map((r) => [r.url, Number(r.visit)])).toEqual([['https://shop.test/blog/77', 1], ['https://shop.test/landing/c', 0]]);
     expect(await list(store, { url: '/blog/77' })).toEqual(['n-1', 'o-3', 'o-1']);
     expect(await list(store, { url: '/blog/77', event: 'trial_started' })).toEqual(['n-1']);
+  }, 60_000);
+
+  it('the user id, browser, OS and device reach attr_keys on ingest (attr_keys_mv), a changed user id under both values', async () => {
+    const store = createStore(driver, { database: DB });
+    const at = NOW - 20_000;
+    await store.startSession(start(P, 'n-2', 'tab', { startedAt: at, userAgent: FIREFOX_UA, url: 'https://shop.test/' }));
+    await store.writeBatch(batch(P, 'n-2', 'tab', [meta(0, at + 10, 'https://shop.test/'), identify(1, at + 20, 'Ada-Seven')]));
+    await store.flush();
+    await store.writeBatch(batch(P, 'n-2', 'tab', [identify(2, at + 30, 'Ada-Eight')]));
+    await store.flush();
+    const rows = await driver.query<{ text: string }>(
+      `SELECT text FROM ${DB}.attr_keys FINAL WHERE project_id = {p:String} AND session_id = 'n-2' ORDER BY text`, { p: P });
+    expect(rows.map((r) => r.text)).toEqual(expect.arrayContaining(['Ada-Eight', 'Ada-Seven', 'Firefox', 'Linux', 'desktop']));
+    // The merged user id is the newest: the older one is a candidate only, dropped by the re-check.
+    expect(await list(store, { q: 'ada-eight' })).toEqual(['n-2']);
+    expect(await list(store, { q: 'ada-seven' })).toEqual([]);
+    expect(await list(store, { q: 'firefox' })).toEqual(['n-2']);
   }, 60_000);
 });

@@ -53,10 +53,10 @@ async function eventKeys(driver: Driver): Promise<void> {
       ON es.project_id = a.project_id AND es.session_id = a.session_id`);
 }
 /**
- * The tables the writer writes per session (and the list's copies, session_facets since migration 16): merges stopped
+ * The tables the writer writes per session (and the list's copies: session_facets since migration 16, attr_keys since 20): merges stopped
  * while measuring unmerged, truncated and filled again (through the views on `sessions`) when the deltas are rewritten.
  */
-export const SESSION_TABLES = ['sessions', 'session_search', 'session_attrs', 'session_facets'];
+export const SESSION_TABLES = ['sessions', 'session_search', 'session_attrs', 'session_facets', 'attr_keys'];
 
 /** Creates both databases (or finds them cached), returns the shape of the data. */
 export async function prepare(driver: Driver, sessions: number): Promise<CacheMeta> {

@@ -601,4 +601,34 @@ INSERT INTO tandem.tab_spans SELECT project_id, session_id, tab_id, min(ts) AS s
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.attr_texts_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), text String, last_seen DateTime('UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/attr_texts_local', '{replica}', last_seen)
+ORDER BY (project_id, text)
+TTL last_seen + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.attr_texts ON CLUSTER tandem_cluster AS tandem.attr_texts_local
+  ENGINE = Distributed(tandem_cluster, tandem, attr_texts_local, cityHash64(project_id, text));
+
+CREATE TABLE IF NOT EXISTS tandem.attr_keys_local ON CLUSTER tandem_cluster (
+  project_id LowCardinality(String), text String, started_at DateTime64(3, 'UTC'), session_id String
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tandem/attr_keys_local', '{replica}')
+ORDER BY (project_id, text, started_at, session_id)
+TTL toDateTime(started_at) + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.attr_keys ON CLUSTER tandem_cluster AS tandem.attr_keys_local
+  ENGINE = Distributed(tandem_cluster, tandem, attr_keys_local, cityHash64(project_id, session_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.attr_texts_mv ON CLUSTER tandem_cluster TO tandem.attr_texts_local
+  AS SELECT project_id, text, toDateTime(started_at) AS last_seen FROM tandem.attr_keys_local;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.attr_keys_mv ON CLUSTER tandem_cluster TO tandem.attr_keys_local
+  AS SELECT project_id, text, started_at, session_id FROM tandem.session_attrs_local
+  ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [toString(user_id), toString(browser), toString(os), toString(device)])) AS text;
+
+INSERT INTO tandem.attr_keys (project_id, text, started_at, session_id) SELECT project_id, text, started_at, session_id FROM tandem.session_attrs
+  ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [toString(user_id), toString(browser), toString(os), toString(device)])) AS text;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

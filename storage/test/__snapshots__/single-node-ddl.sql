@@ -493,4 +493,28 @@ INSERT INTO tandem.tab_spans SELECT project_id, session_id, tab_id, min(ts) AS s
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+CREATE TABLE IF NOT EXISTS tandem.attr_texts (
+  project_id LowCardinality(String), text String, last_seen DateTime('UTC')
+) ENGINE = ReplacingMergeTree(last_seen)
+ORDER BY (project_id, text)
+TTL last_seen + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS tandem.attr_keys (
+  project_id LowCardinality(String), text String, started_at DateTime64(3, 'UTC'), session_id String
+) ENGINE = ReplacingMergeTree
+ORDER BY (project_id, text, started_at, session_id)
+TTL toDateTime(started_at) + INTERVAL 30 DAY;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.attr_texts_mv TO tandem.attr_texts
+  AS SELECT project_id, text, toDateTime(started_at) AS last_seen FROM tandem.attr_keys;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tandem.attr_keys_mv TO tandem.attr_keys
+  AS SELECT project_id, text, started_at, session_id FROM tandem.session_attrs
+  ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [toString(user_id), toString(browser), toString(os), toString(device)])) AS text;
+
+INSERT INTO tandem.attr_keys (project_id, text, started_at, session_id) SELECT project_id, text, started_at, session_id FROM tandem.session_attrs
+  ARRAY JOIN arrayDistinct(arrayFilter(x -> x != '', [toString(user_id), toString(browser), toString(os), toString(device)])) AS text;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
