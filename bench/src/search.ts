@@ -314,6 +314,8 @@ export async function runSearch(opts: SearchOptions = {}): Promise<ResultRow[]> 
           + `written by the writer at a session's first flush and on identify; bloom filters on ids), or with errors/duration from the delta rows `
           + `(GROUP BY) narrowed to the attribute matches by key, or with a browser/OS/device from session_facets (migration 16: delta facts ordered by `
           + `browser, OS, device; one window when the index estimates few rows); visited pages by text (page_texts: distinct URLs/titles, page_sessions by primary key); `
+          + `free text by the distinct values it can match (page_texts and migration 20's attr_texts: user ids, browsers, OSes, devices), their keys by `
+          + `primary key, and a rare needle (≤ 1,000 keys, counted) in one window instead of a day first; `
           + `console/custom-event filters IN over their tables with received_at partition pruning; then FINAL over exactly those keys (key set in PREWHERE). `
           + `Data: ${DATA_STATE[state]}. `
           + `${load}${mismatched.length ? `; RESULT MISMATCH: ${mismatched.join(', ')}` : ''}`;
