@@ -85,7 +85,6 @@ export const facetsOn = () => process.env.TANDEM_SEARCH_FACETS !== '0';
 const KEYED_WHOLE_MARKS_PER_PART = 2;
 export const keyedWholeOn = () => process.env.TANDEM_SEARCH_KEYED_WHOLE !== '0';
 
-
 /** The index's estimates that pick a list query's first window (listSessions, search.ts). */
 export function createWindowEstimates(estimate: Estimate, db: string) {
   /**

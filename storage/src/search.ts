@@ -406,5 +406,4 @@ export function createSearch(driver: Driver, db: string, opts: SearchOptions = {
   return { listSessions, sessionStats: createSessionStats(driver, db, byKeys) };
 }
 
-export { nextSpan } from './search-windows.js';
 export { dayIn, dayRange, MAX_SEARCH_TEXT, MAX_STATS_DAYS, toSummary } from './search-rows.js';

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dayRange, nextSpan } from '../src/search.js';
-import { FIRST_WINDOW, MAX_WINDOW, rememberedFirstSpan, spanNeeded } from '../src/search-windows.js';
-
-const DAY = 86_400_000;
+import { dayRange } from '../src/search.js';
+import { DAY, FIRST_WINDOW, MAX_WINDOW, nextSpan, rememberedFirstSpan, spanNeeded } from '../src/search-windows.js';
 
 describe('search windows (nextSpan)', () => {
   it('jumps to everything older when nothing matched yet', () => {
