@@ -5,7 +5,7 @@ import {
 } from './derive.js';
 import { pageKeyRows, urlKeyRows } from './search-keys.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
-import { loadCarried, saveCarried } from './writer-carry-file.js';
+import { appendCarried, loadCarried, saveCarried } from './writer-carry-file.js';
 import { countedSeqs, createUncounter, type TabCount } from './writer-uncount.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
 import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from './types.js';
@@ -21,6 +21,12 @@ import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from 
  * storage on next touch. Trackers retry; the retried events are then still new and get written.
  * One exception: when only the session delta INSERT (the last one) fails, the group's events are stored,
  * so the group succeeds and its delta rows are carried to the next flush (see `writeDeltas`).
+ *
+ * Deferred deltas: with a carry file, a group's session delta rows are appended to it once its events are
+ * stored, and the group is acknowledged then. When another group already waits, the rows wait too (up to
+ * DEFER_MAX_MS) and go with a later flush's delta INSERT: under load one `sessions` INSERT (and its views)
+ * per DEFER_MAX_MS instead of one per flush (docs/decisions.md, "s15-ingest"). When nothing waits, they are
+ * written before the ack, so a quiet writer's acknowledged batch is counted in `sessions` at once.
  */
 
 export interface WriterOptions {
@@ -72,6 +78,8 @@ const SWEEP_EVERY_MS = 60_000;
  */
 const DELTA_RETRY_DELAYS_MS = [100, 400];
 const CARRY_RETRY_MS = 1_000;
+/** Deferred delta rows are written at least this often while groups keep coming (see above). */
+const DEFER_MAX_MS = 1_000;
 const CARRY_RETRY_MAX_MS = 30_000;
 
 export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
@@ -85,6 +93,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   const sessions = new Map<string, Promise<SessionState>>();
   let open = newGroup();
   let inFlight: Group | null = null;
+  /** The in-flight group's whole write, its deltas included (it may be acknowledged before them). */
+  let inFlightWrite: Promise<void> = Promise.resolve();
+  /** When the oldest deferred delta row was deferred (0: none is). */
+  let deferredSince = 0;
   let lastVersion = 0;
   let lastSweep = Date.now();
   /**
@@ -166,7 +178,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       if (g.timer) clearTimeout(g.timer);
       inFlight = g;
       try {
-        await writeGroup(g);
+        await (inFlightWrite = writeGroup(g));
       } finally {
         inFlight = null;
       }
@@ -217,17 +229,39 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       sessions.clear();
       g.reject(err);
       next.reject(err);
+      // Deferred rows of earlier groups (their events stored) still wait: a flush of their own.
+      if (carried.length > 0) scheduleCarried();
       return;
     }
     await uncountClaimedElsewhere(g.counted, sessionRows, unstored, claimer);
-    await writeDeltas([...carried.splice(0), ...sessionRows.values()], insert);
-    for (const a of attrs) attrsWritten.set(a.session, a.signature);
-    for (const [tab, maxSeq] of g.tabs) {
-      if (maxSeq > tab.ackSeq) tab.ackSeq = maxSeq;
-      if (tab.pending === g.done) tab.pending = null;
+    const rows = [...sessionRows.values()];
+    // In the file before the ack: a process killed from here on leaves them to its successor (loadCarried).
+    const kept = rows.length > 0 && appendCarried(opts.carryFile, rows);
+    if (kept) carryFileHolds = true;
+    const acknowledge = () => {
+      for (const a of attrs) attrsWritten.set(a.session, a.signature);
+      for (const [tab, maxSeq] of g.tabs) {
+        if (maxSeq > tab.ackSeq) tab.ackSeq = maxSeq;
+        if (tab.pending === g.done) tab.pending = null;
+      }
+      stats.eventsWritten += g.eventCount;
+      g.resolve();
+    };
+    const waiting = !isEmpty(open);
+    if (kept && waiting && !stopped) {
+      acknowledge();
+      if (deferredSince === 0) deferredSince = now;
+      if (now - deferredSince < DEFER_MAX_MS) {
+        carried.push(...rows);
+        return;
+      }
+      deferredSince = 0;
+      await writeDeltas([...carried.splice(0), ...rows], insert);
+      return;
     }
-    stats.eventsWritten += g.eventCount;
-    g.resolve();
+    deferredSince = 0;
+    await writeDeltas([...carried.splice(0), ...rows], insert);
+    acknowledge();
   }
 
   /**
@@ -356,7 +390,8 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
         requestFlush();
         await g.done;
       } else if (inFlight) {
-        await inFlight.done;
+        // Its whole write: a group can be acknowledged before its delta rows are stored.
+        await Promise.all([inFlight.done, inFlightWrite]);
       } else if (carried.length > 0) {
         throw new TandemError('unavailable', `${carried.length} session counter rows could not be written`);
       } else {
