@@ -25,7 +25,7 @@ import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
 import { seededRandom, generatedOpenSession } from './lib/seek-session.js';
 import { median, percentile } from './lib/stats.js';
-import { BASELINE_HTML, DRAWN_INIT, buildReplayBundle, openSteps, waitDrawn } from './seek.js';
+import { DRAWN_INIT, buildReplayBundle, openSteps, routeBaselinePage, waitDrawn } from './seek.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
 const rounds = Number(process.env.OPEN_AB_ROUNDS ?? 20);
@@ -50,13 +50,13 @@ try {
   const ids = await generatedOpenSession(be.store, be.projectId!, 'openab', minutes, fresh);
   const ctx: BrowserContext = await signedInDashboard(browser, be, [DRAWN_INIT]);
   const replayJs = await buildReplayBundle();
-  await ctx.route(`${be.url}/__bench/rrweb-replay.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: replayJs }));
-  await ctx.route(`${be.url}/__bench/seek-baseline.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BASELINE_HTML }));
-  await ctx.route(`${be.url}/__bench/blank.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BLANK_HTML }));
   const random = seededRandom(777);
   const open = async (side: Side, t: number, count: boolean) => {
     if (process.env.OPEN_AB_ENV && side !== 'base') process.env[process.env.OPEN_AB_ENV] = side === 'A' ? '1' : '0';
     const page = await ctx.newPage();
+    // Routes on the baseline's and the blank page only, as in seek.ts (a context-wide route intercepts every page's requests).
+    if (side === 'base') await routeBaselinePage(page, be.url, replayJs);
+    if (side === 'blank') await page.route(`${be.url}/__bench/blank.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BLANK_HTML }));
     const perf = side === 'base' || side === 'blank' ? null : await page.context().newCDPSession(page);
     await perf?.send('Performance.enable', { timeDomain: 'threadTicks' });
     try {

@@ -193,10 +193,12 @@ async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | nul
   const planned = windowAt(planWindows(tab, head.session.keyframes), target);
   if (planned.fromSeq !== head.window.fromSeq || planned.toSeq !== head.window.toSeq) return null;
   const events = await stream.events;
+  performance.mark('tandem:early-events');
   // The server's part is done: the app's chunks are fetched and compiled (off the main thread) while the frame is built.
   window.__tandemPreloadApp?.();
   let signFailed = false;
   await new ReplayAssets((request) => signAssets(request, () => (signFailed = true))).rewrite(events);
+  performance.mark('tandem:early-assets');
   if (signFailed || events.length === 0 || sessionOfHash(location.hash) !== state.sessionId) return null;
 
   const overlay = document.createElement('div');
@@ -239,6 +241,7 @@ async function draw(
   performance.mark('tandem:early-built');
   const scrolls = new DeferredScrolls(replayer.iframe.contentWindow);
   await fastForward(replayer, events, Math.max(0, target - frame.base), scrolls, () => true, false);
+  performance.mark('tandem:early-paused');
   // rrweb rebuilds the snapshot into a document it `open()`s and never closes: an iframe still loading,
   // which holds the dashboard's own load event (and the tab's spinner) for as long as it stays. The page's
   // player builds after that event; this frame comes before it, so its document is closed here (as
