@@ -96,8 +96,9 @@ try {
   const ctxPlain: BrowserContext = await signedInDashboard(browser, be, [DRAWN_INIT]);
   // OPEN_TAIL_ROUTE_AB=1: side A opens in a context with a playwright route (as the seek bench sets for its baseline's
   // files), side B in one without.
-  const ctxRouted: BrowserContext | null = process.env.OPEN_TAIL_ROUTE_AB === '1' ? await signedInDashboard(browser, be, [DRAWN_INIT]) : null;
-  await ctxRouted?.route(`${be.url}/__bench/nothing.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: '' }));
+  // OPEN_TAIL_ROUTE_AB=aa: the same two contexts, neither with a route (an A/A run: the noise).
+  const ctxRouted: BrowserContext | null = process.env.OPEN_TAIL_ROUTE_AB ? await signedInDashboard(browser, be, [DRAWN_INIT]) : null;
+  if (process.env.OPEN_TAIL_ROUTE_AB === '1') await ctxRouted?.route(`${be.url}/__bench/nothing.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: '' }));
   let ctx = ctxPlain;
   const moments = benchMoments();
   // warm-up (chunks into the cache), not counted
