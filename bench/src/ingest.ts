@@ -272,7 +272,7 @@ async function runIngestOnce(opts: IngestOptions): Promise<IngestRun> {
     const w1 = { ...(backend.store.stats ?? {}) };
     const wd = (k: string) => Number(w1[k]) - Number(w0[k]);
     const writerNote = backend.store.stats
-      ? `writer: ${fmtInt(wd('eventsWritten'))} events written in ${fmtInt(wd('flushes'))} flushes (${fmtInt(wd('eventsWritten') / wd('flushes'))} events per INSERT on average), ` +
+      ? `writer: ${fmtInt(wd('eventsWritten'))} events written in ${fmtInt(wd('flushes'))} flushes (${fmtInt(wd('eventsWritten') / wd('flushes'))} events per INSERT on average; ${fmtInt(wd('inserts'))} INSERT statements in all), ` +
         `${fmtInt(wd('eventsDropped'))} dropped as already stored/queued, ${wd('failedFlushes')} failed flushes`
       : 'writer stats not exposed';
     const v = await verify(backend, ev, load.tabs);
