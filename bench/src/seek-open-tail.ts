@@ -8,6 +8,8 @@
  * bytes and events and how many of them `pause(t)` applies (from the keyframe to t), by kind. Then the opens sorted
  * by drawn time, and the correlation of drawn time with each quantity.
  *
+ * OPEN_TAIL_PROC_AB=1: side A on a backend in its own process (as SEEK_BACKEND=process), B in this process.
+ *
  *   OPEN_TAIL_REPS=2 [OPEN_TAIL_DATA=/tmp/dir] [OPEN_TAIL_SEED=12345] node --import tsx bench/src/seek-open-tail.ts
  */
 import { existsSync } from 'node:fs';
@@ -18,6 +20,8 @@ import { startBenchBackend } from './lib/backend.js';
 import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
 import { generatedOpenSession, seededRandom } from './lib/seek-session.js';
+import { startSeekBackendProcess, type ChildBackend } from './lib/seek-backend-process.js';
+import type { BenchBackend } from './lib/backend.js';
 import { median, percentile } from './lib/stats.js';
 import { DRAWN_INIT, openSteps, waitDrawn } from './seek.js';
 
@@ -91,13 +95,20 @@ const chdbCalls: Call[] = [];
 }
 const browser = await launchChromium();
 const rows: Row[] = [];
+let child: ChildBackend | null = null;
 try {
   const ids = await generatedOpenSession(be.store, be.projectId!, 'opentail', 360, fresh);
   const ctxPlain: BrowserContext = await signedInDashboard(browser, be, [DRAWN_INIT]);
   // OPEN_TAIL_ROUTE_AB=1: side A opens in a context with a playwright route (as the seek bench sets for its baseline's
   // files), side B in one without.
   // OPEN_TAIL_ROUTE_AB=aa: the same two contexts, neither with a route (an A/A run: the noise).
-  const ctxRouted: BrowserContext | null = process.env.OPEN_TAIL_ROUTE_AB ? await signedInDashboard(browser, be, [DRAWN_INIT]) : null;
+  // OPEN_TAIL_PROC_AB=1: side A opens on a backend in a process of its own (lib/seek-backend-process.ts, the seek
+  // bench's SEEK_BACKEND=process, with the same generated session written into its own data directory), side B
+  // on the one in this process; no route on either.
+  child = process.env.OPEN_TAIL_PROC_AB === '1' ? await startSeekBackendProcess([{ minutes: 360, sessionId: ids.sessionId, tabId: ids.tabId }]) : null;
+  const childBe = child ? ({ url: child.url, port: Number(new URL(child.url).port), projectKey: '', projectId: child.projectId, dataDir: '', store: null, close: () => child!.close() } as unknown as BenchBackend) : null;
+  const ctxRouted: BrowserContext | null = childBe ? await signedInDashboard(browser, childBe, [DRAWN_INIT]) : process.env.OPEN_TAIL_ROUTE_AB ? await signedInDashboard(browser, be, [DRAWN_INIT]) : null;
+  const urlOf = (c: BrowserContext) => (childBe && c === ctxRouted ? childBe.url : be.url);
   if (process.env.OPEN_TAIL_ROUTE_AB === '1') await ctxRouted?.route(`${be.url}/__bench/nothing.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: '' }));
   let ctx = ctxPlain;
   const moments = benchMoments();
@@ -106,7 +117,7 @@ try {
     for (const c of [ctxPlain, ctxRouted]) {
       if (!c) continue;
       const page = await c.newPage();
-      await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=60000`);
+      await page.goto(`${urlOf(c)}/#/sessions/${ids.sessionId}?t=60000`);
       await waitDrawn(page, 'warm-up');
       await page.close();
     }
@@ -128,7 +139,7 @@ try {
       lag.reset();
       const leftOver = calls.filter((c) => c.end === null || c.end > from).map((c) => c.name);
       try {
-        await page.goto(`${be.url}/#/sessions/${ids.sessionId}?t=${t}`);
+        await page.goto(`${urlOf(ctx)}/#/sessions/${ids.sessionId}?t=${t}`);
         const drawn = await waitDrawn(page, `open at ${t}`);
         const steps = await openSteps(page);
         if (process.env.OPEN_TAIL_RESOURCES === '1') {
@@ -180,10 +191,11 @@ try {
   await ctxRouted?.close();
 } finally {
   await browser.close();
+  await child?.close();
   await be.close();
 }
 
-if (process.env.OPEN_TAIL_AB || process.env.OPEN_TAIL_ROUTE_AB) {
+if (process.env.OPEN_TAIL_AB || process.env.OPEN_TAIL_ROUTE_AB || process.env.OPEN_TAIL_PROC_AB) {
   for (const side of ['A', 'B']) {
     const rs = rows.filter((r) => r.side === side);
     const xs = rs.map((r) => r.drawn);

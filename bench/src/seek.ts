@@ -200,8 +200,9 @@ interface Measured {
 /**
  * The baseline page's own files (its HTML and the bundled @rrweb/replay), served by playwright on that page only.
  * Not a context-wide route: with any route on the context, playwright intercepts every request of every page in
- * it (each request waits for a round trip through this process, whose event loop the in-process backend shares),
- * so the player's pages paid for the baseline's files on each of their requests (seek-open-tail with a route in
+ * it (each request waits for a round trip through this process, whose event loop the in-process backend shares)
+ * and turns their HTTP cache off, so the player's pages fetched every chunk again and paid for the baseline's files
+ * on each of their requests (seek-open-tail with a route in
  * the context vs none, same build, interleaved, 30 opens each: drawn p50 477 vs 375 ms, `/open`'s head 176 vs 101).
  * The baseline's pages are intercepted exactly as before.
  */
