@@ -25,7 +25,8 @@ import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
 import { seededRandom, generatedOpenSession } from './lib/seek-session.js';
 import { median, percentile } from './lib/stats.js';
-import { DRAWN_INIT, buildReplayBundle, openSteps, routeBaselinePage, waitDrawn } from './seek.js';
+import { DRAWN_INIT, baselineHtml, buildReplayBundle, openSteps, waitDrawn } from './seek.js';
+import { baselineRoot } from './lib/seek-baseline-root.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
 const rounds = Number(process.env.OPEN_AB_ROUNDS ?? 20);
@@ -38,7 +39,9 @@ const SIDES: Side[] = blank ? ['A', 'B', 'base', 'blank'] : ['A', 'B', 'base'];
 const BLANK_HTML = `<!doctype html><html><head><meta charset="utf-8"></head><body><script>requestAnimationFrame(() => { window.__drawnAt = performance.now(); });</script></body></html>`;
 const ORDERS: Side[][] = [['A', 'B', 'base'], ['B', 'base', 'A'], ['base', 'A', 'B'], ['A', 'base', 'B'], ['B', 'A', 'base'], ['base', 'B', 'A']];
 
-const be = await startBenchBackend(keep ? { dataDir: keep } : {}, !!keep);
+// The baseline's page and bundle served by the backend like the player's files (lib/seek-baseline-root.ts).
+const root = baselineRoot(baselineHtml, await buildReplayBundle());
+const be = await startBenchBackend({ rootDir: root.rootDir, ...(keep ? { dataDir: keep } : {}) }, !!keep);
 const browser = await launchChromium();
 const drawn: Record<Side, number[]> = { A: [], B: [], base: [], blank: [] };
 const steps: Record<'A' | 'B', Record<string, number>[]> = { A: [], B: [] };
@@ -49,13 +52,11 @@ const loads: number[] = [];
 try {
   const ids = await generatedOpenSession(be.store, be.projectId!, 'openab', minutes, fresh);
   const ctx: BrowserContext = await signedInDashboard(browser, be, [DRAWN_INIT]);
-  const replayJs = await buildReplayBundle();
   const random = seededRandom(777);
   const open = async (side: Side, t: number, count: boolean) => {
     if (process.env.OPEN_AB_ENV && side !== 'base') process.env[process.env.OPEN_AB_ENV] = side === 'A' ? '1' : '0';
     const page = await ctx.newPage();
-    // Routes on the baseline's and the blank page only, as in seek.ts (a context-wide route intercepts every page's requests).
-    if (side === 'base') await routeBaselinePage(page, be.url, replayJs);
+    // A route on the blank page only: a routed page has no HTTP cache (and a context-wide route would intercept every page's requests).
     if (side === 'blank') await page.route(`${be.url}/__bench/blank.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BLANK_HTML }));
     const perf = side === 'base' || side === 'blank' ? null : await page.context().newCDPSession(page);
     await perf?.send('Performance.enable', { timeDomain: 'threadTicks' });
@@ -63,7 +64,7 @@ try {
       const url = side === 'blank'
         ? `${be.url}/__bench/blank.html`
         : side === 'base'
-        ? `${be.url}/__bench/seek-baseline.html?id=${ids.sessionId}&tab=${ids.tabId}&t=${t}`
+        ? `${be.url}${root.pagePath}?id=${ids.sessionId}&tab=${ids.tabId}&t=${t}`
         : `${be.url}/index-${side.toLowerCase()}.html#/sessions/${ids.sessionId}?t=${t}`;
       await page.goto(url);
       const ms = await waitDrawn(page, `${side} at ${t}`);
@@ -92,6 +93,7 @@ try {
 } finally {
   await browser.close();
   await be.close();
+  root.remove();
 }
 
 const fmt = (xs: number[]) => `n ${xs.length} p50 ${median(xs).toFixed(0)} p90 ${percentile(xs, 90).toFixed(0)} p95 ${percentile(xs, 95).toFixed(0)} max ${Math.max(...xs).toFixed(0)}`;

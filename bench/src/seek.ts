@@ -13,7 +13,8 @@
  *   loads and drops windows as playback does, then 15 s of playback at 16×), the page's JS heap after
  *   a GC (CDP Runtime.getHeapUsage), and the highest value sampled during the walk.
  * Baseline in the same run, interleaved with the opens: plain `@rrweb/replay` (bundled here) in a page
- * of the same origin fetches every event of the tab (what the player did before windows), parses them,
+ * of the same origin, its page and bundle served by the backend with the same cache headers as the player's
+ * (lib/seek-baseline-root.ts; the log counts each side's script files from the network and the cache), fetches every event of the tab (what the player did before windows), parses them,
  * `new Replayer(events)` and `pause(t)` → the same moment drawn; ms since navigation start. Its heap
  * after loading the 6-hour session is reported beside the player's.
  *
@@ -31,6 +32,7 @@ import { isMain } from './lib/main.js';
 import { atLeast, atMost, recordResults, type ResultRow } from './lib/report.js';
 import { clockAt, writeGeneratedSession, seededRandom } from './lib/seek-session.js';
 import { startSeekBackendProcess } from './lib/seek-backend-process.js';
+import { baselineRoot } from './lib/seek-baseline-root.js';
 import { fmtBytes, fmtMs, fmtRatio, max, percentile } from './lib/stats.js';
 
 const BENCH = 'seek';
@@ -76,8 +78,9 @@ export const DRAWN_INIT = `
   })();
 `;
 
-export const BASELINE_HTML = `<!doctype html><html><head><meta charset="utf-8"><style>#root{width:1280px;height:800px}</style></head>
-<body><div id="root"></div><script src="/__bench/rrweb-replay.js"></script><script>
+/** The baseline's page, loading the bundled @rrweb/replay from `bundlePath` (lib/seek-baseline-root.ts serves both). */
+export const baselineHtml = (bundlePath: string) => `<!doctype html><html><head><meta charset="utf-8"><style>#root{width:1280px;height:800px}</style></head>
+<body><div id="root"></div><script src="${bundlePath}"></script><script>
   (async () => {
     const q = new URLSearchParams(location.search);
     const res = await fetch('/api/v1/sessions/' + q.get('id') + '/events?tabId=' + q.get('tab'), { credentials: 'same-origin' });
@@ -179,8 +182,18 @@ function printSteps(name: string, opens: number[], steps: OpenSteps[]): void {
   }
 }
 
+/** Script files of the page from the network vs from the HTTP cache (transferSize 0), so the log shows both sides load their code alike. */
+async function scriptsFetched(page: Page): Promise<{ network: number; cached: number }> {
+  return page.evaluate(() => {
+    const js = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((r) => r.name.endsWith('.js'));
+    return { network: js.filter((r) => r.transferSize > 0).length, cached: js.filter((r) => r.transferSize === 0).length };
+  });
+}
+
 interface Measured {
   s: SessionUnderTest;
+  /** script files from the network / from the cache, summed over opens (player, baseline) */
+  scripts: { player: { network: number; cached: number }; baseline: { network: number; cached: number } };
   opens: number[];
   /** each open's steps, in the order of `opens` */
   openSteps: OpenSteps[];
@@ -206,14 +219,10 @@ interface Measured {
  * the context vs none, same build, interleaved, 30 opens each: drawn p50 477 vs 375 ms, `/open`'s head 176 vs 101).
  * The baseline's pages are intercepted exactly as before.
  */
-export async function routeBaselinePage(page: Page, url: string, replayJs: string): Promise<void> {
-  await page.route(`${url}/__bench/rrweb-replay.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: replayJs }));
-  await page.route(`${url}/__bench/seek-baseline.html*`, (route) => route.fulfill({ contentType: 'text/html', body: BASELINE_HTML }));
-}
 
-async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTest, opens: number, seeks: number, random: () => number, replayJs: string): Promise<Measured> {
+async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTest, opens: number, seeks: number, random: () => number, baselinePage: string): Promise<Measured> {
   const total = s.minutes * MIN;
-  const m: Measured = { s, opens: [], openSteps: [], baseline: [], openTask: 0, seeks: [], seekTask: 0, heap: NaN, heapPeak: 0, baselineHeap: NaN, loadStart: loadavg()[0], load: NaN, errors: [] };
+  const m: Measured = { s, scripts: { player: { network: 0, cached: 0 }, baseline: { network: 0, cached: 0 } }, opens: [], openSteps: [], baseline: [], openTask: 0, seeks: [], seekTask: 0, heap: NaN, heapPeak: 0, baselineHeap: NaN, loadStart: loadavg()[0], load: NaN, errors: [] };
   // Opens and baseline opens, interleaved so machine noise hits both alike, in ABBA order (below).
   for (let i = 0; i < opens; i++) {
     const t = Math.floor(random() * (total - 2000)) + 1000;
@@ -223,6 +232,9 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
         await page.goto(`${be.url}/#/sessions/${s.sessionId}?t=${t}`);
         const drawn = await waitDrawn(page, `open ${s.name} at ${t}`);
         m.opens.push(drawn);
+        const js = await scriptsFetched(page);
+        m.scripts.player.network += js.network;
+        m.scripts.player.cached += js.cached;
         m.openSteps.push({ ...(await openSteps(page)), DRAWN: drawn });
         m.openTask = Math.max(m.openTask, await longestTask(page));
       } catch (err) {
@@ -234,9 +246,11 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
     const baseline = async () => {
       const base = await ctx.newPage();
       try {
-        await routeBaselinePage(base, be.url, replayJs);
-        await base.goto(`${be.url}/__bench/seek-baseline.html?id=${s.sessionId}&tab=${s.tabId}&t=${t}`);
+        await base.goto(`${be.url}${baselinePage}?id=${s.sessionId}&tab=${s.tabId}&t=${t}`);
         m.baseline.push(await waitDrawn(base, `baseline ${s.name} at ${t}`));
+        const js = await scriptsFetched(base);
+        m.scripts.baseline.network += js.network;
+        m.scripts.baseline.cached += js.cached;
         if (i === 0) m.baselineHeap = await heapAfterGc(base);
       } catch (err) {
         m.errors.push((err as Error).message);
@@ -257,6 +271,8 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
   }
 
   printSteps(s.name, m.opens, m.openSteps);
+  const sc = m.scripts;
+  console.log(`[${BENCH}] ${s.name} script files over the opens, network/cached: player ${sc.player.network}/${sc.player.cached}, baseline ${sc.baseline.network}/${sc.baseline.cached}`);
 
   const page = await ctx.newPage();
   try {
@@ -344,10 +360,12 @@ export async function runSeek(opts: { seeks?: number; opens?: number; minutes?: 
   console.log(`[${BENCH}] starting the backend${own ? ' (own process)' : ''} and Chromium`);
   const plan = minutes.map((m) => ({ minutes: m, sessionId: `seekbench${m}m`, tabId: `seektab${m}m` }));
   const t0 = Date.now();
-  const child = own ? await startSeekBackendProcess(plan) : null;
+  // The baseline's page and bundle, served by the backend like the player's files (lib/seek-baseline-root.ts).
+  const root = baselineRoot(baselineHtml, await buildReplayBundle());
+  const child = own ? await startSeekBackendProcess(plan, root.rootDir) : null;
   const be: BenchBackend = child
     ? { url: child.url, port: Number(new URL(child.url).port), projectKey: '', projectId: child.projectId, dataDir: '', store: null, close: () => child.close() }
-    : await startBenchBackend();
+    : await startBenchBackend({ rootDir: root.rootDir });
   const browser = await launchChromium();
   try {
     const sessions: SessionUnderTest[] = [];
@@ -359,15 +377,15 @@ export async function runSeek(opts: { seeks?: number; opens?: number; minutes?: 
       sessions.push({ name, minutes: m, sessionId: ids.sessionId, tabId: ids.tabId, ...written });
     }
     const ctx = await signedInDashboard(browser, be, [DRAWN_INIT]);
-    const replayJs = await buildReplayBundle();
     const random = seededRandom(12345);
     const results: Measured[] = [];
-    for (const s of sessions) results.push(await measure(ctx, be, s, opens, seeks, random, replayJs));
+    for (const s of sessions) results.push(await measure(ctx, be, s, opens, seeks, random, root.pagePath));
     await ctx.close();
     return rows(results);
   } finally {
     await browser.close();
     await be.close();
+    root.remove();
   }
 }
 

@@ -6,6 +6,7 @@
  * figures stay comparable with earlier runs.
  *
  * Run as a script: writes the generated sessions named in SEEK_CHILD_SESSIONS (JSON: [{ minutes, ids }]),
+ * serves its static files from SEEK_CHILD_ROOT when set (the seek bench's root with the baseline's page),
  * prints one JSON line `{ url, projectId, written }`, and serves until its stdin closes.
  */
 import { spawn } from 'node:child_process';
@@ -31,9 +32,9 @@ export interface ChildBackend {
 }
 
 /** Starts the child, waits for its sessions to be written and its server to listen. */
-export async function startSeekBackendProcess(sessions: SessionToWrite[]): Promise<ChildBackend> {
+export async function startSeekBackendProcess(sessions: SessionToWrite[], rootDir?: string): Promise<ChildBackend> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, SEEK_CHILD_SESSIONS: JSON.stringify(sessions) },
+    env: { ...process.env, SEEK_CHILD_SESSIONS: JSON.stringify(sessions), SEEK_CHILD_ROOT: rootDir ?? '' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -54,7 +55,7 @@ export async function startSeekBackendProcess(sessions: SessionToWrite[]): Promi
 
 if (isMain(import.meta.url)) {
   const sessions = JSON.parse(process.env.SEEK_CHILD_SESSIONS ?? '[]') as SessionToWrite[];
-  const be = await startBenchBackend();
+  const be = await startBenchBackend(process.env.SEEK_CHILD_ROOT ? { rootDir: process.env.SEEK_CHILD_ROOT } : {});
   const written: ChildBackend['written'] = {};
   for (const s of sessions) {
     written[s.sessionId] = await writeGeneratedSession(be.store, { projectId: be.projectId!, sessionId: s.sessionId, tabId: s.tabId }, {
