@@ -92,8 +92,9 @@ function sessionEarlyFrame(): Plugin {
         // The app's entry script and its modulepreloads (Vite's tags) become one inline script that writes them at
         // the same place, or, when the early frame runs (index.html sets `__tandemEarlyFrame`), keeps them in
         // `__tandemLoadApp` for early-frame.ts to call once the frame is painted (and by itself after
-        // APP_FALLBACK_MS, should the early chunk never run); `__tandemPreloadApp` fetches and compiles them
-        // (modulepreload) without running them, which early-frame.ts asks for once `/open` has been read.
+        // APP_FALLBACK_MS, should the early chunk never run), which adds the modulepreloads and the entry then. Not
+        // before: compiling the app's chunks while the frame is built took ~20 ms of the renderer's main thread from
+        // the frame (docs/decisions.md, "lead (session 15)").
         const entry = /<script type="module" crossorigin src="([^"]+)"><\/script>\s*/.exec(html);
         if (!entry) throw new Error('tandem-session-early-frame: the entry script tag was not found');
         const preloads: string[] = [];
@@ -103,8 +104,7 @@ function sessionEarlyFrame(): Plugin {
           `<script>(function(){var a=${JSON.stringify(entry[1])},p=${JSON.stringify(preloads)},done=false;` +
           `function tags(){return p.map(function(h){return '<link rel="modulepreload" crossorigin href="'+h+'">'}).join('')+'<script type="module" crossorigin src="'+a+'"><\\/script>'}` +
           `if(!window.__tandemEarlyFrame){document.write(tags());return}` +
-          `var pre=false;window.__tandemPreloadApp=function(){if(pre)return;pre=true;[a].concat(p,window.__tandemLaterChunks||[]).forEach(function(h){var l=document.createElement('link');l.rel='modulepreload';l.crossOrigin='';l.href=h;document.head.appendChild(l)})};` +
-          `window.__tandemLoadApp=function(){if(done)return;done=true;window.__tandemPreloadApp();` +
+          `window.__tandemLoadApp=function(){if(done)return;done=true;[a].concat(p,window.__tandemLaterChunks||[]).forEach(function(h){var l=document.createElement('link');l.rel='modulepreload';l.crossOrigin='';l.href=h;document.head.appendChild(l)});` +
           `var s=document.createElement('script');s.type='module';s.crossOrigin='';s.src=a;document.head.appendChild(s)};` +
           `setTimeout(window.__tandemLoadApp,${APP_FALLBACK_MS})})()</script>`;
         out = out.replace('</head>', `${loader}\n  </head>`);

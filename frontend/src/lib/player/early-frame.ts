@@ -31,8 +31,6 @@ declare global {
     __tandemEarlyHold?: Promise<void>;
     /** the build's loader of the app's entry (vite.config.ts `sessionEarlyFrame`): called once the frame is painted */
     __tandemLoadApp?: () => void;
-    /** the same loader's modulepreloads of the app's chunks, without running them */
-    __tandemPreloadApp?: () => void;
   }
 }
 
@@ -194,8 +192,6 @@ async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | nul
   if (planned.fromSeq !== head.window.fromSeq || planned.toSeq !== head.window.toSeq) return null;
   const events = await stream.events;
   performance.mark('tandem:early-events');
-  // The server's part is done: the app's chunks are fetched and compiled (off the main thread) while the frame is built.
-  window.__tandemPreloadApp?.();
   let signFailed = false;
   await new ReplayAssets((request) => signAssets(request, () => (signFailed = true))).rewrite(events);
   performance.mark('tandem:early-assets');
