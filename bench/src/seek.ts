@@ -210,14 +210,13 @@ interface Measured {
   errors: string[];
 }
 
-/**
- * The baseline page's own files (its HTML and the bundled @rrweb/replay), served by playwright on that page only.
- * Not a context-wide route: with any route on the context, playwright intercepts every request of every page in
- * it (each request waits for a round trip through this process, whose event loop the in-process backend shares)
- * and turns their HTTP cache off, so the player's pages fetched every chunk again and paid for the baseline's files
- * on each of their requests (seek-open-tail with a route in
- * the context vs none, same build, interleaved, 30 opens each: drawn p50 477 vs 375 ms, `/open`'s head 176 vs 101).
- * The baseline's pages are intercepted exactly as before.
+/*
+ * No playwright route anywhere in this bench: with a route, playwright intercepts every request of the pages it
+ * covers (each waits for a round trip through this process, whose event loop the in-process backend shares) and
+ * turns their HTTP cache off. A context-wide route (the baseline's files, until session 15) made the player's pages
+ * fetch every chunk again (seek-open-tail, same build, 30 opens each: drawn p50 477 vs 375 ms); a route on the
+ * baseline's pages alone made the baseline fetch and compile its bundle on every open. Both sides' files now come
+ * from the backend (lib/seek-baseline-root.ts) and its cache headers.
  */
 
 async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTest, opens: number, seeks: number, random: () => number, baselinePage: string): Promise<Measured> {
