@@ -17,6 +17,7 @@ import { launchChromium } from './lib/browser.js';
 import { signedInDashboard } from './lib/dashboard.js';
 import { seededRandom, generatedOpenSession } from './lib/seek-session.js';
 import { DRAWN_INIT } from './seek.js';
+import { timeStoreCalls, type StoreCall } from './lib/store-calls.js';
 
 const minutes = Number(process.env.PROFILE_MINUTES ?? 360);
 const opens = Number(process.env.OPEN_STALL_OPENS ?? 10);
@@ -25,23 +26,8 @@ const fresh = !keep || !existsSync(keep);
 const be = await startBenchBackend(keep ? { dataDir: keep } : {}, !!keep);
 
 // Every storage call: name, start and end (ms, performance.now() of this process).
-interface Call { name: string; start: number; end: number | null }
-const calls: Call[] = [];
-for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(be.store)).concat(Object.keys(be.store))) {
-  const fn = be.store[name];
-  if (typeof fn !== 'function' || name === 'constructor') continue;
-  be.store[name] = function (this: unknown, ...args: unknown[]) {
-    const call: Call = { name, start: performance.now(), end: null };
-    calls.push(call);
-    const out = fn.apply(this, args);
-    if (out && typeof out.then === 'function') out.then(() => (call.end = performance.now()), () => (call.end = performance.now()));
-    else if (out && typeof out[Symbol.asyncIterator] === 'function') {
-      const it = out[Symbol.asyncIterator]();
-      return { [Symbol.asyncIterator]: () => ({ next: async (...a: unknown[]) => { const r = await it.next(...a); if (r.done) call.end = performance.now(); return r; }, return: async (v: unknown) => { call.end = performance.now(); return it.return ? it.return(v) : { done: true, value: v }; } }) };
-    } else call.end = performance.now();
-    return out;
-  };
-}
+const calls: StoreCall[] = [];
+timeStoreCalls(be.store, calls);
 
 // How long each of chDB's calls holds the event loop before it returns (its synchronous part), per method.
 const syncMs = new Map<string, number[]>();

@@ -24,6 +24,7 @@ import { startSeekBackendProcess, type ChildBackend } from './lib/seek-backend-p
 import type { BenchBackend } from './lib/backend.js';
 import { median, percentile } from './lib/stats.js';
 import { DRAWN_INIT, openSteps, waitDrawn } from './seek.js';
+import { timeStoreCalls, type StoreCall } from './lib/store-calls.js';
 
 const reps = Number(process.env.OPEN_TAIL_REPS ?? 2);
 const keep = process.env.OPEN_TAIL_DATA;
@@ -54,27 +55,11 @@ function benchMoments(): number[] {
 
 const be = await startBenchBackend(keep ? { dataDir: keep } : {}, !!keep);
 // Every storage call of the backend (in this process): name, start, end (performance.now()).
-interface Call { name: string; start: number; end: number | null; elu?: number }
-const calls: Call[] = [];
-const store = be.store as unknown as Record<string, (...args: unknown[]) => unknown>;
-for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(store)).concat(Object.keys(store))) {
-  const fn = store[name];
-  if (typeof fn !== 'function' || name === 'constructor') continue;
-  store[name] = function (this: unknown, ...args: unknown[]) {
-    const call: Call = { name, start: performance.now(), end: null };
-    calls.push(call);
-    const out = fn.apply(this, args) as any;
-    if (out && typeof out.then === 'function') out.then(() => (call.end = performance.now()), () => (call.end = performance.now()));
-    else if (out && typeof out[Symbol.asyncIterator] === 'function') {
-      const it = out[Symbol.asyncIterator]();
-      return { [Symbol.asyncIterator]: () => ({ next: async (...a: unknown[]) => { const r = await it.next(...a); if (r.done) call.end = performance.now(); return r; }, return: async (v: unknown) => { call.end = performance.now(); return it.return ? it.return(v) : { done: true, value: v }; } }) };
-    } else call.end = performance.now();
-    return out;
-  };
-}
+const calls: StoreCall[] = [];
+timeStoreCalls(be.store, calls);
 // Each chDB call (the driver's, below the store): start and settle, so a store call's time splits into its wait
 // for the connection and chDB's own.
-const chdbCalls: Call[] = [];
+const chdbCalls: StoreCall[] = [];
 {
   const { Session: ChdbSession } = await import('chdb');
   const proto = ChdbSession.prototype as any;
@@ -83,7 +68,7 @@ const chdbCalls: Call[] = [];
     if (typeof fn !== 'function') continue;
     proto[name] = function (this: unknown, ...args: unknown[]) {
       const elu0 = performance.eventLoopUtilization();
-      const call: Call = { name: `${name} ${String(args[0]).replace(/\s+/g, ' ').slice(0, 40)}`, start: performance.now(), end: null };
+      const call: StoreCall = { name: `${name} ${String(args[0]).replace(/\s+/g, ' ').slice(0, 40)}`, start: performance.now(), end: null };
       chdbCalls.push(call);
       const out = fn.apply(this, args);
       const done = () => ((call.end = performance.now()), (call.elu = performance.eventLoopUtilization(elu0).utilization));
