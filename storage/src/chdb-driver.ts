@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { toJsonEachRow, toTabSeparated } from './encode.js';
 import { inlineParams } from './inline-params.js';
-import type { Driver, InsertOptions, LineFormat, QueryOptions } from './types.js';
+import type { Driver, LineFormat, QueryOptions } from './types.js';
 
 /**
  * Embedded ClickHouse (chDB) on the main thread, through its async calls only:
@@ -132,7 +132,7 @@ export function createChdbDriver(path: string, opts: { connections?: number } = 
       await run(sql, params, 'TabSeparated');
     },
 
-    async insert(table: string, rows: Record<string, unknown>[], opts?: InsertOptions): Promise<void> {
+    async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
       if (rows.length === 0) return;
       // Raw payload inserts: the engine parses the bytes itself. The `{values: objects}` form builds a
       // giant INSERT ... VALUES string on the main thread instead (measured 2-3x more main-thread time).
@@ -140,9 +140,7 @@ export function createChdbDriver(path: string, opts: { connections?: number } = 
       const tsv = toTabSeparated(rows, columns);
       const values = tsv !== null ? Buffer.from(tsv) : Buffer.from(toJsonEachRow(rows));
       await onConnection((session) =>
-        tsv !== null
-          ? session.insert({ table, values, format: 'TabSeparated', columns, settings: opts?.settings })
-          : session.insert({ table, values, format: 'JSONEachRow', settings: opts?.settings }));
+        tsv !== null ? session.insert({ table, values, format: 'TabSeparated', columns }) : session.insert({ table, values, format: 'JSONEachRow' }));
     },
 
     async close(): Promise<void> {

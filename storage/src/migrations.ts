@@ -5,7 +5,7 @@ import { EVENT_SESSIONS_STEPS, SESSION_ATTRS_STEPS, SESSION_ATTRS_TEXT_STEPS } f
 import { SEARCH_KEYS_STEPS, URL_KEYS_STEPS } from './search-keys.js';
 import { SESSION_FACETS_STEPS } from './session-facets.js';
 import { ATTR_KEYS_STEPS } from './search-attr-keys.js';
-import { DELTA_DEDUP_STEPS, SESSION_TOTALS_STEPS } from './session-totals.js';
+import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import { TAB_SPANS_STEPS } from './tab-spans.js';
 import type { Driver } from './types.js';
 
@@ -300,12 +300,6 @@ export const MIGRATIONS: Migration[] = [
     version: 20,
     name: 'search: attr_texts and attr_keys (list keys per user id, browser, OS and device)',
     steps: ATTR_KEYS_STEPS,
-  },
-  {
-    // A session delta INSERT sent again after a restart counts once: see session-totals.ts.
-    version: 21,
-    name: 'sessions: delta INSERTs deduplicated (sessions, session_search, session_facets)',
-    steps: DELTA_DEDUP_STEPS,
   },
 ];
 

@@ -137,27 +137,3 @@ async function convert(driver: Driver, ddl: Ddl): Promise<void> {
 export const SEARCH_COPY_VIEW = view('session_search_mv', 'session_search', `SELECT ${SEARCH_COPY_COLUMNS} FROM $db.sessions`);
 
 export const SESSION_TOTALS_STEPS: Step[] = [run(convert), SEARCH_COPY_VIEW];
-
-/**
- * Migration 21: a session delta INSERT sent twice counts once. The writer acknowledges a group once its delta rows
- * are in the carry file (writer.ts, deferred deltas) and removes the file after the INSERT that held them
- * succeeded; a process killed between the two would send the same rows again at restart. Each delta INSERT holds
- * exactly the file's rows in the file's order, so the INSERT sent at restart is the same block, and ClickHouse
- * drops a block it has seen among the table's last DELTA_DEDUP_WINDOW inserts (`non_replicated_deduplication_window`).
- * The views' tables get the same window, and the delta INSERT asks for
- * `deduplicate_blocks_in_dependent_materialized_views` (DELTA_INSERT_SETTINGS): without it a dropped block still
- * reached the views' tables (checked on chDB). Different delta blocks never match (each row carries the writer's
- * increasing `version`), and a view's block is keyed by its source block, so different deltas with equal view rows
- * both count. Seen on chDB 26.7: the first INSERT into a table after the ALTER is not remembered (a duplicate of that
- * one block would count twice); every later one is. Replicated tables (a cluster) deduplicate inserts already.
- */
-const DELTA_DEDUP_WINDOW = 1000;
-export const DELTA_INSERT_SETTINGS = { deduplicate_blocks_in_dependent_materialized_views: 1 } as const;
-export const DELTA_DEDUP_STEPS: Step[] = [
-  run(async (driver, ddl) => {
-    if (ddl.clustered) return;
-    for (const name of ['sessions', 'session_search', 'session_facets']) {
-      await driver.command(`ALTER TABLE ${ddl.target.db}.${name} MODIFY SETTING non_replicated_deduplication_window = ${DELTA_DEDUP_WINDOW}`);
-    }
-  }),
-];

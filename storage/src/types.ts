@@ -32,16 +32,11 @@ export interface Driver {
   /** DDL or any statement without a result. */
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
   /** INSERT of rows (objects keyed by column name), durable when the promise resolves. */
-  insert(table: string, rows: Record<string, unknown>[], opts?: InsertOptions): Promise<void>;
+  insert(table: string, rows: Record<string, unknown>[]): Promise<void>;
   close(): Promise<void>;
 }
 
 export type LineFormat = 'JSONEachRow' | 'TabSeparatedRaw';
-
-export interface InsertOptions {
-  /** ClickHouse settings of this INSERT alone (e.g. session-totals.ts DELTA_INSERT_SETTINGS). */
-  settings?: Record<string, string | number>;
-}
 
 /** A read for a page: aborted when the page's request is (its tab closed or navigated away). */
 export interface ReadOptions {

@@ -5,11 +5,10 @@ import {
 } from './derive.js';
 import { pageKeyRows, urlKeyRows } from './search-keys.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
-import { DELTA_INSERT_SETTINGS } from './session-totals.js';
 import { appendCarried, loadCarried, saveCarried } from './writer-carry-file.js';
 import { countedSeqs, createUncounter, type TabCount } from './writer-uncount.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
-import type { Driver, IngestBatch, InsertOptions, SeqClaimer, SessionStart, WriterStats } from './types.js';
+import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from './types.js';
 
 /**
  * The batching writer. Many concurrent writeBatch/startSession calls land in one open *group*; a group
@@ -200,10 +199,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       if (attrsWritten.get(s) !== signature) attrs.push({ session: s, signature, row: attrsRow(s, lastVersion, now) });
       return [s, sessionDeltaRow(s, delta, lastVersion, now)] as const;
     }));
-    const insert = (table: string, rows: Row[], opts?: InsertOptions) => {
+    const insert = (table: string, rows: Row[]) => {
       if (rows.length === 0) return Promise.resolve();
       stats.inserts++;
-      return driver.insert(`${db}.${table}`, rows, opts);
+      return driver.insert(`${db}.${table}`, rows);
     };
     let unstored: Map<TabState, number[]>;
     try {
@@ -270,11 +269,10 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
    * unwritten are carried to a flush scheduled for them. The group does not fail: its events are stored,
    * and failing it would make the tracker re-send a batch that then counts nothing.
    */
-  async function writeDeltas(rows: Row[], insert: (table: string, rows: Row[], opts?: InsertOptions) => Promise<void>): Promise<void> {
+  async function writeDeltas(rows: Row[], insert: (table: string, rows: Row[]) => Promise<void>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        // The same rows sent again (a retry here, or the carry file's at restart) are a block ClickHouse drops (migration 21).
-        await insert('sessions', rows, { settings: DELTA_INSERT_SETTINGS });
+        await insert('sessions', rows);
         carryDelay = CARRY_RETRY_MS;
         // Every carried row went with this INSERT (they are taken whole into each flush's rows).
         if (carryFileHolds && carried.length === 0) carryFileHolds = !saveCarried(opts.carryFile, []);
