@@ -40,14 +40,15 @@ export function loadCarried(file: string | undefined): Row[] {
  */
 export function appendCarried(file: string | undefined, rows: Row[]): boolean {
   if (!file) return false;
+  const line = `\n${JSON.stringify(rows)}\n`;
   try {
-    appendFileSync(file, `\n${JSON.stringify(rows)}\n`);
+    appendFileSync(file, line);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
     try {
       mkdirSync(dirname(file), { recursive: true });
-      appendFileSync(file, `\n${JSON.stringify(rows)}\n`);
+      appendFileSync(file, line);
       return true;
     } catch {
       return false;
@@ -56,8 +57,8 @@ export function appendCarried(file: string | undefined, rows: Row[]): boolean {
 }
 
 /**
- * Writes the carried rows (an empty list removes the file); returns whether it succeeded. Synchronous: rows
- * are carried only when ClickHouse refused a delta INSERT three times, rare and small. Written to a temporary
+ * Writes the carried rows whole (after ClickHouse refused a delta INSERT three times: rare and small), or removes
+ * the file (an empty list: after the INSERT holding its rows succeeded); returns whether it succeeded. Written to a temporary
  * file and renamed, so a process killed mid-write leaves the previous whole file. A process killed between a
  * successful INSERT of the rows and the file's removal would write them again at its next start (a double
  * count of those rows): the window is one unlink.

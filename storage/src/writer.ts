@@ -247,21 +247,19 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       stats.eventsWritten += g.eventCount;
       g.resolve();
     };
-    const waiting = !isEmpty(open);
-    if (kept && waiting && !stopped) {
+    // Acknowledged before the delta INSERT only when the rows are in the file and another group waits.
+    const early = kept && !isEmpty(open) && !stopped;
+    if (early) {
       acknowledge();
       if (deferredSince === 0) deferredSince = now;
       if (now - deferredSince < DEFER_MAX_MS) {
         carried.push(...rows);
         return;
       }
-      deferredSince = 0;
-      await writeDeltas([...carried.splice(0), ...rows], insert);
-      return;
     }
     deferredSince = 0;
     await writeDeltas([...carried.splice(0), ...rows], insert);
-    acknowledge();
+    if (!early) acknowledge();
   }
 
   /**
