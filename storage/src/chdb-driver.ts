@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import { toJsonEachRow, toTabSeparated } from './encode.js';
 import { inlineParams } from './inline-params.js';
-import type { Driver, LineFormat, QueryOptions } from './types.js';
+import type { Driver, InsertOptions, LineFormat, QueryOptions } from './types.js';
 
 /**
  * Embedded ClickHouse (chDB) on the main thread, through its async calls only:
@@ -132,15 +133,18 @@ export function createChdbDriver(path: string, opts: { connections?: number } = 
       await run(sql, params, 'TabSeparated');
     },
 
-    async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
+    async insert(table: string, rows: Record<string, unknown>[], opts?: InsertOptions): Promise<void> {
       if (rows.length === 0) return;
       // Raw payload inserts: the engine parses the bytes itself. The `{values: objects}` form builds a
       // giant INSERT ... VALUES string on the main thread instead (measured 2-3x more main-thread time).
       const columns = Object.keys(rows[0]);
       const tsv = toTabSeparated(rows, columns);
       const values = tsv !== null ? Buffer.from(tsv) : Buffer.from(toJsonEachRow(rows));
+      // Deduplicated by token only, never by content (InsertOptions). The views' tables follow their source's
+      // token (chDB 26.7's default for deduplicate_blocks_in_dependent_materialized_views, said here anyway).
+      const settings = { insert_deduplication_token: opts?.dedupToken ?? randomUUID(), deduplicate_blocks_in_dependent_materialized_views: 1 };
       await onConnection((session) =>
-        tsv !== null ? session.insert({ table, values, format: 'TabSeparated', columns }) : session.insert({ table, values, format: 'JSONEachRow' }));
+        tsv !== null ? session.insert({ table, values, format: 'TabSeparated', columns, settings }) : session.insert({ table, values, format: 'JSONEachRow', settings }));
     },
 
     async close(): Promise<void> {

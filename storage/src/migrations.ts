@@ -7,6 +7,7 @@ import { SESSION_FACETS_STEPS } from './session-facets.js';
 import { ATTR_KEYS_STEPS } from './search-attr-keys.js';
 import { SESSION_TOTALS_STEPS } from './session-totals.js';
 import { TAB_SPANS_STEPS } from './tab-spans.js';
+import { DELTA_DEDUP_STEPS } from './writer-deltas.js';
 import type { Driver } from './types.js';
 
 /**
@@ -300,6 +301,13 @@ export const MIGRATIONS: Migration[] = [
     version: 20,
     name: 'search: attr_texts and attr_keys (list keys per user id, browser, OS and device)',
     steps: ATTR_KEYS_STEPS,
+  },
+  {
+    // A session delta INSERT sent again (a retry, a restart after a kill) counts once; two writers' equal ones both
+    // count: deduplication by each INSERT's token, see writer-deltas.ts.
+    version: 21,
+    name: 'sessions: delta INSERTs deduplicated by token (a window on sessions, session_search, session_facets)',
+    steps: DELTA_DEDUP_STEPS,
   },
 ];
 

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { Driver, LineFormat } from './types.js';
+import type { Driver, InsertOptions, LineFormat } from './types.js';
 
 /**
  * A ClickHouse server (or cluster entry point) over HTTP with the official client. Same SQL as chDB;
@@ -41,11 +42,19 @@ export function createClickHouseClientDriver(client: ClickHouseClient): Driver {
       await client.command({ query: sql, query_params: params, clickhouse_settings: { wait_end_of_query: 1, insert_distributed_sync: 1 } });
     },
 
-    async insert(table: string, rows: Record<string, unknown>[]): Promise<void> {
+    async insert(table: string, rows: Record<string, unknown>[], opts?: InsertOptions): Promise<void> {
       if (rows.length === 0) return;
       // The writer acks on this promise: the server must have written the part, not buffered the rows; on a
-      // cluster (Distributed tables) the shards must have it, not the entry node's send queue.
-      await client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { async_insert: 0, insert_distributed_sync: 1 } });
+      // cluster (Distributed tables) the shards must have it, not the entry node's send queue. Deduplicated by
+      // token only, never by content (InsertOptions). deduplicate_blocks_in_dependent_materialized_views: since
+      // ClickHouse 24.7 a block the source table dropped still goes through its views, which drop it only with this
+      // setting (default 1 on chDB 26.7; 0 on earlier servers: ClickHouse issue 76110).
+      await client.insert({
+        table, values: rows, format: 'JSONEachRow', clickhouse_settings: {
+          async_insert: 0, insert_distributed_sync: 1,
+          insert_deduplication_token: opts?.dedupToken ?? randomUUID(), deduplicate_blocks_in_dependent_materialized_views: 1,
+        },
+      });
     },
 
     async close(): Promise<void> {

@@ -31,9 +31,26 @@ export interface Driver {
   queryLines(sql: string, params?: Record<string, unknown>, format?: LineFormat): AsyncIterable<string>;
   /** DDL or any statement without a result. */
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
-  /** INSERT of rows (objects keyed by column name), durable when the promise resolves. */
-  insert(table: string, rows: Record<string, unknown>[]): Promise<void>;
+  /**
+   * INSERT of rows (objects keyed by column name), durable when the promise resolves. Never deduplicated by its
+   * content: each INSERT has an `insert_deduplication_token`, `opts.dedupToken` or else a random one (see
+   * InsertOptions).
+   */
+  insert(table: string, rows: Record<string, unknown>[], opts?: InsertOptions): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface InsertOptions {
+  /**
+   * ClickHouse's `insert_deduplication_token` for this INSERT: a table with a deduplication window (migration 21:
+   * `sessions`, `session_search`, `session_facets`; every Replicated table on a cluster) drops an INSERT whose token
+   * it has seen, and with a token never compares content. The writer gives each session delta INSERT a token it
+   * keeps with the rows until the INSERT is known to have succeeded (writer-deltas.ts), so the same rows sent again
+   * count once. Absent: a random token, so that two equal blocks (two writers' equal delta rows) both count: with no
+   * token ClickHouse would drop the second by its content, and `insert_deduplicate = 0` does not stop it on
+   * ClickHouse 26 (its `deduplicate_insert`, default `enable`, overrides it).
+   */
+  dedupToken?: string;
 }
 
 export type LineFormat = 'JSONEachRow' | 'TabSeparatedRaw';

@@ -5,7 +5,7 @@ import {
 } from './derive.js';
 import { pageKeyRows, urlKeyRows } from './search-keys.js';
 import { attrsRow, attrsSignature } from './session-attrs.js';
-import { appendCarried, loadCarried, saveCarried } from './writer-carry-file.js';
+import { createDeltaQueue } from './writer-deltas.js';
 import { countedSeqs, createUncounter, type TabCount } from './writer-uncount.js';
 import { applyStart, createStateLoader, newSession } from './state.js';
 import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from './types.js';
@@ -27,6 +27,8 @@ import type { Driver, IngestBatch, SeqClaimer, SessionStart, WriterStats } from 
  * DEFER_MAX_MS) and go with a later flush's delta INSERT: under load one `sessions` INSERT (and its views)
  * per DEFER_MAX_MS instead of one per flush (docs/decisions.md, "s15-ingest"). When nothing waits, they are
  * written before the ack, so a quiet writer's acknowledged batch is counted in `sessions` at once.
+ * Each delta INSERT has a deduplication token of its own, sealed with its rows in the carry file before it is
+ * sent, so sending the same rows again never counts them twice (writer-deltas.ts).
  */
 
 export interface WriterOptions {
@@ -72,11 +74,10 @@ const isEmpty = (g: Group) => g.sessions.size === 0 && g.tabs.size === 0;
 const IDLE_EVICT_MS = 30 * 60_000;
 const SWEEP_EVERY_MS = 60_000;
 /**
- * A failed session delta INSERT is tried again this soon within its flush (a blip: a merge, a busy
- * server), then its rows wait for the next flush, which is scheduled after CARRY_RETRY_MS, doubling up to
+ * A failed session delta INSERT is tried again within its flush (a blip: a merge, a busy server: writer-deltas.ts),
+ * then its rows wait for the next flush, which is scheduled after CARRY_RETRY_MS, doubling up to
  * CARRY_RETRY_MAX_MS while it keeps failing (ClickHouse down for minutes must not be hammered).
  */
-const DELTA_RETRY_DELAYS_MS = [100, 400];
 const CARRY_RETRY_MS = 1_000;
 /** Deferred delta rows are written at least this often while groups keep coming (see above). */
 const DEFER_MAX_MS = 1_000;
@@ -100,16 +101,14 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   let lastVersion = 0;
   let lastSweep = Date.now();
   /**
-   * Session delta rows whose events are stored but whose own INSERT failed. They are counts nobody else
-   * holds (a re-sent batch finds its events stored and counts nothing: `uncountStored`), so they go with
-   * the next flush; a process that dies first loses them (docs/decisions.md).
+   * Session delta rows whose events are stored and that no INSERT took yet (deferred, refused, or left by a process
+   * that died). They are counts nobody else holds (a re-sent batch finds its events stored and counts nothing:
+   * `uncountStored`), so they go with the next delta INSERT.
    */
-  let carried: Row[] = loadCarried(opts.carryFile);
+  const deltas = createDeltaQueue(opts.carryFile, stats);
   let carryDelay = CARRY_RETRY_MS;
   let carryTimer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
-  /** The carry file holds rows (written by this process or left by one that died). */
-  let carryFileHolds = carried.length > 0;
   const load = createStateLoader(driver, db);
   const { uncountStored, uncountClaimedElsewhere } = createUncounter(driver, db, stats);
   /**
@@ -172,7 +171,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   }
 
   async function runFlushes(): Promise<void> {
-    while (!inFlight && open.ready && (!isEmpty(open) || carried.length > 0)) {
+    while (!inFlight && open.ready && (!isEmpty(open) || deltas.pending() > 0)) {
       const g = open;
       open = newGroup();
       if (g.timer) clearTimeout(g.timer);
@@ -230,14 +229,14 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       g.reject(err);
       next.reject(err);
       // Deferred rows of earlier groups (their events stored) still wait: a flush of their own.
-      if (carried.length > 0) scheduleCarried();
+      if (deltas.pending() > 0) scheduleCarried();
       return;
     }
     await uncountClaimedElsewhere(g.counted, sessionRows, unstored, claimer);
     const rows = [...sessionRows.values()];
-    // In the file before the ack: a process killed from here on leaves them to its successor (loadCarried).
-    const kept = rows.length > 0 && appendCarried(opts.carryFile, rows);
-    if (kept) carryFileHolds = true;
+    // In the file before the ack: a process killed from here on leaves them to its successor.
+    const kept = deltas.keep(rows);
+    deltas.add(rows);
     const acknowledge = () => {
       for (const a of attrs) attrsWritten.set(a.session, a.signature);
       for (const [tab, maxSeq] of g.tabs) {
@@ -252,38 +251,25 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
     if (early) {
       acknowledge();
       if (deferredSince === 0) deferredSince = now;
-      if (now - deferredSince < DEFER_MAX_MS) {
-        carried.push(...rows);
-        return;
-      }
+      if (now - deferredSince < DEFER_MAX_MS) return;
     }
     deferredSince = 0;
-    await writeDeltas([...carried.splice(0), ...rows], insert);
+    await writeDeltas();
     if (!early) acknowledge();
   }
 
   /**
-   * The session delta rows, once every other row of their group is stored. Tried a few times; rows still
-   * unwritten are carried to a flush scheduled for them. The group does not fail: its events are stored,
-   * and failing it would make the tracker re-send a batch that then counts nothing.
+   * The session delta rows, once every other row of their groups is stored. Rows still unwritten after a few
+   * tries wait for a flush scheduled for them. The group does not fail: its events are stored, and failing it
+   * would make the tracker re-send a batch that then counts nothing.
    */
-  async function writeDeltas(rows: Row[], insert: (table: string, rows: Row[]) => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await insert('sessions', rows);
-        carryDelay = CARRY_RETRY_MS;
-        // Every carried row went with this INSERT (they are taken whole into each flush's rows).
-        if (carryFileHolds && carried.length === 0) carryFileHolds = !saveCarried(opts.carryFile, []);
-        return;
-      } catch {
-        if (attempt >= DELTA_RETRY_DELAYS_MS.length) break;
-        await new Promise((r) => setTimeout(r, DELTA_RETRY_DELAYS_MS[attempt]));
-      }
-    }
-    carried = [...rows, ...carried];
-    stats.deltaRowsCarried += rows.length;
-    if (opts.carryFile) carryFileHolds = saveCarried(opts.carryFile, carried) || carryFileHolds;
-    scheduleCarried();
+  async function writeDeltas(): Promise<void> {
+    const done = await deltas.write((rows, token) => {
+      stats.inserts++;
+      return driver.insert(`${db}.sessions`, rows, { dedupToken: token });
+    });
+    if (done) carryDelay = CARRY_RETRY_MS;
+    else scheduleCarried();
   }
 
   function scheduleCarried(): void {
@@ -382,7 +368,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   async function flush(): Promise<void> {
     let carriedTried = false;
     for (;;) {
-      if (!isEmpty(open) || (carried.length > 0 && !inFlight && !carriedTried)) {
+      if (!isEmpty(open) || (deltas.pending() > 0 && !inFlight && !carriedTried)) {
         carriedTried ||= isEmpty(open);
         const g = open;
         requestFlush();
@@ -390,8 +376,8 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
       } else if (inFlight) {
         // Its whole write: a group can be acknowledged before its delta rows are stored.
         await Promise.all([inFlight.done, inFlightWrite]);
-      } else if (carried.length > 0) {
-        throw new TandemError('unavailable', `${carried.length} session counter rows could not be written`);
+      } else if (deltas.pending() > 0) {
+        throw new TandemError('unavailable', `${deltas.pending()} session counter rows could not be written`);
       } else {
         return;
       }
@@ -408,7 +394,7 @@ export function createWriter(driver: Driver, db: string, opts: WriterOptions) {
   const setSeqClaimer = (c: SeqClaimer | null) => void (claimer = c);
   // Rows a killed process left in the carry file go with the first flush after start (migrations run first: a
   // failure before then is retried like any carried flush).
-  if (carried.length > 0) scheduleCarried();
+  if (deltas.pending() > 0) scheduleCarried();
   return { writeBatch, startSession, getAckSeq, flush, stop, setSeqClaimer, stats };
 }
 

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
+import { loadCarried } from '../src/writer-carry-file.js';
 import { batch, click, jsError, meta, start, uid } from './fixtures.js';
 
 /**
@@ -26,7 +27,7 @@ function open(refuseSessions: boolean): TandemStore {
     query: (sql, params) => real.query(sql, params),
     queryLines: (sql, params, format) => real.queryLines(sql, params, format),
     command: (sql, params) => real.command(sql, params),
-    insert: (table, rows) => (refuseSessions && table.endsWith('.sessions') ? Promise.reject(new Error('sessions insert refused (test)')) : real.insert(table, rows)),
+    insert: (table, rows, o) => (refuseSessions && table.endsWith('.sessions') ? Promise.reject(new Error('sessions insert refused (test)')) : real.insert(table, rows, o)),
     close: () => real.close(),
   };
   const store = createStore(driver, { database: 'tandem_carry_file', maxDelayMs: 5, carryFile });
@@ -44,8 +45,9 @@ describe('carried counter rows in a file', () => {
     expect(await first.writeBatch(batch(p, 's', 't', [meta(0, T, 'https://c.test/'), click(1, T + 1), jsError(2, T + 2, 'x')]))).toBe(2);
     expect(first.stats.deltaRowsCarried).toBeGreaterThan(0);
     // Kept on disk as soon as they were carried.
-    const kept = JSON.parse(readFileSync(carryFile, 'utf8')) as { session_id: string; event_count: number }[];
-    expect(kept.map((r) => [r.session_id, Number(r.event_count)])).toContainEqual(['s', 3]);
+    const kept = loadCarried(carryFile);
+    expect(kept.open).toEqual([]);
+    expect(kept.sealed.flatMap((s) => s.rows).map((r) => [r.session_id, Number(r.event_count)])).toContainEqual(['s', 3]);
     await expect(first.close()).rejects.toThrow(/could not be written/);
     expect(existsSync(carryFile)).toBe(true);
 

@@ -22,7 +22,7 @@ beforeAll(async () => {
     query: (sql, params) => real.query(sql, params),
     queryLines: (sql, params, format) => real.queryLines(sql, params, format),
     command: (sql, params) => real.command(sql, params),
-    async insert(table, rows) {
+    async insert(table, rows, o) {
       if (table.endsWith('.sessions')) {
         sessionInserts++;
         if (failSessions > 0) {
@@ -30,7 +30,7 @@ beforeAll(async () => {
           throw new Error('sessions insert refused (test)');
         }
       }
-      return real.insert(table, rows);
+      return real.insert(table, rows, o);
     },
     close: () => real.close(),
   };

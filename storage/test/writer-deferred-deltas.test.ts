@@ -40,14 +40,14 @@ function open(carryFile: string, database: string): Gated {
     query: (sql, params, o) => real.query(sql, params, o),
     queryLines: (sql, params, format) => real.queryLines(sql, params, format),
     command: (sql, params) => real.command(sql, params),
-    insert: async (table, rows) => {
+    insert: async (table, rows, o) => {
       const name = table.slice(table.lastIndexOf('.') + 1);
       inserts.push(name);
       // Decided when the INSERT is sent (a held one keeps the flags of its time).
       const refuse = (name === 'events' && flags.refuseEvents) || (name === 'sessions' && flags.refuseSessions);
       if (name === 'events' && flags.hold) await new Promise<void>((r) => held.push(r));
       if (refuse) throw new Error(`${name} insert refused (test)`);
-      return real.insert(table, rows);
+      return real.insert(table, rows, o);
     },
     close: () => real.close(),
   };
@@ -84,7 +84,7 @@ describe('deferred session deltas', () => {
     expect(await a).toBe(1);
     // Acknowledged with its delta rows in the file, none in `sessions` yet: B's group waited.
     expect(sessionInserts(g)).toBe(0);
-    expect(loadCarried(carryFile).map((r) => [r.session_id, Number(r.event_count)])).toEqual([['sA', 2]]);
+    expect(loadCarried(carryFile)).toMatchObject({ sealed: [], open: [{ session_id: 'sA', event_count: 2 }] });
 
     await until(() => g.held.length === 1, "B's events INSERT");
     const c = g.store.writeBatch(batch(p, 'sC', 't', [meta(0, T, 'https://d.test/c')]));

@@ -22,7 +22,7 @@ const driver: Driver = {
   },
   queryLines: (sql, params, format) => real.queryLines(sql, params, format),
   command: (sql, params) => real.command(sql, params),
-  insert: (table, rows) => real.insert(table, rows),
+  insert: (table, rows, o) => real.insert(table, rows, o),
   close: async () => {},
 };
 const stores: TandemStore[] = [];
