@@ -631,4 +631,6 @@ INSERT INTO tandem.attr_keys (project_id, text, started_at, session_id) SELECT p
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);

@@ -517,4 +517,12 @@ INSERT INTO tandem.attr_keys (project_id, text, started_at, session_id) SELECT p
 
 -- INSERT INTO tandem.schema_migrations: 1 row(s);
 
+ALTER TABLE tandem.sessions MODIFY SETTING non_replicated_deduplication_window = 10000;
+
+ALTER TABLE tandem.session_search MODIFY SETTING non_replicated_deduplication_window = 10000;
+
+ALTER TABLE tandem.session_facets MODIFY SETTING non_replicated_deduplication_window = 10000;
+
+-- INSERT INTO tandem.schema_migrations: 1 row(s);
+
 -- INSERT INTO tandem.store_settings: 2 row(s);
