@@ -112,6 +112,40 @@ describe.each(['chdb', 'stand-in'] as const)('a session delta INSERT sent again 
   });
 });
 
+describe('a delta INSERT that landed but reported a failure (a lost answer)', () => {
+  it('is tried again with its token and counts once', async () => {
+    const db = 'tandem_delta_lost_answer';
+    const real = createChdbDriver(join(dir, 'data'));
+    let loseNext = false;
+    const losing: Driver = {
+      ...real,
+      kind: real.kind,
+      insert: async (table, rows, o) => {
+        await real.insert(table, rows, o);
+        if (table.endsWith('.sessions') && loseNext) {
+          loseNext = false;
+          throw new Error('answer lost (test)');
+        }
+      },
+    };
+    const w = open('chdb', { database: db, real: losing });
+    await w.store.migrate();
+    const p = uid('p');
+    const T = Date.now();
+    await w.store.writeBatch(batch(p, 'warm', 't', [meta(0, T, 'https://d.test/w')]));
+    loseNext = true;
+    expect(await w.store.writeBatch(batch(p, 'sL', 't', [meta(0, T, 'https://d.test/l'), click(1, T + 1)]))).toBe(1);
+    await w.store.flush();
+    // Sent twice (the retry within the flush), with one token: stored once.
+    expect(w.tokens.slice(1)).toEqual([w.tokens[1], w.tokens[1]]);
+    expect(w.store.stats.deltaRowsCarried).toBe(0);
+    expect(await deltaRows(real, db, p, 'sL')).toBe(1);
+    expect(await w.store.getSession(p, 'sL')).toMatchObject({ eventCount: 2, clickCount: 1 });
+    expect(await listed(real, db, p, 'sL')).toMatchObject({ rows: 1, events: 2 });
+    await w.store.close();
+  });
+});
+
 describe('two writers on one ClickHouse', () => {
   it('both count byte-identical delta blocks (the same millisecond, the same counts)', async () => {
     const db = 'tandem_delta_twins';
