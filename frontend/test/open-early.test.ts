@@ -90,14 +90,15 @@ describe("index.html's early frame", () => {
     }
   });
 
-  it('on a shared moment preloads only the early frame\'s chunks (and the CSS), leaving the page\'s other chunks for the app', () => {
+  it('on a shared moment preloads only the early frame\'s chunks (all of them, and the CSS), leaving the page\'s other chunks for the app', () => {
     const html = readFileSync(resolve(__dirname, '../index.html'), 'utf8');
     const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
     const run = (hash: string) => {
       const links: { rel: string; href: string }[] = [];
       const window: Record<string, unknown> = {
         __tandemEarlyFrameSrc: '/assets/early-frame-x.js',
-        __tandemEarlyChunks: ['/assets/early-frame-x.js', '/assets/style-x.js'],
+        // ndjson-x: imported by the early frame and by the app's entry, so not in the session page's list
+        __tandemEarlyChunks: ['/assets/early-frame-x.js', '/assets/style-x.js', '/assets/ndjson-x.js'],
         __tandemSessionChunks: ['/assets/SessionPage-x.js', '/assets/SessionPage-x.css', '/assets/early-frame-x.js', '/assets/style-x.js', '/assets/recordings-x.js'],
         URLSearchParams,
       };
@@ -108,7 +109,7 @@ describe("index.html's early frame", () => {
       return { links: links.map((l) => `${l.rel} ${l.href}`), later: window.__tandemLaterChunks };
     };
     expect(run('#/sessions/abc123def456?t=5')).toEqual({
-      links: ['stylesheet /assets/SessionPage-x.css', 'modulepreload /assets/early-frame-x.js', 'modulepreload /assets/style-x.js'],
+      links: ['stylesheet /assets/SessionPage-x.css', 'modulepreload /assets/early-frame-x.js', 'modulepreload /assets/style-x.js', 'modulepreload /assets/ndjson-x.js'],
       later: ['/assets/SessionPage-x.js', '/assets/recordings-x.js'],
     });
     // Without a moment the page loads as before: everything preloaded now.
@@ -199,25 +200,47 @@ function streamOf(text: string, cut: number[]): ReadableStream<Uint8Array> {
 }
 
 describe('readOpenStream', () => {
-  const head = { session: { sessionId: 's1', tabs: [], keyframes: [] }, tabId: 't1', offset: 5, window: { index: 0, fromSeq: 0, toSeq: 2, start: 0, end: 10 } };
-  const body = `${JSON.stringify(head)}\n{"seq":0,"timestamp":30}\n{"seq":1,"timestamp":10}\n{"seq":2,"timestamp":20}\n`;
+  const frame = { tabId: 't1', offset: 5, window: { index: 0, fromSeq: 0, toSeq: 2, start: 0, end: 10 }, tabs: [], keyframes: [] };
+  const session = { sessionId: 's1', tabs: [], keyframes: [] };
+  const events = '{"type":3,"seq":0,"timestamp":30}\n{"type":3,"seq":1,"timestamp":10}\n{"type":3,"seq":2,"timestamp":20}\n';
+  const restLast = `${JSON.stringify(frame)}\n${events}${JSON.stringify({ session })}\n`;
+  const restFirst = `${JSON.stringify(frame)}\n${JSON.stringify({ session })}\n${events}`;
 
-  it('hands over the head, then the events in timestamp order with progress, whatever the chunking', async () => {
-    for (const cut of [[], [3], [body.indexOf('\n') + 1], [body.indexOf('\n') - 1, body.length - 4]]) {
-      const stream = readOpenStream(streamOf(body, cut));
-      expect(await stream.head).toEqual(head);
-      const seen: number[] = [];
-      stream.onProgress = (p) => seen.push(p.items);
-      const events = await stream.events;
-      expect(events.map((e) => e.seq), String(cut)).toEqual([1, 2, 0]);
-      expect(stream.progress.items).toBe(3);
-      expect(stream.progress.bytes).toBe(new TextEncoder().encode(body).length);
+  it('hands over the frame, the events in timestamp order with progress and the head, whatever the chunking and order', async () => {
+    for (const body of [restLast, restFirst]) {
+      for (const cut of [[], [3], [body.indexOf('\n') + 1], [body.indexOf('\n') - 1, body.length - 4]]) {
+        const stream = readOpenStream(streamOf(body, cut));
+        expect(await stream.frame).toEqual(frame);
+        const seen: number[] = [];
+        stream.onProgress = (p) => seen.push(p.items);
+        const got = await stream.events;
+        expect(got.map((e) => e.seq), String(cut)).toEqual([1, 2, 0]);
+        expect(stream.progress.items).toBe(3);
+        expect(stream.progress.bytes).toBe(new TextEncoder().encode(body).length);
+        expect(await stream.head).toEqual({ session, tabId: 't1', offset: 5, window: frame.window });
+      }
     }
   });
 
-  it('rejects the head when the answer ends before it', async () => {
+  it('gives the head as soon as the detail is in, before the events that follow it', async () => {
+    let push!: (s: string) => void;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = (s) => c.enqueue(new TextEncoder().encode(s))) });
+    const stream = readOpenStream(body);
+    push(`${JSON.stringify(frame)}\n${JSON.stringify({ session })}\n`);
+    expect((await stream.head).session).toEqual(session);
+  });
+
+  it('rejects the frame and the head when the answer ends before them', async () => {
     const stream = readOpenStream(streamOf('', []));
+    await expect(stream.frame).rejects.toThrow(/ended/);
     await expect(stream.head).rejects.toThrow(/ended/);
     await expect(stream.events).rejects.toThrow(/ended/);
   });
+
+  it('rejects the head, and still gives the events, when the answer ends without the detail', async () => {
+    const stream = readOpenStream(streamOf(`${JSON.stringify(frame)}\n${events}`, []));
+    await expect(stream.head).rejects.toThrow(/ended/);
+    expect((await stream.events).map((e) => e.seq)).toEqual([1, 2, 0]);
+  });
 });
+

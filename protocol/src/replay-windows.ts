@@ -138,15 +138,35 @@ export function openTarget(detail: Pick<SessionDetail, 'tabs' | 'keyframes' | 's
 
 /**
  * `GET /api/v1/sessions/:id/open?t=<ms since the session's first event>&tabId=`: everything a share
- * link needs before its first frame, in one round trip. NDJSON: this head on the first line, then the
- * events of `window` (fromSeq..toSeq of `tabId`), one per line as `/events` sends them.
+ * link needs before its first frame, in one round trip. NDJSON, in the order the page needs it:
+ * - first line, a SessionOpenFrame: the tab, the moment and its window, with the tabs' spans and the
+ *   keyframes the window was planned from (two small reads);
+ * - then the events of `window` (fromSeq..toSeq of `tabId`), one per line as `/events` sends them;
+ * - and a SessionOpenRest line, the session's detail: after the events when the window is small (its summary and
+ *   pages are read then, so the first frame waits for neither), before them when it is big (over 2,000 events:
+ *   the page shows their progress meanwhile). Every event line has a numeric `type`; this line has none.
+ * An answer that ends without that line (the session expired meanwhile) is read as a failed open.
  */
-export interface SessionOpenHead {
-  session: SessionDetail;
+export interface SessionOpenFrame {
   /** the tab shown (the asked one, else the first to start); null when the session has no tab yet */
   tabId: string | null;
   /** ms since that tab's first event: where the player opens */
   offset: number;
   /** the window whose events follow; null (nothing follows) without a tab */
+  window: ReplayWindow | null;
+  tabs: TabInfo[];
+  keyframes: Keyframe[];
+}
+
+/** The open answer's last line (see SessionOpenFrame). */
+export interface SessionOpenRest {
+  session: SessionDetail;
+}
+
+/** The open answer as the page uses it once the whole of it is in: the frame line's choice and the detail. */
+export interface SessionOpenHead {
+  session: SessionDetail;
+  tabId: string | null;
+  offset: number;
   window: ReplayWindow | null;
 }

@@ -40,45 +40,60 @@ export function createReaders(driver: Driver, db: string) {
     `SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, meta_seq, toUnixTimestamp64Milli(meta_ts) AS meta_ts_ms
      FROM ${db}.keyframes WHERE ${where} ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq`;
 
+  const SCOPE = 'project_id = {p:String} AND session_id = {s:String}';
+  /** Scalar subqueries, each an array of tuples: a session's tab spans, page visits and keyframes. */
+  const TABS = `(SELECT groupArray((tab_id, started_ms, ended_ms, event_count)) FROM (${tabSpansSql(db, SCOPE)})) AS detail_tabs`;
+  const PAGES = `(SELECT groupArray((tab_id, seq, ts_ms, url, title)) FROM (
+      SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, url, title FROM ${db}.page_visits WHERE ${SCOPE}
+      ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq)) AS detail_pages`;
+  const KEYFRAMES = `(SELECT groupArray((tab_id, seq, ts_ms, meta_seq, meta_ts_ms)) FROM (${keyframesSql(SCOPE)})) AS detail_keyframes`;
+  type Detail = Raw & { detail_tabs: unknown[][]; detail_pages: unknown[][]; detail_keyframes: unknown[][] };
+
+  // groupArray keeps no order of its own: sorted here as separate queries' ORDER BY would.
+  const byTime = <T extends { ts: number; tabId: string; seq: number }>(a: T, b: T) => a.ts - b.ts || cmp(a.tabId, b.tabId) || a.seq - b.seq;
+  const tabsOf = (rows: unknown[][]) => rows
+    .map(([tabId, started, ended, count]): TabInfo => ({ tabId: text(tabId), startedAt: num(started), endedAt: num(ended), eventCount: num(count) }))
+    .sort((a, b) => a.startedAt - b.startedAt || cmp(a.tabId, b.tabId));
+  const pagesOf = (rows: unknown[][]) => rows
+    .map(([tabId, seq, ts, url, title]) => ({ tabId: text(tabId), seq: num(seq), ts: num(ts), url: text(url), title: text(title) }))
+    .sort(byTime)
+    .map(({ tabId, ts, url, title }): PageVisit => ({ tabId, ts, url, title }));
+  const keyframesOf = (rows: unknown[][]) => rows
+    .map(([tabId, seq, ts, metaSeq, metaTs]): Keyframe => ({ tabId: text(tabId), seq: num(seq), ts: num(ts), metaSeq: num(metaSeq), metaTs: num(metaTs) }))
+    .sort(byTime);
+
   /**
    * The session page's detail in ONE storage call: the summary row, each tab's span, the page visits and
-   * the keyframes (scalar subqueries, each an array of tuples beside the summary's columns). As four calls
-   * they queued one by one on the driver's connection (one by default), each behind whatever other pages
-   * had asked for meanwhile, and each started only once the event loop had taken the previous answer; a
-   * share link's open waits for this before its first frame. The tabs' spans come from `tab_spans`
-   * (migration 19), not a scan of the tab's events (getSession on the seek bench's 6-hour session, process
-   * CPU, medians of 21–40 interleaved at load 2–10: ~34–38 → ~25–29 ms).
+   * the keyframes (scalar subqueries beside the summary's columns). As four calls they queued one by one on
+   * the driver's connection, each behind whatever other pages had asked for meanwhile. The tabs' spans come
+   * from `tab_spans` (migration 19), not a scan of the tab's events.
    */
   async function getSession(projectId: string, sessionId: string): Promise<SessionDetail | null> {
-    const params = { p: projectId, s: sessionId };
-    const scope = 'project_id = {p:String} AND session_id = {s:String}';
-    const [row] = await driver.query<Raw & { detail_tabs: unknown[][]; detail_pages: unknown[][]; detail_keyframes: unknown[][] }>(
-      `SELECT ${SUMMARY_COLUMNS},
-         (SELECT groupArray((tab_id, started_ms, ended_ms, event_count)) FROM (${tabSpansSql(db, scope)})) AS detail_tabs,
-         (SELECT groupArray((tab_id, seq, ts_ms, url, title)) FROM (
-            SELECT tab_id, seq, toUnixTimestamp64Milli(ts) AS ts_ms, url, title FROM ${db}.page_visits WHERE ${scope}
-            ORDER BY ts, tab_id, seq LIMIT 1 BY tab_id, seq)) AS detail_pages,
-         (SELECT groupArray((tab_id, seq, ts_ms, meta_seq, meta_ts_ms)) FROM (${keyframesSql(scope)})) AS detail_keyframes
-       FROM ${db}.sessions FINAL WHERE ${scope}`,
-      params,
+    const [row] = await driver.query<Detail>(
+      `SELECT ${SUMMARY_COLUMNS}, ${TABS}, ${PAGES}, ${KEYFRAMES} FROM ${db}.sessions FINAL WHERE ${SCOPE}`,
+      { p: projectId, s: sessionId },
     );
     if (!row) return null;
     const { detail_tabs: tabRows, detail_pages: pageRows, detail_keyframes: keyframeRows, ...summary } = row;
-    // groupArray keeps no order of its own: sorted here as the four queries' ORDER BY did.
-    const byTime = <T extends { ts: number; tabId: string; seq: number }>(a: T, b: T) => a.ts - b.ts || cmp(a.tabId, b.tabId) || a.seq - b.seq;
-    return {
-      ...toSummary(summary),
-      tabs: tabRows
-        .map(([tabId, started, ended, count]): TabInfo => ({ tabId: text(tabId), startedAt: num(started), endedAt: num(ended), eventCount: num(count) }))
-        .sort((a, b) => a.startedAt - b.startedAt || cmp(a.tabId, b.tabId)),
-      pages: pageRows
-        .map(([tabId, seq, ts, url, title]) => ({ tabId: text(tabId), seq: num(seq), ts: num(ts), url: text(url), title: text(title) }))
-        .sort(byTime)
-        .map(({ tabId, ts, url, title }): PageVisit => ({ tabId, ts, url, title })),
-      keyframes: keyframeRows
-        .map(([tabId, seq, ts, metaSeq, metaTs]): Keyframe => ({ tabId: text(tabId), seq: num(seq), ts: num(ts), metaSeq: num(metaSeq), metaTs: num(metaTs) }))
-        .sort(byTime),
-    };
+    return { ...toSummary(summary), tabs: tabsOf(tabRows), pages: pagesOf(pageRows), keyframes: keyframesOf(keyframeRows) };
+  }
+
+  /**
+   * What a share link's window is planned from (protocol openTarget): the tabs' spans and the keyframes, without
+   * the summary and the pages. Two small reads instead of getSession's four: the open route sends these first
+   * and reads the rest after the window's events (the first frame needs none of it). Empty for no such session.
+   */
+  async function getTabsAndKeyframes(projectId: string, sessionId: string): Promise<Pick<SessionDetail, 'tabs' | 'keyframes'>> {
+    const [row] = await driver.query<Detail>(`SELECT ${TABS}, ${KEYFRAMES}`, { p: projectId, s: sessionId });
+    return { tabs: tabsOf(row?.detail_tabs ?? []), keyframes: keyframesOf(row?.detail_keyframes ?? []) };
+  }
+
+  /** getSession without the tabs and keyframes (getTabsAndKeyframes has them); null when there is no such session. */
+  async function getSessionSummaryAndPages(projectId: string, sessionId: string): Promise<Omit<SessionDetail, 'tabs' | 'keyframes'> | null> {
+    const [row] = await driver.query<Detail>(`SELECT ${SUMMARY_COLUMNS}, ${PAGES} FROM ${db}.sessions FINAL WHERE ${SCOPE}`, { p: projectId, s: sessionId });
+    if (!row) return null;
+    const { detail_pages: pageRows, ...summary } = row;
+    return { ...toSummary(summary), pages: pagesOf(pageRows) };
   }
 
   /**
@@ -188,5 +203,5 @@ export function createReaders(driver: Driver, db: string) {
   const { listSessions, sessionStats } = createSearch(driver, db);
   const { getTimeline } = createTimelineReader(driver, db);
 
-  return { listSessions, sessionStats, getSession, latestSessionOfVisitor, streamEvents, getKeyframes, getTimeline, getConsole, getNetwork, getErrors };
+  return { listSessions, sessionStats, getSession, getTabsAndKeyframes, getSessionSummaryAndPages, latestSessionOfVisitor, streamEvents, getKeyframes, getTimeline, getConsole, getNetwork, getErrors };
 }

@@ -305,6 +305,10 @@ export interface Store {
   /** Sessions and errors per day over the same filters as listSessions (no paging). */
   sessionStats(projectId: string, query: SessionStatsQuery): Promise<SessionStatsResponse>;
   getSession(projectId: string, sessionId: string): Promise<SessionDetail | null>;
+  /** The tabs' spans and the keyframes only (what a share link's window is planned from); empty lists for no such session. */
+  getTabsAndKeyframes(projectId: string, sessionId: string): Promise<Pick<SessionDetail, 'tabs' | 'keyframes'>>;
+  /** getSession's summary and pages, without the tabs and keyframes; null for no such session. */
+  getSessionSummaryAndPages(projectId: string, sessionId: string): Promise<Omit<SessionDetail, 'tabs' | 'keyframes'> | null>;
   /** The visitor's most recently started session in the project, or null. */
   latestSessionOfVisitor(projectId: string, visitorId: string): Promise<string | null>;
   /** Events as their stored JSON strings (each with seq), ordered by (tabId, seq), deduplicated. */

@@ -1,6 +1,6 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { z } from 'zod';
-import { EVENTS_MAX_LIMIT, TandemError, openTarget, type EventRangeQuery, type KeyframesResponse, type SessionOpenHead, type TabTimeline } from '@tandem/protocol';
+import { EVENTS_MAX_LIMIT, TandemError, openTarget, type EventRangeQuery, type KeyframesResponse, type SessionOpenFrame, type SessionOpenRest, type TabTimeline } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
@@ -119,28 +119,45 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
     errors: ['bad_request', ...READ_ERRORS],
   } });
 
-  // A share link's first frame in one round trip: the session's detail, the window holding the moment
-  // and that window's events (the page would otherwise ask for the detail, wait, then for the window).
+  /** An open's window of more events than this gets the session's detail before its events (below). */
+  const OPEN_REST_LAST_MAX_EVENTS = 2_000;
+  // A share link's first frame in one round trip, in the order the page needs it: the window's plan (tabs
+  // and keyframes), the window's events, then the rest of the detail (summary, pages), which the first frame
+  // does not need. Two small reads before the events instead of getSession's four: on the seek bench's
+  // 6-hour session the summary and the pages are ~13 of its ~22 ms (docs/decisions.md, "lead (session 16)").
   route(app, log, 'get', '/api/v1/sessions/:id/open', async (req, client) => {
     const { projectId, sessionId } = await sessionReader(ctx, req);
     const { t, tabId } = parseQuery(req.query, openQuerySchema, { strict: true });
-    const session = await store.getSession(projectId, sessionId);
-    if (!session) throw new TandemError('not_found', 'No such session');
-    const target = openTarget(session, t ?? null, tabId ?? null);
-    const head: SessionOpenHead = { session, tabId: target?.tab.tabId ?? null, offset: target?.offset ?? 0, window: target?.window ?? null };
-    async function* lines(): AsyncIterable<string> {
-      yield JSON.stringify(head);
-      if (!target) return;
-      const { window } = target;
-      yield* store.streamEvents(projectId, sessionId, { tabId: target.tab.tabId, fromSeq: window.fromSeq, ...(window.toSeq === null ? {} : { toSeq: window.toSeq }) });
+    const { tabs, keyframes } = await store.getTabsAndKeyframes(projectId, sessionId);
+    // No tab: a session without events yet, or none at all (a 404 before anything is sent).
+    let rest = tabs.length ? null : await store.getSessionSummaryAndPages(projectId, sessionId);
+    if (!tabs.length && !rest) throw new TandemError('not_found', 'No such session');
+    const target = openTarget({ tabs, keyframes, startedAt: 0 }, t ?? null, tabId ?? null);
+    const frame: SessionOpenFrame = { tabId: target?.tab.tabId ?? null, offset: target?.offset ?? 0, window: target?.window ?? null, tabs, keyframes };
+    // The detail after a small window's events (the first frame waits for neither), before a big one's (an
+    // imported session with one snapshot: the page shows their progress meanwhile).
+    const restFirst = !!target && (target.window.toSeq ?? target.tab.eventCount - 1) - target.window.fromSeq + 1 > OPEN_REST_LAST_MAX_EVENTS;
+    async function* restLine(): AsyncIterable<string> {
+      rest ??= await store.getSessionSummaryAndPages(projectId, sessionId);
+      // Gone meanwhile (expired): no such line, which the page reads as a failed open.
+      if (rest) yield JSON.stringify({ session: { ...rest, tabs, keyframes } } satisfies SessionOpenRest);
     }
-    // The head goes out at once: the page renders the session while the window's events are read.
+    async function* lines(): AsyncIterable<string> {
+      yield JSON.stringify(frame);
+      if (restFirst) yield* restLine();
+      if (target) {
+        const { window } = target;
+        yield* store.streamEvents(projectId, sessionId, { tabId: target.tab.tabId, fromSeq: window.fromSeq, ...(window.toSeq === null ? {} : { toSeq: window.toSeq }) });
+      }
+      if (!restFirst) yield* restLine();
+    }
+    // The frame line goes out at once: the page plans its window while the events are read.
     await streamLines(client.res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines(), client, undefined, { writeAtOnce: 1 });
     return STREAMED;
   }, { doc: {
-    tag: 'sessions', summary: "A share link's first frame in one answer: the session, the window holding `t` and its events",
+    tag: 'sessions', summary: "A share link's first frame in one answer: the window holding `t`, its events, then the session",
     ...SESSION_READERS, query: openQuerySchema,
-    response: { description: 'NDJSON: a SessionOpenHead line (session, tabId, offset, window), then the window\'s events, one per line', type: 'application/x-ndjson' },
+    response: { description: 'NDJSON: a SessionOpenFrame line (tabId, offset, window, tabs, keyframes), the window\'s events one per line, then a SessionOpenRest line ({session}: the detail)', type: 'application/x-ndjson' },
     errors: ['bad_request', ...READ_ERRORS],
   } });
 

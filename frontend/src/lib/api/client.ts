@@ -172,8 +172,8 @@ export class ApiClient {
   }
 
   /**
-   * A share link's first frame in one answer (NDJSON: a SessionOpenHead line, then the window's
-   * events); read it with lib/player/open-stream.ts.
+   * A share link's first frame in one answer (NDJSON: a SessionOpenFrame line, the window's events,
+   * then the session's detail); read it with lib/player/open-stream.ts.
    */
   async openSession(path: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const response = await this.#request(path, { signal, accept: 'application/x-ndjson' });

@@ -182,13 +182,14 @@ async function signAssets(request: AssetSignRequest, failed: () => void): Promis
 }
 
 async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | null> {
-  const head = await stream.head;
-  const tab = head.session.tabs.find((t) => t.tabId === head.tabId);
+  // The answer's first line (tabs, keyframes, the moment and its window): the session's detail comes after the events.
+  const head = await stream.frame;
+  const tab = head.tabs.find((t) => t.tabId === head.tabId);
   if (!tab || !head.window) return null;
   // The moment and window as the player will pick them (PlayerController.#goto); a different answer is the page's to build.
   const tabTime = Math.max(0, tab.endedAt - tab.startedAt);
-  const target = outsideSnapshotGaps(snapshotGaps(tab, head.session.keyframes), Math.min(tabTime, Math.max(0, head.offset)));
-  const planned = windowAt(planWindows(tab, head.session.keyframes), target);
+  const target = outsideSnapshotGaps(snapshotGaps(tab, head.keyframes), Math.min(tabTime, Math.max(0, head.offset)));
+  const planned = windowAt(planWindows(tab, head.keyframes), target);
   if (planned.fromSeq !== head.window.fromSeq || planned.toSeq !== head.window.toSeq) return null;
   const events = await stream.events;
   performance.mark('tandem:early-events');

@@ -1,15 +1,19 @@
-import type { SessionOpenHead, TandemEvent } from '@tandem/protocol';
+import type { SessionOpenFrame, SessionOpenHead, SessionOpenRest, TandemEvent } from '@tandem/protocol';
 import { NdjsonSplitter, type StreamProgress } from '../api/ndjson';
 
 /**
- * Reads the open route's answer (`GET /api/v1/sessions/:id/open`): its first line, the head (session
- * detail, tab, offset, window), is handed over as soon as it arrives, so the page lays itself out
- * while the window's events are still streaming in behind it.
+ * Reads the open route's answer (`GET /api/v1/sessions/:id/open`, protocol SessionOpenFrame): its first
+ * line, the frame (tab, moment, window, the tabs and keyframes it was planned from), is handed over as soon
+ * as it arrives, so the early frame plans its window while the events stream in behind it; the session's
+ * detail comes after a small window's events (the first frame waits for neither) and before a big one's (the
+ * page then shows their progress).
  */
 export interface OpenStream {
-  head: Promise<SessionOpenHead>;
+  frame: Promise<SessionOpenFrame>;
   /** the window's events, in timestamp order (as readWindow returns them) */
   events: Promise<TandemEvent[]>;
+  /** the frame's choice with the session's detail, once its line is in (after a small window's events, before a big one's); rejects if the answer ends without it */
+  head: Promise<SessionOpenHead>;
   /** how far the events are (for the progress bar) */
   progress: StreamProgress;
   /** told of every step of `progress` */
@@ -17,27 +21,34 @@ export interface OpenStream {
 }
 
 export function readOpenStream(body: ReadableStream<Uint8Array>): OpenStream {
+  let resolveFrame!: (frame: SessionOpenFrame) => void;
+  let rejectFrame!: (err: unknown) => void;
+  const frame = new Promise<SessionOpenFrame>((resolve, reject) => ((resolveFrame = resolve), (rejectFrame = reject)));
   let resolveHead!: (head: SessionOpenHead) => void;
   let rejectHead!: (err: unknown) => void;
   const head = new Promise<SessionOpenHead>((resolve, reject) => ((resolveHead = resolve), (rejectHead = reject)));
-  const stream: OpenStream = { head, events: Promise.resolve([]), progress: { items: 0, bytes: 0 }, onProgress: null };
-  let gotHead = false;
+  let gotFrame: SessionOpenFrame | null = null;
+  let gotRest = false;
   const events: TandemEvent[] = [];
   const take = (lines: string[]) => {
     for (const line of lines) {
-      if (!gotHead) {
-        gotHead = true;
-        resolveHead(JSON.parse(line) as SessionOpenHead);
-      } else {
-        events.push(JSON.parse(line) as TandemEvent);
+      const value = JSON.parse(line) as TandemEvent | SessionOpenFrame | SessionOpenRest;
+      if (!gotFrame) resolveFrame((gotFrame = value as SessionOpenFrame));
+      // Every event has a numeric `type`; the detail's line has none.
+      else if (typeof (value as { type?: unknown }).type === 'number') events.push(value as TandemEvent);
+      else if (!gotRest) {
+        gotRest = true;
+        const { tabId, offset, window } = gotFrame;
+        resolveHead({ session: (value as SessionOpenRest).session, tabId, offset, window });
       }
     }
   };
+  const stream = { frame, head, progress: { items: 0, bytes: 0 }, onProgress: null } as Omit<OpenStream, 'events'> as OpenStream;
   const report = (bytes: number) => {
     stream.progress = { items: events.length, bytes };
     stream.onProgress?.(stream.progress);
   };
-  stream.events = (async () => {
+  const read = (async () => {
     const reader = body.getReader();
     const decoder = new TextDecoder();
     const splitter = new NdjsonSplitter();
@@ -48,20 +59,27 @@ export function readOpenStream(body: ReadableStream<Uint8Array>): OpenStream {
         if (done) break;
         bytes += value.byteLength;
         take(splitter.push(decoder.decode(value, { stream: true })));
-        if (gotHead) report(bytes);
+        if (gotFrame) report(bytes);
       }
       take(splitter.push(decoder.decode()));
       take(splitter.end());
     } finally {
       reader.releaseLock();
     }
-    if (!gotHead) throw new Error('The server ended the answer before the session.');
+    if (!gotFrame) throw new Error('The server ended the answer before the session.');
     report(bytes);
     // rrweb replays in timestamp order; a stable sort keeps seq order for ties.
     return events.sort((a, b) => a.timestamp - b.timestamp);
   })();
-  stream.events.catch((err: unknown) => {
-    if (!gotHead) rejectHead(err);
-  });
+  stream.events = read;
+  read.then(
+    () => rejectHead(new Error('The server ended the answer before the session.')),
+    (err: unknown) => {
+      if (!gotFrame) rejectFrame(err);
+      rejectHead(err);
+    },
+  );
+  // Read by the page once it loads (or never: an early frame on a page that went elsewhere).
+  stream.head.catch(() => {});
   return stream;
 }
