@@ -37,9 +37,14 @@ async function open(query: string): Promise<Opened> {
   expect(res.headers.get('content-type')).toContain('application/x-ndjson');
   const lines = (await res.text()).split('\n').filter(Boolean);
   const [first, ...rest] = lines.map((l) => JSON.parse(l));
-  const details = rest.filter((x) => typeof x.type !== 'number');
+  const seqs = rest.filter((x) => typeof x.type === 'number').map((x) => x.seq);
+  const details = rest.filter((x) => x.session);
   expect(details).toHaveLength(1);
-  return { frame: first, seqs: rest.filter((x) => typeof x.type === 'number').map((x) => x.seq), session: details[0].session, lines };
+  // The window's end, right after its events, says how many there were.
+  const ends = rest.flatMap((x, i) => (typeof x.windowEvents === 'number' ? [{ at: i, ...x }] : []));
+  const lastEvent = rest.map((x) => typeof x.type === 'number').lastIndexOf(true);
+  expect(ends).toEqual([{ at: lastEvent + 1, windowEvents: seqs.length }]);
+  return { frame: first, seqs, session: details[0].session, lines };
 }
 
 describe('GET /api/v1/sessions/:id/open', () => {
@@ -82,7 +87,8 @@ describe('GET /api/v1/sessions/:id/open', () => {
     const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     expect(lines[0].window).toMatchObject({ index: 0, fromSeq: 0, toSeq: null });
     expect(lines[1].session.sessionId).toBe(tab.sessionId);
-    expect(lines.slice(2).map((x) => x.seq)).toEqual(Array.from({ length: 2_100 }, (_, i) => i));
+    expect(lines.slice(2, -1).map((x) => x.seq)).toEqual(Array.from({ length: 2_100 }, (_, i) => i));
+    expect(lines.at(-1)).toEqual({ windowEvents: 2_100 });
   });
 
   it('refuses a malformed t, an unknown parameter and a malformed tab with 400 JSON naming it', async () => {
@@ -142,7 +148,8 @@ describe('GET /api/v1/sessions/:id/open', () => {
       }
       expect(rest.endsWith('\n')).toBe(true);
       const after = rest.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      expect(after.slice(0, -1).map((x) => x.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+      expect(after.slice(0, -2).map((x) => x.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+      expect(after.at(-2)).toEqual({ windowEvents: 50 });
       expect(after.at(-1).session.sessionId).toBe(sessionId);
     } finally {
       release();

@@ -202,7 +202,7 @@ function streamOf(text: string, cut: number[]): ReadableStream<Uint8Array> {
 describe('readOpenStream', () => {
   const frame = { tabId: 't1', offset: 5, window: { index: 0, fromSeq: 0, toSeq: 2, start: 0, end: 10 }, tabs: [], keyframes: [] };
   const session = { sessionId: 's1', tabs: [], keyframes: [] };
-  const events = '{"type":3,"seq":0,"timestamp":30}\n{"type":3,"seq":1,"timestamp":10}\n{"type":3,"seq":2,"timestamp":20}\n';
+  const events = '{"type":3,"seq":0,"timestamp":30}\n{"type":3,"seq":1,"timestamp":10}\n{"type":3,"seq":2,"timestamp":20}\n{"windowEvents":3}\n';
   const restLast = `${JSON.stringify(frame)}\n${events}${JSON.stringify({ session })}\n`;
   const restFirst = `${JSON.stringify(frame)}\n${JSON.stringify({ session })}\n${events}`;
 
@@ -216,7 +216,10 @@ describe('readOpenStream', () => {
         const got = await stream.events;
         expect(got.map((e) => e.seq), String(cut)).toEqual([1, 2, 0]);
         expect(stream.progress.items).toBe(3);
-        expect(stream.progress.bytes).toBe(new TextEncoder().encode(body).length);
+        // What had arrived when the window ended: at least everything up to its end line, at most the whole answer.
+        const windowEnd = body.indexOf('{"windowEvents"');
+        expect(stream.progress.bytes).toBeGreaterThanOrEqual(new TextEncoder().encode(body.slice(0, body.indexOf('\n', windowEnd) + 1)).length);
+        expect(stream.progress.bytes).toBeLessThanOrEqual(new TextEncoder().encode(body).length);
         expect(await stream.head).toEqual({ session, tabId: 't1', offset: 5, window: frame.window });
       }
     }
@@ -227,6 +230,18 @@ describe('readOpenStream', () => {
     const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = (s) => c.enqueue(new TextEncoder().encode(s))) });
     const stream = readOpenStream(body);
     push(`${JSON.stringify(frame)}\n${JSON.stringify({ session })}\n`);
+    expect((await stream.head).session).toEqual(session);
+  });
+
+  it('gives the events at the window\'s end, before the detail behind them and the answer\'s end', async () => {
+    let push!: (s: string) => void;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = (s) => c.enqueue(new TextEncoder().encode(s))) });
+    const stream = readOpenStream(body);
+    const upToEnd = `${JSON.stringify(frame)}\n${events}`;
+    push(upToEnd);
+    expect((await stream.events).map((e) => e.seq)).toEqual([1, 2, 0]);
+    expect(stream.progress).toEqual({ items: 3, bytes: new TextEncoder().encode(upToEnd).length });
+    push(`${JSON.stringify({ session })}\n`);
     expect((await stream.head).session).toEqual(session);
   });
 

@@ -141,11 +141,13 @@ export function openTarget(detail: Pick<SessionDetail, 'tabs' | 'keyframes' | 's
  * link needs before its first frame, in one round trip. NDJSON, in the order the page needs it:
  * - first line, a SessionOpenFrame: the tab, the moment and its window, with the tabs' spans and the
  *   keyframes the window was planned from (two small reads);
- * - then the events of `window` (fromSeq..toSeq of `tabId`), one per line as `/events` sends them;
+ * - then the events of `window` (fromSeq..toSeq of `tabId`), one per line as `/events` sends them, and a
+ *   SessionOpenWindowEnd line (the window is complete: the page need not wait for the answer's end);
  * - and a SessionOpenRest line, the session's detail: after the events when the window is small (its summary and
  *   pages are read then, so the first frame waits for neither), before them when it is big (over 2,000 events:
- *   the page shows their progress meanwhile). Every event line has a numeric `type`; this line has none.
- * An answer that ends without that line (the session expired meanwhile) is read as a failed open.
+ *   the page shows their progress meanwhile).
+ * Every event line has a numeric `type`; the other lines have none. An answer that ends without the detail (the
+ * session expired meanwhile) is read as a failed open.
  */
 export interface SessionOpenFrame {
   /** the tab shown (the asked one, else the first to start); null when the session has no tab yet */
@@ -158,9 +160,14 @@ export interface SessionOpenFrame {
   keyframes: Keyframe[];
 }
 
-/** The open answer's last line (see SessionOpenFrame). */
+/** The open answer's detail line (see SessionOpenFrame). */
 export interface SessionOpenRest {
   session: SessionDetail;
+}
+
+/** The open answer's line after the window's events (see SessionOpenFrame): how many there were. */
+export interface SessionOpenWindowEnd {
+  windowEvents: number;
 }
 
 /** The open answer as the page uses it once the whole of it is in: the frame line's choice and the detail. */

@@ -22,6 +22,12 @@ export interface Framing {
   empty: string;
 }
 
+/**
+ * Yielded between lines: what is pending goes out now instead of waiting for a full chunk (the open route's
+ * window is complete before it reads the session's detail; the page should not wait for that read).
+ */
+export const FLUSH: unique symbol = Symbol('flush');
+
 export const NDJSON: Framing = { open: '', separator: '\n', close: '\n', empty: '' };
 /** Lines that are JSON values, as one JSON array. */
 export const JSON_ARRAY: Framing = { open: '[', separator: ',', close: ']', empty: '[]' };
@@ -41,7 +47,7 @@ export const JSON_ARRAY: Framing = { open: '[', separator: ',', close: ']', empt
 export async function streamLines(
   res: HttpResponse,
   headers: Record<string, string>,
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<string | typeof FLUSH>,
   client: ClientState,
   framing: Framing = NDJSON,
   opts: { writeAtOnce?: number } = {},
@@ -91,6 +97,15 @@ export async function streamLines(
 
   let first = true;
   for await (const line of lines) {
+    if (line === FLUSH) {
+      if (pending.length && suffixed) {
+        const chunk = pending.join('');
+        pending = [];
+        pendingBytes = 0;
+        await write(chunk);
+      }
+      continue;
+    }
     if (suffixed) pending.push(first ? open + line + separator : line + separator);
     else pending.push(first ? open + line : separator + line);
     first = false;

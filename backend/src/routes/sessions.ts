@@ -1,11 +1,11 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { z } from 'zod';
-import { EVENTS_MAX_LIMIT, TandemError, openTarget, type EventRangeQuery, type KeyframesResponse, type SessionOpenFrame, type SessionOpenRest, type TabTimeline } from '@tandem/protocol';
+import { EVENTS_MAX_LIMIT, TandemError, openTarget, type EventRangeQuery, type KeyframesResponse, type SessionOpenFrame, type SessionOpenRest, type SessionOpenWindowEnd, type TabTimeline } from '@tandem/protocol';
 import type { AppContext } from '../context.js';
 import type { RequestInfo } from '../http/request.js';
 import { json } from '../http/reply.js';
 import { route, STREAMED, type HandlerContext } from '../http/router.js';
-import { ClientGone, streamLines } from '../http/stream.js';
+import { ClientGone, FLUSH, streamLines } from '../http/stream.js';
 import { ID_PATTERN, idSchema } from '../ingest/schemas.js';
 import { parseQuery, queryNumber, queryRange } from '../http/query.js';
 import { API_KEY_PREFIX, requireApiKey } from '../auth/api-keys.js';
@@ -142,14 +142,22 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
       // Gone meanwhile (expired): no such line, which the page reads as a failed open.
       if (rest) yield JSON.stringify({ session: { ...rest, tabs, keyframes } } satisfies SessionOpenRest);
     }
-    async function* lines(): AsyncIterable<string> {
+    async function* lines(): AsyncIterable<string | typeof FLUSH> {
       yield JSON.stringify(frame);
       if (restFirst) yield* restLine();
       if (target) {
         const { window } = target;
-        yield* store.streamEvents(projectId, sessionId, { tabId: target.tab.tabId, fromSeq: window.fromSeq, ...(window.toSeq === null ? {} : { toSeq: window.toSeq }) });
+        let windowEvents = 0;
+        for await (const line of store.streamEvents(projectId, sessionId, { tabId: target.tab.tabId, fromSeq: window.fromSeq, ...(window.toSeq === null ? {} : { toSeq: window.toSeq }) })) {
+          windowEvents++;
+          yield line;
+        }
+        yield JSON.stringify({ windowEvents } satisfies SessionOpenWindowEnd);
       }
-      if (!restFirst) yield* restLine();
+      if (restFirst) return;
+      // The window goes out whole before the detail is read: the first frame waits for neither.
+      yield FLUSH;
+      yield* restLine();
     }
     // The frame line goes out at once: the page plans its window while the events are read.
     await streamLines(client.res, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' }, lines(), client, undefined, { writeAtOnce: 1 });
@@ -157,7 +165,7 @@ export function registerSessionRoutes(app: TemplatedApp, ctx: AppContext): void 
   }, { doc: {
     tag: 'sessions', summary: "A share link's first frame in one answer: the window holding `t`, its events, then the session",
     ...SESSION_READERS, query: openQuerySchema,
-    response: { description: 'NDJSON: a SessionOpenFrame line (tabId, offset, window, tabs, keyframes), the window\'s events one per line, then a SessionOpenRest line ({session}: the detail)', type: 'application/x-ndjson' },
+    response: { description: 'NDJSON: a SessionOpenFrame line (tabId, offset, window, tabs, keyframes), the window\'s events one per line and a SessionOpenWindowEnd line ({windowEvents}), then a SessionOpenRest line ({session}: the detail; before the events for a window of over 2,000)', type: 'application/x-ndjson' },
     errors: ['bad_request', ...READ_ERRORS],
   } });
 

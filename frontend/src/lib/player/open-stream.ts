@@ -1,4 +1,4 @@
-import type { SessionOpenFrame, SessionOpenHead, SessionOpenRest, TandemEvent } from '@tandem/protocol';
+import type { SessionOpenFrame, SessionOpenHead, SessionOpenRest, SessionOpenWindowEnd, TandemEvent } from '@tandem/protocol';
 import { NdjsonSplitter, type StreamProgress } from '../api/ndjson';
 
 /**
@@ -32,11 +32,13 @@ export function readOpenStream(body: ReadableStream<Uint8Array>): OpenStream {
   const events: TandemEvent[] = [];
   const take = (lines: string[]) => {
     for (const line of lines) {
-      const value = JSON.parse(line) as TandemEvent | SessionOpenFrame | SessionOpenRest;
+      const value = JSON.parse(line) as TandemEvent | SessionOpenFrame | SessionOpenRest | SessionOpenWindowEnd;
       if (!gotFrame) resolveFrame((gotFrame = value as SessionOpenFrame));
-      // Every event has a numeric `type`; the detail's line has none.
+      // Every event has a numeric `type`; the window's end and the detail have none.
       else if (typeof (value as { type?: unknown }).type === 'number') events.push(value as TandemEvent);
-      else if (!gotRest) {
+      // The window is complete: the detail may still be read behind it.
+      else if (typeof (value as SessionOpenWindowEnd).windowEvents === 'number') eventsDone();
+      else if (!gotRest && (value as SessionOpenRest).session) {
         gotRest = true;
         const { tabId, offset, window } = gotFrame;
         resolveHead({ session: (value as SessionOpenRest).session, tabId, offset, window });
@@ -48,18 +50,29 @@ export function readOpenStream(body: ReadableStream<Uint8Array>): OpenStream {
     stream.progress = { items: events.length, bytes };
     stream.onProgress?.(stream.progress);
   };
+  let resolveEvents!: (events: TandemEvent[]) => void;
+  let rejectEvents!: (err: unknown) => void;
+  const complete = new Promise<TandemEvent[]>((resolve, reject) => ((resolveEvents = resolve), (rejectEvents = reject)));
+  let bytesIn = 0;
+  let settled = false;
+  const eventsDone = () => {
+    if (settled) return;
+    settled = true;
+    report(bytesIn);
+    // rrweb replays in timestamp order; a stable sort keeps seq order for ties.
+    resolveEvents(events.sort((a, b) => a.timestamp - b.timestamp));
+  };
   const read = (async () => {
     const reader = body.getReader();
     const decoder = new TextDecoder();
     const splitter = new NdjsonSplitter();
-    let bytes = 0;
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        bytes += value.byteLength;
+        bytesIn += value.byteLength;
         take(splitter.push(decoder.decode(value, { stream: true })));
-        if (gotFrame) report(bytes);
+        if (gotFrame && !settled) report(bytesIn);
       }
       take(splitter.push(decoder.decode()));
       take(splitter.end());
@@ -67,15 +80,16 @@ export function readOpenStream(body: ReadableStream<Uint8Array>): OpenStream {
       reader.releaseLock();
     }
     if (!gotFrame) throw new Error('The server ended the answer before the session.');
-    report(bytes);
-    // rrweb replays in timestamp order; a stable sort keeps seq order for ties.
-    return events.sort((a, b) => a.timestamp - b.timestamp);
   })();
-  stream.events = read;
+  stream.events = complete;
   read.then(
-    () => rejectHead(new Error('The server ended the answer before the session.')),
+    () => {
+      eventsDone();
+      rejectHead(new Error('The server ended the answer before the session.'));
+    },
     (err: unknown) => {
       if (!gotFrame) rejectFrame(err);
+      rejectEvents(err);
       rejectHead(err);
     },
   );
