@@ -85,7 +85,7 @@ describe("index.html's early frame", () => {
   it('on a shared moment (t) runs the early frame chunk, before the app, for exactly the open path the app asks for', () => {
     for (const hash of ['#/sessions/abc123def456?t=61234', '#/sessions/abc123def456?t=61234.9&tab=tab_00000001']) {
       const { written, path } = earlyFrameWrite(hash);
-      expect(written, hash).toEqual(['<script type="module" crossorigin src="/assets/early-frame-x.js"></script>']);
+      expect(written, hash).toEqual(['<script type="module" crossorigin async src="/assets/early-frame-x.js"></script>']);
       expect(path, hash).toBe(appPath(hash));
     }
   });

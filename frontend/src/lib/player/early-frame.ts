@@ -198,6 +198,8 @@ async function build(state: Early, stream: OpenStream): Promise<EarlyFrame | nul
   performance.mark('tandem:early-assets');
   if (signFailed || events.length === 0 || sessionOfHash(location.hash) !== state.sessionId) return null;
 
+  // The chunk runs as soon as its modules are in (index.html writes it async), perhaps before the parser has reached <body>.
+  if (!document.body) await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
   const overlay = document.createElement('div');
   overlay.className = 'replay-viewport';
   overlay.dataset.testid = 'player-early';
@@ -264,6 +266,8 @@ if (typeof window !== 'undefined' && window.__tandemEarlyFrame) {
   } finally {
     // The app's JS loads once the frame is painted, at once when there is none, and after HOLD_MS at the latest.
     const hold = window.__tandemEarlyHold ?? Promise.resolve();
-    void Promise.race([hold, new Promise((resolve) => setTimeout(resolve, HOLD_MS))]).then(() => window.__tandemLoadApp?.());
+    // Its loader is the last script of <head>: not parsed yet when this ran early and there was no frame to draw.
+    const parsed = document.readyState === 'loading' ? new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true })) : null;
+    void Promise.race([hold, new Promise((resolve) => setTimeout(resolve, HOLD_MS))]).then(() => parsed).then(() => window.__tandemLoadApp?.());
   }
 }
