@@ -8,7 +8,7 @@
  * bytes and events and how many of them `pause(t)` applies (from the keyframe to t), by kind. Then the opens sorted
  * by drawn time, and the correlation of drawn time with each quantity.
  *
- * OPEN_TAIL_PROC_AB=1: side A on a backend in its own process (as SEEK_BACKEND=process), B in this process.
+ * OPEN_TAIL_PROC_AB=1: side A on a backend in its own process (as the seek bench runs it by default), B in this process.
  *
  *   OPEN_TAIL_REPS=2 [OPEN_TAIL_DATA=/tmp/dir] [OPEN_TAIL_SEED=12345] node --import tsx bench/src/seek-open-tail.ts
  */
@@ -88,7 +88,7 @@ try {
   // files), side B in one without.
   // OPEN_TAIL_ROUTE_AB=aa: the same two contexts, neither with a route (an A/A run: the noise).
   // OPEN_TAIL_PROC_AB=1: side A opens on a backend in a process of its own (lib/seek-backend-process.ts, the seek
-  // bench's SEEK_BACKEND=process, with the same generated session written into its own data directory), side B
+  // seek bench's default setup, with the same generated session written into its own data directory), side B
   // on the one in this process; no route on either.
   child = process.env.OPEN_TAIL_PROC_AB === '1' ? await startSeekBackendProcess([{ minutes: 360, sessionId: ids.sessionId, tabId: ids.tabId }]) : null;
   const childBe = child ? ({ url: child.url, port: Number(new URL(child.url).port), projectKey: '', projectId: child.projectId, dataDir: '', store: null, close: () => child!.close() } as unknown as BenchBackend) : null;

@@ -2,6 +2,7 @@
  * seek: the session page's player over a generated 60-minute and 6-hour recording (lib/seek-session.ts:
  * realistic mutation rates, a checkout every 2 minutes, written through the storage writer).
  *
+ * The backend serves from a process of its own (lib/seek-backend-process.ts), as a production server does.
  * Per session, in one signed-in Chromium context (dashboard assets cached):
  * - opens: SEEK_OPENS times, a new tab opens a share link `#/sessions/<id>?t=<random>` → the replay
  *   shows that moment (its `#clock` says the second) in an animation frame; ms since navigation start.
@@ -331,11 +332,14 @@ async function measure(ctx: BrowserContext, be: BenchBackend, s: SessionUnderTes
   return m;
 }
 
+/** Where the server ran, said in every row. */
+let serverSetting = '';
+
 function rows(results: Measured[]): ResultRow[] {
   const out: ResultRow[] = [];
   for (const r of results) {
     const { s } = r;
-    const about = `${s.name} generated session (${s.events.toLocaleString('en-US')} events, ${fmtBytes(s.bytes)} JSON, checkout every 2 min; machine load average ${r.loadStart.toFixed(0)}–${r.load.toFixed(0)} on ${cpus().length} cores)`;
+    const about = `${serverSetting}: ${s.name} generated session (${s.events.toLocaleString('en-US')} events, ${fmtBytes(s.bytes)} JSON, checkout every 2 min; machine load average ${r.loadStart.toFixed(0)}–${r.load.toFixed(0)} on ${cpus().length} cores)`;
     const fail = (row: ResultRow): ResultRow => (r.errors.length && row.met ? { ...row, met: false, gap: `${r.errors.length} draws failed: ${r.errors[0]}` } : row);
     out.push(fail(atMost(BENCH, `${about}: ${r.seeks.length} random seeks → right moment drawn, p50 ${fmtMs(percentile(r.seeks, 50), 0)} p95 ${fmtMs(percentile(r.seeks, 95), 0)} max ${fmtMs(max(r.seeks), 0)}`, percentile(r.seeks, 95), 250, TARGETS.seek, ' ms')));
     // The target is about seeking; an open's longest task (the dashboard booting in a new tab) is shown beside it.
@@ -353,9 +357,12 @@ export async function runSeek(opts: { seeks?: number; opens?: number; minutes?: 
   const seeks = opts.seeks ?? Number(process.env.SEEK_SEEKS ?? 50);
   const opens = opts.opens ?? Number(process.env.SEEK_OPENS ?? 20);
   const minutes = opts.minutes ?? (process.env.SEEK_SESSIONS ?? '60,360').split(',').map(Number);
-  // SEEK_BACKEND=process: the backend in a process of its own (lib/seek-backend-process.ts), not sharing
-  // its event loop with this process's playwright client; default: in this process, as before.
-  const own = process.env.SEEK_BACKEND === 'process';
+  // The backend in a process of its own (lib/seek-backend-process.ts), as a production server runs: in this
+  // process its event loop also ran playwright's client, ~170 ms of CPU per open on the thread that answers
+  // `/auth/me`, `/open` and the scripts (docs/decisions.md, "lead (session 10)" and "lead (session 16)").
+  // SEEK_BACKEND=inprocess: in this process, as the runs before Dec 8.
+  const own = process.env.SEEK_BACKEND !== 'inprocess';
+  serverSetting = own ? 'backend in its own process' : 'backend in the bench\'s process (SEEK_BACKEND=inprocess)';
   console.log(`[${BENCH}] starting the backend${own ? ' (own process)' : ''} and Chromium`);
   const plan = minutes.map((m) => ({ minutes: m, sessionId: `seekbench${m}m`, tabId: `seektab${m}m` }));
   const t0 = Date.now();

@@ -1,9 +1,8 @@
 /**
- * The seek bench's backend in a process of its own (SEEK_BACKEND=process), so the server's event loop is
- * not shared with the bench's playwright client, which handles every CDP event of the pages under test
- * (a CPU profile of the in-process setup: ~100–200 ms of playwright work per open on the server's thread).
- * A production server shares its thread with no browser driver; the default (in process) is kept so
- * figures stay comparable with earlier runs.
+ * The seek bench's backend in a process of its own (its default since Dec 8; SEEK_BACKEND=inprocess for the
+ * old setup), so the server's event loop is not shared with the bench's playwright client, which handles every
+ * CDP event of the pages under test (a CPU profile of the in-process setup: ~100–200 ms of playwright work per
+ * open on the server's thread). A production server shares its thread with no browser driver.
  *
  * Run as a script: writes the generated sessions named in SEEK_CHILD_SESSIONS (JSON: [{ minutes, ids }]),
  * serves its static files from SEEK_CHILD_ROOT when set (the seek bench's root with the baseline's page),
