@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TandemEvent } from '@tandem/protocol';
-import type { IngestBatch, SessionStart } from '../src/index.js';
+import type { Driver, IngestBatch, SessionStart } from '../src/index.js';
 
 /** Event builders shaped like what the tracker sends (rrweb events + seq). */
 
@@ -48,4 +48,20 @@ export async function collect(lines: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
   for await (const line of lines) out.push(line);
   return out;
+}
+
+/**
+ * A driver that passes every call to `real` except those given in `overrides`: how the writer tests watch,
+ * hold or refuse some calls (INSERTs into `sessions`, a lookup) of a real ClickHouse.
+ */
+export function wrapDriver(real: Driver, overrides: Partial<Omit<Driver, 'kind'>>): Driver {
+  return {
+    kind: real.kind,
+    query: (sql, params, o) => real.query(sql, params, o),
+    queryLines: (sql, params, format) => real.queryLines(sql, params, format),
+    command: (sql, params) => real.command(sql, params),
+    insert: (table, rows, o) => real.insert(table, rows, o),
+    close: () => real.close(),
+    ...overrides,
+  };
 }

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
+import { createChdbDriver, createStore, type TandemStore } from '../src/index.js';
 import { loadCarried } from '../src/writer-carry-file.js';
-import { batch, click, jsError, meta, start, uid } from './fixtures.js';
+import { batch, click, jsError, meta, start, uid, wrapDriver } from './fixtures.js';
 
 /**
  * Carried session counter rows (their events stored, their delta INSERT refused) are kept in a file, so a
@@ -22,14 +22,9 @@ afterAll(async () => {
 
 function open(refuseSessions: boolean): TandemStore {
   const real = createChdbDriver(join(dir, 'data'));
-  const driver: Driver = {
-    kind: real.kind,
-    query: (sql, params) => real.query(sql, params),
-    queryLines: (sql, params, format) => real.queryLines(sql, params, format),
-    command: (sql, params) => real.command(sql, params),
+  const driver = wrapDriver(real, {
     insert: (table, rows, o) => (refuseSessions && table.endsWith('.sessions') ? Promise.reject(new Error('sessions insert refused (test)')) : real.insert(table, rows, o)),
-    close: () => real.close(),
-  };
+  });
   const store = createStore(driver, { database: 'tandem_carry_file', maxDelayMs: 5, carryFile });
   stores.push(store);
   return store;

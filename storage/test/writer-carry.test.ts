@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
-import { batch, click, jsError, meta, mouseMove, start, uid } from './fixtures.js';
+import { createChdbDriver, createStore, type TandemStore } from '../src/index.js';
+import { batch, click, jsError, meta, mouseMove, start, uid, wrapDriver } from './fixtures.js';
 
 /**
  * Only the session delta INSERT fails (the last of a flush): the events are stored, so the batch is
@@ -17,11 +17,7 @@ let store: TandemStore;
 
 beforeAll(async () => {
   const real = createChdbDriver(join(dir, 'data'));
-  const driver: Driver = {
-    kind: real.kind,
-    query: (sql, params) => real.query(sql, params),
-    queryLines: (sql, params, format) => real.queryLines(sql, params, format),
-    command: (sql, params) => real.command(sql, params),
+  const driver = wrapDriver(real, {
     async insert(table, rows, o) {
       if (table.endsWith('.sessions')) {
         sessionInserts++;
@@ -32,8 +28,7 @@ beforeAll(async () => {
       }
       return real.insert(table, rows, o);
     },
-    close: () => real.close(),
-  };
+  });
   store = createStore(driver, { database: 'tandem_carry', maxDelayMs: 5 });
   await store.migrate();
 }, 60_000);

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCarried } from '../src/writer-carry-file.js';
-import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
-import { batch, click, meta, uid } from './fixtures.js';
+import { createChdbDriver, createStore, type TandemStore } from '../src/index.js';
+import { batch, click, meta, uid, wrapDriver } from './fixtures.js';
 
 /**
  * Deferred deltas (writer.ts): with a carry file, a group is acknowledged once its events are stored and its
@@ -35,11 +35,7 @@ function open(carryFile: string, database: string): Gated {
   const held: (() => void)[] = [];
   const inserts: string[] = [];
   const flags = { hold: false, refuseEvents: false, refuseSessions: false };
-  const driver: Driver = {
-    kind: real.kind,
-    query: (sql, params, o) => real.query(sql, params, o),
-    queryLines: (sql, params, format) => real.queryLines(sql, params, format),
-    command: (sql, params) => real.command(sql, params),
+  const driver = wrapDriver(real, {
     insert: async (table, rows, o) => {
       const name = table.slice(table.lastIndexOf('.') + 1);
       inserts.push(name);
@@ -49,8 +45,7 @@ function open(carryFile: string, database: string): Gated {
       if (refuse) throw new Error(`${name} insert refused (test)`);
       return real.insert(table, rows, o);
     },
-    close: () => real.close(),
-  };
+  });
   const store = createStore(driver, { database, maxDelayMs: 5, carryFile });
   stores.push(store);
   return { store, held, inserts, set: (o) => Object.assign(flags, o) };

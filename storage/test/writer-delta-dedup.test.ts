@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createChdbDriver, createRemoteDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
 import { loadCarried } from '../src/writer-carry-file.js';
 import { spawnChdbHttpServer, type SpawnedChdbHttpServer } from '../testing/index.js';
-import { batch, click, meta, mouseMove, uid } from './fixtures.js';
+import { batch, click, meta, mouseMove, uid, wrapDriver } from './fixtures.js';
 
 /**
  * Session delta INSERTs are deduplicated by a token of their own (writer-deltas.ts, migration 21):
@@ -45,19 +45,14 @@ function open(kind: 'chdb' | 'stand-in', opts: { database: string; carryFile?: s
   const real = opts.real ?? (kind === 'chdb' ? createChdbDriver(join(dir, 'data')) : createRemoteDriver(server.url));
   const tokens: (string | undefined)[] = [];
   const sessionRows: Record<string, unknown>[][] = [];
-  const driver: Driver = {
-    kind: real.kind,
-    query: (sql, params, o) => real.query(sql, params, o),
-    queryLines: (sql, params, format) => real.queryLines(sql, params, format),
-    command: (sql, params) => real.command(sql, params),
+  const driver = wrapDriver(real, {
     insert: async (table, rows, o) => {
       const isSessions = table.endsWith('.sessions');
       if (isSessions) (tokens.push(o?.dedupToken), sessionRows.push(rows.map((r) => ({ ...r }))));
       await real.insert(table, rows, o);
       if (isSessions && opts.copyTo && opts.carryFile && existsSync(opts.carryFile)) copyFileSync(opts.carryFile, opts.copyTo);
     },
-    close: () => real.close(),
-  };
+  });
   const store = createStore(driver, { database: opts.database, maxDelayMs: 5, carryFile: opts.carryFile, soleWriter: opts.soleWriter });
   stores.push(store);
   return { store, driver, tokens, sessionRows };

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createChdbDriver, createStore, type Driver, type TandemStore } from '../src/index.js';
-import { batch, click, jsError, meta, start, uid } from './fixtures.js';
+import { createChdbDriver, createStore, type TandemStore } from '../src/index.js';
+import { batch, click, jsError, meta, start, uid, wrapDriver } from './fixtures.js';
 
 /**
  * A store whose process is its only writer (embedded chDB, StoreOptions.soleWriter) asks nothing before a
@@ -14,17 +14,13 @@ import { batch, click, jsError, meta, start, uid } from './fixtures.js';
 const dir = mkdtempSync(join(tmpdir(), 'tandem-sole-'));
 const real = createChdbDriver(join(dir, 'data'));
 const lookups: string[] = [];
-const driver: Driver = {
-  kind: real.kind,
+const driver = wrapDriver(real, {
   query: (sql, params) => {
     if (/SELECT DISTINCT project_id, session_id, tab_id, seq FROM/.test(sql)) lookups.push(sql);
     return real.query(sql, params);
   },
-  queryLines: (sql, params, format) => real.queryLines(sql, params, format),
-  command: (sql, params) => real.command(sql, params),
-  insert: (table, rows, o) => real.insert(table, rows, o),
   close: async () => {},
-};
+});
 const stores: TandemStore[] = [];
 async function open(soleWriter: boolean): Promise<TandemStore> {
   const s = createStore(driver, { database: 'tandem_sole', maxDelayMs: 5, soleWriter });
